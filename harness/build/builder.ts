@@ -1,0 +1,141 @@
+// Builds kernels into a content-addressed cache: the key hashes the manifest, every source file
+// (and kernels/common for gcc kernels), the toolchain's version line and this builder's recipe.
+// An unchanged kernel is never rebuilt; a build writes into a temp dir and renames it in place.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { execa } from 'execa';
+import { WbdiffError } from '../errors.js';
+import { CACHE_DIR, KERNELS_DIR } from '../paths.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { sha256 } from '../util/hash.js';
+import type { BuildTarget } from './manifest.js';
+import { resolveToolchain, type ResolvedToolchain } from './toolchains.js';
+
+/** Bump when the build commands change, so old cache entries are not reused. */
+const RECIPE_VERSION = 1;
+export const GO_TEXT_ADDRESS = '0x40081000';
+
+export interface BuildResult {
+  target: string;
+  elfPath: string;
+  /** Content hash of the inputs (sources + toolchain + recipe): the cache key. */
+  sourceHash: string;
+  /** sha256 of the ELF produced. */
+  elfHash: string;
+  toolchain: { id: string; version: string };
+  cached: boolean;
+  durationMs: number;
+}
+
+interface BuildRecord extends Omit<BuildResult, 'cached' | 'durationMs'> {
+  command: string[];
+  builtAt: string;
+}
+
+export async function build(target: BuildTarget, options: { force?: boolean } = {}): Promise<BuildResult> {
+  const started = Date.now();
+  const toolchain = await resolveToolchain(target.toolchain);
+  const inputs = await collectInputs(target);
+  const sourceHash = sha256(
+    JSON.stringify({ recipe: RECIPE_VERSION, target: target.id, toolchain: toolchain.version, files: inputs.map((f) => [f.rel, sha256(f.data)]) }),
+  );
+  const outDir = join(CACHE_DIR, 'builds', `${target.id.replace(/[^A-Za-z0-9_.@-]/g, '_')}-${sourceHash.slice(0, 16)}`);
+  const recordPath = join(outDir, 'build.json');
+  if (!options.force && existsSync(recordPath)) {
+    const record = JSON.parse(await readFile(recordPath, 'utf8')) as BuildRecord;
+    if (existsSync(record.elfPath)) return { ...withoutBookkeeping(record), cached: true, durationMs: Date.now() - started };
+  }
+
+  await mkdir(join(CACHE_DIR, 'builds'), { recursive: true });
+  const work = await mkdtemp(join(CACHE_DIR, 'builds', '.tmp-'));
+  try {
+    const elfInWork = join(work, 'kernel.elf');
+    const command = target.toolchain.kind === 'gcc' ? gccCommand(target, toolchain, elfInWork) : goCommand(target, toolchain, elfInWork);
+    const result = await execa(command.file, command.args, { cwd: command.cwd, env: command.env, reject: false, all: true, timeout: 300_000 });
+    if (result.exitCode !== 0) {
+      throw new WbdiffError(`build of ${target.id} failed (${toolchain.id} exited with ${result.exitCode ?? result.signal}):\n${String(result.all ?? '').trim()}`, {
+        where: target.kernel.dir,
+        hint: 'fix the kernel sources; the command was: ' + [command.file, ...command.args].join(' '),
+      });
+    }
+    const elfHash = sha256(await readFile(elfInWork));
+    const record: BuildRecord = {
+      target: target.id,
+      elfPath: join(outDir, 'kernel.elf'),
+      sourceHash,
+      elfHash,
+      toolchain: { id: toolchain.id, version: toolchain.version },
+      command: [command.file, ...command.args],
+      builtAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(join(work, 'build.json'), record);
+    await rm(outDir, { recursive: true, force: true });
+    await rename(work, outDir);
+    return { ...withoutBookkeeping(record), cached: false, durationMs: Date.now() - started };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function withoutBookkeeping(record: BuildRecord): Omit<BuildResult, 'cached' | 'durationMs'> {
+  const { command: _command, builtAt: _builtAt, ...rest } = record;
+  return rest;
+}
+
+interface Command {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+function gccCommand(target: BuildTarget, toolchain: ResolvedToolchain, out: string): Command {
+  const common = join(KERNELS_DIR, 'common');
+  return {
+    file: toolchain.command,
+    args: [
+      '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-O2', '-mgeneral-regs-only',
+      '-Wl,--build-id=none', '-T', join(common, 'virt.ld'), '-I', common,
+      '-o', out, ...(target.kernel.manifest.sources ?? []),
+    ],
+    cwd: target.kernel.dir,
+    env: {},
+  };
+}
+
+function goCommand(target: BuildTarget, toolchain: ResolvedToolchain, out: string): Command {
+  const entry = target.kernel.manifest.go?.entry ?? 'main.kentry';
+  return {
+    file: toolchain.command,
+    args: ['build', '-trimpath', '-ldflags', `-T ${GO_TEXT_ADDRESS} -E ${entry} -R 0x1000`, '-o', out, '.'],
+    cwd: target.kernel.dir,
+    env: { GOOS: 'linux', GOARCH: 'arm64', CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOWORK: 'off' },
+  };
+}
+
+/** Every file that can change the build: the kernel folder (minus variants and docs) and, for gcc, common/. */
+async function collectInputs(target: BuildTarget): Promise<{ rel: string; data: Buffer }[]> {
+  const roots = [target.kernel.dir];
+  if (target.toolchain.kind === 'gcc') roots.push(join(KERNELS_DIR, 'common'));
+  const files: { rel: string; data: Buffer }[] = [];
+  for (const root of roots) {
+    for (const path of await walk(root)) {
+      const rel = relative(KERNELS_DIR, path);
+      if (/(^|\/)variants\//.test(rel) || /\.md$/i.test(rel)) continue;
+      files.push({ rel, data: await readFile(path) });
+    }
+  }
+  return files.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+}
+
+async function walk(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+// JSON Schema of kernels/<name>/kernel.json (documented in kernels/README.md).
+const markerValues = { type: 'object', additionalProperties: { type: 'string', minLength: 1 } };
+
+export const kernelManifestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['description', 'toolchain', 'expect'],
+  properties: {
+    $schema: { type: 'string' },
+    description: { type: 'string' },
+    toolchain: { enum: ['gcc', 'go'] },
+    sources: { type: 'array', items: { type: 'string', pattern: '^[^/].*' }, minItems: 1 },
+    go: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['versions', 'entry'],
+      properties: {
+        versions: { type: 'array', items: { type: 'string', pattern: '^1\\.\\d+$' }, minItems: 1 },
+        entry: { type: 'string', minLength: 1 },
+      },
+    },
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+    memoryMiB: { type: 'integer', minimum: 16, maximum: 4096 },
+    expect: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        verdict: { enum: ['completed', 'timeout', 'fault', 'output-limit'] },
+        done: { type: 'boolean' },
+        markers: markerValues,
+        conflicts: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    resultPatterns: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['regex'],
+        properties: { regex: { type: 'string' }, flags: { type: 'string', pattern: '^[imsu]*$' }, map: { type: 'object', additionalProperties: { type: 'string' } } },
+      },
+    },
+    convention: { type: 'object' },
+  },
+  allOf: [
+    { if: { properties: { toolchain: { const: 'go' } } }, then: { required: ['go'] } },
+    { if: { properties: { toolchain: { const: 'gcc' } } }, then: { required: ['sources'] } },
+  ],
+} as const;

@@ -1,0 +1,90 @@
+// Bundled kernels: find them, read their manifests, and list their build targets.
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WbdiffError } from '../errors.js';
+import { validatePattern } from '../markers/parse.js';
+import { KERNELS_DIR } from '../paths.js';
+import type { ResultPattern, Verdict } from '../runners/types.js';
+import { loadJsonFile } from '../util/json-file.js';
+import { kernelManifestSchema } from './manifest-schema.js';
+
+export interface KernelExpectation {
+  verdict?: Exclude<Verdict, 'crash' | 'error'>;
+  done?: boolean;
+  markers?: Record<string, string>;
+  conflicts?: string[];
+}
+
+export interface KernelManifest {
+  description: string;
+  toolchain: 'gcc' | 'go';
+  sources?: string[];
+  go?: { versions: string[]; entry: string };
+  timeoutMs?: number;
+  memoryMiB?: number;
+  expect: KernelExpectation;
+  resultPatterns?: ResultPattern[];
+  convention?: Record<string, unknown>;
+}
+
+export interface Kernel {
+  name: string;
+  dir: string;
+  manifestPath: string;
+  manifest: KernelManifest;
+}
+
+export type Toolchain = { kind: 'gcc' } | { kind: 'go'; version: string };
+
+/** One buildable thing: a kernel with one toolchain ("gowb@go1.19", or just "hello"). */
+export interface BuildTarget {
+  id: string;
+  kernel: Kernel;
+  toolchain: Toolchain;
+}
+
+export const MANIFEST_FILE = 'kernel.json';
+
+export async function listKernels(root = KERNELS_DIR): Promise<Kernel[]> {
+  const entries = await readdir(root, { withFileTypes: true });
+  const names = entries.filter((e) => e.isDirectory() && existsSync(join(root, e.name, MANIFEST_FILE))).map((e) => e.name).sort();
+  return Promise.all(names.map((name) => loadKernel(name, root)));
+}
+
+export async function loadKernel(name: string, root = KERNELS_DIR): Promise<Kernel> {
+  const dir = join(root, name);
+  const manifestPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) {
+    const known = existsSync(root) ? (await readdir(root)).filter((n) => existsSync(join(root, n, MANIFEST_FILE))) : [];
+    throw new WbdiffError(`no bundled kernel named "${name}" (and no such file)`, {
+      hint: `bundled kernels: ${known.join(', ') || '(none)'}; or give the path of an ELF file`,
+    });
+  }
+  const manifest = await loadJsonFile<KernelManifest>(manifestPath, kernelManifestSchema, 'kernel manifest', 'see kernels/README.md for the manifest format');
+  for (const [i, pattern] of (manifest.resultPatterns ?? []).entries()) {
+    const problem = validatePattern(pattern);
+    if (problem) throw new WbdiffError(`resultPatterns[${i}] is not usable: ${problem}`, { where: manifestPath });
+  }
+  for (const source of manifest.sources ?? []) {
+    if (!existsSync(join(dir, source))) throw new WbdiffError(`source "${source}" listed in the manifest does not exist`, { where: manifestPath });
+  }
+  return { name, dir, manifestPath, manifest };
+}
+
+export function buildTargets(kernel: Kernel): BuildTarget[] {
+  if (kernel.manifest.toolchain === 'gcc') return [{ id: kernel.name, kernel, toolchain: { kind: 'gcc' } }];
+  return (kernel.manifest.go?.versions ?? []).map((version) => ({ id: `${kernel.name}@go${version}`, kernel, toolchain: { kind: 'go', version } }));
+}
+
+/** "gowb" -> every target of gowb; "gowb@go1.23" -> that one. */
+export async function resolveTargets(spec: string): Promise<BuildTarget[]> {
+  const [name, toolchain] = spec.split('@') as [string, string | undefined];
+  const targets = buildTargets(await loadKernel(name));
+  if (toolchain === undefined) return targets;
+  const picked = targets.filter((t) => t.id === spec);
+  if (picked.length === 0) {
+    throw new WbdiffError(`kernel "${name}" has no build "${spec}"`, { hint: `its builds: ${targets.map((t) => t.id).join(', ')}` });
+  }
+  return picked;
+}

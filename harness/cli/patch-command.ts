@@ -1,0 +1,32 @@
+import { resolve } from 'node:path';
+import { resolveSubjects } from '../build/subjects.js';
+import { EXIT, WbdiffError } from '../errors.js';
+import { applyVariants } from '../patch/apply.js';
+import { loadVariant } from '../patch/variant.js';
+import { parseCommandArgs } from './args.js';
+import { table } from './format.js';
+
+export async function patchCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('patch', argv, {
+    output: { type: 'string', short: 'o' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length < 2 || !values.output) {
+    throw new WbdiffError('usage: wbdiff patch <kernel|elf> <variant.json>... -o <out.elf>', { hint: 'e.g. wbdiff patch gowb@go1.19 kernels/gowb/variants/go1.19/seed-barrier.json -o /tmp/seed.elf' });
+  }
+  const [spec, ...variantPaths] = positionals as [string, ...string[]];
+  const subjects = await resolveSubjects(spec);
+  if (subjects.length !== 1) {
+    throw new WbdiffError(`"${spec}" names ${subjects.length} builds (${subjects.map((s) => s.id).join(', ')}); patch needs one`, { hint: `e.g. ${subjects[0]?.id}` });
+  }
+  const variants = await Promise.all(variantPaths.map((p) => loadVariant(p)));
+  const manifest = await applyVariants(subjects[0]!.elfPath, variants, resolve(values.output));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const rows = manifest.sites.map((s) => [s.address, s.location, `${s.old.word}  ${s.old.symbolic}`, `${s.new.word}  ${s.new.symbolic}`]);
+  process.stdout.write(`${table(['address', 'location', 'old', 'new'], rows)}\n`);
+  process.stdout.write(`${manifest.sites.length} site(s) patched from ${variants.map((v) => v.variant.name).join(' + ')}: ${manifest.output.path}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,91 @@
+import { resolveSubjects, type Subject } from '../build/subjects.js';
+import { checkExpectation, formatMismatch, runsAgree } from '../compare/expect.js';
+import { EXIT } from '../errors.js';
+import { patchedElf } from '../patch/patched-build.js';
+import { loadVariant, type LoadedVariant } from '../patch/variant.js';
+import { createRunner, parseRunnerList } from '../runners/index.js';
+import { DEFAULTS, type RunResult } from '../runners/types.js';
+import { parseCommandArgs, parsePositiveInt } from './args.js';
+import { formatRun } from './format.js';
+
+export interface SubjectRuns {
+  target: string;
+  variant: string | null;
+  elf: string;
+  elfHash: string;
+  runs: RunResult[];
+  agree: boolean;
+}
+
+export async function runSubject(subject: Subject, runners: string[], cpu: string, timeoutMs?: number): Promise<SubjectRuns> {
+  const runs: RunResult[] = [];
+  for (const name of runners) {
+    const run = await createRunner(name).run({
+      elfPath: subject.elfPath,
+      cpu,
+      timeoutMs: timeoutMs ?? subject.timeoutMs ?? DEFAULTS.timeoutMs,
+      resultPatterns: subject.resultPatterns,
+      ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
+    });
+    runs.push(run);
+  }
+  return { target: subject.id, variant: null, elf: subject.elfPath, elfHash: subject.elfHash, runs, agree: runsAgree(runs) };
+}
+
+/** The subject with the variants applied (cached patched ELF), or the subject itself. */
+export async function withVariants(subject: Subject, variants: readonly LoadedVariant[]): Promise<{ subject: Subject; variant: string | null }> {
+  if (variants.length === 0) return { subject, variant: null };
+  const patched = await patchedElf(subject.elfPath, subject.elfHash, variants);
+  return { subject: { ...subject, elfPath: patched.elfPath, elfHash: patched.elfHash }, variant: variants.map((v) => v.variant.name).join('+') };
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('run', argv, {
+    runner: { type: 'string', multiple: true },
+    cpu: { type: 'string', default: DEFAULTS.cpu },
+    timeout: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    variant: { type: 'string', multiple: true },
+  });
+  if (positionals.length !== 1) {
+    process.stderr.write('wbdiff run: name one kernel or ELF path\n  hint: wbdiff run hello, or wbdiff run path/to/kernel.elf\n');
+    return EXIT.harness;
+  }
+  const runners = parseRunnerList(values.runner ?? []);
+  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
+  const subjects = await resolveSubjects(positionals[0]!);
+  const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));
+  const results: SubjectRuns[] = [];
+  for (const subject of subjects) {
+    const patched = await withVariants(subject, variants);
+    results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
+  }
+
+  let failed = false;
+  for (const r of results) {
+    const kernel = r.variant ? null : subjects.find((s) => s.id === r.target)?.kernel;
+    if (!r.agree) failed = true;
+    if (kernel && r.runs.some((run) => checkExpectation(run, kernel.manifest.expect).length > 0)) failed = true;
+  }
+  const infra = results.some((r) => r.runs.some((run) => run.verdict === 'error'));
+
+  if (values.json) {
+    const runs = results.flatMap((r) => r.runs.map((run) => ({ target: r.target, variant: r.variant, ...run })));
+    const doc = results.length === 1 ? { target: results[0]!.target, variant: results[0]!.variant, elf: results[0]!.elf, runs, agree: results[0]!.agree } : { runs, agree: results.every((r) => r.agree), targets: results.map(({ runs: _runs, ...rest }) => rest) };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      process.stdout.write(`${r.target}${r.variant ? ` + ${r.variant}` : ''}  (${r.elf})\n`);
+      for (const run of r.runs) process.stdout.write(`${formatRun(run)}\n`);
+      const kernel = r.variant ? null : subjects.find((s) => s.id === r.target)?.kernel;
+      if (kernel) {
+        for (const run of r.runs) {
+          const mismatches = checkExpectation(run, kernel.manifest.expect);
+          if (mismatches.length) process.stdout.write(`  ${run.runner}: not as expected: ${mismatches.map(formatMismatch).join('; ')}\n`);
+        }
+      }
+      process.stdout.write(r.runs.length > 1 ? `  runners ${r.agree ? 'agree' : 'DISAGREE'}\n` : '');
+    }
+  }
+  return infra ? EXIT.harness : failed ? EXIT.failed : EXIT.ok;
+}

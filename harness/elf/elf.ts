@@ -1,0 +1,196 @@
+// Reads an AArch64 ELF: header checks, PT_LOAD segments, sections and .symtab (decoded here from
+// the section bytes, since elfy stops at section headers). Pure over bytes; readElf adds the file.
+import { readFile } from 'node:fs/promises';
+import elfy from 'elfy';
+import { WbdiffError } from '../errors.js';
+import { hex } from '../util/hex.js';
+import { Symbolizer, type ElfSymbol } from './symbols.js';
+
+export interface SegmentFlags {
+  r: boolean;
+  w: boolean;
+  x: boolean;
+}
+
+export interface ElfSegment {
+  type: string;
+  offset: number;
+  vaddr: bigint;
+  paddr: bigint;
+  filesz: bigint;
+  memsz: bigint;
+  flags: SegmentFlags;
+  data: Uint8Array;
+}
+
+export interface ElfSection {
+  name: string;
+  type: string;
+  addr: bigint;
+  offset: number;
+  size: number;
+  data: Uint8Array;
+}
+
+export interface ElfImage {
+  path: string;
+  bytes: Uint8Array;
+  entry: bigint;
+  segments: ElfSegment[];
+  sections: ElfSection[];
+  symbols: Symbolizer;
+}
+
+const EM_AARCH64 = 'AArch64';
+
+export async function readElf(path: string): Promise<ElfImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new WbdiffError(`cannot read the ELF file: ${(error as Error).message}`, {
+      where: path,
+      hint: 'give the path of a built kernel ELF, or a bundled kernel name (see `wbdiff build --list`)',
+    });
+  }
+  return parseElf(bytes, path);
+}
+
+export function parseElf(bytes: Uint8Array, path = '<memory>'): ElfImage {
+  const fail = (what: string, hint?: string): never => {
+    throw new WbdiffError(what, { where: path, ...(hint ? { hint } : {}) });
+  };
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buffer.length < 64 || buffer.readUInt32BE(0) !== 0x7f454c46) {
+    fail('not an ELF file (no \\x7fELF magic)', 'pass the kernel ELF, not a raw binary image or a source file');
+  }
+  if (buffer[4] !== 2) fail('not a 64-bit ELF (ELFCLASS32): wbdiff runs AArch64 kernels');
+  if (buffer[5] !== 1) fail('not a little-endian ELF: wbdiff runs little-endian AArch64 kernels');
+
+  let parsed: ElfyFile;
+  try {
+    parsed = elfy.parse(buffer) as ElfyFile;
+  } catch (error) {
+    return fail(`malformed or truncated ELF: ${(error as Error).message}`, 'rebuild the kernel; the file may be cut short');
+  }
+  if (parsed.machine !== EM_AARCH64) {
+    fail(`not an AArch64 ELF (machine: ${parsed.machine})`, 'build the kernel with an aarch64 toolchain');
+  }
+  if (parsed.type !== 'exec') fail(`not an executable ELF (type: ${parsed.type})`, 'link the kernel (ET_EXEC), not just compile it');
+
+  const segments: ElfSegment[] = parsed.body.programs.map((p, i) => {
+    if (p.type === 'load' && p.offset + p.filesz > buffer.length) {
+      fail(`truncated ELF: segment ${i} needs bytes up to ${p.offset + p.filesz}, the file has ${buffer.length}`, 'rebuild the kernel');
+    }
+    return {
+      type: String(p.type),
+      offset: p.offset,
+      vaddr: BigInt(p.vaddr),
+      paddr: BigInt(p.paddr),
+      filesz: BigInt(p.filesz),
+      memsz: BigInt(p.memsz),
+      flags: { r: !!p.flags.r, w: !!p.flags.w, x: !!p.flags.x },
+      data: new Uint8Array(buffer.buffer, buffer.byteOffset + p.offset, p.type === 'load' ? p.filesz : 0),
+    };
+  });
+  const loads = segments.filter((s) => s.type === 'load');
+  if (loads.length === 0) fail('the ELF has no PT_LOAD segment: nothing to load');
+
+  const sections: ElfSection[] = parsed.body.sections.map((s) => {
+    const inFile = s.type !== 'nobits' && s.off + s.size <= buffer.length;
+    return {
+      name: s.name,
+      type: String(s.type),
+      addr: BigInt(s.addr),
+      offset: s.off,
+      size: s.size,
+      data: inFile ? new Uint8Array(buffer.buffer, buffer.byteOffset + s.off, s.size) : new Uint8Array(0),
+    };
+  });
+
+  const symbols = new Symbolizer(decodeSymtab(parsed.body.sections));
+  return { path, bytes, entry: BigInt(parsed.entry), segments, sections, symbols };
+}
+
+/** Elf64_Sym: st_name u32, st_info u8, st_other u8, st_shndx u16, st_value u64, st_size u64. */
+export function decodeSymtab(sections: readonly ElfySection[]): ElfSymbol[] {
+  const symtab = sections.find((s) => s.type === 'symtab');
+  if (!symtab) return [];
+  const strtab = sections[symtab.link];
+  if (!strtab) return [];
+  const data = symtab.data;
+  const out: ElfSymbol[] = [];
+  for (let off = 24; off + 24 <= data.length; off += 24) {
+    const nameOff = data.readUInt32LE(off);
+    const info = data[off + 4]!;
+    const shndx = data.readUInt16LE(off + 6);
+    if (shndx === 0) continue; // undefined symbol
+    const type = info & 0xf;
+    if (type === 3 || type === 4) continue; // STT_SECTION, STT_FILE
+    out.push({
+      name: cString(strtab.data, nameOff),
+      value: data.readBigUInt64LE(off + 8),
+      size: data.readBigUInt64LE(off + 16),
+      kind: type === 2 ? 'func' : type === 1 ? 'object' : 'other',
+    });
+  }
+  return out;
+}
+
+function cString(bytes: Buffer, offset: number): string {
+  const end = bytes.indexOf(0, offset);
+  return bytes.toString('latin1', offset, end < 0 ? bytes.length : end);
+}
+
+/** The PT_LOAD segment holding addr in its file-backed bytes, or null. */
+export function loadSegmentAt(image: ElfImage, addr: bigint): ElfSegment | null {
+  for (const s of image.segments) {
+    if (s.type === 'load' && addr >= s.vaddr && addr < s.vaddr + s.filesz) return s;
+  }
+  return null;
+}
+
+/** File offset of a virtual address inside a PT_LOAD segment's file bytes, or null. */
+export function fileOffsetOf(image: ElfImage, addr: bigint): number | null {
+  const s = loadSegmentAt(image, addr);
+  return s ? s.offset + Number(addr - s.vaddr) : null;
+}
+
+export function readWord(image: ElfImage, addr: bigint): number | null {
+  const off = fileOffsetOf(image, addr);
+  if (off === null || off + 4 > image.bytes.length) return null;
+  return Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).readUInt32LE(off);
+}
+
+export function describeSegments(image: ElfImage): string {
+  return image.segments
+    .filter((s) => s.type === 'load')
+    .map((s) => `${hex(s.vaddr)}-${hex(s.vaddr + s.memsz)} ${s.flags.r ? 'r' : '-'}${s.flags.w ? 'w' : '-'}${s.flags.x ? 'x' : '-'}`)
+    .join(', ');
+}
+
+// The parts of elfy's output we read (it ships no types).
+interface ElfySection {
+  name: string;
+  type: string | number;
+  addr: number;
+  off: number;
+  size: number;
+  link: number;
+  data: Buffer;
+}
+interface ElfyProgram {
+  type: string | number;
+  offset: number;
+  vaddr: number;
+  paddr: number;
+  filesz: number;
+  memsz: number;
+  flags: Record<string, boolean>;
+}
+interface ElfyFile {
+  machine: string;
+  type: string;
+  entry: number;
+  body: { programs: ElfyProgram[]; sections: ElfySection[] };
+}

@@ -1,0 +1,718 @@
+// A small typed binding of the Unicorn 2 C API (AArch64 only), loaded at run time with koffi.
+// Enum values are copied from include/unicorn/{unicorn,arm64}.h at tag 2.0.1 (Debian's
+// libunicorn2 2.0.1.post1); they are ABI, so they must not be renumbered.
+import koffi from 'koffi';
+
+// ---------------------------------------------------------------- constants (unicorn.h 2.0.1)
+
+export const UC_ARCH_ARM64 = 2;
+export const UC_MODE_ARM = 0; // little-endian AArch64
+
+export const UC_ERR = {
+  OK: 0,
+  NOMEM: 1,
+  ARCH: 2,
+  HANDLE: 3,
+  MODE: 4,
+  VERSION: 5,
+  READ_UNMAPPED: 6,
+  WRITE_UNMAPPED: 7,
+  FETCH_UNMAPPED: 8,
+  HOOK: 9,
+  INSN_INVALID: 10,
+  MAP: 11,
+  WRITE_PROT: 12,
+  READ_PROT: 13,
+  FETCH_PROT: 14,
+  ARG: 15,
+  READ_UNALIGNED: 16,
+  WRITE_UNALIGNED: 17,
+  FETCH_UNALIGNED: 18,
+  HOOK_EXIST: 19,
+  RESOURCE: 20,
+  EXCEPTION: 21,
+} as const;
+
+export const UC_MEM = {
+  READ: 16,
+  WRITE: 17,
+  FETCH: 18,
+  READ_UNMAPPED: 19,
+  WRITE_UNMAPPED: 20,
+  FETCH_UNMAPPED: 21,
+  WRITE_PROT: 22,
+  READ_PROT: 23,
+  FETCH_PROT: 24,
+  READ_AFTER: 25,
+} as const;
+
+export const UC_HOOK = {
+  INTR: 1 << 0,
+  INSN: 1 << 1,
+  CODE: 1 << 2,
+  BLOCK: 1 << 3,
+  MEM_READ_UNMAPPED: 1 << 4,
+  MEM_WRITE_UNMAPPED: 1 << 5,
+  MEM_FETCH_UNMAPPED: 1 << 6,
+  MEM_READ_PROT: 1 << 7,
+  MEM_WRITE_PROT: 1 << 8,
+  MEM_FETCH_PROT: 1 << 9,
+  MEM_READ: 1 << 10,
+  MEM_WRITE: 1 << 11,
+  MEM_FETCH: 1 << 12,
+  MEM_READ_AFTER: 1 << 13,
+  INSN_INVALID: 1 << 14,
+} as const;
+export const UC_HOOK_MEM_UNMAPPED = UC_HOOK.MEM_READ_UNMAPPED | UC_HOOK.MEM_WRITE_UNMAPPED | UC_HOOK.MEM_FETCH_UNMAPPED;
+export const UC_HOOK_MEM_PROT = UC_HOOK.MEM_READ_PROT | UC_HOOK.MEM_WRITE_PROT | UC_HOOK.MEM_FETCH_PROT;
+export const UC_HOOK_MEM_INVALID = UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT;
+
+export const UC_PROT = { NONE: 0, READ: 1, WRITE: 2, EXEC: 4, ALL: 7 } as const;
+
+export const UC_QUERY = { MODE: 1, PAGE_SIZE: 2, ARCH: 3, TIMEOUT: 4 } as const;
+
+/** uc_control_type values and the UC_CTL(type, nr, rw) encoding. */
+const UC_CTL_CPU_MODEL = 7;
+const UC_CTL_IO_WRITE = 1;
+const UC_CTL_IO_READ = 2;
+const ucCtl = (type: number, nr: number, rw: number): number => (type | (nr << 26) | (rw << 30)) | 0;
+
+/** enum uc_cpu_arm64 (arm64.h 2.0.1). */
+export const UC_CPU_ARM64 = { A57: 0, A53: 1, A72: 2, MAX: 3 } as const;
+export type Arm64CpuModel = keyof typeof UC_CPU_ARM64;
+
+/** The CPU exception numbers (QEMU target/arm/cpu.h EXCP_*) Unicorn passes to UC_HOOK_INTR. */
+export const EXCP = {
+  UDEF: 1,
+  SWI: 2,
+  PREFETCH_ABORT: 3,
+  DATA_ABORT: 4,
+  IRQ: 5,
+  FIQ: 6,
+  BKPT: 7,
+  EXCEPTION_EXIT: 8,
+  KERNEL_TRAP: 9,
+  HVC: 11,
+  HYP_TRAP: 12,
+  SMC: 13,
+  VIRQ: 14,
+  VFIQ: 15,
+  SEMIHOST: 16,
+} as const;
+
+export function excpName(intno: number): string {
+  for (const [name, value] of Object.entries(EXCP)) if (value === intno) return `EXCP_${name}`;
+  return `exception #${intno}`;
+}
+
+// ---------------------------------------------------------------- registers (arm64.h 2.0.1)
+
+const REG_X0 = 199; // UC_ARM64_REG_X0; X0..X28 are consecutive, X29/X30 are 1/2.
+const REG_W0 = 168; // UC_ARM64_REG_W0..W30 consecutive
+
+function buildRegTable() {
+  const table: Record<string, number> = {
+    x29: 1,
+    x30: 2,
+    fp: 1,
+    lr: 2,
+    nzcv: 3,
+    sp: 4,
+    pc: 260,
+    cpacr_el1: 261,
+    tpidr_el0: 262,
+    tpidrro_el0: 263,
+    tpidr_el1: 264,
+    pstate: 265,
+    elr_el0: 266,
+    elr_el1: 267,
+    elr_el2: 268,
+    elr_el3: 269,
+    sp_el0: 270,
+    sp_el1: 271,
+    sp_el2: 272,
+    sp_el3: 273,
+    ttbr0_el1: 274,
+    ttbr1_el1: 275,
+    esr_el0: 276,
+    esr_el1: 277,
+    esr_el2: 278,
+    esr_el3: 279,
+    far_el0: 280,
+    far_el1: 281,
+    far_el2: 282,
+    far_el3: 283,
+    par_el1: 284,
+    mair_el1: 285,
+    vbar_el0: 286,
+    vbar_el1: 287,
+    vbar_el2: 288,
+    vbar_el3: 289,
+    fpcr: 291,
+    fpsr: 292,
+  };
+  for (let i = 0; i <= 28; i++) table[`x${i}`] = REG_X0 + i;
+  for (let i = 0; i <= 30; i++) table[`w${i}`] = REG_W0 + i;
+  return table;
+}
+
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+type RegIndex = Digit | `1${Digit}` | `2${Digit}` | '30';
+type XReg = `x${RegIndex}`;
+type WReg = `w${RegIndex}`;
+type ElN = '0' | '1' | '2' | '3';
+export type Arm64Reg =
+  | XReg
+  | WReg
+  | 'fp'
+  | 'lr'
+  | 'sp'
+  | 'pc'
+  | 'nzcv'
+  | 'pstate'
+  | 'cpacr_el1'
+  | 'tpidr_el0'
+  | 'tpidrro_el0'
+  | 'tpidr_el1'
+  | `elr_el${ElN}`
+  | `sp_el${ElN}`
+  | `esr_el${ElN}`
+  | `far_el${ElN}`
+  | `vbar_el${ElN}`
+  | 'ttbr0_el1'
+  | 'ttbr1_el1'
+  | 'par_el1'
+  | 'mair_el1'
+  | 'fpcr'
+  | 'fpsr';
+
+/** Register name -> UC_ARM64_REG_* id. */
+export const ARM64_REG: Readonly<Record<Arm64Reg, number>> = buildRegTable() as Record<Arm64Reg, number>;
+const UC_ARM64_REG_CP_REG = 290;
+
+/** Registers Unicorn reads/writes as 32 bits (it stores only 4 bytes; the rest of our buffer stays 0). */
+const REG_32BIT = new Set<number>([3, 261, 265, 291, 292, ...Array.from({ length: 31 }, (_, i) => REG_W0 + i)]);
+
+/** A system register by its MRS/MSR encoding (S<op0>_<op1>_C<crn>_C<crm>_<op2>). */
+export interface SysRegEncoding {
+  op0: number;
+  op1: number;
+  crn: number;
+  crm: number;
+  op2: number;
+}
+
+// ---------------------------------------------------------------- the native library
+
+const DEFAULT_LIBRARY = '/usr/lib/x86_64-linux-gnu/libunicorn.so.2';
+
+interface Native {
+  path: string;
+  uc_version: (major: null, minor: null) => number;
+  uc_strerror: (code: number) => string;
+  uc_open: (arch: number, mode: number, out: unknown[]) => number;
+  uc_close: (uc: unknown) => number;
+  uc_ctl_int: (uc: unknown, ctl: number, type: string, value: number) => number;
+  uc_ctl_ptr: (uc: unknown, ctl: number, type: string, value: Int32Array) => number;
+  uc_query: (uc: unknown, type: number, out: BigUint64Array) => number;
+  uc_mem_map: (uc: unknown, addr: bigint, size: number, perms: number) => number;
+  uc_mem_unmap: (uc: unknown, addr: bigint, size: number) => number;
+  uc_mem_protect: (uc: unknown, addr: bigint, size: number, perms: number) => number;
+  uc_mem_write: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
+  uc_mem_read: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
+  uc_reg_write: (uc: unknown, regid: number, value: Uint8Array) => number;
+  uc_reg_read: (uc: unknown, regid: number, value: Uint8Array) => number;
+  uc_emu_start: (uc: unknown, begin: bigint, until: bigint, timeout: bigint, count: number) => number;
+  uc_emu_stop: (uc: unknown) => number;
+  uc_hook_add: (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint) => number;
+  uc_hook_del: (uc: unknown, hh: bigint) => number;
+  uc_mmio_map: (uc: unknown, addr: bigint, size: number, rcb: unknown, ru: null, wcb: unknown, wu: null) => number;
+  /** Address of uc_errno, used as a do-nothing native hook callback (see syncPcOnMemoryAccess). */
+  noopHookCallback: unknown;
+  protos: {
+    code: koffi.IKoffiCType;
+    intr: koffi.IKoffiCType;
+    mem: koffi.IKoffiCType;
+    eventmem: koffi.IKoffiCType;
+    mmioRead: koffi.IKoffiCType;
+    mmioWrite: koffi.IKoffiCType;
+  };
+}
+
+let native: Native | null = null;
+
+/** Loads libunicorn once (WBDIFF_LIBUNICORN overrides the path). */
+export function loadUnicorn(): Native {
+  if (native) return native;
+  const candidates = [process.env.WBDIFF_LIBUNICORN, DEFAULT_LIBRARY, 'libunicorn.so.2'].filter((p): p is string => !!p);
+  let lib: koffi.IKoffiLib | null = null;
+  const errors: string[] = [];
+  let path = '';
+  for (const candidate of candidates) {
+    try {
+      lib = koffi.load(candidate);
+      path = candidate;
+      break;
+    } catch (error) {
+      errors.push(`${candidate}: ${(error as Error).message}`);
+    }
+  }
+  if (!lib) {
+    throw new Error(
+      `cannot load the Unicorn library (tried ${errors.join('; ')}). ` +
+        'Install it with `apt-get install libunicorn2` or set WBDIFF_LIBUNICORN to the path of libunicorn.so.2',
+    );
+  }
+  // Prototype names are global in koffi; the wbdiff_ prefix avoids clashes with other modules.
+  const protos = {
+    code: koffi.proto('void wbdiff_uc_cb_hookcode(void *uc, uint64_t address, uint32_t size, void *user)'),
+    intr: koffi.proto('void wbdiff_uc_cb_hookintr(void *uc, uint32_t intno, void *user)'),
+    mem: koffi.proto('void wbdiff_uc_cb_hookmem(void *uc, int type, uint64_t address, int size, int64_t value, void *user)'),
+    eventmem: koffi.proto('bool wbdiff_uc_cb_eventmem(void *uc, int type, uint64_t address, int size, int64_t value, void *user)'),
+    mmioRead: koffi.proto('uint64_t wbdiff_uc_cb_mmio_read(void *uc, uint64_t offset, unsigned int size, void *user)'),
+    mmioWrite: koffi.proto('void wbdiff_uc_cb_mmio_write(void *uc, uint64_t offset, unsigned int size, uint64_t value, void *user)'),
+  };
+  native = {
+    path,
+    uc_version: lib.func('unsigned int uc_version(void *major, void *minor)'),
+    uc_strerror: lib.func('const char *uc_strerror(int code)'),
+    uc_open: lib.func('int uc_open(int arch, int mode, _Out_ void **uc)'),
+    uc_close: lib.func('int uc_close(void *uc)'),
+    uc_ctl_int: lib.func('int uc_ctl(void *uc, int control, ...)'),
+    uc_ctl_ptr: lib.func('int uc_ctl(void *uc, int control, ...)'),
+    uc_query: lib.func('int uc_query(void *uc, int type, void *result)'),
+    uc_mem_map: lib.func('int uc_mem_map(void *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_unmap: lib.func('int uc_mem_unmap(void *uc, uint64_t address, size_t size)'),
+    uc_mem_protect: lib.func('int uc_mem_protect(void *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_write: lib.func('int uc_mem_write(void *uc, uint64_t address, const void *bytes, size_t size)'),
+    uc_mem_read: lib.func('int uc_mem_read(void *uc, uint64_t address, void *bytes, size_t size)'),
+    uc_reg_write: lib.func('int uc_reg_write(void *uc, int regid, const void *value)'),
+    uc_reg_read: lib.func('int uc_reg_read(void *uc, int regid, void *value)'),
+    uc_emu_start: lib.func('int uc_emu_start(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
+    uc_emu_stop: lib.func('int uc_emu_stop(void *uc)'),
+    // Variadic in C (extra args only for UC_HOOK_INSN); declared variadic so the call is ABI-correct.
+    uc_hook_add: (() => {
+      const f = lib.func('int uc_hook_add(void *uc, void *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)');
+      return (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint) =>
+        f(uc, hh, type, cb, user, begin, end) as number;
+    })(),
+    uc_hook_del: lib.func('int uc_hook_del(void *uc, size_t hh)'),
+    uc_mmio_map: lib.func(
+      'int uc_mmio_map(void *uc, uint64_t address, size_t size, void *read_cb, void *user_data_read, void *write_cb, void *user_data_write)',
+    ),
+    noopHookCallback: lib.symbol('uc_errno', 'uint8_t'),
+    protos,
+  } as Native;
+  return native;
+}
+
+// ---------------------------------------------------------------- errors
+
+export class UnicornError extends Error {
+  constructor(
+    readonly call: string,
+    readonly code: number,
+    detail = '',
+  ) {
+    super(`${call} failed: ${strerror(code)} (UC_ERR ${code})${detail ? `; ${detail}` : ''}`);
+    this.name = 'UnicornError';
+  }
+}
+
+export function strerror(code: number): string {
+  try {
+    return loadUnicorn().uc_strerror(code);
+  } catch {
+    return `unicorn error ${code}`;
+  }
+}
+
+/** uc_version's return value is (major << 24) | (minor << 16) | (patch << 8) | extra in 2.x. */
+export function version(): { major: number; minor: number; patch: number; combined: number; text: string; library: string } {
+  const n = loadUnicorn();
+  const combined = n.uc_version(null, null) >>> 0;
+  const major = (combined >>> 24) & 0xff;
+  const minor = (combined >>> 16) & 0xff;
+  const patch = (combined >>> 8) & 0xff;
+  return { major, minor, patch, combined, text: `${major}.${minor}.${patch}`, library: n.path };
+}
+
+// ---------------------------------------------------------------- the engine
+
+export type MemAccess = 'read' | 'write' | 'fetch';
+
+export interface InvalidMemEvent {
+  /** UC_MEM_* value. */
+  type: number;
+  access: MemAccess;
+  /** unmapped | protected */
+  why: 'unmapped' | 'protected';
+  address: bigint;
+  size: number;
+  value: bigint;
+}
+
+export interface MemEvent {
+  type: number;
+  access: MemAccess;
+  address: bigint;
+  size: number;
+  value: bigint;
+}
+
+export interface HookHandle {
+  readonly id: bigint;
+  readonly kind: string;
+}
+
+export function describeMemType(type: number): { access: MemAccess; why: 'unmapped' | 'protected' | 'ok' } {
+  switch (type) {
+    case UC_MEM.READ:
+    case UC_MEM.READ_AFTER:
+      return { access: 'read', why: 'ok' };
+    case UC_MEM.WRITE:
+      return { access: 'write', why: 'ok' };
+    case UC_MEM.FETCH:
+      return { access: 'fetch', why: 'ok' };
+    case UC_MEM.READ_UNMAPPED:
+      return { access: 'read', why: 'unmapped' };
+    case UC_MEM.WRITE_UNMAPPED:
+      return { access: 'write', why: 'unmapped' };
+    case UC_MEM.FETCH_UNMAPPED:
+      return { access: 'fetch', why: 'unmapped' };
+    case UC_MEM.READ_PROT:
+      return { access: 'read', why: 'protected' };
+    case UC_MEM.WRITE_PROT:
+      return { access: 'write', why: 'protected' };
+    case UC_MEM.FETCH_PROT:
+      return { access: 'fetch', why: 'protected' };
+    default:
+      return { access: 'read', why: 'ok' };
+  }
+}
+
+const ALL_ADDRESSES: [bigint, bigint] = [1n, 0n]; // begin > end means "everywhere" in Unicorn
+const U64_MASK = (1n << 64n) - 1n;
+const u64 = (v: number | bigint): bigint => BigInt(v) & U64_MASK;
+
+export interface OpenOptions {
+  /** CPU model (uc_ctl UC_CTL_CPU_MODEL); must be set before anything else touches the engine. */
+  model?: Arm64CpuModel;
+}
+
+export class Unicorn {
+  private handle: unknown;
+  private readonly n: Native;
+  private readonly callbacks = new Map<bigint, koffi.IKoffiRegisteredCallback>();
+  private readonly mmioCallbacks: koffi.IKoffiRegisteredCallback[] = [];
+  /** An exception thrown by a JS callback: native code cannot unwind it, so it is parked and rethrown. */
+  private pendingError: unknown = null;
+  private closed = false;
+  readonly model: Arm64CpuModel | null;
+
+  private constructor(handle: unknown, n: Native, model: Arm64CpuModel | null) {
+    this.handle = handle;
+    this.n = n;
+    this.model = model;
+  }
+
+  /** uc_open(UC_ARCH_ARM64, UC_MODE_ARM) and, when asked, the CPU model. */
+  static open(options: OpenOptions = {}): Unicorn {
+    const n = loadUnicorn();
+    const out: unknown[] = [null];
+    check('uc_open', n.uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out));
+    const uc = new Unicorn(out[0], n, options.model ?? null);
+    if (options.model !== undefined) {
+      try {
+        uc.setCpuModel(options.model);
+      } catch (error) {
+        uc.close();
+        throw error;
+      }
+    }
+    return uc;
+  }
+
+  private get h(): unknown {
+    if (this.closed) throw new Error('this Unicorn engine is closed');
+    return this.handle;
+  }
+
+  /** Only valid right after open: Unicorn initialises the CPU lazily on the first other call. */
+  setCpuModel(model: Arm64CpuModel): void {
+    const value = UC_CPU_ARM64[model];
+    if (value === undefined) {
+      throw new Error(`unknown Unicorn AArch64 CPU model "${model}"; known: ${Object.keys(UC_CPU_ARM64).join(', ')}`);
+    }
+    check('uc_ctl(UC_CTL_CPU_MODEL write)', this.n.uc_ctl_int(this.h, ucCtl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), 'int', value), `model ${model}=${value}; it must be set before any other call`);
+  }
+
+  getCpuModel(): number {
+    const out = new Int32Array(1);
+    check('uc_ctl(UC_CTL_CPU_MODEL read)', this.n.uc_ctl_ptr(this.h, ucCtl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_READ), 'int *', out));
+    return out[0]!;
+  }
+
+  query(type: number): bigint {
+    const out = new BigUint64Array(1);
+    check('uc_query', this.n.uc_query(this.h, type, out));
+    return out[0]!;
+  }
+
+  memMap(address: bigint, size: number, perms: number = UC_PROT.ALL): void {
+    check('uc_mem_map', this.n.uc_mem_map(this.h, address, size, perms), `at ${hex(address)} size ${hex(size)} (both must be 4 KiB aligned and not overlap)`);
+  }
+
+  memUnmap(address: bigint, size: number): void {
+    check('uc_mem_unmap', this.n.uc_mem_unmap(this.h, address, size), `at ${hex(address)} size ${hex(size)}`);
+  }
+
+  memProtect(address: bigint, size: number, perms: number): void {
+    check('uc_mem_protect', this.n.uc_mem_protect(this.h, address, size, perms), `at ${hex(address)} size ${hex(size)}`);
+  }
+
+  memWrite(address: bigint, bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    check('uc_mem_write', this.n.uc_mem_write(this.h, address, bytes, bytes.length), `${bytes.length} bytes at ${hex(address)}`);
+  }
+
+  memRead(address: bigint, size: number): Uint8Array {
+    const out = new Uint8Array(size);
+    if (size === 0) return out;
+    check('uc_mem_read', this.n.uc_mem_read(this.h, address, out, size), `${size} bytes at ${hex(address)}`);
+    return out;
+  }
+
+  /** Reads a register as an unsigned 64-bit value (32-bit registers zero-extended). */
+  regRead(name: Arm64Reg): bigint {
+    const id = regId(name);
+    const buf = new Uint8Array(16);
+    check('uc_reg_read', this.n.uc_reg_read(this.h, id, buf), `register ${name}`);
+    const view = new DataView(buf.buffer);
+    return REG_32BIT.has(id) ? BigInt(view.getUint32(0, true)) : view.getBigUint64(0, true);
+  }
+
+  /** Writes a register; writing pc from inside a hook makes Unicorn resume at the new pc. */
+  regWrite(name: Arm64Reg, value: bigint): void {
+    const id = regId(name);
+    const buf = new Uint8Array(16);
+    new DataView(buf.buffer).setBigUint64(0, u64(value), true);
+    check('uc_reg_write', this.n.uc_reg_write(this.h, id, buf), `register ${name}`);
+  }
+
+  /** Any system register Unicorn's CPU model knows, by encoding (UC_ARM64_REG_CP_REG). */
+  sysRegRead(enc: SysRegEncoding): bigint {
+    const buf = cpRegBuffer(enc, 0n);
+    check('uc_reg_read', this.n.uc_reg_read(this.h, UC_ARM64_REG_CP_REG, buf), `system register ${formatSysReg(enc)} (not in this CPU model?)`);
+    return new DataView(buf.buffer).getBigUint64(24, true);
+  }
+
+  sysRegWrite(enc: SysRegEncoding, value: bigint): void {
+    const buf = cpRegBuffer(enc, u64(value));
+    check('uc_reg_write', this.n.uc_reg_write(this.h, UC_ARM64_REG_CP_REG, buf), `system register ${formatSysReg(enc)} (not in this CPU model?)`);
+  }
+
+  /** UC_HOOK_CODE over [begin, end] (inclusive). Keep ranges small: each instruction costs a JS call. */
+  hookCode(cb: (address: bigint, size: number) => void, begin: bigint, end: bigint): HookHandle {
+    return this.addHook('code', UC_HOOK.CODE, this.n.protos.code, (_uc: unknown, address: number | bigint, size: number) => cb(BigInt(address), size), begin, end);
+  }
+
+  /** UC_HOOK_BLOCK over [begin, end]. */
+  hookBlock(cb: (address: bigint, size: number) => void, begin: bigint, end: bigint): HookHandle {
+    return this.addHook('block', UC_HOOK.BLOCK, this.n.protos.code, (_uc: unknown, address: number | bigint, size: number) => cb(BigInt(address), size), begin, end);
+  }
+
+  /** Successful data accesses in [begin, end]: 'read' | 'write' | 'fetch' (any mix). */
+  hookMem(kinds: MemAccess[], cb: (event: MemEvent) => void, begin: bigint, end: bigint): HookHandle {
+    let type = 0;
+    if (kinds.includes('read')) type |= UC_HOOK.MEM_READ;
+    if (kinds.includes('write')) type |= UC_HOOK.MEM_WRITE;
+    if (kinds.includes('fetch')) type |= UC_HOOK.MEM_FETCH;
+    return this.addHook(
+      `mem ${kinds.join('/')}`,
+      type,
+      this.n.protos.mem,
+      (_uc: unknown, t: number, address: number | bigint, size: number, value: number | bigint) =>
+        cb({ type: t, access: describeMemType(t).access, address: u64(address), size, value: u64(value) }),
+      begin,
+      end,
+    );
+  }
+
+  /**
+   * Unmapped and protection-violating accesses anywhere. Return true only after mapping the
+   * page (Unicorn then retries); false stops emulation with UC_ERR_*_UNMAPPED / *_PROT.
+   */
+  hookMemInvalid(cb: (event: InvalidMemEvent) => boolean, type: number = UC_HOOK_MEM_INVALID): HookHandle {
+    return this.addHook(
+      'mem invalid',
+      type,
+      this.n.protos.eventmem,
+      (_uc: unknown, t: number, address: number | bigint, size: number, value: number | bigint) => {
+        const d = describeMemType(t);
+        return cb({ type: t, access: d.access, why: d.why === 'ok' ? 'unmapped' : d.why, address: u64(address), size, value: u64(value) });
+      },
+      ...ALL_ADDRESSES,
+      false,
+    );
+  }
+
+  /**
+   * Makes the pc exact at every load/store. Unicorn 2.0.1 only syncs pc before a load/store when
+   * a UC_HOOK_MEM_READ/WRITE hook covers the instruction's address; otherwise a faulting access
+   * reports the pc of its translation block's start. The hook's callback is uc_errno, a native
+   * function that only reads a field of the engine, so no JS runs per access; the price is that
+   * every access takes the softmmu slow path (about +25% on load/store-heavy code).
+   */
+  syncPcOnMemoryAccess(): HookHandle {
+    const hh = new BigUint64Array(1);
+    const noop = this.n.noopHookCallback;
+    check('uc_hook_add', this.n.uc_hook_add(this.h, hh, UC_HOOK.MEM_READ | UC_HOOK.MEM_WRITE, noop, null, ...ALL_ADDRESSES), 'pc-sync memory hook');
+    return { id: hh[0]!, kind: 'pc sync' };
+  }
+
+  /** CPU exceptions (Unicorn never delivers them to the guest's vectors: they all come here). */
+  hookIntr(cb: (intno: number) => void): HookHandle {
+    return this.addHook('intr', UC_HOOK.INTR, this.n.protos.intr, (_uc: unknown, intno: number) => cb(intno), ...ALL_ADDRESSES);
+  }
+
+  hookDel(hook: HookHandle): void {
+    check('uc_hook_del', this.n.uc_hook_del(this.h, hook.id), `hook ${hook.kind}`);
+    const registered = this.callbacks.get(hook.id);
+    if (registered) koffi.unregister(registered);
+    this.callbacks.delete(hook.id);
+  }
+
+  /** uc_mmio_map: reads and writes in [address, address+size) go to the callbacks (offset-relative). */
+  mmioMap(
+    address: bigint,
+    size: number,
+    read: (offset: bigint, size: number) => bigint | number,
+    write: (offset: bigint, size: number, value: bigint) => void,
+  ): void {
+    const rcb = koffi.register(
+      (_uc: unknown, offset: number | bigint, sz: number) => this.guard(() => u64(read(BigInt(offset), sz)), 0n),
+      koffi.pointer(this.n.protos.mmioRead),
+    );
+    const wcb = koffi.register(
+      (_uc: unknown, offset: number | bigint, sz: number, value: number | bigint) => this.guard(() => write(BigInt(offset), sz, u64(value)), undefined),
+      koffi.pointer(this.n.protos.mmioWrite),
+    );
+    this.mmioCallbacks.push(rcb, wcb);
+    check('uc_mmio_map', this.n.uc_mmio_map(this.h, address, size, rcb, null, wcb, null), `at ${hex(address)} size ${hex(size)}`);
+  }
+
+  /**
+   * uc_emu_start. until: stop when pc reaches it (use -1n for "never"); timeoutUs: 0 = none;
+   * count: instructions, 0 = unlimited. Returns the uc_err (0 = ok) rather than throwing for the
+   * guest-caused stops (unmapped, protected, exception), which callers turn into verdicts.
+   */
+  emuStart(begin: bigint, until: bigint, timeoutUs = 0, count = 0): number {
+    this.pendingError = null;
+    const err = this.n.uc_emu_start(this.h, u64(begin), u64(until), BigInt(timeoutUs), count);
+    if (this.pendingError !== null) {
+      const error = this.pendingError;
+      this.pendingError = null;
+      throw error;
+    }
+    if (err === UC_ERR.ARG || err === UC_ERR.HANDLE || err === UC_ERR.NOMEM || err === UC_ERR.RESOURCE || err === UC_ERR.HOOK) {
+      throw new UnicornError('uc_emu_start', err, `begin ${hex(begin)}`);
+    }
+    return err;
+  }
+
+  /** Safe to call from inside callbacks: the running uc_emu_start returns at the next TB boundary. */
+  emuStop(): void {
+    check('uc_emu_stop', this.n.uc_emu_stop(this.h));
+  }
+
+  /** True when the last emuStart ended by its timeout. */
+  timedOut(): boolean {
+    return this.query(UC_QUERY.TIMEOUT) !== 0n;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    const err = this.n.uc_close(this.handle);
+    this.closed = true;
+    // Only now: the engine could call any of these until uc_close returned.
+    for (const cb of this.callbacks.values()) koffi.unregister(cb);
+    for (const cb of this.mmioCallbacks) koffi.unregister(cb);
+    this.callbacks.clear();
+    this.mmioCallbacks.length = 0;
+    this.handle = null;
+    check('uc_close', err);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private addHook(
+    kind: string,
+    type: number,
+    proto: koffi.IKoffiCType,
+    fn: (...args: never[]) => unknown,
+    begin: bigint,
+    end: bigint,
+    fallback: unknown = undefined,
+  ): HookHandle {
+    const wrapped = (...args: never[]) => this.guard(() => fn(...args), fallback);
+    const registered = koffi.register(wrapped, koffi.pointer(proto));
+    const hh = new BigUint64Array(1);
+    const err = this.n.uc_hook_add(this.h, hh, type, registered, null, u64(begin), u64(end));
+    if (err !== UC_ERR.OK) {
+      koffi.unregister(registered);
+      throw new UnicornError('uc_hook_add', err, `hook ${kind}`);
+    }
+    const id = hh[0]!;
+    this.callbacks.set(id, registered);
+    return { id, kind };
+  }
+
+  /** Runs a callback body; a throw stops the emulation and is rethrown by emuStart. */
+  private guard<T>(body: () => T, fallback: T): T {
+    try {
+      return body();
+    } catch (error) {
+      if (this.pendingError === null) this.pendingError = error;
+      try {
+        this.n.uc_emu_stop(this.handle);
+      } catch {
+        // already stopping
+      }
+      return fallback;
+    }
+  }
+}
+
+function check(call: string, err: number, detail = ''): void {
+  if (err !== UC_ERR.OK) throw new UnicornError(call, err, detail);
+}
+
+function regId(name: Arm64Reg): number {
+  const id = ARM64_REG[name];
+  if (id === undefined) throw new Error(`unknown AArch64 register name "${name}" for Unicorn`);
+  return id;
+}
+
+/** struct uc_arm64_cp_reg { u32 crn, crm, op0, op1, op2; u64 val; } (val at offset 24). */
+function cpRegBuffer(enc: SysRegEncoding, value: bigint): Uint8Array {
+  const buf = new Uint8Array(32);
+  const view = new DataView(buf.buffer);
+  view.setUint32(0, enc.crn, true);
+  view.setUint32(4, enc.crm, true);
+  view.setUint32(8, enc.op0, true);
+  view.setUint32(12, enc.op1, true);
+  view.setUint32(16, enc.op2, true);
+  view.setBigUint64(24, value, true);
+  return buf;
+}
+
+function formatSysReg(e: SysRegEncoding): string {
+  return `S${e.op0}_${e.op1}_C${e.crn}_C${e.crm}_${e.op2}`;
+}
+
+function hex(v: bigint | number): string {
+  return `0x${BigInt(v).toString(16)}`;
+}

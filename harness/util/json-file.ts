@@ -1,0 +1,63 @@
+// Loads a JSON file and checks it against a JSON Schema (ajv); every error names file:line:column.
+import { readFile } from 'node:fs/promises';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { WbdiffError } from '../errors.js';
+import { JsonSyntaxError, parseJsonWithPositions, positionOf } from './json-locate.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+const ajv = new (Ajv as unknown as typeof AjvModule.default)({ allErrors: true, strict: false });
+const compiled = new Map<object, ValidateFunction>();
+
+export async function loadJsonFile<T>(path: string, schema: object, what: string, hint: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new WbdiffError(`cannot read the ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: path, hint });
+  }
+  return parseJsonText<T>(text, path, schema, what, hint);
+}
+
+export function parseJsonText<T>(text: string, path: string, schema: object, what: string, hint: string): T {
+  let parsed: ReturnType<typeof parseJsonWithPositions>;
+  try {
+    parsed = parseJsonWithPositions(text);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) {
+      throw new WbdiffError(`malformed JSON in the ${what}: ${error.message}`, { where: `${path}:${error.position.line}:${error.position.column}`, hint });
+    }
+    throw error;
+  }
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  if (!validate(parsed.value)) {
+    const errors = (validate.errors ?? []).filter(usefulError);
+    const first = errors[0]!;
+    const at = positionOf(parsed.positions, first.instancePath);
+    const lines = errors.slice(0, 5).map((e) => {
+      const p = positionOf(parsed.positions, e.instancePath);
+      return `${path}:${p.line}:${p.column}: ${describe(e)}`;
+    });
+    throw new WbdiffError(`invalid ${what}: ${describe(first)}${lines.length > 1 ? `\n  ${lines.slice(1).join('\n  ')}` : ''}`, {
+      where: `${path}:${at.line}:${at.column}`,
+      hint,
+    });
+  }
+  return parsed.value as T;
+}
+
+function usefulError(e: ErrorObject, _i: number, all: ErrorObject[]): boolean {
+  // oneOf/anyOf wrappers repeat what their branches said; keep them only if alone.
+  return all.length === 1 || (e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+}
+
+function describe(e: ErrorObject): string {
+  const where = e.instancePath || '(top level)';
+  if (e.keyword === 'additionalProperties') return `${where} has an unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'required') return `${where} is missing the property "${(e.params as { missingProperty: string }).missingProperty}"`;
+  return `${where} ${e.message ?? 'is invalid'}`;
+}

@@ -1,0 +1,3 @@
+module gowb
+
+go 1.19
