@@ -2,11 +2,15 @@
 // Runs the ava suite (compiled to dist/) with its TAP reporter, passes the TAP through, and ends
 // with the plain line "N passed, N failed" that CI reads. Counting uses tap-parser, not regexes.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Parser } from 'tap-parser';
+import { dirname, join } from 'node:path';
 
-const require = createRequire(import.meta.url);
-const avaCli = require.resolve('ava/entrypoints/cli.mjs');
+// ava's package exports hide its CLI file; its bin entry (node_modules/ava/<bin>) is the way in.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const avaDir = join(root, 'node_modules', 'ava');
+const avaCli = join(avaDir, JSON.parse(readFileSync(join(avaDir, 'package.json'), 'utf8')).bin.ava);
 const child = spawn(process.execPath, [avaCli, '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
 
 let passed = 0;

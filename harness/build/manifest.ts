@@ -23,6 +23,7 @@ export interface KernelManifest {
   go?: { versions: string[]; entry: string };
   timeoutMs?: number;
   memoryMiB?: number;
+  maxSerialBytes?: number;
   expect: KernelExpectation;
   resultPatterns?: ResultPattern[];
   convention?: Record<string, unknown>;

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parseElf } from '../elf/elf.js';
+import { WbdiffError } from '../errors.js';
 import type { ResultPattern } from '../runners/types.js';
 import { sha256 } from '../util/hash.js';
 import { build, type BuildResult } from './builder.js';
@@ -17,6 +18,7 @@ export interface Subject {
   build: BuildResult | null;
   timeoutMs: number | undefined;
   memoryMiB: number | undefined;
+  maxSerialBytes: number | undefined;
   resultPatterns: ResultPattern[];
 }
 
@@ -28,10 +30,13 @@ export async function resolveSubjects(spec: string, options: { force?: boolean }
   if (looksLikePath(spec)) {
     const elfPath = resolve(spec);
     const bytes = await readFile(elfPath).catch((error: NodeJS.ErrnoException) => {
-      throw Object.assign(error, { message: `${spec}: ${error.code === 'ENOENT' ? 'no such file' : error.message}` });
+      throw new WbdiffError(error.code === 'ENOENT' ? 'no such file' : `cannot read it: ${error.message}`, {
+        where: spec,
+        hint: 'give the path of an AArch64 kernel ELF, or a bundled kernel name (wbdiff build --list)',
+      });
     });
     parseElf(bytes, spec); // a clear error now beats one from each runner
-    return [{ id: basename(spec), elfPath, elfHash: sha256(bytes), kernel: null, build: null, timeoutMs: undefined, memoryMiB: undefined, resultPatterns: [] }];
+    return [{ id: basename(spec), elfPath, elfHash: sha256(bytes), kernel: null, build: null, timeoutMs: undefined, memoryMiB: undefined, maxSerialBytes: undefined, resultPatterns: [] }];
   }
   const targets = await resolveTargets(spec);
   const subjects: Subject[] = [];
@@ -45,6 +50,7 @@ export async function resolveSubjects(spec: string, options: { force?: boolean }
       build: result,
       timeoutMs: target.kernel.manifest.timeoutMs,
       memoryMiB: target.kernel.manifest.memoryMiB,
+      maxSerialBytes: target.kernel.manifest.maxSerialBytes,
       resultPatterns: target.kernel.manifest.resultPatterns ?? [],
     });
   }

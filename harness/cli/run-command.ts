@@ -26,6 +26,7 @@ export async function runSubject(subject: Subject, runners: string[], cpu: strin
       timeoutMs: timeoutMs ?? subject.timeoutMs ?? DEFAULTS.timeoutMs,
       resultPatterns: subject.resultPatterns,
       ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
+      ...(subject.maxSerialBytes ? { maxSerialBytes: subject.maxSerialBytes } : {}),
     });
     runs.push(run);
   }

@@ -74,11 +74,17 @@ export class Symbolizer {
     return pickOne(name, candidates);
   }
 
-  /** Names close to `name`, for "did you mean" hints. */
+  /** Names close to `name` (by edit distance, ABI suffix ignored), for "did you mean" hints. */
   suggest(name: string, limit = 3): string[] {
-    const needle = name.toLowerCase().replace(/\.abi0$/, '');
-    const tail = needle.split('.').pop() ?? needle;
-    return [...this.byName.keys()].filter((n) => n.toLowerCase().includes(tail)).slice(0, limit);
+    const bare = (n: string) => n.toLowerCase().replace(/\.abi(0|internal)$/, '');
+    const needle = bare(name);
+    const budget = Math.max(2, Math.floor(needle.length / 4));
+    return [...this.byName.keys()]
+      .map((candidate) => ({ candidate, d: bare(candidate).includes(needle) ? 1 : editDistance(needle, bare(candidate), budget) }))
+      .filter((x) => x.d <= budget)
+      .sort((a, b) => a.d - b.d || a.candidate.length - b.candidate.length)
+      .slice(0, limit)
+      .map((x) => x.candidate);
   }
 }
 
@@ -93,4 +99,21 @@ function pickOne(name: string, list: ElfSymbol[]): ElfSymbol {
     throw new Error(`symbol "${name}" is ambiguous: ${where}; name one exactly`);
   }
   return list[0]!;
+}
+
+/** Levenshtein distance, giving up (returning budget + 1) once it must exceed the budget. */
+function editDistance(a: string, b: string, budget: number): number {
+  if (Math.abs(a.length - b.length) > budget) return budget + 1;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, current[j]!);
+    }
+    if (rowMin > budget) return budget + 1;
+    previous = current;
+  }
+  return previous[b.length]!;
 }
