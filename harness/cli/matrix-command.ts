@@ -1,87 +1,161 @@
-// The default matrix: every bundled kernel (every toolchain) on every runner, a table, results/.
-import { join } from 'node:path';
-import { buildTargets, listKernels, resolveTargets } from '../build/manifest.js';
-import { resolveSubjects, type Subject } from '../build/subjects.js';
-import { checkExpectation } from '../compare/expect.js';
-import { EXIT } from '../errors.js';
-import { cellFileName, cellId, RESULT_FORMAT_VERSION, type CellResult } from '../matrix/cells.js';
+// `wbdiff matrix`: the differential matrix with progress, the table, and --explain.
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { OUTCOME_ORDER, type Outcome } from '../compare/classify.js';
+import { EXIT, WbdiffError } from '../errors.js';
+import type { SummaryCell } from '../matrix/cells.js';
+import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../matrix/config.js';
+import { runMatrix, type MatrixSummary } from '../matrix/run-matrix.js';
+import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
-import { parseRunnerList } from '../runners/index.js';
-import { DEFAULTS } from '../runners/types.js';
-import { writeJsonAtomic } from '../util/atomic.js';
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { formatMarkers, table } from './format.js';
-import { runSubject } from './run-command.js';
+import { explainCell } from './explain.js';
+
+export const OUTCOME_LABEL: Record<Outcome, string> = {
+  expected: 'ok',
+  'patch-bug': 'PATCH-BUG',
+  'parity-divergence': 'PARITY',
+  'convention-bug': 'CONVENTION',
+  'masked-failure': 'MASKED',
+  unexpected: 'FAIL',
+  infrastructure: 'INFRA',
+};
 
 export async function matrixCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('matrix', argv, {
-    runner: { type: 'string', multiple: true },
-    cpu: { type: 'string', default: DEFAULTS.cpu },
+    config: { type: 'string' },
     out: { type: 'string' },
+    resume: { type: 'string' },
     json: { type: 'boolean', default: false },
+    explain: { type: 'string' },
+    from: { type: 'string' },
+    concurrency: { type: 'string' },
+    shard: { type: 'string' },
+    'no-diagnose': { type: 'boolean', default: false },
   });
-  const runners = parseRunnerList(values.runner ?? []);
-  const targets = positionals.length ? (await Promise.all(positionals.map((p) => resolveTargets(p)))).flat() : (await listKernels()).flatMap(buildTargets);
-  const runId = new Date().toISOString().replace(/[:.]/g, '-');
-  const outDir = values.out ?? join(RESULTS_DIR, runId);
-  const log = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
+  if (values.explain) return explainCommand(values.explain, values.from);
 
-  const cells: CellResult[] = [];
-  const infraErrors: { target: string; error: string }[] = [];
-  for (const target of targets) {
-    let subject: Subject;
-    try {
-      [subject] = (await resolveSubjects(target.id)) as [Subject];
-    } catch (error) {
-      // A build failure is an infrastructure error: recorded apart, never a kernel failure.
-      infraErrors.push({ target: target.id, error: (error as Error).message });
-      log(`${target.id}: build failed: ${(error as Error).message.split('\n')[0]}`);
-      continue;
-    }
-    const { runs } = await runSubject(subject, runners, values.cpu!);
-    for (const run of runs) {
-      const key = { target: subject.id, variant: null, runner: run.runner, cpu: values.cpu! };
-      const mismatches = checkExpectation(run, target.kernel.manifest.expect);
-      const cell: CellResult = { ...key, id: cellId(key), elfHash: subject.elfHash, expected: mismatches.length === 0 && run.verdict !== 'error', mismatches, run };
-      cells.push(cell);
-      await writeJsonAtomic(join(outDir, 'cells', cellFileName(key)), { version: RESULT_FORMAT_VERSION, ...cell });
-      log(`${cell.id}: ${run.verdict} ${formatMarkers(run.markers)}${cell.expected ? '' : '  (NOT as expected)'}`);
-    }
+  const store = new ResultsStore(resolve(values.resume ?? values.out ?? join(RESULTS_DIR, newRunId())));
+  let config: MatrixConfig;
+  if (values.resume) {
+    const info = await store.readRunInfo<{ config: MatrixConfig }>();
+    config = info.config;
+  } else {
+    config = await loadMatrixConfig(values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH);
+  }
+  if (positionals.length) config = { ...config, kernels: config.kernels.filter((k) => positionals.some((p) => k.kernel === p || k.kernel?.split('@')[0] === p || k.name === p)) };
+  if (config.kernels.length === 0) throw new WbdiffError(`no kernel of the config matches ${positionals.join(', ')}`, { hint: 'name kernels as written in the config' });
+  if (values['no-diagnose']) config = { ...config, diagnose: false };
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nwbdiff: interrupted; keeping finished cells (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const out = values.json ? process.stderr : process.stdout;
+  const tty = Boolean(out.isTTY);
+  let total = 0;
+  let done = 0;
+  let bad = 0;
+  let summary: MatrixSummary;
+  try {
+    summary = await runMatrix({
+      config,
+      store,
+      runId: store.dir.split('/').pop()!,
+      resume: Boolean(values.resume),
+      ...(values.shard ? { shard: parseShard(values.shard) } : {}),
+      signal: controller.signal,
+      ...(values.concurrency ? { concurrency: parsePositiveInt(values.concurrency, '--concurrency')! } : {}),
+      argv: ['wbdiff', 'matrix', ...argv],
+      log: (line) => out.write(`${line}\n`),
+      onPlan: (plan, todo) => {
+        total = todo;
+        out.write(`wbdiff matrix: ${plan.cells.length} cells (${todo} to run) from ${plan.subjects.length} builds/variants -> ${store.dir}\n`);
+      },
+      onCell: (cell) => {
+        done += 1;
+        if (cell.run.verdict === 'error') bad += 1;
+        if (tty) out.write(`\r[${done}/${total}] ${bad ? `${bad} infrastructure errors ` : ''}${cell.id}`.padEnd(100).slice(0, 100));
+        else out.write(`[${done}/${total}] ${cell.id}: ${cell.run.verdict} ${formatMarkers(cell.run.markers)}\n`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (tty) out.write('\r'.padEnd(101) + '\r');
   }
 
-  const summary = {
-    version: RESULT_FORMAT_VERSION,
-    runId,
-    cpu: values.cpu,
-    runners,
-    counts: {
-      cells: cells.length,
-      expected: cells.filter((c) => c.expected).length,
-      unexpected: cells.filter((c) => !c.expected && c.run.verdict !== 'error').length,
-      infrastructure: cells.filter((c) => c.run.verdict === 'error').length + infraErrors.length,
-    },
-    infraErrors,
-    cells: cells.map(({ run, ...rest }) => ({ ...rest, verdict: run.verdict, markers: run.markers, done: run.done, durationMs: run.durationMs })),
-  };
-  await writeJsonAtomic(join(outDir, 'summary.json'), summary);
+  if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else out.write(`\n${renderTable(summary.cells)}\n\n${renderCounts(summary)}\nresults: ${store.dir}\n`);
+  if (summary.interrupted) {
+    out.write(`interrupted: resume with  wbdiff matrix --resume ${store.dir}\n`);
+    return 130;
+  }
+  if ((summary.counts['infrastructure'] ?? 0) > 0) return EXIT.harness;
+  return (summary.counts['unexpected'] ?? 0) > 0 ? EXIT.failed : EXIT.ok;
+}
 
-  const byTarget = new Map<string, CellResult[]>();
-  for (const c of cells) byTarget.set(c.target, [...(byTarget.get(c.target) ?? []), c]);
-  const rows = [...byTarget].map(([target, list]) => [
-    target,
-    ...runners.map((r) => {
-      const c = list.find((x) => x.runner === r);
-      return c ? `${c.expected ? 'ok' : 'FAIL'} ${c.run.verdict} ${formatMarkers(c.run.markers)}` : '-';
+export function newRunId(date = new Date()): string {
+  return date.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+}
+
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) throw new WbdiffError(`--shard takes i/n with 1 <= i <= n, not "${text}"`, { hint: 'e.g. --shard 2/3' });
+  return { index: index - 1, count };
+}
+
+/** Rows: build + variant; columns: runner (and CPU when several). */
+export function renderTable(cells: readonly SummaryCell[]): string {
+  const cpus = new Set(cells.map((c) => c.cpu));
+  const column = (c: SummaryCell) => (cpus.size > 1 ? `${c.runner}/${c.cpu}` : c.runner);
+  const columns = [...new Set(cells.map(column))];
+  const rows = new Map<string, Map<string, SummaryCell>>();
+  for (const c of cells) {
+    const row = `${c.target}${c.variant ? ` + ${c.variant}` : ''}`;
+    if (!rows.has(row)) rows.set(row, new Map());
+    rows.get(row)!.set(column(c), c);
+  }
+  const body = [...rows].map(([row, byColumn]) => [
+    row,
+    ...columns.map((col) => {
+      const c = byColumn.get(col);
+      if (!c) return '';
+      const what = c.verdict === 'completed' ? formatMarkers(c.markers) : `${c.verdict}${Object.keys(c.markers).length ? ` ${formatMarkers(c.markers)}` : ''}`;
+      return `${OUTCOME_LABEL[c.outcome]}: ${what}`;
     }),
   ]);
-  if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else {
-    log('');
-    log(table(['kernel', ...runners], rows));
-    log('');
-    log(`${summary.counts.expected}/${summary.counts.cells} cells as expected, ${summary.counts.unexpected} not, ${summary.counts.infrastructure} infrastructure errors`);
-    log(`results: ${outDir}`);
+  return table(['kernel + variant', ...columns], body);
+}
+
+function renderCounts(summary: MatrixSummary): string {
+  const parts = OUTCOME_ORDER.filter((o) => summary.counts[o]).map((o) => `${summary.counts[o]} ${OUTCOME_LABEL[o]}`);
+  return `${summary.counts.cells} cells: ${parts.join(', ')}`;
+}
+
+async function explainCommand(query: string, from: string | undefined): Promise<number> {
+  const dir = from ? resolve(from) : await latestRun();
+  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as MatrixSummary;
+  const matches = summary.cells.filter((c) => c.id === query || c.id.includes(query));
+  if (matches.length !== 1) {
+    throw new WbdiffError(matches.length ? `"${query}" matches ${matches.length} cells` : `no cell matches "${query}" in ${dir}`, {
+      hint: `cells: ${(matches.length ? matches : summary.cells).slice(0, 12).map((c) => c.id).join(', ')}`,
+    });
   }
-  if (summary.counts.infrastructure > 0) return EXIT.harness;
-  return summary.counts.unexpected > 0 ? EXIT.failed : EXIT.ok;
+  process.stdout.write(await explainCell(matches[0]!, summary, new ResultsStore(dir)));
+  return EXIT.ok;
+}
+
+export async function latestRun(root = RESULTS_DIR): Promise<string> {
+  const runs = existsSync(root) ? (await readdir(root)).filter((n) => existsSync(join(root, n, 'summary.json'))).sort() : [];
+  if (!runs.length) throw new WbdiffError('no finished matrix run in results/', { hint: 'run wbdiff matrix first, or pass --from <results-dir>' });
+  return join(root, runs[runs.length - 1]!);
 }

@@ -73,6 +73,7 @@ export const UC_QUERY = { MODE: 1, PAGE_SIZE: 2, ARCH: 3, TIMEOUT: 4 } as const;
 
 /** uc_control_type values and the UC_CTL(type, nr, rw) encoding. */
 const UC_CTL_CPU_MODEL = 7;
+const UC_CTL_TB_REMOVE_CACHE = 9;
 const UC_CTL_IO_WRITE = 1;
 const UC_CTL_IO_READ = 2;
 const ucCtl = (type: number, nr: number, rw: number): number => (type | (nr << 26) | (rw << 30)) | 0;
@@ -214,6 +215,7 @@ interface Native {
   uc_close: (uc: unknown) => number;
   uc_ctl_int: (uc: unknown, ctl: number, type: string, value: number) => number;
   uc_ctl_ptr: (uc: unknown, ctl: number, type: string, value: Int32Array) => number;
+  uc_ctl_u64x2: (uc: unknown, ctl: number, type1: string, value1: bigint, type2: string, value2: bigint) => number;
   uc_query: (uc: unknown, type: number, out: BigUint64Array) => number;
   uc_mem_map: (uc: unknown, addr: bigint, size: number, perms: number) => number;
   uc_mem_unmap: (uc: unknown, addr: bigint, size: number) => number;
@@ -280,6 +282,7 @@ export function loadUnicorn(): Native {
     uc_close: lib.func('int uc_close(void *uc)'),
     uc_ctl_int: lib.func('int uc_ctl(void *uc, int control, ...)'),
     uc_ctl_ptr: lib.func('int uc_ctl(void *uc, int control, ...)'),
+    uc_ctl_u64x2: lib.func('int uc_ctl(void *uc, int control, ...)'),
     uc_query: lib.func('int uc_query(void *uc, int type, void *result)'),
     uc_mem_map: lib.func('int uc_mem_map(void *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_mem_unmap: lib.func('int uc_mem_unmap(void *uc, uint64_t address, size_t size)'),
@@ -451,6 +454,16 @@ export class Unicorn {
     const out = new Int32Array(1);
     check('uc_ctl(UC_CTL_CPU_MODEL read)', this.n.uc_ctl_ptr(this.h, ucCtl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_READ), 'int *', out));
     return out[0]!;
+  }
+
+  /**
+   * Drops the translated code of [begin, end) (uc_ctl UC_CTL_TB_REMOVE_CACHE). Unicorn decides
+   * at translation time which code/block hooks a block calls, so a hook added later misses code
+   * that already ran until its translation is dropped. Call only while the engine is stopped.
+   */
+  removeCachedCode(begin: bigint, end: bigint): void {
+    const ctl = ucCtl(UC_CTL_TB_REMOVE_CACHE, 2, UC_CTL_IO_WRITE);
+    check('uc_ctl(UC_CTL_TB_REMOVE_CACHE)', this.n.uc_ctl_u64x2(this.h, ctl, 'uint64_t', u64(begin), 'uint64_t', u64(end)), `${hex(begin)}-${hex(end)}`);
   }
 
   query(type: number): bigint {

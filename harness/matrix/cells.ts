@@ -1,5 +1,5 @@
 // The result model of a matrix: one cell = build target x variant x runner x CPU. Pure.
-import type { Mismatch } from '../compare/expect.js';
+import type { Classification } from '../compare/classify.js';
 import type { RunnerName, RunResult } from '../runners/types.js';
 
 export interface CellKey {
@@ -9,12 +9,32 @@ export interface CellKey {
   cpu: string;
 }
 
+/** One finished cell, as written to results/<run>/cells/<id>.json. */
 export interface CellResult extends CellKey {
   id: string;
-  elfHash: string;
-  expected: boolean;
-  mismatches: Mismatch[];
+  /** "gowb@go1.19/seed-barrier": the bytes this cell ran (shared by its runners and CPUs). */
+  subject: string;
+  /** Everything needed to tell exactly which bytes ran. */
+  provenance: {
+    elfHash: string;
+    sourceHash: string | null;
+    variantHashes: string[];
+    toolchain: string | null;
+  };
   run: RunResult;
+}
+
+/** A cell in summary.json: the run condensed, plus what the comparison says about it. */
+export interface SummaryCell extends CellKey, Classification {
+  id: string;
+  subject: string;
+  verdict: RunResult['verdict'];
+  reason: string;
+  markers: Record<string, string>;
+  done: boolean;
+  fault: RunResult['fault'];
+  durationMs: number;
+  provenance: CellResult['provenance'];
 }
 
 export const RESULT_FORMAT_VERSION = 1;

@@ -1,0 +1,178 @@
+// Says which kind of bug each matrix cell shows. Pure: results in, findings out.
+//   patch bug          the variant flips a marker versus the unpatched kernel, on every runner
+//   parity divergence  the same bytes give different markers / verdicts on different runners or CPUs
+//   convention bug     the emulator's trace of a redirected call shows the routine breaks the
+//                      calling convention (from the diagnosis, independent of markers)
+//   masked failure     a cell that passes although the diagnosis shows the bug (e.g. QEMU's flash
+//                      absorbing a store through an unset register)
+//   unexpected         an unpatched kernel that does not do what its manifest expects
+//   infrastructure     the run itself failed (verdict error): never a kernel outcome
+import { qemuRegionAt, machineProfile } from '../machine-profile.js';
+import type { RunResult } from '../runners/types.js';
+import { checkExpectation, formatMismatch } from './expect.js';
+import type { KernelExpectation } from '../build/manifest.js';
+
+export type Outcome = 'infrastructure' | 'convention-bug' | 'masked-failure' | 'patch-bug' | 'parity-divergence' | 'unexpected' | 'expected';
+
+/** Most specific first: the first outcome found in this order names the cell. */
+export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'expected'];
+
+export interface Finding {
+  kind: Outcome;
+  summary: string;
+  evidence: string[];
+}
+
+export interface Classification {
+  outcome: Outcome;
+  findings: Finding[];
+}
+
+export interface ClassifiableCell {
+  id: string;
+  target: string;
+  variant: string | null;
+  runner: string;
+  cpu: string;
+  run: RunResult;
+}
+
+/** What the classifier needs to know of a diagnosis (harness/diagnose). */
+export interface DiagnosisLike {
+  verdict: string;
+  findings: { kind: string; text: string }[];
+}
+
+export interface ClassifyContext {
+  expectOf: (target: string) => KernelExpectation | null;
+  /** The diagnosis of (target, variant, cpu), made on the emulator; null when none was made. */
+  diagnosisOf: (target: string, variant: string | null, cpu: string) => DiagnosisLike | null;
+}
+
+export function classifyCells(cells: readonly ClassifiableCell[], context: ClassifyContext): Map<string, Classification> {
+  const out = new Map<string, Classification>();
+  for (const cell of cells) out.set(cell.id, classifyCell(cell, cells, context));
+  return out;
+}
+
+export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableCell[], context: ClassifyContext): Classification {
+  const findings: Finding[] = [];
+  const usable = (c: ClassifiableCell) => c.run.verdict !== 'error';
+  if (!usable(cell)) {
+    findings.push({ kind: 'infrastructure', summary: `the run did not happen: ${cell.run.reason}`, evidence: [] });
+    return { outcome: 'infrastructure', findings };
+  }
+
+  // (b) the same bytes elsewhere: other runners on the same CPU, the same runner on other CPUs.
+  const sameBytes = all.filter((c) => c !== cell && usable(c) && c.target === cell.target && c.variant === cell.variant);
+  // Peers differ in exactly one dimension (runner or CPU), so a difference has one explanation.
+  for (const peer of sameBytes.filter((c) => (c.cpu === cell.cpu) !== (c.runner === cell.runner))) {
+    const difference = firstDifference(cell.run, peer.run);
+    if (difference) {
+      const other = peer.cpu === cell.cpu ? peer.runner : `${peer.runner} on ${peer.cpu}`;
+      findings.push({
+        kind: 'parity-divergence',
+        summary: `differs from ${other} on the same bytes: ${difference}`,
+        evidence: probableCauses(cell, peer),
+      });
+    }
+  }
+
+  // (a) the variant against the unpatched kernel, runner by runner.
+  if (cell.variant !== null) {
+    const base = baseOf(cell, all);
+    if (base && usable(base)) {
+      const flip = firstDifference(cell.run, base.run);
+      if (flip) {
+        const everywhere = all
+          .filter((c) => c.target === cell.target && c.variant === cell.variant && c.cpu === cell.cpu && usable(c))
+          .every((c) => {
+            const b = baseOf(c, all);
+            return !b || !usable(b) || firstDifference(c.run, b.run) !== null;
+          });
+        if (everywhere) findings.push({ kind: 'patch-bug', summary: `variant ${cell.variant} changes the outcome on every runner: ${flip}`, evidence: [] });
+      }
+    }
+    const diagnosis = context.diagnosisOf(cell.target, cell.variant, cell.cpu);
+    if (diagnosis && diagnosis.verdict !== 'ok') {
+      const texts = diagnosis.findings.filter((f) => f.kind !== 'ok').map((f) => f.text);
+      const passes = base && usable(base) && firstDifference(cell.run, base.run) === null;
+      if (passes && cell.runner !== 'emu') {
+        findings.push({
+          kind: 'masked-failure',
+          summary: `passes on ${cell.runner}, but the emulator's trace of the patched call sites shows the bug: ${texts[0] ?? diagnosis.verdict}`,
+          evidence: texts,
+        });
+      } else {
+        findings.push({ kind: 'convention-bug', summary: texts[0] ?? diagnosis.verdict, evidence: texts.slice(1) });
+      }
+    }
+  } else {
+    const expect = context.expectOf(cell.target);
+    const mismatches = expect ? checkExpectation(cell.run, expect) : [];
+    if (mismatches.length) findings.push({ kind: 'unexpected', summary: `not as the kernel expects: ${mismatches.map(formatMismatch).join('; ')}`, evidence: [] });
+  }
+
+  const outcome = OUTCOME_ORDER.find((o) => findings.some((f) => f.kind === o)) ?? 'expected';
+  return { outcome, findings };
+}
+
+function baseOf(cell: ClassifiableCell, all: readonly ClassifiableCell[]): ClassifiableCell | undefined {
+  return all.find((c) => c.target === cell.target && c.variant === null && c.runner === cell.runner && c.cpu === cell.cpu);
+}
+
+/** The first point where two runs differ, in words; null when they agree. */
+export function firstDifference(a: RunResult, b: RunResult): string | null {
+  // Markers in the order they first appeared: the earliest differing one is the first symptom.
+  const ids = [...new Set([...Object.keys(a.markers), ...Object.keys(b.markers)])];
+  for (const id of ids) {
+    const x = a.markers[id];
+    const y = b.markers[id];
+    if (x !== y) return `${id} is ${x ?? '(missing)'} on ${label(a)} but ${y ?? '(missing)'} on ${label(b)}`;
+  }
+  if (a.verdict !== b.verdict) return `${label(a)} ${describeEnd(a)}, ${label(b)} ${describeEnd(b)}`;
+  if (a.fault && b.fault && (a.fault.pc !== b.fault.pc || a.fault.address !== b.fault.address)) {
+    return `both fault, at different places: ${label(a)} ${describeEnd(a)}, ${label(b)} ${describeEnd(b)}`;
+  }
+  if (a.done !== b.done) return `DONE printed on ${a.done ? label(a) : label(b)} only`;
+  return null;
+}
+
+function label(run: RunResult): string {
+  return run.cpu ? `${run.runner}/${run.cpu}` : run.runner;
+}
+
+function describeEnd(run: RunResult): string {
+  if (run.verdict === 'fault' && run.fault) {
+    const f = run.fault;
+    return `faults (${f.kind}${f.access ? `, ${f.access}` : ''}) at ${f.pcSymbol ?? f.pc ?? '?'}${f.address ? ` on address ${f.address}${f.addressSymbol && f.addressSymbol !== f.address ? ` (${f.addressSymbol})` : ''}` : ''}`;
+  }
+  return run.verdict === 'completed' ? 'completes' : `ends with ${run.verdict} (${run.reason})`;
+}
+
+/** Evidence-based guesses at why two runs of the same bytes differ. */
+export function probableCauses(cell: ClassifiableCell, peer: ClassifiableCell): string[] {
+  const causes: string[] = [];
+  const a = cell.run;
+  const b = peer.run;
+  const midrA = a.markers['MIDR'];
+  const midrB = b.markers['MIDR'];
+  if (cell.cpu !== peer.cpu) {
+    causes.push(`the CPU models differ (${cell.cpu} vs ${peer.cpu})${midrA && midrB && midrA !== midrB ? `: MIDR ${midrA} vs ${midrB}` : ''}`);
+  } else if (midrA && midrB && midrA !== midrB) {
+    causes.push(`different MIDR on the same -cpu: ${midrA} on ${cell.runner} vs ${midrB} on ${peer.runner}`);
+  }
+  for (const [run, other] of [[a, b], [b, a]] as const) {
+    if (run.verdict !== 'fault' || !run.fault?.address) continue;
+    const address = BigInt(run.fault.address);
+    const region = qemuRegionAt(address);
+    if (run.runner === 'emu' && region && !machineProfile().emulatorMaps.includes(region.name)) {
+      causes.push(
+        `the emulator faulted on ${run.fault.address}, which QEMU virt maps as ${region.name}: on QEMU the same access ${other.verdict === 'fault' ? 'went through and the run failed later' : 'went through silently'}`,
+      );
+    } else if (run.runner === 'qemu' && !region) {
+      causes.push(`QEMU faulted on ${run.fault.address}, which no device or RAM of QEMU virt covers`);
+    }
+  }
+  return causes;
+}

@@ -1,0 +1,45 @@
+// The machine profile (qemu/virt.json): CPU models both runners know, and QEMU virt's memory map,
+// used to say *why* runners differ ("0xd0 is QEMU's flash, which the emulator does not map").
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths.js';
+
+export interface MemoryRegion {
+  name: string;
+  base: bigint;
+  /** End, exclusive. */
+  end: bigint;
+}
+
+export interface MachineProfile {
+  cpus: Record<string, { unicorn: string; midr: string | null }>;
+  memoryMap: MemoryRegion[];
+  /** Regions the emulator models; the rest of the map is unmapped there. */
+  emulatorMaps: string[];
+}
+
+let cached: MachineProfile | null = null;
+
+export function machineProfile(memoryMiB = 128): MachineProfile {
+  if (!cached) {
+    const raw = JSON.parse(readFileSync(join(REPO_ROOT, 'qemu', 'virt.json'), 'utf8')) as {
+      cpus: MachineProfile['cpus'];
+      memoryMap: { name: string; base: string; size: string }[];
+      emulatorMaps: string[];
+    };
+    cached = {
+      cpus: raw.cpus,
+      emulatorMaps: raw.emulatorMaps,
+      memoryMap: raw.memoryMap.map((r) => {
+        const base = BigInt(r.base);
+        const size = r.size === 'ram' ? BigInt(memoryMiB) << 20n : BigInt(r.size);
+        return { name: r.name, base, end: base + size };
+      }),
+    };
+  }
+  return cached;
+}
+
+export function qemuRegionAt(address: bigint, profile = machineProfile()): MemoryRegion | null {
+  return profile.memoryMap.find((r) => address >= r.base && address < r.end) ?? null;
+}

@@ -1,0 +1,40 @@
+// JSON Schema of wbdiff.config.json (the matrix definition).
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 };
+
+export const matrixConfigSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'wbdiff matrix config',
+  type: 'object',
+  additionalProperties: false,
+  required: ['kernels'],
+  properties: {
+    $schema: { type: 'string' },
+    description: { type: 'string' },
+    kernels: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          kernel: { type: 'string', minLength: 1, description: 'bundled kernel name ("gowb" or "gowb@go1.23")' },
+          elf: { type: 'string', minLength: 1, description: 'path of any AArch64 ELF (relative to the config file)' },
+          name: { type: 'string', minLength: 1, description: 'display name for an elf entry' },
+          variants: { ...stringList, description: 'bundled variant names, or paths of variant files' },
+          cpus: stringList,
+          runners: stringList,
+          timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+          convention: { type: 'string', description: 'go1.19 | go1.23 | path of a convention file (overrides the ELF and manifest)' },
+          expect: { type: 'object', description: 'for elf entries: as a kernel manifest\'s "expect"' },
+          resultPatterns: { type: 'array' },
+        },
+        oneOf: [{ required: ['kernel'] }, { required: ['elf'] }],
+      },
+    },
+    runners: { type: 'array', items: { enum: ['qemu', 'emu'] }, minItems: 1 },
+    cpus: stringList,
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+    concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+    diagnose: { type: 'boolean', description: 'trace redirected call sites on the emulator (default true)' },
+  },
+} as const;

@@ -1,0 +1,111 @@
+// Expands a matrix config into the work to do: subjects (bytes to run: a build, or a build plus
+// variants) and cells (subject x runner x CPU). Pure over the loaded kernels.
+import { isAbsolute, basename, resolve } from 'node:path';
+import { buildTargets, type BuildTarget, type Kernel, type KernelExpectation } from '../build/manifest.js';
+import { DEFAULTS, type ResultPattern, type RunnerName } from '../runners/types.js';
+import { cellId, type CellKey } from './cells.js';
+import type { KernelEntry, MatrixConfig } from './config.js';
+
+export interface PlannedSubject {
+  /** "gowb@go1.19/seed-barrier" or "hello/unpatched". */
+  key: string;
+  target: string;
+  variant: string | null;
+  /** Variant spec as written in the config (name or path). */
+  variantSpec: string | null;
+  build: BuildTarget | null;
+  elfPath: string | null;
+  kernelName: string | null;
+  toolchainId: string | null;
+  expect: KernelExpectation | null;
+  timeoutMs: number;
+  resultPatterns: ResultPattern[];
+  convention: string | null;
+  /** The unpatched subject of the same build: what a variant is compared against. */
+  baseKey: string;
+}
+
+export interface PlannedCell extends CellKey {
+  id: string;
+  subject: string;
+}
+
+export interface MatrixPlan {
+  subjects: PlannedSubject[];
+  cells: PlannedCell[];
+}
+
+export function subjectKey(target: string, variant: string | null): string {
+  return `${target}/${variant ?? 'unpatched'}`;
+}
+
+export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel>): MatrixPlan {
+  const subjects: PlannedSubject[] = [];
+  const cells: PlannedCell[] = [];
+  const seen = new Set<string>();
+  for (const entry of config.kernels) {
+    const runners: RunnerName[] = entry.runners ?? config.runners ?? ['qemu', 'emu'];
+    const cpus = entry.cpus ?? config.cpus ?? [DEFAULTS.cpu];
+    for (const base of entrySubjects(entry, config, kernels)) {
+      for (const variantSpec of [null, ...(entry.variants ?? [])]) {
+        const variant = variantSpec === null ? null : basename(variantSpec).replace(/\.json$/, '');
+        const key = subjectKey(base.target, variant);
+        if (!seen.has(key)) {
+          seen.add(key);
+          subjects.push({ ...base, key, variant, variantSpec, baseKey: subjectKey(base.target, null) });
+        }
+        for (const cpu of cpus) {
+          for (const runner of runners) {
+            const cell: CellKey = { target: base.target, variant, runner, cpu };
+            const id = cellId(cell);
+            if (!cells.some((c) => c.id === id)) cells.push({ ...cell, id, subject: key });
+          }
+        }
+      }
+    }
+  }
+  return { subjects, cells };
+}
+
+type BaseSubject = Omit<PlannedSubject, 'key' | 'variant' | 'variantSpec' | 'baseKey'>;
+
+function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: ReadonlyMap<string, Kernel>): BaseSubject[] {
+  const timeout = (manifestTimeout?: number) => entry.timeoutMs ?? manifestTimeout ?? config.timeoutMs ?? DEFAULTS.timeoutMs;
+  if (entry.elf !== undefined) {
+    const elfPath = isAbsolute(entry.elf) ? entry.elf : resolve(config.baseDir, entry.elf);
+    return [{
+      target: entry.name ?? basename(entry.elf),
+      build: null,
+      elfPath,
+      kernelName: null,
+      toolchainId: null,
+      expect: entry.expect ?? null,
+      timeoutMs: timeout(),
+      resultPatterns: entry.resultPatterns ?? [],
+      convention: entry.convention ?? null,
+    }];
+  }
+  const [name, only] = entry.kernel!.split('@') as [string, string | undefined];
+  const kernel = kernels.get(name);
+  if (!kernel) throw new Error(`kernel "${name}" was not loaded`);
+  return buildTargets(kernel)
+    .filter((t) => only === undefined || t.id === entry.kernel)
+    .map((build) => ({
+      target: build.id,
+      build,
+      elfPath: null,
+      kernelName: name,
+      toolchainId: build.toolchain.kind === 'go' ? `go${build.toolchain.version}` : null,
+      expect: kernel.manifest.expect,
+      timeoutMs: timeout(kernel.manifest.timeoutMs),
+      resultPatterns: kernel.manifest.resultPatterns ?? [],
+      convention: entry.convention ?? null,
+    }));
+}
+
+/** Playwright-style sharding: a pure, stable function of the cell id (issue: nightly sharding). */
+export function shardOf(cellIdText: string, count: number): number {
+  let h = 2166136261;
+  for (let i = 0; i < cellIdText.length; i++) h = Math.imul(h ^ cellIdText.charCodeAt(i), 16777619) >>> 0;
+  return h % count;
+}

@@ -1,0 +1,51 @@
+// Makes the bytes each subject runs: every build once, every patched ELF once, shared by cells.
+// A failure here is an infrastructure error of that subject (and its cells), never a kernel outcome.
+import { readFile } from 'node:fs/promises';
+import { build } from '../build/builder.js';
+import { WbdiffError } from '../errors.js';
+import { parseElf } from '../elf/elf.js';
+import type { PatchManifest } from '../patch/apply.js';
+import { patchedElf } from '../patch/patched-build.js';
+import { loadVariant } from '../patch/variant.js';
+import { sha256 } from '../util/hash.js';
+import { resolveVariantPath, type MatrixConfig } from './config.js';
+import type { PlannedSubject } from './plan.js';
+
+export type PreparedSubject =
+  | { ok: true; elfPath: string; elfHash: string; sourceHash: string | null; toolchain: string | null; variantHashes: string[]; patch: PatchManifest | null }
+  | { ok: false; error: string };
+
+export async function prepareSubjects(subjects: readonly PlannedSubject[], config: MatrixConfig, log: (line: string) => void): Promise<Map<string, PreparedSubject>> {
+  const out = new Map<string, PreparedSubject>();
+  // Unpatched subjects first: each variant builds on its base.
+  const ordered = [...subjects].sort((a, b) => Number(a.variant !== null) - Number(b.variant !== null));
+  for (const subject of ordered) {
+    try {
+      out.set(subject.key, await prepareOne(subject, out, config));
+    } catch (error) {
+      const message = error instanceof WbdiffError ? `${error.where ? `${error.where}: ` : ''}${error.message}` : (error as Error).message;
+      out.set(subject.key, { ok: false, error: message });
+      log(`${subject.key}: cannot prepare: ${message.split('\n')[0]}`);
+    }
+  }
+  return out;
+}
+
+async function prepareOne(subject: PlannedSubject, done: Map<string, PreparedSubject>, config: MatrixConfig): Promise<PreparedSubject> {
+  if (subject.variant === null) {
+    if (subject.build) {
+      const result = await build(subject.build);
+      return { ok: true, elfPath: result.elfPath, elfHash: result.elfHash, sourceHash: result.sourceHash, toolchain: result.toolchain.version, variantHashes: [], patch: null };
+    }
+    const bytes = await readFile(subject.elfPath!).catch((error: NodeJS.ErrnoException) => {
+      throw new WbdiffError(error.code === 'ENOENT' ? 'no such ELF file' : error.message, { where: subject.elfPath! });
+    });
+    parseElf(bytes, subject.elfPath!);
+    return { ok: true, elfPath: subject.elfPath!, elfHash: sha256(bytes), sourceHash: null, toolchain: null, variantHashes: [], patch: null };
+  }
+  const base = done.get(subject.baseKey);
+  if (!base?.ok) throw new WbdiffError(`the unpatched build failed${base && !base.ok ? `: ${base.error.split('\n')[0]}` : ''}`);
+  const variant = await loadVariant(resolveVariantPath(subject.variantSpec!, subject.kernelName, subject.toolchainId, config.baseDir));
+  const patched = await patchedElf(base.elfPath, base.elfHash, [variant]);
+  return { ...base, elfPath: patched.elfPath, elfHash: patched.elfHash, variantHashes: [variant.hash], patch: patched.manifest };
+}
