@@ -82,7 +82,7 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
   if (cell.variant !== null) {
     const base = baseOf(cell, all);
     if (base && usable(base)) {
-      const flip = firstDifference(cell.run, base.run);
+      const flip = firstDifference(cell.run, base.run, [`with ${cell.variant}`, 'unpatched']);
       if (flip) {
         const everywhere = all
           .filter((c) => c.target === cell.target && c.variant === cell.variant && c.cpu === cell.cpu && usable(c))
@@ -122,24 +122,25 @@ function baseOf(cell: ClassifiableCell, all: readonly ClassifiableCell[]): Class
 }
 
 /** The first point where two runs differ, in words; null when they agree. */
-export function firstDifference(a: RunResult, b: RunResult): string | null {
+export function firstDifference(a: RunResult, b: RunResult, names: [string, string] = [label(a), label(b)]): string | null {
+  const [na, nb] = names;
   // Markers in the order they first appeared: the earliest differing one is the first symptom.
   const ids = [...new Set([...Object.keys(a.markers), ...Object.keys(b.markers)])];
   for (const id of ids) {
     const x = a.markers[id];
     const y = b.markers[id];
-    if (x !== y) return `${id} is ${x ?? '(missing)'} on ${label(a)} but ${y ?? '(missing)'} on ${label(b)}`;
+    if (x !== y) return `${id} is ${x ?? '(missing)'} ${na} but ${y ?? '(missing)'} ${nb}`;
   }
-  if (a.verdict !== b.verdict) return `${label(a)} ${describeEnd(a)}, ${label(b)} ${describeEnd(b)}`;
+  if (a.verdict !== b.verdict) return `${na} it ${describeEnd(a)}, ${nb} it ${describeEnd(b)}`;
   if (a.fault && b.fault && (a.fault.pc !== b.fault.pc || a.fault.address !== b.fault.address)) {
-    return `both fault, at different places: ${label(a)} ${describeEnd(a)}, ${label(b)} ${describeEnd(b)}`;
+    return `both fault, at different places: ${na} it ${describeEnd(a)}, ${nb} it ${describeEnd(b)}`;
   }
-  if (a.done !== b.done) return `DONE printed on ${a.done ? label(a) : label(b)} only`;
+  if (a.done !== b.done) return `DONE is printed ${a.done ? na : nb} only`;
   return null;
 }
 
 function label(run: RunResult): string {
-  return run.cpu ? `${run.runner}/${run.cpu}` : run.runner;
+  return `on ${run.cpu ? `${run.runner}/${run.cpu}` : run.runner}`;
 }
 
 function describeEnd(run: RunResult): string {

@@ -1,0 +1,124 @@
+// The matrix on real kernels: classification, per-cell files, interruption and --resume.
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { loadMatrixConfig, type MatrixConfig } from '../harness/matrix/config.js';
+import { runMatrix } from '../harness/matrix/run-matrix.js';
+import { ResultsStore } from '../harness/matrix/store.js';
+import { wbdiff } from './helpers/cli.js';
+import { subject } from './helpers/subjects.js';
+
+async function config(doc: object): Promise<MatrixConfig> {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-config-'));
+  const path = join(dir, 'wbdiff.config.json');
+  await writeFile(path, JSON.stringify(doc, null, 2));
+  return loadMatrixConfig(path);
+}
+
+async function store(): Promise<ResultsStore> {
+  return new ResultsStore(await mkdtemp(join(tmpdir(), 'wbdiff-results-')));
+}
+
+test('gowb go1.19: seed-barrier is a patch bug on both runners, fixed-barrier is expected', async (t) => {
+  const results = await store();
+  const summary = await runMatrix({
+    config: await config({ kernels: [{ kernel: 'gowb@go1.19', variants: ['seed-barrier', 'fixed-barrier'] }], diagnose: false }),
+    store: results,
+    runId: 'test',
+  });
+  const outcome = (id: string) => summary.cells.find((c) => c.id === id)?.outcome;
+  t.is(summary.cells.length, 6);
+  t.is(outcome('gowb@go1.19/unpatched/qemu/cortex-a57'), 'expected');
+  t.is(outcome('gowb@go1.19/seed-barrier/qemu/cortex-a57'), 'patch-bug');
+  t.is(outcome('gowb@go1.19/seed-barrier/emu/cortex-a57'), 'patch-bug');
+  t.is(outcome('gowb@go1.19/fixed-barrier/emu/cortex-a57'), 'expected');
+  t.is((await readdir(join(results.dir, 'cells'))).length, 6, 'one file per cell');
+  const onDisk = JSON.parse(await readFile(join(results.dir, 'summary.json'), 'utf8'));
+  t.is(onDisk.version, 1);
+  t.deepEqual(onDisk.counts, summary.counts);
+  const run = JSON.parse(await readFile(join(results.dir, 'run.json'), 'utf8'));
+  t.regex(run.versions.qemu, /QEMU emulator version/);
+  t.regex(run.versions.unicorn, /^2\./);
+  t.regex(run.versions.toolchains, /go1\.19/);
+  const seed = summary.subjects['gowb@go1.19/seed-barrier']!;
+  t.is(seed.sites!.filter((s) => s.op === 'redirect-calls').length, 3);
+});
+
+test('fault on both runners at the same address is no divergence', async (t) => {
+  const summary = await runMatrix({ config: await config({ kernels: [{ kernel: 'fault' }], diagnose: false }), store: await store(), runId: 't' });
+  t.deepEqual(summary.cells.map((c) => c.outcome), ['expected', 'expected']);
+});
+
+test('cpuid on two CPU models: a parity divergence that names MIDR', async (t) => {
+  const summary = await runMatrix({ config: await config({ kernels: [{ kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'] }], runners: ['qemu'], diagnose: false }), store: await store(), runId: 't' });
+  for (const cell of summary.cells) {
+    t.is(cell.outcome, 'parity-divergence');
+    t.regex(cell.findings[0]!.summary, /^differs from qemu on cortex-a5[37] on the same bytes: MIDR is 0x41[01]fd0[37][04]/);
+    t.regex(cell.findings[0]!.evidence[0]!, /MIDR 0x41/);
+  }
+});
+
+test('any ELF in a config gets the same analysis, with its own expectation', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-anyelf-'));
+  await copyFile((await subject('hello')).elfPath, join(dir, 'mine.elf'));
+  const cfg = await config({ kernels: [{ elf: join(dir, 'mine.elf'), name: 'mine', expect: { markers: { T1: 'N' } } }], diagnose: false });
+  const summary = await runMatrix({ config: cfg, store: await store(), runId: 't' });
+  t.deepEqual(summary.cells.map((c) => [c.target, c.outcome]), [['mine', 'unexpected'], ['mine', 'unexpected']]);
+});
+
+test('an interrupted matrix keeps finished cells, and --resume runs only the rest', async (t) => {
+  const results = await store();
+  const cfg = await config({ kernels: [{ kernel: 'hello' }, { kernel: 'tap' }, { kernel: 'noisy' }], runners: ['emu'], diagnose: false });
+  const controller = new AbortController();
+  const first = await runMatrix({ config: cfg, store: results, runId: 't', signal: controller.signal, onCell: () => controller.abort() });
+  t.true(first.interrupted);
+  const kept = await readdir(join(results.dir, 'cells'));
+  t.true(kept.length >= 1 && kept.length < 3, `kept ${kept.length}`);
+  const ran: string[] = [];
+  const second = await runMatrix({ config: cfg, store: results, runId: 't', resume: true, onCell: (c) => ran.push(c.id) });
+  t.false(second.interrupted);
+  t.is(second.cells.length, 3);
+  t.is(ran.length, 3 - kept.length, 'finished cells are not run again');
+});
+
+test('a build failure is an infrastructure error of its cells, and the rest still runs', async (t) => {
+  const summary = await runMatrix({
+    config: await config({ kernels: [{ kernel: 'hello' }, { kernel: 'gowb@go1.19', variants: ['no-such-variant'] }], runners: ['emu'], diagnose: false }),
+    store: await store(),
+    runId: 't',
+  });
+  const byId = Object.fromEntries(summary.cells.map((c) => [c.id, c]));
+  t.is(byId['hello/unpatched/emu/cortex-a57']!.outcome, 'expected');
+  t.is(byId['gowb@go1.19/no-such-variant/emu/cortex-a57']!.outcome, 'infrastructure');
+  t.regex(byId['gowb@go1.19/no-such-variant/emu/cortex-a57']!.reason, /no variant named "no-such-variant"/);
+  t.is(summary.counts['infrastructure'], 1);
+});
+
+test('wbdiff matrix --config runs, prints the table, and --explain shows the evidence', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-cli-matrix-'));
+  const cfgPath = join(dir, 'm.json');
+  await writeFile(cfgPath, JSON.stringify({ kernels: [{ kernel: 'gowb@go1.19', variants: ['seed-barrier'] }], diagnose: false }));
+  const out = join(dir, 'results');
+  const result = await wbdiff(['matrix', '--config', cfgPath, '--out', out]);
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stdout, /gowb@go1\.19 \+ seed-barrier\s+PATCH-BUG: T1=N T2=N T3=N\s+PATCH-BUG: T1=N T2=N T3=N/);
+  t.regex(result.stdout, /4 cells: 2 PATCH-BUG, 2 ok/);
+  const explain = await wbdiff(['matrix', '--explain', 'seed-barrier/emu', '--from', out]);
+  t.is(explain.exitCode, 0, explain.stderr);
+  t.regex(explain.stdout, /patch-bug: variant seed-barrier changes the outcome on every runner: T1 is N with seed-barrier but Y unpatched/);
+  t.regex(explain.stdout, /bl runtime\.gcWriteBarrier\s+->\s+bl main\.wbSeed\.abi0/);
+  t.regex(explain.stdout, /\| T1 N/);
+  await rm(dir, { recursive: true, force: true });
+  t.false(existsSync(dir));
+});
+
+test('a bad matrix config names the file and the line', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-badcfg-'));
+  const path = join(dir, 'c.json');
+  await writeFile(path, '{\n  "kernels": [\n    { "kernel": "hello", "runners": "qemu" }\n  ]\n}\n');
+  const result = await wbdiff(['matrix', '--config', path]);
+  t.is(result.exitCode, 2);
+  t.regex(result.stderr, /c\.json:3:37: invalid matrix config: \/kernels\/0\/runners must be array/);
+});

@@ -1,0 +1,66 @@
+import test from 'ava';
+import { classifyCells, firstDifference, type ClassifiableCell, type DiagnosisLike } from '../../harness/compare/classify.js';
+import type { FaultInfo, RunResult } from '../../harness/runners/types.js';
+
+function run(partial: Partial<RunResult>): RunResult {
+  return { runner: 'qemu', cpu: 'cortex-a57', verdict: 'completed', reason: '', markers: { T1: 'Y', T2: 'Y' }, conflicts: [], done: true, poweredOff: true, fault: null, serial: '', serialBytes: 0, durationMs: 1, details: {}, ...partial };
+}
+function cell(variant: string | null, runner: 'qemu' | 'emu', partial: Partial<RunResult> = {}, cpu = 'cortex-a57'): ClassifiableCell {
+  return { id: `k/${variant ?? 'unpatched'}/${runner}/${cpu}`, target: 'k', variant, runner, cpu, run: run({ runner, cpu, ...partial }) };
+}
+const writeFault = (address: string): FaultInfo => ({ kind: 'data abort', pc: '0x40', pcSymbol: 'main.kmain+0x5c', address, addressSymbol: address, access: 'write', esr: null, detail: '' });
+const context = (diagnosis: DiagnosisLike | null = null) => ({
+  expectOf: () => ({ verdict: 'completed' as const, markers: { T1: 'Y', T2: 'Y' } }),
+  diagnosisOf: (_t: string, variant: string | null) => (variant ? diagnosis : null),
+});
+
+test('a variant that flips a marker on every runner is a patch bug', (t) => {
+  const cells = [cell(null, 'qemu'), cell(null, 'emu'), cell('v', 'qemu', { markers: { T1: 'Y', T2: 'N' } }), cell('v', 'emu', { markers: { T1: 'Y', T2: 'N' } })];
+  const result = classifyCells(cells, context());
+  t.is(result.get('k/v/qemu/cortex-a57')!.outcome, 'patch-bug');
+  t.regex(result.get('k/v/emu/cortex-a57')!.findings[0]!.summary, /changes the outcome on every runner: T2 is N with v but Y unpatched/);
+  t.is(result.get('k/unpatched/qemu/cortex-a57')!.outcome, 'expected');
+});
+
+test('a flip on one runner only is a parity divergence, with the flash as probable cause', (t) => {
+  const cells = [cell(null, 'qemu'), cell(null, 'emu'), cell('v', 'qemu'), cell('v', 'emu', { verdict: 'fault', markers: {}, fault: writeFault('0x0') })];
+  const result = classifyCells(cells, context());
+  const emu = result.get('k/v/emu/cortex-a57')!;
+  t.is(emu.outcome, 'parity-divergence');
+  t.regex(emu.findings[0]!.summary, /T1 is \(missing\) on emu\/cortex-a57 but Y on qemu\/cortex-a57/);
+  t.regex(emu.findings[0]!.evidence.join('\n'), /emulator faulted on 0x0, which QEMU virt maps as flash/);
+  t.is(result.get('k/v/qemu/cortex-a57')!.outcome, 'parity-divergence');
+});
+
+test('a bad diagnosis is a convention bug on the emulator and a masked failure where QEMU passes', (t) => {
+  const diagnosis = { verdict: 'convention-bug', findings: [{ kind: 'convention-bug', text: 'x25 was not set' }] };
+  const cells = [cell(null, 'qemu'), cell(null, 'emu'), cell('v', 'qemu'), cell('v', 'emu', { verdict: 'fault', markers: {}, fault: writeFault('0x0') })];
+  const result = classifyCells(cells, context(diagnosis));
+  t.is(result.get('k/v/emu/cortex-a57')!.outcome, 'convention-bug');
+  const qemu = result.get('k/v/qemu/cortex-a57')!;
+  t.is(qemu.outcome, 'masked-failure');
+  t.regex(qemu.findings.find((f) => f.kind === 'masked-failure')!.summary, /passes on qemu, but .*x25 was not set/);
+});
+
+test('infrastructure errors are never kernel outcomes; unpatched mismatches are unexpected', (t) => {
+  const cells = [cell(null, 'qemu', { verdict: 'error', reason: 'qemu-system-aarch64 not found' }), cell(null, 'emu', { markers: { T1: 'N', T2: 'Y' } })];
+  const result = classifyCells(cells, context());
+  t.is(result.get('k/unpatched/qemu/cortex-a57')!.outcome, 'infrastructure');
+  t.is(result.get('k/unpatched/emu/cortex-a57')!.outcome, 'unexpected', 'no parity finding against an error run');
+  t.deepEqual(result.get('k/unpatched/emu/cortex-a57')!.findings.map((f) => f.kind), ['unexpected']);
+});
+
+test('different CPU models with different MIDR are named as the cause', (t) => {
+  const a = cell(null, 'qemu', { markers: { MIDR: '0x411fd070' } }, 'cortex-a57');
+  const b = cell(null, 'qemu', { markers: { MIDR: '0x410fd034' } }, 'cortex-a53');
+  const result = classifyCells([a, b], { expectOf: () => null, diagnosisOf: () => null });
+  const finding = result.get(b.id)!.findings[0]!;
+  t.is(finding.kind, 'parity-divergence');
+  t.regex(finding.evidence[0]!, /CPU models differ \(cortex-a53 vs cortex-a57\): MIDR 0x410fd034 vs 0x411fd070/);
+});
+
+test('firstDifference walks markers in order, then verdict, then fault place', (t) => {
+  t.is(firstDifference(run({}), run({})), null);
+  t.regex(firstDifference(run({ markers: { T1: 'N', T2: 'N' } }), run({}))!, /^T1 is N/);
+  t.regex(firstDifference(run({ verdict: 'timeout', reason: 'timeout after 5 ms' }), run({}))!, /on qemu\/cortex-a57 it ends with timeout/);
+});
