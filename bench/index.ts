@@ -1,36 +1,61 @@
-// `npm run bench`: figures, measured side by side in one run, never asserted. Prints the median
-// wall time of one emulator run and one QEMU run of the same kernel and their ratio.
+// `npm run bench`: figures measured side by side in one run, never asserted.
+//  1. median wall time of one emulator run vs one QEMU run of the same kernel (runs interleaved);
+//  2. the default matrix's wall time against the ideal (QEMU cells x median QEMU cell / cores);
+//  3. peak RSS of this process.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveSubjects } from '../harness/build/subjects.js';
+import { loadMatrixConfig } from '../harness/matrix/config.js';
+import { runMatrix } from '../harness/matrix/run-matrix.js';
+import { ResultsStore } from '../harness/matrix/store.js';
 import { EmuRunner } from '../harness/runners/emu.js';
 import { QemuRunner } from '../harness/runners/qemu.js';
 import type { Runner } from '../harness/runners/types.js';
 
 const RUNS = Number(process.env['WBDIFF_BENCH_RUNS'] ?? 15);
 
-function median(values: number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function timeRuns(runner: Runner, elfPath: string): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const started = process.hrtime.bigint();
-    const result = await runner.run({ elfPath, cpu: 'cortex-a57', timeoutMs: 10_000 });
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (result.verdict !== 'completed') throw new Error(`${runner.name} on ${elfPath}: ${result.verdict} (${result.reason})`);
-  }
-  return times;
+async function timeOne(runner: Runner, elfPath: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const result = await runner.run({ elfPath, cpu: 'cortex-a57', timeoutMs: 10_000 });
+  if (result.verdict !== 'completed') throw new Error(`${runner.name} on ${elfPath}: ${result.verdict} (${result.reason})`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-const kernels = ['hello', 'gowb@go1.19', 'gowb@go1.23'];
-console.log(`wbdiff bench: ${RUNS} runs each, interleaved per kernel (median wall time per run)\n`);
-console.log(`${'kernel'.padEnd(14)} ${'emu ms'.padStart(8)} ${'qemu ms'.padStart(8)} ${'emu/qemu'.padStart(9)}`);
-for (const id of kernels) {
+console.log(`wbdiff bench (${availableParallelism()} cores)\n`);
+console.log(`1. one run, median of ${RUNS}, emulator and QEMU runs interleaved`);
+console.log(`   ${'kernel'.padEnd(14)} ${'emu ms'.padStart(8)} ${'qemu ms'.padStart(8)} ${'emu/qemu'.padStart(9)}`);
+const emuRunner = new EmuRunner();
+const qemuRunner = new QemuRunner();
+for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
   const [subject] = await resolveSubjects(id);
-  const emu = median(await timeRuns(new EmuRunner(), subject!.elfPath));
-  const qemu = median(await timeRuns(new QemuRunner(), subject!.elfPath));
-  console.log(`${id.padEnd(14)} ${emu.toFixed(1).padStart(8)} ${qemu.toFixed(1).padStart(8)} ${(emu / qemu).toFixed(3).padStart(9)}`);
+  const emu: number[] = [];
+  const qemu: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    emu.push(await timeOne(emuRunner, subject!.elfPath));
+    qemu.push(await timeOne(qemuRunner, subject!.elfPath));
+  }
+  console.log(`   ${id.padEnd(14)} ${median(emu).toFixed(1).padStart(8)} ${median(qemu).toFixed(1).padStart(8)} ${(median(emu) / median(qemu)).toFixed(3).padStart(9)}   (target <= 0.100)`);
 }
-console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
+
+console.log('\n2. the default matrix (wbdiff.config.json), builds cached');
+const dir = await mkdtemp(join(tmpdir(), 'wbdiff-bench-'));
+const started = process.hrtime.bigint();
+const summary = await runMatrix({ config: await loadMatrixConfig(), store: new ResultsStore(dir), runId: 'bench' });
+const wall = Number(process.hrtime.bigint() - started) / 1e6;
+const qemuCells = summary.cells.filter((c) => c.runner === 'qemu');
+const cores = availableParallelism();
+const ideal = (qemuCells.length * median(qemuCells.map((c) => c.durationMs))) / cores;
+const idealBySum = qemuCells.reduce((sum, c) => sum + c.durationMs, 0) / cores;
+console.log(`   cells: ${summary.cells.length} (${qemuCells.length} on QEMU), wall time ${wall.toFixed(0)} ms`);
+console.log(`   ideal = QEMU cells x median QEMU cell / cores = ${qemuCells.length} x ${median(qemuCells.map((c) => c.durationMs)).toFixed(0)} / ${cores} = ${ideal.toFixed(0)} ms -> wall/ideal ${(wall / ideal).toFixed(2)} (target <= 1.3)`);
+console.log(`   (with the sum of QEMU cell times instead, the slow hang/flood cells included: ${idealBySum.toFixed(0)} ms -> ${(wall / idealBySum).toFixed(2)})`);
+await rm(dir, { recursive: true, force: true });
+
+console.log(`\n3. peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);

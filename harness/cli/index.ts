@@ -17,6 +17,10 @@ Usage:
   wbdiff matrix [--runner ...] [--cpu ...] [--out dir] [--json] [kernel...]
         Build every bundled kernel and run it on every runner; print the table and
         write results/<run-id>/ (one JSON per cell, summary.json).
+  wbdiff diagnose <kernel|elf> [--variant file.json]... [--convention go1.19|go1.23|file.json]
+             [--manifest out.elf.patch.json] [--cpu cortex-a57] [--no-recover] [--json]
+        Trace each redirected call on the emulator; say whether the replacement routine
+        follows the write-barrier convention (registers, stores, return).
 
 Kernels: a bundled kernel name ("gowb" = every Go toolchain it lists, "gowb@go1.23" = one),
 or the path of any AArch64 ELF.
@@ -37,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command.js')).runCommand,
   patch: async () => (await import('./patch-command.js')).patchCommand,
   matrix: async () => (await import('./matrix-command.js')).matrixCommand,
+  diagnose: async () => (await import('../diagnose/command.js')).diagnoseCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

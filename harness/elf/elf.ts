@@ -1,6 +1,6 @@
 // Reads an AArch64 ELF: header checks, PT_LOAD segments, sections and .symtab (decoded here from
 // the section bytes, since elfy stops at section headers). Pure over bytes; readElf adds the file.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import elfy from 'elfy';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
@@ -43,7 +43,21 @@ export interface ElfImage {
 
 const EM_AARCH64 = 'AArch64';
 
+/** Parsed images by path, valid while the file's size and mtime are unchanged (matrix cells and
+ *  repeats run the same bytes many times). Small: patched ELFs are many but short-lived. */
+const imageCache = new Map<string, { stamp: string; image: ElfImage }>();
+const IMAGE_CACHE_SIZE = 8;
+
 export async function readElf(path: string): Promise<ElfImage> {
+  let stamp: string | null = null;
+  try {
+    const info = await stat(path);
+    stamp = `${info.size}:${info.mtimeMs}:${info.ino}`;
+    const hit = imageCache.get(path);
+    if (hit && hit.stamp === stamp) return hit.image;
+  } catch {
+    // reported below, by the read
+  }
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -53,7 +67,13 @@ export async function readElf(path: string): Promise<ElfImage> {
       hint: 'give the path of a built kernel ELF, or a bundled kernel name (see `wbdiff build --list`)',
     });
   }
-  return parseElf(bytes, path);
+  const image = parseElf(bytes, path);
+  if (stamp) {
+    imageCache.delete(path);
+    imageCache.set(path, { stamp, image });
+    if (imageCache.size > IMAGE_CACHE_SIZE) imageCache.delete(imageCache.keys().next().value!);
+  }
+  return image;
 }
 
 export function parseElf(bytes: Uint8Array, path = '<memory>'): ElfImage {
@@ -108,8 +128,19 @@ export function parseElf(bytes: Uint8Array, path = '<memory>'): ElfImage {
     };
   });
 
-  const symbols = new Symbolizer(decodeSymtab(parsed.body.sections));
-  return { path, bytes, entry: BigInt(parsed.entry), segments, sections, symbols };
+  // Decoded on first use: a run that never faults never needs the (large, for Go) symbol table.
+  let symbols: Symbolizer | null = null;
+  return {
+    path,
+    bytes,
+    entry: BigInt(parsed.entry),
+    segments,
+    sections,
+    get symbols() {
+      symbols ??= new Symbolizer(decodeSymtab(parsed.body.sections));
+      return symbols;
+    },
+  };
 }
 
 /** Elf64_Sym: st_name u32, st_info u8, st_other u8, st_shndx u16, st_value u64, st_size u64. */

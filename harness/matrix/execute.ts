@@ -1,6 +1,7 @@
 // Runs cells: QEMU cells as parallel processes (up to `concurrency`), emulator cells one after
 // another in-process (uc_emu_start holds the thread; its runner yields between slices). Each
 // finished cell is handed to onCell at once, so an interrupted matrix keeps what finished.
+import { EmuThreadRunner } from '../runners/emu-thread.js';
 import { createRunner } from '../runners/index.js';
 import type { RunResult } from '../runners/types.js';
 import type { PlannedCell, PlannedSubject } from './plan.js';
@@ -19,6 +20,9 @@ export async function executeCells(
   prepared: ReadonlyMap<string, PreparedSubject>,
   options: ExecuteOptions,
 ): Promise<void> {
+  // Emulator cells run on a worker thread, so QEMU's pipes and timers are served meanwhile.
+  const emu = new EmuThreadRunner();
+  const runnerFor = (name: string) => (name === 'emu' ? emu : createRunner(name));
   const runOne = async (cell: PlannedCell) => {
     if (options.signal?.aborted) return;
     const subject = subjects.get(cell.subject)!;
@@ -27,8 +31,15 @@ export async function executeCells(
     if (!bytes || !bytes.ok) {
       run = errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared');
     } else {
-      run = await createRunner(cell.runner).run(
-        { elfPath: bytes.elfPath, cpu: cell.cpu, timeoutMs: subject.timeoutMs, resultPatterns: subject.resultPatterns },
+      run = await runnerFor(cell.runner).run(
+        {
+          elfPath: bytes.elfPath,
+          cpu: cell.cpu,
+          timeoutMs: subject.timeoutMs,
+          resultPatterns: subject.resultPatterns,
+          ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
+          ...(subject.maxSerialBytes ? { maxSerialBytes: subject.maxSerialBytes } : {}),
+        },
         options.signal ? { signal: options.signal } : {},
       );
     }
@@ -42,8 +53,20 @@ export async function executeCells(
     });
     await Promise.all(workers);
   };
-  await Promise.all([
-    lane(cells.filter((c) => c.runner !== 'emu'), options.concurrency),
-    lane(cells.filter((c) => c.runner === 'emu'), 1),
-  ]);
+  // Longest first (LPT scheduling): cells expected to run into their timeout would otherwise
+  // start last and leave the other lanes idle while they finish.
+  const slowFirst = (list: PlannedCell[]) => list.sort((a, b) => expectedCost(subjects.get(b.subject)!) - expectedCost(subjects.get(a.subject)!));
+  try {
+    await Promise.all([
+      lane(slowFirst(cells.filter((c) => c.runner !== 'emu')), options.concurrency),
+      lane(slowFirst(cells.filter((c) => c.runner === 'emu')), 1),
+    ]);
+  } finally {
+    await emu.close();
+  }
+}
+
+/** A rough cost estimate: a kernel expected to hang costs its timeout; others are quick. */
+function expectedCost(subject: PlannedSubject): number {
+  return subject.expect?.verdict === 'timeout' ? subject.timeoutMs : subject.expect?.verdict === 'output-limit' ? subject.timeoutMs / 10 : 0;
 }

@@ -19,6 +19,8 @@ export interface PlannedSubject {
   toolchainId: string | null;
   expect: KernelExpectation | null;
   timeoutMs: number;
+  memoryMiB: number | undefined;
+  maxSerialBytes: number | undefined;
   resultPatterns: ResultPattern[];
   convention: string | null;
   /** The unpatched subject of the same build: what a variant is compared against. */
@@ -81,6 +83,8 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
       toolchainId: null,
       expect: entry.expect ?? null,
       timeoutMs: timeout(),
+      memoryMiB: undefined,
+      maxSerialBytes: undefined,
       resultPatterns: entry.resultPatterns ?? [],
       convention: entry.convention ?? null,
     }];
@@ -98,6 +102,8 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
       toolchainId: build.toolchain.kind === 'go' ? `go${build.toolchain.version}` : null,
       expect: kernel.manifest.expect,
       timeoutMs: timeout(kernel.manifest.timeoutMs),
+      memoryMiB: kernel.manifest.memoryMiB,
+      maxSerialBytes: kernel.manifest.maxSerialBytes,
       resultPatterns: kernel.manifest.resultPatterns ?? [],
       convention: entry.convention ?? null,
     }));

@@ -1,0 +1,102 @@
+// `wbdiff diagnose <kernel|elf> [--variant v.json]... [--convention go1.19|go1.23|file]`:
+// the register-convention diagnosis of every redirected call site, in words (or --json).
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolveSubjects } from '../build/subjects.js';
+import { parseCommandArgs, parsePositiveInt } from '../cli/args.js';
+import { EXIT, WbdiffError } from '../errors.js';
+import { manifestPathFor, type PatchManifest } from '../patch/apply.js';
+import { patchedElf } from '../patch/patched-build.js';
+import { loadVariant } from '../patch/variant.js';
+import { DEFAULTS } from '../runners/types.js';
+import { diagnoseElf, type Diagnosis } from './index.js';
+
+export const DIAGNOSE_HELP = `  wbdiff diagnose <kernel|elf> [--variant file.json]... [--manifest out.elf.patch.json]
+             [--convention go1.19|go1.23|file.json] [--cpu cortex-a57] [--caller-budget 64]
+             [--no-recover] [--json]
+        Trace every redirected call (redirect-calls, call) on the emulator and say in plain
+        words whether each replacement routine follows the write-barrier convention.
+`;
+
+export async function diagnoseCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('diagnose', argv, {
+    variant: { type: 'string', multiple: true },
+    manifest: { type: 'string' },
+    convention: { type: 'string' },
+    cpu: { type: 'string', default: DEFAULTS.cpu },
+    timeout: { type: 'string' },
+    'caller-budget': { type: 'string' },
+    'no-recover': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) {
+    throw new WbdiffError('name one kernel or ELF', {
+      where: 'wbdiff diagnose',
+      hint: 'e.g. wbdiff diagnose gowb@go1.19 --variant kernels/gowb/variants/go1.19/seed-barrier.json, or wbdiff diagnose /tmp/x.elf (reads /tmp/x.elf.patch.json)',
+    });
+  }
+  const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));
+  const subjects = await resolveSubjects(positionals[0]!);
+  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
+  const callerBudget = parsePositiveInt(values['caller-budget'], '--caller-budget');
+  const results: { id: string; diagnosis: Diagnosis }[] = [];
+  for (const subject of subjects) {
+    let elfPath = subject.elfPath;
+    let manifest: PatchManifest;
+    if (variants.length) {
+      const patched = await patchedElf(subject.elfPath, subject.elfHash, variants);
+      elfPath = patched.elfPath;
+      manifest = patched.manifest;
+    } else {
+      manifest = await readPatchManifest(values.manifest ?? manifestPathFor(subject.elfPath));
+    }
+    const diagnosis = await diagnoseElf(elfPath, manifest.sites, {
+      cpu: values.cpu!,
+      recoverFaults: !values['no-recover'],
+      ...(values.convention ? { convention: values.convention } : {}),
+      ...(subject.kernel?.manifest.convention ? { manifestConvention: subject.kernel.manifest.convention, manifestPath: subject.kernel.manifestPath } : {}),
+      ...(timeoutMs ? { timeoutMs } : subject.timeoutMs ? { timeoutMs: subject.timeoutMs } : {}),
+      ...(callerBudget ? { callerBudget } : {}),
+      ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
+    });
+    results.push({ id: `${subject.id}${variants.length ? ` + ${variants.map((v) => v.variant.name).join('+')}` : ''}`, diagnosis });
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+  else for (const r of results) process.stdout.write(formatDiagnosis(r.id, r.diagnosis));
+  return results.every((r) => r.diagnosis.verdict === 'ok') ? EXIT.ok : EXIT.failed;
+}
+
+async function readPatchManifest(path: string): Promise<PatchManifest> {
+  if (!existsSync(path)) {
+    throw new WbdiffError('no patch manifest: nothing says which call sites were redirected', {
+      where: path,
+      hint: 'give --variant file.json (wbdiff patches the ELF itself), or --manifest <out.elf>.patch.json as written by wbdiff patch',
+    });
+  }
+  try {
+    const manifest = JSON.parse(await readFile(path, 'utf8')) as PatchManifest;
+    if (!Array.isArray(manifest.sites)) throw new Error('it has no "sites" list');
+    return manifest;
+  } catch (error) {
+    throw new WbdiffError(`unreadable patch manifest: ${(error as Error).message}`, { where: path, hint: 'write it again with wbdiff patch' });
+  }
+}
+
+export function formatDiagnosis(id: string, d: Diagnosis): string {
+  const lines: string[] = [];
+  const convention = d.conventionLabel ? `${d.convention} (${d.conventionSource}: ${d.conventionLabel})` : 'unknown';
+  lines.push(`${id}  (${d.elf})`);
+  lines.push(`  Go version: ${d.goVersion ?? 'none (not a Go binary)'}; convention: ${convention}`);
+  lines.push(`  emulator run: ${d.run.outcome} (${d.run.detail})${d.run.recoveredPages.length ? `; zero pages mapped at ${d.run.recoveredPages.join(', ')} to keep tracing` : ''}`);
+  for (const site of d.sites) {
+    for (const call of site.calls) {
+      lines.push(`  ${site.location} -> ${site.routine}${site.calls.length > 1 ? ` (call ${call.hit})` : ''}: ${call.symbolic.join(', ')}`);
+      for (const w of call.routineWrites) lines.push(`      routine: ${w.insn}  [${w.addressSymbol ?? w.address}] <- ${w.valueSymbol ?? w.value}${w.fault ? `  (${w.fault}${w.recovered ? ', recovered' : ''})` : ''}`);
+      lines.push(`      ${call.returned ? `returned to ${call.returnedTo}` : `did not return (${call.routineEnd})`}${call.changedPreserved.length ? `; changed: ${call.changedPreserved.map((c) => c.reg).join(', ')}` : ''}`);
+      for (const w of call.callerWrites) lines.push(`      caller:  ${w.insn}  [${w.addressSymbol ?? w.address}] <- ${w.valueSymbol ?? w.value}${w.fault ? `  (${w.fault}${w.recovered ? ', recovered' : ''})` : ''}`);
+    }
+  }
+  lines.push(`  verdict: ${d.verdict}`);
+  for (const f of d.findings) lines.push(`  [${f.kind}] ${f.text}`);
+  return `${lines.join('\n')}\n\n`;
+}

@@ -1,0 +1,56 @@
+// The emulator runner on a worker thread. uc_emu_start holds its thread while it runs; on the
+// main thread that would stall QEMU's pipes and timers in a parallel matrix. Same results as
+// EmuRunner (it is EmuRunner, over there).
+import { Worker } from 'node:worker_threads';
+import { errorResult } from './serial-capture.js';
+import type { Runner, RunOptions, RunResult, RunSpec } from './types.js';
+
+export class EmuThreadRunner implements Runner {
+  readonly name = 'emu' as const;
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, (result: RunResult) => void>();
+
+  run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<RunResult>((resolve) => {
+      const onAbort = () => worker.postMessage({ type: 'abort', id });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, (result) => {
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve(result);
+      });
+      worker.postMessage({ type: 'run', id, spec });
+    });
+  }
+
+  /** Ends the worker; pending runs end with verdict error. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./emu-thread-worker.js', import.meta.url));
+    worker.unref();
+    worker.on('message', (message: { id: number; result?: RunResult; error?: string }) => {
+      const settle = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      settle?.(message.result ?? errorResult('emu', null, `emulator worker failed: ${message.error}`));
+    });
+    const failAll = (why: string) => {
+      for (const [id, settle] of this.pending) {
+        this.pending.delete(id);
+        settle(errorResult('emu', null, why));
+      }
+      this.worker = null;
+    };
+    worker.on('error', (error) => failAll(`emulator worker crashed: ${error.message}`));
+    worker.on('exit', (code) => failAll(`emulator worker exited (${code})`));
+    this.worker = worker;
+    return worker;
+  }
+}
