@@ -14,13 +14,15 @@ test('the bundled set has the kernels the foundation promises', (t) => {
 });
 
 for (const target of targets) {
-  test(`${target.id} behaves as its manifest expects on qemu and emu, and they agree`, async (t) => {
+  test(`${target.id} behaves as its manifest expects on qemu and emu${target.kernel.manifest.deterministic === false ? '' : ', and they agree'}`, async (t) => {
     const s = await subject(target.id);
     const result = await runSubject(s, ['qemu', 'emu'], 'cortex-a57');
     for (const run of result.runs) {
       t.deepEqual(checkExpectation(run, target.kernel.manifest.expect).map(formatMismatch), [], `${run.runner}: ${run.reason}\n${run.serial}`);
     }
-    t.true(runsAgree(result.runs), JSON.stringify(result.runs.map((r) => [r.runner, r.verdict, r.markers, r.fault?.pc])));
+    if (target.kernel.manifest.deterministic !== false) {
+      t.true(runsAgree(result.runs), JSON.stringify(result.runs.map((r) => [r.runner, r.verdict, r.markers, r.fault?.pc])));
+    }
   });
 }
 

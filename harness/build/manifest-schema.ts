@@ -22,6 +22,7 @@ export const kernelManifestSchema = {
     timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
     memoryMiB: { type: 'integer', minimum: 16, maximum: 4096 },
     maxSerialBytes: { type: 'integer', minimum: 1024, maximum: 268435456 },
+    deterministic: { type: 'boolean', description: 'false when the output varies run to run by design (e.g. reads a timer)' },
     expect: {
       type: 'object',
       additionalProperties: false,

@@ -24,6 +24,8 @@ export interface KernelManifest {
   timeoutMs?: number;
   memoryMiB?: number;
   maxSerialBytes?: number;
+  /** False when the output varies from run to run by design; runners are then not expected to agree. */
+  deterministic?: boolean;
   expect: KernelExpectation;
   resultPatterns?: ResultPattern[];
   convention?: Record<string, unknown>;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CellResult, SummaryCell } from '../matrix/cells.js';
 import { cellFileName } from '../matrix/cells.js';
-import { diagnosisKey, type MatrixSummary } from '../matrix/run-matrix.js';
+import { diagnosisKey, type MatrixSummary } from '../matrix/summarize.js';
 import type { ResultsStore } from '../matrix/store.js';
 import { formatRun } from './format.js';
 

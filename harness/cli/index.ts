@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command.js')).runCommand,
   patch: async () => (await import('./patch-command.js')).patchCommand,
   matrix: async () => (await import('./matrix-command.js')).matrixCommand,
+  merge: async () => (await import('./merge-command.js')).mergeCommand,
   diagnose: async () => (await import('../diagnose/command.js')).diagnoseCommand,
 };
 

@@ -6,6 +6,7 @@ import { OUTCOME_ORDER, type Outcome } from '../compare/classify.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import type { SummaryCell } from '../matrix/cells.js';
 import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../matrix/config.js';
+import { loadBaseline } from '../baseline/load.js';
 import { runMatrix, type MatrixSummary } from '../matrix/run-matrix.js';
 import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
@@ -33,6 +34,9 @@ export async function matrixCommand(argv: string[]): Promise<number> {
     from: { type: 'string' },
     concurrency: { type: 'string' },
     shard: { type: 'string' },
+    repeat: { type: 'string' },
+    baseline: { type: 'string' },
+    'no-baseline': { type: 'boolean', default: false },
     'no-diagnose': { type: 'boolean', default: false },
   });
   if (values.explain) return explainCommand(values.explain, values.from);
@@ -48,6 +52,9 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   if (positionals.length) config = { ...config, kernels: config.kernels.filter((k) => positionals.some((p) => k.kernel === p || k.kernel?.split('@')[0] === p || k.name === p)) };
   if (config.kernels.length === 0) throw new WbdiffError(`no kernel of the config matches ${positionals.join(', ')}`, { hint: 'name kernels as written in the config' });
   if (values['no-diagnose']) config = { ...config, diagnose: false };
+
+  const baseline = values['no-baseline'] ? null : await loadBaseline(values.baseline, store.dir);
+  const repeat = parsePositiveInt(values.repeat, '--repeat') ?? 1;
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -70,6 +77,8 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       store,
       runId: store.dir.split('/').pop()!,
       resume: Boolean(values.resume),
+      repeat,
+      baseline: baseline ? { runId: baseline.runId, cells: baseline.summary.cells } : null,
       ...(values.shard ? { shard: parseShard(values.shard) } : {}),
       signal: controller.signal,
       ...(values.concurrency ? { concurrency: parsePositiveInt(values.concurrency, '--concurrency')! } : {}),
@@ -77,7 +86,8 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       log: (line) => out.write(`${line}\n`),
       onPlan: (plan, todo) => {
         total = todo;
-        out.write(`wbdiff matrix: ${plan.cells.length} cells (${todo} to run) from ${plan.subjects.length} builds/variants -> ${store.dir}\n`);
+        out.write(`wbdiff matrix: ${plan.cells.length} cells (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plan.subjects.length} builds/variants -> ${store.dir}\n`);
+        out.write(baseline ? `baseline: ${baseline.dir}\n` : 'baseline: none (first run, or --no-baseline)\n');
       },
       onCell: (cell) => {
         done += 1;
@@ -92,13 +102,29 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   }
 
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else out.write(`\n${renderTable(summary.cells)}\n\n${renderCounts(summary)}\nresults: ${store.dir}\n`);
+  else out.write(`\n${renderTable(summary.cells)}\n\n${renderBaseline(summary)}${renderCounts(summary)}\nresults: ${store.dir}\n`);
   if (summary.interrupted) {
     out.write(`interrupted: resume with  wbdiff matrix --resume ${store.dir}\n`);
     return 130;
   }
+  return matrixExitCode(summary);
+}
+
+/**
+ * 2: infrastructure errors (they never count as test failures); 1: regressions against the
+ * baseline, or, with no baseline, unpatched kernels not doing what their manifests expect; else 0.
+ */
+export function matrixExitCode(summary: MatrixSummary): number {
   if ((summary.counts['infrastructure'] ?? 0) > 0) return EXIT.harness;
+  if (summary.baseline) return (summary.baseline.counts.regression ?? 0) > 0 ? EXIT.failed : EXIT.ok;
   return (summary.counts['unexpected'] ?? 0) > 0 ? EXIT.failed : EXIT.ok;
+}
+
+function renderBaseline(summary: MatrixSummary): string {
+  if (!summary.baseline) return '';
+  const { changes, runId } = summary.baseline;
+  if (!changes.length) return `against baseline ${runId}: no changes\n`;
+  return `against baseline ${runId}:\n${changes.map((c) => `  ${c.kind.toUpperCase().padEnd(17)} ${c.cell}: ${c.text}`).join('\n')}\n\n`;
 }
 
 export function newRunId(date = new Date()): string {

@@ -11,13 +11,6 @@ import { loadVariant } from '../patch/variant.js';
 import { DEFAULTS } from '../runners/types.js';
 import { diagnoseElf, type Diagnosis } from './index.js';
 
-export const DIAGNOSE_HELP = `  wbdiff diagnose <kernel|elf> [--variant file.json]... [--manifest out.elf.patch.json]
-             [--convention go1.19|go1.23|file.json] [--cpu cortex-a57] [--caller-budget 64]
-             [--no-recover] [--json]
-        Trace every redirected call (redirect-calls, call) on the emulator and say in plain
-        words whether each replacement routine follows the write-barrier convention.
-`;
-
 export async function diagnoseCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('diagnose', argv, {
     variant: { type: 'string', multiple: true },

@@ -41,7 +41,8 @@ const QEMU_FLASH_END = 0x0800_0000n;
 export function diagnose(input: DiagnoseInput): Finding[] {
   const findings: Finding[] = [];
   for (const call of input.calls) {
-    for (const { kind, text } of diagnoseCall(call, input.convention, input.symbols)) {
+    const siblings = input.calls.filter((c) => c.site.routine === call.site.routine);
+    for (const { kind, text } of diagnoseCall(call, siblings, input.convention, input.symbols)) {
       const same = findings.find((f) => f.address === hex(call.site.address) && f.kind === kind && f.text === text);
       if (same) same.calls.push(call.hit);
       else findings.push({ kind, site: call.site.location, address: hex(call.site.address), routine: routineName(call.site.routineSymbol), calls: [call.hit], text });
@@ -68,9 +69,9 @@ interface Said {
   text: string;
 }
 
-function diagnoseCall(call: CallTrace, convention: Convention | null, ctx: SymbolContext): Said[] {
+function diagnoseCall(call: CallTrace, siblings: readonly CallTrace[], convention: Convention | null, ctx: SymbolContext): Said[] {
   const out: Said[] = [];
-  const t = new Teller(call, convention, ctx);
+  const t = new Teller(call, siblings, convention, ctx);
   out.push(...t.noReturn());
   out.push(...t.flagStores());
   out.push(...t.conventionCheck());
@@ -86,6 +87,8 @@ class Teller {
 
   constructor(
     readonly call: CallTrace,
+    /** Every traced call of the same routine: a register it changed in one call, it sets. */
+    readonly siblings: readonly CallTrace[],
     readonly c: Convention | null,
     readonly ctx: SymbolContext,
   ) {
@@ -119,7 +122,7 @@ class Teller {
       word !== 0n
         ? `its 32-bit word, which the compiled code tests, now reads ${hex(word)}: the barrier is "enabled" for every later pointer store`
         : 'it now reads 0: the barrier is "disabled" for every later pointer store';
-    return [{ kind: 'flag-store', text: `${this.who} wrote into the write-barrier flag ${flag} itself: it ${this.storeWords(w, 'routine')}; ${effect}.${this.regtmpNote(w)}` }];
+    return [{ kind: 'flag-store', text: `${this.who} wrote into the write-barrier flag ${flag} itself: it ${this.storeWords(w, 'routine')}; ${effect}.` }];
   }
 
   conventionCheck(): Said[] {
@@ -152,8 +155,8 @@ class Teller {
     const buf = this.c.returns!.buffer;
     const after = call.after ? reg(call.after, buf)! : null;
     const fills = this.bufferWrites(buf, after).map((w) => this.storeWords(w, 'caller', true));
-    const filled = fills.length ? `; the caller ${joinWords(fills)}` : '';
-    return `${this.who} set ${buf} = ${after === null ? '?' : nameValue(this.ctx, after)}${filled}; it ${tail}: this matches ${this.c.label}.`;
+    const filled = fills.length ? `; the caller then stored ${joinWords(fills)}` : '';
+    return `${this.who} ${tail} and ${buf} = ${after === null ? '?' : nameValue(this.ctx, after)}${filled}: this matches ${this.c.label}.`;
   }
 
   // ---------------------------------------------------------- conventions
@@ -190,16 +193,19 @@ class Teller {
     const strayText = stray.length ? ` It also ${joinWords(stray.slice(0, 3).map((w) => this.storeWords(w, 'routine')))}: ${c.label} takes no arguments, so those registers hold whatever the caller left in them.${this.regtmpNoteFor(stray)}` : '';
     const size = bytes ? ` (${call.site.replaced ? `${call.site.replaced}: ` : ''}${bytes} bytes)` : '';
     const rule = `${capital(c.label)} returns buffer space in ${buf}${size}; the compiled code stores the new value and the old contents of the slot there, then does the slot store itself. The routine should set ${buf} to a buffer of at least ${bytes ?? 'the needed number of'} bytes.`;
-    if (after === null || after === before) {
-      const when = call.returned ? '' : ' before the window ended';
-      const fills = this.bufferWrites(buf, before);
+    const fillsAt = this.bufferWrites(buf, after ?? before);
+    const unusable = (after ?? before) === 0n || fillsAt.some((w) => w.fault !== null || w.recovered);
+    // Unchanged is "not set" unless the value is usable and the routine set it in another call.
+    const setsIt = this.siblings.some((s) => s.returned && s.after && reg(s.after, buf) !== reg(s.before, buf));
+    if (after === null || (after === before && (unusable || !setsIt))) {
+      const when = call.returned ? '' : call.routineEnd === 'fault' ? ' before it faulted' : ' before the window ended';
+      const fills = fillsAt;
       const fillText = fills.length ? ` The caller stored ${joinWords(fills.map((w) => this.storeWords(w, 'caller', true, true)))}${this.faultTail(fills)}.` : '';
       out.push({ kind: 'convention-bug', text: `${buf} was not set by ${this.routine} (called at ${call.site.location})${when}: it still held ${nameValue(this.ctx, before)} from before the call.${fillText} ${rule}${strayText}` });
       return out;
     }
     // Set: the buffer must take the caller's stores.
-    const fills = this.bufferWrites(buf, after);
-    const faulted = fills.filter((w) => w.fault);
+    const faulted = fillsAt.filter((w) => w.fault !== null || w.recovered);
     const target = symbolOf(this.ctx, after);
     if (faulted.length) {
       out.push({ kind: 'convention-bug', text: `${this.routine} (called at ${call.site.location}) set ${buf} = ${nameValue(this.ctx, after)}, which is not writable memory: the caller stored ${joinWords(faulted.map((w) => this.storeWords(w, 'caller', true, true)))}${this.faultTail(faulted)}. ${rule}${strayText}` });
@@ -266,10 +272,6 @@ class Teller {
     return `, the 4 KiB page holding ${flag}`;
   }
 
-  private regtmpNote(w: TracedWrite): string {
-    return this.regtmpNoteFor([w]);
-  }
-
   /** Why x27 is not an argument (Go conventions only). */
   private regtmpNoteFor(writes: readonly TracedWrite[]): string {
     if (this.c && this.c.source !== 'go-version' && !this.c.name.startsWith('go')) return '';
@@ -290,12 +292,12 @@ class Teller {
   }
 
   private faultTail(writes: readonly TracedWrite[]): string {
-    const bad = writes.filter((w) => w.fault);
+    const bad = writes.filter((w) => w.fault !== null || w.recovered);
     if (bad.length === 0) return '';
-    const low = bad.every((w) => w.address < QEMU_FLASH_END);
-    const recovered = bad.every((w) => w.recovered);
-    const emu = `${bad.length === writes.length ? 'all' : 'some'} ${bad[0]!.fault} on the emulator (a data abort${recovered ? '; the tracer mapped a zero page to keep going' : ''})`;
-    const qemu = low ? `; on QEMU virt ${hex(bad[0]!.address)} is flash, where such stores vanish and every marker can still say Y: a masked failure` : '';
+    const first = bad[0]!.address;
+    const recovered = bad.some((w) => w.recovered);
+    const emu = `${hex(first)} is not RAM: the emulator maps nothing there (a data abort${recovered ? '; the tracer mapped a zero page to keep going' : ''})`;
+    const qemu = bad.every((w) => w.address < QEMU_FLASH_END) ? `, and on QEMU virt it is flash, where such stores vanish and every marker can still say Y: a masked failure` : '';
     return ` — ${emu}${qemu}`;
   }
 

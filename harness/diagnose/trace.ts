@@ -67,7 +67,10 @@ export interface TracedWrite {
   baseValue: bigint | null;
   /** Set when the write hit nothing (unmapped) or a protected page. */
   fault: 'unmapped' | 'protected' | null;
-  /** The page was mapped by the tracer so the run could go on (see TraceOptions.recoverFaults). */
+  /**
+   * The address is unmapped on the modelled machine, but the tracer mapped a zero page there (at
+   * this write's fault or an earlier one) so the run could go on (see TraceOptions.recoverFaults).
+   */
   recovered: boolean;
 }
 
@@ -328,7 +331,8 @@ class Tracer {
       base,
       baseValue,
       fault: null,
-      recovered: false,
+      // A page the tracer mapped after an earlier fault: still nothing there on the real machine.
+      recovered: this.recoveredPages.includes(event.address & ~(PAGE - 1n)),
     });
   }
 

@@ -22,6 +22,15 @@ export interface CellResult extends CellKey {
     toolchain: string | null;
   };
   run: RunResult;
+  /** With --repeat N: every run's outcome (the first is `run`), for flakiness. */
+  repeats?: RepeatOutcome[];
+}
+
+export interface RepeatOutcome {
+  verdict: RunResult['verdict'];
+  done: boolean;
+  markers: Record<string, string>;
+  faultPc: string | null;
 }
 
 /** A cell in summary.json: the run condensed, plus what the comparison says about it. */
@@ -35,6 +44,8 @@ export interface SummaryCell extends CellKey, Classification {
   fault: RunResult['fault'];
   durationMs: number;
   provenance: CellResult['provenance'];
+  repeats?: RepeatOutcome[];
+  flaky?: boolean;
 }
 
 export const RESULT_FORMAT_VERSION = 1;

@@ -10,8 +10,10 @@ import { errorResult } from '../runners/serial-capture.js';
 
 export interface ExecuteOptions {
   concurrency: number;
+  /** Runs per cell (flakiness); the first is the cell's result. */
+  repeat?: number;
   signal?: AbortSignal;
-  onCell: (cell: PlannedCell, run: RunResult) => Promise<void>;
+  onCell: (cell: PlannedCell, runs: RunResult[]) => Promise<void>;
 }
 
 export async function executeCells(
@@ -27,11 +29,11 @@ export async function executeCells(
     if (options.signal?.aborted) return;
     const subject = subjects.get(cell.subject)!;
     const bytes = prepared.get(cell.subject);
-    let run: RunResult;
+    const runs: RunResult[] = [];
     if (!bytes || !bytes.ok) {
-      run = errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared');
-    } else {
-      run = await runnerFor(cell.runner).run(
+      runs.push(errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared'));
+    } else for (let i = 0; i < (options.repeat ?? 1); i++) {
+      runs.push(await runnerFor(cell.runner).run(
         {
           elfPath: bytes.elfPath,
           cpu: cell.cpu,
@@ -41,11 +43,11 @@ export async function executeCells(
           ...(subject.maxSerialBytes ? { maxSerialBytes: subject.maxSerialBytes } : {}),
         },
         options.signal ? { signal: options.signal } : {},
-      );
+      ));
     }
     // A cell cut short by Ctrl-C did not finish: leave it for --resume.
-    if (options.signal?.aborted && run.verdict === 'error') return;
-    await options.onCell(cell, run);
+    if (options.signal?.aborted && runs.some((r) => r.verdict === 'error')) return;
+    await options.onCell(cell, runs);
   };
   const lane = async (queue: PlannedCell[], width: number) => {
     const workers = Array.from({ length: Math.max(1, Math.min(width, queue.length)) }, async () => {

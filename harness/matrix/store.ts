@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { WbdiffError } from '../errors.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { cellFileName, RESULT_FORMAT_VERSION, type CellResult } from './cells.js';
+import type { MatrixSummary, SubjectsFile } from './summarize.js';
 
 export class ResultsStore {
   constructor(readonly dir: string) {}
@@ -36,6 +37,22 @@ export class ResultsStore {
     const path = join(this.dir, 'run.json');
     if (!existsSync(path)) throw new WbdiffError('no run.json here: not a wbdiff results folder', { where: this.dir });
     return JSON.parse(await readFile(path, 'utf8')) as T;
+  }
+
+  writeSubjects(subjects: SubjectsFile): Promise<void> {
+    return writeJsonAtomic(join(this.dir, 'subjects.json'), subjects);
+  }
+
+  async readSubjects(): Promise<SubjectsFile> {
+    const path = join(this.dir, 'subjects.json');
+    if (!existsSync(path)) return { version: RESULT_FORMAT_VERSION, subjects: {}, diagnoses: {} };
+    return JSON.parse(await readFile(path, 'utf8')) as SubjectsFile;
+  }
+
+  async readSummary(): Promise<MatrixSummary> {
+    const path = join(this.dir, 'summary.json');
+    if (!existsSync(path)) throw new WbdiffError('no summary.json here: not a finished wbdiff matrix run', { where: this.dir, hint: 'run wbdiff matrix, or --resume an interrupted run' });
+    return JSON.parse(await readFile(path, 'utf8')) as MatrixSummary;
   }
 
   writeSummary(summary: object): Promise<void> {

@@ -1,0 +1,73 @@
+// Last night against tonight, cell by cell. Pure. Infrastructure errors are never regressions:
+// they are their own kind, so a broken QEMU install does not read as a kernel going bad.
+import type { SummaryCell } from '../matrix/cells.js';
+
+export type ChangeKind = 'regression' | 'fix' | 'new' | 'gone' | 'changed' | 'changed-diagnosis' | 'flaky' | 'infrastructure';
+
+export interface Change {
+  cell: string;
+  kind: ChangeKind;
+  text: string;
+  before: Pick<SummaryCell, 'outcome' | 'verdict' | 'markers'> | null;
+  after: Pick<SummaryCell, 'outcome' | 'verdict' | 'markers'> | null;
+}
+
+export interface BaselineDiff {
+  runId: string;
+  changes: Change[];
+  counts: Partial<Record<ChangeKind, number>>;
+}
+
+export function diffAgainstBaseline(current: readonly SummaryCell[], baseline: readonly SummaryCell[], baselineRunId: string): BaselineDiff {
+  const before = new Map(baseline.map((c) => [c.id, c]));
+  const changes: Change[] = [];
+  const brief = (c: SummaryCell) => ({ outcome: c.outcome, verdict: c.verdict, markers: c.markers });
+  for (const now of current) {
+    const was = before.get(now.id);
+    before.delete(now.id);
+    if (now.flaky) changes.push({ cell: now.id, kind: 'flaky', text: `flaky: ${flakyText(now)}`, before: was ? brief(was) : null, after: brief(now) });
+    if (!was) {
+      changes.push({ cell: now.id, kind: 'new', text: `new cell: ${now.outcome} (${describe(now)})`, before: null, after: brief(now) });
+      continue;
+    }
+    if (now.outcome === 'infrastructure' || was.outcome === 'infrastructure') {
+      if (now.outcome !== was.outcome) {
+        const text = now.outcome === 'infrastructure' ? `could not run: ${now.reason}` : `runs again (was an infrastructure error: ${was.reason})`;
+        changes.push({ cell: now.id, kind: 'infrastructure', text, before: brief(was), after: brief(now) });
+      }
+      continue;
+    }
+    if (was.outcome === 'expected' && now.outcome !== 'expected') {
+      changes.push({ cell: now.id, kind: 'regression', text: `regression: was expected, now ${now.outcome}: ${now.findings[0]?.summary ?? describe(now)}`, before: brief(was), after: brief(now) });
+    } else if (was.outcome !== 'expected' && now.outcome === 'expected') {
+      changes.push({ cell: now.id, kind: 'fix', text: `fixed: was ${was.outcome}, now as expected`, before: brief(was), after: brief(now) });
+    } else if (was.outcome !== now.outcome || describe(was) !== describe(now)) {
+      changes.push({ cell: now.id, kind: 'changed', text: `changed: ${was.outcome} (${describe(was)}) -> ${now.outcome} (${describe(now)})`, before: brief(was), after: brief(now) });
+    } else if (findingTexts(was) !== findingTexts(now)) {
+      changes.push({ cell: now.id, kind: 'changed-diagnosis', text: `diagnosis changed: ${now.findings[0]?.summary ?? '(none)'} (was: ${was.findings[0]?.summary ?? '(none)'})`, before: brief(was), after: brief(now) });
+    }
+  }
+  for (const gone of before.values()) changes.push({ cell: gone.id, kind: 'gone', text: `gone: the cell is no longer in the matrix (was ${gone.outcome})`, before: brief(gone), after: null });
+  const counts: BaselineDiff['counts'] = {};
+  for (const c of changes) counts[c.kind] = (counts[c.kind] ?? 0) + 1;
+  return { runId: baselineRunId, changes, counts };
+}
+
+function describe(c: SummaryCell): string {
+  const markers = Object.entries(c.markers).map(([k, v]) => `${k}=${v}`).join(' ');
+  return `${c.verdict}${markers ? ` ${markers}` : ''}`;
+}
+
+function findingTexts(c: SummaryCell): string {
+  return JSON.stringify(c.findings.map((f) => [f.kind, f.summary]));
+}
+
+function flakyText(c: SummaryCell): string {
+  const seen = new Map<string, number>();
+  for (const r of c.repeats ?? []) {
+    const key = `${r.verdict} ${Object.entries(r.markers).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  const total = c.repeats?.length ?? 0;
+  return [...seen].map(([key, n]) => `${n}/${total} runs: ${key}`).join('; ');
+}
