@@ -101,7 +101,7 @@ test('wbdiff matrix --config runs, prints the table, and --explain shows the evi
   const cfgPath = join(dir, 'm.json');
   await writeFile(cfgPath, JSON.stringify({ kernels: [{ kernel: 'gowb@go1.19', variants: ['seed-barrier'] }], diagnose: false }));
   const out = join(dir, 'results');
-  const result = await wbdiff(['matrix', '--config', cfgPath, '--out', out]);
+  const result = await wbdiff(['matrix', '--config', cfgPath, '--out', out, '--no-baseline']);
   t.is(result.exitCode, 0, result.stderr);
   t.regex(result.stdout, /gowb@go1\.19 \+ seed-barrier\s+PATCH-BUG: T1=N T2=N T3=N\s+PATCH-BUG: T1=N T2=N T3=N/);
   t.regex(result.stdout, /4 cells: 2 PATCH-BUG, 2 ok/);
