@@ -338,7 +338,7 @@ test('diagnose: sp and x28 (g) changed; x16/x17/x27/x30 may change under Go', (t
   const [f] = diagnose({ calls: [c], convention: GO119, symbols: CTX });
   t.is(f!.kind, 'clobber');
   t.regex(f!.text, /x28 \(g, the current goroutine\) 0x11c -> 0x0 and sp \(the stack pointer\) 0x4009f000 -> 0x4009eff0 changed/);
-  t.notRegex(f!.text, /x16|x17|x27 \(|x30 \(/);
+  t.notRegex(f!.text.split(';')[0]!, /x16|x17|x27|x30/);
 });
 
 test('diagnose: a routine that never returns (budget) says where it went', (t) => {
@@ -473,9 +473,9 @@ test('go-version: the pointer form (Go < 1.18), both byte orders, and a stripped
   inline[15] = 2;
   inline[32] = 9;
   inline.write('go1.22.10', 33, 'latin1');
-  t.is(goVersion(imageWith([{ name: '.go.buildinfo', data: inline }], [])), 'go1.22.1');
-  inline[32] = 10;
   t.is(goVersion(imageWith([{ name: '.go.buildinfo', data: inline }], [])), 'go1.22.10');
+  inline[32] = 6; // the length prefix decides where the string ends
+  t.is(goVersion(imageWith([{ name: '.go.buildinfo', data: inline }], [])), 'go1.22');
   t.is(goVersion(imageWith([], [{ data: Buffer.alloc(256) }])), null);
   t.is(goVersion(parseElf(tinyElf([RET], []))), null);
 });

@@ -122,3 +122,47 @@ test('a bad matrix config names the file and the line', async (t) => {
   t.is(result.exitCode, 2);
   t.regex(result.stderr, /c\.json:3:37: invalid matrix config: \/kernels\/0\/runners must be array/);
 });
+
+test('with diagnosis: Go 1.19 seed-barrier is a convention bug naming x2, x3, x27 and the slot; fixed-barrier is expected', async (t) => {
+  const { diagnoseSubjects } = await import('../harness/diagnose/matrix.js');
+  const summary = await runMatrix({
+    config: await config({ kernels: [{ kernel: 'gowb@go1.19', variants: ['seed-barrier', 'fixed-barrier'] }] }),
+    store: await store(),
+    runId: 't',
+    diagnose: diagnoseSubjects,
+  });
+  const cell = (id: string) => summary.cells.find((c) => c.id === id)!;
+  for (const runner of ['qemu', 'emu']) {
+    const seed = cell(`gowb@go1.19/seed-barrier/${runner}/cortex-a57`);
+    t.is(seed.outcome, 'convention-bug');
+    const text = seed.findings.find((f) => f.kind === 'convention-bug')!.summary;
+    for (const needle of [/main\.wbSeed/, /stored x2 \(=&main\.gp, the slot\) into \[x27\] \(=&runtime\.writeBarrier\)/, /the slot was never written/, /x3/, /Go 1\.19/]) t.regex(text, needle);
+    t.true(seed.findings.some((f) => f.kind === 'patch-bug'), 'the markers flip too: the convention bug explains the patch bug');
+    t.is(cell(`gowb@go1.19/fixed-barrier/${runner}/cortex-a57`).outcome, 'expected');
+  }
+});
+
+test('with diagnosis: Go 1.23 wrong routines name x25; QEMU passes are called masked failures', async (t) => {
+  const { diagnoseSubjects } = await import('../harness/diagnose/matrix.js');
+  const summary = await runMatrix({
+    config: await config({ kernels: [{ kernel: 'gowb@go1.23', variants: ['seed-barrier', 'old-convention', 'buffer-convention'] }] }),
+    store: await store(),
+    runId: 't',
+    diagnose: diagnoseSubjects,
+  });
+  const cell = (id: string) => summary.cells.find((c) => c.id === id)!;
+  for (const variant of ['seed-barrier', 'old-convention']) {
+    const emu = cell(`gowb@go1.23/${variant}/emu/cortex-a57`);
+    t.is(emu.outcome, 'convention-bug');
+    t.regex(emu.findings.find((f) => f.kind === 'convention-bug')!.summary, /x25 was not set by main\.wb(Seed|Old).*the caller stored x0 .* to \[x25\] = 0x0/i);
+    const qemu = cell(`gowb@go1.23/${variant}/qemu/cortex-a57`);
+    t.deepEqual(qemu.markers, { T1: 'Y', T2: 'Y', T3: 'Y' }, 'every marker says Y on QEMU');
+    t.is(qemu.outcome, 'masked-failure');
+    t.regex(qemu.findings.find((f) => f.kind === 'masked-failure')!.summary, /passes on qemu, but the emulator's trace .* x25 was not set/);
+  }
+  t.is(cell('gowb@go1.23/buffer-convention/qemu/cortex-a57').outcome, 'expected');
+  t.is(cell('gowb@go1.23/buffer-convention/emu/cortex-a57').outcome, 'expected');
+  const diagnosis = summary.diagnoses['gowb@go1.23/seed-barrier/cortex-a57'] as unknown as { convention: string; goVersion: string };
+  t.regex(diagnosis.goVersion, /^go1\.23/);
+  t.regex(diagnosis.convention, />=\s*1\.21/);
+});

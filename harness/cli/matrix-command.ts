@@ -84,6 +84,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       ...(values.concurrency ? { concurrency: parsePositiveInt(values.concurrency, '--concurrency')! } : {}),
       argv: ['wbdiff', 'matrix', ...argv],
       log: (line) => out.write(`${line}\n`),
+      ...(config.diagnose === false ? {} : { diagnose: (await import('../diagnose/matrix.js')).diagnoseSubjects }),
       onPlan: (plan, todo) => {
         total = todo;
         out.write(`wbdiff matrix: ${plan.cells.length} cells (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plan.subjects.length} builds/variants -> ${store.dir}\n`);

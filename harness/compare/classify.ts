@@ -43,6 +43,10 @@ export interface DiagnosisLike {
   findings: { kind: string; text: string }[];
 }
 
+/** Diagnosis findings that are bugs of the replacement routine (not "ok", "not reached", "no sites"). */
+const BUG_ORDER = ['convention-bug', 'no-return', 'clobber', 'flag-store'];
+export const BUG_FINDINGS: ReadonlySet<string> = new Set(BUG_ORDER);
+
 export interface ClassifyContext {
   expectOf: (target: string) => KernelExpectation | null;
   /** The diagnosis of (target, variant, cpu), made on the emulator; null when none was made. */
@@ -94,8 +98,10 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
       }
     }
     const diagnosis = context.diagnosisOf(cell.target, cell.variant, cell.cpu);
-    if (diagnosis && diagnosis.verdict !== 'ok') {
-      const texts = diagnosis.findings.filter((f) => f.kind !== 'ok').map((f) => f.text);
+    // The convention bug first: it explains the others (a flag store, a clobber) when there is one.
+    const bugs = (diagnosis?.findings.filter((f) => BUG_FINDINGS.has(f.kind)) ?? []).sort((a, b) => BUG_ORDER.indexOf(a.kind) - BUG_ORDER.indexOf(b.kind));
+    if (diagnosis && bugs.length) {
+      const texts = bugs.map((f) => f.text);
       const passes = base && usable(base) && firstDifference(cell.run, base.run) === null;
       if (passes && cell.runner !== 'emu') {
         findings.push({

@@ -217,6 +217,7 @@ function validateSpec(value: unknown, where: string): ConventionSpec {
 }
 
 function checkReg(value: unknown, what: string, fail: (m: string) => never): void {
+  if (value === undefined) fail(`${what} is missing`);
   if (typeof value !== 'string' || !isReg(value)) fail(`${what} must be a register x0..x30 or sp, not ${JSON.stringify(value)}`);
 }
 

@@ -11,11 +11,10 @@
 // (Unicorn's own instruction count is not used: retiring it flushes the whole 1 GiB code cache.)
 import { disassembleWord } from '../disasm/capstone.js';
 import type { ElfImage } from '../elf/elf.js';
-import { UC_HOOK, type HookHandle, type InvalidMemEvent, type MemEvent, type Unicorn } from '../emu/unicorn.js';
+import { UC_HOOK, type Arm64CpuModel, type HookHandle, type InvalidMemEvent, type MemEvent, type Unicorn } from '../emu/unicorn.js';
 import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
-import type { Arm64CpuModel } from '../emu/unicorn.js';
-import { decodeBranch } from '../patch/encoding.js';
 import { WbdiffError } from '../errors.js';
+import { decodeBranch } from '../patch/encoding.js';
 import { hex } from '../util/hex.js';
 import { fullRegister, parseStore, sourceForWrite } from './store-insn.js';
 

@@ -1,0 +1,61 @@
+// `wbdiff check <kernel> [--variant F] --marker T2=Y`: a `git bisect run` predicate.
+//   0 the expectation holds, 1 it does not (the kernel's fault), 125 the kernel does not build
+//   (git bisect skips the commit), 128 the harness itself failed (git bisect stops).
+import { resolveSubjects, type Subject } from '../build/subjects.js';
+import { WbdiffError } from '../errors.js';
+import { patchedElf } from '../patch/patched-build.js';
+import { loadVariant } from '../patch/variant.js';
+import { createRunner } from '../runners/index.js';
+import { DEFAULTS } from '../runners/types.js';
+import { parseCommandArgs, parsePositiveInt } from './args.js';
+
+export const CHECK_EXIT = { holds: 0, fails: 1, cannotBuild: 125, harness: 128 } as const;
+
+export async function checkCommand(argv: string[]): Promise<number> {
+  try {
+    return await check(argv);
+  } catch (error) {
+    process.stderr.write(`wbdiff check: ${(error as Error).message}\n`);
+    return CHECK_EXIT.harness;
+  }
+}
+
+async function check(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('check', argv, {
+    variant: { type: 'string', multiple: true },
+    marker: { type: 'string', multiple: true },
+    runner: { type: 'string', default: 'emu' },
+    cpu: { type: 'string', default: DEFAULTS.cpu },
+    timeout: { type: 'string' },
+  });
+  const expectations = (values.marker ?? []).map((m) => {
+    const match = /^([^=]+)=(.+)$/.exec(m);
+    if (!match) throw new WbdiffError(`--marker takes ID=VALUE, not "${m}"`, { hint: 'e.g. --marker T2=Y' });
+    return { id: match[1]!, value: match[2]! };
+  });
+  if (positionals.length !== 1 || expectations.length === 0) throw new WbdiffError('usage: wbdiff check <kernel|elf> [--variant F] --marker T2=Y');
+  let subject: Subject;
+  try {
+    const subjects = await resolveSubjects(positionals[0]!);
+    if (subjects.length !== 1) throw new WbdiffError(`"${positionals[0]}" names ${subjects.length} builds; check needs one`);
+    subject = subjects[0]!;
+  } catch (error) {
+    if (error instanceof WbdiffError && /build of .* failed/.test(error.message)) {
+      process.stderr.write(`wbdiff check: the kernel does not build (exit 125: git bisect skips this commit)\n${error.message}\n`);
+      return CHECK_EXIT.cannotBuild;
+    }
+    throw error;
+  }
+  const variants = await Promise.all((values.variant ?? []).map((v) => loadVariant(v)));
+  const elfPath = variants.length ? (await patchedElf(subject.elfPath, subject.elfHash, variants)).elfPath : subject.elfPath;
+  const run = await createRunner(values.runner!).run({
+    elfPath,
+    cpu: values.cpu!,
+    timeoutMs: parsePositiveInt(values.timeout, '--timeout') ?? subject.timeoutMs ?? DEFAULTS.timeoutMs,
+    resultPatterns: subject.resultPatterns,
+  });
+  if (run.verdict === 'error') throw new Error(`the run could not be made: ${run.reason}`);
+  const failures = expectations.filter((e) => run.markers[e.id] !== e.value);
+  for (const e of expectations) process.stdout.write(`${e.id}: want ${e.value}, got ${run.markers[e.id] ?? `(missing; ${run.verdict})`}\n`);
+  return failures.length ? CHECK_EXIT.fails : CHECK_EXIT.holds;
+}

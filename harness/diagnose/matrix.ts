@@ -1,0 +1,35 @@
+// Diagnoses for the matrix: every variant subject that redirected calls is traced once per CPU
+// model on the emulator, before its cells run; cells of the same bytes share the diagnosis.
+import type { DiagnosisLike } from '../compare/classify.js';
+import type { PlannedSubject } from '../matrix/plan.js';
+import type { PreparedSubject } from '../matrix/prepare.js';
+import { diagnosisKey } from '../matrix/summarize.js';
+import { unicornModelFor } from '../runners/emu.js';
+import { diagnoseElf } from './index.js';
+
+const TRACED_OPS = new Set(['redirect-calls', 'call']);
+
+export async function diagnoseSubjects(
+  subjects: readonly PlannedSubject[],
+  prepared: ReadonlyMap<string, PreparedSubject>,
+  cpus: readonly string[],
+): Promise<Map<string, DiagnosisLike>> {
+  const out = new Map<string, DiagnosisLike>();
+  for (const subject of subjects) {
+    const bytes = prepared.get(subject.key);
+    if (subject.variant === null || !bytes?.ok || !bytes.patch?.sites.some((s) => TRACED_OPS.has(s.op))) continue;
+    for (const cpu of cpus.filter((c) => unicornModelFor(c) !== null)) {
+      try {
+        const diagnosis = await diagnoseElf(bytes.elfPath, bytes.patch.sites, {
+          cpu,
+          ...(subject.convention ? { convention: subject.convention } : {}),
+          ...(subject.build?.kernel.manifest.convention ? { manifestConvention: subject.build.kernel.manifest.convention, manifestPath: subject.build.kernel.manifestPath } : {}),
+        });
+        out.set(diagnosisKey(subject.target, subject.variant, cpu), { verdict: diagnosis.verdict, findings: diagnosis.findings.map((f) => ({ kind: f.kind, text: f.text })), convention: diagnosis.convention, goVersion: diagnosis.goVersion } as DiagnosisLike);
+      } catch (error) {
+        out.set(diagnosisKey(subject.target, subject.variant, cpu), { verdict: 'error', findings: [{ kind: 'error', text: `the diagnosis could not be made: ${(error as Error).message}` }] });
+      }
+    }
+  }
+  return out;
+}
