@@ -3,7 +3,8 @@
 // set with ddmin, then verifies it like KernelCI does before answering: the culprits alone flip the
 // marker on repeated runs, the rest without them does not, and QEMU agrees with the emulator.
 import type { ElfImage } from '../elf/elf.js';
-import { planPatch, type PatchSite } from '../patch/plan.js';
+import { planPatchExplained } from '../patch/apply.js';
+import type { PatchSite } from '../patch/plan.js';
 import type { Variant } from '../patch/variant.js';
 import type { RunResult, RunSpec } from '../runners/types.js';
 import { hex } from '../util/hex.js';
@@ -42,14 +43,20 @@ export function valueOf(run: RunResult, marker: string): string {
   return run.markers[marker] ?? `(missing; ${run.verdict})`;
 }
 
-export async function bisectVariant(image: ElfImage, variant: Variant, options: BisectOptions): Promise<BisectReport> {
-  const sites = planPatch(image, variant).sort((a, b) => (a.address < b.address ? -1 : 1));
+export async function bisectVariant(image: ElfImage, variant: Variant, options: BisectOptions, where = variant.name): Promise<BisectReport> {
+  const sites = planPatchExplained(image, variant, where).sort((a, b) => (a.address < b.address ? -1 : 1));
   const runner = new SiteRunner(image, options.spec);
   const value = async (set: readonly PatchSite[], on = options.runner) => valueOf(await runner.run(set, on), options.marker);
   let ddminTests = 0;
   const report = (answer: BisectAnswer): BisectReport => ({ answer, sites: sites.length, runs: Object.fromEntries(runner.runs), totalRuns: runner.total, ddminTests });
 
-  const unpatched = await value([]);
+  // The unpatched kernel, repeated: a marker that varies with no edit at all cannot be bisected.
+  const baseline: string[] = [];
+  for (let i = 0; i < options.repeat; i++) baseline.push(await value([]));
+  if (new Set(baseline).size > 1) {
+    return report({ kind: 'flaky', reason: `${options.marker} varies with no edit at all`, rates: [`unpatched: ${summarise(baseline)} over ${options.repeat} runs`] });
+  }
+  const unpatched = baseline[0]!;
   const want = options.want ?? unpatched;
   if (unpatched !== want) return report({ kind: 'unresolvable', reason: `${options.marker} is ${unpatched} with no edit at all (want ${want}): nothing to bisect` });
   const full = await value(sites);

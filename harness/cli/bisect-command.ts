@@ -73,7 +73,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     repeat: parsePositiveInt(values.repeat, '--repeat') ?? 3,
     confirmOnQemu: !values['no-confirm'],
     spec: runSpec,
-  });
+  }, values.variant);
   let written: string | null = null;
   if (report.answer.kind === 'culprits') {
     written = resolve(values.output ?? `${variant.variant.name}-culprits.json`);

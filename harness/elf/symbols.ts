@@ -65,6 +65,12 @@ export class Symbolizer {
     return hit.offset === 0n ? hit.symbol.name : `${hit.symbol.name}+${hex(hit.offset)}`;
   }
 
+  /** The address of the first symbol placed after addr, or null: where a sizeless label ends. */
+  nextAfter(addr: bigint): bigint | null {
+    for (const symbol of this.sorted) if (symbol.value > addr) return symbol.value;
+    return null;
+  }
+
   /** Exact name, or the name with Go's ABI suffix; null when unknown, throws when ambiguous. */
   resolve(name: string): ElfSymbol | null {
     const exact = this.byName.get(name);

@@ -8,7 +8,7 @@ import { sha256 } from '../util/hash.js';
 import { hex } from '../util/hex.js';
 import { wordHex } from './encoding.js';
 import { PatchError, planPatch, type PatchSite } from './plan.js';
-import type { LoadedVariant } from './variant.js';
+import type { LoadedVariant, Variant } from './variant.js';
 
 export const PATCH_MANIFEST_VERSION = 1;
 
@@ -35,15 +35,7 @@ export function patchBytes(input: Uint8Array, inputPath: string, variants: reado
   const touched = new Map<bigint, string>();
   for (const loaded of variants) {
     const image: ElfImage = parseElf(bytes, inputPath);
-    let sites: PatchSite[];
-    try {
-      sites = planPatch(image, loaded.variant);
-    } catch (error) {
-      if (error instanceof PatchError) {
-        throw new WbdiffError(error.message, { where: loaded.path, hint: hintFor(error.kind), infrastructure: true });
-      }
-      throw error;
-    }
+    const sites = planPatchExplained(image, loaded.variant, loaded.path);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (const site of sites) {
       const other = touched.get(site.address);
@@ -80,6 +72,16 @@ export async function applyVariants(inputPath: string, variants: readonly Loaded
   await writeFileAtomic(outputPath, bytes, 0o755);
   await writeJsonAtomic(manifestPathFor(outputPath), manifest);
   return manifest;
+}
+
+/** planPatch, with its errors turned into user errors that name the variant file and a fix. */
+export function planPatchExplained(image: ElfImage, variant: Variant, where: string): PatchSite[] {
+  try {
+    return planPatch(image, variant);
+  } catch (error) {
+    if (error instanceof PatchError) throw new WbdiffError(error.message, { where, hint: hintFor(error.kind) });
+    throw error;
+  }
 }
 
 export function manifestPathFor(elfPath: string): string {

@@ -24,8 +24,11 @@ export function resolveLocation(text: string, symbols: Symbolizer): ResolvedLoca
 /** A function's extent, for `in`: every address in [start, end). */
 export function resolveFunction(text: string, symbols: Symbolizer): { start: bigint; end: bigint; name: string } {
   const symbol = lookupSymbol(text.trim(), symbols);
-  if (symbol.size === 0n) throw new LocationError(`symbol "${symbol.name}" has no size in the symbol table, so "in" cannot tell where it ends`);
-  return { start: symbol.value, end: symbol.value + symbol.size, name: symbol.name };
+  if (symbol.size > 0n) return { start: symbol.value, end: symbol.value + symbol.size, name: symbol.name };
+  // Assembly labels often carry no .size: like objdump, take the function to run to the next symbol.
+  const next = symbols.nextAfter(symbol.value);
+  if (next === null) throw new LocationError(`symbol "${symbol.name}" has no size and no symbol follows it, so "in" cannot tell where it ends`);
+  return { start: symbol.value, end: next, name: symbol.name };
 }
 
 function lookupSymbol(name: string, symbols: Symbolizer) {
