@@ -12,6 +12,11 @@ import { ResultsStore } from '../harness/matrix/store.js';
 import { EmuRunner } from '../harness/runners/emu.js';
 import { QemuRunner } from '../harness/runners/qemu.js';
 import type { Runner } from '../harness/runners/types.js';
+import { bisectVariant } from '../harness/bisect/bisect.js';
+import { bisectSeries } from '../harness/bisect/series.js';
+import { readElf } from '../harness/elf/elf.js';
+import { loadVariant } from '../harness/patch/variant.js';
+import { KERNELS_DIR } from '../harness/paths.js';
 
 const RUNS = Number(process.env['WBDIFF_BENCH_RUNS'] ?? 15);
 
@@ -58,4 +63,17 @@ console.log(`   ideal = QEMU cells x median QEMU cell / cores = ${qemuCells.leng
 console.log(`   (with the sum of QEMU cell times instead, the slow hang/flood cells included: ${idealBySum.toFixed(0)} ms -> ${(wall / idealBySum).toFixed(2)})`);
 await rm(dir, { recursive: true, force: true });
 
-console.log(`\n3. peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
+console.log('\n3. bisection run counts (QEMU, gowb@go1.19)');
+const gowb = (await resolveSubjects('gowb@go1.19'))[0]!;
+const example = await loadVariant(join(KERNELS_DIR, 'gowb/variants/go1.19/bisect-example.json'));
+const report = await bisectVariant(await readElf(gowb.elfPath), example.variant, { marker: 'T2', runner: 'qemu', repeat: 3, confirmOnQemu: false, spec: { cpu: 'cortex-a57', timeoutMs: 10_000 } });
+const found = report.answer.kind === 'culprits' ? report.answer.sites.map((s) => s.location).join(' + ') : report.answer.kind;
+console.log(`   ddmin over ${report.sites} sites: ${report.ddminTests} search runs, ${report.totalRuns} runs with checks and verification -> ${found}`);
+const seriesSteps = await bisectSeries(
+  Array.from({ length: 16 }, (_, i) => ({ path: `v${i + 1}`, hash: '', variant: { name: `v${i + 1}`, edits: [] } })),
+  'Y',
+  async (index) => (index >= 10 ? 'N' : 'Y'),
+);
+console.log(`   series of 16 (first bad #11): ${seriesSteps.steps.length} search steps (the algorithm alone; test/bisect.test.ts checks <= 5 on real runs)`);
+
+console.log(`\n4. peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);

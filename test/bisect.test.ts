@@ -7,7 +7,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { bisectVariant } from '../harness/bisect/bisect.js';
 import { readElf } from '../harness/elf/elf.js';
-import { parseVariant, type Variant } from '../harness/patch/variant.js';
+import { loadVariant, parseVariant, type Variant } from '../harness/patch/variant.js';
 import { KERNELS_DIR } from '../harness/paths.js';
 import { WBDIFF, wbdiff } from './helpers/cli.js';
 import { subject } from './helpers/subjects.js';
@@ -16,15 +16,7 @@ import { subject } from './helpers/subjects.js';
 const harmless = (symbol: string, from = 0) => Array.from({ length: 12 }, (_, i) => ({ op: 'nop' as const, at: `${symbol}+0x${(from + 4 * i).toString(16)}` }));
 
 /** The seed's three redirects, forced branches at T1 and T2 only, and a dozen harmless edits. */
-const mixed: Variant = {
-  name: 'mixed',
-  edits: [
-    { op: 'branch-always', at: 'main.kmain+0x5c', expect: 'cbnz w1, *' },
-    { op: 'branch-always', at: 'main.kmain+0xb4', expect: 'cbnz w1, *' },
-    { op: 'redirect-calls', from: 'runtime.gcWriteBarrier', to: 'main.wbSeed', in: 'main.kmain' },
-    ...harmless('runtime.morestack.abi0'),
-  ],
-};
+const mixed: Variant = (await loadVariant(join(KERNELS_DIR, 'gowb/variants/go1.19/bisect-example.json'))).variant;
 
 const spec = { cpu: 'cortex-a57', timeoutMs: 10_000 };
 
