@@ -17,6 +17,10 @@ Usage:
   wbdiff matrix [--runner ...] [--cpu ...] [--out dir] [--json] [kernel...]
         Build every bundled kernel and run it on every runner; print the table and
         write results/<run-id>/ (one JSON per cell, summary.json).
+  wbdiff report <results-dir> [--out dir]
+        Write junit.xml (JUnit XML for Jenkins/GitLab), results.tap (TAP 13) and index.html
+        (self-contained page: matrix, filters, baseline diff, trend, per-cell evidence and
+        serial output) for a matrix run; print their paths. Exit 2 without summary.json.
   wbdiff diagnose <kernel|elf> [--variant file.json]... [--convention go1.19|go1.23|file.json]
              [--manifest out.elf.patch.json] [--cpu cortex-a57] [--no-recover] [--json]
         Trace each redirected call on the emulator; say whether the replacement routine
@@ -41,7 +45,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run-command.js')).runCommand,
   patch: async () => (await import('./patch-command.js')).patchCommand,
   matrix: async () => (await import('./matrix-command.js')).matrixCommand,
+  report: async () => (await import('./report-command.js')).reportCommand,
   merge: async () => (await import('./merge-command.js')).mergeCommand,
+  bisect: async () => (await import('./bisect-command.js')).bisectCommand,
+  check: async () => (await import('./check-command.js')).checkCommand,
   diagnose: async () => (await import('../diagnose/command.js')).diagnoseCommand,
 };
 

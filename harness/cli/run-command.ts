@@ -4,7 +4,10 @@ import { EXIT } from '../errors.js';
 import { patchedElf } from '../patch/patched-build.js';
 import { loadVariant, type LoadedVariant } from '../patch/variant.js';
 import { createRunner, parseRunnerList } from '../runners/index.js';
-import { DEFAULTS, type RunResult } from '../runners/types.js';
+import { BoardRunner } from '../runners/board.js';
+import { loadBoardFile } from '../runners/board-config.js';
+import { ReplayRunner } from '../runners/replay.js';
+import { DEFAULTS, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { formatRun } from './format.js';
 
@@ -17,10 +20,10 @@ export interface SubjectRuns {
   agree: boolean;
 }
 
-export async function runSubject(subject: Subject, runners: string[], cpu: string, timeoutMs?: number): Promise<SubjectRuns> {
+export async function runSubject(subject: Subject, runners: readonly (string | Runner)[], cpu: string, timeoutMs?: number): Promise<SubjectRuns> {
   const runs: RunResult[] = [];
-  for (const name of runners) {
-    const run = await createRunner(name).run({
+  for (const runner of runners) {
+    const run = await (typeof runner === 'string' ? createRunner(runner) : runner).run({
       elfPath: subject.elfPath,
       cpu,
       timeoutMs: timeoutMs ?? subject.timeoutMs ?? DEFAULTS.timeoutMs,
@@ -47,12 +50,19 @@ export async function runCommand(argv: string[]): Promise<number> {
     timeout: { type: 'string' },
     json: { type: 'boolean', default: false },
     variant: { type: 'string', multiple: true },
+    board: { type: 'string', multiple: true },
+    replay: { type: 'string', multiple: true },
   });
   if (positionals.length !== 1) {
     process.stderr.write('wbdiff run: name one kernel or ELF path\n  hint: wbdiff run hello, or wbdiff run path/to/kernel.elf\n');
     return EXIT.harness;
   }
-  const runners = parseRunnerList(values.runner ?? []);
+  // Boards and captured logs join the local runners (or replace them when no --runner is given).
+  const extra: Runner[] = [
+    ...(await Promise.all((values.board ?? []).map(async (file) => new BoardRunner(await loadBoardFile(file))))),
+    ...(values.replay ?? []).map((log) => new ReplayRunner(log)),
+  ];
+  const runners: (string | Runner)[] = [...(extra.length && !values.runner ? [] : parseRunnerList(values.runner ?? [])), ...extra];
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const subjects = await resolveSubjects(positionals[0]!);
   const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));

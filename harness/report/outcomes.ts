@@ -1,0 +1,42 @@
+// How each outcome is named and coloured in every report. Pure constants: the terminal table,
+// JUnit, TAP and the HTML page say the same word for the same thing.
+import { OUTCOME_ORDER, type Outcome } from '../compare/classify.js';
+
+export { OUTCOME_ORDER, type Outcome };
+
+/** Short labels, as in the terminal table of `wbdiff matrix`. */
+export const OUTCOME_LABEL: Record<Outcome, string> = {
+  expected: 'ok',
+  'patch-bug': 'PATCH-BUG',
+  'parity-divergence': 'PARITY',
+  'convention-bug': 'CONVENTION',
+  'masked-failure': 'MASKED',
+  unexpected: 'FAIL',
+  infrastructure: 'INFRA',
+};
+
+/** What each outcome means, for legends and tooltips. */
+export const OUTCOME_MEANING: Record<Outcome, string> = {
+  expected: 'as the kernel manifest expects',
+  'patch-bug': 'the variant flips a marker versus the unpatched kernel, on every runner',
+  'parity-divergence': 'the same bytes behave differently on another runner or CPU',
+  'convention-bug': "the emulator's trace shows the redirected routine breaks the calling convention",
+  'masked-failure': 'passes here, but the diagnosis shows the bug (e.g. absorbed by QEMU flash)',
+  unexpected: 'the unpatched kernel does not do what its manifest expects',
+  infrastructure: 'the run did not happen (build failure, missing tool, QEMU crash): not a kernel outcome',
+};
+
+/** Text and background colour per outcome (each its own hue; the label is always printed too). */
+export const OUTCOME_COLOUR: Record<Outcome, { fg: string; bg: string }> = {
+  expected: { fg: '#1b5e20', bg: '#d7eed8' },
+  'patch-bug': { fg: '#b3261e', bg: '#fbd9d3' },
+  'parity-divergence': { fg: '#4a2d9c', bg: '#e4dcf7' },
+  'convention-bug': { fg: '#8a4b00', bg: '#ffe2b0' },
+  'masked-failure': { fg: '#9c1457', bg: '#f9d4e6' },
+  unexpected: { fg: '#7a0a0a', bg: '#f4b6b0' },
+  infrastructure: { fg: '#37474f', bg: '#dde3e7' },
+};
+
+export function isOutcome(value: string): value is Outcome {
+  return (OUTCOME_ORDER as readonly string[]).includes(value);
+}

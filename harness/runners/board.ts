@@ -1,0 +1,142 @@
+// A real board as a runner: user commands (execa, never a shell) load the image and switch power,
+// the serial console is read over TCP or a tty, and the same stopping rules as QEMU apply: DONE,
+// wall-clock timeout, silence timeout, the serial cap. A board gives no fault information of its
+// own; a kernel that prints its exceptions can report them through result patterns.
+import { createServer, type AddressInfo } from 'node:net';
+import { execa, type ResultPromise } from 'execa';
+import { openConsole, type ConsoleSpec } from './console.js';
+import { buildRunResult, SerialCapture } from './serial-capture.js';
+import { DEFAULTS, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
+
+export interface BoardStep {
+  /** argv; "{elf}", "{cpu}", "{board}" and "{port}" are replaced. */
+  argv: string[];
+  /** Keep running (e.g. an emulator standing in for a board) until the run ends, then kill it. */
+  background?: boolean;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+export interface BoardSpec {
+  name: string;
+  console: ConsoleSpec;
+  /** Attach the console before power-on (nothing lost at boot; ser2net), or after (the console is served by what power-on starts). */
+  connect?: 'before-power-on' | 'after-power-on';
+  connectTimeoutMs?: number;
+  /** Stop when the console is silent this long (0: never). */
+  silenceTimeoutMs?: number;
+  /** Default time limit of each step. */
+  stepTimeoutMs?: number;
+  commands?: { load?: BoardStep; 'power-on'?: BoardStep; 'power-off'?: BoardStep };
+}
+
+export class BoardRunner implements Runner {
+  readonly name = 'board' as const;
+
+  constructor(readonly board: BoardSpec) {}
+
+  async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
+    const startedAt = Date.now();
+    const board = this.board;
+    const background: ResultPromise[] = [];
+    const capture = new SerialCapture(spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes);
+    // "{port}" in the console endpoint: a free loopback port per run, also given to the commands.
+    const port = 'tcp' in board.console && board.console.tcp.includes('{port}') ? String(await freeLoopbackPort()) : '';
+    const consoleSpec: ConsoleSpec = 'tcp' in board.console ? { tcp: board.console.tcp.replaceAll('{port}', port) } : board.console;
+    const line = openConsole(consoleSpec);
+    const details: Record<string, unknown> = { board: board.name, console: line.description, steps: [] as string[] };
+    const steps = details['steps'] as string[];
+    const finish = (verdict: Verdict, reason: string) =>
+      buildRunResult({ runner: 'board', cpu: spec.cpu, verdict, reason, capture, resultPatterns: spec.resultPatterns, startedAt, details });
+
+    const step = async (label: 'load' | 'power-on' | 'power-off'): Promise<string | null> => {
+      const s = board.commands?.[label];
+      if (!s) return null;
+      const argv = s.argv.map((a) => a.replaceAll('{elf}', spec.elfPath).replaceAll('{cpu}', spec.cpu).replaceAll('{board}', board.name).replaceAll('{port}', port));
+      steps.push(`${label}: ${argv.join(' ')}`);
+      const timeout = s.timeoutMs ?? board.stepTimeoutMs ?? 60_000;
+      const child = execa(argv[0]!, argv.slice(1), { reject: false, all: true, ...(s.cwd ? { cwd: s.cwd } : {}), ...(s.background ? { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true } : { timeout }) });
+      if (s.background) {
+        background.push(child);
+        // A background step that dies at once is a failed step (e.g. the port is taken).
+        const early = await Promise.race([child.then((r) => r), new Promise<null>((r) => setTimeout(() => r(null), 150))]);
+        if (early) return `${label} exited at once with ${early.exitCode ?? early.signal}: ${String(early.stderr ?? '').trim().split('\n').pop() ?? ''}`;
+        return null;
+      }
+      const result = await child;
+      if ((result as { code?: string }).code === 'ENOENT') return `${label}: ${argv[0]} not found`;
+      if (result.timedOut) return `${label} took longer than ${timeout} ms`;
+      if (result.exitCode !== 0) return `${label} exited with ${result.exitCode ?? result.signal}: ${String(result.all ?? '').trim().split('\n').slice(-3).join(' / ')}`;
+      return null;
+    };
+
+    let ended: { verdict: Verdict; reason: string } | null = null;
+    let wake: () => void = () => undefined;
+    const stop = (verdict: Verdict, reason: string) => {
+      ended ??= { verdict, reason };
+      wake();
+    };
+    try {
+      const loadFailure = await step('load');
+      if (loadFailure) return finish('error', `board ${board.name}: ${loadFailure}`);
+      const connectFirst = (board.connect ?? 'before-power-on') === 'before-power-on';
+      const attach = async () => {
+        line.onData((chunk) => {
+          capture.push(chunk);
+          options.onSerial?.(chunk);
+          if (capture.overflowed) stop('output-limit', `serial output passed the ${spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes}-byte cap`);
+        });
+        line.onClose((why) => {
+          if (capture.doneSeen) stop('completed', 'DONE printed; then the console closed');
+          else stop('error', `${why} mid-run (after ${capture.total} bytes, before DONE): the board or its console server went away`);
+        });
+        await line.open(board.connectTimeoutMs ?? 10_000, options.signal);
+      };
+      try {
+        if (connectFirst) await attach();
+        const powerFailure = await step('power-on');
+        if (powerFailure) return finish('error', `board ${board.name}: ${powerFailure}`);
+        if (!connectFirst) await attach();
+      } catch (error) {
+        return finish('error', `board ${board.name}: ${(error as Error).message}`);
+      }
+
+      const deadline = startedAt + spec.timeoutMs;
+      const silence = board.silenceTimeoutMs ?? spec.silenceTimeoutMs ?? 0;
+      let doneAt: number | null = null;
+      capture.lastOutputAt = Date.now();
+      while (!ended) {
+        const now = Date.now();
+        if (options.signal?.aborted) stop('error', 'cancelled');
+        else if (capture.doneSeen && doneAt === null) doneAt = now;
+        if (doneAt !== null && now - doneAt >= (spec.afterDoneMs ?? DEFAULTS.afterDoneMs)) stop('completed', 'DONE printed');
+        else if (now >= deadline) stop('timeout', `timeout after ${spec.timeoutMs} ms${capture.total ? '' : ' with no serial output at all: the board never answered'}`);
+        else if (silence > 0 && now - capture.lastOutputAt >= silence) stop('timeout', `no serial output for ${silence} ms`);
+        if (!ended) await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 25);
+        });
+      }
+      const { verdict, reason } = ended as { verdict: Verdict; reason: string };
+      return finish(verdict, reason);
+    } finally {
+      await line.close();
+      const offFailure = await step('power-off').catch((e: Error) => e.message);
+      if (offFailure) details['powerOff'] = offFailure;
+      for (const child of background) child.kill('SIGKILL');
+      await Promise.allSettled(background);
+    }
+  }
+}
+
+/** A loopback port that was free a moment ago (listen on 0, read it, close). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
