@@ -44,7 +44,7 @@ export function diffAgainstBaseline(current: readonly SummaryCell[], baseline: r
     } else if (was.outcome !== now.outcome || describe(was) !== describe(now)) {
       changes.push({ cell: now.id, kind: 'changed', text: `changed: ${was.outcome} (${describe(was)}) -> ${now.outcome} (${describe(now)})`, before: brief(was), after: brief(now) });
     } else if (findingTexts(was) !== findingTexts(now)) {
-      changes.push({ cell: now.id, kind: 'changed-diagnosis', text: `diagnosis changed: ${now.findings[0]?.summary ?? '(none)'} (was: ${was.findings[0]?.summary ?? '(none)'})`, before: brief(was), after: brief(now) });
+      changes.push({ cell: now.id, kind: 'changed-diagnosis', text: `diagnosis changed: now ${findingList(now)}; was ${findingList(was)}`, before: brief(was), after: brief(now) });
     }
   }
   for (const gone of before.values()) changes.push({ cell: gone.id, kind: 'gone', text: `gone: the cell is no longer in the matrix (was ${gone.outcome})`, before: brief(gone), after: null });
@@ -56,6 +56,11 @@ export function diffAgainstBaseline(current: readonly SummaryCell[], baseline: r
 function describe(c: SummaryCell): string {
   const markers = Object.entries(c.markers).map(([k, v]) => `${k}=${v}`).join(' ');
   return `${c.verdict}${markers ? ` ${markers}` : ''}`;
+}
+
+/** The findings as people read them: "[convention-bug] x25 was not set…; [patch-bug] …". */
+function findingList(c: SummaryCell): string {
+  return c.findings.length ? c.findings.map((f) => `[${f.kind}] ${f.summary}`).join('; ') : '(no findings)';
 }
 
 function findingTexts(c: SummaryCell): string {

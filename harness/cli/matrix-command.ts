@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { OUTCOME_ORDER, type Outcome } from '../compare/classify.js';
+import { OUTCOME_LABEL, OUTCOME_ORDER } from '../report/outcomes.js';
+import { writeRunReports } from '../report/index.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import type { SummaryCell } from '../matrix/cells.js';
 import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../matrix/config.js';
@@ -14,15 +15,6 @@ import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { formatMarkers, table } from './format.js';
 import { explainCell } from './explain.js';
 
-export const OUTCOME_LABEL: Record<Outcome, string> = {
-  expected: 'ok',
-  'patch-bug': 'PATCH-BUG',
-  'parity-divergence': 'PARITY',
-  'convention-bug': 'CONVENTION',
-  'masked-failure': 'MASKED',
-  unexpected: 'FAIL',
-  infrastructure: 'INFRA',
-};
 
 export async function matrixCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('matrix', argv, {
@@ -102,8 +94,14 @@ export async function matrixCommand(argv: string[]): Promise<number> {
     if (tty) out.write('\r'.padEnd(101) + '\r');
   }
 
+  // Reports of a finished run: a report failing is said, but the run's results stand.
+  const reports = summary.interrupted ? [] : await writeRunReports(store.dir).catch((error: Error) => {
+    out.write(`wbdiff matrix: writing the reports failed: ${error.message}\n`);
+    return [];
+  });
+  const html = reports.find((r) => r.path.endsWith('.html'))?.path;
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else out.write(`\n${renderTable(summary.cells)}\n\n${renderBaseline(summary)}${renderCounts(summary)}\nresults: ${store.dir}\n`);
+  else out.write(`\n${renderTable(summary.cells)}\n\n${renderBaseline(summary)}${renderCounts(summary)}\nresults: ${store.dir}\n${html ? `report: ${html}\n` : ''}`);
   if (summary.interrupted) {
     out.write(`interrupted: resume with  wbdiff matrix --resume ${store.dir}\n`);
     return 130;

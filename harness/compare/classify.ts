@@ -107,7 +107,7 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
         findings.push({
           kind: 'masked-failure',
           summary: `passes on ${cell.runner}, but the emulator's trace of the patched call sites shows the bug: ${texts[0] ?? diagnosis.verdict}`,
-          evidence: texts,
+          evidence: texts.slice(1),
         });
       } else {
         findings.push({ kind: 'convention-bug', summary: texts[0] ?? diagnosis.verdict, evidence: texts.slice(1) });
