@@ -105,3 +105,30 @@ test('garbage on the line: no markers, a clear verdict, bounded time and memory'
   t.false('T1' in result.markers, 'glued look-alikes are not markers');
   t.true(result.serial.length < 32 * 1024 * 4 + 16, 'memory bounded by the cap');
 });
+
+test('boards and captured logs are matrix runners like the others', async (t) => {
+  const { loadMatrixConfig } = await import('../harness/matrix/config.js');
+  const { runMatrix } = await import('../harness/matrix/run-matrix.js');
+  const { ResultsStore } = await import('../harness/matrix/store.js');
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-boardmatrix-'));
+  const hello = (await runSubject(await subject('hello'), ['qemu'], 'cortex-a57')).runs[0]!;
+  await writeFile(join(dir, 'hello.log'), hello.serial.replace('T1 Y', 'T1 N'));
+  const { name: _name, ...qemuTcp } = qemuBoard;
+  await writeFile(join(dir, 'c.json'), JSON.stringify({
+    boards: { 'qemu-tcp': qemuTcp },
+    runners: ['qemu', 'board:qemu-tcp', 'replay'],
+    kernels: [{ kernel: 'hello', logs: { unpatched: 'hello.log' } }, { kernel: 'fault', timeoutMs: 1500 }],
+    diagnose: false,
+  }));
+  const summary = await runMatrix({ config: await loadMatrixConfig(join(dir, 'c.json')), store: new ResultsStore(join(dir, 'r')), runId: 'r' });
+  const cell = (id: string) => summary.cells.find((c) => c.id === id)!;
+  t.is(summary.cells.length, 5, 'no replay cell where no log was captured');
+  const boardHello = cell('hello/unpatched/board:qemu-tcp/cortex-a57');
+  t.deepEqual(boardHello.markers, cell('hello/unpatched/qemu/cortex-a57').markers);
+  t.true(boardHello.findings.every((f) => /replay/.test(f.summary)), 'it differs only from the edited log');
+  t.is(cell('fault/unpatched/board:qemu-tcp/cortex-a57').verdict, 'timeout');
+  t.is(cell('fault/unpatched/board:qemu-tcp/cortex-a57').outcome, 'expected', 'a board sees a fault as silence: no divergence by itself');
+  const replay = cell('hello/unpatched/replay/cortex-a57');
+  t.is(replay.outcome, 'parity-divergence');
+  t.regex(replay.findings[0]!.summary, /T1 is N on replay\/cortex-a57 but Y on (qemu|board)\/cortex-a57/);
+});

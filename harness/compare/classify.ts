@@ -8,7 +8,7 @@
 //   unexpected         an unpatched kernel that does not do what its manifest expects
 //   infrastructure     the run itself failed (verdict error): never a kernel outcome
 import { qemuRegionAt, machineProfile } from '../machine-profile.js';
-import type { RunResult } from '../runners/types.js';
+import { reportsFaults, type RunResult } from '../runners/types.js';
 import { checkExpectation, formatMismatch } from './expect.js';
 import type { KernelExpectation } from '../build/manifest.js';
 
@@ -71,7 +71,7 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
   const sameBytes = all.filter((c) => c !== cell && usable(c) && c.target === cell.target && c.variant === cell.variant);
   // Peers differ in exactly one dimension (runner or CPU), so a difference has one explanation.
   for (const peer of sameBytes.filter((c) => (c.cpu === cell.cpu) !== (c.runner === cell.runner))) {
-    const difference = firstDifference(cell.run, peer.run);
+    const difference = firstDifference(...asSeenByBoth(cell.run, peer.run));
     if (difference) {
       const other = peer.cpu === cell.cpu ? peer.runner : `${peer.runner} on ${peer.cpu}`;
       findings.push({
@@ -114,13 +114,25 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
       }
     }
   } else {
-    const expect = context.expectOf(cell.target);
+    const declared = context.expectOf(cell.target);
+    // A console-only runner sees an expected fault as output that stops.
+    const expect = declared && declared.verdict === 'fault' && !reportsFaults(cell.runner) ? { ...declared, verdict: 'timeout' as const } : declared;
     const mismatches = expect ? checkExpectation(cell.run, expect) : [];
     if (mismatches.length) findings.push({ kind: 'unexpected', summary: `not as the kernel expects: ${mismatches.map(formatMismatch).join('; ')}`, evidence: [] });
   }
 
   const outcome = OUTCOME_ORDER.find((o) => findings.some((f) => f.kind === o)) ?? 'expected';
   return { outcome, findings };
+}
+
+/**
+ * A board or a replayed log sees only the console: where QEMU or the emulator saw a fault, it
+ * sees output stop. Compare them on what both can see, so that is no divergence by itself.
+ */
+function asSeenByBoth(a: RunResult, b: RunResult): [RunResult, RunResult] {
+  const blind = !reportsFaults(a.runner) || !reportsFaults(b.runner);
+  const hide = (r: RunResult): RunResult => (blind && r.verdict === 'fault' ? { ...r, verdict: 'timeout', fault: null } : r);
+  return [hide(a), hide(b)];
 }
 
 function baseOf(cell: ClassifiableCell, all: readonly ClassifiableCell[]): ClassifiableCell | undefined {

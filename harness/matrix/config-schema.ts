@@ -1,5 +1,12 @@
 // JSON Schema of wbdiff.config.json (the matrix definition).
+import { boardSchema } from '../runners/board-config.js';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 };
+const runnerList = {
+  type: 'array',
+  minItems: 1,
+  items: { anyOf: [{ enum: ['qemu', 'emu', 'replay'] }, { type: 'string', pattern: '^board:[A-Za-z0-9_.-]+$' }] },
+  description: 'qemu, emu, replay (captured logs named by the kernel entry\'s "logs"), board:<name> (see "boards")',
+};
 
 export const matrixConfigSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -22,7 +29,8 @@ export const matrixConfigSchema = {
           name: { type: 'string', minLength: 1, description: 'display name for an elf entry' },
           variants: { ...stringList, description: 'bundled variant names, or paths of variant files' },
           cpus: stringList,
-          runners: stringList,
+          runners: runnerList,
+          logs: { type: 'object', additionalProperties: { type: 'string' }, description: 'captured serial logs for the replay runner: {"unpatched": "path", "<variant>": "path"}' },
           timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
           convention: { type: 'string', description: 'go1.19 | go1.23 | path of a convention file (overrides the ELF and manifest)' },
           expect: { type: 'object', description: 'for elf entries: as a kernel manifest\'s "expect"' },
@@ -31,7 +39,8 @@ export const matrixConfigSchema = {
         oneOf: [{ required: ['kernel'] }, { required: ['elf'] }],
       },
     },
-    runners: { type: 'array', items: { enum: ['qemu', 'emu'] }, minItems: 1 },
+    runners: runnerList,
+    boards: { type: 'object', additionalProperties: { ...boardSchema, required: ['console'] }, description: 'boards by name, for runners "board:<name>"' },
     cpus: stringList,
     timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
     concurrency: { type: 'integer', minimum: 1, maximum: 256 },

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { KernelExpectation } from '../build/manifest.js';
 import { WbdiffError } from '../errors.js';
 import { KERNELS_DIR, REPO_ROOT } from '../paths.js';
+import type { BoardSpec } from '../runners/board.js';
 import type { ResultPattern, RunnerName } from '../runners/types.js';
 import { loadJsonFile } from '../util/json-file.js';
 import { matrixConfigSchema } from './config-schema.js';
@@ -19,6 +20,8 @@ export interface KernelEntry {
   convention?: string;
   expect?: KernelExpectation;
   resultPatterns?: ResultPattern[];
+  /** Captured serial logs for the replay runner, by variant name ("unpatched" for none). */
+  logs?: Record<string, string>;
 }
 
 export interface MatrixConfig {
@@ -28,6 +31,7 @@ export interface MatrixConfig {
   timeoutMs?: number;
   concurrency?: number;
   diagnose?: boolean;
+  boards?: Record<string, Omit<BoardSpec, 'name'>>;
   /** Where relative paths in the config are resolved from (the config file's folder). */
   baseDir: string;
   /** The config's own path, or "default". */

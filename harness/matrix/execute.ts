@@ -1,7 +1,11 @@
 // Runs cells: QEMU cells as parallel processes (up to `concurrency`), emulator cells one after
 // another in-process (uc_emu_start holds the thread; its runner yields between slices). Each
 // finished cell is handed to onCell at once, so an interrupted matrix keeps what finished.
+import { WbdiffError } from '../errors.js';
+import { BoardRunner, type BoardSpec } from '../runners/board.js';
 import { EmuThreadRunner } from '../runners/emu-thread.js';
+import { ReplayRunner } from '../runners/replay.js';
+import type { Runner } from '../runners/types.js';
 import { createRunner } from '../runners/index.js';
 import type { RunResult } from '../runners/types.js';
 import type { PlannedCell, PlannedSubject } from './plan.js';
@@ -9,6 +13,8 @@ import type { PreparedSubject } from './prepare.js';
 import { errorResult } from '../runners/serial-capture.js';
 
 export interface ExecuteOptions {
+  /** Boards by name, for runners "board:<name>". */
+  boards?: Record<string, Omit<BoardSpec, 'name'>>;
   concurrency: number;
   /** Runs per cell (flakiness); the first is the cell's result. */
   repeat?: number;
@@ -24,7 +30,16 @@ export async function executeCells(
 ): Promise<void> {
   // Emulator cells run on a worker thread, so QEMU's pipes and timers are served meanwhile.
   const emu = new EmuThreadRunner();
-  const runnerFor = (name: string) => (name === 'emu' ? emu : createRunner(name));
+  const runnerFor = (name: string, subject: PlannedSubject): Runner => {
+    if (name === 'emu') return emu;
+    if (name === 'replay') return new ReplayRunner(subject.logPath ?? '(no captured log for these bytes)');
+    if (name.startsWith('board:')) {
+      const board = options.boards?.[name.slice(6)];
+      if (!board) throw new WbdiffError(`runner ${name}: no board "${name.slice(6)}" in the config's "boards"`, { hint: `boards: ${Object.keys(options.boards ?? {}).join(', ') || '(none)'}` });
+      return new BoardRunner({ ...board, name: name.slice(6) });
+    }
+    return createRunner(name);
+  };
   const runOne = async (cell: PlannedCell) => {
     if (options.signal?.aborted) return;
     const subject = subjects.get(cell.subject)!;
@@ -33,7 +48,7 @@ export async function executeCells(
     if (!bytes || !bytes.ok) {
       runs.push(errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared'));
     } else for (let i = 0; i < (options.repeat ?? 1); i++) {
-      runs.push(await runnerFor(cell.runner).run(
+      runs.push(await runnerFor(cell.runner, subject).run(
         {
           elfPath: bytes.elfPath,
           cpu: cell.cpu,
@@ -58,10 +73,13 @@ export async function executeCells(
   // Longest first (LPT scheduling): cells expected to run into their timeout would otherwise
   // start last and leave the other lanes idle while they finish.
   const slowFirst = (list: PlannedCell[]) => list.sort((a, b) => expectedCost(subjects.get(b.subject)!) - expectedCost(subjects.get(a.subject)!));
+  // Lanes: QEMU processes in parallel; the emulator thread; each board one run at a time.
+  const boardNames = [...new Set(cells.map((c) => c.runner).filter((r) => r.startsWith('board:')))];
   try {
     await Promise.all([
-      lane(slowFirst(cells.filter((c) => c.runner !== 'emu')), options.concurrency),
+      lane(slowFirst(cells.filter((c) => c.runner !== 'emu' && !c.runner.startsWith('board:'))), options.concurrency),
       lane(slowFirst(cells.filter((c) => c.runner === 'emu')), 1),
+      ...boardNames.map((b) => lane(slowFirst(cells.filter((c) => c.runner === b)), 1)),
     ]);
   } finally {
     await emu.close();

@@ -23,6 +23,8 @@ export interface PlannedSubject {
   maxSerialBytes: number | undefined;
   resultPatterns: ResultPattern[];
   convention: string | null;
+  /** A captured log for the replay runner, if the config names one for these bytes. */
+  logPath: string | null;
   /** The unpatched subject of the same build: what a variant is compared against. */
   baseKey: string;
 }
@@ -52,12 +54,15 @@ export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Ke
       for (const variantSpec of [null, ...(entry.variants ?? [])]) {
         const variant = variantSpec === null ? null : basename(variantSpec).replace(/\.json$/, '');
         const key = subjectKey(base.target, variant);
+        const log = entry.logs?.[variant ?? 'unpatched'];
+        const logPath = log === undefined ? null : isAbsolute(log) ? log : resolve(config.baseDir, log);
         if (!seen.has(key)) {
           seen.add(key);
-          subjects.push({ ...base, key, variant, variantSpec, baseKey: subjectKey(base.target, null) });
+          subjects.push({ ...base, key, variant, variantSpec, logPath, baseKey: subjectKey(base.target, null) });
         }
         for (const cpu of cpus) {
-          for (const runner of runners) {
+          // A replay cell exists only where a captured log does.
+          for (const runner of runners.filter((r) => r !== 'replay' || logPath !== null)) {
             const cell: CellKey = { target: base.target, variant, runner, cpu };
             const id = cellId(cell);
             if (!cells.some((c) => c.id === id)) cells.push({ ...cell, id, subject: key });
@@ -69,7 +74,7 @@ export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Ke
   return { subjects, cells };
 }
 
-type BaseSubject = Omit<PlannedSubject, 'key' | 'variant' | 'variantSpec' | 'baseKey'>;
+type BaseSubject = Omit<PlannedSubject, 'key' | 'variant' | 'variantSpec' | 'baseKey' | 'logPath'>;
 
 function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: ReadonlyMap<string, Kernel>): BaseSubject[] {
   const timeout = (manifestTimeout?: number) => entry.timeoutMs ?? manifestTimeout ?? config.timeoutMs ?? DEFAULTS.timeoutMs;

@@ -74,6 +74,7 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> 
   await executeCells(todo, subjectMap, prepared, {
     concurrency: options.concurrency ?? options.config.concurrency ?? availableParallelism(),
     repeat: options.repeat ?? 1,
+    ...(options.config.boards ? { boards: options.config.boards } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onCell: async (cell: PlannedCell, runs: RunResult[]) => {
       const bytes = prepared.get(cell.subject);
