@@ -7,16 +7,23 @@ const HELP = `wbdiff — differential test harness for bare-metal AArch64 kernel
 Usage:
   wbdiff build [kernel...] [--force] [--list]
         Build bundled kernels (all when none named) into the content-hash cache.
-  wbdiff run <kernel|path/to.elf> [--runner qemu|emu|both] [--cpu cortex-a57]
-             [--timeout ms] [--variant file.json]... [--json]
-        Build (bundled kernels), patch with the variants if any, and run on each runner;
-        print verdicts, markers, agreement.
+  wbdiff run <kernel|path/to.elf> [--runner qemu|emu|both] [--cpu cortex-a57] [--timeout ms]
+             [--variant file.json]... [--board board.json]... [--replay captured.log]... [--json]
+        Build (bundled kernels), patch with the variants if any, and run on each runner
+        (QEMU, the Unicorn emulator, boards, captured logs); print verdicts, markers, agreement.
   wbdiff patch <kernel|elf> <variant.json>... -o <out.elf> [--json]
         Apply variant files; print every site (address, location, old -> new, disassembled)
         and write <out.elf> plus <out.elf>.patch.json (hashes and sites).
-  wbdiff matrix [--runner ...] [--cpu ...] [--out dir] [--json] [kernel...]
-        Build every bundled kernel and run it on every runner; print the table and
-        write results/<run-id>/ (one JSON per cell, summary.json).
+  wbdiff matrix [--config wbdiff.config.json] [--out dir] [--baseline dir|summary.json]
+                [--no-baseline] [--repeat N] [--shard i/n] [--concurrency N] [--no-diagnose]
+                [--json] [kernel...]
+        Run kernels x variants x runners x CPUs from the config; classify each cell (patch bug,
+        parity divergence, convention bug, masked failure); compare with the baseline (default:
+        the newest earlier run in results/); write results/<run-id>/ and its reports.
+  wbdiff matrix --resume <results-dir>       finish an interrupted run
+  wbdiff matrix --explain <cell> [--from <results-dir>]   the evidence behind a cell
+  wbdiff merge <shard-dir>... [--out dir] [--baseline ...]
+        Merge shard results (--shard i/n runs) into one run; conflicting duplicates are an error.
   wbdiff report <results-dir> [--out dir]
         Write junit.xml (JUnit XML for Jenkins/GitLab), results.tap (TAP 13) and index.html
         (self-contained page: matrix, filters, baseline diff, trend, per-cell evidence and
@@ -25,17 +32,29 @@ Usage:
              [--manifest out.elf.patch.json] [--cpu cortex-a57] [--no-recover] [--json]
         Trace each redirected call on the emulator; say whether the replacement routine
         follows the write-barrier convention (registers, stores, return).
+  wbdiff bisect <kernel|elf> --variant v.json --marker T2 [--want Y] [--runner emu|qemu]
+                [--repeat 3] [--no-confirm] [-o culprits.json] [--json]
+        The smallest set of the variant's sites that flips the marker (delta debugging),
+        verified on repeated runs and confirmed on QEMU; writes a variant of just those sites.
+  wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2 [--want Y]
+        The first variant of an ordered series that flips the marker (binary search).
+  wbdiff check <kernel|elf> [--variant v.json] --marker T2=Y [--runner emu|qemu]
+        A git bisect run predicate: exit 0 holds, 1 does not, 125 does not build, 128 harness error.
 
 Kernels: a bundled kernel name ("gowb" = every Go toolchain it lists, "gowb@go1.23" = one),
 or the path of any AArch64 ELF.
 
 Exit codes:
-  0  success (run/matrix: every cell as its manifest expects)
-  1  a kernel did not behave as expected (marker, verdict) or runners disagree
-  2  harness or infrastructure error (bad input, missing tool, build failure)
+  0  success (run: as the manifest expects and runners agree; matrix: no regression)
+  1  run: a kernel not as expected, or runners disagree; matrix/merge: regressions against
+     the baseline (with no baseline: an unpatched kernel not as its manifest expects)
+  2  harness or infrastructure error (bad input, missing tool, build failure, a cell that
+     could not run) — never counted as a kernel failure
+  130 matrix interrupted (finished cells are kept; --resume finishes the rest)
 
 Environment: WBDIFF_QEMU (qemu binary), WBDIFF_CC, WBDIFF_GO_1_19, WBDIFF_GO_1_23,
-WBDIFF_CACHE (build cache, default .cache/), WBDIFF_RESULTS (default results/).
+WBDIFF_CACHE (build cache, default .cache/), WBDIFF_RESULTS (default results/),
+WBDIFF_KERNELS (kernels folder, default kernels/).
 `;
 
 type Command = (argv: string[]) => Promise<number>;
