@@ -26,13 +26,35 @@ export function parseHostPort(text: string): { host: string; port: number } {
   return { host: m[1] ?? m[2]!, port };
 }
 
-class TcpConsole implements Console {
-  private socket: Socket | null = null;
+/** Listener bookkeeping both transports share; a close we asked for is not reported. */
+abstract class ListenedConsole {
   private readonly dataListeners: ((chunk: Uint8Array) => void)[] = [];
   private readonly closeListeners: ((why: string) => void)[] = [];
-  private closing = false;
+  protected closing = false;
 
-  constructor(private readonly endpoint: string) {}
+  onData(listener: (chunk: Uint8Array) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  onClose(listener: (why: string) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  protected emitData(chunk: Uint8Array): void {
+    this.dataListeners.forEach((l) => l(chunk));
+  }
+
+  protected emitClose(why: string): void {
+    if (!this.closing) this.closeListeners.forEach((l) => l(why));
+  }
+}
+
+class TcpConsole extends ListenedConsole implements Console {
+  private socket: Socket | null = null;
+
+  constructor(private readonly endpoint: string) {
+    super();
+  }
 
   get description(): string {
     return `tcp:${this.endpoint}`;
@@ -47,10 +69,8 @@ class TcpConsole implements Console {
       if (signal?.aborted) throw new Error('cancelled');
       try {
         this.socket = await attempt(host, port, Math.max(1, deadline - Date.now()));
-        this.socket.on('data', (chunk: Buffer) => this.dataListeners.forEach((l) => l(chunk)));
-        this.socket.on('close', () => {
-          if (!this.closing) this.closeListeners.forEach((l) => l(`the console ${this.description} closed the connection`));
-        });
+        this.socket.on('data', (chunk: Buffer) => this.emitData(chunk));
+        this.socket.on('close', () => this.emitClose(`the console ${this.description} closed the connection`));
         this.socket.on('error', () => undefined);
         return;
       } catch (error) {
@@ -59,14 +79,6 @@ class TcpConsole implements Console {
       }
     }
     throw new Error(`cannot connect to the console ${this.description} within ${timeoutMs} ms (${last})`);
-  }
-
-  onData(listener: (chunk: Uint8Array) => void): void {
-    this.dataListeners.push(listener);
-  }
-
-  onClose(listener: (why: string) => void): void {
-    this.closeListeners.push(listener);
   }
 
   async close(): Promise<void> {
@@ -96,13 +108,15 @@ function attempt(host: string, port: number, timeoutMs: number): Promise<Socket>
   });
 }
 
-class TtyConsole implements Console {
+class TtyConsole extends ListenedConsole implements Console {
   private port: { close(cb: (e: Error | null) => void): void; isOpen: boolean } | null = null;
-  private readonly dataListeners: ((chunk: Uint8Array) => void)[] = [];
-  private readonly closeListeners: ((why: string) => void)[] = [];
-  private closing = false;
 
-  constructor(private readonly path: string, private readonly baud: number) {}
+  constructor(
+    private readonly path: string,
+    private readonly baud: number,
+  ) {
+    super();
+  }
 
   get description(): string {
     return `tty:${this.path}@${this.baud}`;
@@ -117,22 +131,12 @@ class TtyConsole implements Console {
       port.open((error) => {
         clearTimeout(timer);
         if (error) return reject(new Error(`cannot open ${this.description}: ${error.message}`));
-        port.on('data', (chunk: Buffer) => this.dataListeners.forEach((l) => l(chunk)));
-        port.on('close', () => {
-          if (!this.closing) this.closeListeners.forEach((l) => l(`the tty ${this.path} went away`));
-        });
+        port.on('data', (chunk: Buffer) => this.emitData(chunk));
+        port.on('close', () => this.emitClose(`the tty ${this.path} went away`));
         this.port = port;
         resolve();
       });
     });
-  }
-
-  onData(listener: (chunk: Uint8Array) => void): void {
-    this.dataListeners.push(listener);
-  }
-
-  onClose(listener: (why: string) => void): void {
-    this.closeListeners.push(listener);
   }
 
   async close(): Promise<void> {
