@@ -114,3 +114,16 @@ test('a malformed kernel manifest names file, line and column', async (t) => {
   t.is(result.exitCode, 2);
   t.regex(result.stderr, /kernel\.json:3:16: invalid kernel manifest: \/toolchain must be one of "gcc", "go"/);
 });
+
+test('a bundled variant name picks each build\'s own file', async (t) => {
+  const result = await wbdiff(['run', 'gowb', '--variant', 'fixed-barrier', '--runner', 'emu', '--json']);
+  t.is(result.exitCode, 0, result.stderr);
+  const doc = JSON.parse(result.stdout);
+  t.deepEqual(doc.runs.map((r: { target: string; variant: string; markers: object }) => [r.target, r.variant, r.markers]), [
+    ['gowb@go1.19', 'fixed-barrier', { T1: 'Y', T2: 'Y', T3: 'Y' }],
+    ['gowb@go1.23', 'fixed-barrier', { T1: 'Y', T2: 'Y', T3: 'Y' }],
+  ]);
+  const missing = await wbdiff(['run', 'hello', '--variant', 'fixed-barrier']);
+  t.is(missing.exitCode, 2);
+  t.regex(missing.stderr, /no variant named "fixed-barrier" for hello/);
+});

@@ -2,6 +2,7 @@ import { resolveSubjects, type Subject } from '../build/subjects.js';
 import { checkExpectation, formatMismatch, runsAgree } from '../compare/expect.js';
 import { EXIT } from '../errors.js';
 import { patchedElf } from '../patch/patched-build.js';
+import { resolveVariantPath } from '../matrix/config.js';
 import { loadVariant, type LoadedVariant } from '../patch/variant.js';
 import { createRunner, parseRunnerList } from '../runners/index.js';
 import { BoardRunner } from '../runners/board.js';
@@ -65,9 +66,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const runners: (string | Runner)[] = [...(extra.length && !values.runner ? [] : parseRunnerList(values.runner ?? [])), ...extra];
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const subjects = await resolveSubjects(positionals[0]!);
-  const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));
   const results: SubjectRuns[] = [];
   for (const subject of subjects) {
+    // A bundled variant name ("seed-barrier") means this build's own file; a path is used as is.
+    const toolchain = subject.build?.toolchain.id.startsWith('go') ? subject.build.toolchain.id : null;
+    const variants = await Promise.all(
+      (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
+    );
     const patched = await withVariants(subject, variants);
     results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
   }
