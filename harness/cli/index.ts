@@ -40,6 +40,9 @@ Usage:
         The first variant of an ordered series that flips the marker (binary search).
   wbdiff check <kernel|elf> [--variant v.json] --marker T2=Y [--runner emu|qemu]
         A git bisect run predicate: exit 0 holds, 1 does not, 125 does not build, 128 harness error.
+  wbdiff parity <kernel|elf> [--variant v.json]... [--at sym|addr]... [--max-hits N] [--json]
+        Register-level parity: QEMU (gdbstub) and the emulator stop at the redirected call sites
+        (or --at); x0-x30, sp, pc compared per hit; the earliest divergence, symbolised.
 
 Kernels: a bundled kernel name ("gowb" = every Go toolchain it lists, "gowb@go1.23" = one),
 or the path of any AArch64 ELF.
@@ -69,6 +72,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bisect: async () => (await import('./bisect-command.js')).bisectCommand,
   check: async () => (await import('./check-command.js')).checkCommand,
   diagnose: async () => (await import('../diagnose/command.js')).diagnoseCommand,
+  parity: async () => (await import('./parity-command.js')).parityCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

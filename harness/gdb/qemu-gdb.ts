@@ -4,7 +4,7 @@
 //
 // QEMU is started with the same arguments as the QEMU runner (qemuInvocation, plus
 // `-gdb tcp:127.0.0.1:PORT -S`), through execa, without a shell.
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import { qemuInvocation } from '../runners/qemu-args.js';
 import { DEFAULTS as RUN_DEFAULTS } from '../runners/types.js';
@@ -27,6 +27,12 @@ export interface QemuSnapshotOptions {
   timeoutMs?: number;
   /** Limit for one request to the stub (default 3 s). */
   requestTimeoutMs?: number;
+  /**
+   * Once this many hits are recorded, wait at most graceMs for another hit or the power-off, then
+   * end (kind 'settled'). The parity check passes the emulator's hit count here: when the emulator
+   * ended after N hits, QEMU need not run its whole time limit to show it has nothing more.
+   */
+  settleAfter?: { hits: number; graceMs: number };
   /** qemu-system-aarch64 binary (default WBDIFF_QEMU or qemu-system-aarch64). */
   binary?: string;
   signal?: AbortSignal;
@@ -40,8 +46,14 @@ const SERIAL_KEEP = 256 * 1024;
 /** After a stop, how long serial bytes already written by the guest may take to reach us. */
 const SERIAL_SETTLE_MS = 15;
 
+/** Its own process group (detached), so a kill takes QEMU and anything it started. */
+function spawnQemu(file: string, args: readonly string[]) {
+  return execa(file, args, { stdin: 'ignore', encoding: 'buffer', buffer: false, reject: false, detached: true, cleanup: false });
+}
+type QemuChild = ReturnType<typeof spawnQemu>;
+
 interface Started {
-  child: ResultPromise<{ detached: true }>;
+  child: QemuChild;
   port: number;
   client: RspClient;
   command: string[];
@@ -59,8 +71,16 @@ export async function snapshotOnQemu(options: QemuSnapshotOptions): Promise<Snap
   const request = () => Math.min(settings.requestTimeoutMs, remaining());
   const abort = () => client.close();
   options.signal?.addEventListener('abort', abort, { once: true });
+  // A hard bound on the whole session, whatever the stub does: at the limit the socket is closed
+  // and the pending request fails (each request has its own, shorter timeout besides).
+  let overran = false;
+  const watchdog = setTimeout(() => {
+    overran = true;
+    client.close();
+  }, Math.max(1, deadline - Date.now()) + 1000);
   try {
-    await withDeadline(client.handshake(), request(), 'the gdbstub handshake');
+    // The client bounds each request; this only bounds the handshake's few requests together.
+    await withDeadline(client.handshake(), request() * 3 + 250, 'the gdbstub handshake');
     const layout = await client.registerLayout();
     const missing = CORE_REGISTERS.filter((r) => !layout.registers.some((l) => l.name === r));
     if (missing.length) {
@@ -117,12 +137,17 @@ export async function snapshotOnQemu(options: QemuSnapshotOptions): Promise<Snap
           break;
         }
       }
+      const settling = options.settleAfter !== undefined && hits.length >= options.settleAfter.hits;
+      const wait = settling ? Math.min(options.settleAfter!.graceMs, remaining()) : remaining();
+      const waitUntil = Date.now() + wait;
       let resumed: { stop: StopReply };
       try {
-        resumed = await client.resume('continue', remaining());
+        resumed = await client.resume('continue', wait);
       } catch (error) {
-        if (error instanceof RspError && error.kind === 'timeout' && Date.now() >= deadline - 5) {
-          end = { kind: 'timeout', detail: `the guest did not reach a breakpoint or power off within the ${settings.timeoutMs} ms limit (${hits.length} hits)` };
+        if (error instanceof RspError && error.kind === 'timeout' && Date.now() >= waitUntil - 5) {
+          end = settling && wait < remaining()
+            ? { kind: 'settled', detail: `no further breakpoint or power-off within ${wait} ms after hit ${hits.length}` }
+            : { kind: 'timeout', detail: `the guest did not reach a breakpoint or power off within the ${settings.timeoutMs} ms limit (${hits.length} hits)` };
           break;
         }
         throw error;
@@ -148,15 +173,28 @@ export async function snapshotOnQemu(options: QemuSnapshotOptions): Promise<Snap
       end,
       serial: output.serial,
       durationMs: Date.now() - startedAt,
-      details: { command: started.command, port: started.port, layout: layout.source, registersDescribed: layout.registers.length, noAck: client.noAckMode },
+      details: {
+        command: started.command,
+        port: started.port,
+        layout: layout.source,
+        registersDescribed: layout.registers.length,
+        /** name:regnum:bitsize of the registers the snapshots read, as the stub's description gives them. */
+        coreLayout: layout.registers.filter((r) => [...CORE_REGISTERS, 'cpsr'].includes(r.name)).map((r) => `${r.name}:${r.regnum}:${r.bitsize}`),
+        noAck: client.noAckMode,
+      },
     };
   } catch (error) {
     if (options.signal?.aborted) throw new WbdiffError('cancelled', { where: 'QEMU gdbstub session' });
-    if (error instanceof WbdiffError && output.stderr.trim()) {
-      throw new WbdiffError(`${error.message}; QEMU stderr: ${lastLines(output.stderr, 3)}`, { ...(error.where ? { where: error.where } : {}), ...(error.hint ? { hint: error.hint } : {}), cause: error });
+    if (overran) throw new RspError('timeout', `the QEMU gdbstub session at ${client.endpoint} passed its ${settings.timeoutMs} ms limit`, { cause: error });
+    const stderr = lastLines(output.stderr, 3);
+    if (error instanceof WbdiffError && stderr) {
+      const message = `${error.message}; QEMU stderr: ${stderr}`;
+      const options = { ...(error.where ? { where: error.where } : {}), ...(error.hint ? { hint: error.hint } : {}), cause: error };
+      throw error instanceof RspError ? new RspError(error.kind, message, options) : new WbdiffError(message, options);
     }
     throw error;
   } finally {
+    clearTimeout(watchdog);
     options.signal?.removeEventListener('abort', abort);
     client.kill();
     await stopProcess(started.child);
@@ -212,8 +250,8 @@ async function startQemu(options: QemuSnapshotOptions, cpu: string, deadline: nu
       { gdbPort: port, ...(options.binary ? { binary: options.binary } : {}) },
     );
     const output = { serial: '', stderr: '', exited: false, exitCode: null as number | null };
-    // Its own process group, so the kill takes QEMU and anything it started; killed on our exit too.
-    const child = execa(file, args, { stdin: 'ignore', encoding: 'buffer', buffer: false, reject: false, detached: true, cleanup: false });
+    // Killed with its group when the session ends, and on our own exit too (execa's cleanup skips detached children).
+    const child = spawnQemu(file, args);
     const killOnExit = () => killGroup(child);
     process.once('exit', killOnExit);
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -262,7 +300,7 @@ async function startQemu(options: QemuSnapshotOptions, cpu: string, deadline: nu
   throw lastError ?? new WbdiffError('could not start QEMU with a gdbstub');
 }
 
-function killGroup(child: ResultPromise): void {
+function killGroup(child: QemuChild): void {
   const pid = child.pid;
   if (pid === undefined) return;
   try {
@@ -277,9 +315,12 @@ function killGroup(child: ResultPromise): void {
 }
 
 /** SIGKILL to the process group, then wait (bounded) for the exit to be reaped. */
-async function stopProcess(child: ResultPromise): Promise<void> {
+async function stopProcess(child: QemuChild): Promise<void> {
   killGroup(child);
-  await Promise.race([child.then(() => undefined, () => undefined), delay(3000)]);
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, 3000)));
+  await Promise.race([child.then(() => undefined, () => undefined), limit]);
+  clearTimeout(timer);
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

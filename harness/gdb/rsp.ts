@@ -39,8 +39,10 @@ export class RspError extends WbdiffError {
 }
 
 export interface RspClientOptions {
-  /** Host to connect to (default 127.0.0.1). */
+  /** Host to connect to (default 127.0.0.1); a non-loopback host needs allowRemote. */
   host?: string;
+  /** A gdbstub gives full control of the target: only loopback unless this says otherwise. */
+  allowRemote?: boolean;
   port: number;
   /** Limit for opening the connection (default 2000 ms). */
   connectTimeoutMs?: number;
@@ -94,7 +96,7 @@ export class RspClient {
   readonly port: number;
   private readonly socket: Socket;
   private readonly reader = new FrameReader();
-  private readonly settings: Required<Omit<RspClientOptions, 'host' | 'port' | 'onTraffic'>>;
+  private readonly settings: Required<Omit<RspClientOptions, 'host' | 'port' | 'onTraffic' | 'allowRemote'>>;
   private readonly onTraffic: RspClientOptions['onTraffic'];
   private waiter: Waiter | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -126,6 +128,9 @@ export class RspClient {
   static connect(options: RspClientOptions): Promise<RspClient> {
     const host = options.host ?? '127.0.0.1';
     const limit = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+    if (!isLoopback(host) && !options.allowRemote) {
+      return Promise.reject(new RspError('connect', `refusing to connect to a gdbstub at ${host}:${options.port}: not a loopback address`, { hint: 'QEMU is started with -gdb tcp:127.0.0.1:PORT; pass allowRemote for a remote stub' }));
+    }
     return new Promise((resolve, reject) => {
       const socket = netConnect({ host, port: options.port });
       socket.setNoDelay(true);

@@ -30,6 +30,8 @@ export type SnapshotEnd =
   /** Stopped for another reason than a breakpoint (a signal other than SIGTRAP). */
   | 'stopped'
   | 'timeout'
+  /** QEMU: nothing more within the grace time after as many hits as the emulator had (see settleAfter). */
+  | 'settled'
   | 'serial-limit';
 
 export interface SnapshotRun {

@@ -20,7 +20,8 @@ const REASONS = ['watch', 'rwatch', 'awatch', 'library', 'replaylog', 'swbreak',
 export function parseStopReply(reply: string): StopReply {
   const kind = reply[0];
   const bad = (why: string) => new PacketFormatError(`not a stop reply (${why}): "${printable(reply)}"`);
-  if (kind === 'O' && reply.length > 1) {
+  if (kind === 'O') {
+    if (!/^O([0-9a-fA-F]{2})+$/.test(reply)) throw bad('O must be followed by hex-encoded console output');
     return { kind: 'output', text: Buffer.from(hexToBytes(reply.slice(1))).toString('latin1') };
   }
   if (kind === 'S' || kind === 'T' || kind === 'W' || kind === 'X') {

@@ -9,6 +9,7 @@ import type { ElfImage } from '../elf/elf.js';
 import type { Arm64CpuModel, Arm64Reg } from '../emu/unicorn.js';
 import { VirtMachine } from '../emu/virt-machine.js';
 import { CORE_REGISTERS, type BreakpointHit, type RegisterValues, type SnapshotRun } from '../gdb/snapshot.js';
+import { DEFAULTS as RUN_DEFAULTS } from '../runners/types.js';
 import { hex } from '../util/hex.js';
 
 export interface EmuSnapshotOptions {
@@ -19,6 +20,8 @@ export interface EmuSnapshotOptions {
   maxHits?: number;
   /** Wall-clock limit (default 10 s). */
   timeoutMs?: number;
+  /** Stop once the UART has received this many bytes (default 1 MiB, the runners' cap). */
+  maxSerialBytes?: number;
   /** Registers to set before the first instruction (x0..x30, sp, cpsr); the rest keep Unicorn's reset values. */
   initialRegisters?: RegisterValues;
 }
@@ -30,7 +33,7 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
   const startedAt = Date.now();
   const maxHits = options.maxHits ?? 64;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const machine = VirtMachine.create({ model: options.model, memoryMiB: options.memoryMiB ?? 128, precisePc: true });
+  const machine = VirtMachine.create({ model: options.model, memoryMiB: options.memoryMiB ?? 128, precisePc: true, serialLimit: options.maxSerialBytes ?? RUN_DEFAULTS.maxSerialBytes });
   const uc = machine.uc;
   let serial = '';
   const takeSerial = () => {
