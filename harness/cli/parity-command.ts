@@ -1,13 +1,10 @@
 // `wbdiff parity <kernel|elf> [--variant v.json]... [--at sym|addr]...`: register-level parity.
 // QEMU (through its gdbstub) and the emulator stop at the same instructions — by default the
 // redirected call sites of the patch manifest — and their registers are compared one by one.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolveSubjects } from '../build/subjects.js';
 import { readElf } from '../elf/elf.js';
 import { EXIT, WbdiffError } from '../errors.js';
-import { manifestPathFor, type PatchManifest } from '../patch/apply.js';
-import { patchedElf } from '../patch/patched-build.js';
+import { patchedBytes } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
 import { breakpointsFromManifest, checkParity, resolveBreakpoints, type Breakpoint, type ParityReport } from '../parity/parity.js';
 import type { HitComparison, RegisterRow } from '../parity/registers.js';
@@ -39,15 +36,8 @@ export async function parityCommand(argv: string[]): Promise<number> {
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const reports: { id: string; report: ParityReport }[] = [];
   for (const subject of subjects) {
-    let elfPath = subject.elfPath;
-    let manifest: PatchManifest | null = null;
-    if (variants.length) {
-      const patched = await patchedElf(subject.elfPath, subject.elfHash, variants);
-      elfPath = patched.elfPath;
-      manifest = patched.manifest;
-    } else if (values.manifest || !values.at?.length) {
-      manifest = await readPatchManifest(values.manifest ?? manifestPathFor(subject.elfPath), !!values.manifest);
-    }
+    // Breakpoints come from --at, or else from the redirected call sites of the patch manifest.
+    const { elfPath, manifest } = await patchedBytes(subject, variants, { path: values.manifest, required: false });
     let breakpoints: Breakpoint[];
     if (values.at?.length) breakpoints = resolveBreakpoints(await readElf(elfPath), values.at);
     else {
@@ -75,19 +65,6 @@ export async function parityCommand(argv: string[]): Promise<number> {
   return reports.every((r) => r.report.comparison.verdict === 'parity') ? EXIT.ok : EXIT.failed;
 }
 
-async function readPatchManifest(path: string, required: boolean): Promise<PatchManifest | null> {
-  if (!existsSync(path)) {
-    if (!required) return null;
-    throw new WbdiffError('no such patch manifest', { where: path, hint: 'write it with wbdiff patch, or give --variant / --at' });
-  }
-  try {
-    const manifest = JSON.parse(await readFile(path, 'utf8')) as PatchManifest;
-    if (!Array.isArray(manifest.sites)) throw new Error('it has no "sites" list');
-    return manifest;
-  } catch (error) {
-    throw new WbdiffError(`unreadable patch manifest: ${(error as Error).message}`, { where: path, hint: 'write it again with wbdiff patch' });
-  }
-}
 
 const MARK: Record<RegisterRow['status'], string> = { same: '', legitimate: '~', divergence: '!' };
 

@@ -1,12 +1,9 @@
 // `wbdiff diagnose <kernel|elf> [--variant v.json]... [--convention go1.19|go1.23|file]`:
 // the register-convention diagnosis of every redirected call site, in words (or --json).
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolveSubjects } from '../build/subjects.js';
 import { parseCommandArgs, parsePositiveInt } from '../cli/args.js';
 import { EXIT, WbdiffError } from '../errors.js';
-import { manifestPathFor, type PatchManifest } from '../patch/apply.js';
-import { patchedElf } from '../patch/patched-build.js';
+import { patchedBytes } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
 import { DEFAULTS } from '../runners/types.js';
 import { diagnoseElf, type Diagnosis } from './index.js';
@@ -34,16 +31,8 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
   const callerBudget = parsePositiveInt(values['caller-budget'], '--caller-budget');
   const results: { id: string; diagnosis: Diagnosis }[] = [];
   for (const subject of subjects) {
-    let elfPath = subject.elfPath;
-    let manifest: PatchManifest;
-    if (variants.length) {
-      const patched = await patchedElf(subject.elfPath, subject.elfHash, variants);
-      elfPath = patched.elfPath;
-      manifest = patched.manifest;
-    } else {
-      manifest = await readPatchManifest(values.manifest ?? manifestPathFor(subject.elfPath));
-    }
-    const diagnosis = await diagnoseElf(elfPath, manifest.sites, {
+    const { elfPath, manifest } = await patchedBytes(subject, variants, { path: values.manifest, required: true });
+    const diagnosis = await diagnoseElf(elfPath, manifest!.sites, {
       cpu: values.cpu!,
       recoverFaults: !values['no-recover'],
       ...(values.convention ? { convention: values.convention } : {}),
@@ -59,21 +48,6 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
   return results.every((r) => r.diagnosis.verdict === 'ok') ? EXIT.ok : EXIT.failed;
 }
 
-async function readPatchManifest(path: string): Promise<PatchManifest> {
-  if (!existsSync(path)) {
-    throw new WbdiffError('no patch manifest: nothing says which call sites were redirected', {
-      where: path,
-      hint: 'give --variant file.json (wbdiff patches the ELF itself), or --manifest <out.elf>.patch.json as written by wbdiff patch',
-    });
-  }
-  try {
-    const manifest = JSON.parse(await readFile(path, 'utf8')) as PatchManifest;
-    if (!Array.isArray(manifest.sites)) throw new Error('it has no "sites" list');
-    return manifest;
-  } catch (error) {
-    throw new WbdiffError(`unreadable patch manifest: ${(error as Error).message}`, { where: path, hint: 'write it again with wbdiff patch' });
-  }
-}
 
 export function formatDiagnosis(id: string, d: Diagnosis): string {
   const lines: string[] = [];
