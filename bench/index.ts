@@ -15,7 +15,7 @@ import { QemuRunner } from '../harness/runners/qemu.js';
 import type { Runner } from '../harness/runners/types.js';
 import { bisectVariant } from '../harness/bisect/bisect.js';
 import { bisectSeries } from '../harness/bisect/series.js';
-import { readElf } from '../harness/elf/elf.js';
+import { readElf } from '../harness/elf/read-elf.js';
 import { loadVariant } from '../harness/patch/variant.js';
 import { KERNELS_DIR } from '../harness/paths.js';
 

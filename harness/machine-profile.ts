@@ -2,20 +2,11 @@
 // used to say *why* runners differ ("0xd0 is QEMU's flash, which the emulator does not map").
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MachineMap } from './compare/memory-map.js';
 import { REPO_ROOT } from './paths.js';
 
-export interface MemoryRegion {
-  name: string;
-  base: bigint;
-  /** End, exclusive. */
-  end: bigint;
-}
-
-export interface MachineProfile {
+export interface MachineProfile extends MachineMap {
   cpus: Record<string, { unicorn: string; midr: string | null }>;
-  memoryMap: MemoryRegion[];
-  /** Regions the emulator models; the rest of the map is unmapped there. */
-  emulatorMaps: string[];
 }
 
 let cached: MachineProfile | null = null;
@@ -38,8 +29,4 @@ export function machineProfile(memoryMiB = 128): MachineProfile {
     };
   }
   return cached;
-}
-
-export function qemuRegionAt(address: bigint, profile = machineProfile()): MemoryRegion | null {
-  return profile.memoryMap.find((r) => address >= r.base && address < r.end) ?? null;
 }

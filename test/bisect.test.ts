@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import { bisectVariant } from '../harness/bisect/bisect.js';
-import { readElf } from '../harness/elf/elf.js';
+import { readElf } from '../harness/elf/read-elf.js';
 import { loadVariant, parseVariant, type Variant } from '../harness/patch/variant.js';
 import { KERNELS_DIR } from '../harness/paths.js';
 import { WBDIFF, wbdiff } from './helpers/cli.js';

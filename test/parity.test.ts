@@ -21,7 +21,7 @@ import { execa } from 'execa';
 import { resolveToolchain } from '../harness/build/toolchains.js';
 import { symbolContext } from '../harness/diagnose/describe.js';
 import { diagnoseElf } from '../harness/diagnose/index.js';
-import { readElf } from '../harness/elf/elf.js';
+import { readElf } from '../harness/elf/read-elf.js';
 import { WbdiffError } from '../harness/errors.js';
 import { snapshotOnQemu } from '../harness/gdb/qemu-gdb.js';
 import { RspClient, RspError } from '../harness/gdb/rsp.js';

@@ -8,6 +8,7 @@ import { KERNELS_DIR } from '../paths.js';
 import type { ResultPattern, Verdict } from '../runners/types.js';
 import { loadJsonFile } from '../util/json-file.js';
 import { kernelManifestSchema } from './manifest-schema.js';
+import { buildTargets } from './targets.js';
 
 export interface KernelExpectation {
   verdict?: Exclude<Verdict, 'crash' | 'error'>;
@@ -75,10 +76,7 @@ export async function loadKernel(name: string, root = KERNELS_DIR): Promise<Kern
   return { name, dir, manifestPath, manifest };
 }
 
-export function buildTargets(kernel: Kernel): BuildTarget[] {
-  if (kernel.manifest.toolchain === 'gcc') return [{ id: kernel.name, kernel, toolchain: { kind: 'gcc' } }];
-  return (kernel.manifest.go?.versions ?? []).map((version) => ({ id: `${kernel.name}@go${version}`, kernel, toolchain: { kind: 'go', version } }));
-}
+export { buildTargets } from './targets.js';
 
 /** "gowb" -> every target of gowb; "gowb@go1.23" -> that one. */
 export async function resolveTargets(spec: string): Promise<BuildTarget[]> {

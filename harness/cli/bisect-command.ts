@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { resolveSubjects } from '../build/subjects.js';
 import { bisectVariant, culpritVariant, valueOf, type BisectReport } from '../bisect/bisect.js';
 import { bisectSeries } from '../bisect/series.js';
-import { readElf } from '../elf/elf.js';
+import { readElf } from '../elf/read-elf.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { patchedElf } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';

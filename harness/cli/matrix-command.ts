@@ -5,9 +5,12 @@ import { join, resolve } from 'node:path';
 import { OUTCOME_LABEL, OUTCOME_ORDER } from '../report/outcomes.js';
 import { writeRunReports } from '../report/index.js';
 import { EXIT, WbdiffError } from '../errors.js';
-import type { SummaryCell } from '../matrix/cells.js';
+import type { CellResult, SummaryCell } from '../matrix/cells.js';
 import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../matrix/config.js';
 import { loadBaseline } from '../baseline/load.js';
+import { listKernels } from '../build/manifest.js';
+import { checkExpectation } from '../compare/expect.js';
+
 import { runMatrix, type MatrixSummary } from '../matrix/run-matrix.js';
 import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
@@ -61,7 +64,13 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   const tty = Boolean(out.isTTY);
   let total = 0;
   let done = 0;
-  let bad = 0;
+  let failing = 0;
+  let infra = 0;
+  const expectations = new Map((await listKernels()).map((k) => [k.name, k.manifest.expect]));
+  const failsManifest = (cell: CellResult) => {
+    const expect = expectations.get(cell.target.split('@')[0]!);
+    return expect !== undefined && checkExpectation(cell.run, expect).length > 0;
+  };
   let summary: MatrixSummary;
   try {
     summary = await runMatrix({
@@ -84,8 +93,12 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       },
       onCell: (cell) => {
         done += 1;
-        if (cell.run.verdict === 'error') bad += 1;
-        if (tty) out.write(`\r[${done}/${total}] ${bad ? `${bad} infrastructure errors ` : ''}${cell.id}`.padEnd(100).slice(0, 100));
+        // Known before the whole run is classified: infrastructure errors, and unpatched kernels
+        // not doing what their manifests expect (variant cells need their peers to be judged).
+        if (cell.run.verdict === 'error') infra += 1;
+        else if (cell.variant === null && failsManifest(cell)) failing += 1;
+        const so = [failing ? `${failing} failing` : '', infra ? `${infra} infrastructure` : ''].filter(Boolean).join(', ');
+        if (tty) out.write(`\r[${done}/${total}]${so ? ` (${so})` : ''} ${cell.id}`.padEnd(100).slice(0, 100));
         else out.write(`[${done}/${total}] ${cell.id}: ${cell.run.verdict} ${formatMarkers(cell.run.markers)}\n`);
       },
     });

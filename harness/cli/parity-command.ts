@@ -2,7 +2,7 @@
 // QEMU (through its gdbstub) and the emulator stop at the same instructions — by default the
 // redirected call sites of the patch manifest — and their registers are compared one by one.
 import { resolveSubjects } from '../build/subjects.js';
-import { readElf } from '../elf/elf.js';
+import { readElf } from '../elf/read-elf.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { patchedBytes } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';

@@ -7,7 +7,7 @@
 //                      absorbing a store through an unset register)
 //   unexpected         an unpatched kernel that does not do what its manifest expects
 //   infrastructure     the run itself failed (verdict error): never a kernel outcome
-import { qemuRegionAt, machineProfile } from '../machine-profile.js';
+import { qemuRegionAt, type MachineMap } from './memory-map.js';
 import { reportsFaults, type RunResult } from '../runners/types.js';
 import { checkExpectation, formatMismatch } from './expect.js';
 import type { KernelExpectation } from '../build/manifest.js';
@@ -49,6 +49,8 @@ export const BUG_FINDINGS: ReadonlySet<string> = new Set(BUG_ORDER);
 
 export interface ClassifyContext {
   expectOf: (target: string) => KernelExpectation | null;
+  /** QEMU virt's memory map and what the emulator maps of it (qemu/virt.json), for causes. */
+  machine: MachineMap;
   /** The diagnosis of (target, variant, cpu), made on the emulator; null when none was made. */
   diagnosisOf: (target: string, variant: string | null, cpu: string) => DiagnosisLike | null;
 }
@@ -77,7 +79,7 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
       findings.push({
         kind: 'parity-divergence',
         summary: `differs from ${other} on the same bytes: ${difference}`,
-        evidence: probableCauses(cell, peer),
+        evidence: probableCauses(cell, peer, context.machine),
       });
     }
   }
@@ -170,7 +172,7 @@ function describeEnd(run: RunResult): string {
 }
 
 /** Evidence-based guesses at why two runs of the same bytes differ. */
-export function probableCauses(cell: ClassifiableCell, peer: ClassifiableCell): string[] {
+export function probableCauses(cell: ClassifiableCell, peer: ClassifiableCell, machine: MachineMap): string[] {
   const causes: string[] = [];
   const a = cell.run;
   const b = peer.run;
@@ -184,8 +186,8 @@ export function probableCauses(cell: ClassifiableCell, peer: ClassifiableCell): 
   for (const [run, other] of [[a, b], [b, a]] as const) {
     if (run.verdict !== 'fault' || !run.fault?.address) continue;
     const address = BigInt(run.fault.address);
-    const region = qemuRegionAt(address);
-    if (run.runner === 'emu' && region && !machineProfile().emulatorMaps.includes(region.name)) {
+    const region = qemuRegionAt(address, machine);
+    if (run.runner === 'emu' && region && !machine.emulatorMaps.includes(region.name)) {
       causes.push(
         `the emulator faulted on ${run.fault.address}, which QEMU virt maps as ${region.name}: on QEMU the same access ${other.verdict === 'fault' ? 'went through and the run failed later' : 'went through silently'}`,
       );

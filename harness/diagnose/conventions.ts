@@ -1,9 +1,7 @@
 // What a write-barrier routine must do, per Go version (checked against the toolchains' own
 // sources; see kernels/gowb/README.md), and the small JSON shape a non-Go kernel uses to declare
 // its own ("convention" in kernel.json, or `--convention <file>`).
-import { readFile } from 'node:fs/promises';
 import { WbdiffError } from '../errors.js';
-import { parseJsonText } from '../util/json-file.js';
 import { parseGoVersion } from './go-version.js';
 
 /** A general register x0..x30, or sp. */
@@ -136,29 +134,6 @@ export function conventionFromSpec(value: unknown, where: string, source: Conven
     reserved: returned ? { ...RESERVED, [returned]: 'the buffer pointer the barrier returns' } : { ...RESERVED },
     references: spec.description ? [spec.description] : [],
   };
-}
-
-export async function loadConventionFile(path: string): Promise<Convention> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new WbdiffError(`cannot read the convention file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      where: path,
-      hint: `--convention takes go1.19, go1.23 (any goX.Y) or a JSON file; ${CONVENTION_SHAPE_HINT}`,
-    });
-  }
-  const value = parseJsonText<unknown>(text, path, { type: 'object' }, 'convention file', CONVENTION_SHAPE_HINT);
-  return conventionFromSpec(value, path, 'override');
-}
-
-/** `--convention` text: "go1.19" / "go1.23.5" / "go<=1.20" / "go>=1.21", else a JSON file path. */
-export async function conventionFromOption(text: string): Promise<Convention> {
-  const t = text.trim();
-  if (t === 'go<=1.20') return conventionForGo('go1.20', 'override');
-  if (t === 'go>=1.21') return conventionForGo('go1.21', 'override');
-  if (/^go\d+\.\d+/.test(t)) return conventionForGo(t, 'override');
-  return loadConventionFile(t);
 }
 
 /**

@@ -1,11 +1,13 @@
 // Register-convention diagnosis of a patched ELF: trace every redirected call on the emulator,
 // decide which convention applies, and say in plain words what each replacement routine did
 // wrong (or that it is right). The result is JSON-serialisable (bigints as hex strings).
-import { readElf, type ElfImage } from '../elf/elf.js';
+import type { ElfImage } from '../elf/elf.js';
+import { readElf } from '../elf/read-elf.js';
 import { WbdiffError } from '../errors.js';
 import { unicornModelFor, UNICORN_CPU_MODELS } from '../runners/emu.js';
 import { hex } from '../util/hex.js';
-import { conventionFromOption, resolveConvention, type Convention } from './conventions.js';
+import { resolveConvention, type Convention } from './conventions.js';
+import { conventionFromOption } from './conventions-file.js';
 import { nameValue, routineName, symbolContext, symbolOf, type SymbolContext } from './describe.js';
 import { diagnose, verdictOf, type DiagnosisVerdict, type Finding } from './diagnose.js';
 import { goVersion } from './go-version.js';
@@ -14,7 +16,8 @@ import { traceCalls, traceSitesFrom, type CallTrace, type ManifestSiteLike, type
 export { diagnose, verdictOf } from './diagnose.js';
 export type { Finding, FindingKind, DiagnosisVerdict } from './diagnose.js';
 export { goVersion } from './go-version.js';
-export { conventionForGo, conventionFromOption, conventionFromSpec, resolveConvention } from './conventions.js';
+export { conventionForGo, conventionFromSpec, resolveConvention } from './conventions.js';
+export { conventionFromOption, loadConventionFile } from './conventions-file.js';
 export type { Convention, ConventionSpec } from './conventions.js';
 
 export interface DiagnoseOptions extends Omit<TraceOptions, 'model'> {

@@ -6,6 +6,7 @@ import { WbdiffError } from '../errors.js';
 import { RESULT_FORMAT_VERSION, type CellResult, type SummaryCell } from './cells.js';
 import type { MatrixConfig } from './config.js';
 import { planMatrix } from './plan.js';
+import { machineProfile } from '../machine-profile.js';
 import { ResultsStore } from './store.js';
 import { summarize, type MatrixSummary, type SubjectsFile } from './summarize.js';
 
@@ -59,7 +60,7 @@ export async function mergeRuns(dirs: readonly string[], out: ResultsStore, runI
   const ordered = plan.cells.map((c) => cells.get(c.id)?.cell).filter((c): c is CellResult => c !== undefined);
   const extra = [...cells.keys()].filter((id) => !plan.cells.some((c) => c.id === id));
   if (extra.length) throw new WbdiffError(`cells not in the config's matrix: ${extra.slice(0, 5).join(', ')}`, { hint: 'the shards ran a different kernel set' });
-  const summary = summarize({ runId, cells: ordered, subjects, interrupted: ordered.length < plan.cells.length, shard: null, baseline: baseline ?? null });
+  const summary = summarize({ runId, cells: ordered, subjects, interrupted: ordered.length < plan.cells.length, shard: null, baseline: baseline ?? null, machine: machineProfile() });
   for (const { cell } of cells.values()) await out.writeCell(cell);
   await out.writeSubjects(subjects);
   await out.writeRunInfo({ runId, startedAt: new Date().toISOString(), config, shard: null, mergedFrom: dirs, versions: infos[0]?.versions ?? null });

@@ -1,7 +1,8 @@
 // Expands a matrix config into the work to do: subjects (bytes to run: a build, or a build plus
 // variants) and cells (subject x runner x CPU). Pure over the loaded kernels.
 import { isAbsolute, basename, resolve } from 'node:path';
-import { buildTargets, type BuildTarget, type Kernel, type KernelExpectation } from '../build/manifest.js';
+import type { BuildTarget, Kernel, KernelExpectation } from '../build/manifest.js';
+import { buildTargets } from '../build/targets.js';
 import { DEFAULTS, type ResultPattern, type RunnerName } from '../runners/types.js';
 import { cellId, type CellKey } from './cells.js';
 import type { KernelEntry, MatrixConfig } from './config.js';

@@ -9,6 +9,7 @@ import type { MatrixConfig } from './config.js';
 import { executeCells } from './execute.js';
 import { planMatrix, shardOf, type MatrixPlan, type PlannedCell, type PlannedSubject } from './plan.js';
 import { prepareSubjects, type PreparedSubject } from './prepare.js';
+import { machineProfile } from '../machine-profile.js';
 import { ResultsStore } from './store.js';
 import { summarize, type MatrixSummary, type SubjectRecord, type SubjectsFile } from './summarize.js';
 import { toolVersions } from './versions.js';
@@ -98,7 +99,7 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> 
   });
 
   const ordered = cells.map((c) => finished.get(c.id)).filter((c): c is CellResult => c !== undefined);
-  const summary = summarize({ runId: options.runId, cells: ordered, subjects: subjectsFile, interrupted: ordered.length < cells.length, shard, baseline: options.baseline ?? null });
+  const summary = summarize({ runId: options.runId, cells: ordered, subjects: subjectsFile, interrupted: ordered.length < cells.length, shard, baseline: options.baseline ?? null, machine: machineProfile() });
   await options.store.writeSummary(summary);
   return summary;
 }

@@ -1,6 +1,7 @@
 // Turns finished cells (plus what is known of their bytes) into summary.json. The one code path
 // for a local run, a resumed run and merged shards, so all three report alike.
 import { classifyCells, type DiagnosisLike } from '../compare/classify.js';
+import type { MachineMap } from '../compare/memory-map.js';
 import type { KernelExpectation } from '../build/manifest.js';
 import type { PatchManifest } from '../patch/apply.js';
 import { diffAgainstBaseline, type BaselineDiff } from '../baseline/diff.js';
@@ -49,9 +50,11 @@ export function summarize(input: {
   interrupted: boolean;
   shard: MatrixSummary['shard'];
   baseline?: { runId: string; cells: readonly SummaryCell[] } | null;
+  machine: MachineMap;
 }): MatrixSummary {
   const { subjects, diagnoses } = input.subjects;
   const classification = classifyCells(input.cells, {
+    machine: input.machine,
     expectOf: (target) => Object.values(subjects).find((s) => s.target === target && s.variant === null)?.expect ?? null,
     diagnosisOf: (target, variant, cpu) => diagnoses[diagnosisKey(target, variant, cpu)] ?? null,
   });

@@ -3,7 +3,8 @@
 // repeat (nondeterminism), poisoned (which registers the code determines), and — only when the
 // reset states differ — seeded with QEMU's reset registers. Each run is bounded.
 import { symbolContext } from '../diagnose/describe.js';
-import { readElf, type ElfImage } from '../elf/elf.js';
+import type { ElfImage } from '../elf/elf.js';
+import { readElf } from '../elf/read-elf.js';
 import { WbdiffError } from '../errors.js';
 import { snapshotOnQemu, type QemuSnapshotOptions } from '../gdb/qemu-gdb.js';
 import type { SnapshotRun } from '../gdb/snapshot.js';

@@ -1,7 +1,8 @@
 // Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts). uc_emu_start blocks the
 // thread, so the run is cut into short slices; between slices the runner checks the clock,
 // DONE, the serial cap and the abort signal, and lets the event loop breathe.
-import { readElf, type ElfImage } from '../elf/elf.js';
+import type { ElfImage } from '../elf/elf.js';
+import { readElf } from '../elf/read-elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';

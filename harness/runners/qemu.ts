@@ -1,6 +1,6 @@
 // Runs a kernel under qemu-system-aarch64 -M virt. Serial on stdout (bytes), exceptions on stderr.
 import { execa } from 'execa';
-import { readElf } from '../elf/elf.js';
+import { readElf } from '../elf/read-elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { hex } from '../util/hex.js';
 import { qemuInvocation } from './qemu-args.js';

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { classifyCells, firstDifference, type ClassifiableCell, type DiagnosisLike } from '../../harness/compare/classify.js';
 import type { FaultInfo, RunResult } from '../../harness/runners/types.js';
+import { machineProfile } from '../../harness/machine-profile.js';
 
 function run(partial: Partial<RunResult>): RunResult {
   return { runner: 'qemu', cpu: 'cortex-a57', verdict: 'completed', reason: '', markers: { T1: 'Y', T2: 'Y' }, conflicts: [], done: true, poweredOff: true, fault: null, serial: '', serialBytes: 0, durationMs: 1, details: {}, ...partial };
@@ -9,7 +10,9 @@ function cell(variant: string | null, runner: 'qemu' | 'emu', partial: Partial<R
   return { id: `k/${variant ?? 'unpatched'}/${runner}/${cpu}`, target: 'k', variant, runner, cpu, run: run({ runner, cpu, ...partial }) };
 }
 const writeFault = (address: string): FaultInfo => ({ kind: 'data abort', pc: '0x40', pcSymbol: 'main.kmain+0x5c', address, addressSymbol: address, access: 'write', esr: null, detail: '' });
+const machine = machineProfile();
 const context = (diagnosis: DiagnosisLike | null = null) => ({
+  machine,
   expectOf: () => ({ verdict: 'completed' as const, markers: { T1: 'Y', T2: 'Y' } }),
   diagnosisOf: (_t: string, variant: string | null) => (variant ? diagnosis : null),
 });
@@ -53,7 +56,7 @@ test('infrastructure errors are never kernel outcomes; unpatched mismatches are 
 test('different CPU models with different MIDR are named as the cause', (t) => {
   const a = cell(null, 'qemu', { markers: { MIDR: '0x411fd070' } }, 'cortex-a57');
   const b = cell(null, 'qemu', { markers: { MIDR: '0x410fd034' } }, 'cortex-a53');
-  const result = classifyCells([a, b], { expectOf: () => null, diagnosisOf: () => null });
+  const result = classifyCells([a, b], { machine, expectOf: () => null, diagnosisOf: () => null });
   const finding = result.get(b.id)!.findings[0]!;
   t.is(finding.kind, 'parity-divergence');
   t.regex(finding.evidence[0]!, /CPU models differ \(cortex-a53 vs cortex-a57\): MIDR 0x410fd034 vs 0x411fd070/);
