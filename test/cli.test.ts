@@ -127,3 +127,11 @@ test('a bundled variant name picks each build\'s own file', async (t) => {
   t.is(missing.exitCode, 2);
   t.regex(missing.stderr, /no variant named "fixed-barrier" for hello/);
 });
+
+test('parallel builds of the same kernel into an empty cache all succeed and agree', async (t) => {
+  const env = { WBDIFF_CACHE: await mkdtemp(join(tmpdir(), 'wbdiff-race-')) };
+  const results = await Promise.all(Array.from({ length: 4 }, () => wbdiff(['build', 'hello'], env)));
+  for (const r of results) t.is(r.exitCode, 0, r.stderr);
+  const paths = new Set(results.map((r) => r.stdout.trim().split(/\s+/).pop()));
+  t.is(paths.size, 1, 'one cache entry');
+});

@@ -165,7 +165,7 @@ test('a register difference at the same pc before any marker differs is the earl
 test('wbdiff parity: default breakpoints from the patch manifest, --json, exit 0; no breakpoints is exit 2 with a hint', async (t) => {
   const variant = join(KERNELS_DIR, 'gowb', 'variants', 'go1.19', 'seed-barrier.json');
   const ok = await wbdiff(['parity', 'gowb@go1.19', '--variant', variant, '--json']);
-  t.is(ok.exitCode, 0, ok.stderr);
+  t.is(ok.exitCode, 0, `${ok.stderr}\n${ok.stdout.slice(0, 4000)}`);
   const doc = JSON.parse(ok.stdout) as { report: { comparison: { verdict: string; hits: { location: string; rows: { reg: string; qemu: string; emu: string }[] }[] } } };
   t.is(doc.report.comparison.verdict, 'parity');
   t.deepEqual(doc.report.comparison.hits.map((h) => h.location), ['main.kmain+0x7c', 'main.kmain+0xd4', 'main.kmain+0x13c']);

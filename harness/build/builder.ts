@@ -70,8 +70,22 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
       builtAt: new Date().toISOString(),
     };
     await writeJsonAtomic(join(work, 'build.json'), record);
-    await rm(outDir, { recursive: true, force: true });
-    await rename(work, outDir);
+    // Another process may have built the same inputs meanwhile (parallel test workers, CI jobs):
+    // its entry is as good as ours and may be in use, so keep it. Only --force, or an entry left
+    // half-made by a crash (no build.json), is replaced.
+    if (existsSync(outDir) && (options.force || !existsSync(recordPath))) {
+      const stale = `${outDir}.old-${process.pid}-${Date.now()}`;
+      await rename(outDir, stale).catch(() => undefined);
+      await rm(stale, { recursive: true, force: true });
+    }
+    try {
+      await rename(work, outDir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !existsSync(recordPath)) throw error;
+      const winner = JSON.parse(await readFile(recordPath, 'utf8')) as BuildRecord;
+      return { ...withoutBookkeeping(winner), cached: true, durationMs: Date.now() - started };
+    }
     return { ...withoutBookkeeping(record), cached: false, durationMs: Date.now() - started };
   } finally {
     await rm(work, { recursive: true, force: true });
