@@ -166,3 +166,11 @@ test('with diagnosis: Go 1.23 wrong routines name x25; QEMU passes are called ma
   t.regex(diagnosis.goVersion, /^go1\.23/);
   t.regex(diagnosis.convention, />=\s*1\.21/);
 });
+
+test('two runs started in the same second get their own results folders', async (t) => {
+  const { claimRunDir } = await import('../harness/cli/matrix-command.js');
+  const root = await mkdtemp(join(tmpdir(), 'wbdiff-claim-'));
+  const dirs = await Promise.all([claimRunDir(root), claimRunDir(root), claimRunDir(root)]);
+  t.is(new Set(dirs).size, 3);
+  t.true(dirs.every((d) => /\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d)?$/.test(d)));
+});

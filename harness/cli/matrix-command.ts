@@ -1,6 +1,6 @@
 // `wbdiff matrix`: the differential matrix with progress, the table, and --explain.
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { OUTCOME_LABEL, OUTCOME_ORDER } from '../report/outcomes.js';
 import { writeRunReports } from '../report/index.js';
@@ -36,7 +36,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   });
   if (values.explain) return explainCommand(values.explain, values.from);
 
-  const store = new ResultsStore(resolve(values.resume ?? values.out ?? join(RESULTS_DIR, newRunId())));
+  const store = new ResultsStore(resolve(values.resume ?? values.out ?? (await claimRunDir(RESULTS_DIR))));
   let config: MatrixConfig;
   if (values.resume) {
     const info = await store.readRunInfo<{ config: MatrixConfig }>();
@@ -141,6 +141,21 @@ function renderBaseline(summary: MatrixSummary): string {
 
 export function newRunId(date = new Date()): string {
   return date.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+}
+
+/** A new results folder named by the time, claimed atomically (two runs in one second get -2, -3...). */
+export async function claimRunDir(root: string): Promise<string> {
+  await mkdir(root, { recursive: true });
+  const base = join(root, newRunId());
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? base : `${base}-${n}`;
+    try {
+      await mkdir(dir);
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 function parseShard(text: string): { index: number; count: number } {

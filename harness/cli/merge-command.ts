@@ -1,11 +1,11 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadBaseline } from '../baseline/load.js';
 import { WbdiffError } from '../errors.js';
 import { mergeRuns } from '../matrix/merge.js';
 import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
 import { parseCommandArgs } from './args.js';
-import { matrixExitCode, newRunId, renderTable } from './matrix-command.js';
+import { claimRunDir, matrixExitCode, renderTable } from './matrix-command.js';
 
 export async function mergeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('merge', argv, {
@@ -15,7 +15,7 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   if (positionals.length === 0) throw new WbdiffError('name the shard result folders to merge', { hint: 'wbdiff merge shard-1 shard-2 shard-3 --out results/merged' });
-  const outDir = resolve(values.out ?? join(RESULTS_DIR, newRunId()));
+  const outDir = resolve(values.out ?? (await claimRunDir(RESULTS_DIR)));
   const baseline = values['no-baseline'] ? null : await loadBaseline(values.baseline, outDir);
   const summary = await mergeRuns(positionals.map((p) => resolve(p)), new ResultsStore(outDir), outDir.split('/').pop()!, baseline ? { runId: baseline.runId, cells: baseline.summary.cells } : null);
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
