@@ -174,3 +174,27 @@ test('two runs started in the same second get their own results folders', async 
   t.is(new Set(dirs).size, 3);
   t.true(dirs.every((d) => /\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d)?$/.test(d)));
 });
+
+test('a config may be TypeScript or JavaScript, checked against the same schema', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-tsconfig-'));
+  await writeFile(join(dir, 'kernels.mjs'), 'export const names = ["hello", "fault"];\n');
+  await writeFile(
+    join(dir, 'wbdiff.config.ts'),
+    [
+      "import type { MatrixConfigFile } from './types.js';",
+      "import { names } from './kernels.mjs';",
+      'const runners: Array<"qemu" | "emu"> = ["emu"];',
+      'export default { runners, diagnose: false, kernels: names.map((kernel: string) => ({ kernel })) } satisfies MatrixConfigFile;',
+    ].join('\n'),
+  );
+  const ts = await loadMatrixConfig(join(dir, 'wbdiff.config.ts'));
+  t.deepEqual(ts.kernels, [{ kernel: 'hello' }, { kernel: 'fault' }]);
+  t.deepEqual(ts.runners, ['emu']);
+  const summary = await runMatrix({ config: ts, store: await store(), runId: 't' });
+  t.deepEqual(summary.cells.map((c) => c.outcome), ['expected', 'expected']);
+
+  await writeFile(join(dir, 'bad.mjs'), 'export default { kernels: [{ kernel: "hello", runners: "qemu" }] };\n');
+  const error = await t.throwsAsync(loadMatrixConfig(join(dir, 'bad.mjs')));
+  t.regex(error!.message, /invalid matrix config: \/kernels\/0\/runners must be array/);
+  t.regex((error as { where?: string }).where ?? '', /bad\.mjs at \/kernels\/0\/runners/);
+});

@@ -1,12 +1,14 @@
 // The matrix definition: which kernels x variants x runners x CPU models, loaded and validated.
 import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { KernelExpectation } from '../build/manifest.js';
 import { WbdiffError } from '../errors.js';
 import { KERNELS_DIR, REPO_ROOT } from '../paths.js';
 import type { BoardSpec } from '../runners/board.js';
 import type { ResultPattern, RunnerName } from '../runners/types.js';
-import { loadJsonFile } from '../util/json-file.js';
+import { loadJsonFile, validateValue } from '../util/json-file.js';
 import { matrixConfigSchema } from './config-schema.js';
 
 export interface KernelEntry {
@@ -40,9 +42,49 @@ export interface MatrixConfig {
 
 export const DEFAULT_CONFIG_PATH = join(REPO_ROOT, 'wbdiff.config.json');
 
+/** What a config file holds (wbdiff.config.json, or the default export of wbdiff.config.ts/.js). */
+export type MatrixConfigFile = Omit<MatrixConfig, 'baseDir' | 'source'>;
+
+/** For wbdiff.config.ts: `export default defineConfig({ ... })` gets the config type-checked. */
+export function defineConfig(config: MatrixConfigFile): MatrixConfigFile {
+  return config;
+}
+
+const CONFIG_HINT = 'see "The matrix" in README.md (schema: kernels/matrix.schema.json)';
+
 export async function loadMatrixConfig(path: string = DEFAULT_CONFIG_PATH): Promise<MatrixConfig> {
-  const raw = await loadJsonFile<Omit<MatrixConfig, 'baseDir' | 'source'>>(path, matrixConfigSchema, 'matrix config', 'see the "Matrix config" section of README.md');
+  const raw = /\.(c|m)?(t|j)s$/.test(path)
+    ? validateValue<MatrixConfigFile>(await importConfigModule(path), path, matrixConfigSchema, 'matrix config', CONFIG_HINT)
+    : await loadJsonFile<MatrixConfigFile>(path, matrixConfigSchema, 'matrix config', CONFIG_HINT);
   return { ...raw, baseDir: dirname(resolve(path)), source: resolve(path) };
+}
+
+/** A .js/.mjs config is imported as is; a .ts one is transpiled (TypeScript, a dev dependency) next to itself first, so its relative imports resolve. */
+async function importConfigModule(path: string): Promise<unknown> {
+  const absolute = resolve(path);
+  if (!existsSync(absolute)) throw new WbdiffError('no such config file', { where: path, hint: CONFIG_HINT });
+  let modulePath = absolute;
+  let temporary: string | null = null;
+  try {
+    if (/\.(c|m)?ts$/.test(absolute)) {
+      let ts: typeof import('typescript');
+      try {
+        ts = (await import('typescript')).default;
+      } catch {
+        throw new WbdiffError('a .ts config needs the typescript package', { where: path, hint: 'npm ci installs it (a dev dependency), or write the config as .json or .mjs' });
+      }
+      const output = ts.transpileModule(await readFile(absolute, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, fileName: absolute });
+      temporary = `${absolute}.${process.pid}.${Date.now()}.mjs`;
+      await writeFile(temporary, output.outputText);
+      modulePath = temporary;
+    }
+    const module = (await import(pathToFileURL(modulePath).href)) as { default?: unknown; config?: unknown };
+    const value = module.default ?? module.config;
+    if (value === undefined) throw new WbdiffError('the config module exports nothing', { where: path, hint: 'export default defineConfig({ kernels: [...] })' });
+    return value;
+  } finally {
+    if (temporary) await rm(temporary, { force: true });
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { WbdiffError } from '../errors.js';
-import { JsonSyntaxError, parseJsonWithPositions, positionOf } from './json-locate.js';
+import { JsonSyntaxError, parseJsonWithPositions, positionOf, type Position } from './json-locate.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new (Ajv as unknown as typeof AjvModule.default)({ allErrors: true, strict: false });
@@ -28,25 +28,32 @@ export function parseJsonText<T>(text: string, path: string, schema: object, wha
     }
     throw error;
   }
+  return validateValue<T>(parsed.value, path, schema, what, hint, parsed.positions);
+}
+
+/**
+ * Checks a value against a schema. With positions (JSON text) errors say file:line:column; without
+ * (a value a .ts/.js config exported) they say the file and the JSON pointer.
+ */
+export function validateValue<T>(value: unknown, path: string, schema: object, what: string, hint: string, positions?: Map<string, Position>): T {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }
-  if (!validate(parsed.value)) {
-    const errors = (validate.errors ?? []).filter(usefulError);
-    const first = errors[0]!;
-    const at = positionOf(parsed.positions, first.instancePath);
-    const lines = errors.slice(0, 5).map((e) => {
-      const p = positionOf(parsed.positions, e.instancePath);
-      return `${path}:${p.line}:${p.column}: ${describe(e)}`;
-    });
-    throw new WbdiffError(`invalid ${what}: ${describe(first)}${lines.length > 1 ? `\n  ${lines.slice(1).join('\n  ')}` : ''}`, {
-      where: `${path}:${at.line}:${at.column}`,
-      hint,
-    });
-  }
-  return parsed.value as T;
+  if (validate(value)) return value as T;
+  const place = (pointer: string) => {
+    if (!positions) return `${path} at ${pointer || '(top level)'}`;
+    const p = positionOf(positions, pointer);
+    return `${path}:${p.line}:${p.column}`;
+  };
+  const errors = (validate.errors ?? []).filter(usefulError);
+  const first = errors[0]!;
+  const lines = errors.slice(0, 5).map((e) => `${place(e.instancePath)}: ${describe(e)}`);
+  throw new WbdiffError(`invalid ${what}: ${describe(first)}${lines.length > 1 ? `\n  ${lines.slice(1).join('\n  ')}` : ''}`, {
+    where: place(first.instancePath),
+    hint,
+  });
 }
 
 function usefulError(e: ErrorObject, _i: number, all: ErrorObject[]): boolean {
