@@ -9,7 +9,7 @@ import { EXIT, WbdiffError } from '../errors.js';
 import { patchedElf } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
 import { createRunner } from '../runners/index.js';
-import { DEFAULTS } from '../runners/types.js';
+import { DEFAULTS, runSpecFor } from '../runners/types.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { table } from './format.js';
@@ -36,12 +36,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   const subjects = await resolveSubjects(spec);
   if (subjects.length !== 1) throw new WbdiffError(`"${spec}" names ${subjects.length} builds; bisect needs one`, { hint: `e.g. ${subjects[0]?.id}` });
   const subject = subjects[0]!;
-  const runSpec = {
-    cpu: values.cpu!,
-    timeoutMs: parsePositiveInt(values.timeout, '--timeout') ?? subject.timeoutMs ?? DEFAULTS.timeoutMs,
-    resultPatterns: subject.resultPatterns,
-    ...(subject.maxSerialBytes ? { maxSerialBytes: subject.maxSerialBytes } : {}),
-  };
+  const { elfPath: _elf, ...runSpec } = runSpecFor(subject.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout'));
   const out = (text: string) => process.stdout.write(text);
 
   if (values.series) {

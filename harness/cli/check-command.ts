@@ -3,10 +3,10 @@
 //   (git bisect skips the commit), 128 the harness itself failed (git bisect stops).
 import { resolveSubjects, type Subject } from '../build/subjects.js';
 import { WbdiffError } from '../errors.js';
-import { patchedElf } from '../patch/patched-build.js';
+import { withVariants } from './run-command.js';
 import { loadVariant } from '../patch/variant.js';
 import { createRunner } from '../runners/index.js';
-import { DEFAULTS } from '../runners/types.js';
+import { DEFAULTS, runSpecFor } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 
 export const CHECK_EXIT = { holds: 0, fails: 1, cannotBuild: 125, harness: 128 } as const;
@@ -47,13 +47,8 @@ async function check(argv: string[]): Promise<number> {
     throw error;
   }
   const variants = await Promise.all((values.variant ?? []).map((v) => loadVariant(v)));
-  const elfPath = variants.length ? (await patchedElf(subject.elfPath, subject.elfHash, variants)).elfPath : subject.elfPath;
-  const run = await createRunner(values.runner!).run({
-    elfPath,
-    cpu: values.cpu!,
-    timeoutMs: parsePositiveInt(values.timeout, '--timeout') ?? subject.timeoutMs ?? DEFAULTS.timeoutMs,
-    resultPatterns: subject.resultPatterns,
-  });
+  const { subject: patched } = await withVariants(subject, variants);
+  const run = await createRunner(values.runner!).run(runSpecFor(patched.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout')));
   if (run.verdict === 'error') throw new Error(`the run could not be made: ${run.reason}`);
   const failures = expectations.filter((e) => run.markers[e.id] !== e.value);
   for (const e of expectations) process.stdout.write(`${e.id}: want ${e.value}, got ${run.markers[e.id] ?? `(missing; ${run.verdict})`}\n`);

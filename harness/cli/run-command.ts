@@ -8,7 +8,7 @@ import { createRunner, parseRunnerList } from '../runners/index.js';
 import { BoardRunner } from '../runners/board.js';
 import { loadBoardFile } from '../runners/board-config.js';
 import { ReplayRunner } from '../runners/replay.js';
-import { DEFAULTS, type Runner, type RunResult } from '../runners/types.js';
+import { DEFAULTS, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { formatRun } from './format.js';
 
@@ -24,14 +24,7 @@ export interface SubjectRuns {
 export async function runSubject(subject: Subject, runners: readonly (string | Runner)[], cpu: string, timeoutMs?: number): Promise<SubjectRuns> {
   const runs: RunResult[] = [];
   for (const runner of runners) {
-    const run = await (typeof runner === 'string' ? createRunner(runner) : runner).run({
-      elfPath: subject.elfPath,
-      cpu,
-      timeoutMs: timeoutMs ?? subject.timeoutMs ?? DEFAULTS.timeoutMs,
-      resultPatterns: subject.resultPatterns,
-      ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
-      ...(subject.maxSerialBytes ? { maxSerialBytes: subject.maxSerialBytes } : {}),
-    });
+    const run = await (typeof runner === 'string' ? createRunner(runner) : runner).run(runSpecFor(subject.elfPath, cpu, subject, timeoutMs));
     runs.push(run);
   }
   return { target: subject.id, variant: null, elf: subject.elfPath, elfHash: subject.elfHash, runs, agree: runsAgree(runs) };

@@ -5,7 +5,7 @@ import { WbdiffError } from '../errors.js';
 import { BoardRunner, type BoardSpec } from '../runners/board.js';
 import { EmuThreadRunner } from '../runners/emu-thread.js';
 import { ReplayRunner } from '../runners/replay.js';
-import type { Runner } from '../runners/types.js';
+import { runSpecFor, type Runner } from '../runners/types.js';
 import { createRunner } from '../runners/index.js';
 import type { RunResult } from '../runners/types.js';
 import type { PlannedCell, PlannedSubject } from './plan.js';
@@ -48,17 +48,7 @@ export async function executeCells(
     if (!bytes || !bytes.ok) {
       runs.push(errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared'));
     } else for (let i = 0; i < (options.repeat ?? 1); i++) {
-      runs.push(await runnerFor(cell.runner, subject).run(
-        {
-          elfPath: bytes.elfPath,
-          cpu: cell.cpu,
-          timeoutMs: subject.timeoutMs,
-          resultPatterns: subject.resultPatterns,
-          ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
-          ...(subject.maxSerialBytes ? { maxSerialBytes: subject.maxSerialBytes } : {}),
-        },
-        options.signal ? { signal: options.signal } : {},
-      ));
+      runs.push(await runnerFor(cell.runner, subject).run(runSpecFor(bytes.elfPath, cell.cpu, subject), options.signal ? { signal: options.signal } : {}));
     }
     // A cell cut short by Ctrl-C did not finish: leave it for --resume.
     if (options.signal?.aborted && runs.some((r) => r.verdict === 'error')) return;

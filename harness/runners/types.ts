@@ -101,3 +101,23 @@ export const DEFAULTS = {
   maxSerialBytes: 1 << 20,
   memoryMiB: 128,
 } as const;
+
+/** What a kernel says about how to run it (its manifest's limits and result patterns). */
+export interface RunLimits {
+  timeoutMs?: number | undefined;
+  memoryMiB?: number | undefined;
+  maxSerialBytes?: number | undefined;
+  resultPatterns?: ResultPattern[] | undefined;
+}
+
+/** The one way a RunSpec is made from a kernel's limits, so every command runs a kernel alike. */
+export function runSpecFor(elfPath: string, cpu: string, limits: RunLimits, timeoutOverride?: number): RunSpec {
+  return {
+    elfPath,
+    cpu,
+    timeoutMs: timeoutOverride ?? limits.timeoutMs ?? DEFAULTS.timeoutMs,
+    resultPatterns: limits.resultPatterns ?? [],
+    ...(limits.memoryMiB ? { memoryMiB: limits.memoryMiB } : {}),
+    ...(limits.maxSerialBytes ? { maxSerialBytes: limits.maxSerialBytes } : {}),
+  };
+}
