@@ -8,7 +8,7 @@ import { EXIT, WbdiffError } from '../errors.js';
 import type { CellResult, SummaryCell } from '../matrix/cells.js';
 import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../matrix/config.js';
 import { loadBaseline } from '../baseline/load.js';
-import { listKernels } from '../build/manifest.js';
+import type { KernelExpectation } from '../build/manifest.js';
 import { checkExpectation } from '../compare/expect.js';
 
 import { runMatrix, type MatrixSummary } from '../matrix/run-matrix.js';
@@ -66,10 +66,11 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   let done = 0;
   let failing = 0;
   let infra = 0;
-  const expectations = new Map((await listKernels()).map((k) => [k.name, k.manifest.expect]));
+  // Filled from the plan runMatrix already made: no second read of the manifests.
+  let expectations = new Map<string, KernelExpectation | null>();
   const failsManifest = (cell: CellResult) => {
-    const expect = expectations.get(cell.target.split('@')[0]!);
-    return expect !== undefined && checkExpectation(cell.run, expect).length > 0;
+    const expect = expectations.get(cell.subject);
+    return expect != null && checkExpectation(cell.run, expect).length > 0;
   };
   let summary: MatrixSummary;
   try {
@@ -87,6 +88,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       log: (line) => out.write(`${line}\n`),
       ...(config.diagnose === false ? {} : { diagnose: (await import('../diagnose/matrix.js')).diagnoseSubjects }),
       onPlan: (plan, todo) => {
+        expectations = new Map(plan.subjects.map((subject) => [subject.key, subject.expect]));
         total = todo;
         out.write(`wbdiff matrix: ${plan.cells.length} cells (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plan.subjects.length} builds/variants -> ${store.dir}\n`);
         out.write(baseline ? `baseline: ${baseline.dir}\n` : 'baseline: none (first run, or --no-baseline)\n');
