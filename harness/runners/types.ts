@@ -1,4 +1,5 @@
 // The one result model every runner produces and every consumer (CLI, matrix, reports) reads.
+import type { ImageFormat, MachineOptions } from '../machine/description.js';
 import type { MarkerReport } from '../markers/parse.js';
 
 /** How a run ended. `error` is the harness's or the infrastructure's failure, never the kernel's. */
@@ -52,6 +53,8 @@ export interface RunResult {
   /** Bytes of serial output seen (may exceed serial.length when the cap cut it). */
   serialBytes: number;
   durationMs: number;
+  /** The kernel's own exit status (semihosting SYS_EXIT, `EXIT: STATUS=n`, chr-testdev) when it gave one. */
+  exitStatus?: number | null;
   /** Runner-specific extras (instruction count, QEMU stderr tail, ...). */
   details: Record<string, unknown>;
 }
@@ -73,6 +76,12 @@ export interface RunSpec {
   resultPatterns?: ResultPattern[];
   /** Memory size in MiB of the modelled machine (QEMU -m). */
   memoryMiB?: number;
+  /** How `elfPath` is to be loaded; 'elf' when absent. A raw image may name `symbolsElf`. */
+  imageFormat?: ImageFormat;
+  /** An ELF whose symbols describe a raw image (symbolisation only). */
+  symbolsElf?: string;
+  /** SMP, -machine options, command line, initrd, devices, semihosting, extra QEMU args. */
+  machine?: MachineOptions;
 }
 
 export interface ResultPattern {
