@@ -157,7 +157,6 @@ const DEFAULTS = {
   maxRecoveredPages: 16,
 } as const;
 
-const SLICE_US = 50_000;
 const PAGE = 0x1000n;
 const TRAIL_LENGTH = 32;
 const SERIAL_KEEP = 64 * 1024;
@@ -466,7 +465,7 @@ class Tracer {
         if (this.window) this.endWindow(this.window, 'timeout', false);
         break;
       }
-      const slice = this.machine.runSlice(SLICE_US);
+      const slice = this.machine.runSlice();
       this.takeSerial();
       // Stops the tracer asked for come first: they look like a halt to the machine.
       if (this.pendingSite || this.closePending) {

@@ -1,12 +1,15 @@
 // Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts). uc_emu_start blocks the
-// thread, so the run is cut into short slices; between slices the runner checks the clock,
-// DONE, the serial cap and the abort signal, and lets the event loop breathe.
+// thread, so the run is cut into slices of a fixed number of instructions (never of time: see
+// virt-machine.ts); between slices the runner checks the clock, DONE, the serial cap and the
+// abort signal, and lets the event loop breathe.
 import type { ElfImage } from '../elf/elf.js';
 import { readElf } from '../elf/read-elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
-import { VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { SLICE_INSTRUCTIONS, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { machineProfile } from '../machine-profile.js';
+import { droppedWritesDetail } from '../diagnose/layout.js';
 import { hex } from '../util/hex.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
@@ -24,8 +27,8 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 }
 
 export interface EmuRunnerOptions {
-  /** Host time per uc_emu_start call; bounds how late a timeout or abort is noticed. */
-  sliceMs?: number;
+  /** Instructions per uc_emu_start call; bounds how late a timeout or abort is noticed. */
+  sliceInstructions?: number;
   /** Exact pc for faulting loads/stores (default true; costs ~25% on memory-heavy code). */
   precisePc?: boolean;
 }
@@ -35,15 +38,16 @@ interface Ending {
   reason: string;
   fault?: FaultInfo;
   poweredOff?: boolean;
+  exitStatus?: number;
 }
 
 export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
-  private readonly sliceMs: number;
+  private readonly sliceInstructions: number;
   private readonly precisePc: boolean;
 
   constructor(options: EmuRunnerOptions = {}) {
-    this.sliceMs = options.sliceMs ?? 50;
+    this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
     this.precisePc = options.precisePc ?? true;
   }
 
@@ -74,7 +78,17 @@ export class EmuRunner implements Runner {
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     let machine: VirtMachine;
     try {
-      machine = VirtMachine.create({ model, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB, precisePc: this.precisePc, serialLimit: maxSerial });
+      const refused = unsupportedMachineOptions(spec);
+      if (refused) return errorResult('emu', cpu, refused, startedAt);
+      const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
+      machine = VirtMachine.create({
+        model,
+        memoryMiB,
+        precisePc: this.precisePc,
+        serialLimit: maxSerial,
+        semihosting: spec.machine?.semihosting ?? false,
+        qemuRegions: machineProfile(memoryMiB).memoryMap,
+      });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
     }
@@ -91,7 +105,8 @@ export class EmuRunner implements Runner {
       details['slices'] = machine.slices;
       details['stopPc'] = hex(machine.programCounter);
       details['stopPcSymbol'] = image.symbols.format(machine.programCounter);
-      if (machine.psciCalls.length) details['psciNotSupported'] = machine.psciCalls;
+      if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
+      if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, image.symbols);
       machine.close();
     }
     return buildRunResult({
@@ -105,6 +120,7 @@ export class EmuRunner implements Runner {
       resultPatterns: spec.resultPatterns,
       startedAt,
       details,
+      ...(ending.exitStatus !== undefined ? { exitStatus: ending.exitStatus } : {}),
     });
   }
 
@@ -123,8 +139,7 @@ export class EmuRunner implements Runner {
       if (now >= timeoutAt) return { verdict: 'timeout', reason: `timeout after ${spec.timeoutMs} ms` };
       if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs) return { verdict: 'timeout', reason: `no serial output for ${silenceMs} ms` };
 
-      const until = Math.min(timeoutAt, doneDeadline ?? Infinity, silenceMs > 0 ? capture.lastOutputAt + silenceMs + 1 : Infinity);
-      const outcome = machine.runSlice(Math.max(1, Math.min(this.sliceMs, until - now)) * 1000);
+      const outcome = machine.runSlice(this.sliceInstructions);
 
       const chunk = machine.takeSerial();
       if (chunk.length) {
@@ -141,6 +156,12 @@ export class EmuRunner implements Runner {
           return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
         case 'fault':
           return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
+        case 'exit':
+          return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
+        case 'unmodelled': {
+          const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
+          return { verdict: 'error', reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})` };
+        }
         case 'halted': {
           // Nothing here raises interrupts, so a WFI sleeps forever: end now rather than idle.
           const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
@@ -167,4 +188,23 @@ function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {
     esr: null,
     detail: fault.detail,
   };
+}
+
+/** Machine options the emulator cannot honour: refused by name rather than ignored. */
+export function unsupportedMachineOptions(spec: RunSpec): string | null {
+  if (spec.imageFormat && spec.imageFormat !== 'elf') return `the emulator does not model ${spec.imageFormat} boot images yet (it loads ELF kernels)`;
+  const m = spec.machine;
+  if (!m) return null;
+  const refused: string[] = [];
+  if (m.smp !== undefined && m.smp !== 1) refused.push(`-smp ${m.smp}`);
+  for (const [key, value] of Object.entries(m.machine ?? {})) {
+    if (!(key === 'gic-version' && value === '2')) refused.push(`-machine ${key}=${value}`);
+  }
+  if (m.devices?.length) refused.push(`-device ${m.devices.join(', ')}`);
+  if (m.chardevs?.length) refused.push(`-chardev ${m.chardevs.join(', ')}`);
+  if (m.initrd) refused.push('-initrd');
+  if (m.qemuArgs?.length) refused.push(`QEMU arguments ${m.qemuArgs.join(' ')}`);
+  if (m.append) refused.push('-append (no DTB is generated yet to carry /chosen/bootargs)');
+  if (refused.length === 0) return null;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices)`;
 }
