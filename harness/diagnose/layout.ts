@@ -4,6 +4,7 @@
 // an ELF's segments/sections/symbols and the recorded stores.
 import type { ElfImage } from '../elf/elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
+import { machineProfile } from '../machine-profile.js';
 import { hex } from '../util/hex.js';
 
 export interface MemoryWindow {
@@ -37,12 +38,13 @@ const FIRST_KEPT = 32;
 
 export function droppedWritesDetail(source: { dropped: readonly DroppedStore[]; droppedTotal: number }, symbols: Symbolizer): DroppedWritesDetail {
   const variables = new Map<string, DroppedWritesDetail['variables'][number]>();
+  const variableAt = dataSymbolFinder(symbols);
   for (const write of source.dropped) {
-    const hit = symbols.lookup(write.address);
-    const symbol = hit ? hit.symbol.name : hex(write.address);
+    const hit = variableAt(write.address);
+    const symbol = hit ? hit.name : hex(write.address);
     const known = variables.get(symbol);
     if (known) known.stores++;
-    else variables.set(symbol, { symbol, address: hex(hit ? hit.symbol.value : write.address), stores: 1, firstPc: hex(write.pc), firstPcSymbol: symbols.format(write.pc), device: write.device });
+    else variables.set(symbol, { symbol, address: hex(hit ? hit.value : write.address), stores: 1, firstPc: hex(write.pc), firstPcSymbol: symbols.format(write.pc), device: write.device });
   }
   return {
     total: source.droppedTotal,
@@ -58,6 +60,26 @@ export function droppedWritesDetail(source: { dropped: readonly DroppedStore[]; 
       effect: w.effect,
     })),
     variables: [...variables.values()],
+  };
+}
+
+/** The data object (STT_OBJECT with its size) containing an address; else the nearest symbol. */
+function dataSymbolFinder(symbols: Symbolizer): (address: bigint) => { name: string; value: bigint } | null {
+  const objects = symbols.all.filter((s) => s.kind === 'object' && s.size > 0n);
+  return (address) => {
+    let lo = 0;
+    let hi = objects.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const o = objects[mid]!;
+      if (address < o.value) hi = mid - 1;
+      else if (address >= o.value + o.size) lo = mid + 1;
+      else return o;
+    }
+    // Between objects (alignment padding, the bss-clearing loop): name the object before it.
+    const before = objects[hi];
+    if (before && address - before.value < 0x1000n) return { name: `${before.name} (padding after it)`, value: before.value + before.size };
+    return symbols.lookup(address)?.symbol ?? null;
   };
 }
 
@@ -88,7 +110,7 @@ export function writableOutsideRam(image: ElfImage, ram: MemoryWindow, windows: 
     const window = windowOf(start);
     const variables = variablesIn(start, end);
     const where = window ? `in virt's ${window}` : 'outside every region of virt';
-    const effect = window?.startsWith('flash') ? 'QEMU drops every store to it' : 'stores to it are lost or fault';
+    const effect = window?.startsWith('flash') ? "QEMU's CFI flash takes every store to it for a command and drops it" : 'stores to it are lost or fault';
     const named = variables.length ? `; it holds ${variables.join(', ')}` : '';
     out.push({ what, start, end, window, variables, text: `${what} (${hex(start)}-${hex(end)}) is ${where}, not in RAM (${hex(ram.base)}-${hex(ram.end)}): ${effect}${named}` });
   };
@@ -115,7 +137,7 @@ export interface LayoutFinding {
 export function droppedStoresFinding(detail: DroppedWritesDetail | null | undefined): LayoutFinding | null {
   if (!detail || detail.total === 0) return null;
   const lines = detail.variables.map(
-    (v) => `${v.symbol} is at ${v.address}, in virt's flash (${v.device}): QEMU drops every store to it (${v.stores} store${v.stores === 1 ? '' : 's'} dropped, the first at ${v.firstPcSymbol})`,
+    (v) => `${v.symbol} is at ${v.address}, in virt's flash (${v.device}): QEMU drops the stores to it (${v.stores} store${v.stores === 1 ? '' : 's'} dropped, the first at ${v.firstPcSymbol})`,
   );
   const names = detail.variables.map((v) => v.symbol);
   return {
@@ -139,4 +161,40 @@ export function layoutExplains(finding: LayoutFinding | null, conventionBug: boo
   if (finding) return { cause: 'layout', latent: null, text: `${finding.text}; this explains the marker` };
   if (conventionBug) return { cause: 'convention', latent: null, text: null };
   return { cause: null, latent: null, text: null };
+}
+
+/** What the matrix says of a cell whose run (or its emulator peer's) dropped stores. */
+export interface CellLayoutFinding {
+  kind: 'layout-bug' | 'masked-failure';
+  summary: string;
+  evidence: string[];
+}
+
+/**
+ * `failing`: marker ids that read N (or differ from what the kernel expects). `conventionBug`:
+ * the diagnosis also found a convention bug. QEMU cannot see dropped stores, so a cell of a
+ * console runner is judged on its emulator peer's record of the same bytes.
+ */
+export function cellLayoutFinding(
+  runner: string,
+  dropped: DroppedWritesDetail | null | undefined,
+  failing: readonly string[],
+  conventionBug: boolean,
+): CellLayoutFinding | null {
+  const finding = droppedStoresFinding(dropped);
+  if (!finding) return null;
+  const seenBy = runner === 'emu' ? '' : ' (recorded by the emulator on the same bytes; QEMU drops them silently)';
+  if (failing.length === 0) {
+    if (runner === 'emu') return { kind: 'layout-bug', summary: `passes only because the stores went nowhere: ${finding.text}`, evidence: finding.lines };
+    return { kind: 'masked-failure', summary: `passes on ${runner}, but it relied on dropped stores: ${finding.text}${seenBy}`, evidence: finding.lines };
+  }
+  const because = layoutExplains(finding, conventionBug).text ?? finding.text;
+  return { kind: 'layout-bug', summary: `${failing.join(', ')} fail${failing.length === 1 ? 's' : ''} because of the layout: ${because}${seenBy}`, evidence: finding.lines };
+}
+
+/** writableOutsideRam against virt's map as qemu/virt.json describes it. */
+export function layoutWarnings(image: ElfImage, memoryMiB = 128): LayoutWarning[] {
+  const map = machineProfile(memoryMiB).memoryMap;
+  const ram = map.find((r) => r.name === 'RAM')!;
+  return writableOutsideRam(image, { name: 'RAM', base: ram.base, end: ram.end }, map);
 }

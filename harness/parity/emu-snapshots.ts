@@ -93,6 +93,12 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
         case 'halted':
           end = { kind: 'halted', detail: `WFI at ${hex(slice.pc - 4n)}: nothing raises interrupts` };
           break;
+        case 'exit':
+          end = { kind: 'exited', detail: `${slice.reason} at ${hex(slice.pc)}` };
+          break;
+        case 'unmodelled':
+          end = { kind: 'fault', detail: `the emulator does not model ${slice.device}: ${slice.detail}` };
+          break;
         case 'serial-limit':
           end = { kind: 'serial-limit', detail: 'serial output limit' };
           break;
