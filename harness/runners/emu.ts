@@ -7,9 +7,10 @@ import { readElf } from '../elf/read-elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
-import { SLICE_INSTRUCTIONS, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../diagnose/layout.js';
+import { dtbTotalSize, elfBootPlacement, machineDtb } from '../machine/dtb.js';
 import { hex } from '../util/hex.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
@@ -98,6 +99,8 @@ export class EmuRunner implements Runner {
     let ending: Ending;
     try {
       machine.loadElf(image);
+      const dtb = await placeDtb(machine, image, spec);
+      details['dtb'] = dtb.why;
       ending = await this.loop(machine, spec, options, capture, image.symbols);
     } catch (error) {
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
@@ -207,4 +210,18 @@ export function unsupportedMachineOptions(spec: RunSpec): string | null {
   if (m.append) refused.push('-append (no DTB is generated yet to carry /chosen/bootargs)');
   if (refused.length === 0) return null;
   return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices)`;
+}
+
+/** The machine's DTB where QEMU would load it for this ELF (nothing when QEMU loads none). */
+async function placeDtb(machine: VirtMachine, image: ElfImage, spec: RunSpec): Promise<{ why: string }> {
+  const loads = image.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
+  if (loads.length === 0) return { why: 'no PT_LOAD segments' };
+  const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
+  const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
+  // QEMU's tree is never smaller than a header: ask QEMU only when one could fit.
+  if (elfBootPlacement({ low, high }, VIRT.ramBase, 64).dtbAddress === null) return elfBootPlacement({ low, high }, VIRT.ramBase, 64);
+  const dtb = await machineDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB });
+  const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
+  if (placement.dtbAddress !== null) machine.uc.memWrite(placement.dtbAddress, dtb);
+  return placement;
 }
