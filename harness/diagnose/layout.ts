@@ -31,7 +31,7 @@ export interface DroppedWritesDetail {
   /** The first stores, symbolised. */
   first: { pc: string; pcSymbol: string; address: string; addressSymbol: string; size: number; value: string; device: string; command: string; effect: string }[];
   /** Per variable (symbol the address falls in), in order of the first store to it. */
-  variables: { symbol: string; address: string; stores: number; firstPc: string; firstPcSymbol: string; device: string }[];
+  variables: { symbol: string; address: string; stores: number; firstPc: string; firstPcSymbol: string; lastPc: string; lastPcSymbol: string; lastValue: string; device: string }[];
 }
 
 const FIRST_KEPT = 32;
@@ -43,8 +43,9 @@ export function droppedWritesDetail(source: { dropped: readonly DroppedStore[]; 
     const hit = variableAt(write.address);
     const symbol = hit ? hit.name : hex(write.address);
     const known = variables.get(symbol);
-    if (known) known.stores++;
-    else variables.set(symbol, { symbol, address: hex(hit ? hit.value : write.address), stores: 1, firstPc: hex(write.pc), firstPcSymbol: symbols.format(write.pc), device: write.device });
+    const last = { lastPc: hex(write.pc), lastPcSymbol: symbols.format(write.pc), lastValue: hex(write.value) };
+    if (known) Object.assign(known, { stores: known.stores + 1, ...last });
+    else variables.set(symbol, { symbol, address: hex(hit ? hit.value : write.address), stores: 1, firstPc: hex(write.pc), firstPcSymbol: symbols.format(write.pc), ...last, device: write.device });
   }
   return {
     total: source.droppedTotal,
@@ -137,7 +138,7 @@ export interface LayoutFinding {
 export function droppedStoresFinding(detail: DroppedWritesDetail | null | undefined): LayoutFinding | null {
   if (!detail || detail.total === 0) return null;
   const lines = detail.variables.map(
-    (v) => `${v.symbol} is at ${v.address}, in virt's flash (${v.device}): QEMU drops the stores to it (${v.stores} store${v.stores === 1 ? '' : 's'} dropped, the first at ${v.firstPcSymbol})`,
+    (v) => `${v.symbol} is at ${v.address}, in virt's flash (${v.device}): QEMU drops the stores to it (${v.stores} store${v.stores === 1 ? '' : 's'} dropped, the first at ${v.firstPcSymbol}, the last ${v.lastValue} at ${v.lastPcSymbol})`,
   );
   const names = detail.variables.map((v) => v.symbol);
   return {
