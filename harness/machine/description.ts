@@ -77,7 +77,7 @@ export const OPTION_FLAG: Readonly<Record<MachineOptionName, string>> = {
   append: '--append',
   initrd: '--initrd',
   devices: '--device',
-  chardevs: '"chardevs"',
+  chardevs: '--chardev',
   semihosting: '--semihosting',
   qemuArgs: '--qemu-arg',
 };
