@@ -1,9 +1,8 @@
 // What a command runs: a bundled kernel (built, with its manifest) or any ELF path (as it is).
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { parseElf } from '../elf/elf.js';
-import { WbdiffError } from '../errors.js';
+import { readElfBytes } from '../elf/read-elf.js';
 import type { ResultPattern } from '../runners/types.js';
 import { sha256 } from '../util/hash.js';
 import { build, type BuildResult } from './builder.js';
@@ -29,12 +28,7 @@ export function looksLikePath(spec: string): boolean {
 export async function resolveSubjects(spec: string, options: { force?: boolean } = {}): Promise<Subject[]> {
   if (looksLikePath(spec)) {
     const elfPath = resolve(spec);
-    const bytes = await readFile(elfPath).catch((error: NodeJS.ErrnoException) => {
-      throw new WbdiffError(error.code === 'ENOENT' ? 'no such file' : `cannot read it: ${error.message}`, {
-        where: spec,
-        hint: 'give the path of an AArch64 kernel ELF, or a bundled kernel name (wbdiff build --list)',
-      });
-    });
+    const bytes = await readElfBytes(elfPath);
     parseElf(bytes, spec); // a clear error now beats one from each runner
     return [{ id: basename(spec), elfPath, elfHash: sha256(bytes), kernel: null, build: null, timeoutMs: undefined, memoryMiB: undefined, maxSerialBytes: undefined, resultPatterns: [] }];
   }

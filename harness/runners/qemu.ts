@@ -1,7 +1,7 @@
 // Runs a kernel under qemu-system-aarch64 -M virt. Serial on stdout (bytes), exceptions on stderr.
-import { execa } from 'execa';
 import { readElf } from '../elf/read-elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
+import { startTiedChild } from '../util/child.js';
 import { hex } from '../util/hex.js';
 import { qemuInvocation } from './qemu-args.js';
 import { accessKind, isFatalException, QemuLogReader, type QemuException } from './qemu-log.js';
@@ -32,7 +32,7 @@ export class QemuRunner implements Runner {
     const log = new QemuLogReader();
     let stderrTail = '';
 
-    const child = execa(file, args, {
+    const child = startTiedChild(file, args, {
       stdin: 'ignore',
       encoding: 'buffer',
       buffer: false,
