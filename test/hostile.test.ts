@@ -131,3 +131,42 @@ test('--timeout past the longest Node timer is refused up front, not a timeout a
   const largest = await wbdiff(['run', 'hello', '--runner', 'emu', '--timeout', '2147483647']);
   t.is(largest.exitCode, 0, largest.stderr);
 });
+
+test('exponential patterns: 24 stars in a variant expect, nested stars in result patterns, all bounded', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-regex-'));
+  // As a backtracking regex, ".*" x 24 then "zz" tries ~10^14 splits of the instruction text.
+  const variant = join(dir, 'stars.json');
+  await writeFile(variant, JSON.stringify({ name: 'stars', edits: [{ op: 'nop', at: '_start', expect: `${'*'.repeat(24)}zz` }] }));
+  const patch = await execa(process.execPath, [WBDIFF, 'patch', 'hello', variant, '-o', join(dir, 'out.elf')], { reject: false, timeout: 20_000 });
+  t.false(patch.timedOut, 'expect pattern matched in bounded time');
+  t.is(patch.exitCode, 2);
+  t.regex(patch.stderr, /stale variant: .* expected "\*{24}zz", found "movz/);
+
+  // A result pattern that backtracks exponentially on a long line of "a": linear engine, bounded.
+  const hello = await subject('hello');
+  const log = join(dir, 'a.log');
+  await writeFile(log, `T1 Y\nx${'a'.repeat(40)}\nDONE\n`);
+  const matrix = (resultPatterns: unknown[]) => ({
+    runners: ['replay'],
+    diagnose: false,
+    kernels: [{ elf: hello.elfPath, name: 'pat', logs: { unpatched: log }, expect: { verdict: 'completed' }, resultPatterns }],
+  });
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify(matrix([{ regex: '(?<id>x)(?<result>(a*)*b)' }])));
+  const linear = await execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', join(dir, 'linear'), '--no-baseline'], { reject: false, timeout: 30_000 });
+  t.false(linear.timedOut, 'nested stars ran in linear time');
+  t.is(linear.exitCode, 0, linear.stderr);
+
+  // What the linear engine cannot take (the i flag here) is judged by its shape: refused up front.
+  await writeFile(config, JSON.stringify(matrix([{ regex: '(?<id>x)(?<result>(a*)*b)', flags: 'i' }])));
+  const refused = await execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', join(dir, 'refused'), '--no-baseline'], { reject: false, timeout: 30_000 });
+  t.is(refused.exitCode, 2);
+  t.regex(refused.stderr, /kernels\[0\]\.resultPatterns\[0\] is not usable: the group \(a\*\) is repeated and itself repeats.*exponential/);
+  t.notRegex(refused.stderr, NO_STACK);
+
+  // Not a pattern at all: named, not silently accepted.
+  await writeFile(config, JSON.stringify(matrix([42])));
+  const bad = await execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', join(dir, 'bad'), '--no-baseline'], { reject: false, timeout: 30_000 });
+  t.is(bad.exitCode, 2);
+  t.regex(bad.stderr, /config\.json:1:\d+: .*resultPatterns\/0 must be object/);
+});

@@ -1,4 +1,11 @@
 // JSON Schema of kernels/<name>/kernel.json (documented in kernels/README.md).
+/** One result pattern (also in matrix config entries): a regex with groups id and result. */
+export const resultPatternSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['regex'],
+  properties: { regex: { type: 'string' }, flags: { type: 'string', pattern: '^[imsu]*$' }, map: { type: 'object', additionalProperties: { type: 'string' } } },
+} as const;
 const markerValues = { type: 'object', additionalProperties: { type: 'string', minLength: 1 } };
 
 export const kernelManifestSchema = {
@@ -33,15 +40,7 @@ export const kernelManifestSchema = {
         conflicts: { type: 'array', items: { type: 'string' } },
       },
     },
-    resultPatterns: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['regex'],
-        properties: { regex: { type: 'string' }, flags: { type: 'string', pattern: '^[imsu]*$' }, map: { type: 'object', additionalProperties: { type: 'string' } } },
-      },
-    },
+    resultPatterns: { type: 'array', items: resultPatternSchema },
     convention: { type: 'object' },
   },
   allOf: [

@@ -2,6 +2,7 @@
 import { Parser as TapParser } from 'tap-parser';
 import type { ResultPattern } from '../runners/types.js';
 import { decodeSerial } from './decode.js';
+import { safeRegExp } from '../util/safe-regex.js';
 
 export interface MarkerConflict {
   id: string;
@@ -111,13 +112,13 @@ function parseTap(lines: string[], record: (id: string, value: string, line: num
 function compilePattern(pattern: ResultPattern): { regex: RegExp; map: Record<string, string> | undefined } {
   const flags = new Set((pattern.flags ?? '').split(''));
   flags.add('g');
-  return { regex: new RegExp(pattern.regex, [...flags].join('')), map: pattern.map };
+  return { regex: safeRegExp(pattern.regex, [...flags].join('')), map: pattern.map };
 }
 
 /** Checks a result pattern before a run, so a typo fails the manifest load, not the parse. */
 export function validatePattern(pattern: ResultPattern): string | null {
   try {
-    const regex = new RegExp(pattern.regex, pattern.flags ?? '');
+    const regex = safeRegExp(pattern.regex, pattern.flags ?? '');
     const groups = /\(\?<id>/.test(pattern.regex) && /\(\?<result>/.test(pattern.regex);
     void regex;
     return groups ? null : 'the regex needs the named groups (?<id>...) and (?<result>...)';
