@@ -16,6 +16,14 @@ export const resultPatternProperties = {
   statusEncoding: { enum: ['plain', 'testdev'] },
 } as const;
 
+/** One result pattern (also in matrix config entries). */
+export const resultPatternSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['regex'],
+  properties: resultPatternProperties,
+} as const;
+
 export const kernelManifestSchema = {
   type: 'object',
   additionalProperties: false,
@@ -53,15 +61,7 @@ export const kernelManifestSchema = {
     results: { enum: RESULT_PRESETS, description: 'result format: markers (T<n> Y|N, TAP), kvm-unit-tests (PASS:/FAIL:/SKIP:, EXIT: STATUS=), ktap' },
     image: { enum: ['elf', 'raw', 'linux-image'], description: 'boot the ELF (default), or its flat image (objcopy -O binary): raw, or with an arm64 Image header' },
     machine: machineOptionsSchema,
-    resultPatterns: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['regex'],
-        properties: resultPatternProperties,
-      },
-    },
+    resultPatterns: { type: 'array', items: resultPatternSchema },
     convention: { type: 'object' },
   },
   allOf: [
