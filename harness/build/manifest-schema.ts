@@ -40,6 +40,21 @@ export const kernelManifestSchema = {
       properties: {
         versions: { type: 'array', items: { type: 'string', pattern: '^1\\.\\d+$' }, minItems: 1 },
         entry: { type: 'string', minLength: 1 },
+        cArchive: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sources', 'linkerScript'],
+          description: 'build with -buildmode=c-archive and link with gcc (see kernels/README.md)',
+          properties: {
+            sources: { type: 'array', items: { type: 'string', pattern: '^[^/].*' }, minItems: 1 },
+            linkerScript: { type: 'string', pattern: '^[^/].*' },
+            objcopy: {
+              type: 'object',
+              description: 'per object ("go" = the c-archive, or a source file): objcopy symbol options, applied in order',
+              additionalProperties: { type: 'array', items: { type: 'string', pattern: '^--(globalize|weaken|localize|keep-global|strip)-symbol=[^\\s=]+$' } },
+            },
+          },
+        },
       },
     },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
