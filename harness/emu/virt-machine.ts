@@ -239,6 +239,16 @@ export class VirtMachine {
     this.pc = image.entry;
   }
 
+  /** Bytes at a guest address in RAM or flash (a raw image, the boot stub, the DTB). */
+  loadImage(address: bigint, bytes: Uint8Array): void {
+    const ramEnd = VIRT.ramBase + this.ramSize;
+    const end = address + BigInt(bytes.length);
+    if (!(address >= VIRT.ramBase && end <= ramEnd) && !(address >= VIRT.flashBase && end <= VIRT.flashBase + VIRT.flashSize)) {
+      throw new WbdiffError(`${bytes.length} bytes at ${hex(address)} do not fit in virt's RAM (${hex(VIRT.ramBase)}-${hex(ramEnd)}) or flash`, { hint: `raise the memory size (now ${this.ramSize >> 20n} MiB)` });
+    }
+    this.uc.memWrite(address, bytes);
+  }
+
   /** Current pc (the next instruction to run). */
   get programCounter(): bigint {
     return this.pc;

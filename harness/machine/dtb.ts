@@ -84,3 +84,19 @@ export function elfBootPlacement(elf: { low: bigint; high: bigint }, ramBase: bi
   }
   return { dtbAddress: ramBase, x0: 0n, why: 'DTB at the base of RAM, as QEMU loads it for an ELF kernel (x0 = 0: QEMU jumps straight to the ELF entry)' };
 }
+
+/**
+ * QEMU's AArch64 boot stub (hw/arm/boot.c bootloader_aarch64) for raw and Image kernels, as it
+ * writes it at the base of RAM: ldr x0, dtb; mov x1-x3, xzr; ldr x4, entry; br x4; then the DTB
+ * address and the entry. The DTB goes at RAM + min(RAM / 2, 128 MiB).
+ */
+export function linuxBootStub(ramBase: bigint, ramSize: bigint, entry: bigint): { code: Uint8Array; dtbAddress: bigint } {
+  const half = ramSize / 2n;
+  const dtbAddress = ramBase + (half < 128n << 20n ? half : 128n << 20n);
+  const code = new Uint8Array(40);
+  const view = new DataView(code.buffer);
+  [0x5800_00c0, 0xaa1f_03e1, 0xaa1f_03e2, 0xaa1f_03e3, 0x5800_0084, 0xd61f_0080].forEach((word, i) => view.setUint32(i * 4, word, true));
+  view.setBigUint64(24, dtbAddress, true);
+  view.setBigUint64(32, entry, true);
+  return { code, dtbAddress };
+}
