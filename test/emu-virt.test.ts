@@ -19,6 +19,10 @@ import { EmuRunner } from '../harness/runners/emu.js';
 import { QemuRunner } from '../harness/runners/qemu.js';
 import type { RunSpec } from '../harness/runners/types.js';
 import { subject } from './helpers/subjects.js';
+import { diagnoseElf } from '../harness/diagnose/index.js';
+import { patchedElf } from '../harness/patch/patched-build.js';
+import { loadVariant } from '../harness/patch/variant.js';
+import { KERNELS_DIR } from '../harness/paths.js';
 import { buildElf } from './helpers/tiny-elf.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wbdiff-emu-virt-'));
@@ -73,6 +77,28 @@ test('layout-ram: the same code linked in RAM prints T2 Y on both runners and dr
   for (const run of runs) t.deepEqual(run.markers, { T0: 'Y', T1: 'Y', T2: 'Y', T3: 'Y', T4: 'Y', T5: 'Y' }, run.runner);
   t.is(runs.find((r) => r.runner === 'emu')!.details['droppedWrites'], undefined);
   t.deepEqual(layoutWarnings(await readElf(s.elfPath)), []);
+});
+
+test('the seed\'s patch on the layout kernels: wrong in RAM (a convention bug), no difference in flash, where the diagnosis names the dropped stores', async (t) => {
+  const variant = await loadVariant(join(KERNELS_DIR, 'layout-ram', 'variants', 'seed-barrier.json'));
+  const results: Record<string, { markers: Record<string, string>[]; diagnosis: Awaited<ReturnType<typeof diagnoseElf>> }> = {};
+  for (const name of ['layout-flash', 'layout-ram']) {
+    const s = await subject(name);
+    const patched = await patchedElf(s.elfPath, s.elfHash, [variant]);
+    const { runs } = await runSubject({ ...s, elfPath: patched.elfPath, elfHash: patched.elfHash }, ['qemu', 'emu'], 'cortex-a57');
+    const diagnosis = await diagnoseElf(patched.elfPath, patched.manifest.sites, { manifestConvention: s.kernel!.manifest.convention, manifestPath: s.kernel!.manifestPath });
+    results[name] = { markers: runs.map((r) => r.markers), diagnosis };
+  }
+  const ram = results['layout-ram']!;
+  for (const markers of ram.markers) t.is(markers['T2'], 'N', 'in RAM the swapped barrier breaks T2 on both runners');
+  t.is(ram.diagnosis.verdict, 'convention-bug', JSON.stringify(ram.diagnosis.findings));
+  t.is(ram.diagnosis.layout.finding, null);
+  const flash = results['layout-flash']!;
+  for (const markers of flash.markers) t.is(markers['T2'], 'N');
+  t.true(flash.diagnosis.findings.some((f) => f.kind === 'not-reached'), 'the barrier is never called in flash');
+  t.deepEqual(flash.diagnosis.layout.finding?.variables.filter((v) => ['wb_enabled', 'gs'].includes(v)).sort(), ['gs', 'wb_enabled']);
+  t.regex(flash.diagnosis.layout.explains ?? '', /layout bug: \d+ stores to flash dropped.*this explains the marker/);
+  t.true(flash.diagnosis.layout.warnings.some((w) => /^\.bss .* is in virt's flash/.test(w)));
 });
 
 test('a pass that relied on dropped stores is a masked failure on QEMU; a layout bug explains a marker over a latent convention bug', (t) => {

@@ -2,6 +2,7 @@
 // that went there. QEMU drops a store to its flash (and to ROM or an unbacked window) without a
 // word; the emulator records each one (harness/emu/devices/flash-bus.ts). Pure functions over
 // an ELF's segments/sections/symbols and the recorded stores.
+import type { DroppedWrite } from '../emu/devices/flash-bus.js';
 import type { ElfImage } from '../elf/elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { machineProfile } from '../machine-profile.js';
@@ -14,16 +15,8 @@ export interface MemoryWindow {
   end: bigint;
 }
 
-/** One recorded store, as the emulator keeps it (flash-bus.ts DroppedWrite). */
-export interface DroppedStore {
-  pc: bigint;
-  address: bigint;
-  size: number;
-  value: bigint;
-  device: string;
-  command: number;
-  effect: 'dropped' | 'erased';
-}
+/** One recorded store, as the emulator keeps it. */
+export type DroppedStore = DroppedWrite;
 
 /** The JSON form in RunResult.details.droppedWrites. */
 export interface DroppedWritesDetail {

@@ -165,34 +165,41 @@ export class EmptyPciWindow implements MmioDevice {
 
 // ------------------------------------------------------------------ PL031 / PL061
 
-export class Pl031 implements MmioDevice {
-  readonly name = 'PL031 RTC';
+/** A PrimeCell peripheral: its ID registers, plain registers, and any live ones of its own. */
+class PrimeCell implements MmioDevice {
   readonly size = 0x1000;
-  private readonly regs = new Registers({ 0xc: 1 });
-  constructor(readonly base: bigint, private readonly now: () => number = Date.now) {}
-  read(offset: number): bigint {
-    const id = primecellId(offset, [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1]);
-    if (id !== null) return BigInt(id);
-    if (offset === 0x0) return BigInt(Math.floor(this.now() / 1000) >>> 0); // host time, as QEMU's default -rtc base=utc
-    return BigInt(this.regs.get(offset));
+  protected readonly regs: Registers;
+  constructor(
+    readonly name: string,
+    readonly base: bigint,
+    private readonly ids: readonly number[],
+    reset: Record<number, number>,
+    private readonly writeMask: bigint,
+  ) {
+    this.regs = new Registers(reset);
+  }
+  read(offset: number, _size: number): bigint {
+    const id = primecellId(offset, this.ids);
+    return BigInt(id ?? this.regs.get(offset));
   }
   write(offset: number, _size: number, value: bigint): void {
-    this.regs.set(offset, Number(value & 0xffff_ffffn));
+    this.regs.set(offset, Number(value & this.writeMask));
   }
 }
 
-export class Pl061 implements MmioDevice {
-  readonly name = 'PL061 GPIO';
-  readonly size = 0x1000;
-  private readonly regs = new Registers();
-  constructor(readonly base: bigint) {}
-  read(offset: number): bigint {
-    const id = primecellId(offset, [0x61, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1]);
-    if (id !== null) return BigInt(id);
-    return BigInt(this.regs.get(offset));
+export class Pl031 extends PrimeCell {
+  constructor(base: bigint, private readonly now: () => number = Date.now) {
+    super('PL031 RTC', base, [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1], { 0xc: 1 }, 0xffff_ffffn);
   }
-  write(offset: number, _size: number, value: bigint): void {
-    this.regs.set(offset, Number(value & 0xffn));
+  override read(offset: number, size: number): bigint {
+    // DR: host time in seconds, as QEMU's default -rtc base=utc.
+    return offset === 0x0 ? BigInt(Math.floor(this.now() / 1000) >>> 0) : super.read(offset, size);
+  }
+}
+
+export class Pl061 extends PrimeCell {
+  constructor(base: bigint) {
+    super('PL061 GPIO', base, [0x61, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1], {}, 0xffn);
   }
 }
 
