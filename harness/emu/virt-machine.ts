@@ -22,6 +22,7 @@ import {
   type InvalidMemEvent,
   type MemAccess,
 } from './unicorn.js';
+import { enterNonSecureEl1 } from './sysregs.js';
 
 export const VIRT = {
   ramBase: 0x4000_0000n,
@@ -120,6 +121,8 @@ export class VirtMachine {
   private build(precisePc: boolean): void {
     const uc = this.uc;
     uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
+    // EL1 Non-secure AArch64 as on QEMU virt; without it the MMU cannot be turned on (sysregs.ts).
+    enterNonSecureEl1(uc, VIRT.ramBase);
     uc.mmioMap(VIRT.uartBase, VIRT.uartSize, (offset) => this.uartRead(offset), (offset, _size, value) => this.uartWrite(offset, value));
     uc.hookIntr((intno) => this.onException(intno));
     uc.hookMemInvalid((event) => {
