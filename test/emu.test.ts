@@ -275,10 +275,11 @@ test('emu: an unmapped store is a write fault', async (t) => {
   t.is(r.fault?.pc, '0x40080004');
 });
 
-test('emu: a jump to unmapped memory is a prefetch abort (fetch) at the target', async (t) => {
+test('emu: a jump to unmapped memory is an instruction abort (fetch) at the target', async (t) => {
   const r = await runner.run(spec(kernel([movz(X3, 0x1000), br(X3)])));
   t.is(r.verdict, 'fault');
-  t.is(r.fault?.kind, 'prefetch abort');
+  t.is(r.fault?.kind, 'instruction abort');
+  t.is(r.fault?.esr, '0x86000010', 'a synchronous external abort on the fetch, as QEMU reports it');
   t.is(r.fault?.access, 'fetch');
   t.is(r.fault?.pc, '0x1000');
   t.is(r.fault?.address, '0x1000');

@@ -45,7 +45,8 @@ export function enterNonSecureEl1(uc: Unicorn, scratch: bigint): void {
   const pc = uc.regRead('pc');
   uc.memWrite(scratch, new Uint8Array(new Uint32Array(REBUILD_HFLAGS_STUB).buffer));
   try {
-    uc.emuStart(scratch, scratch + 8n, 0, 2);
+    // `until`, never `count`: a count makes Unicorn add a code hook and flush every TB later.
+    uc.emuStart(scratch, scratch + 8n, 0, 0);
   } finally {
     uc.memWrite(scratch, saved);
     // uc_mem_write does not drop translated code; the guest may put its own code here.
