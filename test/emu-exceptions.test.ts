@@ -51,8 +51,8 @@ test('unicorn 2.0.1 starts EL1 Secure and AArch32-below-EL3 (SCR_EL3 = 0); the v
 });
 
 for (const cpu of ['cortex-a57', 'cortex-a53', 'cortex-a72', 'max']) {
-  test(`emu ${cpu}: vectors takes SVC, UDF, BRK, load/store aborts, EL1t SVC and flags through its own vector table`, async (t) => {
-    const { runs } = await runSubject(await subject('vectors'), ['emu'], cpu);
+  test(`emu ${cpu}: exceptions takes SVC, UDF, BRK, load/store aborts, EL1t SVC and flags through its own vector table`, async (t) => {
+    const { runs } = await runSubject(await subject('exceptions'), ['emu'], cpu);
     const run = runs[0]!;
     t.is(run.verdict, 'completed', `${run.reason}\n${run.serial}`);
     t.deepEqual(run.markers, { T1: 'Y', T2: 'Y', T3: 'Y', T4: 'Y', T5: 'Y', T6: 'Y', T7: 'Y', T8: 'Y' });

@@ -1,4 +1,4 @@
-/* vectors: takes an SVC, an undefined instruction, a BRK, a data abort on a load and on a
+/* exceptions: takes an SVC, an undefined instruction, a BRK, a data abort on a load and on a
  * store, an SVC from EL1t and an SVC with flags set, each handled by its own vector table
  * (start.S), and checks what the architecture says the handler sees:
  *   T1 SVC #0x42: ESR 0x56000042, ELR = the next instruction, vector +0x200, SPSR = EL1h,
@@ -65,7 +65,7 @@ void kmain(void)
 	unsigned long at, sp0, nzcv;
 
 	install_vectors();
-	uart_puts("vectors: own vector table at VBAR_EL1\n");
+	uart_puts("exceptions: own vector table at VBAR_EL1\n");
 
 	at = trap_svc();
 	show("svc");

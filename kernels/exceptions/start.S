@@ -1,5 +1,5 @@
-/* vectors: entry stub, a vector table and the instructions that trap; the checks are in
- * vectors.c. Every synchronous vector records the exception in `exc` (ESR, ELR, FAR, SPSR,
+/* exceptions: entry stub, a vector table and the instructions that trap; the checks are in
+ * exceptions.c. Every synchronous vector records the exception in `exc` (ESR, ELR, FAR, SPSR,
  * which vector, SP, DAIF and SPSel inside the handler, a count) and returns with ERET: to
  * ELR for SVC (the next instruction), to ELR + 4 for the others (skipping the instruction).
  * The handler uses only x9-x17, which the C callers treat as clobbered. Any other vector
