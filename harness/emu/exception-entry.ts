@@ -43,7 +43,8 @@ import {
   type Pstate,
 } from './exceptions.js';
 import { SYSREG } from './sysregs.js';
-import { walkFsc, walkStage1 } from './translation.js';
+import { walkFsc } from './translation.js';
+import { guestStage1 } from './virtual-alias.js';
 import { EXCP, excpName, type Arm64Reg, type HookHandle, type InvalidMemEvent, type MemAccess, type Unicorn } from './unicorn.js';
 
 /** An exception about to be taken: what the guest will see in ESR/FAR/ELR. */
@@ -257,21 +258,12 @@ export class ExceptionEntry {
   }
 
   private translationFsc(va: bigint): number {
-    if ((this.uc.sysRegRead(SYSREG.SCTLR_EL1) & 1n) === 0n) return FSC.SYNC_EXTERNAL;
-    const result = walkStage1(
-      va,
-      { tcr: this.uc.sysRegRead(SYSREG.TCR_EL1), ttbr0: this.uc.regRead('ttbr0_el1'), ttbr1: this.uc.regRead('ttbr1_el1') },
-      (pa) => {
-        try {
-          return new DataView(this.uc.memRead(pa, 8).buffer).getBigUint64(0, true);
-        } catch {
-          return null;
-        }
-      },
-    );
+    const result = guestStage1(this.uc, va);
+    if (result === null) return FSC.SYNC_EXTERNAL;
     // A walk that succeeds failed on permissions (the only check left).
     return result.ok ? FSC.PERMISSION_L0 + result.level : walkFsc(result);
   }
+
 
   /**
    * Replays the instruction at pc for one step with a memory hook, which Unicorn calls with the
@@ -286,8 +278,9 @@ export class ExceptionEntry {
     this.probing = true;
     try {
       this.uc.removeCachedCode(pc, pc + 4n);
-      // `until`, never `count` (a count flushes every translated block on the next start).
-      this.uc.emuStart(pc, pc + 4n, 0, 0);
+      // One instruction. A count keeps Unicorn 2.0.1's counting code hook, which slices that end by
+      // instruction count have anyway; a start without a count after one flushes every block.
+      this.uc.emuStart(pc, pc + 4n, 0, 1);
     } catch {
       // the replay's own fault
     } finally {

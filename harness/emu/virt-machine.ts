@@ -24,6 +24,7 @@ import {
 } from './unicorn.js';
 import { enterNonSecureEl1 } from './sysregs.js';
 import { ExceptionEntry, type GuestException, type TakenException } from './exception-entry.js';
+import { VirtualAliasPages } from './virtual-alias.js';
 
 export const VIRT = {
   ramBase: 0x4000_0000n,
@@ -102,6 +103,8 @@ export class VirtMachine {
   private pendingInterrupt: { intno: number; pc: bigint } | null = null;
   /** Exception entry to the guest's vector table (exception-entry.ts). */
   readonly exceptions: ExceptionEntry;
+  /** Placeholder pages for guest mappings that are not the identity (virtual-alias.ts). */
+  readonly aliases: VirtualAliasPages;
   slices = 0;
 
   private constructor(uc: Unicorn, options: VirtMachineOptions) {
@@ -110,6 +113,7 @@ export class VirtMachine {
     this.ramSize = BigInt(options.memoryMiB ?? 128) << 20n;
     this.serialLimit = options.serialLimit ?? Number.POSITIVE_INFINITY;
     this.exceptions = new ExceptionEntry(uc);
+    this.aliases = new VirtualAliasPages(uc);
   }
 
   static create(options: VirtMachineOptions): VirtMachine {
@@ -136,6 +140,8 @@ export class VirtMachine {
     uc.mmioMap(VIRT.uartBase, VIRT.uartSize, (offset) => this.uartRead(offset), (offset, _size, value) => this.uartWrite(offset, value));
     uc.hookIntr((intno) => this.onException(intno));
     uc.hookMemInvalid((event) => {
+      // A non-identity guest mapping Unicorn 2.0.1 would refuse (virtual-alias.ts): retried.
+      if (this.aliases.cover(event)) return true;
       // Read pc here: it is exact (with precisePc) only until the engine unwinds.
       this.memFault = { event, pc: uc.regRead('pc') };
       return false;

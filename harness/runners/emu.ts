@@ -92,6 +92,7 @@ export class EmuRunner implements Runner {
       details['stopPc'] = hex(machine.programCounter);
       details['stopPcSymbol'] = image.symbols.format(machine.programCounter);
       if (machine.psciCalls.length) details['psciNotSupported'] = machine.psciCalls;
+      if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       machine.close();
     }
     return buildRunResult({

@@ -6,6 +6,7 @@
  *                   L2[0] -> L3: 512 4 KiB Normal pages (0x40000000-0x401fffff;
  *                                the kernel is at 0x40080000, so it runs from pages)
  *                   L2[1..63]: 2 MiB Normal blocks (the rest of 128 MiB)
+ *                 L1[2]: 1 GiB block at VA 0x80000000 -> PA 0x40000000, an alias
  *
  * TCR/MAIR as a Linux-like kernel sets them: T0SZ=16, TG0=4K, IRGN/ORGN WBWA,
  * inner shareable, EPD1, IPS = ID_AA64MMFR0_EL1.PARange; MAIR attr0 =
@@ -15,11 +16,9 @@
  *          store go through the tables)
  *   T2 Y   SCTLR_EL1.M reads back 1
  *   T3 Y   a value stored to RAM through the identity map reads back
- *   T4 Y   the MMU turned off again, printing still works
- *
- * Only the identity is mapped: Unicorn 2.0.1 checks a data access's *virtual* address
- * against its physical memory map before translating it, so an alias VA -> RAM that
- * QEMU accepts is an unmapped access there (see harness/emu/README.md). */
+ *   T4 Y   the same value reads back through the alias VA 0x80000000 + offset (a mapping
+ *          that is not the identity: Unicorn 2.0.1 needs harness/emu/virtual-alias.ts for it)
+ *   T5 Y   the MMU turned off again, printing still works */
 #include "virt.h"
 
 #define PTE_VALID	(1 << 0)
@@ -54,6 +53,11 @@ main:
 	adr	x3, l2_table
 	orr	x2, x3, #TABLE
 	str	x2, [x1, #8]
+	/* L1[2]: alias of RAM, 1 GiB normal block at VA 0x80000000 -> PA 0x40000000 */
+	mov	x2, #RAM_BASE
+	mov	x4, #BLOCK_NORMAL
+	orr	x2, x2, x4
+	str	x2, [x1, #16]
 	/* L2[0] -> L3 */
 	adr	x4, l3_table
 	orr	x2, x4, #TABLE
@@ -116,11 +120,21 @@ main:
 	b	6f
 5:	say	"T3 N\n"
 6:
+	/* the alias: VA = PA - RAM_BASE + 0x80000000 */
+	mov	x22, #(0x80000000 - RAM_BASE)
+	add	x22, x19, x22
+	ldr	x21, [x22]
+	cmp	x21, x20
+	b.ne	7f
+	say	"T4 Y\n"
+	b	8f
+7:	say	"T4 N\n"
+8:
 	mrs	x1, sctlr_el1
 	bic	x1, x1, #1
 	msr	sctlr_el1, x1
 	isb
-	say	"T4 Y\n"
+	say	"T5 Y\n"
 	say	"DONE\n"
 	b	poweroff
 
