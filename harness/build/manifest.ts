@@ -21,6 +21,8 @@ export interface KernelManifest {
   description: string;
   toolchain: 'gcc' | 'go';
   sources?: string[];
+  /** gcc only: the link map, relative to the kernel folder (default: kernels/common/virt.ld). */
+  linkerScript?: string;
   go?: { versions: string[]; entry: string };
   timeoutMs?: number;
   memoryMiB?: number;
@@ -70,7 +72,7 @@ export async function loadKernel(name: string, root = KERNELS_DIR): Promise<Kern
     const problem = validatePattern(pattern);
     if (problem) throw new WbdiffError(`resultPatterns[${i}] is not usable: ${problem}`, { where: manifestPath });
   }
-  for (const source of manifest.sources ?? []) {
+  for (const source of [...(manifest.sources ?? []), ...(manifest.linkerScript ? [manifest.linkerScript] : [])]) {
     if (!existsSync(join(dir, source))) throw new WbdiffError(`source "${source}" listed in the manifest does not exist`, { where: manifestPath });
   }
   return { name, dir, manifestPath, manifest };

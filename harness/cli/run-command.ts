@@ -11,6 +11,8 @@ import { ReplayRunner } from '../runners/replay.js';
 import { DEFAULTS, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { formatRun } from './format.js';
+import { readElf } from '../elf/read-elf.js';
+import { droppedStoresFinding, layoutWarnings, type DroppedWritesDetail } from '../diagnose/layout.js';
 
 export interface SubjectRuns {
   target: string;
@@ -67,6 +69,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
     );
     const patched = await withVariants(subject, variants);
+    // The layout check before running: data QEMU's flash would silently swallow.
+    for (const warning of layoutWarnings(await readElf(patched.subject.elfPath), subject.memoryMiB)) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
     results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
   }
 
@@ -85,7 +89,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   } else {
     for (const r of results) {
       process.stdout.write(`${r.target}${r.variant ? ` + ${r.variant}` : ''}  (${r.elf})\n`);
-      for (const run of r.runs) process.stdout.write(`${formatRun(run)}\n`);
+      for (const run of r.runs) {
+        process.stdout.write(`${formatRun(run)}\n`);
+        const layout = droppedStoresFinding(run.details['droppedWrites'] as DroppedWritesDetail | undefined);
+        if (layout) process.stdout.write(`  ${run.runner}: ${layout.text}\n${layout.lines.map((line) => `    ${line}\n`).join('')}`);
+      }
       const kernel = r.variant ? null : subjects.find((s) => s.id === r.target)?.kernel;
       if (kernel) {
         for (const run of r.runs) {

@@ -7,15 +7,17 @@
 //                      absorbing a store through an unset register)
 //   unexpected         an unpatched kernel that does not do what its manifest expects
 //   infrastructure     the run itself failed (verdict error): never a kernel outcome
+//   layout bug         stores the flash (or ROM) drops explain the markers (harness/diagnose/layout.ts)
+import { cellLayoutFinding, type DroppedWritesDetail } from '../diagnose/layout.js';
 import { qemuRegionAt, type MachineMap } from './memory-map.js';
 import { reportsFaults, type RunResult } from '../runners/types.js';
 import { checkExpectation, formatMismatch } from './expect.js';
 import type { KernelExpectation } from '../build/manifest.js';
 
-export type Outcome = 'infrastructure' | 'convention-bug' | 'masked-failure' | 'patch-bug' | 'parity-divergence' | 'unexpected' | 'expected';
+export type Outcome = 'infrastructure' | 'layout-bug' | 'convention-bug' | 'masked-failure' | 'patch-bug' | 'parity-divergence' | 'unexpected' | 'expected';
 
 /** Most specific first: the first outcome found in this order names the cell. */
-export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'expected'];
+export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'layout-bug', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'expected'];
 
 export interface Finding {
   kind: Outcome;
@@ -123,8 +125,22 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
     if (mismatches.length) findings.push({ kind: 'unexpected', summary: `not as the kernel expects: ${mismatches.map(formatMismatch).join('; ')}`, evidence: [] });
   }
 
+  const layout = layoutFindingOf(cell, all, context);
+  if (layout) findings.push(layout);
+
   const outcome = OUTCOME_ORDER.find((o) => findings.some((f) => f.kind === o)) ?? 'expected';
   return { outcome, findings };
+}
+
+/** Dropped stores on this cell's bytes (its own record, or its emulator peer's on the same CPU). */
+function layoutFindingOf(cell: ClassifiableCell, all: readonly ClassifiableCell[], context: ClassifyContext): Finding | null {
+  const emuPeer = cell.runner === 'emu' ? cell : all.find((c) => c.runner === 'emu' && c.target === cell.target && c.variant === cell.variant && c.cpu === cell.cpu);
+  const dropped = emuPeer?.run.details['droppedWrites'] as DroppedWritesDetail | undefined;
+  if (!dropped) return null;
+  const failing = Object.entries(cell.run.markers).filter(([, v]) => v === 'N').map(([id]) => id);
+  const diagnosis = context.diagnosisOf(cell.target, cell.variant, cell.cpu);
+  const conventionBug = diagnosis?.findings.some((f) => BUG_FINDINGS.has(f.kind)) ?? false;
+  return cellLayoutFinding(cell.runner, dropped, failing, conventionBug);
 }
 
 /**

@@ -11,6 +11,7 @@ import { conventionFromOption } from './conventions-file.js';
 import { nameValue, routineName, symbolContext, symbolOf, type SymbolContext } from './describe.js';
 import { diagnose, verdictOf, type DiagnosisVerdict, type Finding } from './diagnose.js';
 import { goVersion } from './go-version.js';
+import { droppedStoresFinding, droppedWritesDetail, layoutExplains, layoutWarnings, type DroppedWritesDetail, type LayoutFinding } from './layout.js';
 import { traceCalls, traceSitesFrom, type CallTrace, type ManifestSiteLike, type Registers, type TraceOptions, type TracedWrite, type TraceResult } from './trace.js';
 
 export { diagnose, verdictOf } from './diagnose.js';
@@ -103,6 +104,15 @@ export interface Diagnosis {
     callerBudget: number;
     routineBudget: number;
   };
+  /** Where the writable data lies and which stores the flash dropped (layout.ts). */
+  layout: {
+    /** The pre-run check: writable segments / .data / .bss outside RAM. */
+    warnings: string[];
+    droppedStores: DroppedWritesDetail | null;
+    finding: LayoutFinding | null;
+    /** Which bug explains the markers when a layout bug is present, and which is latent. */
+    explains: string | null;
+  };
 }
 
 const PRESERVED_SHOWN = ['x19', 'x20', 'x21', 'x22', 'x23', 'x24', 'x25', 'x26', 'x27', 'x28', 'x29', 'sp'];
@@ -145,6 +155,9 @@ function summarise(image: ElfImage, path: string, cpu: string, version: string |
     site.calls.push(callSummary(call, ctx));
   }
   for (const s of trace?.notReached ?? []) sites.push(siteSummary(s, trace!, false));
+  const droppedStores = trace && trace.droppedStores.droppedTotal > 0 ? droppedWritesDetail(trace.droppedStores, image.symbols) : null;
+  const layoutFinding = droppedStoresFinding(droppedStores);
+  const conventionBug = findings.some((f) => f.kind === 'convention-bug' || f.kind === 'clobber' || f.kind === 'no-return' || f.kind === 'flag-store');
   return {
     elf: path,
     goVersion: version,
@@ -165,6 +178,12 @@ function summarise(image: ElfImage, path: string, cpu: string, version: string |
       recoveredPages: (trace?.recoveredPages ?? []).map((p) => hex(p)),
       callerBudget: trace?.settings.callerBudget ?? 0,
       routineBudget: trace?.settings.routineBudget ?? 0,
+    },
+    layout: {
+      warnings: layoutWarnings(image).map((w) => w.text),
+      droppedStores,
+      finding: layoutFinding,
+      explains: layoutExplains(layoutFinding, conventionBug).text,
     },
   };
 }

@@ -12,6 +12,7 @@
 import { disassembleWord } from '../disasm/capstone.js';
 import type { ElfImage } from '../elf/elf.js';
 import { UC_HOOK, type Arm64CpuModel, type HookHandle, type InvalidMemEvent, type MemEvent, type Unicorn } from '../emu/unicorn.js';
+import type { DroppedWrite } from '../emu/devices/flash-bus.js';
 import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { WbdiffError } from '../errors.js';
 import { decodeBranch } from '../patch/encoding.js';
@@ -145,6 +146,8 @@ export interface TraceResult {
   serial: string;
   recoveredPages: bigint[];
   settings: Required<Omit<TraceOptions, 'model' | 'memoryMiB'>> & { model: Arm64CpuModel };
+  /** Stores virt's flash dropped during the run (harness/emu/devices/flash-bus.ts). */
+  droppedStores: { dropped: readonly DroppedWrite[]; droppedTotal: number };
 }
 
 const DEFAULTS = {
@@ -157,7 +160,6 @@ const DEFAULTS = {
   maxRecoveredPages: 16,
 } as const;
 
-const SLICE_US = 50_000;
 const PAGE = 0x1000n;
 const TRAIL_LENGTH = 32;
 const SERIAL_KEEP = 64 * 1024;
@@ -466,7 +468,7 @@ class Tracer {
         if (this.window) this.endWindow(this.window, 'timeout', false);
         break;
       }
-      const slice = this.machine.runSlice(SLICE_US);
+      const slice = this.machine.runSlice();
       this.takeSerial();
       // Stops the tracer asked for come first: they look like a halt to the machine.
       if (this.pendingSite || this.closePending) {
@@ -498,6 +500,14 @@ class Tracer {
           outcome = { kind: 'halted', detail: `WFI at ${hex(slice.pc - 4n)}: nothing raises interrupts`, pc: slice.pc };
           if (this.window) this.endWindow(this.window, 'halt', false);
           break;
+        case 'exit':
+          outcome = { kind: 'poweroff', detail: slice.reason, pc: slice.pc };
+          if (this.window) this.endWindow(this.window, 'poweroff', false);
+          break;
+        case 'unmodelled':
+          outcome = { kind: 'fault', detail: `the emulator does not model ${slice.device}: ${slice.detail}`, pc: slice.pc };
+          if (this.window) this.endWindow(this.window, 'run-end', false);
+          break;
         case 'serial-limit':
           outcome = { kind: 'serial-limit', detail: 'serial output limit', pc: this.machine.programCounter };
           if (this.window) this.endWindow(this.window, 'run-end', false);
@@ -517,6 +527,7 @@ class Tracer {
       serial: this.serial,
       recoveredPages: this.recoveredPages,
       settings: this.settings,
+      droppedStores: { dropped: this.machine.flash.dropped, droppedTotal: this.machine.flash.droppedTotal },
     };
   }
 

@@ -1,5 +1,8 @@
-// QEMU `virt` as the bundled kernels see it, on Unicorn: RAM at 0x40000000, a PL011 that only
-// transmits, and PSCI SYSTEM_OFF/SYSTEM_RESET through `hvc #0`. No GIC, no timer interrupts.
+// QEMU `virt` (7.2, GICv2, one CPU, no extra devices) on Unicorn: RAM at 0x40000000, the two
+// CFI flash banks at 0 (loadable, executable, stores handled as QEMU's pflash does and recorded:
+// devices/flash-bus.ts), the MMIO devices of devices/mmio.ts, PSCI through `hvc` (psci.ts) and,
+// when the machine enables it, semihosting through `HLT #0xF000` (semihosting.ts). A region of
+// QEMU's memory map this file does not model ends the run as an infrastructure error naming it.
 //
 // Unicorn differs from QEMU in ways that matter here (checked against 2.0.1):
 // - CPU exceptions are never taken to the guest's vector table: they arrive at UC_HOOK_INTR,
@@ -9,9 +12,29 @@
 // - Unmapped or protected accesses stop uc_emu_start with UC_ERR_*; the pc is exact only with
 //   Unicorn.syncPcOnMemoryAccess() (otherwise it is the start of the translation block).
 // - WFI makes uc_emu_start return as if finished, pc after the WFI.
+// - A stop requested while a translation block runs (uc_emu_start's timeout thread, or
+//   uc_emu_stop from a memory or MMIO callback) leaves pc at the last load/store, which runs
+//   again on resume: a UART byte printed twice. So slices end by instruction count (Unicorn's
+//   count hook stops *before* an instruction), never by time, and no callback stops the engine
+//   to resume it later: a slice is the same whatever the host's load.
 import type { ElfImage } from '../elf/elf.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
+import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
+import {
+  EmptyPciWindow,
+  FwCfg,
+  GicV2CpuInterface,
+  GicV2Distributor,
+  PcieEcam,
+  Pl011,
+  Pl031,
+  Pl061,
+  VirtioMmioTransports,
+  type MmioDevice,
+} from './devices/mmio.js';
+import { psciCall } from './psci.js';
+import { HLT_F000, semihostingCall } from './semihosting.js';
 import {
   EXCP,
   strerror,
@@ -30,6 +53,8 @@ export const VIRT = {
   ramBase: 0x4000_0000n,
   uartBase: 0x0900_0000n,
   uartSize: 0x1000,
+  flashBase: FLASH_BASE,
+  flashSize: FLASH_SIZE,
 } as const;
 
 /** PL011 registers the kernels touch: data register and flag register (TXFE|RXFE = idle, empty). */
@@ -44,6 +69,19 @@ export const PSCI = {
 
 /** `hvc #0`. */
 export const HVC_0 = 0xd400_0002;
+const WFI = 0xd503_207f;
+
+/**
+ * Instructions per slice: small enough that a timeout or Ctrl-C is seen within a few
+ * milliseconds, large enough that slicing costs nothing measurable.
+ */
+export const SLICE_INSTRUCTIONS = 500_000;
+
+/**
+ * Regions of QEMU's map with nothing behind them on a plain `-M virt` (QEMU answers an access
+ * with a data abort, as for any hole): the emulator leaves them unmapped too, so it faults alike.
+ */
+const UNASSIGNED_ON_QEMU = new Set(['platform bus', 'GIC redistributors', 'PCIe ECAM (low)']);
 
 export interface MachineFault {
   /** In QEMU's words where there is one ("data abort", "undefined instruction"...). */
@@ -58,10 +96,14 @@ export interface MachineFault {
 }
 
 export type SliceOutcome =
-  /** The slice's time ran out; call runSlice again. */
+  /** The slice's instructions ran out; call runSlice again. */
   | { kind: 'running' }
   | { kind: 'poweroff'; psci: 'SYSTEM_OFF' | 'SYSTEM_RESET'; reason: string; pc: bigint }
+  /** Semihosting SYS_EXIT / SYS_EXIT_EXTENDED. */
+  | { kind: 'exit'; status: number; reason: string; pc: bigint }
   | { kind: 'fault'; fault: MachineFault }
+  /** The guest used something of virt this model does not have: an infrastructure error. */
+  | { kind: 'unmodelled'; device: string; address: bigint | null; detail: string; pc: bigint }
   /** WFI: waits for an interrupt that never comes (nothing raises interrupts here). */
   | { kind: 'halted'; pc: bigint }
   /** The UART passed serialLimit. */
@@ -77,6 +119,10 @@ export interface VirtMachineOptions {
   precisePc?: boolean;
   /** Stop the guest as soon as the UART has received more than this many bytes. */
   serialLimit?: number;
+  /** Arm semihosting (QEMU -semihosting-config enable=on): `HLT #0xF000` is a call, not a UDF. */
+  semihosting?: boolean;
+  /** Names of QEMU's memory map regions, for "not modelled" errors (qemu/virt.json). */
+  qemuRegions?: readonly { name: string; base: bigint; end: bigint }[];
 }
 
 export interface PsciCall {
@@ -88,10 +134,11 @@ export class VirtMachine {
   readonly uc: Unicorn;
   readonly ramSize: bigint;
   readonly model: Arm64CpuModel;
+  readonly flash: FlashBus;
   /** Bytes written to the UART in total. */
   serialTotal = 0;
   serialLimit: number;
-  /** PSCI calls other than SYSTEM_OFF/RESET, answered NOT_SUPPORTED (first few kept). */
+  /** PSCI calls answered other than SYSTEM_OFF/RESET (first few kept). */
   readonly psciCalls: PsciCall[] = [];
   private pc: bigint = 0n;
   private serialPending = new Uint8Array(4096);
@@ -105,6 +152,10 @@ export class VirtMachine {
   readonly exceptions: ExceptionEntry;
   /** Placeholder pages for guest mappings that are not the identity (virtual-alias.ts). */
   readonly aliases: VirtualAliasPages;
+  private readonly semihosting: boolean;
+  private readonly qemuRegions: readonly { name: string; base: bigint; end: bigint }[];
+  private readonly devices: MmioDevice[] = [];
+  private readonly startedAt = process.hrtime.bigint();
   slices = 0;
 
   private constructor(uc: Unicorn, options: VirtMachineOptions) {
@@ -114,6 +165,12 @@ export class VirtMachine {
     this.serialLimit = options.serialLimit ?? Number.POSITIVE_INFINITY;
     this.exceptions = new ExceptionEntry(uc);
     this.aliases = new VirtualAliasPages(uc);
+    this.semihosting = options.semihosting ?? false;
+    this.qemuRegions = options.qemuRegions ?? [];
+    this.flash = new FlashBus(uc, () => {
+      const f = this.flash.fetchFromCommandMode!;
+      this.unmodelled(f.device, f.pc, `instruction fetches from ${f.device} in ${f.mode} (QEMU would fetch the device's status/id registers instead of code; the store at ${hex(f.pc)} switched the bank the code runs from out of read-array mode)`);
+    });
   }
 
   static create(options: VirtMachineOptions): VirtMachine {
@@ -137,7 +194,28 @@ export class VirtMachine {
     uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
     // EL1 Non-secure AArch64 as on QEMU virt; without it the MMU cannot be turned on (sysregs.ts).
     enterNonSecureEl1(uc, VIRT.ramBase);
-    uc.mmioMap(VIRT.uartBase, VIRT.uartSize, (offset) => this.uartRead(offset), (offset, _size, value) => this.uartWrite(offset, value));
+    this.flash.map();
+    const unmodelled = (device: string, offset: number, detail: string) => {
+      const base = this.devices.find((d) => d.name === device)?.base ?? 0n;
+      this.unmodelled(device, base + BigInt(offset), detail);
+    };
+    this.devices.push(
+      new GicV2Distributor(0x0800_0000n),
+      new GicV2CpuInterface(0x0801_0000n),
+      new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
+      new Pl031(0x0901_0000n),
+      new FwCfg(0x0902_0000n, unmodelled),
+      new Pl061(0x0903_0000n),
+      new VirtioMmioTransports(0x0a00_0000n),
+      new EmptyPciWindow('PCIe MMIO', 0x1000_0000n, 0x2eff_0000),
+      new EmptyPciWindow('PCIe PIO', 0x3eff_0000n, 0x1_0000),
+      new PcieEcam(0x40_1000_0000n),
+    );
+    for (const device of this.devices) {
+      // Whole pages for Unicorn; the device sees offsets past its size as its own (none care).
+      const size = Math.max(0x1000, Math.ceil(device.size / 0x1000) * 0x1000);
+      uc.mmioMap(device.base, size, (offset, sz) => device.read(Number(offset), sz), (offset, sz, value) => device.write(Number(offset), sz, value));
+    }
     uc.hookIntr((intno) => this.onException(intno));
     uc.hookMemInvalid((event) => {
       // A non-identity guest mapping Unicorn 2.0.1 would refuse (virtual-alias.ts): retried.
@@ -149,21 +227,31 @@ export class VirtMachine {
     if (precisePc) uc.syncPcOnMemoryAccess();
   }
 
-  /** PT_LOAD segments at their physical addresses (as QEMU -kernel does), bss zeroed; pc = entry. */
+  /**
+   * PT_LOAD segments at their physical addresses, as QEMU -kernel does: into RAM or into the
+   * flash array (which -kernel writes like ROM, whatever the flash would do with a store); pc = entry.
+   */
   loadElf(image: ElfImage): void {
     const ramEnd = VIRT.ramBase + this.ramSize;
     image.segments.forEach((segment, index) => {
       if (segment.type !== 'load' || segment.memsz === 0n) return;
       const start = segment.paddr;
       const end = start + segment.memsz;
-      if (start < VIRT.ramBase || end > ramEnd) {
+      const inRam = start >= VIRT.ramBase && end <= ramEnd;
+      const inFlash = start >= VIRT.flashBase && end <= VIRT.flashBase + VIRT.flashSize;
+      if (!inRam && !inFlash) {
         throw new WbdiffError(
-          `PT_LOAD segment ${index} (${hex(start)}-${hex(end)}, ${segment.memsz} bytes) lies outside the modelled RAM ${hex(VIRT.ramBase)}-${hex(ramEnd)}`,
-          { where: image.path, hint: `link the kernel inside RAM (the bundled kernels load at 0x40080000) or raise the memory size (now ${this.ramSize >> 20n} MiB)` },
+          `PT_LOAD segment ${index} (${hex(start)}-${hex(end)}, ${segment.memsz} bytes) lies outside virt's RAM ${hex(VIRT.ramBase)}-${hex(ramEnd)} and flash ${hex(VIRT.flashBase)}-${hex(VIRT.flashBase + VIRT.flashSize)}`,
+          {
+            where: image.path,
+            hint: end > ramEnd && start >= VIRT.ramBase
+              ? `raise the memory size (now ${this.ramSize >> 20n} MiB) or link the kernel lower in RAM`
+              : 'link the kernel in RAM (the bundled kernels load at 0x40080000) or in flash (below 0x08000000); QEMU -kernel refuses other addresses too',
+          },
         );
       }
       this.uc.memWrite(start, segment.data.subarray(0, Number(segment.filesz)));
-      // Fresh RAM is already zero; writing the bss anyway keeps a reused machine honest.
+      // Fresh memory is already zero; writing the bss anyway keeps a reused machine honest.
       const bss = segment.memsz - segment.filesz;
       if (bss > 0n) this.uc.memWrite(start + segment.filesz, new Uint8Array(Number(bss)));
     });
@@ -179,21 +267,27 @@ export class VirtMachine {
     this.pc = value;
   }
 
-  /** Runs for at most timeoutUs of host time. */
-  runSlice(timeoutUs: number): SliceOutcome {
+  /** Runs at most `instructions` instructions; stops only between instructions. */
+  runSlice(instructions: number = SLICE_INSTRUCTIONS): SliceOutcome {
     this.stopped = null;
     this.memFault = null;
     this.pendingInterrupt = null;
     this.slices++;
     this.exceptions.tidy();
-    const err = this.uc.emuStart(this.pc, -1n, Math.max(1, Math.floor(timeoutUs)), 0);
+    const err = this.uc.emuStart(this.pc, -1n, 0, Math.max(1, Math.floor(instructions)));
     this.pc = this.uc.regRead('pc');
+    this.flash.settle();
     if (this.stopped) return this.stopped;
+    if (err !== UC_ERR.OK) {
+      const unmodelled = this.unmodelledAccess();
+      if (unmodelled) return unmodelled;
+    }
     const exception = this.guestException();
     if (exception) return this.takeException(exception);
     if (err !== UC_ERR.OK) return { kind: 'fault', fault: this.faultFromError(err) };
-    if (this.uc.timedOut()) return { kind: 'running' };
-    return { kind: 'halted', pc: this.pc };
+    // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI.
+    if (this.readWord(this.pc - 4n) === WFI) return { kind: 'halted', pc: this.pc };
+    return { kind: 'running' };
   }
 
   /** Serial bytes received since the last call. */
@@ -209,20 +303,37 @@ export class VirtMachine {
 
   // ------------------------------------------------------------ devices
 
-  private uartRead(offset: bigint): bigint {
-    return offset === PL011.FR ? BigInt(PL011.FR_IDLE) : 0n;
-  }
-
-  private uartWrite(offset: bigint, value: bigint): void {
-    if (offset !== PL011.DR) return;
+  private transmit(byte: number): void {
     if (this.serialPendingLength === this.serialPending.length) {
       const grown = new Uint8Array(this.serialPending.length * 2);
       grown.set(this.serialPending);
       this.serialPending = grown;
     }
-    this.serialPending[this.serialPendingLength++] = Number(value & 0xffn);
+    this.serialPending[this.serialPendingLength++] = byte;
     this.serialTotal++;
+    // Stopping here replays the store on resume; fine, since the run ends at the cap.
     if (this.serialTotal > this.serialLimit && !this.stopped) this.stop({ kind: 'serial-limit' });
+  }
+
+  /** Ends the run as an infrastructure error: the guest needs something not modelled here. */
+  private unmodelled(device: string, address: bigint | null, detail: string): void {
+    if (this.stopped) return;
+    this.stop({ kind: 'unmodelled', device, address, detail, pc: this.uc.regRead('pc') });
+  }
+
+  /** An access that faulted inside a region of QEMU's map that this model does not have. */
+  private unmodelledAccess(): SliceOutcome | null {
+    const mem = this.memFault;
+    if (!mem || mem.event.why !== 'unmapped') return null;
+    const region = this.qemuRegions.find((r) => mem.event.address >= r.base && mem.event.address < r.end);
+    if (!region || region.name === 'RAM' || UNASSIGNED_ON_QEMU.has(region.name)) return null;
+    return {
+      kind: 'unmodelled',
+      device: region.name,
+      address: mem.event.address,
+      detail: `${mem.event.access} of ${mem.event.size} bytes at ${hex(mem.event.address)}`,
+      pc: mem.pc,
+    };
   }
 
   // ------------------------------------------------------------ exceptions
@@ -231,10 +342,15 @@ export class VirtMachine {
     // The replay that finds an MMU fault's address faults again: that one is not the guest's.
     if (this.exceptions.probing) return this.uc.emuStop();
     const pc = this.uc.regRead('pc');
-    // EXCP_UDEF reports the hvc's own address, EXCP_HVC the next instruction.
-    const hvcAt = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : null;
-    if (hvcAt !== null && this.readWord(hvcAt) === HVC_0) {
-      this.psci(hvcAt);
+    // EXCP_UDEF reports the instruction's own address, EXCP_HVC / EXCP_SEMIHOST the next one.
+    const at = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : intno === EXCP.SEMIHOST ? pc : null;
+    const word = at === null ? null : this.readWord(at);
+    if (at !== null && word !== null && ((word & 0xffe0_001f) >>> 0) === HVC_0) {
+      this.psci(at);
+      return;
+    }
+    if (at !== null && word === HLT_F000 && this.semihosting) {
+      this.semihostingCall(at);
       return;
     }
     this.pendingInterrupt = { intno, pc };
@@ -266,16 +382,53 @@ export class VirtMachine {
   }
 
   private psci(hvcAt: bigint): void {
-    const fn = this.uc.regRead('x0') & 0xffff_ffffn;
-    if (fn === PSCI.SYSTEM_OFF) {
-      this.stop({ kind: 'poweroff', psci: 'SYSTEM_OFF', reason: 'PSCI SYSTEM_OFF', pc: hvcAt });
-    } else if (fn === PSCI.SYSTEM_RESET) {
-      this.stop({ kind: 'poweroff', psci: 'SYSTEM_RESET', reason: 'PSCI SYSTEM_RESET (treated as power-off, like QEMU -no-reboot)', pc: hvcAt });
-    } else {
-      if (this.psciCalls.length < 16) this.psciCalls.push({ fn: hex(fn), pc: hex(hvcAt) });
-      this.uc.regWrite('x0', PSCI.NOT_SUPPORTED);
-      // Writing pc from a hook makes Unicorn resume there, past the hvc.
-      this.uc.regWrite('pc', hvcAt + 4n);
+    const fn = this.uc.regRead('x0');
+    const answer = psciCall(fn, this.uc.regRead('x1'));
+    switch (answer.kind) {
+      case 'poweroff':
+        this.stop({
+          kind: 'poweroff',
+          psci: answer.psci,
+          reason: answer.psci === 'SYSTEM_OFF' ? 'PSCI SYSTEM_OFF' : 'PSCI SYSTEM_RESET (treated as power-off, like QEMU -no-reboot)',
+          pc: hvcAt,
+        });
+        return;
+      case 'suspend':
+        // CPU_SUSPEND is a WFI on QEMU; nothing here wakes a CPU.
+        this.stop({ kind: 'halted', pc: hvcAt + 4n });
+        return;
+      case 'cpu-off':
+        this.unmodelled('PSCI', null, `CPU_OFF of the only CPU at ${hex(hvcAt)} (QEMU would leave the machine running with no CPU)`);
+        return;
+      case 'return':
+        if (this.psciCalls.length < 16) this.psciCalls.push({ fn: `${hex(fn)} ${answer.name}`, pc: hex(hvcAt) });
+        this.uc.regWrite('x0', answer.x0);
+        // Writing pc from a hook makes Unicorn resume there, past the hvc.
+        this.uc.regWrite('pc', hvcAt + 4n);
+    }
+  }
+
+  private semihostingCall(hltAt: bigint): void {
+    const op = Number(this.uc.regRead('x0') & 0xffff_ffffn);
+    const memory = { read: (a: bigint, n: number) => this.uc.memRead(a, n), write: (a: bigint, b: Uint8Array) => this.uc.memWrite(a, b) };
+    let result;
+    try {
+      result = semihostingCall(op, this.uc.regRead('x1'), memory, process.hrtime.bigint() - this.startedAt);
+    } catch (error) {
+      this.stop({ kind: 'fault', fault: { kind: 'semihosting error', pc: hltAt, address: null, access: null, detail: `semihosting call ${hex(op)}: ${(error as Error).message}` } });
+      return;
+    }
+    switch (result.kind) {
+      case 'exit':
+        this.stop({ kind: 'exit', status: result.status, reason: result.reason, pc: hltAt });
+        return;
+      case 'unsupported':
+        this.unmodelled('semihosting', null, `semihosting operation ${hex(op)} at ${hex(hltAt)} (modelled: SYS_WRITEC, SYS_WRITE0, SYS_WRITE to the console, SYS_CLOCK, SYS_ELAPSED, SYS_TICKFREQ, SYS_EXIT, SYS_EXIT_EXTENDED)`);
+        return;
+      case 'return':
+        for (const byte of result.output ?? []) this.transmit(byte);
+        this.uc.regWrite('x0', result.x0);
+        this.uc.regWrite('pc', hltAt + 4n);
     }
   }
 

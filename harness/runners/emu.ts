@@ -1,12 +1,16 @@
 // Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts). uc_emu_start blocks the
-// thread, so the run is cut into short slices; between slices the runner checks the clock,
-// DONE, the serial cap and the abort signal, and lets the event loop breathe.
+// thread, so the run is cut into slices of a fixed number of instructions (never of time: see
+// virt-machine.ts); between slices the runner checks the clock, DONE, the serial cap and the
+// abort signal, and lets the event loop breathe.
 import type { ElfImage } from '../elf/elf.js';
 import { readElf } from '../elf/read-elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
-import { VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { machineProfile } from '../machine-profile.js';
+import { droppedWritesDetail } from '../diagnose/layout.js';
+import { dtbTotalSize, elfBootPlacement, machineDtb } from '../machine/dtb.js';
 import { hex } from '../util/hex.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
@@ -24,8 +28,8 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 }
 
 export interface EmuRunnerOptions {
-  /** Host time per uc_emu_start call; bounds how late a timeout or abort is noticed. */
-  sliceMs?: number;
+  /** Instructions per uc_emu_start call; bounds how late a timeout or abort is noticed. */
+  sliceInstructions?: number;
   /** Exact pc for faulting loads/stores (default true; costs ~25% on memory-heavy code). */
   precisePc?: boolean;
 }
@@ -35,15 +39,16 @@ interface Ending {
   reason: string;
   fault?: FaultInfo;
   poweredOff?: boolean;
+  exitStatus?: number;
 }
 
 export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
-  private readonly sliceMs: number;
+  private readonly sliceInstructions: number;
   private readonly precisePc: boolean;
 
   constructor(options: EmuRunnerOptions = {}) {
-    this.sliceMs = options.sliceMs ?? 50;
+    this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
     this.precisePc = options.precisePc ?? true;
   }
 
@@ -74,7 +79,17 @@ export class EmuRunner implements Runner {
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     let machine: VirtMachine;
     try {
-      machine = VirtMachine.create({ model, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB, precisePc: this.precisePc, serialLimit: maxSerial });
+      const refused = unsupportedMachineOptions(spec);
+      if (refused) return errorResult('emu', cpu, refused, startedAt);
+      const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
+      machine = VirtMachine.create({
+        model,
+        memoryMiB,
+        precisePc: this.precisePc,
+        serialLimit: maxSerial,
+        semihosting: spec.machine?.semihosting ?? false,
+        qemuRegions: machineProfile(memoryMiB).memoryMap,
+      });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
     }
@@ -84,6 +99,8 @@ export class EmuRunner implements Runner {
     let ending: Ending;
     try {
       machine.loadElf(image);
+      const dtb = await placeDtb(machine, image, spec);
+      details['dtb'] = dtb.why;
       ending = await this.loop(machine, spec, options, capture, image.symbols);
     } catch (error) {
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
@@ -91,7 +108,8 @@ export class EmuRunner implements Runner {
       details['slices'] = machine.slices;
       details['stopPc'] = hex(machine.programCounter);
       details['stopPcSymbol'] = image.symbols.format(machine.programCounter);
-      if (machine.psciCalls.length) details['psciNotSupported'] = machine.psciCalls;
+      if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
+      if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, image.symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       machine.close();
     }
@@ -106,6 +124,7 @@ export class EmuRunner implements Runner {
       resultPatterns: spec.resultPatterns,
       startedAt,
       details,
+      ...(ending.exitStatus !== undefined ? { exitStatus: ending.exitStatus } : {}),
     });
   }
 
@@ -124,8 +143,7 @@ export class EmuRunner implements Runner {
       if (now >= timeoutAt) return timeoutEnding(machine, `timeout after ${spec.timeoutMs} ms`, symbols);
       if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs) return timeoutEnding(machine, `no serial output for ${silenceMs} ms`, symbols);
 
-      const until = Math.min(timeoutAt, doneDeadline ?? Infinity, silenceMs > 0 ? capture.lastOutputAt + silenceMs + 1 : Infinity);
-      const outcome = machine.runSlice(Math.max(1, Math.min(this.sliceMs, until - now)) * 1000);
+      const outcome = machine.runSlice(this.sliceInstructions);
 
       const chunk = machine.takeSerial();
       if (chunk.length) {
@@ -142,6 +160,12 @@ export class EmuRunner implements Runner {
           return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
         case 'fault':
           return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
+        case 'exit':
+          return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
+        case 'unmodelled': {
+          const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
+          return { verdict: 'error', reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})` };
+        }
         case 'halted': {
           // Nothing here raises interrupts, so a WFI sleeps forever: end now rather than idle.
           const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
@@ -177,4 +201,37 @@ function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer
   const pending = machine.unreturnedException();
   if (!pending) return { verdict: 'timeout', reason };
   return { verdict: 'fault', reason: `guest took ${pending.kind} and did not return from its handler (${reason})`, fault: toFaultInfo(pending, symbols) };
+}
+
+/** Machine options the emulator cannot honour: refused by name rather than ignored. */
+export function unsupportedMachineOptions(spec: RunSpec): string | null {
+  if (spec.imageFormat && spec.imageFormat !== 'elf') return `the emulator does not model ${spec.imageFormat} boot images yet (it loads ELF kernels)`;
+  const m = spec.machine;
+  if (!m) return null;
+  const refused: string[] = [];
+  if (m.smp !== undefined && m.smp !== 1) refused.push(`-smp ${m.smp}`);
+  for (const [key, value] of Object.entries(m.machine ?? {})) {
+    if (!(key === 'gic-version' && value === '2')) refused.push(`-machine ${key}=${value}`);
+  }
+  if (m.devices?.length) refused.push(`-device ${m.devices.join(', ')}`);
+  if (m.chardevs?.length) refused.push(`-chardev ${m.chardevs.join(', ')}`);
+  if (m.initrd) refused.push('-initrd');
+  if (m.qemuArgs?.length) refused.push(`QEMU arguments ${m.qemuArgs.join(' ')}`);
+  if (m.append) refused.push('-append (no DTB is generated yet to carry /chosen/bootargs)');
+  if (refused.length === 0) return null;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices)`;
+}
+
+/** The machine's DTB where QEMU would load it for this ELF (nothing when QEMU loads none). */
+async function placeDtb(machine: VirtMachine, image: ElfImage, spec: RunSpec): Promise<{ why: string }> {
+  const loads = image.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
+  if (loads.length === 0) return { why: 'no PT_LOAD segments' };
+  const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
+  const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
+  // QEMU's tree is never smaller than a header: ask QEMU only when one could fit.
+  if (elfBootPlacement({ low, high }, VIRT.ramBase, 64).dtbAddress === null) return elfBootPlacement({ low, high }, VIRT.ramBase, 64);
+  const dtb = await machineDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB });
+  const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
+  if (placement.dtbAddress !== null) machine.uc.memWrite(placement.dtbAddress, dtb);
+  return placement;
 }

@@ -55,6 +55,8 @@ export interface ResultParts {
   poweredOff?: boolean;
   startedAt: number;
   details?: Record<string, unknown>;
+  /** The kernel's own exit status (semihosting SYS_EXIT...). */
+  exitStatus?: number | null;
 }
 
 /** The one place a RunResult is assembled, so all runners report alike. */
@@ -74,6 +76,7 @@ export function buildRunResult(parts: ResultParts): RunResult {
     serialBytes: parts.capture.total,
     durationMs: Date.now() - parts.startedAt,
     details: { ...(parts.details ?? {}), ...(report.tap ? { tap: report.tap } : {}) },
+    ...(parts.exitStatus !== undefined ? { exitStatus: parts.exitStatus } : {}),
   };
 }
 
