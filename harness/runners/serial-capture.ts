@@ -53,10 +53,10 @@ export interface ResultParts {
   resultPatterns?: readonly ResultPattern[] | undefined;
   fault?: FaultInfo | null;
   poweredOff?: boolean;
+  /** The kernel's exit status as the runner saw it (QEMU's exit code under semihosting or chr-testdev). */
+  exitStatus?: number | null;
   startedAt: number;
   details?: Record<string, unknown>;
-  /** The kernel's own exit status (semihosting SYS_EXIT...). */
-  exitStatus?: number | null;
 }
 
 /** The one place a RunResult is assembled, so all runners report alike. */
@@ -75,8 +75,8 @@ export function buildRunResult(parts: ResultParts): RunResult {
     serial: report.serial,
     serialBytes: parts.capture.total,
     durationMs: Date.now() - parts.startedAt,
+    exitStatus: parts.exitStatus ?? report.exitStatus,
     details: { ...(parts.details ?? {}), ...(report.tap ? { tap: report.tap } : {}) },
-    ...(parts.exitStatus !== undefined ? { exitStatus: parts.exitStatus } : {}),
   };
 }
 
