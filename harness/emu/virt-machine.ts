@@ -282,7 +282,7 @@ export class VirtMachine {
       const unmodelled = this.unmodelledAccess();
       if (unmodelled) return unmodelled;
     }
-    const exception = this.guestException();
+    const exception = this.guestException(err);
     if (exception) return this.takeException(exception);
     if (err !== UC_ERR.OK) return { kind: 'fault', fault: this.faultFromError(err) };
     // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI.
@@ -358,10 +358,11 @@ export class VirtMachine {
   }
 
   /** What the guest takes as an exception after this slice: a reported one or an unmapped access. */
-  private guestException(): GuestException | null {
+  private guestException(err: number): GuestException | null {
     if (this.pendingInterrupt) return this.exceptions.fromInterrupt(this.pendingInterrupt.intno, this.pendingInterrupt.pc);
+    // Only an access that stopped the engine: a later hook (the tracer's) may have mapped the page.
     const mem = this.memFault;
-    if (mem && mem.event.why === 'unmapped') return this.exceptions.fromUnmappedAccess(mem.event, mem.pc);
+    if (mem && err !== UC_ERR.OK && mem.event.why === 'unmapped') return this.exceptions.fromUnmappedAccess(mem.event, mem.pc);
     return null;
   }
 
