@@ -197,10 +197,11 @@ test('emu: an unmapped store is a write fault', async (t) => {
   t.is(r.fault?.pc, '0x40080004');
 });
 
-test('emu: a jump to unmapped memory is a prefetch abort (fetch) at the target', async (t) => {
+test('emu: a jump to unmapped memory is an instruction abort (fetch) at the target', async (t) => {
   const r = await runner.run(spec(kernel([movz(X3, 0x0c00, 16), br(X3)])));
   t.is(r.verdict, 'fault');
-  t.is(r.fault?.kind, 'prefetch abort');
+  t.is(r.fault?.kind, 'instruction abort');
+  t.is(r.fault?.esr, '0x86000010', 'a synchronous external abort on the fetch, as QEMU reports it');
   t.is(r.fault?.access, 'fetch');
   t.is(r.fault?.pc, '0xc000000');
   t.is(r.fault?.address, '0xc000000');
@@ -219,7 +220,8 @@ test('emu: an endless loop times out on the wall clock', async (t) => {
   const r = await runner.run(spec(kernel([...puts('spin\n'), b(0)]), { timeoutMs: 300 }));
   t.is(r.verdict, 'timeout');
   t.is(r.reason, 'timeout after 300 ms');
-  t.true(r.durationMs >= 290 && r.durationMs < 2000, `took ${r.durationMs} ms`);
+  // Bounded, not timed: the limit is checked between slices; a generous bound survives a loaded host.
+  t.true(r.durationMs >= 290 && r.durationMs < 30_000, `took ${r.durationMs} ms`);
   t.is(r.serial, 'spin\n');
 });
 
@@ -280,11 +282,76 @@ test('emu: the abort signal cancels a run', async (t) => {
   const r = await runner.run(spec(kernel([b(0)]), { timeoutMs: 5000 }), { signal: controller.signal });
   t.is(r.verdict, 'error');
   t.is(r.reason, 'cancelled');
-  t.true(r.durationMs < 1000);
+  t.true(r.durationMs < 30_000, `took ${r.durationMs} ms`);
 });
 
 test('emu: onSerial sees the bytes live', async (t) => {
   const chunks: Uint8Array[] = [];
   await runner.run(spec(kernel([...puts('abc\n'), ...poweroff()])), { onSerial: (c) => chunks.push(c) });
   t.is(Buffer.concat(chunks).toString(), 'abc\n');
+});
+
+// ------------------------------------------------------------ exceptions taken to the guest's vectors (issue 12 item 3)
+
+const MSR_VBAR_X1 = 0xd518c001, MSR_SPSR_X1 = 0xd5184001, MSR_ELR_X1 = 0xd5184021, MRS_X1_ELR = 0xd5384021;
+const ISB = 0xd5033fdf, ERET = 0xd69f03e0, SVC0 = 0xd4000001;
+const VBAR = 0x40100000n;
+/** A kernel whose VBAR_EL1 is 0x40100000, with `handler` at its current-EL/SPx synchronous vector (+0x200). */
+function withVectors(main: number[], handler: number[]): string {
+  const setup = [movz(X1, 0x4010, 16), MSR_VBAR_X1, ISB];
+  return kernel([...setup, ...main], [], [{ addr: VBAR + 0x200n, code: handler }]);
+}
+const skipAndReturn = [MRS_X1_ELR, addi(X1, X1, 4), MSR_ELR_X1, ERET];
+
+test('emu: no vector table (VBAR_EL1 = 0, nothing there) is a fault at once, naming the exception', async (t) => {
+  const r = await runner.run(spec(kernel([NOP, UDF, ...poweroff()])));
+  t.is(r.verdict, 'fault');
+  t.is(r.fault?.kind, 'undefined instruction');
+  t.is(r.fault?.esr, '0x2000000');
+  t.regex(r.fault?.detail ?? '', /no vector table: VBAR_EL1 is 0x0/);
+  t.is(r.reason, 'guest took undefined instruction', 'at once, not at the timeout');
+});
+
+test('emu: a handled exception returns; the run then ends as the kernel does (timeout, not fault)', async (t) => {
+  const r = await runner.run(spec(withVectors([UDF, ...puts('back\n'), b(0)], skipAndReturn), { timeoutMs: 400 }));
+  t.is(r.verdict, 'timeout', r.reason);
+  t.is(r.serial, 'back\n');
+  t.is(r.fault, null);
+});
+
+test('emu: the same exception again and again without progress is a fault (a loop at the vector)', async (t) => {
+  // The handler returns to the udf without skipping it.
+  const r = await runner.run(spec(withVectors([UDF, ...poweroff()], [ERET])));
+  t.is(r.verdict, 'fault', r.reason);
+  t.is(r.fault?.kind, 'undefined instruction');
+  t.is(r.fault?.pc, '0x4008000c');
+  t.regex(r.fault?.detail ?? '', /taken 8 times in a row at 0x4008000c with the same registers/);
+});
+
+test('emu: a handler that has not returned at the timeout makes the run a fault naming the exception', async (t) => {
+  const r = await runner.run(spec(withVectors([SVC0, ...poweroff()], [NOP, b(-1)]), { timeoutMs: 300 }));
+  t.is(r.verdict, 'fault', r.reason);
+  t.regex(r.reason, /guest took SVC and did not return from its handler \(timeout after 300 ms\)/);
+  t.is(r.fault?.esr, '0x56000000');
+  t.is(r.fault?.pc, '0x40080010', 'ELR: the instruction after the svc');
+});
+
+test('emu: a vector that is `b .` is a fault at once (the handler can never return)', async (t) => {
+  const r = await runner.run(spec(withVectors([movz(X3, 0x5000, 16), ldrx(X4, X3), ...poweroff()], [b(0)])));
+  t.is(r.verdict, 'fault');
+  t.is(r.fault?.kind, 'data abort');
+  t.is(r.fault?.esr, '0x96000010');
+  t.is(r.fault?.address, '0x50000000');
+  t.regex(r.fault?.detail ?? '', /branch to itself/);
+});
+
+test('emu: an exception from EL0 is an emulator limit (error), not a kernel fault', async (t) => {
+  // ERET to EL0t at the svc below; Unicorn runs it at EL0, and its svc cannot be taken faithfully.
+  const el0At = BASE + 4n * 9n;
+  const main = [...mov32(X1, Number(el0At)), MSR_ELR_X1, movz(X1, 0), MSR_SPSR_X1, ERET];
+  const code = [movz(X1, 0x4010, 16), MSR_VBAR_X1, ISB, ...main];
+  t.is(BASE + BigInt(code.length * 4), el0At);
+  const r = await runner.run(spec(kernel([...code, SVC0, b(0)], [], [{ addr: VBAR + 0x400n, code: [ERET] }])));
+  t.is(r.verdict, 'error', r.reason);
+  t.regex(r.reason, /emulator limit .*from EL0 to EL1/);
 });

@@ -5,7 +5,8 @@
 // QEMU's memory map this file does not model ends the run as an infrastructure error naming it.
 //
 // Unicorn differs from QEMU in ways that matter here (checked against 2.0.1):
-// - CPU exceptions are never taken to the guest's vector table: they arrive at UC_HOOK_INTR.
+// - CPU exceptions are never taken to the guest's vector table: they arrive at UC_HOOK_INTR,
+//   and exception-entry.ts takes them there (ESR/FAR/ELR/SPSR, EL1h, VBAR_EL1 + offset).
 //   `hvc #0` at EL1 arrives as EXCP_UDEF (1) with pc at the hvc itself (pc is the next
 //   instruction for EXCP_HVC (11), which 2.0.1 does not produce here, but is handled too).
 // - Unmapped or protected accesses stop uc_emu_start with UC_ERR_*; the pc is exact only with
@@ -36,7 +37,6 @@ import { psciCall } from './psci.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
 import {
   EXCP,
-  excpName,
   strerror,
   UC_ERR,
   UC_PROT,
@@ -45,6 +45,9 @@ import {
   type InvalidMemEvent,
   type MemAccess,
 } from './unicorn.js';
+import { enterNonSecureEl1 } from './sysregs.js';
+import { ExceptionEntry, type GuestException, type TakenException } from './exception-entry.js';
+import { VirtualAliasPages } from './virtual-alias.js';
 
 export const VIRT = {
   ramBase: 0x4000_0000n,
@@ -88,6 +91,8 @@ export interface MachineFault {
   address: bigint | null;
   access: MemAccess | null;
   detail: string;
+  /** The syndrome the guest would see (ESR_EL1), when the fault is an exception. */
+  esr?: bigint | null;
 }
 
 export type SliceOutcome =
@@ -102,7 +107,9 @@ export type SliceOutcome =
   /** WFI: waits for an interrupt that never comes (nothing raises interrupts here). */
   | { kind: 'halted'; pc: bigint }
   /** The UART passed serialLimit. */
-  | { kind: 'serial-limit' };
+  | { kind: 'serial-limit' }
+  /** Something the emulator cannot do faithfully (infrastructure, not the kernel's fault). */
+  | { kind: 'emulator-limit'; reason: string; pc: bigint };
 
 export interface VirtMachineOptions {
   model: Arm64CpuModel;
@@ -139,6 +146,12 @@ export class VirtMachine {
   /** Set by a hook that stopped the engine; read when uc_emu_start returns. */
   private stopped: SliceOutcome | null = null;
   private memFault: { event: InvalidMemEvent; pc: bigint } | null = null;
+  /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
+  private pendingInterrupt: { intno: number; pc: bigint } | null = null;
+  /** Exception entry to the guest's vector table (exception-entry.ts). */
+  readonly exceptions: ExceptionEntry;
+  /** Placeholder pages for guest mappings that are not the identity (virtual-alias.ts). */
+  readonly aliases: VirtualAliasPages;
   private readonly semihosting: boolean;
   private readonly qemuRegions: readonly { name: string; base: bigint; end: bigint }[];
   private readonly devices: MmioDevice[] = [];
@@ -150,6 +163,8 @@ export class VirtMachine {
     this.model = options.model;
     this.ramSize = BigInt(options.memoryMiB ?? 128) << 20n;
     this.serialLimit = options.serialLimit ?? Number.POSITIVE_INFINITY;
+    this.exceptions = new ExceptionEntry(uc);
+    this.aliases = new VirtualAliasPages(uc);
     this.semihosting = options.semihosting ?? false;
     this.qemuRegions = options.qemuRegions ?? [];
     this.flash = new FlashBus(uc, () => {
@@ -177,6 +192,8 @@ export class VirtMachine {
   private build(precisePc: boolean): void {
     const uc = this.uc;
     uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
+    // EL1 Non-secure AArch64 as on QEMU virt; without it the MMU cannot be turned on (sysregs.ts).
+    enterNonSecureEl1(uc, VIRT.ramBase);
     this.flash.map();
     const unmodelled = (device: string, offset: number, detail: string) => {
       const base = this.devices.find((d) => d.name === device)?.base ?? 0n;
@@ -201,6 +218,8 @@ export class VirtMachine {
     }
     uc.hookIntr((intno) => this.onException(intno));
     uc.hookMemInvalid((event) => {
+      // A non-identity guest mapping Unicorn 2.0.1 would refuse (virtual-alias.ts): retried.
+      if (this.aliases.cover(event)) return true;
       // Read pc here: it is exact (with precisePc) only until the engine unwinds.
       this.memFault = { event, pc: uc.regRead('pc') };
       return false;
@@ -262,7 +281,9 @@ export class VirtMachine {
   runSlice(instructions: number = SLICE_INSTRUCTIONS): SliceOutcome {
     this.stopped = null;
     this.memFault = null;
+    this.pendingInterrupt = null;
     this.slices++;
+    this.exceptions.tidy();
     const err = this.uc.emuStart(this.pc, -1n, 0, Math.max(1, Math.floor(instructions)));
     this.pc = this.uc.regRead('pc');
     this.flash.settle();
@@ -270,8 +291,10 @@ export class VirtMachine {
     if (err !== UC_ERR.OK) {
       const unmodelled = this.unmodelledAccess();
       if (unmodelled) return unmodelled;
-      return { kind: 'fault', fault: this.faultFromError(err) };
     }
+    const exception = this.guestException(err);
+    if (exception) return this.takeException(exception);
+    if (err !== UC_ERR.OK) return { kind: 'fault', fault: this.faultFromError(err) };
     // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI.
     if (this.readWord(this.pc - 4n) === WFI) return { kind: 'halted', pc: this.pc };
     return { kind: 'running' };
@@ -326,6 +349,8 @@ export class VirtMachine {
   // ------------------------------------------------------------ exceptions
 
   private onException(intno: number): void {
+    // The replay that finds an MMU fault's address faults again: that one is not the guest's.
+    if (this.exceptions.probing) return this.uc.emuStop();
     const pc = this.uc.regRead('pc');
     // EXCP_UDEF reports the instruction's own address, EXCP_HVC / EXCP_SEMIHOST the next one.
     const at = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : intno === EXCP.SEMIHOST ? pc : null;
@@ -338,7 +363,33 @@ export class VirtMachine {
       this.semihostingCall(at);
       return;
     }
-    this.stop({ kind: 'fault', fault: this.faultFromException(intno, pc) });
+    this.pendingInterrupt = { intno, pc };
+    this.uc.emuStop();
+  }
+
+  /** What the guest takes as an exception after this slice: a reported one or an unmapped access. */
+  private guestException(err: number): GuestException | null {
+    if (this.pendingInterrupt) return this.exceptions.fromInterrupt(this.pendingInterrupt.intno, this.pendingInterrupt.pc);
+    // Only an access that stopped the engine: a later hook (the tracer's) may have mapped the page.
+    const mem = this.memFault;
+    if (mem && err !== UC_ERR.OK && mem.event.why === 'unmapped') return this.exceptions.fromUnmappedAccess(mem.event, mem.pc);
+    return null;
+  }
+
+  private takeException(exception: GuestException): SliceOutcome {
+    const result = this.exceptions.take(exception);
+    if (result.kind === 'taken') {
+      this.pc = result.exception.vector;
+      return { kind: 'running' };
+    }
+    if (result.kind === 'limit') return { kind: 'emulator-limit', reason: `${result.why} (${exception.kind} at ${hex(exception.elr)})`, pc: exception.elr };
+    return { kind: 'fault', fault: machineFault(exception, result.why) };
+  }
+
+  /** The exception the guest is still handling (never came back to its return address), if any. */
+  unreturnedException(): MachineFault | null {
+    const pending: TakenException | null = this.exceptions.unreturned();
+    return pending ? machineFault(pending, `taken to the vector at ${hex(pending.vector)}; the handler did not return before the run ended`) : null;
   }
 
   private psci(hvcAt: bigint): void {
@@ -406,30 +457,6 @@ export class VirtMachine {
     }
   }
 
-  private faultFromException(intno: number, pc: bigint): MachineFault {
-    const word = this.readWord(pc);
-    const insn = word === null ? '' : ` (instruction word ${hex(word, 8)})`;
-    const base = { pc, address: null, access: null };
-    switch (intno) {
-      case EXCP.UDEF:
-        return { ...base, kind: 'undefined instruction', detail: `Unicorn EXCP_UDEF at ${hex(pc)}${insn}` };
-      case EXCP.SWI:
-        return { ...base, kind: 'svc', detail: `svc at ${hex(pc - 4n)}: no EL1 vectors in Unicorn (EXCP_SWI)` };
-      case EXCP.HVC:
-        return { ...base, kind: 'hypervisor call', detail: `hvc at ${hex(pc - 4n)} that is not \`hvc #0\` (EXCP_HVC)` };
-      case EXCP.SMC:
-        return { ...base, kind: 'secure monitor call', detail: `smc near ${hex(pc)} (EXCP_SMC); PSCI on virt uses hvc` };
-      case EXCP.BKPT:
-        return { ...base, kind: 'breakpoint', detail: `brk at ${hex(pc)}${insn} (EXCP_BKPT)` };
-      case EXCP.DATA_ABORT:
-        return { ...base, kind: 'data abort', detail: `Unicorn EXCP_DATA_ABORT at ${hex(pc)} (MMU fault; Unicorn does not expose FAR/ESR for it)` };
-      case EXCP.PREFETCH_ABORT:
-        return { ...base, kind: 'prefetch abort', detail: `Unicorn EXCP_PREFETCH_ABORT at ${hex(pc)}` };
-      default:
-        return { ...base, kind: excpName(intno).replace(/^EXCP_/, '').toLowerCase().replace(/_/g, ' '), detail: `Unicorn ${excpName(intno)} at ${hex(pc)}${insn}` };
-    }
-  }
-
   private faultFromError(err: number): MachineFault {
     const words = `Unicorn: ${strerror(err)}`;
     const mem = this.memFault;
@@ -448,4 +475,8 @@ export class VirtMachine {
     if (err === UC_ERR.INSN_INVALID) return { kind: 'undefined instruction', pc: this.pc, address: null, access: null, detail: words };
     return { kind: 'emulator error', pc: this.pc, address: null, access: null, detail: words };
   }
+}
+
+function machineFault(e: GuestException, why: string): MachineFault {
+  return { kind: e.kind, pc: e.elr, address: e.far, access: e.access, esr: e.esr, detail: `${e.detail}; ${why}` };
 }

@@ -112,6 +112,7 @@ export class EmuRunner implements Runner {
       details['stopPcSymbol'] = symbols.format(machine.programCounter);
       if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
+      if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       machine.close();
     }
     return buildRunResult({
@@ -141,8 +142,8 @@ export class EmuRunner implements Runner {
       const now = Date.now();
       if (options.signal?.aborted) return { verdict: 'error', reason: 'cancelled' };
       if (doneDeadline !== null && now >= doneDeadline) return { verdict: 'completed', reason: 'DONE printed; no PSCI power-off followed' };
-      if (now >= timeoutAt) return { verdict: 'timeout', reason: `timeout after ${spec.timeoutMs} ms` };
-      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs) return { verdict: 'timeout', reason: `no serial output for ${silenceMs} ms` };
+      if (now >= timeoutAt) return timeoutEnding(machine, `timeout after ${spec.timeoutMs} ms`, symbols);
+      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs) return timeoutEnding(machine, `no serial output for ${silenceMs} ms`, symbols);
 
       const outcome = machine.runSlice(this.sliceInstructions);
 
@@ -173,6 +174,8 @@ export class EmuRunner implements Runner {
           if (capture.doneSeen) return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };
           return { verdict: 'timeout', reason: `CPU waits in WFI at ${where} and the emulator raises no interrupts; it would never wake` };
         }
+        case 'emulator-limit':
+          return { verdict: 'error', reason: `emulator limit at ${hex(outcome.pc)} (${symbols.format(outcome.pc)}): ${outcome.reason}` };
         case 'running':
           break;
       }
@@ -190,9 +193,16 @@ function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {
     address: fault.address === null ? null : hex(fault.address),
     addressSymbol: fault.address === null ? null : symbols.format(fault.address),
     access: fault.access,
-    esr: null,
+    esr: fault.esr === undefined || fault.esr === null ? null : hex(fault.esr),
     detail: fault.detail,
   };
+}
+
+/** A run that ends inside an exception handler faulted: the verdict names the exception (issue 11 item 4). */
+function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer): Ending {
+  const pending = machine.unreturnedException();
+  if (!pending) return { verdict: 'timeout', reason };
+  return { verdict: 'fault', reason: `guest took ${pending.kind} and did not return from its handler (${reason})`, fault: toFaultInfo(pending, symbols) };
 }
 
 /** What the emulator's virt honours: semihosting, GICv2 (its only GIC), -append (in QEMU's own DTB). */

@@ -28,6 +28,8 @@ const PURE = [
   'harness/gdb/packets.ts',
   'harness/gdb/target-xml.ts',
   'harness/diagnose/diagnose.ts',
+  'harness/emu/exceptions.ts',
+  'harness/emu/translation.ts',
 ];
 const IO = /from '(node:(fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/;
 
