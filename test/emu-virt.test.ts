@@ -33,7 +33,7 @@ test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 test('layout-flash: T2 N on QEMU and on the emulator, which names every dropped store and variable', async (t) => {
   const s = await subject('layout-flash');
   const { runs, agree } = await runSubject(s, ['qemu', 'emu'], 'cortex-a57');
-  t.true(agree, JSON.stringify(runs.map((r) => [r.runner, r.markers])));
+  t.true(agree, JSON.stringify(runs.map((r) => [r.runner, r.verdict, r.reason, r.markers, r.exitStatus])));
   for (const run of runs) {
     t.is(run.verdict, 'completed', `${run.runner}: ${run.reason}`);
     t.is(run.markers['T2'], 'N', run.runner);
@@ -73,7 +73,7 @@ test('layout-flash: T2 N on QEMU and on the emulator, which names every dropped 
 test('layout-ram: the same code linked in RAM prints T2 Y on both runners and drops nothing', async (t) => {
   const s = await subject('layout-ram');
   const { runs, agree } = await runSubject(s, ['qemu', 'emu'], 'cortex-a57');
-  t.true(agree);
+  t.true(agree, JSON.stringify(runs.map((r) => [r.runner, r.verdict, r.reason, r.markers, r.exitStatus])));
   for (const run of runs) t.deepEqual(run.markers, { T0: 'Y', T1: 'Y', T2: 'Y', T3: 'Y', T4: 'Y', T5: 'Y' }, run.runner);
   t.is(runs.find((r) => r.runner === 'emu')!.details['droppedWrites'], undefined);
   t.deepEqual(layoutWarnings(await readElf(s.elfPath)), []);
