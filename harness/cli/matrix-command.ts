@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../mat
 import { loadBaseline } from '../baseline/load.js';
 import type { KernelExpectation } from '../build/manifest.js';
 import { checkExpectation } from '../compare/expect.js';
+import { isInfrastructure } from '../runners/types.js';
 
 import { runMatrix, type MatrixSummary } from '../matrix/run-matrix.js';
 import { ResultsStore } from '../matrix/store.js';
@@ -92,12 +93,13 @@ export async function matrixCommand(argv: string[]): Promise<number> {
         total = todo;
         out.write(`wbdiff matrix: ${plan.cells.length} cells (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plan.subjects.length} builds/variants -> ${store.dir}\n`);
         out.write(baseline ? `baseline: ${baseline.dir}\n` : 'baseline: none (first run, or --no-baseline)\n');
+        for (const s of config.skipped ?? []) out.write(`skipped: ${s.name}: ${s.reason}\n`);
       },
       onCell: (cell) => {
         done += 1;
         // Known before the whole run is classified: infrastructure errors, and unpatched kernels
         // not doing what their manifests expect (variant cells need their peers to be judged).
-        if (cell.run.verdict === 'error') infra += 1;
+        if (isInfrastructure(cell.run.verdict)) infra += 1;
         else if (cell.variant === null && failsManifest(cell)) failing += 1;
         const so = [failing ? `${failing} failing` : '', infra ? `${infra} infrastructure` : ''].filter(Boolean).join(', ');
         if (tty) out.write(`\r[${done}/${total}]${so ? ` (${so})` : ''} ${cell.id}`.padEnd(100).slice(0, 100));
@@ -131,7 +133,8 @@ export async function matrixCommand(argv: string[]): Promise<number> {
 export function matrixExitCode(summary: MatrixSummary): number {
   if ((summary.counts['infrastructure'] ?? 0) > 0) return EXIT.harness;
   if (summary.baseline) return (summary.baseline.counts.regression ?? 0) > 0 ? EXIT.failed : EXIT.ok;
-  return (summary.counts['unexpected'] ?? 0) > 0 ? EXIT.failed : EXIT.ok;
+  // Every finding counts, not only the outcome a cell shows first (a parity divergence can hide an unexpected result).
+  return summary.cells.some((c) => c.outcome === 'unexpected' || c.findings.some((f) => f.kind === 'unexpected')) ? EXIT.failed : EXIT.ok;
 }
 
 function renderBaseline(summary: MatrixSummary): string {
