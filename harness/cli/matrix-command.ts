@@ -6,7 +6,7 @@ import { OUTCOME_LABEL, OUTCOME_ORDER } from '../report/outcomes.js';
 import { writeRunReports } from '../report/index.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import type { CellResult, SummaryCell } from '../matrix/cells.js';
-import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../matrix/config.js';
+import { DEFAULT_CONFIG_PATH, loadMatrixConfig, suiteConfig, type MatrixConfig } from '../matrix/config.js';
 import { loadBaseline } from '../baseline/load.js';
 import type { KernelExpectation } from '../build/manifest.js';
 import { checkExpectation } from '../compare/expect.js';
@@ -34,6 +34,9 @@ export async function matrixCommand(argv: string[]): Promise<number> {
     baseline: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
     'no-diagnose': { type: 'boolean', default: false },
+    suite: { type: 'string' },
+    'max-smp': { type: 'string' },
+    test: { type: 'string', multiple: true },
   });
   if (values.explain) return explainCommand(values.explain, values.from);
 
@@ -42,6 +45,8 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   if (values.resume) {
     const info = await store.readRunInfo<{ config: MatrixConfig }>();
     config = info.config;
+  } else if (values.suite) {
+    config = await suiteConfig(values.suite, { maxSmp: parsePositiveInt(values['max-smp'], '--max-smp'), tests: values.test });
   } else {
     config = await loadMatrixConfig(values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH);
   }

@@ -88,6 +88,15 @@ export async function loadMatrixConfig(path: string = DEFAULT_CONFIG_PATH): Prom
   return { ...(await expandSuites(raw, baseDir)), baseDir, source: resolve(path) };
 }
 
+/** `--suite kvm-unit-tests:DIR` (with --max-smp, --test): a matrix of one suite entry, no config file. */
+export async function suiteConfig(spec: string, options: { maxSmp?: number | undefined; tests?: string[] | undefined; cwd?: string }): Promise<MatrixConfig> {
+  const m = /^(kvm-unit-tests):(.+)$/.exec(spec);
+  if (!m) throw new WbdiffError(`--suite takes SUITE:DIR, not "${spec}"`, { hint: 'e.g. --suite kvm-unit-tests:~/kvm-unit-tests --max-smp 2' });
+  const cwd = options.cwd ?? process.cwd();
+  const entry: SuiteEntry = { suite: 'kvm-unit-tests', dir: resolve(cwd, m[2]!), ...(options.maxSmp ? { maxSmp: options.maxSmp } : {}), ...(options.tests?.length ? { tests: options.tests } : {}) };
+  return { ...(await expandSuites({ kernels: [entry] }, cwd)), baseDir: cwd, source: `--suite ${spec}` };
+}
+
 /** Suite entries become kernel entries (one per test); what is not run is listed in `skipped`. */
 export async function expandSuites(raw: MatrixConfigFile, baseDir: string): Promise<Omit<MatrixConfig, 'baseDir' | 'source'>> {
   const kernels: KernelEntry[] = [];
