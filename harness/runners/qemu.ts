@@ -74,7 +74,11 @@ export class QemuRunner implements Runner {
         }, Math.min(250, spec.silenceTimeoutMs))
       : undefined;
 
-    const outcome = await child;
+    // Everything QEMU wrote before it ended is read, however early it was killed: the output seen
+    // before a fault must not depend on how fast this process drained the pipe.
+    const drained = (stream: NodeJS.ReadableStream | null | undefined) =>
+      stream ? new Promise<void>((resolve) => { stream.once('end', resolve); stream.once('close', resolve); stream.once('error', () => resolve()); }) : Promise.resolve();
+    const [outcome] = await Promise.all([child, drained(child.stdout), drained(child.stderr)]);
     clearTimeout(timer);
     clearTimeout(doneTimer);
     if (silence) clearInterval(silence);
