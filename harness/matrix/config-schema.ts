@@ -64,7 +64,7 @@ export const matrixConfigSchema = {
     kernels: {
       type: 'array',
       minItems: 1,
-      items: { anyOf: [kernelEntrySchema, suiteEntrySchema] },
+      items: { if: { type: 'object', required: ['suite'] }, then: suiteEntrySchema, else: kernelEntrySchema },
     },
     runners: runnerList,
     boards: { type: 'object', additionalProperties: { ...boardSchema, required: ['console'] }, description: 'boards by name, for runners "board:<name>"' },
