@@ -65,6 +65,14 @@ test('exceptions the kernel handles are not faults; fault still faults at the sa
   t.regex(fault.run.reason, /branch to itself/);
 });
 
+test('an SVC taken and handled in a loop floods the log: a timeout (progress made), not a fault', async (t) => {
+  const { run } = await runJson(['svc-loop', '--timeout', '1200']);
+  t.is(run.verdict, 'timeout', run.reason);
+  t.is(run.markers.T1, 'Y');
+  t.true(run.details.exceptions.taken > 100, JSON.stringify(run.details.exceptions));
+  t.true(run.details.exceptions.taken - run.details.exceptions.returned <= 1);
+});
+
 test('a semihosting exit with status 3 is a kernel failure (exit 1), not a crash; its manifest can expect it', async (t) => {
   const bundled = await runJson(['semihost-exit']);
   t.is(bundled.code, 0, bundled.stderr);
