@@ -9,6 +9,9 @@ import { runMatrix } from '../harness/matrix/run-matrix.js';
 import { ResultsStore } from '../harness/matrix/store.js';
 import { wbdiff } from './helpers/cli.js';
 import { subject } from './helpers/subjects.js';
+import { BoardRunner } from '../harness/runners/board.js';
+import { loadBoardFile } from '../harness/runners/board-config.js';
+import { REPO_ROOT } from '../harness/paths.js';
 
 const runJson = async (args: string[]) => {
   const result = await wbdiff(['run', ...args, '--runner', 'qemu', '--json']);
@@ -133,4 +136,22 @@ test('matrix entries carry machine options: one build on two machines is two nam
   t.is(byId.get(ids[0]!)!.run.markers['BOOTARGS'], 'matrix default');
   t.deepEqual(byId.get(ids[1]!)!.provenance.machine, { smp: 2, append: 'entry says' });
   t.is(byId.get(ids[1]!)!.run.markers['BOOTARGS'], 'entry says');
+});
+
+test('the device tree QEMU generates for a machine is saved and cached by its options', async (t) => {
+  const out = join(await mkdtemp(join(tmpdir(), 'wbdiff-dtb-')), 'virt.dtb');
+  const first = await wbdiff(['dtb', 'bootargs', '--smp', '2', '--append', 'dtb for the emulator', '-o', out]);
+  t.is(first.exitCode, 0, first.stderr);
+  const bytes = await readFile(out);
+  t.is(bytes.readUInt32BE(0), 0xd00dfeed);
+  t.true(bytes.includes('cpu@1') && bytes.includes('dtb for the emulator'));
+  const again = await wbdiff(['dtb', 'bootargs', '--smp', '2', '--append', 'dtb for the emulator']);
+  t.regex(again.stdout, /cached/);
+});
+
+test('a board cannot honour machine options and says so, naming them', async (t) => {
+  const board = new BoardRunner(await loadBoardFile(join(REPO_ROOT, 'qemu', 'board-qemu-tcp.json')));
+  const run = await board.run({ elfPath: (await subject('hello')).elfPath, cpu: 'cortex-a57', timeoutMs: 2000, machine: { smp: 2, devices: ['pci-testdev'] } });
+  t.is(run.verdict, 'error');
+  t.regex(run.reason, /cannot honour smp \(--smp\), devices \(--device\)/);
 });

@@ -44,7 +44,10 @@ Usage:
         Register-level parity: QEMU (gdbstub) and the emulator stop at the redirected call sites
         (or --at); x0-x30, sp, pc compared per hit; the earliest divergence, symbolised.
 
-Machine (run, diagnose, bisect, check, parity; over the manifest's "machine"):
+  wbdiff dtb <kernel|file> [machine flags] [-o out.dtb]
+        The device tree QEMU generates for that machine (-machine dumpdtb=), cached by its options.
+
+Machine (run, diagnose, bisect, check, parity, dtb; over the manifest's "machine"):
   --cpu NAME  --smp N  --memory MiB  --machine-opt K=V  --append "cmdline"  --initrd FILE
   --device SPEC  --chardev SPEC  --semihosting  --qemu-arg ARG (QEMU only)
   --results markers|kvm-unit-tests|ktap  --result-pattern REGEX|JSON  --symbols ELF (raw images)
@@ -79,6 +82,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./check-command.js')).checkCommand,
   diagnose: async () => (await import('../diagnose/command.js')).diagnoseCommand,
   parity: async () => (await import('./parity-command.js')).parityCommand,
+  dtb: async () => (await import('./dtb-command.js')).dtbCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
