@@ -16,6 +16,14 @@ export const resultPatternProperties = {
   statusEncoding: { enum: ['plain', 'testdev'] },
 } as const;
 
+/** One result pattern (also in matrix config entries). */
+export const resultPatternSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['regex'],
+  properties: resultPatternProperties,
+} as const;
+
 export const kernelManifestSchema = {
   type: 'object',
   additionalProperties: false,
@@ -32,6 +40,21 @@ export const kernelManifestSchema = {
       properties: {
         versions: { type: 'array', items: { type: 'string', pattern: '^1\\.\\d+$' }, minItems: 1 },
         entry: { type: 'string', minLength: 1 },
+        cArchive: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sources', 'linkerScript'],
+          description: 'build with -buildmode=c-archive and link with gcc (see kernels/README.md)',
+          properties: {
+            sources: { type: 'array', items: { type: 'string', pattern: '^[^/].*' }, minItems: 1 },
+            linkerScript: { type: 'string', pattern: '^[^/].*' },
+            objcopy: {
+              type: 'object',
+              description: 'per object ("go" = the c-archive, or a source file): objcopy symbol options, applied in order',
+              additionalProperties: { type: 'array', items: { type: 'string', pattern: '^--(globalize|weaken|localize|keep-global|strip)-symbol=[^\\s=]+$' } },
+            },
+          },
+        },
       },
     },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
@@ -54,15 +77,7 @@ export const kernelManifestSchema = {
     image: { enum: ['elf', 'raw', 'linux-image'], description: 'boot the ELF (default), or its flat image (objcopy -O binary): raw, or with an arm64 Image header' },
     machine: machineOptionsSchema,
     runners: { type: 'array', items: { enum: ['qemu', 'emu'] }, minItems: 1, uniqueItems: true, description: 'runners that can run it as it is (all when absent)' },
-    resultPatterns: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['regex'],
-        properties: resultPatternProperties,
-      },
-    },
+    resultPatterns: { type: 'array', items: resultPatternSchema },
     convention: { type: 'object' },
   },
   allOf: [

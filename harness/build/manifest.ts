@@ -26,7 +26,7 @@ export interface KernelManifest {
   description: string;
   toolchain: 'gcc' | 'go';
   sources?: string[];
-  go?: { versions: string[]; entry: string };
+  go?: { versions: string[]; entry: string; cArchive?: CArchiveRecipe };
   timeoutMs?: number;
   memoryMiB?: number;
   maxSerialBytes?: number;
@@ -43,6 +43,14 @@ export interface KernelManifest {
   /** The machine it runs on: smp, -machine options, command line, initrd, devices, semihosting. */
   machine?: MachineOptions;
   convention?: Record<string, unknown>;
+}
+
+/** A Go kernel built with -buildmode=c-archive and linked by gcc with its own script and objects. */
+export interface CArchiveRecipe {
+  sources: string[];
+  linkerScript: string;
+  /** Per object ("go" = the archive, or a source file name): objcopy symbol options, in order. */
+  objcopy?: Record<string, string[]>;
 }
 
 export interface Kernel {

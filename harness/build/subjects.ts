@@ -2,13 +2,12 @@
 // an ELF, a raw image or an arm64 Image), with the command line's machine flags laid over it.
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { parseElf } from '../elf/elf.js';
-import { WbdiffError } from '../errors.js';
 import { detectImageFormat } from '../machine/boot-image.js';
 import { canonicalMachine, mergeMachine, type ImageFormat, type MachineOptions } from '../machine/description.js';
 import { imageFromBytes } from '../machine/kernel-image.js';
 import type { ResultPattern, ResultPreset, RunOverrides } from '../runners/types.js';
+import { readElfBytes } from '../elf/read-elf.js';
 import { sha256 } from '../util/hash.js';
 import { build, type BuildResult } from './builder.js';
 import { resolveTargets, type Kernel } from './manifest.js';
@@ -41,12 +40,7 @@ export async function resolveSubjects(spec: string, options: { force?: boolean; 
   const overrides = options.overrides ?? {};
   if (looksLikePath(spec)) {
     const elfPath = resolve(spec);
-    const bytes = await readFile(elfPath).catch((error: NodeJS.ErrnoException) => {
-      throw new WbdiffError(error.code === 'ENOENT' ? 'no such file' : `cannot read it: ${error.message}`, {
-        where: spec,
-        hint: 'give the path of an AArch64 kernel (ELF, raw .bin/.flat image, or arm64 Image), or a bundled kernel name (wbdiff build --list)',
-      });
-    });
+    const bytes = await readElfBytes(elfPath);
     const imageFormat = detectImageFormat(bytes);
     // A clear error now beats one from each runner.
     if (imageFormat === 'elf' || spec.endsWith('.elf')) parseElf(bytes, spec);

@@ -136,6 +136,7 @@ export function decodeSymtab(sections: readonly ElfySection[]): ElfSymbol[] {
       value: data.readBigUInt64LE(off + 8),
       size: data.readBigUInt64LE(off + 16),
       kind: type === 2 ? 'func' : type === 1 ? 'object' : 'other',
+      binding: info >> 4 === 0 ? 'local' : info >> 4 === 2 ? 'weak' : 'global',
     });
   }
   return out;

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import { CACHE_DIR } from '../paths.js';
 import { qemuInvocation } from '../runners/qemu-args.js';
+import { startTiedChild } from '../util/child.js';
 import type { RunSpec } from '../runners/types.js';
 import { sha256 } from '../util/hash.js';
 
@@ -25,7 +26,7 @@ export async function qemuDtb(spec: RunSpec): Promise<{ path: string; bytes: Uin
   const dumpArgs = [...args];
   dumpArgs[m + 1] = `${args[m + 1]},dumpdtb=${temp.replace(/,/g, ',,')}`;
   // QEMU writes the tree once the machine is built and exits before running the guest.
-  const result = await execa(file, dumpArgs, { reject: false, timeout: 30_000, stdin: 'ignore', all: true });
+  const result = await startTiedChild(file, dumpArgs, { reject: false, timeout: 30_000, stdin: 'ignore', all: true });
   if (!existsSync(temp)) {
     throw new WbdiffError(`QEMU did not write the device tree (exit ${result.exitCode ?? result.signal}): ${String(result.all ?? '').trim().split('\n').pop()}`, { hint: 'check the machine options' });
   }

@@ -2,6 +2,7 @@
 import { Parser as TapParser } from 'tap-parser';
 import type { ResultPattern } from '../runners/types.js';
 import { decodeSerial } from './decode.js';
+import { safeRegExp } from '../util/safe-regex.js';
 
 export interface MarkerConflict {
   id: string;
@@ -129,13 +130,13 @@ function parseTap(lines: string[], record: (id: string, value: string, line: num
 function compilePattern(pattern: ResultPattern): { regex: RegExp; pattern: ResultPattern } {
   const flags = new Set((pattern.flags ?? '').split(''));
   flags.add('g');
-  return { regex: new RegExp(pattern.regex, [...flags].join('')), pattern };
+  return { regex: safeRegExp(pattern.regex, [...flags].join('')), pattern };
 }
 
 /** Checks a result pattern before a run, so a typo fails the manifest load, not the parse. */
 export function validatePattern(pattern: ResultPattern): string | null {
   try {
-    const regex = new RegExp(pattern.regex, pattern.flags ?? '');
+    const regex = safeRegExp(pattern.regex, pattern.flags ?? '');
     void regex;
     if (/\(\?<status>/.test(pattern.regex)) return null;
     if (pattern.id === undefined && !/\(\?<id>/.test(pattern.regex)) return 'the regex needs a named group (?<id>...), or the pattern a fixed "id"';

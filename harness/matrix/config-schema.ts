@@ -1,6 +1,6 @@
 // JSON Schema of wbdiff.config.json (the matrix definition).
+import { resultPatternSchema } from '../build/manifest-schema.js';
 import { boardSchema } from '../runners/board-config.js';
-import { resultPatternProperties } from '../build/manifest-schema.js';
 import { machineOptionsSchema } from '../machine/description.js';
 import { RESULT_PRESETS } from '../markers/presets.js';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 };
@@ -25,7 +25,7 @@ const kernelEntrySchema = {
     timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
     convention: { type: 'string', description: 'go1.19 | go1.23 | path of a convention file (overrides the ELF and manifest)' },
     expect: { type: 'object', description: 'for elf entries: as a kernel manifest\'s "expect"' },
-    resultPatterns: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['regex'], properties: resultPatternProperties } },
+    resultPatterns: { type: 'array', items: resultPatternSchema },
     machine: machineOptionsSchema,
     memoryMiB: { type: 'integer', minimum: 16, maximum: 65536 },
     results: { enum: RESULT_PRESETS },

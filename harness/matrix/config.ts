@@ -11,6 +11,7 @@ import type { ImageFormat, MachineOptions } from '../machine/description.js';
 import type { ResultPattern, ResultPreset, RunnerName } from '../runners/types.js';
 import { expandSuiteEntry, type SkippedTest } from '../suite/load.js';
 import { loadJsonFile, validateValue } from '../util/json-file.js';
+import { validatePattern } from '../markers/parse.js';
 import { matrixConfigSchema } from './config-schema.js';
 
 export interface KernelEntry {
@@ -84,6 +85,7 @@ export async function loadMatrixConfig(path: string = DEFAULT_CONFIG_PATH): Prom
   const raw = /\.(c|m)?(t|j)s$/.test(path)
     ? validateValue<MatrixConfigFile>(await importConfigModule(path), path, matrixConfigSchema, 'matrix config', CONFIG_HINT)
     : await loadJsonFile<MatrixConfigFile>(path, matrixConfigSchema, 'matrix config', CONFIG_HINT);
+  checkResultPatterns(raw, path);
   const baseDir = dirname(resolve(path));
   return { ...(await expandSuites(raw, baseDir)), baseDir, source: resolve(path) };
 }
@@ -162,4 +164,14 @@ export function resolveVariantPath(spec: string, kernelName: string | null, tool
     });
   }
   return found;
+}
+
+/** Every entry's result patterns compile, have the groups, and run in bounded time (as a manifest's). */
+function checkResultPatterns(config: MatrixConfigFile, path: string): void {
+  config.kernels.forEach((entry, k) =>
+    ('suite' in entry ? [] : entry.resultPatterns ?? []).forEach((pattern, i) => {
+      const problem = validatePattern(pattern);
+      if (problem) throw new WbdiffError(`kernels[${k}].resultPatterns[${i}] is not usable: ${problem}`, { where: path, hint: CONFIG_HINT });
+    }),
+  );
 }

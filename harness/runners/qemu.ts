@@ -1,9 +1,9 @@
 // Runs a kernel under qemu-system-aarch64 -M virt. Serial on stdout (bytes), exceptions on stderr,
 // read as a stream (bounded memory however much QEMU logs).
-import { execa } from 'execa';
 import { formatError } from '../errors.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
+import { startTiedChild } from '../util/child.js';
 import { hex } from '../util/hex.js';
 import { ExceptionJudge, type UnhandledException } from './exception-judge.js';
 import { kernelSetsExitCode, qemuInvocation } from './qemu-args.js';
@@ -37,7 +37,7 @@ export class QemuRunner implements Runner {
     const log = new QemuLogReader();
     const judge = new ExceptionJudge(image.wordAt);
 
-    const child = execa(file, args, {
+    const child = startTiedChild(file, args, {
       stdin: 'ignore',
       encoding: 'buffer',
       buffer: false,
