@@ -67,3 +67,12 @@ test('exit statuses in expectations: the default wants 0 and no failing marker; 
   t.deepEqual(checkExpectation(run({ exitStatus: 77 }), { exitStatus: [0, 77] }), []);
   t.deepEqual(checkExpectation(run({}), { exitStatus: 3 }).map((m) => m.actual), ['(none)']);
 });
+
+test('the matrix exit code counts every unexpected finding of a cell, not only the outcome shown first', async (t) => {
+  const { matrixExitCode } = await import('../../harness/cli/matrix-command.js');
+  const cell = (outcome: string, kinds: string[]) => ({ outcome, findings: kinds.map((kind) => ({ kind, summary: '', evidence: [] })) });
+  const summary = (cells: object[]) => ({ counts: { cells: cells.length }, cells, baseline: null }) as unknown as Parameters<typeof matrixExitCode>[0];
+  t.is(matrixExitCode(summary([cell('expected', [])])), 0);
+  t.is(matrixExitCode(summary([cell('parity-divergence', ['parity-divergence', 'unexpected'])])), 1);
+  t.is(matrixExitCode({ ...summary([cell('infrastructure', ['infrastructure'])]), counts: { cells: 1, infrastructure: 1 } } as Parameters<typeof matrixExitCode>[0]), 2);
+});
