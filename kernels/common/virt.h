@@ -70,6 +70,31 @@ _start:
 	.ltorg
 .endm
 
+/* vector_table name, handler: a VBAR_EL1 table `name` (2 KiB aligned) whose synchronous
+ * entry for the current EL with SP_ELx (offset 0x200) branches to `handler`; the 15 others
+ * spin (`b .`), so any other exception is one wbdiff reports as unhandled. */
+.macro vector_table name, handler
+	.balign 2048
+\name:
+	.rept 4
+	b	.
+	.balign 128
+	.endr
+	b	\handler
+	.balign 128
+	.rept 11
+	b	.
+	.balign 128
+	.endr
+.endm
+
+/* use_vectors table: VBAR_EL1 = table. Clobbers x0. */
+.macro use_vectors table
+	adr	x0, \table
+	msr	vbar_el1, x0
+	isb
+.endm
+
 /* say "text": print a literal string (no newline added). Clobbers x0-x2, x30. */
 .macro say str
 	.pushsection .rodata.say, "a"

@@ -6,24 +6,13 @@
 	kernel_entry main
 
 main:
-	adr	x0, vectors
-	msr	vbar_el1, x0
-	isb
+	use_vectors vectors
 	say	"T1 Y\n"
 1:	svc	#0
 	b	1b
 
 	virt_lib
 
-	.balign 2048
-vectors:
-	.rept 4
-	b	.
-	.balign 128
-	.endr
-	eret				/* 0x200: current EL, SP_ELx, synchronous: ELR is past the SVC */
-	.balign 128
-	.rept 11
-	b	.
-	.balign 128
-	.endr
+	vector_table vectors, svc_return
+svc_return:
+	eret				/* ELR is already past the SVC */

@@ -10,9 +10,7 @@
 
 main:
 	stp	x29, x30, [sp, #-16]!
-	adr	x0, vectors
-	msr	vbar_el1, x0
-	isb
+	use_vectors vectors
 	say	"vectors: own table at VBAR_EL1; taking SVC, UDF, BRK\n"
 
 	svc	#42
@@ -69,21 +67,8 @@ no:	.asciz	" N"
 taken:	.word	0
 counter: .word	0
 
-/* Current EL with SP_ELx, synchronous (offset 0x200) handles the exceptions; every other
- * vector spins, so anything unexpected is an unhandled exception wbdiff reports as a fault. */
 	.text
-	.balign 2048
-vectors:
-	.rept 4
-	b	.
-	.balign 128
-	.endr
-	b	sync_handler		/* 0x200: current EL, SP_ELx, synchronous */
-	.balign 128
-	.rept 11
-	b	.
-	.balign 128
-	.endr
+	vector_table vectors, sync_handler
 
 sync_handler:
 	stp	x0, x1, [sp, #-16]!
