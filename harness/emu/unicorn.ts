@@ -203,6 +203,19 @@ export interface SysRegEncoding {
   op2: number;
 }
 
+/** enum uc_arm64_insn (arm64.h 2.0.1): the instructions UC_HOOK_INSN can hook. */
+export const UC_ARM64_INS = { MRS: 1, MSR: 2, SYS: 3, SYSL: 4 } as const;
+export type SysInsnKind = keyof typeof UC_ARM64_INS;
+const UC_ARM64_REG_XZR = 7;
+
+/** One hooked MRS/MSR/SYS/SYSL: the register's encoding, Xt's id and (for writes) its value. */
+export interface SysRegAccess extends SysRegEncoding {
+  /** Xt's value (MSR/SYS); for MRS, Xt's old value. XZR reads as 0. */
+  value: bigint;
+  /** Xt as a UC_ARM64_REG_* id (UC_ARM64_REG_XZR = 7 for xzr). */
+  rt: number;
+}
+
 // ---------------------------------------------------------------- the native library
 
 const DEFAULT_LIBRARY = '/usr/lib/x86_64-linux-gnu/libunicorn.so.2';
@@ -238,7 +251,11 @@ interface Native {
     eventmem: koffi.IKoffiCType;
     mmioRead: koffi.IKoffiCType;
     mmioWrite: koffi.IKoffiCType;
+    insnSys: koffi.IKoffiCType;
   };
+  /** uc_hook_add with the UC_HOOK_INSN extra argument (the instruction id). */
+  uc_hook_add_insn: (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, insn: number) => number;
+  cpRegType: koffi.IKoffiCType;
 }
 
 let native: Native | null = null;
@@ -273,7 +290,9 @@ export function loadUnicorn(): Native {
     eventmem: koffi.proto('bool wbdiff_uc_cb_eventmem(void *uc, int type, uint64_t address, int size, int64_t value, void *user)'),
     mmioRead: koffi.proto('uint64_t wbdiff_uc_cb_mmio_read(void *uc, uint64_t offset, unsigned int size, void *user)'),
     mmioWrite: koffi.proto('void wbdiff_uc_cb_mmio_write(void *uc, uint64_t offset, unsigned int size, uint64_t value, void *user)'),
+    insnSys: koffi.proto('uint32_t wbdiff_uc_cb_insn_sys(void *uc, int reg, void *cp_reg, void *user)'),
   };
+  const cpRegType = koffi.struct('wbdiff_uc_arm64_cp_reg', { crn: 'uint32_t', crm: 'uint32_t', op0: 'uint32_t', op1: 'uint32_t', op2: 'uint32_t', val: 'uint64_t' });
   native = {
     path,
     uc_version: lib.func('unsigned int uc_version(void *major, void *minor)'),
@@ -299,6 +318,12 @@ export function loadUnicorn(): Native {
       return (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint) =>
         f(uc, hh, type, cb, user, begin, end) as number;
     })(),
+    uc_hook_add_insn: (() => {
+      const f = lib.func('int uc_hook_add(void *uc, void *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)');
+      return (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, insn: number) =>
+        f(uc, hh, type, cb, user, begin, end, 'int', insn) as number;
+    })(),
+    cpRegType,
     uc_hook_del: lib.func('int uc_hook_del(void *uc, size_t hh)'),
     uc_mmio_map: lib.func(
       'int uc_mmio_map(void *uc, uint64_t address, size_t size, void *read_cb, void *user_data_read, void *write_cb, void *user_data_write)',
@@ -587,6 +612,44 @@ export class Unicorn {
   /** CPU exceptions (Unicorn never delivers them to the guest's vectors: they all come here). */
   hookIntr(cb: (intno: number) => void): HookHandle {
     return this.addHook('intr', UC_HOOK.INTR, this.n.protos.intr, (_uc: unknown, intno: number) => cb(intno), ...ALL_ADDRESSES);
+  }
+
+  /**
+   * UC_HOOK_INSN for MRS/MSR (op0 2 or 3) or SYS/SYSL (op0 1) anywhere. Unicorn 2.0.1 calls it
+   * before it looks the register up, so it sees registers the CPU model lacks (ICC_*) as well
+   * as ones it has (CNT*). Return a number to emulate the instruction: for MRS it is written to
+   * the destination register and the instruction is skipped; for MSR the write is skipped.
+   * Return null to let Unicorn execute it (an unknown register then raises EXCP_UDEF).
+   * Unicorn allows one such hook per instruction kind.
+   */
+  hookSysInsn(kind: SysInsnKind, cb: (access: SysRegAccess) => bigint | null): HookHandle {
+    const n = this.n;
+    const insn = UC_ARM64_INS[kind];
+    const wrapped = (_uc: unknown, reg: number, cpReg: unknown) =>
+      this.guard(() => {
+        const raw = koffi.decode(cpReg, n.cpRegType) as { crn: number; crm: number; op0: number; op1: number; op2: number; val: number | bigint };
+        const access: SysRegAccess = { op0: raw.op0, op1: raw.op1, crn: raw.crn, crm: raw.crm, op2: raw.op2, value: u64(raw.val), rt: reg };
+        const result = cb(access);
+        if (result === null) return 0;
+        if ((kind === 'MRS' || kind === 'SYSL') && reg !== UC_ARM64_REG_XZR) this.writeRegId(reg, result);
+        return 1;
+      }, 1);
+    const registered = koffi.register(wrapped, koffi.pointer(n.protos.insnSys));
+    const hh = new BigUint64Array(1);
+    const err = n.uc_hook_add_insn(this.h, hh, UC_HOOK.INSN, registered, null, ...ALL_ADDRESSES, insn);
+    if (err !== UC_ERR.OK) {
+      koffi.unregister(registered);
+      throw new UnicornError('uc_hook_add', err, `hook ${kind} instructions`);
+    }
+    const id = hh[0]!;
+    this.callbacks.set(id, registered);
+    return { id, kind: `insn ${kind}` };
+  }
+
+  private writeRegId(id: number, value: bigint): void {
+    const buf = new Uint8Array(16);
+    new DataView(buf.buffer).setBigUint64(0, u64(value), true);
+    check('uc_reg_write', this.n.uc_reg_write(this.h, id, buf), `register id ${id}`);
   }
 
   hookDel(hook: HookHandle): void {
