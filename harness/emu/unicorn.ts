@@ -632,6 +632,10 @@ export class Unicorn {
         const result = cb(access);
         if (result === null) return 0;
         if ((kind === 'MRS' || kind === 'SYSL') && reg !== UC_ARM64_REG_XZR) this.writeRegId(reg, result);
+        // For a register its CPU model lacks, Unicorn 2.0.1 ends the block at the instruction
+        // after the hook (it emitted the UNDEF there) and, told to skip, would run the same
+        // instruction again forever: move pc past it ourselves (measured; see README).
+        if (!this.knowsSysReg(access)) this.regWrite('pc', this.regRead('pc') + 4n);
         return 1;
       }, 1);
     const registered = koffi.register(wrapped, koffi.pointer(n.protos.insnSys));
@@ -644,6 +648,20 @@ export class Unicorn {
     const id = hh[0]!;
     this.callbacks.set(id, registered);
     return { id, kind: `insn ${kind}` };
+  }
+
+  private readonly sysRegKnown = new Map<string, boolean>();
+
+  /** Whether this engine's CPU model implements a system register (uc_reg_read of it succeeds). */
+  knowsSysReg(enc: SysRegEncoding): boolean {
+    const key = formatSysReg(enc);
+    let known = this.sysRegKnown.get(key);
+    if (known === undefined) {
+      const buf = cpRegBuffer(enc, 0n);
+      known = this.n.uc_reg_read(this.h, UC_ARM64_REG_CP_REG, buf) === UC_ERR.OK;
+      this.sysRegKnown.set(key, known);
+    }
+    return known;
   }
 
   private writeRegId(id: number, value: bigint): void {

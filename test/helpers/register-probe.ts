@@ -63,25 +63,39 @@ export function parseProbeOutput(text: string): ProbeValues {
   return values;
 }
 
-/** Builds the probe and runs it on qemu-system-aarch64 -M virt with the given machine options. */
-export async function runProbeOnQemu(steps: ProbeStep[], machine: string, smp = 1): Promise<ProbeValues> {
-  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-probe-'));
+/** Compiles a test kernel (preprocessed asm using kernels/common/virt.h) into dir/<name>.elf. */
+export async function buildTestKernel(dir: string, name: string, source: string, defines: string[] = []): Promise<string> {
+  const sourcePath = join(dir, `${name}.S`);
+  const elf = join(dir, `${name}.elf`);
+  await writeFile(sourcePath, source);
+  await execa('aarch64-linux-gnu-gcc', [
+    '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-Wl,--build-id=none', ...defines.map((d) => `-D${d}`),
+    '-T', join(KERNELS_DIR, 'common', 'virt.ld'), '-I', join(KERNELS_DIR, 'common'), '-o', elf, sourcePath,
+  ]);
+  return elf;
+}
+
+/** Runs a kernel on qemu-system-aarch64 -M <machine> and returns its serial output once DONE is printed. */
+export async function runOnQemu(elf: string, machine: string, smp = 1, extra: string[] = []): Promise<string> {
+  const { stdout } = await execa(
+    'qemu-system-aarch64',
+    ['-M', machine, '-cpu', 'cortex-a57', '-smp', String(smp), '-m', '128', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none', '-no-reboot', ...extra, '-kernel', elf],
+    { timeout: 20_000, stdin: 'ignore' },
+  );
+  if (!stdout.includes('DONE')) throw new Error(`kernel ${elf} did not finish on QEMU:\n${stdout}`);
+  return stdout;
+}
+
+export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-irq-'));
   try {
-    const source = join(dir, 'probe.S');
-    const elf = join(dir, 'probe.elf');
-    await writeFile(source, probeSource(steps));
-    await execa('aarch64-linux-gnu-gcc', [
-      '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-Wl,--build-id=none',
-      '-T', join(KERNELS_DIR, 'common', 'virt.ld'), '-I', join(KERNELS_DIR, 'common'), '-o', elf, source,
-    ]);
-    const { stdout } = await execa(
-      'qemu-system-aarch64',
-      ['-M', machine, '-cpu', 'cortex-a57', '-smp', String(smp), '-m', '128', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none', '-no-reboot', '-kernel', elf],
-      { timeout: 20_000, stdin: 'ignore' },
-    );
-    if (!stdout.includes('DONE')) throw new Error(`probe kernel did not finish on QEMU:\n${stdout}`);
-    return parseProbeOutput(stdout);
+    return await body(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Builds the probe and runs it on qemu-system-aarch64 -M virt with the given machine options. */
+export async function runProbeOnQemu(steps: ProbeStep[], machine: string, smp = 1): Promise<ProbeValues> {
+  return withTempDir(async (dir) => parseProbeOutput(await runOnQemu(await buildTestKernel(dir, 'probe', probeSource(steps)), machine, smp)));
 }

@@ -21,6 +21,8 @@ export const COUNTER_PERIOD_NS = 16n;
 export class InstructionClock {
   readonly shift: number;
   private instructions = 0n;
+  /** Instructions executed so far in the current quantum, not yet retired (set at device accesses). */
+  private inFlight = 0n;
   /** Nanoseconds added by idle warps (all CPUs asleep), on top of executed instructions. */
   private warpedNs = 0n;
 
@@ -34,14 +36,24 @@ export class InstructionClock {
     return this.instructions;
   }
 
+  /** Ends a quantum: `count` instructions were executed. */
   retire(count: number | bigint): void {
     if (count < 0) throw new RangeError('cannot retire a negative number of instructions');
     this.instructions += BigInt(count);
+    this.inFlight = 0n;
+  }
+
+  /**
+   * Inside a quantum, at a device or counter access: `count` instructions of the quantum have
+   * executed before the accessing one, so the access sees exact time, as with QEMU's icount.
+   */
+  setInFlight(count: number | bigint): void {
+    this.inFlight = BigInt(count);
   }
 
   /** QEMU_CLOCK_VIRTUAL in ns. */
   nowNs(): bigint {
-    return (this.instructions << BigInt(this.shift)) + this.warpedNs;
+    return ((this.instructions + this.inFlight) << BigInt(this.shift)) + this.warpedNs;
   }
 
   /** The system counter (CNTPCT_EL0) value now. */

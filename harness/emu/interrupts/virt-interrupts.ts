@@ -122,6 +122,15 @@ export class VirtInterrupts {
     return this.gic instanceof GicV3 ? this.gic.writeSysreg(cpu, key, value) : false;
   }
 
+  /**
+   * At an access inside a quantum: `executed` instructions of it have run (see
+   * InstructionClock.setInFlight); timers are re-evaluated so the access sees exact state.
+   */
+  syncInQuantum(executed: number | bigint): void {
+    this.clock.setInFlight(executed);
+    for (const timer of this.timers) timer.recalc();
+  }
+
   /** Accounts executed instructions and lets the timers see the new time. */
   retire(_cpu: number, instructions: number | bigint): void {
     this.clock.retire(instructions);
