@@ -3,10 +3,8 @@
 // the caller says which CPU makes each access and feeds interrupt lines in; irqLine/fiqLine
 // say what the GIC drives into each CPU. Values marked "measured" were read from QEMU 7.2.22
 // by test/unit/gic-qemu.test.ts's probe kernel; the rest follows QEMU's source.
+import { GIC_INTERNAL, IIDR_ARM, NR_SGIS, SPURIOUS, idRegister } from './gic-ids.js';
 
-export const GIC_INTERNAL = 32;
-const NR_SGIS = 16;
-const SPURIOUS = 1023;
 /** QEMU's GIC_NCPU: target and source masks are 8 bits wide whatever the CPU count. */
 const ALL_CPU_MASK = 0xff;
 /** GIC_MIN_BPR for a GICv2 in QEMU: all 8 priority bits are implemented (measured: 0xff sticks). */
@@ -16,8 +14,6 @@ const NR_APRS = 4;
 
 /** GICD_PIDR4..7, PIDR0..3, CIDR0..3 at 0xfd0..0xffc (QEMU gic_id_gicv2, measured). */
 const GICV2_ID = [0x04, 0x00, 0x00, 0x00, 0x90, 0xb4, 0x2b, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
-/** Arm's JEP106 code in IIDR[11:0] (measured in GICD_IIDR and GICC_IIDR). */
-const IIDR_ARM = 0x43b;
 
 const CTLR_EN_GRP0 = 1 << 0;
 const CTLR_EN_GRP1 = 1 << 1;
@@ -324,7 +320,7 @@ export class GicV2 {
       const irq = offset < 0xf20 ? offset - 0xf10 : offset - 0xf20;
       return this.sgiPending[irq * this.cpus + cpu]!;
     }
-    if (offset >= 0xfd0 && offset < 0x1000) return offset & 3 ? 0 : GICV2_ID[(offset - 0xfd0) >> 2]!;
+    if (offset >= 0xfd0 && offset < 0x1000) return idRegister(GICV2_ID, offset, 0xfd0);
     return 0;
   }
 

@@ -4,11 +4,9 @@
 // interrupt IDs, LPIs advertised (virt 7.2 has an ITS) but not modelled. Group 0 is signalled as
 // FIQ and Group 1 as IRQ. Values marked "measured" were read from QEMU 7.2.22 by the probe
 // kernel in test/unit/gic-qemu.test.ts.
+import { GIC_INTERNAL, IIDR_ARM, NR_SGIS, SPURIOUS, idRegister } from './gic-ids.js';
 import { ICC } from './sysreg.js';
 
-const GIC_INTERNAL = 32;
-const NR_SGIS = 16;
-const SPURIOUS = 1023;
 const PRI_BITS = 5;
 /** icc_min_bpr: 7 - (PRIbits - 1) - 1 = 2 with 5 priority bits. */
 const MIN_BPR = 7 - PRI_BITS;
@@ -23,7 +21,6 @@ const GICD_CTLR_EN_GRP1NS = 1 << 1;
 const GICD_CTLR_FIXED = 0x50;
 /** No1N, A3V, IDbits = 15, LPIS (measured 0x037a0007 on virt; ITLinesNumber reads 7 although SPIs up to 287 exist). */
 const GICD_TYPER_VIRT = 0x037a_0007;
-const IIDR_ARM = 0x43b;
 const GICD_ID = [0x44, 0x00, 0x00, 0x00, 0x92, 0xb4, 0x3b, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
 const GICR_ID = [0x44, 0x00, 0x00, 0x00, 0x93, 0xb4, 0x3b, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
 /** GICR_CTLR reads with CES (bit 1) set (measured 0x2). */
@@ -383,7 +380,7 @@ export class GicV3 {
     if (offset === 0x0000) return BigInt(this.ctlr);
     if (offset === 0x0004) return BigInt(GICD_TYPER_VIRT);
     if (offset === 0x0008) return BigInt(IIDR_ARM);
-    if (offset >= 0xffd0) return this.idRegister(GICD_ID, offset);
+    if (offset >= 0xffd0) return BigInt(idRegister(GICD_ID, offset, 0xffd0));
     if (offset >= 0x0080 && offset < 0x0400) {
       const reg = offset & 0x7f;
       const irq = (reg >> 2) * 32;
@@ -520,7 +517,7 @@ export class GicV3 {
         case 0x007c:
           return cs.pendbaser >> 32n;
       }
-      return local >= 0xffd0 ? this.idRegister(GICR_ID, local) : 0n;
+      return local >= 0xffd0 ? BigInt(idRegister(GICR_ID, local, 0xffd0)) : 0n;
     }
     const sgi = local - 0x1_0000;
     const pendingView = (cs.pending | (~cs.edge & cs.level)) >>> 0;
@@ -635,9 +632,6 @@ export class GicV3 {
     return (value >> BigInt(8 * (offset & 7 & ~3))) & 0xffff_ffffn;
   }
 
-  private idRegister(ids: number[], offset: number): bigint {
-    return offset & 3 ? 0n : BigInt(ids[(offset - 0xffd0) >> 2] ?? 0);
-  }
 
   /** True when `intid` raised on/for `cpu` would be signalled (for deciding whether a WFI can ever end). */
   deliverable(cpu: number, intid: number): boolean {
