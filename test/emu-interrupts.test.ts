@@ -54,3 +54,20 @@ test('a WFI that nothing can ever end stops at once instead of idling until the 
     t.is(run.serial, '');
   });
 });
+
+const SGI_PINGPONG = join(REPO_ROOT, 'test', 'kernels', 'sgi-pingpong.S');
+
+for (const gic of [2, 3] as const) {
+  test(`GICv${gic}, two CPUs: CPU_ON and an SGI ping-pong report the same lines on the emulator as on QEMU, at every quantum`, async (t) => {
+    await withTempDir(async (dir) => {
+      const elf = await buildTestKernel(dir, 'sgi-pingpong', await readFile(SGI_PINGPONG, 'utf8'), gic === 3 ? ['GICV3'] : []);
+      const qemu = await runOnQemu(elf, gic === 3 ? 'virt,gic-version=3' : 'virt', 2);
+      t.is(qemu.replace(/\r/g, '').trim(), 'T1 Y\nT2 Y\nT3 Y\nT4 Y\nPONGS=3\nDONE');
+      for (const quantum of [50, 10_000]) {
+        const emu = await runWithInterrupts(elf, gic, { cpus: 2, quantum });
+        t.is(emu.ending, 'poweroff', emu.detail);
+        t.is(emu.serial.trim(), qemu.replace(/\r/g, '').trim(), `quantum ${quantum}`);
+      }
+    });
+  });
+}

@@ -232,6 +232,7 @@ interface Native {
   uc_query: (uc: unknown, type: number, out: BigUint64Array) => number;
   uc_mem_map: (uc: unknown, addr: bigint, size: number, perms: number) => number;
   uc_mem_unmap: (uc: unknown, addr: bigint, size: number) => number;
+  uc_mem_map_ptr: (uc: unknown, addr: bigint, size: number, perms: number, ptr: Uint8Array) => number;
   uc_mem_protect: (uc: unknown, addr: bigint, size: number, perms: number) => number;
   uc_mem_write: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
   uc_mem_read: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
@@ -306,6 +307,7 @@ export function loadUnicorn(): Native {
     uc_query: lib.func('int uc_query(void *uc, int type, void *result)'),
     uc_mem_map: lib.func('int uc_mem_map(void *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_mem_unmap: lib.func('int uc_mem_unmap(void *uc, uint64_t address, size_t size)'),
+    uc_mem_map_ptr: lib.func('int uc_mem_map_ptr(void *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)'),
     uc_mem_protect: lib.func('int uc_mem_protect(void *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_mem_write: lib.func('int uc_mem_write(void *uc, uint64_t address, const void *bytes, size_t size)'),
     uc_mem_read: lib.func('int uc_mem_read(void *uc, uint64_t address, void *bytes, size_t size)'),
@@ -502,6 +504,17 @@ export class Unicorn {
   memMap(address: bigint, size: number, perms: number = UC_PROT.ALL): void {
     check('uc_mem_map', this.n.uc_mem_map(this.h, address, size, perms), `at ${hex(address)} size ${hex(size)} (both must be 4 KiB aligned and not overlap)`);
   }
+
+  /**
+   * uc_mem_map_ptr: guest memory backed by `backing` (not copied), so several engines -- one per
+   * CPU -- can share one RAM. The engine keeps a reference until it is closed.
+   */
+  memMapPtr(address: bigint, backing: Uint8Array, perms: number = UC_PROT.ALL): void {
+    check('uc_mem_map_ptr', this.n.uc_mem_map_ptr(this.h, address, backing.length, perms, backing), `at ${hex(address)} size ${hex(backing.length)} (both must be 4 KiB aligned and not overlap)`);
+    this.backings.push(backing);
+  }
+
+  private readonly backings: Uint8Array[] = [];
 
   memUnmap(address: bigint, size: number): void {
     check('uc_mem_unmap', this.n.uc_mem_unmap(this.h, address, size), `at ${hex(address)} size ${hex(size)}`);
