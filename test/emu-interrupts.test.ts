@@ -71,3 +71,16 @@ for (const gic of [2, 3] as const) {
     });
   });
 }
+
+test('two CPUs: an LDAXR/STXR spinlock and an LDXR/STXR atomic add stay exact when quanta cut through critical sections', async (t) => {
+  await withTempDir(async (dir) => {
+    const elf = await buildTestKernel(dir, 'spinlock', await readFile(join(REPO_ROOT, 'test', 'kernels', 'spinlock.S'), 'utf8'));
+    const qemu = await runOnQemu(elf, 'virt', 2);
+    t.is(qemu.replace(/\r/g, '').trim(), 'T1 Y\nT2 Y\nDONE');
+    for (const quantum of [3, 1000]) {
+      const emu = await runWithInterrupts(elf, 2, { cpus: 2, quantum });
+      t.is(emu.ending, 'poweroff', emu.detail);
+      t.is(emu.serial.trim(), 'T1 Y\nT2 Y\nDONE', `quantum ${quantum}`);
+    }
+  });
+});
