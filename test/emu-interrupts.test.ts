@@ -3,6 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { attachInterrupts } from '../harness/emu/interrupts/engine-hooks.js';
+import { VirtInterrupts } from '../harness/emu/interrupts/virt-interrupts.js';
+import { UC_PROT, Unicorn } from '../harness/emu/unicorn.js';
 import { REPO_ROOT } from '../harness/paths.js';
 import { runWithInterrupts } from './helpers/interrupt-run.js';
 import { buildTestKernel, runOnQemu, withTempDir } from './helpers/register-probe.js';
@@ -83,4 +86,32 @@ test('two CPUs: an LDAXR/STXR spinlock and an LDXR/STXR atomic add stay exact wh
       t.is(emu.serial.trim(), 'T1 Y\nT2 Y\nDONE', `quantum ${quantum}`);
     }
   });
+});
+
+test('Unicorn 2.0.1: MRS/MSR hooks emulate ICC registers the CPU model lacks and CNT registers it has; a declined one is UNDEF', (t) => {
+  // mrs x0, ICC_IAR1_EL1; mrs x1, CNTVCT_EL0; msr ICC_PMR_EL1, x2; mrs x3, ICC_PMR_EL1; mrs x4, ICC_EOIR1_EL1 (write-only)
+  const words = [0xd538cc00, 0xd53be041, 0xd5184602, 0xd5384603, 0xd538cc24];
+  const uc = Unicorn.open({ model: 'A57' });
+  try {
+    uc.memMap(0x4008_0000n, 0x1000, UC_PROT.ALL);
+    uc.memWrite(0x4008_0000n, new Uint8Array(new Uint32Array(words).buffer));
+    const model = new VirtInterrupts({ gicVersion: 3, cpus: 1 });
+    model.retire(0, 1000);
+    attachInterrupts(uc, 0, model, { mapMmio: false });
+    const exceptions: string[] = [];
+    uc.hookIntr((intno) => {
+      exceptions.push(`${intno}@${uc.regRead('pc').toString(16)}`);
+      uc.emuStop();
+    });
+    uc.regWrite('x2', 0xffn);
+    uc.emuStart(0x4008_0000n, 0x4008_0014n, 0, 0);
+    t.false(uc.knowsSysReg({ op0: 3, op1: 0, crn: 12, crm: 12, op2: 0 }), 'Unicorn has no ICC_IAR1_EL1');
+    t.true(uc.knowsSysReg({ op0: 3, op1: 3, crn: 14, crm: 0, op2: 2 }), 'Unicorn has CNTVCT_EL0');
+    t.is(uc.regRead('x0'), 1023n, 'ICC_IAR1 from the model: nothing pending');
+    t.is(uc.regRead('x1'), 1000n * 8n / 16n, 'CNTVCT from the instruction clock, not the host');
+    t.is(uc.regRead('x3'), 0xf8n, 'PMR keeps 5 priority bits, as QEMU');
+    t.deepEqual(exceptions, ['1@40080010'], 'reading the write-only EOIR1 is EXCP_UDEF at its own pc');
+  } finally {
+    uc.close();
+  }
 });
