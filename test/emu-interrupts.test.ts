@@ -4,10 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { attachInterrupts } from '../harness/emu/interrupts/engine-hooks.js';
+import { DEFAULT_ICOUNT_SHIFT } from '../harness/emu/interrupts/instruction-clock.js';
 import { VirtInterrupts } from '../harness/emu/interrupts/virt-interrupts.js';
 import { UC_PROT, Unicorn } from '../harness/emu/unicorn.js';
 import { REPO_ROOT } from '../harness/paths.js';
 import { runWithInterrupts } from './helpers/interrupt-run.js';
+import { subject } from './helpers/subjects.js';
 import { buildTestKernel, runOnQemu, withTempDir } from './helpers/register-probe.js';
 
 const TIMER_WFI = join(REPO_ROOT, 'test', 'kernels', 'timer-wfi.S');
@@ -114,4 +116,15 @@ test('Unicorn 2.0.1: MRS/MSR hooks emulate ICC registers the CPU model lacks and
   } finally {
     uc.close();
   }
+});
+
+test('the bundled jitter kernel stops varying: emulator runs with the instruction clock, and QEMU with -icount shift=3,sleep=off, repeat exactly', async (t) => {
+  const jitter = await subject('jitter');
+  const emu = [await runWithInterrupts(jitter.elfPath, 2, { quantum: 100 }), await runWithInterrupts(jitter.elfPath, 2, { quantum: 100_000 })];
+  t.is(emu[0]!.ending, 'poweroff', emu[0]!.detail);
+  t.regex(emu[0]!.serial, /COUNT=[0-9a-f]{8}\nT1 [YN]\nDONE/);
+  t.is(emu[1]!.serial, emu[0]!.serial);
+  const icount = ['-icount', `shift=${DEFAULT_ICOUNT_SHIFT},sleep=off`];
+  const qemu = [await runOnQemu(jitter.elfPath, 'virt', 1, icount), await runOnQemu(jitter.elfPath, 'virt', 1, icount)];
+  t.is(qemu[1], qemu[0]);
 });
