@@ -5,7 +5,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { KERNELS_DIR } from '../../harness/paths.js';
+import { KERNELS_DIR, REPO_ROOT } from '../../harness/paths.js';
+
+/** Kernels written for the tests (not bundled: the matrix does not run them). */
+export const TEST_KERNELS_DIR = join(REPO_ROOT, 'test', 'kernels');
 
 export interface SysReg {
   op0: number;
@@ -63,14 +66,14 @@ export function parseProbeOutput(text: string): ProbeValues {
   return values;
 }
 
-/** Compiles a test kernel (preprocessed asm using kernels/common/virt.h) into dir/<name>.elf. */
+/** Compiles a test kernel (preprocessed asm using kernels/common/virt.h and test/kernels/gic.h) into dir/<name>.elf. */
 export async function buildTestKernel(dir: string, name: string, source: string, defines: string[] = []): Promise<string> {
   const sourcePath = join(dir, `${name}.S`);
   const elf = join(dir, `${name}.elf`);
   await writeFile(sourcePath, source);
   await execa('aarch64-linux-gnu-gcc', [
     '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-Wl,--build-id=none', ...defines.map((d) => `-D${d}`),
-    '-T', join(KERNELS_DIR, 'common', 'virt.ld'), '-I', join(KERNELS_DIR, 'common'), '-o', elf, sourcePath,
+    '-T', join(KERNELS_DIR, 'common', 'virt.ld'), '-I', join(KERNELS_DIR, 'common'), '-I', TEST_KERNELS_DIR, '-o', elf, sourcePath,
   ]);
   return elf;
 }

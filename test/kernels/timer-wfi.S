@@ -8,72 +8,27 @@
  * Lines: T1..T4 Y/N, IRQS=<n>, CNT=<low counter bits> (deterministic only under icount). */
 #include "virt.h"
 
-#define GICD		0x08000000
-#define GICC		0x08010000
-#define GICR_SGI	0x080b0000
+#include "gic.h"
 
 	kernel_entry main
-
-.macro store32 addr, value
-	ldr	x1, =\addr
-	ldr	w0, =\value
-	str	w0, [x1]
-.endm
-
-/* w0 = acknowledged INTID */
-.macro ack
-#ifdef GICV3
-	mrs	x0, S3_0_C12_C12_0	/* ICC_IAR1_EL1 */
-#else
-	ldr	x1, =GICC
-	ldr	w0, [x1, #0x0c]
-#endif
-.endm
-
-/* EOI the INTID in w0 */
-.macro eoi
-#ifdef GICV3
-	msr	S3_0_C12_C12_1, x0	/* ICC_EOIR1_EL1 */
-	isb
-#else
-	ldr	x1, =GICC
-	str	w0, [x1, #0x10]
-#endif
-.endm
-
-/* w0 = highest pending INTID */
-.macro hppi
-#ifdef GICV3
-	mrs	x0, S3_0_C12_C12_2	/* ICC_HPPIR1_EL1 */
-#else
-	ldr	x1, =GICC
-	ldr	w0, [x1, #0x18]
-#endif
-.endm
 
 main:
 	stp	x29, x30, [sp, #-16]!
 	msr	daifset, #3
 #ifdef GICV3
-	store32	0x080a0014, 0			/* GICR_WAKER: wake CPU 0's redistributor */
+	store32	GICR0 + 0x14, 0			/* GICR_WAKER: wake CPU 0's redistributor */
 	store32	GICD, 3				/* GICD_CTLR: EnableGrp0 | EnableGrp1NS */
-	store32	GICR_SGI + 0x080, 0x48000000	/* GICR_IGROUPR0: PPIs 27 and 30 in Group 1 */
-	store32	GICR_SGI + 0x418, 0x80000000	/* IPRIORITYR6: PPI 27 at 0x80 */
-	store32	GICR_SGI + 0x41c, 0x00800000	/* IPRIORITYR7: PPI 30 at 0x80 */
-	store32	GICR_SGI + 0x100, 0x48000000	/* GICR_ISENABLER0 */
-	mov	x0, #0xf0
-	msr	S3_0_C4_C6_0, x0		/* ICC_PMR_EL1 */
-	mov	x0, #1
-	msr	S3_0_C12_C12_7, x0		/* ICC_IGRPEN1_EL1 */
-	isb
+	store32	GICR0 + SGI_FRAME + 0x080, 0x48000000	/* GICR_IGROUPR0: PPIs 27 and 30 in Group 1 */
+	store32	GICR0 + SGI_FRAME + 0x418, 0x80000000	/* IPRIORITYR6: PPI 27 at 0x80 */
+	store32	GICR0 + SGI_FRAME + 0x41c, 0x00800000	/* IPRIORITYR7: PPI 30 at 0x80 */
+	store32	GICR0 + SGI_FRAME + 0x100, 0x48000000	/* GICR_ISENABLER0 */
 #else
 	store32	GICD, 1				/* GICD_CTLR: EnableGrp0 */
 	store32	GICD + 0x418, 0x80000000	/* PPI 27 at 0x80 */
 	store32	GICD + 0x41c, 0x00800000	/* PPI 30 at 0x80 */
 	store32	GICD + 0x100, 0x48000000	/* GICD_ISENABLER0 */
-	store32	GICC + 0x04, 0xf0		/* GICC_PMR */
-	store32	GICC + 0x00, 1			/* GICC_CTLR: EnableGrp0 */
 #endif
+	cpu_interface_on
 	mov	x19, #0				/* interrupts taken */
 	mov	x20, #1				/* all checks held */
 
