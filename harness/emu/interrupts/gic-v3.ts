@@ -396,7 +396,7 @@ export class GicV3 {
       ][(offset >> 7) - 1]!;
       let value = 0;
       for (let i = 0; i < 32; i++) if (pick(irq + i)) value |= 1 << i;
-      return this.sized(BigInt(value >>> 0), offset, size);
+      return BigInt(value >>> 0);
     }
     if (offset >= 0x0400 && offset < 0x0800) {
       let value = 0n;
