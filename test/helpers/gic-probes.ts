@@ -14,6 +14,26 @@ const mrs = (reg: SysReg, label: string): ProbeStep => ({ op: 'mrs', reg, label 
 const msr = (reg: SysReg, value: bigint): ProbeStep => ({ op: 'msr', reg, value });
 
 export const CNTFRQ_EL0 = sys(3, 3, 14, 0, 0);
+const CNTV_CTL_EL0 = sys(3, 3, 14, 3, 1);
+const CNTV_CVAL_EL0 = sys(3, 3, 14, 3, 2);
+
+/** The virtual timer's PPI 27 as a level: pending while high whatever ICPENDR says; pending and active at once. */
+const timerLevel = (pend: number, enable: number, active: number, ack: ProbeStep, eoi: ProbeStep, hppir: ProbeStep, rpr: ProbeStep): ProbeStep[] => [
+  msr(CNTV_CVAL_EL0, 0n),
+  msr(CNTV_CTL_EL0, 1n),
+  read(pend, 'T_PEND'),
+  write(pend + 0x80, 1 << 27),
+  read(pend, 'T_PENDc'),
+  write(enable, 1 << 27),
+  hppir,
+  ack,
+  read(active, 'T_ACT'),
+  read(pend, 'T_PENDa'),
+  msr(CNTV_CTL_EL0, 0n),
+  read(pend, 'T_PENDlow'),
+  eoi,
+  rpr,
+];
 export const ICC = {
   PMR: sys(3, 0, 4, 6, 0),
   IAR1: sys(3, 0, 12, 12, 0),
@@ -125,6 +145,8 @@ export const GICV2_PROBE: ProbeStep[] = [
   read(GICD + 0x304, 'S_ISACTIVER1'),
   write(GICC + 0x1000, 32),
   read(GICD + 0x304, 'S_ISACTIVER1d'),
+  write(GICC + 0x000, 0x1),
+  ...timerLevel(GICD + 0x200, GICD + 0x100, GICD + 0x300, read(GICC + 0x00c, 'T_IAR'), write(GICC + 0x010, 27), read(GICC + 0x018, 'T_HPPIR'), read(GICC + 0x014, 'T_RPR')),
 ];
 
 /** GICv3 (-M virt,gic-version=3): distributor, CPU 0's redistributor, ICC registers, SGI 3 to self. */
@@ -232,4 +254,8 @@ export const GICV3_PROBE: ProbeStep[] = [
   read(GICD + 0x304, 'S_ISACTIVER1'),
   msr(ICC.DIR, 32n),
   read(GICD + 0x304, 'S_ISACTIVER1d'),
+  msr(ICC.CTLR, 0n),
+  write(SGI_FRAME + 0x080, 0xffff_ffff),
+  write(SGI_FRAME + 0xc04, 0), // PPIs level-sensitive again
+  ...timerLevel(SGI_FRAME + 0x200, SGI_FRAME + 0x100, SGI_FRAME + 0x300, mrs(ICC.IAR1, 'T_IAR'), msr(ICC.EOIR1, 27n), mrs(ICC.HPPIR1, 'T_HPPIR'), mrs(ICC.RPR, 'T_RPR')),
 ];
