@@ -14,7 +14,8 @@ import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { formatRun } from './format.js';
 import { readElf } from '../elf/read-elf.js';
-import { droppedStoresFinding, layoutWarnings, type DroppedWritesDetail } from '../diagnose/layout.js';
+import { droppedStoresFinding, type DroppedWritesDetail } from '../diagnose/layout.js';
+import { layoutWarnings } from '../diagnose/layout-check.js';
 
 export interface SubjectRuns {
   target: string;
@@ -75,7 +76,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     // The layout check before running: data QEMU's flash would silently swallow.
     const elf = await readElf(patched.subject.elfPath).catch(() => null); // a raw image has no sections to check
     for (const warning of elf ? layoutWarnings(elf, subject.memoryMiB) : []) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
-    results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
+    // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
+    const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
+    results.push({ ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant });
   }
 
   // Each subject is held to its manifest's expectation (patched or not), or without one to the default.

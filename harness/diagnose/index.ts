@@ -11,7 +11,8 @@ import { conventionFromOption } from './conventions-file.js';
 import { nameValue, routineName, symbolContext, symbolOf, type SymbolContext } from './describe.js';
 import { diagnose, verdictOf, type DiagnosisVerdict, type Finding } from './diagnose.js';
 import { goVersion } from './go-version.js';
-import { droppedStoresFinding, droppedWritesDetail, layoutExplains, layoutWarnings, type DroppedWritesDetail, type LayoutFinding } from './layout.js';
+import { droppedStoresFinding, droppedWritesDetail, layoutExplains, type DroppedWritesDetail, type LayoutFinding } from './layout.js';
+import { layoutWarnings } from './layout-check.js';
 import { traceCalls, traceSitesFrom, type CallTrace, type ManifestSiteLike, type Registers, type TraceOptions, type TracedWrite, type TraceResult } from './trace.js';
 
 export { diagnose, verdictOf } from './diagnose.js';

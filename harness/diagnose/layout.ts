@@ -5,7 +5,6 @@
 import type { DroppedWrite } from '../emu/devices/flash-bus.js';
 import type { ElfImage } from '../elf/elf.js';
 import type { Symbolizer } from '../elf/symbols.js';
-import { machineProfile } from '../machine-profile.js';
 import { hex } from '../util/hex.js';
 
 export interface MemoryWindow {
@@ -188,9 +187,3 @@ export function cellLayoutFinding(
   return { kind: 'layout-bug', summary: `${failing.join(', ')} fail${failing.length === 1 ? 's' : ''} because of the layout: ${because}${seenBy}`, evidence: finding.lines };
 }
 
-/** writableOutsideRam against virt's map as qemu/virt.json describes it. */
-export function layoutWarnings(image: ElfImage, memoryMiB = 128): LayoutWarning[] {
-  const map = machineProfile(memoryMiB).memoryMap;
-  const ram = map.find((r) => r.name === 'RAM')!;
-  return writableOutsideRam(image, { name: 'RAM', base: ram.base, end: ram.end }, map);
-}

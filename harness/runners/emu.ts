@@ -28,6 +28,26 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
   return UNICORN_CPU_MODELS[cpu.trim().toLowerCase()] ?? null;
 }
 
+/**
+ * The machine options (harness/machine/description.ts) the emulator honours: semihosting, GICv2
+ * (its only GIC: `machine` is checked key by key below) and -append (carried by QEMU's own DTB).
+ */
+export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>(['semihosting', 'machine', 'append']);
+
+/** Why the emulator cannot run this spec as asked (an option it does not model), or null. Raw and Image boots are modelled. */
+export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
+  const refused: string[] = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS).map((name) => {
+    const m = spec.machine!;
+    const value = name === 'smp' ? ` ${m.smp}` : name === 'devices' ? ` ${m.devices!.join(', ')}` : name === 'qemuArgs' ? ` ${m.qemuArgs!.join(' ')}` : '';
+    return `${OPTION_FLAG[name]}${value}`;
+  });
+  for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
+    if (!(key === 'gic-version' && value === '2')) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
+  }
+  if (refused.length === 0) return null;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices): run this kernel on QEMU (--runner qemu)`;
+}
+
 export interface EmuRunnerOptions {
   /** Instructions per uc_emu_start call; bounds how late a timeout or abort is noticed. */
   sliceInstructions?: number;
@@ -55,6 +75,8 @@ export class EmuRunner implements Runner {
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     const startedAt = Date.now();
+    const refused = emuCannotHonour(spec);
+    if (refused) return errorResult('emu', spec.cpu, refused, startedAt);
     const model = unicornModelFor(spec.cpu);
     let unicorn: string;
     try {
@@ -81,8 +103,6 @@ export class EmuRunner implements Runner {
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     let machine: VirtMachine;
     try {
-      const refused = unsupportedMachineOptions(spec);
-      if (refused) return errorResult('emu', cpu, refused, startedAt);
       const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
       machine = VirtMachine.create({
         model,
@@ -203,23 +223,6 @@ function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer
   const pending = machine.unreturnedException();
   if (!pending) return { verdict: 'timeout', reason };
   return { verdict: 'fault', reason: `guest took ${pending.kind} and did not return from its handler (${reason})`, fault: toFaultInfo(pending, symbols) };
-}
-
-/** What the emulator's virt honours: semihosting, GICv2 (its only GIC), -append (in QEMU's own DTB). */
-const EMU_SUPPORTS: ReadonlySet<MachineOptionName> = new Set(['semihosting', 'machine', 'append']);
-
-/** Machine options the emulator cannot honour: refused by name rather than ignored. */
-export function unsupportedMachineOptions(spec: RunSpec): string | null {
-  const refused: string[] = unsupportedOptions(spec.machine, EMU_SUPPORTS).map((name) => {
-    const m = spec.machine!;
-    const value = name === 'smp' ? ` ${m.smp}` : name === 'devices' ? ` ${m.devices!.join(', ')}` : name === 'qemuArgs' ? ` ${m.qemuArgs!.join(' ')}` : '';
-    return `${OPTION_FLAG[name]}${value}`;
-  });
-  for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
-    if (!(key === 'gic-version' && value === '2')) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
-  }
-  if (refused.length === 0) return null;
-  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices)`;
 }
 
 /**

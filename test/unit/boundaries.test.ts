@@ -30,6 +30,11 @@ const PURE = [
   'harness/diagnose/diagnose.ts',
   'harness/emu/exceptions.ts',
   'harness/emu/translation.ts',
+  'harness/emu/interrupts/virt-interrupts.ts',
+  'harness/diagnose/layout.ts',
+  'harness/emu/devices/pflash.ts',
+  'harness/emu/psci.ts',
+  'harness/emu/semihosting.ts',
 ];
 const IO = /from '(node:(fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/;
 
