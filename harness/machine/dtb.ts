@@ -12,28 +12,33 @@ import type { RunSpec } from '../runners/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { sha256 } from '../util/hash.js';
 
-/** QEMU's arguments that describe the machine (the kernel, logging and gdb ones removed). */
-export function machineArgs(spec: RunSpec): { file: string; args: string[] } {
+/**
+ * QEMU's arguments that describe the machine: logging and gdb ones removed, `-kernel` kept
+ * (QEMU wants it beside -append) but left out of `key`, since the tree does not depend on it.
+ */
+export function machineArgs(spec: RunSpec): { file: string; args: string[]; key: string[] } {
   const { file, args } = qemuInvocation(spec);
   const out: string[] = [];
+  const key: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '-kernel' || arg === '-d' || arg === '-gdb' || arg === '-D') i++;
-    else if (arg !== '-S') out.push(arg);
+    if (arg === '-d' || arg === '-gdb' || arg === '-D') i++;
+    else if (arg === '-kernel') out.push(arg, args[++i]!);
+    else if (arg !== '-S') out.push(arg), key.push(arg);
   }
-  return { file, args: out };
+  return { file, args: out, key };
 }
 
 /** The DTB QEMU generates for this machine description (cached under .cache/dtb/). */
 export async function machineDtb(spec: RunSpec): Promise<Uint8Array> {
-  const { file, args } = machineArgs(spec);
+  const { file, args, key: keyArgs } = machineArgs(spec);
   let versionLine: string;
   try {
     versionLine = (await execa(file, ['--version'], { timeout: 20_000 })).stdout.split('\n')[0] ?? '';
   } catch (error) {
     throw new WbdiffError(`cannot run ${file} to get the machine's device tree: ${(error as Error).message}`, { hint: 'install qemu-system-arm (scripts/setup.sh) or set WBDIFF_QEMU', infrastructure: true });
   }
-  const key = sha256(JSON.stringify({ versionLine, args })).slice(0, 24);
+  const key = sha256(JSON.stringify({ versionLine, args: keyArgs })).slice(0, 24);
   const path = join(CACHE_DIR, 'dtb', `${key}.dtb`);
   if (existsSync(path)) return new Uint8Array(await readFile(path));
   await mkdir(join(CACHE_DIR, 'dtb'), { recursive: true });

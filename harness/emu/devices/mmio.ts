@@ -187,13 +187,47 @@ class PrimeCell implements MmioDevice {
   }
 }
 
+/**
+ * hw/rtc/pl031.c: DR counts host seconds (QEMU's default -rtc base=utc) plus what LR set; MR arms
+ * a match that raises RIS bit 0 once DR reaches it; MIS = RIS & IMSC; ICR clears it; DR, RIS, MIS
+ * and the ids are read-only. (The interrupt itself reaches no GIC here.)
+ */
 export class Pl031 extends PrimeCell {
+  private offset = 0;
+  private match: number | null = null;
+  private raised = 0;
   constructor(base: bigint, private readonly now: () => number = Date.now) {
     super('PL031 RTC', base, [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1], { 0xc: 1 }, 0xffff_ffffn);
   }
+  private seconds(): number {
+    return (Math.floor(this.now() / 1000) + this.offset) >>> 0;
+  }
+  private ris(): number {
+    if (this.match !== null && this.seconds() >= this.match) this.raised = 1;
+    return this.raised;
+  }
   override read(offset: number, size: number): bigint {
-    // DR: host time in seconds, as QEMU's default -rtc base=utc.
-    return offset === 0x0 ? BigInt(Math.floor(this.now() / 1000) >>> 0) : super.read(offset, size);
+    switch (offset) {
+      case 0x00:
+        return BigInt(this.seconds());
+      case 0x14:
+        return BigInt(this.ris());
+      case 0x18:
+        return BigInt(this.ris() & this.regs.get(0x10) & 1);
+      default:
+        return super.read(offset, size);
+    }
+  }
+  override write(offset: number, size: number, value: bigint): void {
+    const v = Number(value & 0xffff_ffffn);
+    if (offset === 0x08) this.offset = (v - Math.floor(this.now() / 1000)) | 0;
+    if (offset === 0x04) this.match = v;
+    if (offset === 0x1c) {
+      if (v & 1) this.raised = 0;
+      this.match = this.match !== null && this.seconds() >= this.match ? null : this.match;
+      return;
+    }
+    if ([0x04, 0x08, 0x0c, 0x10].includes(offset)) super.write(offset, size, offset === 0x10 || offset === 0x0c ? value & 1n : value);
   }
 }
 
