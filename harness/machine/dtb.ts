@@ -60,6 +60,9 @@ export async function machineDtb(spec: RunSpec): Promise<Uint8Array> {
   }
 }
 
+/** The size of every tree virt makes (create_device_tree's FDT_MAX_SIZE; QEMU does not pack it). */
+export const VIRT_DTB_SIZE = 0x10_0000;
+
 /** fdt_header.totalsize (big-endian at offset 4), checking the magic. */
 export function dtbTotalSize(dtb: Uint8Array): number {
   const view = new DataView(dtb.buffer, dtb.byteOffset, dtb.byteLength);

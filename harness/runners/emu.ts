@@ -9,7 +9,7 @@ import { version, type Arm64CpuModel } from '../emu/unicorn.js';
 import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../diagnose/layout.js';
-import { dtbTotalSize, elfBootPlacement, linuxBootStub, machineDtb } from '../machine/dtb.js';
+import { dtbTotalSize, elfBootPlacement, linuxBootStub, machineDtb, VIRT_DTB_SIZE } from '../machine/dtb.js';
 import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
@@ -239,8 +239,8 @@ async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSp
     if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments' };
     const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
     const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
-    // Ask QEMU for the tree only when one could fit at all.
-    const room = elfBootPlacement({ low, high }, VIRT.ramBase, 64);
+    // Ask QEMU for the tree only when it fits: virt's is always 1 MiB (hw/arm/virt.c create_fdt, never packed).
+    const room = elfBootPlacement({ low, high }, VIRT.ramBase, VIRT_DTB_SIZE);
     if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why };
     const dtb = await dtbOf();
     const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
