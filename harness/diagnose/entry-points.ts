@@ -109,16 +109,45 @@ export function barrierInventory(image: ElfImage, convention: Convention | null,
 function runtimeSymbol(image: ElfImage, spec: EntryPointSpec): { symbol: ElfSymbol; others: ElfSymbol[]; confirmed: boolean } | null {
   const named = image.symbols.all.filter((s) => s.kind === 'func' && (s.name === spec.name || s.name === `${spec.name}.abi0`));
   if (named.length === 0) return null;
-  const setsSize = (s: ElfSymbol) => readWord(image, s.value) === movzX25(spec.bytes);
+  const setsSize = (s: ElfSymbol) => {
+    const word = readWord(image, s.value);
+    return word !== null && movToX25(word) === BigInt(spec.bytes);
+  };
   const bySize = named.filter(setsSize);
   const pick = bySize.length === 1 ? bySize[0]! : (named.find((s) => s.binding === 'local') ?? (named.length === 1 ? named[0]! : null));
   if (!pick) return null;
   return { symbol: pick, others: named.filter((s) => s.value !== pick.value), confirmed: setsSize(pick) };
 }
 
-/** MOVZ x25, #imm (imm < 65536). */
-function movzX25(imm: number): number {
-  return (0xd2800000 | (imm << 5) | 25) >>> 0;
+/**
+ * The constant a `mov x25, #imm` writes, as the Go assembler encodes MOVD $imm, R25: MOVZ, or
+ * ORR x25, xzr, #bitmask when the value is a bitmask immediate (16, 32, 48, 56, 64); else null.
+ */
+export function movToX25(word: number): bigint | null {
+  const w = word >>> 0;
+  if ((w & 0x1f) !== 25) return null;
+  if ((w & 0xff800000) >>> 0 === 0xd2800000) return BigInt((w >>> 5) & 0xffff) << BigInt(((w >>> 21) & 3) * 16);
+  if ((w & 0xff8003e0) >>> 0 === 0xb20003e0) return decodeBitMask((w >>> 22) & 1, (w >>> 16) & 0x3f, (w >>> 10) & 0x3f);
+  return null;
+}
+
+/** DecodeBitMasks of the Arm ARM for 64-bit logical immediates (N, immr, imms). */
+function decodeBitMask(n: number, immr: number, imms: number): bigint | null {
+  const combined = (n << 6) | (~imms & 0x3f);
+  if (combined === 0) return null;
+  const len = 31 - Math.clz32(combined);
+  const esize = 1 << len;
+  const levels = esize - 1;
+  const s = imms & levels;
+  const r = immr & levels;
+  if (s === levels) return null;
+  const size = BigInt(esize);
+  const mask = (1n << size) - 1n;
+  const welem = (1n << BigInt(s + 1)) - 1n;
+  const rotated = ((welem >> BigInt(r)) | (welem << (size - BigInt(r)))) & mask;
+  let value = 0n;
+  for (let i = 0; i < 64 / esize; i++) value |= rotated << BigInt(i * esize);
+  return value;
 }
 
 /** "runtime.gcWriteBarrier1 (8 bytes): 77 calls, 0 redirected, 77 left to the runtime" */
