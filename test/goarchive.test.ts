@@ -148,6 +148,7 @@ test('the reason in order: T3 is not printed because of the call left to the run
   const d = await diagnosed('seed-partial');
   t.is(d.verdict, 'convention-bug');
   const t3 = d.reasons.find((r) => r.marker === 'T3')!;
+  t.truthy(t3, `${JSON.stringify(d.reasons)} ${JSON.stringify(d.run)}`);
   t.is(t3.value, null);
   t.is(t3.now?.kind, 'left-to-runtime');
   t.deepEqual(t3.latent.map((e) => e.kind), ['convention-bug']);

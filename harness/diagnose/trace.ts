@@ -161,7 +161,6 @@ const DEFAULTS = {
   maxRecoveredPages: 16,
 } as const;
 
-const SLICE_US = 50_000;
 const PAGE = 0x1000n;
 const TRAIL_LENGTH = 32;
 const SERIAL_KEEP = 64 * 1024;
@@ -298,7 +297,15 @@ class Tracer {
 
   private onBlock(address: bigint, size: number): void {
     const w = this.window;
-    if (!w || w.phase === 'closing') return;
+    if (!w) return;
+    if (w.phase === 'closing') {
+      // A window that ended at serial output stops at the next block, where nothing is replayed.
+      if (this.lazyClose && !this.closePending) {
+        this.closePending = true;
+        this.uc.emuStop();
+      }
+      return;
+    }
     const instructions = Math.max(1, Math.floor(size / 4));
     const call = w.call;
     if (w.phase === 'routine' && address === call.site.address + 4n) this.markReturned(w);
@@ -501,7 +508,10 @@ class Tracer {
         if (this.window) this.endWindow(this.window, 'timeout', false);
         break;
       }
-      const slice = this.machine.runSlice(SLICE_US);
+      // One slice up to the deadline: the engine stops itself at sites and window ends (from code
+      // hooks, which replay nothing). A timed-out slice is an asynchronous stop, which can replay
+      // the interrupted store (a doubled UART byte under host load): only the real timeout may do that.
+      const slice = this.machine.runSlice(Math.max(1000, (deadline - Date.now()) * 1000));
       this.takeSerial();
       // Stops the tracer asked for come first: they look like a halt to the machine.
       if (this.pendingSite || this.closePending) {
