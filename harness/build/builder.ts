@@ -24,6 +24,9 @@ export interface BuildResult {
   /** sha256 of the ELF produced. */
   elfHash: string;
   toolchain: { id: string; version: string };
+  /** For a manifest with "image": "raw" | "linux-image": the ELF's bytes as a flat image (objcopy -O binary), what runs. */
+  imagePath?: string;
+  imageHash?: string;
   cached: boolean;
   durationMs: number;
 }
@@ -71,11 +74,13 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
     }
     const command = { file: commands[0]!.file, args: commands.flatMap((c, i) => (i === 0 ? c.args : ['&&', c.file, ...c.args])) };
     const elfHash = sha256(await readFile(elfInWork));
+    const image = await flatImage(target, toolchain, elfInWork, join(work, 'kernel.bin'));
     const record: BuildRecord = {
       target: target.id,
       elfPath: join(outDir, 'kernel.elf'),
       sourceHash,
       elfHash,
+      ...(image ? { imagePath: join(outDir, 'kernel.bin'), imageHash: image.hash } : {}),
       toolchain: { id: toolchain.id, version: toolchain.version },
       command: [command.file, ...command.args],
       builtAt: new Date().toISOString(),
@@ -106,6 +111,21 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
 function withoutBookkeeping(record: BuildRecord): Omit<BuildResult, 'cached' | 'durationMs'> {
   const { command: _command, builtAt: _builtAt, ...rest } = record;
   return rest;
+}
+
+/** A raw or Image kernel is its ELF's loaded bytes (the Image header is the kernel's own first 64 bytes). */
+async function flatImage(target: BuildTarget, toolchain: ResolvedToolchain, elf: string, out: string): Promise<{ hash: string } | null> {
+  const format = target.kernel.manifest.image;
+  if (format === undefined || format === 'elf') return null;
+  const objcopy = toolchain.command.replace(/gcc(-\d+)?$/, 'objcopy');
+  const result = await execa(objcopy, ['-O', 'binary', elf, out], { reject: false, all: true });
+  if (result.exitCode !== 0) {
+    throw new WbdiffError(`making the ${format} image of ${target.id} failed (${objcopy} exited with ${result.exitCode ?? result.signal}): ${String(result.all ?? '').trim()}`, {
+      where: target.kernel.dir,
+      hint: 'install binutils-aarch64-linux-gnu (npm run setup does)',
+    });
+  }
+  return { hash: sha256(await readFile(out)) };
 }
 
 interface Command {

@@ -53,7 +53,8 @@ Exit codes:
      the baseline (with no baseline: an unpatched kernel not as its manifest expects)
   2  harness or infrastructure error (bad input, missing tool, build failure, a cell that
      could not run) — never counted as a kernel failure
-  130 matrix interrupted (finished cells are kept; --resume finishes the rest)
+  130 matrix interrupted by SIGINT (Ctrl-C); 143 by SIGTERM; 129 by SIGHUP (finished cells
+     are kept, the summary is written; --resume finishes the rest)
 
 Environment: WBDIFF_QEMU (qemu binary), WBDIFF_CC, WBDIFF_GO_1_19, WBDIFF_GO_1_23,
 WBDIFF_CACHE (build cache, default .cache/), WBDIFF_RESULTS (default results/),

@@ -16,6 +16,7 @@ import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { formatMarkers, table } from './format.js';
+import { watchInterrupts } from './interrupt.js';
 import { explainCell } from './explain.js';
 
 
@@ -52,14 +53,11 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   const repeat = parsePositiveInt(values.repeat, '--repeat') ?? 1;
 
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\nwbdiff: interrupted; keeping finished cells (Ctrl-C again to quit at once)\n');
+  // SIGINT, SIGTERM and SIGHUP alike: finished cells kept, summary written, exit 128 + signal.
+  const interrupts = watchInterrupts((signal) => {
+    process.stderr.write(`\nwbdiff: interrupted (${signal}); keeping finished cells (a second signal quits at once)\n`);
     controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  });
   const out = values.json ? process.stderr : process.stdout;
   const tty = Boolean(out.isTTY);
   let total = 0;
@@ -105,7 +103,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       },
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupts.dispose();
     if (tty) out.write('\r'.padEnd(101) + '\r');
   }
 
@@ -119,7 +117,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   else out.write(`\n${renderTable(summary.cells)}\n\n${renderBaseline(summary)}${renderCounts(summary)}\nresults: ${store.dir}\n${html ? `report: ${html}\n` : ''}`);
   if (summary.interrupted) {
     out.write(`interrupted: resume with  wbdiff matrix --resume ${store.dir}\n`);
-    return 130;
+    return interrupts.exitCode();
   }
   return matrixExitCode(summary);
 }

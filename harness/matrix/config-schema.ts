@@ -1,4 +1,5 @@
 // JSON Schema of wbdiff.config.json (the matrix definition).
+import { resultPatternSchema } from '../build/manifest-schema.js';
 import { boardSchema } from '../runners/board-config.js';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 };
 const runnerList = {
@@ -34,7 +35,7 @@ export const matrixConfigSchema = {
           timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
           convention: { type: 'string', description: 'go1.19 | go1.23 | path of a convention file (overrides the ELF and manifest)' },
           expect: { type: 'object', description: 'for elf entries: as a kernel manifest\'s "expect"' },
-          resultPatterns: { type: 'array' },
+          resultPatterns: { type: 'array', items: resultPatternSchema },
         },
         oneOf: [{ required: ['kernel'] }, { required: ['elf'] }],
       },

@@ -9,6 +9,7 @@ import { KERNELS_DIR, REPO_ROOT } from '../paths.js';
 import type { BoardSpec } from '../runners/board.js';
 import type { ResultPattern, RunnerName } from '../runners/types.js';
 import { loadJsonFile, validateValue } from '../util/json-file.js';
+import { validatePattern } from '../markers/parse.js';
 import { matrixConfigSchema } from './config-schema.js';
 
 export interface KernelEntry {
@@ -56,6 +57,7 @@ export async function loadMatrixConfig(path: string = DEFAULT_CONFIG_PATH): Prom
   const raw = /\.(c|m)?(t|j)s$/.test(path)
     ? validateValue<MatrixConfigFile>(await importConfigModule(path), path, matrixConfigSchema, 'matrix config', CONFIG_HINT)
     : await loadJsonFile<MatrixConfigFile>(path, matrixConfigSchema, 'matrix config', CONFIG_HINT);
+  checkResultPatterns(raw, path);
   return { ...raw, baseDir: dirname(resolve(path)), source: resolve(path) };
 }
 
@@ -108,4 +110,14 @@ export function resolveVariantPath(spec: string, kernelName: string | null, tool
     });
   }
   return found;
+}
+
+/** Every entry's result patterns compile, have the groups, and run in bounded time (as a manifest's). */
+function checkResultPatterns(config: MatrixConfigFile, path: string): void {
+  config.kernels.forEach((entry, k) =>
+    (entry.resultPatterns ?? []).forEach((pattern, i) => {
+      const problem = validatePattern(pattern);
+      if (problem) throw new WbdiffError(`kernels[${k}].resultPatterns[${i}] is not usable: ${problem}`, { where: path, hint: CONFIG_HINT });
+    }),
+  );
 }
