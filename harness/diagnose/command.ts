@@ -5,6 +5,7 @@ import { parseCommandArgs, parsePositiveInt } from '../cli/args.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { patchedBytes } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
+import { resolveVariantPath } from '../matrix/config.js';
 import { DEFAULTS } from '../runners/types.js';
 import { diagnoseElf, type Diagnosis } from './index.js';
 
@@ -26,12 +27,14 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
       hint: 'e.g. wbdiff diagnose gowb@go1.19 --variant kernels/gowb/variants/go1.19/seed-barrier.json, or wbdiff diagnose /tmp/x.elf (reads /tmp/x.elf.patch.json)',
     });
   }
-  const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));
   const subjects = await resolveSubjects(positionals[0]!);
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const callerBudget = parsePositiveInt(values['caller-budget'], '--caller-budget');
   const results: { id: string; diagnosis: Diagnosis }[] = [];
   for (const subject of subjects) {
+    // A bundled variant name ("fixed-barrier") means this build's own file, as for run; a path is used as is.
+    const toolchain = subject.build?.toolchain.id.startsWith('go') ? subject.build.toolchain.id : null;
+    const variants = await Promise.all((values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))));
     const { elfPath, manifest } = await patchedBytes(subject, variants, { path: values.manifest, required: true });
     const diagnosis = await diagnoseElf(elfPath, manifest!.sites, {
       cpu: values.cpu!,
