@@ -198,8 +198,9 @@ function summarise(
   const ran = new Set((trace?.calls ?? []).map((c) => c.site.address));
   const reached = (trace?.calls ?? []).filter((c) => c.site.op !== LEFT_TO_RUNTIME).map((c) => c.site.address);
   const reachedCount = new Set(reached).size;
-  const explanations = trace ? EXPLANATION_SOURCES.flatMap((source) => source({ findings, calls: trace.calls, serial: trace.serial, expectedMarkers })) : [];
-  const reasons = orderReasons(explanations, trace ? parseMarkers(trace.serial).markers : {});
+  const markers = trace ? parseMarkers(trace.serial).markers : {};
+  const explanations = trace ? EXPLANATION_SOURCES.flatMap((source) => source({ image, symbols: ctx, findings, calls: trace.calls, serial: trace.serial, markers, expectedMarkers })) : [];
+  const reasons = orderReasons(explanations, markers);
   const sites: SiteSummary[] = [];
   for (const call of trace?.calls ?? []) {
     let site = sites.find((s) => s.address === hex(call.site.address));

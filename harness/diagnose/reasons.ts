@@ -9,6 +9,8 @@
 import { parseMarkers } from '../markers/parse.js';
 import type { Finding } from './diagnose.js';
 import { LEFT_TO_RUNTIME } from './diagnose.js';
+import type { ElfImage } from '../elf/elf.js';
+import type { SymbolContext } from './describe.js';
 import type { CallTrace } from './trace.js';
 
 export interface Explanation {
@@ -77,9 +79,14 @@ export function orderReasons(explanations: readonly Explanation[], markers: Read
 
 /** What an ExplanationSource gets: the findings, the traced calls and the run's serial output. */
 export interface ExplainContext {
+  /** The patched ELF (segments, sections, symbols): where a dropped store's target lives. */
+  image: ElfImage;
+  symbols: SymbolContext;
   findings: readonly Finding[];
   calls: readonly CallTrace[];
   serial: string;
+  /** The markers of that serial output. */
+  markers: Readonly<Record<string, string>>;
   /** Markers the kernel is expected to print, in order (the manifest's "expect"), to name one that never was. */
   expectedMarkers: readonly string[];
 }
