@@ -25,7 +25,11 @@ export interface EntryPointSpec {
 }
 
 const GO_STORE_ENTRIES: EntryPointSpec[] = [
-  { name: 'runtime.gcWriteBarrier', bytes: 16, source: 'go1.19.8 src/runtime/asm_arm64.s:1203 gcWriteBarrier records value and old *slot ("ADD $16, R1")' },
+  {
+    name: 'runtime.gcWriteBarrier',
+    bytes: 16,
+    source: 'go1.19.8 src/runtime/asm_arm64.s:1203 gcWriteBarrier records value and old *slot ("ADD $16, R1")',
+  },
 ];
 const GO_BUFFER_ENTRIES: EntryPointSpec[] = Array.from({ length: 8 }, (_, i) => ({
   name: `runtime.gcWriteBarrier${i + 1}`,
@@ -90,7 +94,8 @@ export function barrierInventory(image: ElfImage, convention: Convention | null,
     const old = site.old?.word !== undefined ? decodeBranch(Number(BigInt(site.old.word)), address) : null;
     const entry = old?.kind === 'bl' ? byAddress.get(old.target) : undefined;
     const now = decodeBranch(Number(BigInt(site.new.word)), address);
-    if (entry && now?.kind === 'bl' && now.target !== entry.address) entry.calls.push({ address, location: site.location, redirectedTo: image.symbols.format(now.target) });
+    if (entry && now?.kind === 'bl' && now.target !== entry.address)
+      entry.calls.push({ address, location: site.location, redirectedTo: image.symbols.format(now.target) });
   }
   for (const [address, word] of codeWords(image, null)) {
     const branch = decodeBranch(word, address);

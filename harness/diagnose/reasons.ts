@@ -69,7 +69,11 @@ export function orderReasons(explanations: readonly Explanation[], markers: Read
     const now = value === 'Y' ? null : (sorted.find((e) => e.effect === 'now') ?? null);
     const latent = sorted.filter((e) => e !== now);
     const state = value === null ? 'is not printed' : `is ${value}`;
-    const head = now ? `${marker} ${state} because ${now.because}` : value === 'Y' ? `${marker} is Y, but` : `${marker} ${state}; no finding explains it by itself, but`;
+    const head = now
+      ? `${marker} ${state} because ${now.because}`
+      : value === 'Y'
+        ? `${marker} is Y, but`
+        : `${marker} ${state}; no finding explains it by itself, but`;
     const tail = latent.map((e) => e.latent);
     const text = now ? [head, ...tail].join('; ') : `${head} ${tail.join('; ')}`;
     out.push({ marker, value, now, latent, text: `${text}.` });
@@ -139,7 +143,10 @@ export const barrierExplanations: ExplanationSource = (context) => {
           effect: absorbed || byAccident ? 'latent' : 'now',
           because: `${what} breaks the barrier convention (${firstClause(f.text)})`,
           latent: absorbed
-            ? `the convention bug of ${what} would fault once its stores stop landing in QEMU's flash at ${bad.map((w) => `0x${w.address.toString(16)}`).slice(0, 2).join(', ')} (they fault on the emulator)`
+            ? `the convention bug of ${what} would fault once its stores stop landing in QEMU's flash at ${bad
+                .map((w) => `0x${w.address.toString(16)}`)
+                .slice(0, 2)
+                .join(', ')} (they fault on the emulator)`
             : byAccident
               ? `the convention bug of ${what} is masked by an earlier call (${firstClause(f.text)}, so its stores landed in that buffer by accident)`
               : `the convention bug of ${what} would act once the call comes back to the check`,
@@ -147,7 +154,12 @@ export const barrierExplanations: ExplanationSource = (context) => {
         break;
       }
       default:
-        out.push({ ...base, effect: f.kind === 'clobber' ? 'latent' : 'now', because: `${f.routine} at ${f.site}: ${firstClause(f.text)}`, latent: `${f.routine} at ${f.site} also ${f.kind === 'clobber' ? 'clobbers registers' : `shows ${f.kind}`} (${firstClause(f.text)})` });
+        out.push({
+          ...base,
+          effect: f.kind === 'clobber' ? 'latent' : 'now',
+          because: `${f.routine} at ${f.site}: ${firstClause(f.text)}`,
+          latent: `${f.routine} at ${f.site} also ${f.kind === 'clobber' ? 'clobbers registers' : `shows ${f.kind}`} (${firstClause(f.text)})`,
+        });
     }
   }
   return out;

@@ -7,7 +7,13 @@ import { movToX25 } from '../../harness/diagnose/entry-points.js';
 import { markerAfter } from '../../harness/diagnose/reasons.js';
 import { writtenRegisters } from '../../harness/diagnose/store-insn.js';
 
-const sym = (name: string, value: bigint, binding: ElfSymbol['binding'], size = 16n): ElfSymbol => ({ name, value, size, kind: 'func', binding });
+const sym = (name: string, value: bigint, binding: ElfSymbol['binding'], size = 16n): ElfSymbol => ({
+  name,
+  value,
+  size,
+  kind: 'func',
+  binding,
+});
 
 test('qualifiers: @global takes global or weak, @weak only weak, @local only local, @0x the address', (t) => {
   t.deepEqual(splitQualifier('runtime.gcWriteBarrier2@global'), { name: 'runtime.gcWriteBarrier2', binding: 'global', address: null });
@@ -15,7 +21,13 @@ test('qualifiers: @global takes global or weak, @weak only weak, @local only loc
   t.is(splitQualifier('f'), null);
   t.is(splitQualifier('f@GLIBC_2.2'), null, 'symbol versions are not qualifiers');
   t.is(unqualified('f@local'), 'f');
-  const s = new Symbolizer([sym('f', 0x1000n, 'local'), sym('f', 0x2000n, 'weak'), sym('g', 0x3000n, 'local'), sym('g', 0x4000n, 'local'), sym('h', 0x5000n, 'global')]);
+  const s = new Symbolizer([
+    sym('f', 0x1000n, 'local'),
+    sym('f', 0x2000n, 'weak'),
+    sym('g', 0x3000n, 'local'),
+    sym('g', 0x4000n, 'local'),
+    sym('h', 0x5000n, 'global'),
+  ]);
   t.is(s.resolve('f@global')!.value, 0x2000n);
   t.is(s.resolve('f@weak')!.value, 0x2000n);
   t.is(s.resolve('f@local')!.value, 0x1000n);
@@ -34,7 +46,17 @@ test('writtenRegisters: destinations from capstone text; stores, compares and br
   t.deepEqual(writtenRegisters('ldp x29, x30, [sp], #0x10'), ['x29', 'x30']);
   t.deepEqual(writtenRegisters('mov w25, #8'), ['x25']);
   t.deepEqual(writtenRegisters('bl #0x400e3d00'), ['x30']);
-  for (const text of ['str x2, [x27]', 'stp x0, x1, [sp, #-0x10]!', 'cmp x0, x1', 'cbz w1, #0x40', 'b.ls #0x40', 'ret', 'msr cpacr_el1, x0', 'b #0x400e11b0']) t.deepEqual(writtenRegisters(text), [], text);
+  for (const text of [
+    'str x2, [x27]',
+    'stp x0, x1, [sp, #-0x10]!',
+    'cmp x0, x1',
+    'cbz w1, #0x40',
+    'b.ls #0x40',
+    'ret',
+    'msr cpacr_el1, x0',
+    'b #0x400e11b0',
+  ])
+    t.deepEqual(writtenRegisters(text), [], text);
 });
 
 test('movToX25: MOVD $8*N, R25 as the Go assembler encodes it (MOVZ or ORR bitmask)', (t) => {
@@ -47,7 +69,14 @@ test('movToX25: MOVD $8*N, R25 as the Go assembler encodes it (MOVZ or ORR bitma
   t.is(movToX25(0xf9000362), null, 'a store');
 });
 
-const finding = (kind: Finding['kind'], routine: string, address: string, calls = [1]): Finding => ({ kind, routine, address, site: `k+${address}`, calls, text: `${kind} ${routine} ${address}` });
+const finding = (kind: Finding['kind'], routine: string, address: string, calls = [1]): Finding => ({
+  kind,
+  routine,
+  address,
+  site: `k+${address}`,
+  calls,
+  text: `${kind} ${routine} ${address}`,
+});
 
 test('verdict: reached sites decide; not-reached only when nothing ran', (t) => {
   t.is(verdictOf([finding('ok', 'wb', '0x1'), finding('not-reached', 'wb', '0x2', [])], 2), 'ok');
@@ -57,8 +86,20 @@ test('verdict: reached sites decide; not-reached only when nothing ran', (t) => 
 });
 
 test('groupFindings: by routine and kind, with the site count and the first example, in verdict order', (t) => {
-  const groups = groupFindings([finding('ok', 'a', '0x1', [1, 2]), finding('ok', 'a', '0x2'), finding('convention-bug', 'b', '0x3'), finding('ok', 'b', '0x4')]);
-  t.deepEqual(groups.map((g) => [g.kind, g.routine, g.sites, g.calls, g.first.address]), [['convention-bug', 'b', 1, 1, '0x3'], ['ok', 'a', 2, 3, '0x1'], ['ok', 'b', 1, 1, '0x4']]);
+  const groups = groupFindings([
+    finding('ok', 'a', '0x1', [1, 2]),
+    finding('ok', 'a', '0x2'),
+    finding('convention-bug', 'b', '0x3'),
+    finding('ok', 'b', '0x4'),
+  ]);
+  t.deepEqual(
+    groups.map((g) => [g.kind, g.routine, g.sites, g.calls, g.first.address]),
+    [
+      ['convention-bug', 'b', 1, 1, '0x3'],
+      ['ok', 'a', 2, 3, '0x1'],
+      ['ok', 'b', 1, 1, '0x4'],
+    ],
+  );
 });
 
 test('markerAfter: the first marker printed after the call, else the next expected one never printed', (t) => {
