@@ -254,3 +254,21 @@ test('orderReasons: a dropped store (layout) plugs in ahead of a convention bug 
   t.is(tie[0]!.now?.kind, 'left-to-runtime');
   t.is(tie[0]!.text, 'T2 is not printed because left-to-runtime now; no-return later.');
 });
+
+test('c-archive recipe: an objcopy entry naming no object of the build is refused before anything runs', async (t) => {
+  const { cp, mkdtemp, readFile, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { build } = await import('../harness/build/builder.js');
+  const { loadKernel, buildTargets } = await import('../harness/build/manifest.js');
+  const root = await mkdtemp(join(tmpdir(), 'wbdiff-carchive-'));
+  await cp(join(KERNELS_DIR, 'goarchive'), join(root, 'broken'), { recursive: true });
+  const manifestPath = join(root, 'broken', 'kernel.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  manifest.go.cArchive.objcopy = { 'nosuch.S': ['--globalize-symbol=x'] };
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  const [target] = buildTargets(await loadKernel('broken', root));
+  await t.throwsAsync(build(target!), { message: /objcopy names "nosuch\.S", which is neither "go" nor one of the c-archive sources/ });
+  manifest.go.cArchive.objcopy = { go: ['--rename-section=.text=.x'] };
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  await t.throwsAsync(loadKernel('broken', root), { message: /objcopy/ }, 'only symbol options are accepted');
+});
