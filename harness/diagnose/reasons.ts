@@ -55,15 +55,29 @@ export interface MarkerReason {
 /** Orders the explanations of each marker: the reason it is what it is now, then the latent ones. */
 export function orderReasons(explanations: readonly Explanation[], markers: Readonly<Record<string, string>>): MarkerReason[] {
   const byMarker = new Map<string, Explanation[]>();
+  // Explanations tied to no marker (no marker followed and none is expected) are told as the end of the run.
   for (const e of explanations) {
-    if (e.marker === null) continue;
-    const list = byMarker.get(e.marker) ?? [];
+    const key = e.marker ?? '';
+    const list = byMarker.get(key) ?? [];
     list.push(e);
-    byMarker.set(e.marker, list);
+    byMarker.set(key, list);
   }
   const out: MarkerReason[] = [];
   for (const [marker, list] of byMarker) {
     const sorted = [...list].sort((a, b) => a.rank - b.rank || a.order - b.order);
+    if (marker === '') {
+      const now = sorted.find((e) => e.effect === 'now');
+      if (!now) continue;
+      const tail = sorted.filter((e) => e !== now).map((e) => e.latent);
+      out.push({
+        marker,
+        value: null,
+        now,
+        latent: sorted.filter((e) => e !== now),
+        text: `No marker follows because ${[now.because, ...tail].join('; ')}.`,
+      });
+      continue;
+    }
     const value = markers[marker] ?? null;
     // Only a marker that is not Y has a reason "now"; on a Y marker everything is latent (masked).
     const now = value === 'Y' ? null : (sorted.find((e) => e.effect === 'now') ?? null);
