@@ -170,8 +170,14 @@ export async function diagnoseElf(patchedElfPath: string, manifestSites: readonl
   const entryPoints = barrierInventory(image, convention, manifestSites);
   // Calls the variant left to the runtime are traced too (when it redirected anything): they run
   // the runtime's barrier, which is what fails next when the kernel has no real g.
+  // (A site the variant itself points at the runtime's routine is traced as the variant's.)
+  const edited = new Set(sites.map((s) => s.address));
   const left: TraceSite[] = sites.length
-    ? entryPoints.flatMap((e) => e.calls.filter((c) => c.redirectedTo === null).map((c) => ({ address: c.address, location: c.location, op: LEFT_TO_RUNTIME, variant: null, routine: e.address, routineSymbol: e.label, replaced: null })))
+    ? entryPoints.flatMap((e) =>
+        e.calls
+          .filter((c) => c.redirectedTo === null && !edited.has(c.address))
+          .map((c) => ({ address: c.address, location: c.location, op: LEFT_TO_RUNTIME, variant: null, routine: e.address, routineSymbol: e.label, replaced: null })),
+      )
     : [];
   const { convention: _c, manifestConvention: _m, manifestPath: _p, cpu: _cpu, expectedMarkers = [], ...traceOptions } = options;
   const trace = sites.length ? traceCalls(image, [...sites, ...left], { ...traceOptions, model }) : null;
