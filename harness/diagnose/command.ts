@@ -2,6 +2,8 @@
 // the register-convention diagnosis of every redirected call site, in words (or --json).
 import { resolveSubjects } from '../build/subjects.js';
 import { parseCommandArgs, parsePositiveInt } from '../cli/args.js';
+import { MACHINE_FLAGS, machineOverrides } from '../cli/machine-flags.js';
+import { emuCannotHonour } from '../runners/emu.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { patchedBytes } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
@@ -20,6 +22,7 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
     'no-recover': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    ...MACHINE_FLAGS,
   });
   if (positionals.length !== 1) {
     throw new WbdiffError('name one kernel or ELF', {
@@ -27,7 +30,12 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
       hint: 'e.g. wbdiff diagnose gowb@go1.19 --variant kernels/gowb/variants/go1.19/seed-barrier.json, or wbdiff diagnose /tmp/x.elf (reads /tmp/x.elf.patch.json)',
     });
   }
-  const subjects = await resolveSubjects(positionals[0]!);
+  const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
+  // Diagnosis traces on the emulator: what it cannot honour is refused by name.
+  for (const subject of subjects) {
+    const refused = emuCannotHonour(subject);
+    if (refused) throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), { where: `wbdiff diagnose ${subject.id}`, hint: 'diagnosis traces calls on the emulator; run the kernel with wbdiff run --runner qemu instead' });
+  }
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const callerBudget = parsePositiveInt(values['caller-budget'], '--caller-budget');
   const results: { id: string; diagnosis: Diagnosis }[] = [];
