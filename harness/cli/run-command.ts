@@ -70,7 +70,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
     );
     const patched = await withVariants(subject, variants);
-    results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
+    // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
+    const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
+    results.push({ ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant });
   }
 
   // Each subject is held to its manifest's expectation (patched or not), or without one to the default.
