@@ -1,4 +1,5 @@
 // JSON Schema of wbdiff.config.json (the matrix definition).
+import { kernelManifestSchema } from '../build/manifest-schema.js';
 import { boardSchema } from '../runners/board-config.js';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 };
 const runnerList = {
@@ -20,7 +21,11 @@ export const matrixConfigSchema = {
     kernels: {
       type: 'array',
       minItems: 1,
+      description: 'entries, or the shorthand "hello" (a bundled kernel) / "path/to.elf" (an ELF, relative to the config)',
       items: {
+        if: { type: 'object' },
+        else: { type: 'string', minLength: 1 },
+        then: {
         type: 'object',
         additionalProperties: false,
         properties: {
@@ -33,10 +38,33 @@ export const matrixConfigSchema = {
           logs: { type: 'object', additionalProperties: { type: 'string' }, description: 'captured serial logs for the replay runner: {"unpatched": "path", "<variant>": "path"}' },
           timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
           convention: { type: 'string', description: 'go1.19 | go1.23 | path of a convention file (overrides the ELF and manifest)' },
-          expect: { type: 'object', description: 'for elf entries: as a kernel manifest\'s "expect"' },
-          resultPatterns: { type: 'array' },
+          expect: { ...kernelManifestSchema.properties.expect, description: 'what the kernel must do, as a kernel manifest\'s "expect" (overrides the manifest\'s)' },
+          expectByCpu: {
+            type: 'object',
+            additionalProperties: kernelManifestSchema.properties.expect,
+            description: 'per CPU model, merged over "expect": {"cortex-a53": {"markers": {"MIDR": "0x410fd034"}}}',
+          },
+          resultPatterns: kernelManifestSchema.properties.resultPatterns,
         },
         oneOf: [{ required: ['kernel'] }, { required: ['elf'] }],
+        },
+      },
+    },
+    known: {
+      type: 'array',
+      description: 'known failures: a failing cell an entry covers is outcome "known" (not failing) until "until"',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['cells', 'reason'],
+        properties: {
+          cells: { type: 'string', minLength: 1, description: 'glob over cell ids ("*" matches any text, "/" included): "gowb@go1.23/seed-barrier/*"' },
+          finding: { type: 'string', minLength: 1, description: 'only cells with a finding of this kind, e.g. "masked-failure"' },
+          marker: { type: 'string', minLength: 1, description: 'only cells whose findings name this marker, e.g. "T2"' },
+          reason: { type: 'string', minLength: 1 },
+          link: { type: 'string', minLength: 1 },
+          until: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD: the last day the entry holds' },
+        },
       },
     },
     runners: runnerList,

@@ -8,6 +8,7 @@ import { WbdiffError } from '../errors.js';
 import { KERNELS_DIR, REPO_ROOT } from '../paths.js';
 import type { BoardSpec } from '../runners/board.js';
 import type { ResultPattern, RunnerName } from '../runners/types.js';
+import type { KnownEntry } from '../compare/known.js';
 import { loadJsonFile, validateValue } from '../util/json-file.js';
 import { matrixConfigSchema } from './config-schema.js';
 
@@ -21,6 +22,8 @@ export interface KernelEntry {
   timeoutMs?: number;
   convention?: string;
   expect?: KernelExpectation;
+  /** Per CPU model, merged over `expect` (a CPU-dependent kernel's per-model values). */
+  expectByCpu?: Record<string, KernelExpectation>;
   resultPatterns?: ResultPattern[];
   /** Captured serial logs for the replay runner, by variant name ("unpatched" for none). */
   logs?: Record<string, string>;
@@ -34,6 +37,8 @@ export interface MatrixConfig {
   concurrency?: number;
   diagnose?: boolean;
   boards?: Record<string, Omit<BoardSpec, 'name'>>;
+  /** Known failures (compare/known.ts): failing cells they cover are outcome "known" until "until". */
+  known?: KnownEntry[];
   /** Where relative paths in the config are resolved from (the config file's folder). */
   baseDir: string;
   /** The config's own path, or "default". */
@@ -42,8 +47,17 @@ export interface MatrixConfig {
 
 export const DEFAULT_CONFIG_PATH = join(REPO_ROOT, 'wbdiff.config.json');
 
-/** What a config file holds (wbdiff.config.json, or the default export of wbdiff.config.ts/.js). */
-export type MatrixConfigFile = Omit<MatrixConfig, 'baseDir' | 'source'>;
+/**
+ * What a config file holds (wbdiff.config.json, or the default export of wbdiff.config.ts/.js).
+ * A kernel may be written as a string: "hello" (bundled) or "path/to.elf" (an ELF).
+ */
+export type MatrixConfigFile = Omit<MatrixConfig, 'baseDir' | 'source' | 'kernels'> & { kernels: (KernelEntry | string)[] };
+
+/** "hello" -> { kernel: "hello" }; "build/mine.elf" (a "/" or an .elf suffix) -> { elf: "build/mine.elf" }. */
+export function normalizeKernelEntry(entry: KernelEntry | string): KernelEntry {
+  if (typeof entry !== 'string') return entry;
+  return entry.includes('/') || /\.elf$/i.test(entry) ? { elf: entry } : { kernel: entry };
+}
 
 /** For wbdiff.config.ts: `export default defineConfig({ ... })` gets the config type-checked. */
 export function defineConfig(config: MatrixConfigFile): MatrixConfigFile {
@@ -56,7 +70,7 @@ export async function loadMatrixConfig(path: string = DEFAULT_CONFIG_PATH): Prom
   const raw = /\.(c|m)?(t|j)s$/.test(path)
     ? validateValue<MatrixConfigFile>(await importConfigModule(path), path, matrixConfigSchema, 'matrix config', CONFIG_HINT)
     : await loadJsonFile<MatrixConfigFile>(path, matrixConfigSchema, 'matrix config', CONFIG_HINT);
-  return { ...raw, baseDir: dirname(resolve(path)), source: resolve(path) };
+  return { ...raw, kernels: raw.kernels.map(normalizeKernelEntry), baseDir: dirname(resolve(path)), source: resolve(path) };
 }
 
 /** A .js/.mjs config is imported as is; a .ts one is transpiled (TypeScript, a dev dependency) next to itself first, so its relative imports resolve. */
@@ -108,4 +122,21 @@ export function resolveVariantPath(spec: string, kernelName: string | null, tool
     });
   }
   return found;
+}
+
+export const CONFIG_FILE_NAMES = ['wbdiff.config.json', 'wbdiff.config.ts', 'wbdiff.config.mjs', 'wbdiff.config.js'] as const;
+
+/** The nearest wbdiff.config.{json,ts,mjs,js}, from `startDir` up to the file system root; null when none. */
+export function findConfig(startDir: string): string | null {
+  for (let dir = resolve(startDir); ; dir = dirname(dir)) {
+    for (const name of CONFIG_FILE_NAMES) {
+      if (existsSync(join(dir, name))) return join(dir, name);
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** Where a config's runs are kept: $WBDIFF_RESULTS, else results/ next to the config. */
+export function resultsRootFor(config: Pick<MatrixConfig, 'baseDir'>): string {
+  return process.env['WBDIFF_RESULTS'] ? resolve(process.env['WBDIFF_RESULTS']) : join(config.baseDir, 'results');
 }

@@ -1,7 +1,8 @@
 // The one result model every reporter reads: summary.json (classified cells, subjects,
 // diagnoses, the baseline diff), the per-cell files (full runs with serial output), run.json and
 // the trend over sibling runs. Types and pure helpers only; harness/report/load.ts reads them.
-import type { DiagnosisLike, Finding } from '../compare/classify.js';
+import type { DiagnosisLike } from '../compare/classify.js';
+import { namesMarker } from '../compare/known.js';
 import type { CellKey, CellResult, SummaryCell } from '../matrix/cells.js';
 import type { PatchManifest } from '../patch/apply.js';
 import type { FaultInfo } from '../runners/types.js';
@@ -148,13 +149,6 @@ export function markerChecks(cells: readonly SummaryCell[], cell: SummaryCell): 
     if (value === 'N' || value.includes('/')) return { id, value, status: 'fail', message: value === 'N' ? `${id} is N` : `${id} was printed with conflicting values ${value}` };
     return { id, value, status: 'pass', message: '' };
   });
-}
-
-function namesMarker(finding: Finding, id: string): boolean {
-  const quoted = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // The classifier's words: "T1 is N with v but Y unpatched", "T1: expected Y, got N".
-  const pattern = new RegExp(`(?:^|[\\s(:;,])${quoted}(?: is |: expected )`);
-  return pattern.test(finding.summary) || finding.evidence.some((e) => pattern.test(e));
 }
 
 export function formatMarkers(markers: Record<string, string>): string {
