@@ -1,7 +1,7 @@
 // The one result model every reporter reads: summary.json (classified cells, subjects,
 // diagnoses, the baseline diff), the per-cell files (full runs with serial output), run.json and
 // the trend over sibling runs. Types and pure helpers only; harness/report/load.ts reads them.
-import type { DiagnosisLike } from '../compare/classify.js';
+import { isFailing, type DiagnosisLike } from '../compare/classify.js';
 import { namesMarker } from '../compare/known.js';
 import type { CellKey, CellResult, SummaryCell } from '../matrix/cells.js';
 import type { PatchManifest } from '../patch/apply.js';
@@ -63,7 +63,14 @@ export interface Reporter {
   render(model: ReportModel): string;
 }
 
-export const isExpected = (cell: Pick<SummaryCell, 'outcome'>): boolean => cell.outcome === 'expected';
+/** A cell that passes: as expected, a fix, or a difference between CPU models its expectation allows. */
+export const isExpected = (cell: Pick<SummaryCell, 'outcome'>): boolean => !isFailing(cell.outcome) && cell.outcome !== 'infrastructure' && cell.outcome !== 'known';
+
+/** "known failure: reason (link), until 2027-01-31": how every report names a known failure. */
+export function knownText(cell: Pick<SummaryCell, 'known'>): string {
+  const k = cell.known;
+  return k ? `known failure: ${k.reason}${k.link ? ` (${k.link})` : ''}${k.until ? `, until ${k.until}` : ''}` : 'known failure';
+}
 
 /** "gowb@go1.19.seed-barrier": JUnit classname and suite of a build + variant. */
 export function suiteName(cell: Pick<CellKey, 'target' | 'variant'>): string {
@@ -138,6 +145,7 @@ export function markerChecks(cells: readonly SummaryCell[], cell: SummaryCell): 
     const directive = /^(SKIP|TODO)$/i.exec(value);
     if (directive) return { id, value, status: 'skip', message: `the kernel marked ${id} ${directive[1]!.toUpperCase()}` };
     if (cell.outcome === 'infrastructure') return { id, value, status: 'skip', message: `the run did not happen: ${cell.reason}` };
+    if (cell.outcome === 'known') return { id, value, status: 'skip', message: knownText(cell) };
     if (isExpected(cell)) return { id, value, status: 'pass', message: '' };
     const named = cell.findings.find((f) => namesMarker(f, id));
     if (named) return { id, value, status: 'fail', message: `${named.kind}: ${named.summary}` };
@@ -179,6 +187,9 @@ export function explainLines(summary: ReportSummary, cell: SummaryCell): string[
     for (const e of f.evidence) lines.push(`  - ${e}`);
   }
   if (cell.flaky) lines.push('flaky: its repeated runs disagree');
+  if (cell.known) lines.push(`${knownText(cell)} (covers "${cell.known.cells}"; the cell is ${cell.known.outcome})`);
+  if (cell.knownExpired) lines.push(`its known-failure entry "${cell.knownExpired.cells}" expired on ${cell.knownExpired.until}: ${cell.knownExpired.reason}`);
+  if (cell.failingSince) lines.push(cell.failingSince.runs > 1 ? `failing since ${cell.failingSince.runId} (${cell.failingSince.runs} runs)` : 'failing since this run');
   lines.push(`verdict: ${cell.verdict} (${cell.reason}) in ${cell.durationMs} ms`);
   lines.push(`markers: ${formatMarkers(cell.markers)}${cell.done ? ' DONE' : ''}`);
   if (cell.fault) lines.push(`fault: ${describeFault(cell.fault)}`);
