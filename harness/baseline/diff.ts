@@ -2,7 +2,7 @@
 // they are their own kind, so a broken QEMU install does not read as a kernel going bad. A cell
 // tonight's run was to run but did not finish is "not run", never "gone". Markers a
 // non-deterministic kernel does not pin (SummaryCell.varying) are not compared.
-import { isFailing } from '../compare/classify.js';
+import { isFailing, mainFinding } from '../compare/classify.js';
 import type { SummaryCell } from '../matrix/cells.js';
 
 export type ChangeKind = 'regression' | 'fix' | 'new' | 'gone' | 'not-run' | 'known' | 'changed' | 'changed-diagnosis' | 'flaky' | 'infrastructure';
@@ -53,9 +53,9 @@ export function diffAgainstBaseline(current: readonly SummaryCell[], baseline: r
     }
     if (!isFailing(was.outcome) && isFailing(now.outcome)) {
       const lapsed = now.knownExpired ? ` (its known-failure entry expired on ${now.knownExpired.until})` : '';
-      changes.push({ cell: now.id, kind: 'regression', text: `regression: was ${was.outcome === 'expected' ? 'expected' : was.outcome}, now ${now.outcome}${lapsed}: ${now.findings[0]?.summary ?? describe(now)}`, before: brief(was), after: brief(now) });
+      changes.push({ cell: now.id, kind: 'regression', text: `regression: was ${was.outcome === 'expected' ? 'expected' : was.outcome}, now ${now.outcome}${lapsed}: ${mainFinding(now)?.summary ?? describe(now)}`, before: brief(was), after: brief(now) });
     } else if (isFailing(was.outcome) && now.outcome === 'known') {
-      changes.push({ cell: now.id, kind: 'known', text: `now a known failure (${now.known?.reason ?? 'listed in the config'}): was ${was.outcome}`, before: brief(was), after: brief(now) });
+      changes.push({ cell: now.id, kind: 'known', text: `now a known failure (was ${was.outcome})`, before: brief(was), after: brief(now) });
     } else if (isFailing(was.outcome) && !isFailing(now.outcome)) {
       changes.push({ cell: now.id, kind: 'fix', text: `fixed: was ${was.outcome}, now ${now.outcome === 'expected' ? 'as expected' : now.outcome}`, before: brief(was), after: brief(now) });
     } else if (was.outcome !== now.outcome || describe(was) !== describe(now)) {

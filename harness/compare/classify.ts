@@ -38,6 +38,12 @@ export type Outcome =
  */
 export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'known', 'fix', 'cpu-dependent', 'expected'];
 
+/** The finding that names the cell's outcome (a known cell: the outcome it had), else the first. */
+export function mainFinding(cell: { outcome: string; findings: readonly Finding[]; known?: { outcome: string } }): Finding | undefined {
+  const outcome = cell.known?.outcome ?? cell.outcome;
+  return cell.findings.find((f) => f.kind === outcome) ?? cell.findings[0];
+}
+
 /** Outcomes that fail a run (exit 1, a JUnit failure) until they pass or are known. */
 export const FAILING_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected']);
 

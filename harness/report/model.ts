@@ -1,7 +1,7 @@
 // The one result model every reporter reads: summary.json (classified cells, subjects,
 // diagnoses, the baseline diff), the per-cell files (full runs with serial output), run.json and
 // the trend over sibling runs. Types and pure helpers only; harness/report/load.ts reads them.
-import { isFailing, type DiagnosisLike } from '../compare/classify.js';
+import { isFailing, mainFinding, type DiagnosisLike } from '../compare/classify.js';
 import { namesMarker } from '../compare/known.js';
 import type { CellKey, CellResult, SummaryCell } from '../matrix/cells.js';
 import type { PatchManifest } from '../patch/apply.js';
@@ -172,7 +172,7 @@ export function describeFault(fault: FaultInfo): string {
 
 /** One line: the outcome and its first finding. */
 export function headline(cell: SummaryCell): string {
-  const first = cell.findings[0];
+  const first = mainFinding(cell);
   return first ? `${cell.outcome}: ${first.summary}` : cell.outcome;
 }
 

@@ -1,7 +1,7 @@
 // What `wbdiff matrix` prints: the table, the progress line, the baseline changes, the failing
 // and known cells and the counts, sized to the terminal and coloured only where colour is wanted.
 // Pure: a summary and a style in, text out (golden-tested in test/unit/terminal.test.ts).
-import { isFailing, type Outcome } from '../compare/classify.js';
+import { isFailing, mainFinding, type Outcome } from '../compare/classify.js';
 import type { SummaryCell } from '../matrix/cells.js';
 import { formatMarkers, matrixGrid } from './model.js';
 import { OUTCOME_LABEL, OUTCOME_ORDER, isOutcome } from './outcomes.js';
@@ -117,20 +117,24 @@ export function renderFailing(cells: readonly SummaryCell[], style: TerminalStyl
   const lines = failing.map((c) => {
     const since = c.failingSince ? (c.failingSince.runs > 1 ? ` (failing since ${c.failingSince.runId}, ${plural(c.failingSince.runs, 'run')})` : ' (failing since this run)') : '';
     const expired = c.knownExpired ? ` [its known-failure entry expired on ${c.knownExpired.until}]` : '';
-    return `  ${paint(OUTCOME_LABEL[c.outcome as Outcome] ?? c.outcome, c.outcome as Outcome, style)} ${c.id}: ${c.findings[0]?.summary ?? c.reason}${since}${expired}`;
+    return `  ${paint(OUTCOME_LABEL[c.outcome as Outcome] ?? c.outcome, c.outcome as Outcome, style)} ${c.id}: ${mainFinding(c)?.summary ?? c.reason}${since}${expired}`;
   });
   return `failing: ${plural(failing.length, 'cell')}\n${lines.join('\n')}\n`;
 }
 
-/** Known failures (apart from the failing ones), those that pass now, and expired entries. */
+/** Known failures (apart from the failing ones), one line per entry, and those that pass now. */
 export function renderKnown(summary: { cells: readonly SummaryCell[]; known?: { xpass: { cell: string; entry: { cells: string; reason: string } }[] } }, style: TerminalStyle = { width: Infinity, colour: false }): string {
-  const known = summary.cells.filter((c) => c.outcome === 'known');
+  const known = summary.cells.filter((c) => c.outcome === 'known' && c.known);
   const lines: string[] = [];
   if (known.length) {
     lines.push(`known failures: ${plural(known.length, 'cell')} (not failing the run)`);
-    for (const c of known) {
-      const k = c.known!;
-      lines.push(`  ${paint('KNOWN', 'known', style)} ${c.id}: ${k.outcome}: ${k.reason}${k.link ? ` <${k.link}>` : ''}${k.until ? ` (until ${k.until})` : ''}`);
+    const byEntry = new Map<string, SummaryCell[]>();
+    for (const c of known) byEntry.set(c.known!.cells, [...(byEntry.get(c.known!.cells) ?? []), c]);
+    for (const [pattern, cells] of byEntry) {
+      const k = cells[0]!.known!;
+      const outcomes = [...new Set(cells.map((c) => c.known!.outcome))].join(', ');
+      const which = cells.length === 1 ? cells[0]!.id : `${pattern} (${plural(cells.length, 'cell')})`;
+      lines.push(`  ${paint('KNOWN', 'known', style)} ${which}: ${outcomes}: ${k.reason}${k.link ? ` <${k.link}>` : ''}${k.until ? ` (until ${k.until})` : ''}`);
     }
   }
   for (const x of summary.known?.xpass ?? []) {
