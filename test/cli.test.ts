@@ -135,3 +135,20 @@ test('parallel builds of the same kernel into an empty cache all succeed and agr
   const paths = new Set(results.map((r) => r.stdout.trim().split(/\s+/).pop()));
   t.is(paths.size, 1, 'one cache entry');
 });
+
+test('did-you-mean for commands and options; bisect and check take one marker syntax', async (t) => {
+  const command = await wbdiff(['matirx']);
+  t.is(command.exitCode, 2);
+  t.regex(command.stderr, /unknown command "matirx"\n {2}hint: did you mean "matrix"\?/);
+  const option = await wbdiff(['run', 'hello', '--runer', 'emu']);
+  t.is(option.exitCode, 2);
+  t.regex(option.stderr, /^wbdiff run: unknown option --runer\n {2}hint: did you mean "--runner"\?/);
+  for (const marker of [['--marker', 'T1=Y'], ['--marker', 'T1', '--want', 'Y']]) {
+    const check = await wbdiff(['check', 'hello', ...marker]);
+    t.is(check.exitCode, 0, check.stderr);
+    t.regex(check.stdout, /T1: want Y, got Y/);
+  }
+  const disagree = await wbdiff(['bisect', 'hello', '--variant', 'x.json', '--marker', 'T1=Y', '--want', 'N']);
+  t.is(disagree.exitCode, 2);
+  t.regex(disagree.stderr, /--marker T1=Y and --want N disagree/);
+});

@@ -1,6 +1,7 @@
 // Parses the command line, dispatches, and holds the only top-level catch: an expected error is
 // printed as "where: what / hint" with its exit code, anything else as an internal error.
 import { EXIT, formatError, WbdiffError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 
 const HELP = `wbdiff — differential test harness for bare-metal AArch64 kernels
 
@@ -32,13 +33,14 @@ Usage:
              [--manifest out.elf.patch.json] [--cpu cortex-a57] [--no-recover] [--json]
         Trace each redirected call on the emulator; say whether the replacement routine
         follows the write-barrier convention (registers, stores, return).
-  wbdiff bisect <kernel|elf> --variant v.json --marker T2 [--want Y] [--runner emu|qemu]
+  wbdiff bisect <kernel|elf> --variant v.json --marker T2[=Y] [--runner emu|qemu]
                 [--repeat 3] [--no-confirm] [-o culprits.json] [--json]
         The smallest set of the variant's sites that flips the marker (delta debugging),
         verified on repeated runs and confirmed on QEMU; writes a variant of just those sites.
-  wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2 [--want Y]
+  wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2[=Y]
         The first variant of an ordered series that flips the marker (binary search).
   wbdiff check <kernel|elf> [--variant v.json] --marker T2=Y [--runner emu|qemu]
+        (bisect and check take the same marker syntax: T2=Y, or T2 with --want Y)
         A git bisect run predicate: exit 0 holds, 1 does not, 125 does not build, 128 harness error.
   wbdiff parity <kernel|elf> [--variant v.json]... [--at sym|addr]... [--max-hits N] [--json]
         Register-level parity: QEMU (gdbstub) and the emulator stop at the redirected call sites
@@ -89,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`wbdiff: unknown command "${name}"\n  hint: commands are ${Object.keys(COMMANDS).join(', ')}; see wbdiff --help\n`);
+    process.stderr.write(`wbdiff: unknown command "${name}"\n  hint: ${didYouMean(name, Object.keys(COMMANDS))}commands are ${Object.keys(COMMANDS).join(', ')}; see wbdiff --help\n`);
     return EXIT.harness;
   }
   try {
