@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { WbdiffError } from '../errors.js';
 import { cellFileName, type CellResult } from '../matrix/cells.js';
 import { dayOfRunId, type ReportModel, type ReportSummary, type RunInfo } from './model.js';
-import { trendDays, trendRunOf, type TrendRun } from './trend.js';
+import { trendRuns, trendRunOf, type TrendRun } from './trend.js';
 
 export async function loadReportModel(dir: string): Promise<ReportModel> {
   const root = resolve(dir);
@@ -29,7 +29,7 @@ export async function loadReportModel(dir: string): Promise<ReportModel> {
   return { summary, cells, runInfo, trend: await loadTrend(root, summary, runInfo) };
 }
 
-/** The current run and every finished, whole run whose folder is named like a run id beside it. */
+/** The current run and every finished, whole run of the same matrix whose folder is named like a run id beside it. */
 async function loadTrend(root: string, current: ReportSummary, runInfo: RunInfo | null): Promise<ReportModel['trend']> {
   const runs: TrendRun[] = [];
   const currentDay = dayOfRunId(current.runId) ?? dayOfRunId(basename(root)) ?? runInfo?.startedAt?.slice(0, 10) ?? dayOfDate(statSync(join(root, 'summary.json')).mtime);
@@ -42,10 +42,11 @@ async function loadTrend(root: string, current: ReportSummary, runInfo: RunInfo 
     if (!day || dir === root) continue;
     const summary = await readJson<ReportSummary>(join(dir, 'summary.json'));
     if (!summary || !Array.isArray(summary.cells) || summary.runId === current.runId) continue;
+    if (current.matrixKey && summary.matrixKey && summary.matrixKey !== current.matrixKey) continue;
     const run = trendRunOf({ ...summary, runId: summary.runId ?? name }, day);
     if (run) runs.push(run);
   }
-  return trendDays(runs);
+  return trendRuns(runs);
 }
 
 function dayOfDate(date: Date): string {

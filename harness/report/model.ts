@@ -7,7 +7,7 @@ import type { CellKey, CellResult, SummaryCell } from '../matrix/cells.js';
 import type { PatchManifest } from '../patch/apply.js';
 import type { FaultInfo } from '../runners/types.js';
 import { displayText } from './escape.js';
-import type { TrendDay } from './trend.js';
+import type { TrendRun } from './trend.js';
 
 export type PatchedSite = PatchManifest['sites'][number];
 
@@ -37,6 +37,9 @@ export interface ReportSummary {
   subjects?: Record<string, { ok?: boolean; error?: string; sites?: PatchedSite[] } | undefined>;
   diagnoses?: Record<string, DiagnosisLike | undefined>;
   baseline?: BaselineLike | null;
+  matrixKey?: string;
+  startedAt?: string;
+  known?: { xpass: { cell: string; entry: { cells: string; reason: string } }[] };
 }
 
 /** run.json: what ran, with which tools (all optional: reports do not need it). */
@@ -44,6 +47,8 @@ export interface RunInfo {
   startedAt?: string;
   command?: string[] | null;
   versions?: Record<string, unknown>;
+  config?: { source?: string };
+  repeat?: number;
 }
 
 export interface ReportModel {
@@ -51,8 +56,8 @@ export interface ReportModel {
   /** Full per-cell results (serial output, conflicts) by cell id; a missing file only loses those. */
   cells: ReadonlyMap<string, CellResult>;
   runInfo: RunInfo | null;
-  /** Per-day counts over the runs kept next to this one (oldest first). */
-  trend: TrendDay[];
+  /** Per-run counts over the runs of this matrix kept next to this one (oldest first). */
+  trend: TrendRun[];
 }
 
 /** Every output format implements this, over the same model. */
