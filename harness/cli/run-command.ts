@@ -11,6 +11,9 @@ import { ReplayRunner } from '../runners/replay.js';
 import { DEFAULTS, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { formatRun } from './format.js';
+import { classifyVariantRuns, renderVariantVerdict, variantFails } from './run-explain.js';
+import type { MatrixSummary } from '../matrix/summarize.js';
+import type { PatchManifest } from '../patch/apply.js';
 
 export interface SubjectRuns {
   target: string;
@@ -31,10 +34,16 @@ export async function runSubject(subject: Subject, runners: readonly (string | R
 }
 
 /** The subject with the variants applied (cached patched ELF), or the subject itself. */
-export async function withVariants(subject: Subject, variants: readonly LoadedVariant[]): Promise<{ subject: Subject; variant: string | null }> {
+export async function withVariants(subject: Subject, variants: readonly LoadedVariant[]): Promise<{ subject: Subject; variant: string | null; patch?: PatchManifest }> {
   if (variants.length === 0) return { subject, variant: null };
   const patched = await patchedElf(subject.elfPath, subject.elfHash, variants);
-  return { subject: { ...subject, elfPath: patched.elfPath, elfHash: patched.elfHash }, variant: variants.map((v) => v.variant.name).join('+') };
+  return { subject: { ...subject, elfPath: patched.elfPath, elfHash: patched.elfHash }, variant: variants.map((v) => v.variant.name).join('+'), patch: patched.manifest };
+}
+
+/** For --json: the matrix's outcome and findings of a variant's run. */
+function classificationOf(summary: MatrixSummary | undefined, run: RunResult): { outcome?: string; findings?: unknown[] } {
+  const cell = summary?.cells.find((c) => c.variant !== null && c.runner === run.runner);
+  return cell ? { outcome: cell.outcome, findings: cell.findings } : {};
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -46,6 +55,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     variant: { type: 'string', multiple: true },
     board: { type: 'string', multiple: true },
     replay: { type: 'string', multiple: true },
+    explain: { type: 'boolean', default: false },
+    'no-diagnose': { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) {
     process.stderr.write('wbdiff run: name one kernel or ELF path\n  hint: wbdiff run hello, or wbdiff run path/to/kernel.elf\n');
@@ -60,6 +71,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const subjects = await resolveSubjects(positionals[0]!);
   const results: SubjectRuns[] = [];
+  // With a variant: the unpatched kernel on the same runners too, and the matrix's verdict on the pair.
+  const verdicts = new Map<SubjectRuns, MatrixSummary>();
   for (const subject of subjects) {
     // A bundled variant name ("seed-barrier") means this build's own file; a path is used as is.
     const toolchain = subject.build?.toolchain.id.startsWith('go') ? subject.build.toolchain.id : null;
@@ -67,7 +80,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
     );
     const patched = await withVariants(subject, variants);
-    results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
+    const result: SubjectRuns = { ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant };
+    results.push(result);
+    if (patched.variant && patched.patch) {
+      const base = await runSubject(subject, runners, values.cpu!, timeoutMs);
+      const input = { subject, variant: patched.variant, patch: patched.patch, elfPath: patched.subject.elfPath, elfHash: patched.subject.elfHash, runs: result.runs, baseRuns: base.runs };
+      verdicts.set(result, await classifyVariantRuns(input, { diagnose: !values['no-diagnose'] }));
+    }
   }
 
   let failed = false;
@@ -76,10 +95,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (!r.agree) failed = true;
     if (kernel && r.runs.some((run) => checkExpectation(run, kernel.manifest.expect).length > 0)) failed = true;
   }
+  for (const summary of verdicts.values()) if (variantFails(summary)) failed = true;
   const infra = results.some((r) => r.runs.some((run) => run.verdict === 'error'));
 
   if (values.json) {
-    const runs = results.flatMap((r) => r.runs.map((run) => ({ target: r.target, variant: r.variant, ...run })));
+    const runs = results.flatMap((r) => r.runs.map((run) => ({ target: r.target, variant: r.variant, ...run, ...classificationOf(verdicts.get(r), run) })));
     const doc = results.length === 1 ? { target: results[0]!.target, variant: results[0]!.variant, elf: results[0]!.elf, runs, agree: results[0]!.agree } : { runs, agree: results.every((r) => r.agree), targets: results.map(({ runs: _runs, ...rest }) => rest) };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
@@ -94,6 +114,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         }
       }
       process.stdout.write(r.runs.length > 1 ? `  runners ${r.agree ? 'agree' : 'DISAGREE'}\n` : '');
+      const verdict = verdicts.get(r);
+      if (verdict) process.stdout.write(renderVariantVerdict(verdict, r.variant!, values.explain!));
     }
   }
   return infra ? EXIT.harness : failed ? EXIT.failed : EXIT.ok;

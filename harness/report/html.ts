@@ -10,6 +10,7 @@ import { PAGE_CSS } from './html-style.js';
 import {
   changesFor,
   diagnosisFor,
+  diagnosisOnce,
   formatMarkers,
   headline,
   markerChecks,
@@ -22,7 +23,7 @@ import {
   type Reporter,
 } from './model.js';
 import { OUTCOME_LABEL, OUTCOME_MEANING, OUTCOME_ORDER, isOutcome } from './outcomes.js';
-import { isFailing, type DiagnosisLike } from '../compare/classify.js';
+import { isFailing } from '../compare/classify.js';
 import { trendSvg } from './trend.js';
 
 /** Serial output kept per cell in the page: the end of it, where a failure shows. */
@@ -293,14 +294,6 @@ export function pageData(model: ReportModel): PageData {
     };
   });
   return { runId: summary.runId, baselineRunId: summary.baseline?.runId ?? null, cells, sites };
-}
-
-/** The diagnosis without the texts the cell's findings already carry: each is shown once per cell. */
-function diagnosisOnce(diagnosis: DiagnosisLike | null, cell: SummaryCell): DiagnosisLike | null {
-  if (!diagnosis) return null;
-  const said = new Set(cell.findings.flatMap((f) => [f.summary, ...f.evidence]));
-  const inFinding = (text: string) => said.has(text) || [...said].some((s) => s.endsWith(text));
-  return { ...diagnosis, findings: diagnosis.findings.filter((f) => !inFinding(f.text)) };
 }
 
 export const htmlReporter: Reporter = { name: 'html', fileName: 'index.html', render: renderHtml };

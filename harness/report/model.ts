@@ -115,6 +115,19 @@ export function diagnosisFor(summary: ReportSummary, cell: Pick<CellKey, 'target
   return summary.diagnoses?.[`${cell.target}/${cell.variant ?? 'unpatched'}/${cell.cpu}`] ?? null;
 }
 
+/** The diagnosis without the texts the cell's findings already carry: each is said once per cell. */
+export function diagnosisOnce(diagnosis: DiagnosisLike | null, cell: Pick<SummaryCell, 'findings'>): DiagnosisLike | null {
+  if (!diagnosis) return null;
+  const said = cell.findings.flatMap((f) => [f.summary, ...f.evidence]);
+  return { ...diagnosis, findings: diagnosis.findings.filter((f) => !said.some((text) => text === f.text || text.endsWith(f.text))) };
+}
+
+/** The first sentence of a finding: the one-line form of a diagnosis. */
+export function firstSentence(text: string): string {
+  const end = /(?<=[a-z0-9)\]'"])\. (?=[A-Z(])/.exec(text);
+  return end ? text.slice(0, end.index + 1) : text;
+}
+
 export function sitesFor(summary: ReportSummary, cell: Pick<SummaryCell, 'subject'>): PatchedSite[] {
   return summary.subjects?.[cell.subject]?.sites ?? [];
 }
@@ -198,9 +211,9 @@ export function explainLines(summary: ReportSummary, cell: SummaryCell): string[
   lines.push(`verdict: ${cell.verdict} (${cell.reason}) in ${cell.durationMs} ms`);
   lines.push(`markers: ${formatMarkers(cell.markers)}${cell.done ? ' DONE' : ''}`);
   if (cell.fault) lines.push(`fault: ${describeFault(cell.fault)}`);
-  const diagnosis = diagnosisFor(summary, cell);
+  const diagnosis = diagnosisOnce(diagnosisFor(summary, cell), cell);
   if (diagnosis) {
-    lines.push(`diagnosis (emulator trace of redirected calls): ${diagnosis.verdict}`);
+    lines.push(`diagnosis (emulator trace of redirected calls): ${diagnosis.verdict}${diagnosis.findings.length ? '' : ' (its findings are the ones above)'}`);
     for (const f of diagnosis.findings) lines.push(`  [${f.kind}] ${f.text}`);
   }
   for (const change of changesFor(summary, cell)) lines.push(`against baseline ${summary.baseline!.runId}: ${change.text}`);
