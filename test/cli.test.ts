@@ -139,10 +139,10 @@ test('parallel builds of the same kernel into an empty cache all succeed and agr
 test('did-you-mean for commands and options; bisect and check take one marker syntax', async (t) => {
   const command = await wbdiff(['matirx']);
   t.is(command.exitCode, 2);
-  t.regex(command.stderr, /unknown command "matirx"\n {2}hint: did you mean "matrix"\?/);
+  t.regex(command.stderr, /unknown command "matirx" \(did you mean "matrix"\?\)/);
   const option = await wbdiff(['run', 'hello', '--runer', 'emu']);
   t.is(option.exitCode, 2);
-  t.regex(option.stderr, /^wbdiff run: unknown option --runer\n {2}hint: did you mean "--runner"\?/);
+  t.regex(option.stderr, /unknown option --runer \(did you mean --runner\?\)/);
   for (const marker of [['--marker', 'T1=Y'], ['--marker', 'T1', '--want', 'Y']]) {
     const check = await wbdiff(['check', 'hello', ...marker]);
     t.is(check.exitCode, 0, check.stderr);

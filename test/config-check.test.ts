@@ -14,13 +14,13 @@ const wbdiffIn = (cwd: string, args: string[], env: Record<string, string> = {})
   execa(process.execPath, [WBDIFF, ...args], { cwd, reject: false, timeout: 120_000, env: { WBDIFF_RESULTS: '', ...env } });
 
 const MISTAKES: [string, object, RegExp][] = [
-  ['a misspelt kernel', { kernels: ['helo'] }, /kernels\[0\]: no bundled kernel "helo": did you mean "hello"\? bundled kernels: .*fault.*hello/],
-  ['a toolchain the kernel has no build for', { kernels: ['gowb@go1.99'] }, /kernels\[0\]: gowb has no build "gowb@go1\.99": did you mean "gowb@go1\.19"\? its builds: gowb@go1\.19, gowb@go1\.23/],
-  ['a misspelt variant', { kernels: [{ kernel: 'gowb@go1.19', variants: ['seed-barier'] }] }, /no variant named "seed-barier" for gowb \(go1\.19\).*did you mean "seed-barrier"\? variants of gowb@go1\.19: .*fixed-barrier/s],
-  ['a CPU model the emulator lacks', { kernels: [{ kernel: 'hello', cpus: ['cortex-a75'] }], runners: ['emu'] }, /the emulator has no CPU model "cortex-a75": did you mean "cortex-a72"\? it models cortex-a57, cortex-a53, cortex-a72, max/],
+  ['a misspelt kernel', { kernels: ['helo'] }, /kernels\[0\]: no bundled kernel "helo" \(did you mean "hello"\?\); bundled kernels: .*fault.*hello/],
+  ['a toolchain the kernel has no build for', { kernels: ['gowb@go1.99'] }, /kernels\[0\]: gowb has no build "gowb@go1\.99" \(did you mean "gowb@go1\.19"\?\); its builds: gowb@go1\.19, gowb@go1\.23/],
+  ['a misspelt variant', { kernels: [{ kernel: 'gowb@go1.19', variants: ['seed-barier'] }] }, /no variant named "seed-barier" for gowb \(go1\.19\).*\(did you mean "seed-barrier"\?\); variants of gowb@go1\.19: .*fixed-barrier/s],
+  ['a CPU model the emulator lacks', { kernels: [{ kernel: 'hello', cpus: ['cortex-a75'] }], runners: ['emu'] }, /the emulator has no CPU model "cortex-a75" \(did you mean "cortex-a57"\?\); it models cortex-a57, cortex-a53, cortex-a72, max/],
   ['a CPU model QEMU lacks', { kernels: [{ kernel: 'hello', cpus: ['cortex-a99'] }], runners: ['qemu'] }, /QEMU has no CPU model "cortex-a99"/],
-  ['a board that is not defined', { kernels: ['hello'], runners: ['qemu', 'board:rpi4'], boards: { rpi5: { console: { tcp: 'localhost:7001' } } } }, /no board "rpi4" in "boards": did you mean "rpi5"\?/],
-  ['an invalid regex', { kernels: [{ elf: 'mine.elf', resultPatterns: [{ regex: '(?<id>T\\d+=(?<result>[YN]' }] }] }, /kernels\[0\]\.resultPatterns\[0\]: Invalid regular expression/],
+  ['a board that is not defined', { kernels: ['hello'], runners: ['qemu', 'board:rpi4'], boards: { rpi5: { console: { tcp: 'localhost:7001' } } } }, /no board "rpi4" in "boards" \(did you mean "rpi5"\?\)/],
+  ['an invalid regex', { kernels: [{ elf: 'mine.elf', resultPatterns: [{ regex: '(?<id>T\\d+=(?<result>[YN]' }] }] }, /kernels\[0\]\.resultPatterns\[0\] is not usable/],
   ['an expect of the wrong shape', { kernels: [{ kernel: 'hello', expect: { markers: { T1: true } } }] }, /\/kernels\/0\/expect\/markers\/T1 must be string/],
   ['names that share a file on a case-insensitive disk', { kernels: [{ elf: 'mine.elf', name: 'Mine' }, { elf: 'other.elf', name: 'mine' }] }, /would share the results file/],
   ['one name for two ELFs', { kernels: [{ elf: 'mine.elf', name: 'k' }, { elf: 'other.elf', name: 'k' }] }, /"k" names other bytes than an earlier entry of that name/],
@@ -46,7 +46,7 @@ test('each config mistake is exit 2 before any cell runs, with no results folder
   }
   const unknown = await wbdiffIn(join(dir, 'a-misspelt-variant'), ['matrix', 'gowb@go1.91']);
   t.is(unknown.exitCode, 2);
-  t.regex(unknown.stderr, /no kernel entry of the config is "gowb@go1\.91"[^]*did you mean "gowb@go1\.19"/);
+  t.regex(unknown.stderr, /no kernel entry of the config is "gowb@go1\.91" \(did you mean "gowb@go1\.19"\?\)/);
   const none = await wbdiffIn(await mkdtemp(join(tmpdir(), 'wbdiff-noconfig-')), ['matrix']);
   t.is(none.exitCode, 2);
   t.regex(none.stderr, /no wbdiff\.config\.json, wbdiff\.config\.ts, wbdiff\.config\.mjs, wbdiff\.config\.js in .* or any folder above it/);

@@ -1,18 +1,30 @@
-// Thin wrapper over node:util parseArgs whose errors say which command and how to get help.
+// Thin wrapper over node:util parseArgs: `--help` prints the command's help (generated from the
+// same option table), and a parse error names the flag, suggests the closest one and says how to
+// get help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { WbdiffError } from '../errors.js';
+import { HelpRequested, WbdiffError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
+import { formatCommandHelp, wantsHelp } from './help.js';
 
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T) {
+  if (wantsHelp(argv)) throw new HelpRequested(formatCommandHelp(command, options));
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    const unknown = /Unknown option '(--?[^']+)'/.exec((error as Error).message)?.[1];
-    const suggestion = unknown ? didYouMean(unknown, Object.keys(options).map((o) => `--${o}`)) : '';
-    // The command's name is printed by cli/index.ts; node's own text about "--" does not help here.
-    const message = unknown ? `unknown option ${unknown}` : (error as Error).message;
-    throw new WbdiffError(message, { hint: `${suggestion}see wbdiff ${command} in wbdiff --help` });
+    throw new WbdiffError(describeParseError(error as Error & { code?: string }, options), { hint: `see wbdiff ${command} --help` });
   }
+}
+
+/** node's parseArgs messages, said shorter and with a did-you-mean. */
+export function describeParseError(error: Error & { code?: string }, options: NonNullable<ParseArgsConfig['options']>): string {
+  const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec(error.message);
+  if (unknown) {
+    const flags = Object.keys(options);
+    return `unknown option ${unknown[1]}${unknown[2]}${didYouMean(unknown[2]!, flags, (s) => `--${s}`)}`;
+  }
+  const missing = /^Option '(?:-\w, )?--([^ ]+) <value>' argument missing/.exec(error.message);
+  if (missing) return `--${missing[1]} needs a value`;
+  return error.message;
 }
 
 /**
@@ -27,9 +39,16 @@ export function parseMarkerSpec(text: string, want: string | undefined): { id: s
   return { id: match[1]!, value: value ?? want };
 }
 
-export function parsePositiveInt(value: string | undefined, flag: string): number | undefined {
+/** The longest delay a Node timer takes (2^31 - 1 ms, 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A positive whole number; at most MAX_TIMER_MS, since every count and limit may become a timer. */
+export function parsePositiveInt(value: string | undefined, flag: string, max = MAX_TIMER_MS): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new WbdiffError(`${flag} takes a positive whole number, not "${value}"`, { hint: `e.g. ${flag} 5000` });
+  if (n > max) {
+    throw new WbdiffError(`${flag} ${value} is too large: at most ${max}${max === MAX_TIMER_MS ? ' (2^31 - 1 ms, about 24.8 days: the longest timer Node can set)' : ''}`, { hint: `e.g. ${flag} 5000` });
+  }
   return n;
 }

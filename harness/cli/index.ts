@@ -1,6 +1,6 @@
 // Parses the command line, dispatches, and holds the only top-level catch: an expected error is
 // printed as "where: what / hint" with its exit code, anything else as an internal error.
-import { EXIT, formatError, WbdiffError } from '../errors.js';
+import { EXIT, formatError, HelpRequested, WbdiffError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 
 const HELP = `wbdiff — differential test harness for bare-metal AArch64 kernels
@@ -40,7 +40,7 @@ Usage:
   wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2[=Y]
         The first variant of an ordered series that flips the marker (binary search).
   wbdiff check <kernel|elf> [--variant v.json] --marker T2=Y [--runner emu|qemu]
-        (bisect and check take the same marker syntax: T2=Y, or T2 with --want Y)
+        (bisect and check take one marker syntax: T2=Y, or T2 with --want Y)
         A git bisect run predicate: exit 0 holds, 1 does not, 125 does not build, 128 harness error.
   wbdiff parity <kernel|elf> [--variant v.json]... [--at sym|addr]... [--max-hits N] [--json]
         Register-level parity: QEMU (gdbstub) and the emulator stop at the redirected call sites
@@ -55,7 +55,8 @@ Exit codes:
      the baseline (with no baseline: an unpatched kernel not as its manifest expects)
   2  harness or infrastructure error (bad input, missing tool, build failure, a cell that
      could not run) — never counted as a kernel failure
-  130 matrix interrupted (finished cells are kept; --resume finishes the rest)
+  130 matrix interrupted by SIGINT (Ctrl-C); 143 by SIGTERM; 129 by SIGHUP (finished cells
+     are kept, the summary is written; --resume finishes the rest)
 
 Environment: WBDIFF_QEMU (qemu binary), WBDIFF_CC, WBDIFF_GO_1_19, WBDIFF_GO_1_23,
 WBDIFF_CACHE (build cache, default .cache/), WBDIFF_RESULTS (default results/),
@@ -91,12 +92,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`wbdiff: unknown command "${name}"\n  hint: ${didYouMean(name, Object.keys(COMMANDS))}commands are ${Object.keys(COMMANDS).join(', ')}; see wbdiff --help\n`);
+    process.stderr.write(`wbdiff: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\n  hint: commands are ${Object.keys(COMMANDS).join(', ')}; see wbdiff --help\n`);
     return EXIT.harness;
   }
   try {
     return await (await load())(rest);
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(error.text);
+      return EXIT.ok;
+    }
     process.stderr.write(`wbdiff ${name}: ${formatError(error)}\n`);
     return error instanceof WbdiffError ? error.exitCode : EXIT.harness;
   }

@@ -21,6 +21,7 @@ import { RESULTS_DIR } from '../paths.js';
 import { didYouMean } from '../util/suggest.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { formatMarkers } from './format.js';
+import { watchInterrupts } from './interrupt.js';
 import { explainCell } from './explain.js';
 
 export { renderTable } from '../report/terminal.js';
@@ -42,14 +43,11 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   const store = new ResultsStore(run.dir ?? (await claimRunDir(root)));
 
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\nwbdiff: interrupted; keeping finished cells (Ctrl-C again to quit at once)\n');
+  // SIGINT, SIGTERM and SIGHUP alike: finished cells kept, summary written, exit 128 + signal.
+  const interrupts = watchInterrupts((signal) => {
+    process.stderr.write(`\nwbdiff: interrupted (${signal}); keeping finished cells (a second signal quits at once)\n`);
     controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  });
   const tty = Boolean(out.isTTY);
   const progress: ProgressState = { done: 0, total: 0, failing: 0, infrastructure: 0, elapsedMs: 0, last: '' };
   const started = Date.now();
@@ -96,7 +94,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       },
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupts.dispose();
     if (tty) out.write('\r\x1b[K');
   }
 
@@ -113,7 +111,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   }
   if (summary.interrupted) {
     out.write(`interrupted: resume with  wbdiff matrix --resume ${store.dir}\n`);
-    return 130;
+    return interrupts.exitCode();
   }
   return matrixExitCode(summary);
 }
@@ -159,7 +157,7 @@ async function newRun(values: MatrixValues, positionals: string[]): Promise<RunS
     const matches = (p: string, k: KernelEntry) => k.kernel === p || k.kernel?.split('@')[0] === p || k.name === p || k.elf === p;
     const unknown = positionals.filter((p) => !config.kernels.some((k) => matches(p, k)));
     if (unknown.length) {
-      throw new WbdiffError(`no kernel entry of the config is ${unknown.map((u) => `"${u}"`).join(', ')}`, { where: config.source, hint: `${didYouMean(unknown[0]!, entryNames)}entries: ${entryNames.join(', ')}` });
+      throw new WbdiffError(`no kernel entry of the config is ${unknown.map((u) => `"${u}"`).join(', ')}${didYouMean(unknown[0]!, entryNames)}`, { where: config.source, hint: `entries: ${entryNames.join(', ')}` });
     }
     config = { ...config, kernels: config.kernels.filter((k) => positionals.some((p) => matches(p, k))) };
   }

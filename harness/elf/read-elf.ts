@@ -1,7 +1,7 @@
 // The file side of ELF reading: read, parse (elf.ts), and keep recent images while the file is
 // unchanged.
-import { readFile, stat } from 'node:fs/promises';
-import { WbdiffError } from '../errors.js';
+import { stat } from 'node:fs/promises';
+import { MiB, readFileBounded } from '../util/bounded-read.js';
 import { parseElf, type ElfImage } from './elf.js';
 
 /** Parsed images by path, valid while the file's size and mtime are unchanged (matrix cells and
@@ -19,15 +19,7 @@ export async function readElf(path: string): Promise<ElfImage> {
   } catch {
     // reported below, by the read
   }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new WbdiffError(`cannot read the ELF file: ${(error as Error).message}`, {
-      where: path,
-      hint: 'give the path of a built kernel ELF, or a bundled kernel name (see `wbdiff build --list`)',
-    });
-  }
+  const bytes = await readElfBytes(path);
   const image = parseElf(bytes, path);
   if (stamp) {
     imageCache.delete(path);
@@ -35,4 +27,16 @@ export async function readElf(path: string): Promise<ElfImage> {
     if (imageCache.size > IMAGE_CACHE_SIZE) imageCache.delete(imageCache.keys().next().value!);
   }
   return image;
+}
+
+/** Larger than any kernel the virt board can hold (128 MiB flash + RAM): refused before reading. */
+export const MAX_ELF_BYTES = 512 * MiB;
+
+/** A kernel ELF's bytes: a regular file of at most MAX_ELF_BYTES (`/dev/zero` is a clear error). */
+export function readElfBytes(path: string): Promise<Buffer> {
+  return readFileBounded(path, {
+    what: 'kernel ELF',
+    maxBytes: MAX_ELF_BYTES,
+    hint: 'give the path of an AArch64 kernel ELF, or a bundled kernel name (wbdiff build --list)',
+  });
 }

@@ -4,10 +4,10 @@
 //
 // QEMU is started with the same arguments as the QEMU runner (qemuInvocation, plus
 // `-gdb tcp:127.0.0.1:PORT -S`), through execa, without a shell.
-import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import { qemuInvocation } from '../runners/qemu-args.js';
 import { DEFAULTS as RUN_DEFAULTS } from '../runners/types.js';
+import { startTiedChild } from '../util/child.js';
 import { hex } from '../util/hex.js';
 import { freeLoopbackPort } from './free-port.js';
 import { RspClient, RspError, type RspClientOptions } from './rsp.js';
@@ -48,7 +48,7 @@ const SERIAL_SETTLE_MS = 15;
 
 /** Its own process group (detached), so a kill takes QEMU and anything it started. */
 function spawnQemu(file: string, args: readonly string[]) {
-  return execa(file, args, { stdin: 'ignore', encoding: 'buffer', buffer: false, reject: false, detached: true, cleanup: false });
+  return startTiedChild(file, args, { stdin: 'ignore', encoding: 'buffer', buffer: false, reject: false, detached: true, cleanup: false });
 }
 type QemuChild = ReturnType<typeof spawnQemu>;
 

@@ -5,29 +5,37 @@
 export function decodeSerial(bytes: Uint8Array, options: { invalid?: 'escape' | 'space' } = {}): string {
   // 'space' is for scanning: a garbage byte separates words instead of gluing "\xfe" onto "T1 Y".
   const escapeByte = options.invalid === 'space' ? () => ' ' : escapeHex;
-  let out = '';
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Runs of bytes kept as they are are sliced whole and joined once: building the text a
+  // character at a time costs tens of bytes of heap per serial byte (1 MiB of NULs: > 64 MB).
+  const parts: string[] = [];
+  let runStart = 0;
   let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
+  const escape = (b: number) => {
+    if (runStart < i) parts.push(buffer.toString('utf8', runStart, i));
+    parts.push(escapeByte(b));
+    i += 1;
+    runStart = i;
+  };
+  while (i < buffer.length) {
+    const b = buffer[i]!;
     if (b < 0x80) {
-      out += b >= 0x20 && b !== 0x7f ? String.fromCharCode(b) : b === 0x0a || b === 0x0d || b === 0x09 ? String.fromCharCode(b) : escapeByte(b);
-      i += 1;
+      if ((b >= 0x20 && b !== 0x7f) || b === 0x0a || b === 0x0d || b === 0x09) i += 1;
+      else escape(b);
       continue;
     }
-    const length = sequenceLength(bytes, i);
-    if (length === 0) {
-      out += escapeByte(b);
-      i += 1;
-    } else {
-      out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
-      i += length;
-    }
+    const length = sequenceLength(buffer, i);
+    if (length === 0) escape(b);
+    else i += length;
   }
-  return out;
+  if (runStart < i) parts.push(buffer.toString('utf8', runStart, i));
+  return parts.join('');
 }
 
+const HEX_ESCAPES = Array.from({ length: 256 }, (_, b) => `\\x${b.toString(16).padStart(2, '0')}`);
+
 function escapeHex(b: number): string {
-  return `\\x${b.toString(16).padStart(2, '0')}`;
+  return HEX_ESCAPES[b]!;
 }
 
 /** Length of the well-formed UTF-8 sequence at i (2..4), or 0 when it is not one. */

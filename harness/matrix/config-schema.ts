@@ -1,5 +1,5 @@
 // JSON Schema of wbdiff.config.json (the matrix definition).
-import { kernelManifestSchema } from '../build/manifest-schema.js';
+import { kernelManifestSchema, resultPatternSchema } from '../build/manifest-schema.js';
 import { boardSchema } from '../runners/board-config.js';
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 };
 const runnerList = {
@@ -44,7 +44,7 @@ export const matrixConfigSchema = {
             additionalProperties: kernelManifestSchema.properties.expect,
             description: 'per CPU model, merged over "expect": {"cortex-a53": {"markers": {"MIDR": "0x410fd034"}}}',
           },
-          resultPatterns: kernelManifestSchema.properties.resultPatterns,
+          resultPatterns: { type: 'array', items: resultPatternSchema },
         },
         oneOf: [{ required: ['kernel'] }, { required: ['elf'] }],
         },

@@ -10,6 +10,7 @@ import type { BoardSpec } from '../runners/board.js';
 import type { ResultPattern, RunnerName } from '../runners/types.js';
 import type { KnownEntry } from '../compare/known.js';
 import { loadJsonFile, validateValue } from '../util/json-file.js';
+import { validatePattern } from '../markers/parse.js';
 import { matrixConfigSchema } from './config-schema.js';
 
 export interface KernelEntry {
@@ -70,7 +71,9 @@ export async function loadMatrixConfig(path: string = DEFAULT_CONFIG_PATH): Prom
   const raw = /\.(c|m)?(t|j)s$/.test(path)
     ? validateValue<MatrixConfigFile>(await importConfigModule(path), path, matrixConfigSchema, 'matrix config', CONFIG_HINT)
     : await loadJsonFile<MatrixConfigFile>(path, matrixConfigSchema, 'matrix config', CONFIG_HINT);
-  return { ...raw, kernels: raw.kernels.map(normalizeKernelEntry), baseDir: dirname(resolve(path)), source: resolve(path) };
+  const kernels = raw.kernels.map(normalizeKernelEntry);
+  checkResultPatterns(kernels, path);
+  return { ...raw, kernels, baseDir: dirname(resolve(path)), source: resolve(path) };
 }
 
 /** A .js/.mjs config is imported as is; a .ts one is transpiled (TypeScript, a dev dependency) next to itself first, so its relative imports resolve. */
@@ -139,4 +142,14 @@ export function findConfig(startDir: string): string | null {
 /** Where a config's runs are kept: $WBDIFF_RESULTS, else results/ next to the config. */
 export function resultsRootFor(config: Pick<MatrixConfig, 'baseDir'>): string {
   return process.env['WBDIFF_RESULTS'] ? resolve(process.env['WBDIFF_RESULTS']) : join(config.baseDir, 'results');
+}
+
+/** Every entry's result patterns compile, have the groups, and run in bounded time (as a manifest's). */
+function checkResultPatterns(kernels: readonly KernelEntry[], path: string): void {
+  kernels.forEach((entry, k) =>
+    (entry.resultPatterns ?? []).forEach((pattern, i) => {
+      const problem = validatePattern(pattern);
+      if (problem) throw new WbdiffError(`kernels[${k}].resultPatterns[${i}] is not usable: ${problem}`, { where: path, hint: CONFIG_HINT });
+    }),
+  );
 }

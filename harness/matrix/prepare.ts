@@ -1,9 +1,9 @@
 // Makes the bytes each subject runs: every build once, every patched ELF once, shared by cells.
 // A failure here is an infrastructure error of that subject (and its cells), never a kernel outcome.
-import { readFile } from 'node:fs/promises';
 import { build } from '../build/builder.js';
 import { WbdiffError } from '../errors.js';
 import { parseElf } from '../elf/elf.js';
+import { readElfBytes } from '../elf/read-elf.js';
 import type { PatchManifest } from '../patch/apply.js';
 import { patchedElf } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
@@ -37,9 +37,7 @@ async function prepareOne(subject: PlannedSubject, done: Map<string, PreparedSub
       const result = await build(subject.build);
       return { ok: true, elfPath: result.elfPath, elfHash: result.elfHash, sourceHash: result.sourceHash, toolchain: result.toolchain.version, variantHashes: [], patch: null };
     }
-    const bytes = await readFile(subject.elfPath!).catch((error: NodeJS.ErrnoException) => {
-      throw new WbdiffError(error.code === 'ENOENT' ? 'no such ELF file' : error.message, { where: subject.elfPath! });
-    });
+    const bytes = await readElfBytes(subject.elfPath!);
     parseElf(bytes, subject.elfPath!);
     return { ok: true, elfPath: subject.elfPath!, elfHash: sha256(bytes), sourceHash: null, toolchain: null, variantHashes: [], patch: null };
   }

@@ -9,7 +9,6 @@ import { execa } from 'execa';
 import type { Kernel } from '../build/manifest.js';
 import { buildTargets } from '../build/targets.js';
 import { WbdiffError } from '../errors.js';
-import { validatePattern } from '../markers/parse.js';
 import { KERNELS_DIR } from '../paths.js';
 import { UNICORN_CPU_MODELS } from '../runners/emu.js';
 import { QEMU_BINARY } from '../runners/qemu-args.js';
@@ -63,11 +62,11 @@ function entryProblems(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel
       const [name, only] = entry.kernel.split('@') as [string, string | undefined];
       const kernel = kernels.get(name);
       if (!kernel) {
-        problems.push(`${at}: no bundled kernel "${name}": ${didYouMean(name, names)}bundled kernels: ${names.join(', ')} (or give an ELF: "elf": "path/to.elf")`);
+        problems.push(`${at}: no bundled kernel "${name}"${didYouMean(name, names)}; bundled kernels: ${names.join(', ')} (or give an ELF: "elf": "path/to.elf")`);
       } else if (only !== undefined) {
         const builds = buildTargets(kernel).map((b) => b.id);
         if (!builds.includes(entry.kernel)) {
-          problems.push(`${at}: ${name} has no build "${entry.kernel}": ${didYouMean(entry.kernel, builds)}its builds: ${builds.join(', ')}`);
+          problems.push(`${at}: ${name} has no build "${entry.kernel}"${didYouMean(entry.kernel, builds)}; its builds: ${builds.join(', ')}`);
         }
       }
     }
@@ -76,20 +75,16 @@ function entryProblems(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel
       if (!existsSync(path)) problems.push(`${at}: no such ELF file ${entry.elf} (looked at ${path})`);
     }
     if (entry.name?.includes('/')) problems.push(`${at}: the name "${entry.name}" contains "/", which separates the parts of a cell id`);
-    for (const [j, pattern] of (entry.resultPatterns ?? []).entries()) {
-      const problem = validatePattern(pattern);
-      if (problem) problems.push(`${at}.resultPatterns[${j}]: ${problem}`);
-    }
     for (const runner of entry.runners ?? []) {
-      if (runner.startsWith('board:') && !boards.includes(runner.slice(6))) problems.push(`${at}: no board "${runner.slice(6)}" in "boards": ${didYouMean(runner.slice(6), boards)}boards: ${boards.join(', ') || '(none)'}`);
+      if (runner.startsWith('board:') && !boards.includes(runner.slice(6))) problems.push(`${at}: no board "${runner.slice(6)}" in "boards"${didYouMean(runner.slice(6), boards)}; boards: ${boards.join(', ') || '(none)'}`);
     }
     const cpus = entry.cpus ?? config.cpus ?? [DEFAULTS.cpu];
     for (const cpu of Object.keys(entry.expectByCpu ?? {})) {
-      if (!cpus.includes(cpu)) problems.push(`${at}.expectByCpu: "${cpu}" is not a CPU model this entry runs: ${didYouMean(cpu, cpus)}it runs ${cpus.join(', ')}`);
+      if (!cpus.includes(cpu)) problems.push(`${at}.expectByCpu: "${cpu}" is not a CPU model this entry runs${didYouMean(cpu, cpus)}; it runs ${cpus.join(', ')}`);
     }
   }
   for (const runner of config.runners ?? []) {
-    if (runner.startsWith('board:') && !boards.includes(runner.slice(6))) problems.push(`runners: no board "${runner.slice(6)}" in "boards": ${didYouMean(runner.slice(6), boards)}boards: ${boards.join(', ') || '(none)'}`);
+    if (runner.startsWith('board:') && !boards.includes(runner.slice(6))) problems.push(`runners: no board "${runner.slice(6)}" in "boards"${didYouMean(runner.slice(6), boards)}; boards: ${boards.join(', ') || '(none)'}`);
   }
   return problems;
 }
@@ -107,7 +102,7 @@ function variantProblems(config: MatrixConfig, plan: MatrixPlan): string[] {
     } catch (error) {
       const bundled = subject.kernelName ? bundledVariants(subject.kernelName, subject.toolchainId) : [];
       const isPath = subject.variantSpec.includes('/') || subject.variantSpec.endsWith('.json');
-      const known = isPath || !bundled.length ? '' : `: ${didYouMean(subject.variantSpec, bundled)}variants of ${subject.target}: ${bundled.join(', ')}`;
+      const known = isPath || !bundled.length ? '' : `${didYouMean(subject.variantSpec, bundled)}; variants of ${subject.target}: ${bundled.join(', ')}`;
       problems.push(`${subject.target}: ${(error as Error).message}${known}`);
     }
   }
@@ -129,12 +124,12 @@ async function cpuProblems(config: MatrixConfig, qemuCpus: () => Promise<string[
     const runners = entry.runners ?? config.runners ?? ['qemu', 'emu'];
     for (const cpu of entry.cpus ?? config.cpus ?? [DEFAULTS.cpu]) {
       if (runners.includes('emu') && !emu.includes(cpu)) {
-        problems.push(`kernels[${i}]: the emulator has no CPU model "${cpu}": ${didYouMean(cpu, emu)}it models ${emu.join(', ')}`);
+        problems.push(`kernels[${i}]: the emulator has no CPU model "${cpu}"${didYouMean(cpu, emu)}; it models ${emu.join(', ')}`);
         continue;
       }
       if (runners.includes('qemu')) {
         qemu ??= await qemuCpus();
-        if (qemu && !qemu.includes(cpu)) problems.push(`kernels[${i}]: QEMU has no CPU model "${cpu}": ${didYouMean(cpu, qemu)}see qemu-system-aarch64 -cpu help`);
+        if (qemu && !qemu.includes(cpu)) problems.push(`kernels[${i}]: QEMU has no CPU model "${cpu}"${didYouMean(cpu, qemu)}; see qemu-system-aarch64 -cpu help`);
       }
     }
   }

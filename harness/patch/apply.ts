@@ -1,6 +1,6 @@
 // Writes a patched ELF and its manifest. The input is never modified; the output appears whole
 // (atomic rename) or not at all, and only after every site has been checked.
-import { readFile } from 'node:fs/promises';
+import { readElfBytes } from '../elf/read-elf.js';
 import { WbdiffError } from '../errors.js';
 import { fileOffsetOf, parseElf, type ElfImage } from '../elf/elf.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -52,7 +52,7 @@ export function patchBytes(input: Uint8Array, inputPath: string, variants: reado
 }
 
 export async function applyVariants(inputPath: string, variants: readonly LoadedVariant[], outputPath: string): Promise<PatchManifest> {
-  const input = await readFile(inputPath);
+  const input = await readElfBytes(inputPath);
   const { bytes, sites } = patchBytes(input, inputPath, variants);
   const manifest: PatchManifest = {
     version: PATCH_MANIFEST_VERSION,

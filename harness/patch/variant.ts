@@ -1,6 +1,5 @@
 // Variant files: load, validate (JSON Schema, line-precise errors), hash.
-import { readFile } from 'node:fs/promises';
-import { WbdiffError } from '../errors.js';
+import { MiB, readFileBounded } from '../util/bounded-read.js';
 import { sha256 } from '../util/hash.js';
 import { parseJsonText } from '../util/json-file.js';
 import { variantSchema } from './variant-schema.js';
@@ -35,12 +34,7 @@ export interface LoadedVariant {
 const HINT = 'see the variant format in kernels/README.md and kernels/variant.schema.json';
 
 export async function loadVariant(path: string): Promise<LoadedVariant> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new WbdiffError(`cannot read the variant file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: path, hint: HINT });
-  }
+  const text = (await readFileBounded(path, { what: 'variant file', maxBytes: 64 * MiB, hint: HINT })).toString('utf8');
   return { path, variant: parseVariant(text, path), hash: sha256(text) };
 }
 

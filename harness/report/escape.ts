@@ -53,7 +53,8 @@ export function yamlString(text: string): string {
   return JSON.stringify(text.replace(INVISIBLE, visibleEscape)).replace(/[\u0085\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** A TAP test point description: one line, "#" escaped so it cannot start a directive. */
+/** A TAP test point description: one line, "#" escaped so it cannot start a directive, and
+ *  control bytes (NUL, ESC...) shown as "\xNN" as in the serial text (after "\" is doubled). */
 export function tapDescription(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/\\/g, '\\\\').replace(/#/g, '\\#');
+  return text.replace(/[\r\n]+/g, ' ').replace(/\\/g, '\\\\').replace(/#/g, '\\#').replace(INVISIBLE, visibleEscape);
 }

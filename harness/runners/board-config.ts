@@ -10,7 +10,7 @@ const step = {
   properties: {
     argv: { type: 'array', items: { type: 'string' }, minItems: 1 },
     background: { type: 'boolean' },
-    timeoutMs: { type: 'integer', minimum: 1 },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 2147483647 },
     cwd: { type: 'string' },
   },
 };
@@ -30,9 +30,9 @@ export const boardSchema = {
       ],
     },
     connect: { enum: ['before-power-on', 'after-power-on'] },
-    connectTimeoutMs: { type: 'integer', minimum: 1 },
-    silenceTimeoutMs: { type: 'integer', minimum: 0 },
-    stepTimeoutMs: { type: 'integer', minimum: 1 },
+    connectTimeoutMs: { type: 'integer', minimum: 1, maximum: 2147483647 },
+    silenceTimeoutMs: { type: 'integer', minimum: 0, maximum: 2147483647 },
+    stepTimeoutMs: { type: 'integer', minimum: 1, maximum: 2147483647 },
     commands: {
       type: 'object',
       additionalProperties: false,

@@ -1,20 +1,17 @@
 // Loads a JSON file and checks it against a JSON Schema (ajv); every error names file:line:column.
-import { readFile } from 'node:fs/promises';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { WbdiffError } from '../errors.js';
+import { MiB, readFileBounded } from './bounded-read.js';
 import { JsonSyntaxError, parseJsonWithPositions, positionOf, type Position } from './json-locate.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new (Ajv as unknown as typeof AjvModule.default)({ allErrors: true, strict: false });
 const compiled = new Map<object, ValidateFunction>();
+/** Configs, variants, manifests: far below this; a larger file is a mistake (or /dev/zero). */
+const MAX_JSON_BYTES = 64 * MiB;
 
 export async function loadJsonFile<T>(path: string, schema: object, what: string, hint: string): Promise<T> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new WbdiffError(`cannot read the ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: path, hint });
-  }
+  const text = (await readFileBounded(path, { what, maxBytes: MAX_JSON_BYTES, hint })).toString('utf8');
   return parseJsonText<T>(text, path, schema, what, hint);
 }
 

@@ -1,36 +1,34 @@
-// "Did you mean" for names people type: kernels, variants, CPU models, commands, options. Pure.
+// "Did you mean …?" for mistyped names (commands, options, kernels, variants). Pure.
 
-/** Levenshtein distance, giving up (returning budget + 1) once it must exceed the budget. */
-export function editDistance(a: string, b: string, budget: number): number {
-  if (Math.abs(a.length - b.length) > budget) return budget + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      rowMin = Math.min(rowMin, current[j]!);
+/** Levenshtein distance, with a transposition costing 1 (Damerau, optimal string alignment). */
+export function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
-    if (rowMin > budget) return budget + 1;
-    previous = current;
   }
-  return previous[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
-/** The candidates closest to `word` (case-insensitive), nearest first; empty when none is close. */
-export function closest(word: string, candidates: Iterable<string>, limit = 1): string[] {
-  const needle = word.toLowerCase();
-  const budget = Math.max(1, Math.min(3, Math.floor(needle.length / 3)));
-  return [...new Set(candidates)]
-    .map((candidate) => ({ candidate, d: editDistance(needle, candidate.toLowerCase(), budget) }))
-    .filter((x) => x.d <= budget)
-    .sort((a, b) => a.d - b.d || a.candidate.localeCompare(b.candidate))
-    .slice(0, limit)
-    .map((x) => x.candidate);
+/** The closest candidate, if it is close enough to be what was meant (a third of its length, at least 1). */
+export function suggest(input: string, candidates: Iterable<string>): string | null {
+  let best: { name: string; distance: number } | null = null;
+  for (const name of candidates) {
+    const distance = editDistance(input.toLowerCase(), name.toLowerCase());
+    if (distance === 0) return name;
+    if (distance <= Math.max(1, Math.floor(name.length / 3)) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name ?? null;
 }
 
-/** `did you mean "hello"? ` or '' — for the start of a hint. */
-export function didYouMean(word: string, candidates: Iterable<string>): string {
-  const [best] = closest(word, candidates);
-  return best === undefined ? '' : `did you mean "${best}"? `;
+/** ' (did you mean "x"?)' or ''. */
+export function didYouMean(input: string, candidates: Iterable<string>, quote = (s: string) => `"${s}"`): string {
+  const hit = suggest(input, candidates);
+  return hit && hit !== input ? ` (did you mean ${quote(hit)}?)` : '';
 }

@@ -1,0 +1,172 @@
+// Hostile input and faults (issue 13): the CLI as a child process, killed, fed huge or malformed
+// input; every case ends with a clear error or a kept result, and nothing outlives wbdiff.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { execa } from 'execa';
+import { wbdiff, WBDIFF } from './helpers/cli.js';
+import { subject } from './helpers/subjects.js';
+
+/** Direct children of pid (every thread's), from /proc. */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+    if (text) out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Running (a zombie waiting for init to reap it is dead). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function qemuChildOf(pid: number): Promise<number> {
+  let qemu = 0;
+  await until('QEMU started', () => {
+    qemu = childPids(pid).find((c) => commandOf(c).includes('qemu-system-aarch64')) ?? 0;
+    return qemu > 0;
+  }, 20_000);
+  return qemu;
+}
+
+test('SIGKILL of wbdiff run takes QEMU with it (parent-death signal)', async (t) => {
+  await subject('hang');
+  const child = execa(process.execPath, [WBDIFF, 'run', 'hang', '--runner', 'qemu', '--timeout', '60000'], { reject: false });
+  const qemu = await qemuChildOf(child.pid!);
+  child.kill('SIGKILL');
+  await child;
+  await until('QEMU gone after wbdiff was killed', () => !alive(qemu), 3000);
+  t.false(alive(qemu));
+});
+
+test('SIGTERM and SIGHUP stop a matrix like Ctrl-C: finished cells kept, summary written, exit 143 / 129', async (t) => {
+  const hang = await subject('hang');
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-term-'));
+  const config = join(dir, 'config.json');
+  // "spin" has no manifest: the default 10 s limit, so it is still running when the signal comes.
+  await writeFile(config, JSON.stringify({ runners: ['qemu'], concurrency: 2, diagnose: false, kernels: [{ kernel: 'hello' }, { elf: hang.elfPath, name: 'spin' }] }));
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    const out = join(dir, signal);
+    const child = execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', out, '--no-baseline'], { reject: false });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const qemus: number[] = [];
+    await until(`${signal}: hello finished`, () => {
+      for (const c of childPids(child.pid!)) if (commandOf(c).includes('qemu-system-aarch64') && !qemus.includes(c)) qemus.push(c);
+      return /\[1\/2\] hello/.test(stdout);
+    }, 30_000);
+    child.kill(signal);
+    const result = await child;
+    t.is(result.exitCode, code, `${signal}: ${result.stderr}`);
+    t.regex(result.stderr, new RegExp(`interrupted \\(${signal}\\)`));
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    t.true(summary.interrupted, signal);
+    t.deepEqual(summary.cells.map((c: { id: string }) => c.id), ['hello/unpatched/qemu/cortex-a57']);
+    t.true(existsSync(join(out, 'cells', 'hello_unpatched_qemu_cortex-a57.json')));
+    await until(`${signal}: QEMU gone`, () => qemus.every((q) => !alive(q)), 3000);
+  }
+});
+
+const NO_STACK = /at .*\.js:\d+|internal error/;
+
+test('--replay of a 200 MB log stays within a 64 MB heap: read as a stream, stopped at the cap', async (t) => {
+  await subject('hello');
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-replay-'));
+  const log = join(dir, 'huge.log');
+  await writeFile(log, 'T1 Y\n');
+  await truncate(log, 200 * 1024 * 1024); // sparse: no disk, and 200 MB of NULs to read
+  const result = await execa(process.execPath, ['--max-old-space-size=64', WBDIFF, 'run', 'hello', '--replay', log, '--json'], { reject: false, timeout: 60_000 });
+  t.is(result.signal, undefined, result.stderr.slice(-400));
+  t.is(result.exitCode, 1, result.stderr.slice(-400));
+  const run = JSON.parse(result.stdout).runs[0];
+  t.is(run.verdict, 'output-limit');
+  t.deepEqual(run.markers, { T1: 'Y' });
+});
+
+test('a device, a FIFO or a directory as kernel, variant or log is a clear error, not endless reading', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['run', '/dev/zero'], /\/dev\/zero: not a regular file \(a character device\): cannot be a kernel ELF/],
+    [['run', 'hello', '--runner', 'emu', '--variant', '/dev/zero'], /\/dev\/zero: not a regular file \(a character device\): cannot be a variant file/],
+    [['patch', '/dev/zero', 'x.json', '-o', '/tmp/never.elf'], /not a regular file/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await execa(process.execPath, ['--max-old-space-size=64', WBDIFF, ...args], { reject: false, timeout: 30_000 });
+    t.is(result.exitCode, 2, `${args.join(' ')}: ${result.stderr.slice(-300)}`);
+    t.regex(result.stderr, message);
+    t.notRegex(result.stderr, NO_STACK);
+  }
+  const replay = await wbdiff(['run', 'hello', '--replay', '/dev/zero', '--json']);
+  t.is(JSON.parse(replay.stdout).runs[0].verdict, 'output-limit', '/dev/zero as a log ends at the serial cap');
+});
+
+test('--timeout past the longest Node timer is refused up front, not a timeout at once', async (t) => {
+  const result = await wbdiff(['run', 'hello', '--runner', 'emu', '--timeout', '2147483648']);
+  t.is(result.exitCode, 2);
+  t.regex(result.stderr, /--timeout 2147483648 is too large: at most 2147483647 .*24\.8 days/);
+  t.notRegex(result.stdout, /timeout/);
+  const largest = await wbdiff(['run', 'hello', '--runner', 'emu', '--timeout', '2147483647']);
+  t.is(largest.exitCode, 0, largest.stderr);
+});
+
+test('exponential patterns: 24 stars in a variant expect, nested stars in result patterns, all bounded', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-regex-'));
+  // As a backtracking regex, ".*" x 24 then "zz" tries ~10^14 splits of the instruction text.
+  const variant = join(dir, 'stars.json');
+  await writeFile(variant, JSON.stringify({ name: 'stars', edits: [{ op: 'nop', at: '_start', expect: `${'*'.repeat(24)}zz` }] }));
+  const patch = await execa(process.execPath, [WBDIFF, 'patch', 'hello', variant, '-o', join(dir, 'out.elf')], { reject: false, timeout: 20_000 });
+  t.false(patch.timedOut, 'expect pattern matched in bounded time');
+  t.is(patch.exitCode, 2);
+  t.regex(patch.stderr, /stale variant: .* expected "\*{24}zz", found "movz/);
+
+  // A result pattern that backtracks exponentially on a long line of "a": linear engine, bounded.
+  const hello = await subject('hello');
+  const log = join(dir, 'a.log');
+  await writeFile(log, `T1 Y\nx${'a'.repeat(40)}\nDONE\n`);
+  const matrix = (resultPatterns: unknown[]) => ({
+    runners: ['replay'],
+    diagnose: false,
+    kernels: [{ elf: hello.elfPath, name: 'pat', logs: { unpatched: log }, expect: { verdict: 'completed' }, resultPatterns }],
+  });
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify(matrix([{ regex: '(?<id>x)(?<result>(a*)*b)' }])));
+  const linear = await execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', join(dir, 'linear'), '--no-baseline'], { reject: false, timeout: 30_000 });
+  t.false(linear.timedOut, 'nested stars ran in linear time');
+  t.is(linear.exitCode, 0, linear.stderr);
+
+  // What the linear engine cannot take (the i flag here) is judged by its shape: refused up front.
+  await writeFile(config, JSON.stringify(matrix([{ regex: '(?<id>x)(?<result>(a*)*b)', flags: 'i' }])));
+  const refused = await execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', join(dir, 'refused'), '--no-baseline'], { reject: false, timeout: 30_000 });
+  t.is(refused.exitCode, 2);
+  t.regex(refused.stderr, /kernels\[0\]\.resultPatterns\[0\] is not usable: the group \(a\*\) is repeated and itself repeats.*exponential/);
+  t.notRegex(refused.stderr, NO_STACK);
+
+  // Not a pattern at all: named, not silently accepted.
+  await writeFile(config, JSON.stringify(matrix([42])));
+  const bad = await execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', join(dir, 'bad'), '--no-baseline'], { reject: false, timeout: 30_000 });
+  t.is(bad.exitCode, 2);
+  t.regex(bad.stderr, /config\.json:1:\d+: .*resultPatterns\/0 must be object/);
+});
