@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WbdiffError } from '../errors.js';
+import { readJsonOrNull } from '../util/json-file.js';
 import type { MatrixSummary } from '../matrix/summarize.js';
 import { matrixKey } from './key.js';
 
@@ -39,9 +40,9 @@ export async function loadBaseline(spec: string | undefined, query: BaselineQuer
   for (const name of await readdir(root)) {
     const dir = join(root, name);
     if (resolve(dir) === resolve(query.currentDir) || !existsSync(join(dir, 'summary.json'))) continue;
-    const summary = await readJson<MatrixSummary>(join(dir, 'summary.json'));
+    const summary = await readJsonOrNull<MatrixSummary>(join(dir, 'summary.json'));
     if (!summary || !Array.isArray(summary.cells) || summary.interrupted || summary.shard) continue;
-    const info = await readJson<{ startedAt?: string; config?: object }>(join(dir, 'run.json'));
+    const info = await readJsonOrNull<{ startedAt?: string; config?: object }>(join(dir, 'run.json'));
     const key = summary.matrixKey ?? (info?.config ? matrixKey(info.config) : undefined);
     if (query.matrixKey !== undefined && key !== query.matrixKey) continue;
     const startedAt = summary.startedAt ?? info?.startedAt ?? statSync(join(dir, 'summary.json')).mtime.toISOString();
@@ -49,13 +50,4 @@ export async function loadBaseline(spec: string | undefined, query: BaselineQuer
     if (!best || startedAt > best.startedAt || (startedAt === best.startedAt && name > basename(best.dir))) best = { runId: summary.runId ?? name, dir, summary, startedAt };
   }
   return best && { runId: best.runId, dir: best.dir, summary: best.summary };
-}
-
-async function readJson<T>(path: string): Promise<T | null> {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch {
-    return null;
-  }
 }

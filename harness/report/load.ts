@@ -2,9 +2,10 @@
 // run.json, and the summaries of the runs kept beside it (for the trend). The only I/O of reports
 // besides writing them (index.ts).
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WbdiffError } from '../errors.js';
+import { readJsonOrNull } from '../util/json-file.js';
 import { cellFileName, type CellResult } from '../matrix/cells.js';
 import { dayOfRunId, type ReportModel, type ReportSummary, type RunInfo } from './model.js';
 import { trendRuns, trendRunOf, type TrendRun } from './trend.js';
@@ -18,14 +19,14 @@ export async function loadReportModel(dir: string): Promise<ReportModel> {
       hint: 'give the folder of a matrix run, e.g. results/<run-id>; an interrupted run gets its summary.json from wbdiff matrix --resume',
     });
   }
-  const summary = await readJson<ReportSummary>(summaryPath);
+  const summary = await readJsonOrNull<ReportSummary>(summaryPath);
   if (!summary || !Array.isArray(summary.cells)) throw new WbdiffError('summary.json has no cells: not a wbdiff matrix summary', { where: summaryPath });
   const cells = new Map<string, CellResult>();
   for (const cell of summary.cells) {
-    const full = await readJson<CellResult>(join(root, 'cells', cellFileName(cell)));
+    const full = await readJsonOrNull<CellResult>(join(root, 'cells', cellFileName(cell)));
     if (full?.run) cells.set(cell.id, full);
   }
-  const runInfo = await readJson<RunInfo>(join(root, 'run.json'));
+  const runInfo = await readJsonOrNull<RunInfo>(join(root, 'run.json'));
   return { summary, cells, runInfo, trend: await loadTrend(root, summary, runInfo) };
 }
 
@@ -40,7 +41,7 @@ async function loadTrend(root: string, current: ReportSummary, runInfo: RunInfo 
     const day = dayOfRunId(name);
     const dir = join(parent, name);
     if (!day || dir === root) continue;
-    const summary = await readJson<ReportSummary>(join(dir, 'summary.json'));
+    const summary = await readJsonOrNull<ReportSummary>(join(dir, 'summary.json'));
     if (!summary || !Array.isArray(summary.cells) || summary.runId === current.runId) continue;
     if (current.matrixKey && summary.matrixKey && summary.matrixKey !== current.matrixKey) continue;
     const run = trendRunOf({ ...summary, runId: summary.runId ?? name }, day);
@@ -51,14 +52,4 @@ async function loadTrend(root: string, current: ReportSummary, runInfo: RunInfo 
 
 function dayOfDate(date: Date): string {
   return date.toISOString().slice(0, 10);
-}
-
-/** A JSON file, or null when it is absent or unreadable (reports degrade, they do not crash). */
-async function readJson<T>(path: string): Promise<T | null> {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch {
-    return null;
-  }
 }
