@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { loadBaseline } from '../baseline/load.js';
+import { matrixKey } from '../baseline/key.js';
 import { WbdiffError } from '../errors.js';
 import { mergeRuns } from '../matrix/merge.js';
 import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
 import { parseCommandArgs } from './args.js';
 import { claimRunDir, matrixExitCode } from './matrix-command.js';
-import { renderTable, terminalStyle } from '../report/terminal.js';
+import { plural, renderTable, terminalStyle } from '../report/terminal.js';
 
 export async function mergeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('merge', argv, {
@@ -17,9 +18,11 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length === 0) throw new WbdiffError('name the shard result folders to merge', { hint: 'wbdiff merge shard-1 shard-2 shard-3 --out results/merged' });
   const outDir = resolve(values.out ?? (await claimRunDir(RESULTS_DIR)));
-  const baseline = values['no-baseline'] ? null : await loadBaseline(values.baseline, { currentDir: outDir });
+  // By default the newest earlier whole run of the same matrix as the shards (their config).
+  const shardConfig = (await new ResultsStore(resolve(positionals[0]!)).readRunInfo<{ config?: object }>()).config;
+  const baseline = values['no-baseline'] ? null : await loadBaseline(values.baseline, { currentDir: outDir, ...(shardConfig ? { matrixKey: matrixKey(shardConfig) } : {}) });
   const summary = await mergeRuns(positionals.map((p) => resolve(p)), new ResultsStore(outDir), outDir.split('/').pop()!, baseline ? { runId: baseline.runId, cells: baseline.summary.cells } : null);
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else process.stdout.write(`${renderTable(summary.cells, terminalStyle(process.stdout, process.env))}\n\nmerged ${positionals.length} shard(s): ${summary.cells.length} cells${summary.interrupted ? ' (some cells missing: a shard did not finish)' : ''}\nresults: ${outDir}\n`);
+  else process.stdout.write(`${renderTable(summary.cells, terminalStyle(process.stdout, process.env))}\n\nmerged ${positionals.length} shard(s): ${plural(summary.cells.length, 'cell')}${summary.interrupted ? ' (some cells missing: a shard did not finish)' : ''}\nresults: ${outDir}\n`);
   return summary.interrupted ? 2 : matrixExitCode(summary);
 }
