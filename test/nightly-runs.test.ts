@@ -93,10 +93,11 @@ test('known failures: outcome known and exit 0, JUnit skipped; a pass is reporte
   t.regex(junit, /failures="0"/);
   t.regex(await readFile(join(run!, 'results.tap'), 'utf8'), /not ok 2 - mine\/unpatched\/emu\/cortex-a57 # TODO known failure/);
 
-  await config([{ ...mine, until: '2020-01-31' }]);
+  await config([{ ...mine, until: '2020-01-31' }, { cells: 'mien/*', reason: 'a typo' }]);
   const expired = await wbdiffIn(dir, ['matrix', '--no-baseline']);
   t.is(expired.exitCode, 1, 'past its date the failure counts again');
   t.regex(expired.stdout, /FAIL mine\/unpatched\/emu\/cortex-a57: .*\[its known-failure entry expired on 2020-01-31\]/);
+  t.regex(expired.stdout, /warning: known\[1\]: "mien\/\*" matches no cell of this matrix/);
 });
 
 test('an interrupted run lists unfinished cells as "not run"; --resume keeps --repeat and refuses changes', async (t) => {

@@ -14,7 +14,7 @@ import { listKernels } from '../build/manifest.js';
 import { isFailing } from '../compare/classify.js';
 import { checkExpectation } from '../compare/expect.js';
 import { expectationOn } from '../matrix/plan.js';
-import { planValidMatrix } from '../matrix/validate.js';
+import { planValidMatrix, unmatchedKnownEntries } from '../matrix/validate.js';
 import { runMatrix, type MatrixRunInfo, type MatrixSummary } from '../matrix/run-matrix.js';
 import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
@@ -79,6 +79,8 @@ export async function matrixCommand(argv: string[]): Promise<number> {
         progress.total = todo;
         out.write(`wbdiff matrix: ${plural(planned.cells.length, 'cell')} (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plural(planned.subjects.length, 'build/variant', 'builds/variants')} -> ${store.dir}\n`);
         out.write(`config: ${config.source}\n`);
+        // With a kernel filter most entries match nothing on purpose.
+        if (!positionals.length) for (const warning of unmatchedKnownEntries(config, plan)) out.write(`warning: ${warning}\n`);
         out.write(baseline ? `baseline: ${baseline.dir}\n` : `baseline: none (${run.baseline === null ? '--no-baseline' : 'no earlier complete run of this matrix'})\n`);
       },
       onCell: (cell) => {

@@ -14,6 +14,7 @@ import { UNICORN_CPU_MODELS } from '../runners/emu.js';
 import { QEMU_BINARY } from '../runners/qemu-args.js';
 import { DEFAULTS } from '../runners/types.js';
 import { didYouMean } from '../util/suggest.js';
+import { globMatcher } from '../compare/known.js';
 import { cellFileName } from './cells.js';
 import { resolveVariantPath, type MatrixConfig } from './config.js';
 import { planMatrix, type MatrixPlan } from './plan.js';
@@ -144,4 +145,12 @@ export function qemuCpuModels(): Promise<string[] | null> {
     r.exitCode === 0 ? r.stdout.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean) : null,
   );
   return qemuCpuCache;
+}
+
+/** Known-failure entries whose `cells` glob matches no cell of the plan: most likely a typo (said, not fatal). */
+export function unmatchedKnownEntries(config: MatrixConfig, plan: MatrixPlan): string[] {
+  return (config.known ?? []).flatMap((entry, i) => {
+    const glob = globMatcher(entry.cells);
+    return plan.cells.some((c) => glob.test(c.id)) ? [] : [`known[${i}]: "${entry.cells}" matches no cell of this matrix (cell ids look like ${plan.cells[0]?.id ?? 'kernel/variant/runner/cpu'})`];
+  });
 }
