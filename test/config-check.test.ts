@@ -107,3 +107,24 @@ test('at 80 columns the table fits, colour follows FORCE_COLOR / NO_COLOR', asyn
   const plain = await wbdiffIn(dir, ['matrix', '--no-baseline', 'hello'], { NO_COLOR: '1' });
   t.notRegex(plain.stdout, /\x1b\[/);
 });
+
+test('on an 80-column terminal (a real pty) the progress line never wraps and the table fits; NO_COLOR turns colour off', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-pty-'));
+  await writeFile(join(dir, 'wbdiff.config.json'), JSON.stringify({ runners: ['emu'], diagnose: false, kernels: ['hello', 'fault', 'tap', { kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'] }] }));
+  const inPty = (env: Record<string, string>) =>
+    execa('script', ['-qec', `stty cols 80 rows 24; exec ${process.execPath} ${WBDIFF} matrix --no-baseline`, '/dev/null'], { cwd: dir, reject: false, timeout: 120_000, env: { WBDIFF_RESULTS: '', ...env } });
+  const visible = (text: string) => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+  const tty = await inPty({});
+  t.is(tty.exitCode, 0, tty.stdout);
+  const progress = tty.stdout.split(/\r/).map(visible).filter((s) => /^\[\d+\/\d+\]/.test(s));
+  t.true(progress.length >= 5, tty.stdout);
+  t.true(progress.every((s) => s.length <= 79), JSON.stringify(progress));
+  t.regex(progress[1]!, /^\[2\/5\] · \d+:\d\d, ~\d+:\d\d left · /, 'elapsed time and ETA');
+  t.regex(tty.stdout, /\x1b\[32m/, 'colour on a terminal');
+  const table = visible(tty.stdout).split(/\r?\n/).filter((l) => /^(kernel \+ variant|hello|fault|tap|cpuid)\s/.test(l));
+  t.is(table.length, 5);
+  t.true(table.every((l) => l.trimEnd().length <= 80), table.join('\n'));
+  const plain = await inPty({ NO_COLOR: '1' });
+  t.is(plain.exitCode, 0);
+  t.notRegex(plain.stdout, /\x1b\[3\dm/);
+});

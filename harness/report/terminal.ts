@@ -85,8 +85,9 @@ export function renderTable(cells: readonly SummaryCell[], style: TerminalStyle 
   const line = (cells: TableCell[]) =>
     cells
       .map((c, i) => {
-        const text = fit(c.text, widths[i]!).padEnd(widths[i]!);
-        return c.outcome ? paint(text, c.outcome, style) : text;
+        // Colour the text, not its padding, so a line still ends where its text does.
+        const text = fit(c.text, widths[i]!);
+        return `${c.outcome ? paint(text, c.outcome, style) : text}${' '.repeat(widths[i]! - text.length)}`;
       })
       .join('  ')
       .trimEnd();
