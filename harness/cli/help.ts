@@ -67,6 +67,9 @@ export const OPTION_HELP: Record<string, OptionDoc> = {
   results: { arg: 'PRESET', text: 'result format: markers, kvm-unit-tests or ktap' },
   'result-pattern': { arg: 'REGEX|JSON', text: 'a custom result pattern (repeatable)' },
   symbols: { arg: 'ELF', text: 'symbolise a raw image with this ELF\'s symbols' },
+  suite: { arg: 'SUITE:DIR', text: 'run a test suite without a config, e.g. kvm-unit-tests:~/kvm-unit-tests (a built tree)' },
+  'max-smp': { arg: 'N', text: 'with --suite: $MAX_SMP of the suite\'s config (default 1)' },
+  test: { arg: 'NAME', text: 'with --suite: only this test (repeatable)' },
   help: { text: 'show this help' },
 };
 
@@ -93,7 +96,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   matrix: {
     usage: ['matrix [--config FILE] [options] [kernel...]', 'matrix --resume <results-dir>', 'matrix --explain <cell> [--from <results-dir>]'],
     summary: 'Run kernels x variants x runners x CPUs from the config, classify each cell, compare with the baseline, write the results folder and its reports.',
-    examples: ['wbdiff matrix', 'wbdiff matrix --repeat 3 hello', 'wbdiff matrix --explain gowb@go1.23/seed-barrier/qemu'],
+    examples: ['wbdiff matrix', 'wbdiff matrix --repeat 3 hello', 'wbdiff matrix --explain gowb@go1.23/seed-barrier/qemu', 'wbdiff matrix --suite kvm-unit-tests:~/kvm-unit-tests --max-smp 2'],
   },
   merge: {
     usage: ['merge <shard-dir>... [--out DIR] [--baseline DIR]'],
@@ -135,6 +138,12 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     usage: [`parity ${KERNEL} [--variant FILE]... [--at SYM|ADDR]... [options]`],
     summary: 'Register-level parity: QEMU (gdbstub) and the emulator stop at the same breakpoints; the earliest divergence, symbolised.',
     examples: ['wbdiff parity gowb@go1.19 --variant seed-barrier'],
+  },
+  dtb: {
+    usage: [`dtb ${KERNEL} [machine options] [-o out.dtb]`],
+    summary: 'Save the device tree QEMU generates for this kernel on this machine (-machine dumpdtb=), cached by QEMU version and options.',
+    examples: ['wbdiff dtb bootargs --smp 2 --append "console=ttyAMA0" -o virt.dtb'],
+    options: { output: { arg: 'FILE', text: 'copy the device tree there (default: print the cached path)' } },
   },
 };
 

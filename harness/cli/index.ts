@@ -46,15 +46,24 @@ Usage:
         Register-level parity: QEMU (gdbstub) and the emulator stop at the redirected call sites
         (or --at); x0-x30, sp, pc compared per hit; the earliest divergence, symbolised.
 
+  wbdiff dtb <kernel|file> [machine flags] [-o out.dtb]
+        The device tree QEMU generates for that machine (-machine dumpdtb=), cached by its options.
+
+Machine (run, diagnose, bisect, check, parity, dtb; over the manifest's "machine"):
+  --cpu NAME  --smp N  --memory MiB  --machine-opt K=V  --append "cmdline"  --initrd FILE
+  --device SPEC  --chardev SPEC  --semihosting  --qemu-arg ARG (QEMU only)
+  --results markers|kvm-unit-tests|ktap  --result-pattern REGEX|JSON  --symbols ELF (raw images)
+Suites: wbdiff matrix --suite kvm-unit-tests:<built tree> [--max-smp N] [--test NAME]...
+
 Kernels: a bundled kernel name ("gowb" = every Go toolchain it lists, "gowb@go1.23" = one),
-or the path of any AArch64 ELF.
+or the path of any AArch64 kernel: an ELF, a raw image (.bin, .flat) or an arm64 Image.
 
 Exit codes:
   0  success (run: as the manifest expects and runners agree; matrix: no regression)
   1  run: a kernel not as expected, or runners disagree; matrix/merge: regressions against
      the baseline (with no baseline: an unpatched kernel not as its manifest expects)
-  2  harness or infrastructure error (bad input, missing tool, build failure, a cell that
-     could not run) — never counted as a kernel failure
+  2  harness or infrastructure error (bad input, missing tool, build failure, QEMU itself
+     failing, a cell that could not run) — never counted as a kernel failure
   130 matrix interrupted by SIGINT (Ctrl-C); 143 by SIGTERM; 129 by SIGHUP (finished cells
      are kept, the summary is written; --resume finishes the rest)
 
@@ -76,6 +85,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./check-command.js')).checkCommand,
   diagnose: async () => (await import('../diagnose/command.js')).diagnoseCommand,
   parity: async () => (await import('./parity-command.js')).parityCommand,
+  dtb: async () => (await import('./dtb-command.js')).dtbCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -7,7 +7,8 @@ import { writeRunReports } from '../report/index.js';
 import { formatDuration, progressLine, plural, renderBaseline, renderCounts, renderFailing, renderKnown, renderTable, terminalStyle, type ProgressState } from '../report/terminal.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import type { CellResult } from '../matrix/cells.js';
-import { CONFIG_FILE_NAMES, DEFAULT_CONFIG_PATH, findConfig, loadMatrixConfig, resultsRootFor, type KernelEntry, type MatrixConfig } from '../matrix/config.js';
+import { CONFIG_FILE_NAMES, DEFAULT_CONFIG_PATH, findConfig, loadMatrixConfig, resultsRootFor, suiteConfig, type KernelEntry, type MatrixConfig } from '../matrix/config.js';
+import { isInfrastructure } from '../runners/types.js';
 import { loadBaseline } from '../baseline/load.js';
 import { matrixKey } from '../baseline/key.js';
 import { listKernels } from '../build/manifest.js';
@@ -82,6 +83,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
         // With a kernel filter most entries match nothing on purpose.
         if (!positionals.length) for (const warning of unmatchedKnownEntries(config, plan)) out.write(`warning: ${warning}\n`);
         out.write(baseline ? `baseline: ${baseline.dir}\n` : `baseline: none (${run.baseline === null ? '--no-baseline' : 'no earlier complete run of this matrix'})\n`);
+        for (const s of config.skipped ?? []) out.write(`skipped: ${s.name}: ${s.reason}\n`);
       },
       onCell: (cell) => {
         progress.done += 1;
@@ -89,7 +91,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
         progress.last = cell.id;
         // Known before the whole run is classified: infrastructure errors, and cells not doing
         // what their kernel must (a variant's other findings need its peers to be judged).
-        if (cell.run.verdict === 'error') progress.infrastructure += 1;
+        if (isInfrastructure(cell.run.verdict)) progress.infrastructure += 1;
         else if (failsExpectation(cell)) progress.failing += 1;
         if (tty) out.write(`\r${progressLine(progress, style)}\x1b[K`);
         else out.write(`[${progress.done}/${progress.total}] ${cell.id}: ${cell.run.verdict} ${formatMarkers(cell.run.markers)}\n`);
@@ -131,6 +133,9 @@ const MATRIX_OPTIONS = {
   baseline: { type: 'string' },
   'no-baseline': { type: 'boolean', default: false },
   'no-diagnose': { type: 'boolean', default: false },
+  suite: { type: 'string' },
+  'max-smp': { type: 'string' },
+  test: { type: 'string', multiple: true },
 } as const;
 
 type MatrixValues = ReturnType<typeof parseCommandArgs<typeof MATRIX_OPTIONS>>['values'];
@@ -147,13 +152,14 @@ interface RunSetup {
 }
 
 async function newRun(values: MatrixValues, positionals: string[]): Promise<RunSetup> {
-  const path = values.config ? resolve(values.config) : findConfig(process.cwd());
-  if (!path) {
+  const path = values.config ? resolve(values.config) : values.suite ? null : findConfig(process.cwd());
+  if (!path && !values.suite) {
     throw new WbdiffError(`no ${CONFIG_FILE_NAMES.join(', ')} in ${process.cwd()} or any folder above it`, {
       hint: `write one (see "The matrix" in README.md), or name it with --config; the bundled demo: --config ${DEFAULT_CONFIG_PATH}`,
     });
   }
-  let config = await loadMatrixConfig(path);
+  // --suite kvm-unit-tests:DIR is a matrix of its own, without a config file.
+  let config = values.suite ? await suiteConfig(values.suite, { maxSmp: parsePositiveInt(values['max-smp'], '--max-smp'), tests: values.test }) : await loadMatrixConfig(path!);
   if (positionals.length) {
     const entryNames = config.kernels.map((k) => k.kernel ?? k.name ?? k.elf!);
     const matches = (p: string, k: KernelEntry) => k.kernel === p || k.kernel?.split('@')[0] === p || k.name === p || k.elf === p;
@@ -176,7 +182,7 @@ async function newRun(values: MatrixValues, positionals: string[]): Promise<RunS
 
 /** --resume: the run's own config and options, as run.json recorded them; changing them is refused. */
 async function resumedRun(values: MatrixValues, positionals: string[]): Promise<RunSetup> {
-  const given = ['config', 'out', 'shard', 'repeat', 'baseline', 'no-baseline', 'no-diagnose'].filter((k) => values[k as keyof MatrixValues] !== undefined && values[k as keyof MatrixValues] !== false);
+  const given = ['config', 'out', 'shard', 'repeat', 'baseline', 'no-baseline', 'no-diagnose', 'suite', 'max-smp', 'test'].filter((k) => values[k as keyof MatrixValues] !== undefined && values[k as keyof MatrixValues] !== false);
   if (given.length || positionals.length) {
     throw new WbdiffError(`--resume keeps every option of the run it resumes; drop ${[...given.map((g) => `--${g}`), ...positionals].join(', ')}`, { hint: `wbdiff matrix --resume ${values.resume}` });
   }
@@ -203,6 +209,7 @@ async function resumedRun(values: MatrixValues, positionals: string[]): Promise<
  */
 export function matrixExitCode(summary: Pick<MatrixSummary, 'cells'>): number {
   if (summary.cells.some((c) => c.outcome === 'infrastructure')) return EXIT.harness;
+  // The outcome names the worst finding, so a parity divergence hiding an unexpected result fails too.
   return summary.cells.some((c) => isFailing(c.outcome)) ? EXIT.failed : EXIT.ok;
 }
 

@@ -83,10 +83,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
     );
     const patched = await withVariants(subject, variants);
-    const result: SubjectRuns = { ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant };
+    // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
+    const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
+    const result: SubjectRuns = { ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant };
     results.push(result);
     if (patched.variant && patched.patch) {
-      const base = await runSubject(subject, runners, values.cpu!, timeoutMs);
+      const base = await runSubject(subject, own ?? runners, values.cpu!, timeoutMs);
       const input = { subject, variant: patched.variant, patch: patched.patch, elfPath: patched.subject.elfPath, elfHash: patched.subject.elfHash, runs: result.runs, baseRuns: base.runs };
       verdicts.set(result, await classifyVariantRuns(input, { diagnose: !values['no-diagnose'] }));
     }

@@ -16,7 +16,7 @@
 // Non-deterministic kernels are compared on what their expectation pins down: markers it gives a
 // value, the presence of those it gives "*", the verdict and DONE.
 import { qemuRegionAt, type MachineMap } from './memory-map.js';
-import { reportsFaults, type RunResult } from '../runners/types.js';
+import { isInfrastructure, reportsFaults, type RunResult } from '../runners/types.js';
 import { checkExpectation, formatMismatch, type Mismatch } from './expect.js';
 import type { KernelExpectation } from '../build/manifest.js';
 
@@ -100,9 +100,10 @@ export function classifyCells(cells: readonly ClassifiableCell[], context: Class
 
 export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableCell[], context: ClassifyContext): Classification {
   const findings: Finding[] = [];
-  const usable = (c: ClassifiableCell) => c.run.verdict !== 'error';
+  // QEMU crashing is infrastructure like a missing tool: never a kernel outcome.
+  const usable = (c: ClassifiableCell) => !isInfrastructure(c.run.verdict);
   if (!usable(cell)) {
-    findings.push({ kind: 'infrastructure', summary: `the run did not happen: ${cell.run.reason}`, evidence: [] });
+    findings.push({ kind: 'infrastructure', summary: `${cell.run.verdict === 'crash' ? 'QEMU itself failed' : 'the run did not happen'}: ${cell.run.reason}`, evidence: [] });
     return { outcome: 'infrastructure', findings };
   }
   const expectOf = (c: ClassifiableCell) => expectationFor(c, context);

@@ -2,6 +2,8 @@
 // the register-convention diagnosis of every redirected call site, in words (or --json).
 import { resolveSubjects } from '../build/subjects.js';
 import { parseCommandArgs, parsePositiveInt } from '../cli/args.js';
+import { MACHINE_FLAGS, machineOverrides } from '../cli/machine-flags.js';
+import { emuCannotHonour } from '../runners/emu.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { patchedBytes } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
@@ -18,6 +20,7 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
     'caller-budget': { type: 'string' },
     'no-recover': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    ...MACHINE_FLAGS,
   });
   if (positionals.length !== 1) {
     throw new WbdiffError('name one kernel or ELF', {
@@ -26,7 +29,12 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
     });
   }
   const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));
-  const subjects = await resolveSubjects(positionals[0]!);
+  const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
+  // Diagnosis traces on the emulator: what it cannot honour is refused by name.
+  for (const subject of subjects) {
+    const refused = emuCannotHonour(subject);
+    if (refused) throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), { where: `wbdiff diagnose ${subject.id}`, hint: 'diagnosis traces calls on the emulator; run the kernel with wbdiff run --runner qemu instead' });
+  }
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const callerBudget = parsePositiveInt(values['caller-budget'], '--caller-budget');
   const results: { id: string; diagnosis: Diagnosis }[] = [];
