@@ -115,6 +115,7 @@ test('the reader keeps bounded state however much QEMU logs', (t) => {
 test('QEMU exits: power-off, semihosting and chr-testdev statuses, and QEMU failing', (t) => {
   t.like(interpretExit(0, null, [], null), { verdict: 'completed', poweredOff: true, exitStatus: null });
   t.like(interpretExit(3, null, [], 'semihosting'), { verdict: 'completed', exitStatus: 3 });
+  t.like(interpretExit(0, null, [], 'semihosting', true), { verdict: 'completed', exitStatus: 0, poweredOff: false });
   t.like(interpretExit(1, null, [], 'chr-testdev'), { verdict: 'completed', exitStatus: 0 });
   t.like(interpretExit(77, null, [], 'chr-testdev'), { verdict: 'completed', exitStatus: 77 });
   t.like(interpretExit(1, null, [], null), { verdict: 'crash' });
