@@ -28,6 +28,7 @@ const PURE = [
   'harness/gdb/packets.ts',
   'harness/gdb/target-xml.ts',
   'harness/diagnose/diagnose.ts',
+  'harness/emu/interrupts/virt-interrupts.ts',
 ];
 const IO = /from '(node:(fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/;
 
