@@ -111,8 +111,10 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   diagnose: {
     usage: [`diagnose ${KERNEL} [--variant FILE]... [--convention go1.19|go1.23|FILE] [options]`],
-    summary: 'Trace each redirected call on the emulator; say whether the replacement routine follows the write-barrier convention.',
-    examples: ['wbdiff diagnose gowb@go1.19 --variant seed-barrier'],
+    summary:
+      "Trace each redirected call on the emulator; say whether the replacement routine follows the write-barrier convention, which calls to the runtime's barrier entry points the variant left behind, and why each marker is what it is. Exit 0 when every reached site is right.",
+    examples: ['wbdiff diagnose gowb@go1.19 --variant seed-barrier', 'wbdiff diagnose goarchive --variant partial-barriers --verbose'],
+    options: { verbose: { text: 'every traced call, every finding and the unreached sites (default: one line per finding group)' } },
   },
   bisect: {
     usage: [`bisect ${KERNEL} --variant FILE --marker ID [--want VALUE] [options]`, `bisect ${KERNEL} --series v1.json v2.json ... --marker ID [--want VALUE]`],

@@ -28,10 +28,12 @@ Usage:
         Write junit.xml (JUnit XML for Jenkins/GitLab), results.tap (TAP 13) and index.html
         (self-contained page: matrix, filters, baseline diff, trend, per-cell evidence and
         serial output) for a matrix run; print their paths. Exit 2 without summary.json.
-  wbdiff diagnose <kernel|elf> [--variant file.json]... [--convention go1.19|go1.23|file.json]
-             [--manifest out.elf.patch.json] [--cpu cortex-a57] [--no-recover] [--json]
+  wbdiff diagnose <kernel|elf> [--variant name|file.json]... [--convention go1.19|go1.23|file.json]
+             [--manifest out.elf.patch.json] [--cpu cortex-a57] [--no-recover] [--verbose] [--json]
         Trace each redirected call on the emulator; say whether the replacement routine
-        follows the write-barrier convention (registers, stores, return).
+        follows the write-barrier convention (registers, stores, return), which calls to the
+        runtime's barrier entry points the variant left behind, and why each marker is what
+        it is. Exit 0 when every reached site is right; --verbose: every call and site.
   wbdiff bisect <kernel|elf> --variant v.json --marker T2 [--want Y] [--runner emu|qemu]
                 [--repeat 3] [--no-confirm] [-o culprits.json] [--json]
         The smallest set of the variant's sites that flips the marker (delta debugging),

@@ -256,7 +256,6 @@ interface Native {
   };
   /** uc_hook_add with the UC_HOOK_INSN extra argument (the instruction id). */
   uc_hook_add_insn: (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, insn: number) => number;
-  cpRegType: koffi.IKoffiCType;
   cpRegFields: koffi.IKoffiCType;
 }
 
@@ -294,7 +293,6 @@ export function loadUnicorn(): Native {
     mmioWrite: koffi.proto('void wbdiff_uc_cb_mmio_write(void *uc, uint64_t offset, unsigned int size, uint64_t value, void *user)'),
     insnSys: koffi.proto('uint32_t wbdiff_uc_cb_insn_sys(void *uc, int reg, void *cp_reg, void *user)'),
   };
-  const cpRegType = koffi.struct('wbdiff_uc_arm64_cp_reg', { crn: 'uint32_t', crm: 'uint32_t', op0: 'uint32_t', op1: 'uint32_t', op2: 'uint32_t', val: 'uint64_t' });
   native = {
     path,
     uc_version: lib.func('unsigned int uc_version(void *major, void *minor)'),
@@ -326,7 +324,6 @@ export function loadUnicorn(): Native {
       return (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, insn: number) =>
         f(uc, hh, type, cb, user, begin, end, 'int', insn) as number;
     })(),
-    cpRegType,
     cpRegFields: koffi.array('uint32_t', 5),
     uc_hook_del: lib.func('int uc_hook_del(void *uc, size_t hh)'),
     uc_mmio_map: lib.func(

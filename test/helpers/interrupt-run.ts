@@ -3,13 +3,12 @@
 // lives in harness/emu/virt-machine.ts and harness/runners/emu.ts). It runs kernels that keep
 // IRQs masked, so no exception has to be taken to the guest's vectors.
 //   - fixed instruction quanta, cut short at the next timer deadline (quantumLimit);
-//   - executed instructions = min(quantum, instructions of the blocks entered): WFI ends its
-//     translation block, so a WFI stop is counted exactly; a count stop retires the quantum;
+//   - executed instructions from QuantumCounter (harness/emu/interrupts/engine-hooks.ts);
 //   - WFI: sleep until wfiWakes, warping the clock (all CPUs idle); no armed timer = never;
 //   - several CPUs: one engine each over one shared RAM buffer (uc_mem_map_ptr), run
 //     round-robin in CPU order, one quantum each; PSCI CPU_ON starts a powered-off CPU.
 import { readElf } from '../../harness/elf/read-elf.js';
-import { attachInterrupts } from '../../harness/emu/interrupts/engine-hooks.js';
+import { attachInterrupts, QuantumCounter } from '../../harness/emu/interrupts/engine-hooks.js';
 import { VirtInterrupts } from '../../harness/emu/interrupts/virt-interrupts.js';
 import { EXCP, UC_PROT, Unicorn } from '../../harness/emu/unicorn.js';
 
@@ -33,9 +32,7 @@ interface Cpu {
   uc: Unicorn;
   pc: bigint;
   state: 'running' | 'wfi' | 'off';
-  blockInstructions: number;
-  blockStart: bigint;
-  beforeBlock: number;
+  counter: QuantumCounter;
 }
 
 const word = (uc: Unicorn, address: bigint) => new DataView(uc.memRead(address, 4).buffer).getUint32(0, true);
@@ -88,18 +85,14 @@ export async function runWithInterrupts(
   try {
     for (let index = 0; index < cpuCount; index++) {
       const uc = Unicorn.open({ model: 'A57' });
-      const cpu: Cpu = { index, uc, pc: image.entry, state: index === 0 ? 'running' : 'off', blockInstructions: 0, blockStart: 0n, beforeBlock: 0 };
+      const counter = new QuantumCounter(uc);
+      const cpu: Cpu = { index, uc, pc: image.entry, state: index === 0 ? 'running' : 'off', counter };
       cpus.push(cpu);
       uc.memMapPtr(RAM_BASE, ram, UC_PROT.ALL);
       uc.mmioMap(0x0900_0000n, 0x1000, (offset) => (offset === 0x18n ? 0x90n : 0n), (offset, _size, value) => {
         if (offset === 0n) serial += String.fromCharCode(Number(value & 0xffn));
       });
-      attachInterrupts(uc, index, model, { executedInQuantum: () => cpu.beforeBlock + Number(uc.regRead('pc') - cpu.blockStart) / 4 });
-      uc.hookBlock((address, size) => {
-        cpu.blockStart = address;
-        cpu.beforeBlock = cpu.blockInstructions;
-        cpu.blockInstructions += size / 4;
-      }, 1n, 0n);
+      attachInterrupts(uc, index, model, { executedInQuantum: counter.inQuantum });
       uc.hookIntr((intno) => {
         const pc = uc.regRead('pc');
         if (intno === EXCP.UDEF && word(uc, pc) === HVC_0) return psci(cpu, pc);
@@ -121,10 +114,10 @@ export async function runWithInterrupts(
         ran = true;
         const limit = model.quantumLimit();
         const count = Math.max(1, limit !== null && limit < BigInt(quantum) ? Number(limit) : quantum);
-        cpu.blockInstructions = 0;
+        cpu.counter.begin();
         const err = cpu.uc.emuStart(cpu.pc, -1n, 0, count);
         quanta++;
-        model.retire(cpu.index, Math.min(count, cpu.blockInstructions));
+        model.retire(cpu.index, cpu.counter.executed(count));
         cpu.pc = cpu.uc.regRead('pc');
         if (err !== 0 && ending === null) {
           ending = 'fault';

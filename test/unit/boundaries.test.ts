@@ -20,6 +20,7 @@ const PURE = [
   'harness/matrix/summarize.ts',
   'harness/runners/qemu-log.ts',
   'harness/runners/qemu-args.ts',
+  'harness/emu/interrupts/virt-interrupts.ts',
   'harness/runners/exception-judge.ts',
   'harness/machine/description.ts',
   'harness/machine/boot-image.ts',
@@ -28,7 +29,6 @@ const PURE = [
   'harness/gdb/packets.ts',
   'harness/gdb/target-xml.ts',
   'harness/diagnose/diagnose.ts',
-  'harness/emu/interrupts/virt-interrupts.ts',
 ];
 const IO = /from '(node:(fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/;
 

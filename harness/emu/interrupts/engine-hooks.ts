@@ -68,3 +68,41 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
   });
   return traffic;
 }
+
+/**
+ * Instructions executed in the current quantum, from a block hook: WFI, an exception and a
+ * stop from the MSR hook all end a translation block, so a quantum that ends early is counted
+ * exactly; one that ends by its count executed exactly that many. Inside the quantum, the
+ * accessing instruction's place in its block gives exact time (pass `inQuantum` as
+ * InterruptHookOptions.executedInQuantum). Costs one JS call per block entered.
+ */
+export class QuantumCounter {
+  private entered = 0;
+  private blockStart = 0n;
+  private beforeBlock = 0;
+
+  constructor(private readonly uc: Unicorn) {
+    uc.hookBlock(
+      (address, size) => {
+        this.blockStart = address;
+        this.beforeBlock = this.entered;
+        this.entered += size / 4;
+      },
+      1n,
+      0n,
+    );
+  }
+
+  /** Call before each uc_emu_start. */
+  begin(): void {
+    this.entered = 0;
+  }
+
+  /** After uc_emu_start(count): the instructions the quantum executed. */
+  executed(count: number): number {
+    return Math.min(count, this.entered);
+  }
+
+  /** From a hook inside the quantum: instructions executed before the current one. */
+  readonly inQuantum = (): number => this.beforeBlock + Number(this.uc.regRead('pc') - this.blockStart) / 4;
+}
