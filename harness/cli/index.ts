@@ -85,7 +85,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   merge: async () => (await import('./merge-command.js')).mergeCommand,
   bisect: async () => (await import('./bisect-command.js')).bisectCommand,
   check: async () => (await import('./check-command.js')).checkCommand,
-  diagnose: async () => (await import('../diagnose/command.js')).diagnoseCommand,
+  diagnose: async () => (await import('./diagnose-command.js')).diagnoseCommand,
   parity: async () => (await import('./parity-command.js')).parityCommand,
   dtb: async () => (await import('./dtb-command.js')).dtbCommand,
 };
