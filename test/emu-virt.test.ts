@@ -14,7 +14,7 @@ import { readElf } from '../harness/elf/read-elf.js';
 import { CfiFlash } from '../harness/emu/devices/pflash.js';
 import { deviceAccesses } from '../harness/emu/devices/flash-bus.js';
 import { psciCall } from '../harness/emu/psci.js';
-import { elfBootPlacement } from '../harness/machine/dtb.js';
+import { elfBootPlacement } from '../harness/machine/dtb-placement.js';
 import { machineProfile } from '../harness/machine-profile.js';
 import { EmuRunner } from '../harness/runners/emu.js';
 import { QemuRunner } from '../harness/runners/qemu.js';

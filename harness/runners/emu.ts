@@ -9,7 +9,8 @@ import { version, type Arm64CpuModel } from '../emu/unicorn.js';
 import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../diagnose/layout.js';
-import { dtbTotalSize, elfBootPlacement, linuxBootStub, machineDtb, VIRT_DTB_SIZE } from '../machine/dtb.js';
+import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
+import { qemuDtb } from '../machine/qemu-dtb.js';
 import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
@@ -232,7 +233,7 @@ function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer
  * at the base of RAM, which sets x0 to the DTB (placed at RAM + min(RAM / 2, 128 MiB)) and x1-x3 to 0.
  */
 async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSpec): Promise<{ entry: bigint; why: string }> {
-  const dtbOf = async () => machineDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB });
+  const dtbOf = async () => (await qemuDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB })).bytes;
   if (kernel.elf) {
     machine.loadElf(kernel.elf);
     const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
