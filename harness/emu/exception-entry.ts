@@ -249,12 +249,7 @@ export class ExceptionEntry {
   }
 
   private readWord(address: bigint): number | null {
-    try {
-      const b = this.uc.memRead(address, 4);
-      return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-    } catch {
-      return null;
-    }
+    return this.uc.readWord(address);
   }
 
   private translationFsc(va: bigint): number {

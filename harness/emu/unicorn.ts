@@ -496,6 +496,16 @@ export class Unicorn {
     return out;
   }
 
+  /** A little-endian 32-bit word (an instruction), or null where nothing is mapped. */
+  readWord(address: bigint): number | null {
+    try {
+      const b = this.memRead(address, 4);
+      return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    } catch {
+      return null;
+    }
+  }
+
   /** Reads a register as an unsigned 64-bit value (32-bit registers zero-extended). */
   regRead(name: Arm64Reg): bigint {
     const id = regId(name);
