@@ -433,3 +433,11 @@ test('emu: an exception from EL0 is an emulator limit (error), not a kernel faul
   t.is(r.verdict, 'error', r.reason);
   t.regex(r.reason, /emulator limit .*from EL0 to EL1/);
 });
+
+test('emu: armed debug events Unicorn 2.0.1 never raises end the run as an emulator limit (software step)', async (t) => {
+  const MSR_MDSCR_X1 = 0xd5100241;
+  const r = await runner.run(spec(kernel([movz(X1, 0x2001), MSR_MDSCR_X1, ISB, ...puts('armed\n'), ...poweroff()])));
+  t.is(r.verdict, 'error', r.reason);
+  t.regex(r.reason, /software step \(MDSCR_EL1 = 0x2001\), which Unicorn 2\.0\.1 does not raise/);
+  t.is(r.serial, 'armed\n');
+});

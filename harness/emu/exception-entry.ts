@@ -203,6 +203,24 @@ export class ExceptionEntry {
     return { kind: 'taken', exception: taken };
   }
 
+  /**
+   * Debug events the guest armed that Unicorn 2.0.1 never raises, so that a kernel's "not
+   * received" is not blamed on the kernel: watchpoints (cpu_watchpoint_insert is compiled out,
+   * `#if 0` in qemu/exec.c) and software step (measured: kvm-unit-tests' debug-sstep never steps).
+   */
+  unmodelledDebug(): string | null {
+    const mdscr = this.uc.sysRegRead(SYSREG.MDSCR_EL1);
+    const kde = (mdscr >> 13n) & 1n;
+    if ((mdscr & 1n) === 1n && kde === 1n) return `the guest turned on software step (MDSCR_EL1 = ${hex(mdscr)}), which Unicorn 2.0.1 does not raise`;
+    if (((mdscr >> 15n) & 1n) === 0n) return null;
+    for (let n = 0; n < 16; n++) {
+      const ctrl = this.debugReg(7, n);
+      if (ctrl === null) break;
+      if ((ctrl & 1n) === 1n) return `the guest armed hardware watchpoint ${n} (DBGWCR${n}_EL1 = ${hex(ctrl)}), which Unicorn 2.0.1 never raises (cpu_watchpoint_insert is compiled out)`;
+    }
+    return null;
+  }
+
   /** The last exception when the guest has not come back from it (for a timeout's verdict). */
   unreturned(): TakenException | null {
     return this.returned ? null : this.last;

@@ -277,6 +277,8 @@ export class VirtMachine {
     const err = this.uc.emuStart(this.pc, -1n, 0, Math.max(1, Math.floor(instructions)));
     this.pc = this.uc.regRead('pc');
     this.flash.settle();
+    const debug = this.exceptions.unmodelledDebug();
+    if (debug) return { kind: 'emulator-limit', reason: debug, pc: this.pc };
     if (this.stopped) return this.stopped;
     if (err !== UC_ERR.OK) {
       const unmodelled = this.unmodelledAccess();
