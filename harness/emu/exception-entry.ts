@@ -16,9 +16,9 @@
 // external abort, so they become data / instruction aborts with FSC 0x10 here too.
 //
 // Limits (named in the fault's detail when they matter):
-// - Only exceptions taken from EL1 are exact. From EL0, Unicorn keeps translating with its
-//   cached EL0 flags (env->hflags; 2.0.1's uc_reg_write does not rebuild them), so such an entry
-//   is refused as an emulator limit rather than run wrongly.
+// - From EL0, Unicorn keeps translating with its cached EL0 flags (env->hflags; 2.0.1's
+//   uc_reg_write does not rebuild them): they are edited to EL1's in the saved CPU state
+//   (sysregs.ts el1HflagsFromEl0). From AArch32 or EL2/EL3: an emulator limit.
 // - MMU faults arrive without their address; the faulting access is replayed once with a memory
 //   hook to learn it (see probeDataAddress), and the fault status comes from our own walk.
 import { hex } from '../util/hex.js';
@@ -42,7 +42,7 @@ import {
   vectorOffset,
   type Pstate,
 } from './exceptions.js';
-import { SYSREG } from './sysregs.js';
+import { el1HflagsFromEl0, ENV_OFFSET, hflagsEditable, SYSREG } from './sysregs.js';
 import { walkFsc } from './translation.js';
 import { guestStage1 } from './virtual-alias.js';
 import { EXCP, excpName, type Arm64Reg, type HookHandle, type InvalidMemEvent, type MemAccess, type Unicorn } from './unicorn.js';
@@ -164,8 +164,8 @@ export class ExceptionEntry {
     const uc = this.uc;
     const pstate = uc.regRead('pstate');
     const from = decodePstate(pstate);
-    if (from.el !== 1) {
-      return { kind: 'limit', exception: e, why: `the emulator cannot take an exception from EL${from.el} to EL1: Unicorn 2.0.1 would go on translating the handler with EL${from.el}'s cached flags` };
+    if (from.el !== 1 && (from.el !== 0 || from.aarch32)) {
+      return { kind: 'limit', exception: e, why: `the emulator cannot take an exception from EL${from.el}${from.aarch32 ? ' (AArch32)' : ''} to EL1` };
     }
     const vbar = uc.regRead('vbar_el1');
     const vector = vbar + vectorOffset(from, 1);
@@ -194,6 +194,10 @@ export class ExceptionEntry {
       uc.regWrite('sp', uc.regRead('sp_el1'));
     }
     uc.regWrite('pstate', entryPstate());
+    if (from.el === 0 && !this.switchTranslationFlagsToEl1(pstate)) {
+      uc.regWrite('pstate', pstate);
+      return { kind: 'limit', exception: e, why: 'the emulator cannot take an exception from EL0 to EL1: Unicorn\'s cached EL0 translation flags are not where this build of the library was expected to keep them' };
+    }
     uc.regWrite('pc', vector);
     this.watchReturn(e.elr, e.esr);
     const taken: TakenException = { ...e, from, vector, repeats: this.repeats };
@@ -219,6 +223,24 @@ export class ExceptionEntry {
       if ((ctrl & 1n) === 1n) return `the guest armed hardware watchpoint ${n} (DBGWCR${n}_EL1 = ${hex(ctrl)}), which Unicorn 2.0.1 never raises (cpu_watchpoint_insert is compiled out)`;
     }
     return null;
+  }
+
+  /**
+   * From EL0, Unicorn 2.0.1 would go on translating the handler with EL0's cached flags
+   * (env->hflags: its first `mrs elr_el1` is undefined; measured), and nothing in its API
+   * rebuilds them, so they are edited in the saved CPU state to what EL1's would be.
+   */
+  private switchTranslationFlagsToEl1(fromPstate: bigint): boolean {
+    let ok = false;
+    const cpacr = this.uc.regRead('cpacr_el1');
+    const sctlr = this.uc.sysRegRead(SYSREG.SCTLR_EL1);
+    this.uc.editCpuState((env) => {
+      // The edit happens after pstate was set to EL1h: check the flags against the EL0 state.
+      if (!hflagsEditable(env, entryPstate()) || (fromPstate & 0xcn) !== 0n) return;
+      env.setUint32(ENV_OFFSET.hflags, el1HflagsFromEl0(env.getUint32(ENV_OFFSET.hflags, true), cpacr, sctlr), true);
+      ok = true;
+    });
+    return ok;
   }
 
   /** The last exception when the guest has not come back from it (for a timeout's verdict). */
