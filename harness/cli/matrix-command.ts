@@ -6,10 +6,11 @@ import { OUTCOME_LABEL, OUTCOME_ORDER } from '../report/outcomes.js';
 import { writeRunReports } from '../report/index.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import type { CellResult, SummaryCell } from '../matrix/cells.js';
-import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../matrix/config.js';
+import { DEFAULT_CONFIG_PATH, loadMatrixConfig, suiteConfig, type MatrixConfig } from '../matrix/config.js';
 import { loadBaseline } from '../baseline/load.js';
 import type { KernelExpectation } from '../build/manifest.js';
 import { checkExpectation } from '../compare/expect.js';
+import { isInfrastructure } from '../runners/types.js';
 
 import { runMatrix, type MatrixSummary } from '../matrix/run-matrix.js';
 import { ResultsStore } from '../matrix/store.js';
@@ -34,6 +35,9 @@ export async function matrixCommand(argv: string[]): Promise<number> {
     baseline: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
     'no-diagnose': { type: 'boolean', default: false },
+    suite: { type: 'string' },
+    'max-smp': { type: 'string' },
+    test: { type: 'string', multiple: true },
   });
   if (values.explain) return explainCommand(values.explain, values.from);
 
@@ -42,6 +46,8 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   if (values.resume) {
     const info = await store.readRunInfo<{ config: MatrixConfig }>();
     config = info.config;
+  } else if (values.suite) {
+    config = await suiteConfig(values.suite, { maxSmp: parsePositiveInt(values['max-smp'], '--max-smp'), tests: values.test });
   } else {
     config = await loadMatrixConfig(values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH);
   }
@@ -90,12 +96,13 @@ export async function matrixCommand(argv: string[]): Promise<number> {
         total = todo;
         out.write(`wbdiff matrix: ${plan.cells.length} cells (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plan.subjects.length} builds/variants -> ${store.dir}\n`);
         out.write(baseline ? `baseline: ${baseline.dir}\n` : 'baseline: none (first run, or --no-baseline)\n');
+        for (const s of config.skipped ?? []) out.write(`skipped: ${s.name}: ${s.reason}\n`);
       },
       onCell: (cell) => {
         done += 1;
         // Known before the whole run is classified: infrastructure errors, and unpatched kernels
         // not doing what their manifests expect (variant cells need their peers to be judged).
-        if (cell.run.verdict === 'error') infra += 1;
+        if (isInfrastructure(cell.run.verdict)) infra += 1;
         else if (cell.variant === null && failsManifest(cell)) failing += 1;
         const so = [failing ? `${failing} failing` : '', infra ? `${infra} infrastructure` : ''].filter(Boolean).join(', ');
         if (tty) out.write(`\r[${done}/${total}]${so ? ` (${so})` : ''} ${cell.id}`.padEnd(100).slice(0, 100));
@@ -129,7 +136,8 @@ export async function matrixCommand(argv: string[]): Promise<number> {
 export function matrixExitCode(summary: MatrixSummary): number {
   if ((summary.counts['infrastructure'] ?? 0) > 0) return EXIT.harness;
   if (summary.baseline) return (summary.baseline.counts.regression ?? 0) > 0 ? EXIT.failed : EXIT.ok;
-  return (summary.counts['unexpected'] ?? 0) > 0 ? EXIT.failed : EXIT.ok;
+  // Every finding counts, not only the outcome a cell shows first (a parity divergence can hide an unexpected result).
+  return summary.cells.some((c) => c.outcome === 'unexpected' || c.findings.some((f) => f.kind === 'unexpected')) ? EXIT.failed : EXIT.ok;
 }
 
 function renderBaseline(summary: MatrixSummary): string {

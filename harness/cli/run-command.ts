@@ -74,7 +74,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     const patched = await withVariants(subject, variants);
     // The layout check before running: data QEMU's flash would silently swallow.
     for (const warning of layoutWarnings(await readElf(patched.subject.elfPath), subject.memoryMiB)) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
-    results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
+    // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
+    const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
+    results.push({ ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant });
   }
 
   // Each subject is held to its manifest's expectation (patched or not), or without one to the default.

@@ -10,7 +10,7 @@
 //   layout bug         stores the flash (or ROM) drops explain the markers (harness/diagnose/layout.ts)
 import { cellLayoutFinding, type DroppedWritesDetail } from '../diagnose/layout.js';
 import { qemuRegionAt, type MachineMap } from './memory-map.js';
-import { reportsFaults, type RunResult } from '../runners/types.js';
+import { isInfrastructure, reportsFaults, type RunResult } from '../runners/types.js';
 import { checkExpectation, formatMismatch } from './expect.js';
 import type { KernelExpectation } from '../build/manifest.js';
 
@@ -65,9 +65,10 @@ export function classifyCells(cells: readonly ClassifiableCell[], context: Class
 
 export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableCell[], context: ClassifyContext): Classification {
   const findings: Finding[] = [];
-  const usable = (c: ClassifiableCell) => c.run.verdict !== 'error';
+  // QEMU crashing is infrastructure like a missing tool: never a kernel outcome.
+  const usable = (c: ClassifiableCell) => !isInfrastructure(c.run.verdict);
   if (!usable(cell)) {
-    findings.push({ kind: 'infrastructure', summary: `the run did not happen: ${cell.run.reason}`, evidence: [] });
+    findings.push({ kind: 'infrastructure', summary: `${cell.run.verdict === 'crash' ? 'QEMU itself failed' : 'the run did not happen'}: ${cell.run.reason}`, evidence: [] });
     return { outcome: 'infrastructure', findings };
   }
 

@@ -167,6 +167,20 @@ export function readWord(image: ElfImage, addr: bigint): number | null {
   return Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).readUInt32LE(off);
 }
 
+/** Every aligned word of executable PT_LOAD bytes, optionally only inside [start, end). */
+export function* codeWords(image: ElfImage, range: { start: bigint; end: bigint } | null): Generator<[bigint, number]> {
+  for (const segment of image.segments) {
+    if (segment.type !== 'load' || !segment.flags.x) continue;
+    const view = new DataView(segment.data.buffer, segment.data.byteOffset, segment.data.byteLength);
+    const first = range && range.start > segment.vaddr ? range.start : segment.vaddr;
+    const endInSegment = segment.vaddr + BigInt(segment.data.byteLength);
+    const last = range && range.end < endInSegment ? range.end : endInSegment;
+    for (let address = (first + 3n) & ~3n; address + 4n <= last; address += 4n) {
+      yield [address, view.getUint32(Number(address - segment.vaddr), true)];
+    }
+  }
+}
+
 export function describeSegments(image: ElfImage): string {
   return image.segments
     .filter((s) => s.type === 'load')

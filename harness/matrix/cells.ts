@@ -1,5 +1,6 @@
 // The result model of a matrix: one cell = build target x variant x runner x CPU. Pure.
 import type { Classification } from '../compare/classify.js';
+import type { MachineOptions } from '../machine/description.js';
 import type { RunnerName, RunResult } from '../runners/types.js';
 
 export interface CellKey {
@@ -20,6 +21,8 @@ export interface CellResult extends CellKey {
     sourceHash: string | null;
     variantHashes: string[];
     toolchain: string | null;
+    /** The machine the cell ran on, when not the default (smp, -machine options, devices...). */
+    machine?: MachineOptions;
   };
   run: RunResult;
   /** With --repeat N: every run's outcome (the first is `run`), for flakiness. */

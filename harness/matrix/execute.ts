@@ -48,7 +48,8 @@ export async function executeCells(
     if (!bytes || !bytes.ok) {
       runs.push(errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared'));
     } else for (let i = 0; i < (options.repeat ?? 1); i++) {
-      runs.push(await runnerFor(cell.runner, subject).run(runSpecFor(bytes.elfPath, cell.cpu, subject), options.signal ? { signal: options.signal } : {}));
+      const spec = runSpecFor(bytes.elfPath, cell.cpu, subject, undefined, bytes.symbolsElf ? { symbolsElf: bytes.symbolsElf } : {});
+      runs.push(await runnerFor(cell.runner, subject).run(spec, options.signal ? { signal: options.signal } : {}));
     }
     // A cell cut short by Ctrl-C did not finish: leave it for --resume.
     if (options.signal?.aborted && runs.some((r) => r.verdict === 'error')) return;

@@ -3,7 +3,8 @@
 import { isAbsolute, basename, resolve } from 'node:path';
 import type { BuildTarget, Kernel, KernelExpectation } from '../build/manifest.js';
 import { buildTargets } from '../build/targets.js';
-import { DEFAULTS, type ResultPattern, type RunnerName } from '../runners/types.js';
+import { canonicalMachine, machineLabel, mergeMachine, type ImageFormat, type MachineOptions } from '../machine/description.js';
+import { DEFAULTS, type ResultPattern, type ResultPreset, type RunnerName } from '../runners/types.js';
 import { cellId, type CellKey } from './cells.js';
 import type { KernelEntry, MatrixConfig } from './config.js';
 
@@ -23,6 +24,12 @@ export interface PlannedSubject {
   memoryMiB: number | undefined;
   maxSerialBytes: number | undefined;
   resultPatterns: ResultPattern[];
+  results: ResultPreset | undefined;
+  /** The machine these bytes run on (manifest, config defaults, entry; canonical). */
+  machine: MachineOptions | undefined;
+  /** How the file boots when it is not an ELF, and the ELF that symbolises it. */
+  imageFormat: ImageFormat | undefined;
+  symbolsElf: string | undefined;
   convention: string | null;
   /** A captured log for the replay runner, if the config names one for these bytes. */
   logPath: string | null;
@@ -48,10 +55,16 @@ export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Ke
   const subjects: PlannedSubject[] = [];
   const cells: PlannedCell[] = [];
   const seen = new Set<string>();
+  // A build run on two machines is two sets of cells: the second is named by its machine.
+  const machineOf = new Map<string, string>();
   for (const entry of config.kernels) {
     const runners: RunnerName[] = entry.runners ?? config.runners ?? ['qemu', 'emu'];
     const cpus = entry.cpus ?? config.cpus ?? [DEFAULTS.cpu];
-    for (const base of entrySubjects(entry, config, kernels)) {
+    for (const planned of entrySubjects(entry, config, kernels)) {
+      const label = machineLabel(planned.machine);
+      const claimed = machineOf.get(planned.target);
+      const base = claimed !== undefined && claimed !== label ? { ...planned, target: `${planned.target}[${label || 'default machine'}]` } : planned;
+      if (!machineOf.has(base.target)) machineOf.set(base.target, label);
       for (const variantSpec of [null, ...(entry.variants ?? [])]) {
         const variant = variantSpec === null ? null : basename(variantSpec).replace(/\.json$/, '');
         const key = subjectKey(base.target, variant);
@@ -79,8 +92,14 @@ type BaseSubject = Omit<PlannedSubject, 'key' | 'variant' | 'variantSpec' | 'bas
 
 function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: ReadonlyMap<string, Kernel>): BaseSubject[] {
   const timeout = (manifestTimeout?: number) => entry.timeoutMs ?? manifestTimeout ?? config.timeoutMs ?? DEFAULTS.timeoutMs;
+  const fromConfig = (path: string) => (isAbsolute(path) ? path : resolve(config.baseDir, path));
+  const machine = (manifest?: MachineOptions) => {
+    const merged = canonicalMachine(mergeMachine(manifest, config.machine, entry.machine));
+    if (merged.initrd !== undefined) merged.initrd = fromConfig(merged.initrd);
+    return Object.keys(merged).length ? merged : undefined;
+  };
   if (entry.elf !== undefined) {
-    const elfPath = isAbsolute(entry.elf) ? entry.elf : resolve(config.baseDir, entry.elf);
+    const elfPath = fromConfig(entry.elf);
     return [{
       target: entry.name ?? basename(entry.elf),
       build: null,
@@ -89,9 +108,13 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
       toolchainId: null,
       expect: entry.expect ?? null,
       timeoutMs: timeout(),
-      memoryMiB: undefined,
+      memoryMiB: entry.memoryMiB ?? config.memoryMiB,
       maxSerialBytes: undefined,
       resultPatterns: entry.resultPatterns ?? [],
+      results: entry.results ?? config.results,
+      machine: machine(),
+      imageFormat: entry.image,
+      symbolsElf: entry.symbols === undefined ? undefined : fromConfig(entry.symbols),
       convention: entry.convention ?? null,
     }];
   }
@@ -108,9 +131,14 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
       toolchainId: build.toolchain.kind === 'go' ? `go${build.toolchain.version}` : null,
       expect: kernel.manifest.expect,
       timeoutMs: timeout(kernel.manifest.timeoutMs),
-      memoryMiB: kernel.manifest.memoryMiB,
+      memoryMiB: entry.memoryMiB ?? config.memoryMiB ?? kernel.manifest.memoryMiB,
       maxSerialBytes: kernel.manifest.maxSerialBytes,
-      resultPatterns: kernel.manifest.resultPatterns ?? [],
+      resultPatterns: [...(entry.resultPatterns ?? []), ...(kernel.manifest.resultPatterns ?? [])],
+      results: entry.results ?? config.results ?? kernel.manifest.results,
+      machine: machine(kernel.manifest.machine),
+      // A flat image is made by the build; its path (and the ELF for symbols) comes with the prepared bytes.
+      imageFormat: kernel.manifest.image === 'elf' ? undefined : kernel.manifest.image,
+      symbolsElf: undefined,
       convention: entry.convention ?? null,
     }));
 }

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { listKernels, type Kernel } from '../build/manifest.js';
 import type { DiagnosisLike } from '../compare/classify.js';
 import type { RunResult } from '../runners/types.js';
+import type { MachineOptions } from '../machine/description.js';
 import { RESULT_FORMAT_VERSION, type CellResult, type RepeatOutcome, type SummaryCell } from './cells.js';
 import type { MatrixConfig } from './config.js';
 import { executeCells } from './execute.js';
@@ -87,7 +88,7 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> 
         id: cell.id,
         subject: cell.subject,
         provenance: bytes?.ok
-          ? { elfHash: bytes.elfHash, sourceHash: bytes.sourceHash, variantHashes: bytes.variantHashes, toolchain: bytes.toolchain }
+          ? { elfHash: bytes.elfHash, sourceHash: bytes.sourceHash, variantHashes: bytes.variantHashes, toolchain: bytes.toolchain, ...machineProvenance(subjectMap.get(cell.subject)) }
           : { elfHash: '', sourceHash: null, variantHashes: [], toolchain: null },
         run: runs[0]!,
         ...(runs.length > 1 ? { repeats: runs.map(repeatOutcome) } : {}),
@@ -102,6 +103,10 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> 
   const summary = summarize({ runId: options.runId, cells: ordered, subjects: subjectsFile, interrupted: ordered.length < cells.length, shard, baseline: options.baseline ?? null, machine: machineProfile() });
   await options.store.writeSummary(summary);
   return summary;
+}
+
+function machineProvenance(subject: PlannedSubject | undefined): { machine?: MachineOptions } {
+  return subject?.machine ? { machine: subject.machine } : {};
 }
 
 function subjectRecord(subject: PlannedSubject, prepared: PreparedSubject | undefined): SubjectRecord {

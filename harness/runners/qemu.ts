@@ -11,6 +11,9 @@ import { accessKind, exceptionKind, qemuErrorLines, QemuLogReader, type QemuExce
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
+/** How long the log must stay quiet after the timeout before a pending handler is blamed. */
+const TIMEOUT_GRACE_MS = 250;
+
 export class QemuRunner implements Runner {
   readonly name = 'qemu' as const;
 
@@ -62,11 +65,19 @@ export class QemuRunner implements Runner {
       }
     });
 
+    let grace: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
-      // A handler that never returned is what the time was lost to: name it.
+      // A handler that never returned is what the time was lost to: name it. A kernel taking
+      // exceptions in a loop is caught between a take and its return as often as not, so the
+      // blame waits until the log has been quiet a moment with the same exception pending.
       const pending = judge.pendingCause();
-      if (pending) end('fault', `guest took ${exceptionKind(pending)} and did not return from its handler before the timeout (${spec.timeoutMs} ms)`, faultFromException(pending, symbols));
-      else end('timeout', `timeout after ${spec.timeoutMs} ms`);
+      if (!pending) return end('timeout', `timeout after ${spec.timeoutMs} ms`);
+      const seen = log.taken + log.returns;
+      grace = setTimeout(() => {
+        if (judge.pendingCause() === pending && log.taken + log.returns === seen) {
+          end('fault', `guest took ${exceptionKind(pending)} and did not return from its handler before the timeout (${spec.timeoutMs} ms)`, faultFromException(pending, symbols));
+        } else end('timeout', `timeout after ${spec.timeoutMs} ms`);
+      }, TIMEOUT_GRACE_MS);
     }, spec.timeoutMs);
     const silence = spec.silenceTimeoutMs
       ? setInterval(() => {
@@ -74,8 +85,13 @@ export class QemuRunner implements Runner {
         }, Math.min(250, spec.silenceTimeoutMs))
       : undefined;
 
-    const outcome = await child;
+    // Everything QEMU wrote before it ended is read, however early it was killed: the output seen
+    // before a fault must not depend on how fast this process drained the pipe.
+    const drained = (stream: NodeJS.ReadableStream | null | undefined) =>
+      stream ? new Promise<void>((resolve) => { stream.once('end', resolve); stream.once('close', resolve); stream.once('error', () => resolve()); }) : Promise.resolve();
+    const [outcome] = await Promise.all([child, drained(child.stdout), drained(child.stderr)]);
     clearTimeout(timer);
+    clearTimeout(grace);
     clearTimeout(doneTimer);
     if (silence) clearInterval(silence);
     if (!stop) {

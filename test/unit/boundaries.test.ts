@@ -20,6 +20,7 @@ const PURE = [
   'harness/matrix/summarize.ts',
   'harness/runners/qemu-log.ts',
   'harness/runners/qemu-args.ts',
+  'harness/emu/interrupts/virt-interrupts.ts',
   'harness/runners/exception-judge.ts',
   'harness/machine/description.ts',
   'harness/machine/boot-image.ts',

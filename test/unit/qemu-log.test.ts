@@ -86,11 +86,18 @@ test('no vector table, a b . vector and a loop at the vector are unhandled', (t)
   });
   t.deepEqual(findings.slice(0, -1), Array(REPEAT_LIMIT - 1).fill(null));
   t.regex(findings.at(-1)!.why, /times in a row/);
-  // Returning elsewhere between takes is progress (an SVC loop).
-  const svc = new ExceptionJudge(() => 0xd503201f);
+  // Returning elsewhere between takes is progress (an abort fixed up and skipped).
+  const skipped = new ExceptionJudge(() => 0xd503201f);
   for (let i = 0; i < REPEAT_LIMIT * 2; i++) {
-    t.is(svc.onEvent({ kind: 'taken', exception: again }), null);
-    svc.onEvent({ kind: 'return', ret: { fromEl: 1, toEl: 1, pc: again.elr! + 4n } });
+    t.is(skipped.onEvent({ kind: 'taken', exception: again }), null);
+    skipped.onEvent({ kind: 'return', ret: { fromEl: 1, toEl: 1, pc: again.elr! + 4n } });
+  }
+  // An SVC in a loop returns to its ELR, which is already past the SVC: progress too.
+  const svcLoop = new ExceptionJudge(() => 0xd503201f);
+  const svc = { ...again, name: 'SVC', ec: 0x15, esr: 0x56000000n };
+  for (let i = 0; i < REPEAT_LIMIT * 2; i++) {
+    t.is(svcLoop.onEvent({ kind: 'taken', exception: svc }), null);
+    svcLoop.onEvent({ kind: 'return', ret: { fromEl: 1, toEl: 1, pc: svc.elr! } });
   }
 });
 
