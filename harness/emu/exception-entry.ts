@@ -25,6 +25,8 @@ import { hex } from '../util/hex.js';
 import {
   decodeExceptionGenerating,
   decodePstate,
+  EC,
+  esrEc,
   describeEsr,
   entryPstate,
   esrAccess,
@@ -89,6 +91,8 @@ export class ExceptionEntry {
   last: TakenException | null = null;
   returned = true;
   taken = 0;
+  /** How many times execution came back from an exception (reached its ELR or ELR + 4). */
+  returns = 0;
 
   constructor(private readonly uc: Unicorn) {}
 
@@ -177,8 +181,10 @@ export class ExceptionEntry {
     if (entry === BRANCH_TO_SELF) {
       return { kind: 'unhandled', exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
     }
+    // SVC/HVC return past themselves: taking one again means the code after it ran (progress).
+    const retried = esrEc(e.esr) !== EC.SVC64 && esrEc(e.esr) !== EC.HVC64;
     const signature = this.signature(e);
-    this.repeats = signature === this.lastSignature ? this.repeats + 1 : 1;
+    this.repeats = retried && signature === this.lastSignature ? this.repeats + 1 : 1;
     this.lastSignature = signature;
     if (this.repeats >= REPEAT_LIMIT) {
       return { kind: 'unhandled', exception: e, why: `taken ${this.repeats} times in a row at ${hex(e.elr)} with the same registers: the handler makes no progress` };
@@ -274,6 +280,7 @@ export class ExceptionEntry {
     }
     if (esrAccess(esr) === 'fetch') return;
     this.returnHook = this.uc.hookCode(() => {
+      if (!this.returned) this.returns++;
       this.returned = true;
     }, elr, elr + 4n);
     try {
