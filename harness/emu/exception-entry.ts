@@ -43,6 +43,7 @@ import {
   isFpSimdInstruction,
   vectorOffset,
   type Pstate,
+  type VectorKind,
 } from './exceptions.js';
 import { el1HflagsFromEl0, ENV_OFFSET, hflagsEditable, SYSREG } from './sysregs.js';
 import { walkFsc } from './translation.js';
@@ -164,15 +165,16 @@ export class ExceptionEntry {
   // ------------------------------------------------------------ taking it
 
   /** Writes ESR/FAR/ELR/SPSR, switches to EL1h with DAIF masked and sets pc to the vector. */
-  take(e: GuestException): EntryResult {
+  take(e: GuestException, vectorKind: VectorKind = 'sync'): EntryResult {
     const uc = this.uc;
+    const synchronous = vectorKind === 'sync';
     const pstate = uc.regRead('pstate');
     const from = decodePstate(pstate);
     if (from.el !== 1 && (from.el !== 0 || from.aarch32)) {
       return { kind: 'limit', exception: e, why: `the emulator cannot take an exception from EL${from.el}${from.aarch32 ? ' (AArch32)' : ''} to EL1` };
     }
     const vbar = uc.regRead('vbar_el1');
-    const vector = vbar + vectorOffset(from, 1);
+    const vector = vbar + vectorOffset(from, 1, vectorKind);
     const entry = this.readWord(vector);
     if (entry === null || (vbar === 0n && entry === 0)) {
       const where = entry === null ? 'nothing is mapped there' : 'it holds zeros (an undefined instruction that would re-enter itself)';
@@ -182,7 +184,7 @@ export class ExceptionEntry {
       return { kind: 'unhandled', exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
     }
     // SVC/HVC return past themselves: taking one again means the code after it ran (progress).
-    const retried = esrEc(e.esr) !== EC.SVC64 && esrEc(e.esr) !== EC.HVC64;
+    const retried = synchronous && esrEc(e.esr) !== EC.SVC64 && esrEc(e.esr) !== EC.HVC64;
     const signature = this.signature(e);
     this.repeats = retried && signature === this.lastSignature ? this.repeats + 1 : 1;
     this.lastSignature = signature;
@@ -190,28 +192,43 @@ export class ExceptionEntry {
       return { kind: 'unhandled', exception: e, why: `taken ${this.repeats} times in a row at ${hex(e.elr)} with the same registers: the handler makes no progress` };
     }
 
-    uc.regWrite('esr_el1', e.esr);
-    if (e.far !== null) uc.regWrite('far_el1', e.far);
-    uc.regWrite('elr_el1', e.elr);
-    uc.sysRegWrite(SYSREG.SPSR_EL1, pstate);
-    if (!from.spx) {
-      // EL1t runs on SP_EL0 (Unicorn keeps the live SP in `sp` and the other in sp_elN).
-      uc.regWrite('sp_el0', uc.regRead('sp'));
-      uc.regWrite('sp', uc.regRead('sp_el1'));
-    }
+    // PSTATE first: from EL0 the cached translation flags must follow, or nothing is changed.
     uc.regWrite('pstate', entryPstate());
     if (from.el === 0 && !this.switchTranslationFlagsToEl1(pstate)) {
       uc.regWrite('pstate', pstate);
       return { kind: 'limit', exception: e, why: 'the emulator cannot take an exception from EL0 to EL1: Unicorn\'s cached EL0 translation flags are not where this build of the library was expected to keep them' };
     }
+    if (synchronous) {
+      uc.regWrite('esr_el1', e.esr);
+      if (e.far !== null) uc.regWrite('far_el1', e.far);
+    }
+    uc.regWrite('elr_el1', e.elr);
+    uc.sysRegWrite(SYSREG.SPSR_EL1, pstate);
+    if (!from.spx) {
+      // EL1t and EL0 run on SP_EL0 (Unicorn keeps the live SP in `sp`, the others in sp_elN).
+      uc.regWrite('sp_el0', uc.regRead('sp'));
+      uc.regWrite('sp', uc.regRead('sp_el1'));
+    }
     uc.regWrite('pc', vector);
-    this.watchReturn(e.elr, e.esr);
+    this.watchReturn(e.elr, synchronous ? e.esr : null);
     const taken: TakenException = { ...e, from, vector, repeats: this.repeats };
     this.last = taken;
     this.returned = false;
     this.taken++;
     return { kind: 'taken', exception: taken };
   }
+
+  /**
+   * An IRQ or FIQ (for an interrupt controller model): taken at the instruction about to run
+   * (ELR = pc), to the vector's +0x80 / +0x100 slot; ESR and FAR are not written, as for any
+   * asynchronous exception. The caller checks PSTATE.I / F first.
+   */
+  takeInterrupt(kind: 'irq' | 'fiq'): EntryResult {
+    const pc = this.uc.regRead('pc');
+    const e: GuestException = { esr: 0n, elr: pc, far: null, kind: kind.toUpperCase(), access: null, detail: `${kind.toUpperCase()} taken at ${hex(pc)}` };
+    return this.take(e, kind);
+  }
+
 
   /**
    * Debug events the guest armed that Unicorn 2.0.1 never raises, so that a kernel's "not
@@ -273,12 +290,12 @@ export class ExceptionEntry {
    * hook. Unicorn decides at translation time which hooks a block calls, so the code there is
    * retranslated. An instruction abort's ELR is unmapped: nothing to watch (nor to retranslate).
    */
-  private watchReturn(elr: bigint, esr: bigint): void {
+  private watchReturn(elr: bigint, esr: bigint | null): void {
     if (this.returnHook) {
       this.uc.hookDel(this.returnHook);
       this.returnHook = null;
     }
-    if (esrAccess(esr) === 'fetch') return;
+    if (esr !== null && esrAccess(esr) === 'fetch') return;
     this.returnHook = this.uc.hookCode(() => {
       if (!this.returned) this.returns++;
       this.returned = true;
