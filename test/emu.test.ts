@@ -295,7 +295,7 @@ test('emu: an undefined instruction is a fault with the instruction word', async
   t.regex(r.fault?.detail ?? '', /0x00000000/);
 });
 
-test('emu: an endless loop times out on the wall clock', async (t) => {
+test.serial('emu: an endless loop times out on the wall clock', async (t) => {
   const r = await runner.run(spec(kernel([...puts('spin\n'), b(0)]), { timeoutMs: 300 }));
   t.is(r.verdict, 'timeout');
   t.is(r.reason, 'timeout after 300 ms');
@@ -354,7 +354,7 @@ test('emu: a segment outside RAM and flash is an error naming it', async (t) => 
   t.regex(r.reason, /PT_LOAD segment 1 \(0xc000000-0xc000004, 4 bytes\) lies outside virt's RAM .* and flash/);
 });
 
-test('emu: the abort signal cancels a run', async (t) => {
+test.serial('emu: the abort signal cancels a run', async (t) => {
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 150);
   const r = await runner.run(spec(kernel([b(0)]), { timeoutMs: 5000 }), { signal: controller.signal });
