@@ -72,8 +72,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
     );
     const patched = await withVariants(subject, variants);
-    // The layout check before running: data QEMU's flash would silently swallow.
-    for (const warning of layoutWarnings(await readElf(patched.subject.elfPath), subject.memoryMiB)) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
+    // The layout check before running: data QEMU's flash would silently swallow (ELF kernels: a
+    // raw image has no segments to check).
+    if (!patched.subject.imageFormat || patched.subject.imageFormat === 'elf') {
+      for (const warning of layoutWarnings(await readElf(patched.subject.elfPath), subject.memoryMiB)) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
+    }
     // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
     const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
     results.push({ ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant });
