@@ -14,7 +14,8 @@ import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { formatRun } from './format.js';
 import { readElf } from '../elf/read-elf.js';
-import { droppedStoresFinding, layoutWarnings, type DroppedWritesDetail } from '../diagnose/layout.js';
+import { droppedStoresFinding, type DroppedWritesDetail } from '../diagnose/layout.js';
+import { layoutWarnings } from '../diagnose/layout-check.js';
 
 export interface SubjectRuns {
   target: string;
@@ -72,11 +73,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
     );
     const patched = await withVariants(subject, variants);
-    // The layout check before running: data QEMU's flash would silently swallow (ELF kernels: a
-    // raw image has no segments to check).
-    if (!patched.subject.imageFormat || patched.subject.imageFormat === 'elf') {
-      for (const warning of layoutWarnings(await readElf(patched.subject.elfPath), subject.memoryMiB)) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
-    }
+    // The layout check before running: data QEMU's flash would silently swallow.
+    const elf = await readElf(patched.subject.elfPath).catch(() => null); // a raw image has no sections to check
+    for (const warning of elf ? layoutWarnings(elf, subject.memoryMiB) : []) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
     // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
     const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
     results.push({ ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant });

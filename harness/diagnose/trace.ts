@@ -511,7 +511,8 @@ class Tracer {
         if (this.window) this.endWindow(this.window, 'timeout', false);
         break;
       }
-      // Instruction-count slices (virt-machine.ts) stop only between instructions: nothing replays.
+      // Counted slices: the engine stops itself between instructions (sites, window ends, the count),
+      // so nothing is replayed; the deadline is checked between slices.
       const slice = this.machine.runSlice();
       this.takeSerial();
       // Stops the tracer asked for come first: they look like a halt to the machine.

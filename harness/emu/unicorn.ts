@@ -545,7 +545,7 @@ export class Unicorn {
     return out;
   }
 
-  /** A little-endian 32-bit word (an instruction), or null where nothing is mapped. */
+  /** The little-endian 32-bit word at address, or null when nothing is mapped there. */
   readWord(address: bigint): number | null {
     try {
       const b = this.memRead(address, 4);

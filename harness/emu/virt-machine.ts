@@ -24,8 +24,6 @@ import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import {
   EmptyPciWindow,
   FwCfg,
-  GicV2CpuInterface,
-  GicV2Distributor,
   PcieEcam,
   Pl011,
   Pl031,
@@ -33,6 +31,7 @@ import {
   VirtioMmioTransports,
   type MmioDevice,
 } from './devices/mmio.js';
+import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall } from './psci.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
 import {
@@ -199,9 +198,10 @@ export class VirtMachine {
       const base = this.devices.find((d) => d.name === device)?.base ?? 0n;
       this.unmodelled(device, base + BigInt(offset), detail);
     };
+    // The GIC's registers as interrupts/gic-v2.ts models them (checked against QEMU); delivery is not wired yet.
+    const gic = new VirtInterrupts({ gicVersion: 2, cpus: 1 }).mmioRegions().map((region) => deviceForCpu(region, 0));
     this.devices.push(
-      new GicV2Distributor(0x0800_0000n),
-      new GicV2CpuInterface(0x0801_0000n),
+      ...gic,
       new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
       new Pl031(0x0901_0000n),
       new FwCfg(0x0902_0000n, unmodelled),
@@ -256,6 +256,16 @@ export class VirtMachine {
       if (bss > 0n) this.uc.memWrite(start + segment.filesz, new Uint8Array(Number(bss)));
     });
     this.pc = image.entry;
+  }
+
+  /** Bytes at a guest address in RAM or flash (a raw image, the boot stub, the DTB). */
+  loadImage(address: bigint, bytes: Uint8Array): void {
+    const ramEnd = VIRT.ramBase + this.ramSize;
+    const end = address + BigInt(bytes.length);
+    if (!(address >= VIRT.ramBase && end <= ramEnd) && !(address >= VIRT.flashBase && end <= VIRT.flashBase + VIRT.flashSize)) {
+      throw new WbdiffError(`${bytes.length} bytes at ${hex(address)} do not fit in virt's RAM (${hex(VIRT.ramBase)}-${hex(ramEnd)}) or flash`, { hint: `raise the memory size (now ${this.ramSize >> 20n} MiB)` });
+    }
+    this.uc.memWrite(address, bytes);
   }
 
   /** Current pc (the next instruction to run). */

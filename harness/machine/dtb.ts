@@ -12,28 +12,33 @@ import type { RunSpec } from '../runners/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { sha256 } from '../util/hash.js';
 
-/** QEMU's arguments that describe the machine (the kernel, logging and gdb ones removed). */
-export function machineArgs(spec: RunSpec): { file: string; args: string[] } {
+/**
+ * QEMU's arguments that describe the machine: logging and gdb ones removed, `-kernel` kept
+ * (QEMU wants it beside -append) but left out of `key`, since the tree does not depend on it.
+ */
+export function machineArgs(spec: RunSpec): { file: string; args: string[]; key: string[] } {
   const { file, args } = qemuInvocation(spec);
   const out: string[] = [];
+  const key: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '-kernel' || arg === '-d' || arg === '-gdb' || arg === '-D') i++;
-    else if (arg !== '-S') out.push(arg);
+    if (arg === '-d' || arg === '-gdb' || arg === '-D') i++;
+    else if (arg === '-kernel') out.push(arg, args[++i]!);
+    else if (arg !== '-S') out.push(arg), key.push(arg);
   }
-  return { file, args: out };
+  return { file, args: out, key };
 }
 
 /** The DTB QEMU generates for this machine description (cached under .cache/dtb/). */
 export async function machineDtb(spec: RunSpec): Promise<Uint8Array> {
-  const { file, args } = machineArgs(spec);
+  const { file, args, key: keyArgs } = machineArgs(spec);
   let versionLine: string;
   try {
     versionLine = (await execa(file, ['--version'], { timeout: 20_000 })).stdout.split('\n')[0] ?? '';
   } catch (error) {
     throw new WbdiffError(`cannot run ${file} to get the machine's device tree: ${(error as Error).message}`, { hint: 'install qemu-system-arm (scripts/setup.sh) or set WBDIFF_QEMU', infrastructure: true });
   }
-  const key = sha256(JSON.stringify({ versionLine, args })).slice(0, 24);
+  const key = sha256(JSON.stringify({ versionLine, args: keyArgs })).slice(0, 24);
   const path = join(CACHE_DIR, 'dtb', `${key}.dtb`);
   if (existsSync(path)) return new Uint8Array(await readFile(path));
   await mkdir(join(CACHE_DIR, 'dtb'), { recursive: true });
@@ -54,6 +59,9 @@ export async function machineDtb(spec: RunSpec): Promise<Uint8Array> {
     await rm(work, { recursive: true, force: true });
   }
 }
+
+/** The size of every tree virt makes (create_device_tree's FDT_MAX_SIZE; QEMU does not pack it). */
+export const VIRT_DTB_SIZE = 0x10_0000;
 
 /** fdt_header.totalsize (big-endian at offset 4), checking the magic. */
 export function dtbTotalSize(dtb: Uint8Array): number {
@@ -83,4 +91,20 @@ export function elfBootPlacement(elf: { low: bigint; high: bigint }, ramBase: bi
     return { dtbAddress: null, x0: 0n, why: `the ${dtbSize}-byte DTB would overlap the ELF at 0x${elf.low.toString(16)}: QEMU loads none` };
   }
   return { dtbAddress: ramBase, x0: 0n, why: 'DTB at the base of RAM, as QEMU loads it for an ELF kernel (x0 = 0: QEMU jumps straight to the ELF entry)' };
+}
+
+/**
+ * QEMU's AArch64 boot stub (hw/arm/boot.c bootloader_aarch64) for raw and Image kernels, as it
+ * writes it at the base of RAM: ldr x0, dtb; mov x1-x3, xzr; ldr x4, entry; br x4; then the DTB
+ * address and the entry. The DTB goes at RAM + min(RAM / 2, 128 MiB).
+ */
+export function linuxBootStub(ramBase: bigint, ramSize: bigint, entry: bigint): { code: Uint8Array; dtbAddress: bigint } {
+  const half = ramSize / 2n;
+  const dtbAddress = ramBase + (half < 128n << 20n ? half : 128n << 20n);
+  const code = new Uint8Array(40);
+  const view = new DataView(code.buffer);
+  [0x5800_00c0, 0xaa1f_03e1, 0xaa1f_03e2, 0xaa1f_03e3, 0x5800_0084, 0xd61f_0080].forEach((word, i) => view.setUint32(i * 4, word, true));
+  view.setBigUint64(24, dtbAddress, true);
+  view.setBigUint64(32, entry, true);
+  return { code, dtbAddress };
 }

@@ -2,18 +2,18 @@
 // thread, so the run is cut into slices of a fixed number of instructions (never of time: see
 // virt-machine.ts); between slices the runner checks the clock, DONE, the serial cap and the
 // abort signal, and lets the event loop breathe.
-import type { ElfImage } from '../elf/elf.js';
-import { readElf } from '../elf/read-elf.js';
+import { readFile } from 'node:fs/promises';
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
 import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../diagnose/layout.js';
-import { dtbTotalSize, elfBootPlacement, machineDtb } from '../machine/dtb.js';
+import { dtbTotalSize, elfBootPlacement, linuxBootStub, machineDtb, VIRT_DTB_SIZE } from '../machine/dtb.js';
+import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
+import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
-import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
 /** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64). */
@@ -28,15 +28,24 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
   return UNICORN_CPU_MODELS[cpu.trim().toLowerCase()] ?? null;
 }
 
-/** The machine options (harness/machine/description.ts) the emulator honours; the rest it refuses by name. */
-export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([]);
+/**
+ * The machine options (harness/machine/description.ts) the emulator honours: semihosting, GICv2
+ * (its only GIC: `machine` is checked key by key below) and -append (carried by QEMU's own DTB).
+ */
+export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>(['semihosting', 'machine', 'append']);
 
-/** Why the emulator cannot run this spec as asked (an option or boot format it does not model), or null. */
+/** Why the emulator cannot run this spec as asked (an option it does not model), or null. Raw and Image boots are modelled. */
 export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
-  const missing = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS);
-  if (missing.length) return `the emulator cannot honour ${missing.map((m) => `${m} (${OPTION_FLAG[m]})`).join(', ')} yet: run this kernel on QEMU (--runner qemu)`;
-  if (spec.imageFormat && spec.imageFormat !== 'elf') return `the emulator cannot boot a ${spec.imageFormat} image yet, only an ELF: run it on QEMU (--runner qemu)`;
-  return null;
+  const refused: string[] = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS).map((name) => {
+    const m = spec.machine!;
+    const value = name === 'smp' ? ` ${m.smp}` : name === 'devices' ? ` ${m.devices!.join(', ')}` : name === 'qemuArgs' ? ` ${m.qemuArgs!.join(' ')}` : '';
+    return `${OPTION_FLAG[name]}${value}`;
+  });
+  for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
+    if (!(key === 'gic-version' && value === '2')) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
+  }
+  if (refused.length === 0) return null;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices): run this kernel on QEMU (--runner qemu)`;
 }
 
 export interface EmuRunnerOptions {
@@ -82,19 +91,18 @@ export class EmuRunner implements Runner {
     // The QEMU name, so results line up with the qemu runner's; the Unicorn model is in details.
     const cpu = spec.cpu;
 
-    let image: ElfImage;
+    let kernel: KernelImage;
     try {
-      image = await readElf(spec.elfPath);
+      kernel = await loadKernelImage(spec);
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
     }
+    const symbols = kernel.symbols;
     if (options.signal?.aborted) return errorResult('emu', cpu, 'cancelled', startedAt);
 
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     let machine: VirtMachine;
     try {
-      const refused = unsupportedMachineOptions(spec);
-      if (refused) return errorResult('emu', cpu, refused, startedAt);
       const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
       machine = VirtMachine.create({
         model,
@@ -109,21 +117,21 @@ export class EmuRunner implements Runner {
     }
 
     const capture = new SerialCapture(maxSerial);
-    const details: Record<string, unknown> = { unicorn, cpuModel: model, entry: hex(image.entry), precisePc: this.precisePc };
+    const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
     let ending: Ending;
     try {
-      machine.loadElf(image);
-      const dtb = await placeDtb(machine, image, spec);
-      details['dtb'] = dtb.why;
-      ending = await this.loop(machine, spec, options, capture, image.symbols);
+      const boot = await bootKernel(machine, kernel, spec);
+      details['entry'] = hex(boot.entry);
+      details['dtb'] = boot.why;
+      ending = await this.loop(machine, spec, options, capture, symbols);
     } catch (error) {
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
     } finally {
       details['slices'] = machine.slices;
       details['stopPc'] = hex(machine.programCounter);
-      details['stopPcSymbol'] = image.symbols.format(machine.programCounter);
+      details['stopPcSymbol'] = symbols.format(machine.programCounter);
       if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
-      if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, image.symbols);
+      if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       machine.close();
     }
@@ -217,35 +225,34 @@ function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer
   return { verdict: 'fault', reason: `guest took ${pending.kind} and did not return from its handler (${reason})`, fault: toFaultInfo(pending, symbols) };
 }
 
-/** Machine options the emulator cannot honour: refused by name rather than ignored. */
-export function unsupportedMachineOptions(spec: RunSpec): string | null {
-  if (spec.imageFormat && spec.imageFormat !== 'elf') return `the emulator does not model ${spec.imageFormat} boot images yet (it loads ELF kernels)`;
-  const m = spec.machine;
-  if (!m) return null;
-  const refused: string[] = [];
-  if (m.smp !== undefined && m.smp !== 1) refused.push(`-smp ${m.smp}`);
-  for (const [key, value] of Object.entries(m.machine ?? {})) {
-    if (!(key === 'gic-version' && value === '2')) refused.push(`-machine ${key}=${value}`);
+/**
+ * Loads the kernel and the machine's DTB as QEMU 7.2's -kernel does (hw/arm/boot.c): an ELF at its
+ * segments, entered directly with every register zero (the DTB at the base of RAM when it fits
+ * below the ELF); a raw image or arm64 Image at its load address, entered through QEMU's boot stub
+ * at the base of RAM, which sets x0 to the DTB (placed at RAM + min(RAM / 2, 128 MiB)) and x1-x3 to 0.
+ */
+async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSpec): Promise<{ entry: bigint; why: string }> {
+  const dtbOf = async () => machineDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB });
+  if (kernel.elf) {
+    machine.loadElf(kernel.elf);
+    const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
+    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments' };
+    const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
+    const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
+    // Ask QEMU for the tree only when it fits: virt's is always 1 MiB (hw/arm/virt.c create_fdt, never packed).
+    const room = elfBootPlacement({ low, high }, VIRT.ramBase, VIRT_DTB_SIZE);
+    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why };
+    const dtb = await dtbOf();
+    const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
+    if (placement.dtbAddress !== null) machine.uc.memWrite(placement.dtbAddress, dtb);
+    return { entry: kernel.elf.entry, why: placement.why };
   }
-  if (m.devices?.length) refused.push(`-device ${m.devices.join(', ')}`);
-  if (m.chardevs?.length) refused.push(`-chardev ${m.chardevs.join(', ')}`);
-  if (m.initrd) refused.push('-initrd');
-  if (m.qemuArgs?.length) refused.push(`QEMU arguments ${m.qemuArgs.join(' ')}`);
-  if (m.append) refused.push('-append (no DTB is generated yet to carry /chosen/bootargs)');
-  if (refused.length === 0) return null;
-  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices)`;
-}
-
-/** The machine's DTB where QEMU would load it for this ELF (nothing when QEMU loads none). */
-async function placeDtb(machine: VirtMachine, image: ElfImage, spec: RunSpec): Promise<{ why: string }> {
-  const loads = image.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
-  if (loads.length === 0) return { why: 'no PT_LOAD segments' };
-  const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
-  const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
-  // QEMU's tree is never smaller than a header: ask QEMU only when one could fit.
-  if (elfBootPlacement({ low, high }, VIRT.ramBase, 64).dtbAddress === null) return elfBootPlacement({ low, high }, VIRT.ramBase, 64);
-  const dtb = await machineDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB });
-  const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
-  if (placement.dtbAddress !== null) machine.uc.memWrite(placement.dtbAddress, dtb);
-  return placement;
+  const boot = kernel.boot!;
+  const bytes = new Uint8Array(await readFile(spec.elfPath));
+  const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry);
+  machine.loadImage(boot.loadAddress, bytes);
+  machine.loadImage(VIRT.ramBase, stub.code);
+  machine.loadImage(stub.dtbAddress, await dtbOf());
+  machine.programCounter = VIRT.ramBase;
+  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}` };
 }

@@ -6,6 +6,9 @@
  *   in flash: QEMU's flash drops the flag's store (so the barrier is never even called) and
  *             drops every slot store too: T1..T4 N, T5 N, while T0 (initialised .data is
  *             readable from flash) stays Y.
+ * kernels/layout-ram/variants/seed-barrier.json redirects the barrier call to wb_store_seed, a
+ * routine with the wrong register convention: in RAM that flips T1-T3 to N; in flash it changes
+ * nothing, because the barrier is never called (its flag's store was dropped).
  * The stored values point into RAM (0x40200100...): their low byte 0x00 is the CFI
  * "read array" command, so each store is simply dropped wherever the linker puts a slot. */
 #include "virt.h"
@@ -31,12 +34,19 @@ __attribute__((noinline)) void wb_store(void **slot, void *value)
 	*(void *volatile *)slot = value;
 }
 
+/* The seed write-up's mistake in this kernel's terms: the arguments swapped (it stores the
+ * slot's address at the value). The seed-barrier variant redirects store()'s call here. */
+__asm__(".text\n.balign 4\n.global wb_store_seed\n.type wb_store_seed, %function\n"
+	"wb_store_seed:\n\tstr x0, [x1]\n\tret\n.size wb_store_seed, .-wb_store_seed\n");
+
 __attribute__((noinline)) static void store(void **slot, void *value)
 {
-	if (wb_enabled)
+	if (wb_enabled) {
 		wb_store(slot, value);
-	else
+		__asm__ volatile("" ::: "memory"); /* keeps it a call (bl), which a variant can redirect */
+	} else {
 		*(void *volatile *)slot = value;
+	}
 }
 
 __attribute__((noinline)) static void *value(unsigned long n)

@@ -31,6 +31,10 @@ const PURE = [
   'harness/diagnose/diagnose.ts',
   'harness/emu/exceptions.ts',
   'harness/emu/translation.ts',
+  'harness/diagnose/layout.ts',
+  'harness/emu/devices/pflash.ts',
+  'harness/emu/psci.ts',
+  'harness/emu/semihosting.ts',
 ];
 const IO = /from '(node:(fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/;
 

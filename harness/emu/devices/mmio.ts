@@ -1,6 +1,7 @@
-// virt's MMIO devices as QEMU 7.2 presents them with no extra -device options, one CPU, GICv2.
+// virt's MMIO devices as QEMU 7.2 presents them with no extra -device options, one CPU (the GIC is
+// interrupts/gic-v2.ts).
 // Values were read from QEMU itself (a probe kernel printing each register after reset) and
-// agree with the sources (hw/intc/arm_gic.c, hw/virtio/virtio-mmio.c, hw/pci-host/gpex.c,
+// agree with the sources (hw/virtio/virtio-mmio.c, hw/pci-host/gpex.c,
 // hw/rtc/pl031.c, hw/gpio/pl061.c, hw/nvram/fw_cfg.c). A register a device here does not
 // model calls `unmodelled`, which ends the run as an infrastructure error naming it.
 
@@ -51,60 +52,6 @@ export class Pl011 implements MmioDevice {
   write(offset: number, _size: number, value: bigint): void {
     if (offset === 0x00) this.transmit(Number(value & 0xffn));
     else this.regs.set(offset, Number(value & 0xffff_ffffn));
-  }
-}
-
-// ------------------------------------------------------------------ GICv2
-
-/** Distributor: 288 interrupts (virt's 256 SPIs + 32), one CPU, no security extensions. */
-export class GicV2Distributor implements MmioDevice {
-  readonly name = 'GICv2 distributor';
-  readonly size = 0x1_0000;
-  private readonly regs = new Registers({ 0x4: 0x8, 0x8: 0x43b, 0x100: 0xffff, 0xc00: 0xaaaa_aaaa });
-  private static readonly IDS = [0x04, 0, 0, 0, 0x90, 0xb4, 0x2b, 0, 0x0d, 0xf0, 0x05, 0xb1];
-  constructor(readonly base: bigint) {}
-  read(offset: number): bigint {
-    const id = primecellId(offset, GicV2Distributor.IDS, 0xfd0);
-    if (id !== null) return BigInt(id);
-    // ICENABLER/ICPENDR/ICACTIVER read back the set-register state.
-    if (offset >= 0x180 && offset < 0x200) return BigInt(this.regs.get(offset - 0x80));
-    if (offset >= 0x280 && offset < 0x300) return BigInt(this.regs.get(offset - 0x80));
-    if (offset >= 0x380 && offset < 0x400) return BigInt(this.regs.get(offset - 0x80));
-    // ITARGETSR0-7 (SGIs/PPIs) read as this CPU's own mask on a multi-CPU GIC; 0 with one CPU.
-    return BigInt(this.regs.get(offset));
-  }
-  write(offset: number, _size: number, value: bigint): void {
-    const v = Number(value & 0xffff_ffffn);
-    if (offset === 0x4 || offset === 0x8 || (offset >= 0xfd0 && offset < 0x1000)) return; // read-only
-    if (offset >= 0x100 && offset < 0x180) {
-      // SGIs 0-15 are always enabled in GICv2 (ISENABLER0 low half reads 0xffff).
-      this.regs.set(offset, this.regs.get(offset) | v | (offset === 0x100 ? 0xffff : 0));
-    } else if (offset >= 0x180 && offset < 0x200) {
-      const set = offset - 0x80;
-      this.regs.set(set, (this.regs.get(set) & ~v) | (set === 0x100 ? 0xffff : 0));
-    } else if ((offset >= 0x200 && offset < 0x280) || (offset >= 0x300 && offset < 0x380)) {
-      this.regs.set(offset, this.regs.get(offset) | v);
-    } else if ((offset >= 0x280 && offset < 0x300) || (offset >= 0x380 && offset < 0x400)) {
-      this.regs.set(offset - 0x80, this.regs.get(offset - 0x80) & ~v);
-    } else if (offset >= 0xc00 && offset < 0xc04) {
-      // ICFGR0 (SGIs) is read-only.
-    } else {
-      this.regs.set(offset, v);
-    }
-  }
-}
-
-export class GicV2CpuInterface implements MmioDevice {
-  readonly name = 'GICv2 CPU interface';
-  readonly size = 0x1_0000;
-  private readonly regs = new Registers({ 0xc: 0x3ff, 0x14: 0xff, 0x18: 0x3ff, 0x1c: 0x1, 0xfc: 0x0002_043b });
-  constructor(readonly base: bigint) {}
-  read(offset: number): bigint {
-    return BigInt(this.regs.get(offset));
-  }
-  write(offset: number, _size: number, value: bigint): void {
-    if ([0xc, 0x14, 0x18, 0xfc].includes(offset)) return; // IAR, RPR, HPPIR, IIDR are read-only
-    this.regs.set(offset, Number(value & 0xffff_ffffn));
   }
 }
 
@@ -165,34 +112,75 @@ export class EmptyPciWindow implements MmioDevice {
 
 // ------------------------------------------------------------------ PL031 / PL061
 
-export class Pl031 implements MmioDevice {
-  readonly name = 'PL031 RTC';
+/** A PrimeCell peripheral: its ID registers, plain registers, and any live ones of its own. */
+class PrimeCell implements MmioDevice {
   readonly size = 0x1000;
-  private readonly regs = new Registers({ 0xc: 1 });
-  constructor(readonly base: bigint, private readonly now: () => number = Date.now) {}
-  read(offset: number): bigint {
-    const id = primecellId(offset, [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1]);
-    if (id !== null) return BigInt(id);
-    if (offset === 0x0) return BigInt(Math.floor(this.now() / 1000) >>> 0); // host time, as QEMU's default -rtc base=utc
-    return BigInt(this.regs.get(offset));
+  protected readonly regs: Registers;
+  constructor(
+    readonly name: string,
+    readonly base: bigint,
+    private readonly ids: readonly number[],
+    reset: Record<number, number>,
+    private readonly writeMask: bigint,
+  ) {
+    this.regs = new Registers(reset);
+  }
+  read(offset: number, _size: number): bigint {
+    const id = primecellId(offset, this.ids);
+    return BigInt(id ?? this.regs.get(offset));
   }
   write(offset: number, _size: number, value: bigint): void {
-    this.regs.set(offset, Number(value & 0xffff_ffffn));
+    this.regs.set(offset, Number(value & this.writeMask));
   }
 }
 
-export class Pl061 implements MmioDevice {
-  readonly name = 'PL061 GPIO';
-  readonly size = 0x1000;
-  private readonly regs = new Registers();
-  constructor(readonly base: bigint) {}
-  read(offset: number): bigint {
-    const id = primecellId(offset, [0x61, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1]);
-    if (id !== null) return BigInt(id);
-    return BigInt(this.regs.get(offset));
+/**
+ * hw/rtc/pl031.c: DR counts host seconds (QEMU's default -rtc base=utc) plus what LR set; MR arms
+ * a match that raises RIS bit 0 once DR reaches it; MIS = RIS & IMSC; ICR clears it; DR, RIS, MIS
+ * and the ids are read-only. (The interrupt itself reaches no GIC here.)
+ */
+export class Pl031 extends PrimeCell {
+  private offset = 0;
+  private match: number | null = null;
+  private raised = 0;
+  constructor(base: bigint, private readonly now: () => number = Date.now) {
+    super('PL031 RTC', base, [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1], { 0xc: 1 }, 0xffff_ffffn);
   }
-  write(offset: number, _size: number, value: bigint): void {
-    this.regs.set(offset, Number(value & 0xffn));
+  private seconds(): number {
+    return (Math.floor(this.now() / 1000) + this.offset) >>> 0;
+  }
+  private ris(): number {
+    if (this.match !== null && this.seconds() >= this.match) this.raised = 1;
+    return this.raised;
+  }
+  override read(offset: number, size: number): bigint {
+    switch (offset) {
+      case 0x00:
+        return BigInt(this.seconds());
+      case 0x14:
+        return BigInt(this.ris());
+      case 0x18:
+        return BigInt(this.ris() & this.regs.get(0x10) & 1);
+      default:
+        return super.read(offset, size);
+    }
+  }
+  override write(offset: number, size: number, value: bigint): void {
+    const v = Number(value & 0xffff_ffffn);
+    if (offset === 0x08) this.offset = (v - Math.floor(this.now() / 1000)) | 0;
+    if (offset === 0x04) this.match = v;
+    if (offset === 0x1c) {
+      if (v & 1) this.raised = 0;
+      this.match = this.match !== null && this.seconds() >= this.match ? null : this.match;
+      return;
+    }
+    if ([0x04, 0x08, 0x0c, 0x10].includes(offset)) super.write(offset, size, offset === 0x10 || offset === 0x0c ? value & 1n : value);
+  }
+}
+
+export class Pl061 extends PrimeCell {
+  constructor(base: bigint) {
+    super('PL061 GPIO', base, [0x61, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1], {}, 0xffn);
   }
 }
 
