@@ -8,7 +8,7 @@ import { loadVariant } from '../patch/variant.js';
 import { createRunner } from '../runners/index.js';
 import { DEFAULTS, isInfrastructure, runSpecFor } from '../runners/types.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
-import { parseCommandArgs, parsePositiveInt } from './args.js';
+import { parseCommandArgs, parseMarkerSpec, parsePositiveInt } from './args.js';
 
 export const CHECK_EXIT = { holds: 0, fails: 1, cannotBuild: 125, harness: 128 } as const;
 
@@ -30,15 +30,17 @@ async function check(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('check', argv, {
     variant: { type: 'string', multiple: true },
     marker: { type: 'string', multiple: true },
+    want: { type: 'string' },
     runner: { type: 'string', default: 'emu' },
     cpu: { type: 'string', default: DEFAULTS.cpu },
     timeout: { type: 'string' },
     ...MACHINE_FLAGS,
   });
+  // One marker syntax with bisect: "--marker T2=Y", or "--marker T2 --want Y".
   const expectations = (values.marker ?? []).map((m) => {
-    const match = /^([^=]+)=(.+)$/.exec(m);
-    if (!match) throw new WbdiffError(`--marker takes ID=VALUE, not "${m}"`, { hint: 'e.g. --marker T2=Y' });
-    return { id: match[1]!, value: match[2]! };
+    const { id, value } = parseMarkerSpec(m, values.want);
+    if (value === undefined) throw new WbdiffError(`--marker ${m} needs the value it must have`, { hint: `--marker ${id}=Y, or --marker ${id} --want Y` });
+    return { id, value };
   });
   if (positionals.length !== 1 || expectations.length === 0) throw new WbdiffError('usage: wbdiff check <kernel|elf> [--variant F] --marker T2=Y');
   let subject: Subject;

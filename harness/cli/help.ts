@@ -83,8 +83,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   run: {
     usage: [`run ${KERNEL} [options]`],
-    summary: 'Build (bundled kernels), patch with the variants if any, and run on each runner; print verdicts, markers and agreement.',
+    summary: 'Build (bundled kernels), patch with the variants if any, and run on each runner; print verdicts, markers and agreement. With a variant, the unpatched kernel runs too and the matrix\'s classification and one-line diagnosis are printed.',
     examples: ['wbdiff run hello', 'wbdiff run gowb@go1.19 --variant seed-barrier --runner both', 'wbdiff run test.flat --results kvm-unit-tests --smp 2 --append "smp"'],
+    options: { explain: { text: 'with --variant: print the evidence behind each classification' } },
   },
   patch: {
     usage: [`patch ${KERNEL} <variant.json>... -o <out.elf> [--json]`],
@@ -117,10 +118,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: { verbose: { text: 'every traced call, every finding and the unreached sites (default: one line per finding group)' } },
   },
   bisect: {
-    usage: [`bisect ${KERNEL} --variant FILE --marker ID [--want VALUE] [options]`, `bisect ${KERNEL} --series v1.json v2.json ... --marker ID [--want VALUE]`],
+    usage: [`bisect ${KERNEL} --variant FILE --marker ID[=VALUE] [options]`, `bisect ${KERNEL} --series v1.json v2.json ... --marker ID[=VALUE]`],
     summary: 'The smallest set of a variant\'s sites that flips a marker (delta debugging), or the first bad variant of a series.',
     examples: ['wbdiff bisect gowb@go1.19 --variant bisect-example --marker T2 -o culprits.json'],
     options: {
+      marker: { arg: 'ID[=VALUE]', text: 'the marker to bisect on; ID=VALUE is the same as --marker ID --want VALUE' },
       variant: { arg: 'FILE|NAME', text: 'the variant whose sites are bisected' },
       output: { arg: 'FILE', text: 'write a variant of just the culprit sites' },
     },
@@ -130,7 +132,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     summary: 'A git bisect run predicate: exit 0 the expectation holds, 1 it does not, 125 the kernel does not build, 128 harness error.',
     examples: ['git bisect run npx wbdiff check gowb@go1.19 --marker T2=Y'],
     options: {
-      marker: { arg: 'ID=VALUE', text: 'the marker value that must hold (repeatable)' },
+      marker: { arg: 'ID=VALUE', text: 'the marker value that must hold (repeatable); ID alone takes the value of --want, as bisect does' },
       runner: { arg: 'NAME', text: 'qemu or emu (default emu)' },
     },
   },

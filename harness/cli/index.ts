@@ -1,6 +1,7 @@
 // Parses the command line, dispatches, and holds the only top-level catch: an expected error is
 // printed as "where: what / hint" with its exit code, anything else as an internal error.
 import { EXIT, formatError, HelpRequested, WbdiffError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 
 const HELP = `wbdiff — differential test harness for bare-metal AArch64 kernels
 
@@ -34,13 +35,14 @@ Usage:
         follows the write-barrier convention (registers, stores, return), which calls to the
         runtime's barrier entry points the variant left behind, and why each marker is what
         it is. Exit 0 when every reached site is right; --verbose: every call and site.
-  wbdiff bisect <kernel|elf> --variant v.json --marker T2 [--want Y] [--runner emu|qemu]
+  wbdiff bisect <kernel|elf> --variant v.json --marker T2[=Y] [--runner emu|qemu]
                 [--repeat 3] [--no-confirm] [-o culprits.json] [--json]
         The smallest set of the variant's sites that flips the marker (delta debugging),
         verified on repeated runs and confirmed on QEMU; writes a variant of just those sites.
-  wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2 [--want Y]
+  wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2[=Y]
         The first variant of an ordered series that flips the marker (binary search).
   wbdiff check <kernel|elf> [--variant v.json] --marker T2=Y [--runner emu|qemu]
+        (bisect and check take one marker syntax: T2=Y, or T2 with --want Y)
         A git bisect run predicate: exit 0 holds, 1 does not, 125 does not build, 128 harness error.
   wbdiff parity <kernel|elf> [--variant v.json]... [--at sym|addr]... [--max-hits N] [--json]
         Register-level parity: QEMU (gdbstub) and the emulator stop at the redirected call sites
@@ -83,7 +85,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   merge: async () => (await import('./merge-command.js')).mergeCommand,
   bisect: async () => (await import('./bisect-command.js')).bisectCommand,
   check: async () => (await import('./check-command.js')).checkCommand,
-  diagnose: async () => (await import('../diagnose/command.js')).diagnoseCommand,
+  diagnose: async () => (await import('./diagnose-command.js')).diagnoseCommand,
   parity: async () => (await import('./parity-command.js')).parityCommand,
   dtb: async () => (await import('./dtb-command.js')).dtbCommand,
 };
@@ -102,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`wbdiff: unknown command "${name}"\n  hint: commands are ${Object.keys(COMMANDS).join(', ')}; see wbdiff --help\n`);
+    process.stderr.write(`wbdiff: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\n  hint: commands are ${Object.keys(COMMANDS).join(', ')}; see wbdiff --help\n`);
     return EXIT.harness;
   }
   try {

@@ -4,7 +4,7 @@ import elfy from 'elfy';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { Symbolizer, type ElfSymbol } from './symbols.js';
-import { explainEtDyn } from '../machine/et-dyn.js';
+import { explainEtDyn } from './et-dyn.js';
 
 export interface SegmentFlags {
   r: boolean;

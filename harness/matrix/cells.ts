@@ -1,5 +1,6 @@
 // The result model of a matrix: one cell = build target x variant x runner x CPU. Pure.
 import type { Classification } from '../compare/classify.js';
+import type { KnownMark } from '../compare/known.js';
 import type { MachineOptions } from '../machine/description.js';
 import type { RunnerName, RunResult } from '../runners/types.js';
 
@@ -49,6 +50,14 @@ export interface SummaryCell extends CellKey, Classification {
   provenance: CellResult['provenance'];
   repeats?: RepeatOutcome[];
   flaky?: boolean;
+  /** Set when a config "known" entry covers this failing cell (outcome `known`). */
+  known?: KnownMark;
+  /** Set when the entry that covered this cell is past its `until`: it fails again. */
+  knownExpired?: KnownMark;
+  /** A failing cell: the first run of its current failing streak, and how many runs it lasts. */
+  failingSince?: { runId: string; runs: number };
+  /** Markers not compared (a kernel declared non-deterministic): their values may change freely. */
+  varying?: string[];
 }
 
 export const RESULT_FORMAT_VERSION = 1;
@@ -57,7 +66,14 @@ export function cellId(key: CellKey): string {
   return [key.target, key.variant ?? 'unpatched', key.runner, key.cpu].join('/');
 }
 
-/** A file name that keeps the id readable. */
+/**
+ * A file name that keeps the id readable and is injective: "/" becomes "_", and "_", "%" and
+ * every other character outside [A-Za-z0-9.@-] are percent-encoded, so "my kernel" and
+ * "my_kernel" never share a file.
+ */
 export function cellFileName(key: CellKey): string {
-  return `${cellId(key).replace(/[^A-Za-z0-9_.@-]+/g, '_')}.json`;
+  const encoded = [...cellId(key)]
+    .map((ch) => (ch === '/' ? '_' : /[A-Za-z0-9.@-]/.test(ch) ? ch : [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')))
+    .join('');
+  return `${encoded}.json`;
 }

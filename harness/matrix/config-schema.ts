@@ -1,5 +1,5 @@
 // JSON Schema of wbdiff.config.json (the matrix definition).
-import { resultPatternSchema } from '../build/manifest-schema.js';
+import { kernelManifestSchema, resultPatternSchema } from '../build/manifest-schema.js';
 import { boardSchema } from '../runners/board-config.js';
 import { machineOptionsSchema } from '../machine/description.js';
 import { RESULT_PRESETS } from '../markers/presets.js';
@@ -24,7 +24,12 @@ const kernelEntrySchema = {
     logs: { type: 'object', additionalProperties: { type: 'string' }, description: 'captured serial logs for the replay runner: {"unpatched": "path", "<variant>": "path"}' },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
     convention: { type: 'string', description: 'go1.19 | go1.23 | path of a convention file (overrides the ELF and manifest)' },
-    expect: { type: 'object', description: 'for elf entries: as a kernel manifest\'s "expect"' },
+    expect: { ...kernelManifestSchema.properties.expect, description: 'what the kernel must do, as a kernel manifest\'s "expect" (overrides the manifest\'s)' },
+    expectByCpu: {
+      type: 'object',
+      additionalProperties: kernelManifestSchema.properties.expect,
+      description: 'per CPU model, merged over "expect": {"cortex-a53": {"markers": {"MIDR": "0x410fd034"}}}',
+    },
     resultPatterns: { type: 'array', items: resultPatternSchema },
     machine: machineOptionsSchema,
     memoryMiB: { type: 'integer', minimum: 16, maximum: 65536 },
@@ -64,7 +69,29 @@ export const matrixConfigSchema = {
     kernels: {
       type: 'array',
       minItems: 1,
-      items: { if: { type: 'object', required: ['suite'] }, then: suiteEntrySchema, else: kernelEntrySchema },
+      description: 'entries, or the shorthand "hello" (a bundled kernel) / "path/to.elf" (an ELF, relative to the config)',
+      items: {
+        if: { type: 'object', required: ['suite'] },
+        then: suiteEntrySchema,
+        else: { if: { type: 'object' }, then: kernelEntrySchema, else: { type: 'string', minLength: 1 } },
+      },
+    },
+    known: {
+      type: 'array',
+      description: 'known failures: a failing cell an entry covers is outcome "known" (not failing) until "until"',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['cells', 'reason'],
+        properties: {
+          cells: { type: 'string', minLength: 1, description: 'glob over cell ids ("*" matches any text, "/" included): "gowb@go1.23/seed-barrier/*"' },
+          finding: { type: 'string', minLength: 1, description: 'only cells with a finding of this kind, e.g. "masked-failure"' },
+          marker: { type: 'string', minLength: 1, description: 'only cells whose findings name this marker, e.g. "T2"' },
+          reason: { type: 'string', minLength: 1 },
+          link: { type: 'string', minLength: 1 },
+          until: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD: the last day the entry holds' },
+        },
+      },
     },
     runners: runnerList,
     boards: { type: 'object', additionalProperties: { ...boardSchema, required: ['console'] }, description: 'boards by name, for runners "board:<name>"' },

@@ -10,6 +10,7 @@ import type { BoardSpec } from '../runners/board.js';
 import type { ImageFormat, MachineOptions } from '../machine/description.js';
 import type { ResultPattern, ResultPreset, RunnerName } from '../runners/types.js';
 import { expandSuiteEntry, type SkippedTest } from '../suite/load.js';
+import type { KnownEntry } from '../compare/known.js';
 import { loadJsonFile, validateValue } from '../util/json-file.js';
 import { validatePattern } from '../markers/parse.js';
 import { matrixConfigSchema } from './config-schema.js';
@@ -24,6 +25,8 @@ export interface KernelEntry {
   timeoutMs?: number;
   convention?: string;
   expect?: KernelExpectation;
+  /** Per CPU model, merged over `expect` (a CPU-dependent kernel's per-model values). */
+  expectByCpu?: Record<string, KernelExpectation>;
   resultPatterns?: ResultPattern[];
   /** Captured serial logs for the replay runner, by variant name ("unpatched" for none). */
   logs?: Record<string, string>;
@@ -63,6 +66,8 @@ export interface MatrixConfig {
   concurrency?: number;
   diagnose?: boolean;
   boards?: Record<string, Omit<BoardSpec, 'name'>>;
+  /** Known failures (compare/known.ts): failing cells they cover are outcome "known" until "until". */
+  known?: KnownEntry[];
   /** Where relative paths in the config are resolved from (the config file's folder). */
   baseDir: string;
   /** The config's own path, or "default". */
@@ -71,8 +76,17 @@ export interface MatrixConfig {
 
 export const DEFAULT_CONFIG_PATH = join(REPO_ROOT, 'wbdiff.config.json');
 
-/** What a config file holds (wbdiff.config.json, or the default export of wbdiff.config.ts/.js). */
-export type MatrixConfigFile = Omit<MatrixConfig, 'baseDir' | 'source' | 'kernels' | 'skipped'> & { kernels: (KernelEntry | SuiteEntry)[] };
+/**
+ * What a config file holds (wbdiff.config.json, or the default export of wbdiff.config.ts/.js).
+ * A kernel may be written as a string: "hello" (bundled) or "path/to.elf" (an ELF).
+ */
+export type MatrixConfigFile = Omit<MatrixConfig, 'baseDir' | 'source' | 'kernels' | 'skipped'> & { kernels: (KernelEntry | SuiteEntry | string)[] };
+
+/** "hello" -> { kernel: "hello" }; "build/mine.elf" (a "/" or an .elf suffix) -> { elf: "build/mine.elf" }. */
+export function normalizeKernelEntry<T extends object>(entry: T | string): T | KernelEntry {
+  if (typeof entry !== 'string') return entry;
+  return entry.includes('/') || /\.elf$/i.test(entry) ? { elf: entry } : { kernel: entry };
+}
 
 /** For wbdiff.config.ts: `export default defineConfig({ ... })` gets the config type-checked. */
 export function defineConfig(config: MatrixConfigFile): MatrixConfigFile {
@@ -85,11 +99,11 @@ export async function loadMatrixConfig(path: string = DEFAULT_CONFIG_PATH): Prom
   const raw = /\.(c|m)?(t|j)s$/.test(path)
     ? validateValue<MatrixConfigFile>(await importConfigModule(path), path, matrixConfigSchema, 'matrix config', CONFIG_HINT)
     : await loadJsonFile<MatrixConfigFile>(path, matrixConfigSchema, 'matrix config', CONFIG_HINT);
-  checkResultPatterns(raw, path);
+  const normalized = { ...raw, kernels: raw.kernels.map((k) => normalizeKernelEntry<KernelEntry | SuiteEntry>(k)) };
+  checkResultPatterns(normalized, path);
   const baseDir = dirname(resolve(path));
-  return { ...(await expandSuites(raw, baseDir)), baseDir, source: resolve(path) };
+  return { ...(await expandSuites(normalized, baseDir)), baseDir, source: resolve(path) };
 }
-
 /** `--suite kvm-unit-tests:DIR` (with --max-smp, --test): a matrix of one suite entry, no config file. */
 export async function suiteConfig(spec: string, options: { maxSmp?: number | undefined; tests?: string[] | undefined; cwd?: string }): Promise<MatrixConfig> {
   const m = /^(kvm-unit-tests):(.+)$/.exec(spec);
@@ -100,7 +114,7 @@ export async function suiteConfig(spec: string, options: { maxSmp?: number | und
 }
 
 /** Suite entries become kernel entries (one per test); what is not run is listed in `skipped`. */
-export async function expandSuites(raw: MatrixConfigFile, baseDir: string): Promise<Omit<MatrixConfig, 'baseDir' | 'source'>> {
+export async function expandSuites(raw: Omit<MatrixConfigFile, 'kernels'> & { kernels: (KernelEntry | SuiteEntry)[] }, baseDir: string): Promise<Omit<MatrixConfig, 'baseDir' | 'source'>> {
   const kernels: KernelEntry[] = [];
   const skipped: SkippedTest[] = [];
   for (const entry of raw.kernels) {
@@ -166,8 +180,25 @@ export function resolveVariantPath(spec: string, kernelName: string | null, tool
   return found;
 }
 
+export const CONFIG_FILE_NAMES = ['wbdiff.config.json', 'wbdiff.config.ts', 'wbdiff.config.mjs', 'wbdiff.config.js'] as const;
+
+/** The nearest wbdiff.config.{json,ts,mjs,js}, from `startDir` up to the file system root; null when none. */
+export function findConfig(startDir: string): string | null {
+  for (let dir = resolve(startDir); ; dir = dirname(dir)) {
+    for (const name of CONFIG_FILE_NAMES) {
+      if (existsSync(join(dir, name))) return join(dir, name);
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** Where a config's runs are kept: $WBDIFF_RESULTS, else results/ next to the config. */
+export function resultsRootFor(config: Pick<MatrixConfig, 'baseDir'>): string {
+  return process.env['WBDIFF_RESULTS'] ? resolve(process.env['WBDIFF_RESULTS']) : join(config.baseDir, 'results');
+}
+
 /** Every entry's result patterns compile, have the groups, and run in bounded time (as a manifest's). */
-function checkResultPatterns(config: MatrixConfigFile, path: string): void {
+function checkResultPatterns(config: { kernels: (KernelEntry | SuiteEntry)[] }, path: string): void {
   config.kernels.forEach((entry, k) =>
     ('suite' in entry ? [] : entry.resultPatterns ?? []).forEach((pattern, i) => {
       const problem = validatePattern(pattern);

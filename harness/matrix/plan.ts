@@ -1,6 +1,6 @@
 // Expands a matrix config into the work to do: subjects (bytes to run: a build, or a build plus
 // variants) and cells (subject x runner x CPU). Pure over the loaded kernels.
-import { isAbsolute, basename, resolve } from 'node:path';
+import { isAbsolute, basename, relative, resolve } from 'node:path';
 import type { BuildTarget, Kernel, KernelExpectation } from '../build/manifest.js';
 import { buildTargets } from '../build/targets.js';
 import { canonicalMachine, machineLabel, mergeMachine, type ImageFormat, type MachineOptions } from '../machine/description.js';
@@ -20,6 +20,10 @@ export interface PlannedSubject {
   kernelName: string | null;
   toolchainId: string | null;
   expect: KernelExpectation | null;
+  /** Per CPU model, merged over `expect` by expectationOn(). */
+  expectByCpu: Record<string, KernelExpectation> | null;
+  /** False for a kernel whose manifest declares its output varies run to run. */
+  deterministic: boolean;
   timeoutMs: number;
   memoryMiB: number | undefined;
   maxSerialBytes: number | undefined;
@@ -45,6 +49,30 @@ export interface PlannedCell extends CellKey {
 export interface MatrixPlan {
   subjects: PlannedSubject[];
   cells: PlannedCell[];
+  /** Different bytes that would get one name (and one results file): a config mistake. */
+  collisions: string[];
+}
+
+/** What a subject must do on one CPU model: its expectation with the per-CPU one merged over it. */
+export function expectationOn(subject: Pick<PlannedSubject, 'expect' | 'expectByCpu'>, cpu: string): KernelExpectation | null {
+  const perCpu = subject.expectByCpu?.[cpu];
+  if (!perCpu) return subject.expect;
+  const base = subject.expect ?? {};
+  return { ...base, ...perCpu, markers: { ...(base.markers ?? {}), ...(perCpu.markers ?? {}) } };
+}
+
+/**
+ * A variant's name in cell ids: the file name without .json, or (when two variants of one entry
+ * share a file name, as a/fix.json and b/fix.json) its path from the config's folder.
+ */
+export function variantNames(specs: readonly string[], baseDir: string): string[] {
+  const short = (spec: string) => basename(spec).replace(/\.json$/, '');
+  return specs.map((spec) => {
+    const clash = specs.some((other) => other !== spec && short(other) === short(spec));
+    if (!clash) return short(spec);
+    const path = isAbsolute(spec) ? relative(baseDir, spec) : relative(baseDir, resolve(baseDir, spec));
+    return path.replace(/\.json$/, '');
+  });
 }
 
 export function subjectKey(target: string, variant: string | null): string {
@@ -54,25 +82,35 @@ export function subjectKey(target: string, variant: string | null): string {
 export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel>): MatrixPlan {
   const subjects: PlannedSubject[] = [];
   const cells: PlannedCell[] = [];
-  const seen = new Set<string>();
+  const collisions: string[] = [];
+  const seen = new Map<string, string>();
   // A build run on two machines is two sets of cells: the second is named by its machine.
   const machineOf = new Map<string, string>();
-  for (const entry of config.kernels) {
+  for (const [index, entry] of config.kernels.entries()) {
     const runners: RunnerName[] = entry.runners ?? config.runners ?? ['qemu', 'emu'];
     const cpus = entry.cpus ?? config.cpus ?? [DEFAULTS.cpu];
+    const specs = entry.variants ?? [];
+    const names = variantNames(specs, config.baseDir);
     for (const planned of entrySubjects(entry, config, kernels)) {
       const label = machineLabel(planned.machine);
       const claimed = machineOf.get(planned.target);
       const base = claimed !== undefined && claimed !== label ? { ...planned, target: `${planned.target}[${label || 'default machine'}]` } : planned;
       if (!machineOf.has(base.target)) machineOf.set(base.target, label);
-      for (const variantSpec of [null, ...(entry.variants ?? [])]) {
-        const variant = variantSpec === null ? null : basename(variantSpec).replace(/\.json$/, '');
+      for (const [v, variantSpec] of [null, ...specs].entries()) {
+        const variant = variantSpec === null ? null : names[v - 1]!;
         const key = subjectKey(base.target, variant);
         const log = entry.logs?.[variant ?? 'unpatched'];
         const logPath = log === undefined ? null : isAbsolute(log) ? log : resolve(config.baseDir, log);
-        if (!seen.has(key)) {
-          seen.add(key);
+        // The same name must mean the same bytes: one ELF (or build) and one variant file.
+        const identity = JSON.stringify([base.build?.id ?? base.elfPath, variantSpec === null ? null : isAbsolute(variantSpec) || variantSpec.includes('/') ? resolve(config.baseDir, variantSpec) : variantSpec]);
+        const before = seen.get(key);
+        if (before === undefined) {
+          seen.set(key, identity);
           subjects.push({ ...base, key, variant, variantSpec, logPath, baseKey: subjectKey(base.target, null) });
+        } else if (before !== identity && variant === null) {
+          collisions.push(`kernels[${index}]: "${base.target}" names other bytes than an earlier entry of that name (${base.elfPath ?? base.build?.id})`);
+        } else if (before !== identity) {
+          collisions.push(`kernels[${index}]: "${key}" names another variant file (${variantSpec}) than an earlier entry`);
         }
         for (const cpu of cpus) {
           // A replay cell exists only where a captured log does.
@@ -85,7 +123,7 @@ export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Ke
       }
     }
   }
-  return { subjects, cells };
+  return { subjects, cells, collisions };
 }
 
 type BaseSubject = Omit<PlannedSubject, 'key' | 'variant' | 'variantSpec' | 'baseKey' | 'logPath'>;
@@ -107,6 +145,8 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
       kernelName: null,
       toolchainId: null,
       expect: entry.expect ?? null,
+      expectByCpu: entry.expectByCpu ?? null,
+      deterministic: true,
       timeoutMs: timeout(),
       memoryMiB: entry.memoryMiB ?? config.memoryMiB,
       maxSerialBytes: undefined,
@@ -129,7 +169,9 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
       elfPath: null,
       kernelName: name,
       toolchainId: build.toolchain.kind === 'go' ? `go${build.toolchain.version}` : null,
-      expect: kernel.manifest.expect,
+      expect: entry.expect ?? kernel.manifest.expect,
+      expectByCpu: entry.expectByCpu ?? null,
+      deterministic: kernel.manifest.deterministic !== false,
       timeoutMs: timeout(kernel.manifest.timeoutMs),
       memoryMiB: entry.memoryMiB ?? config.memoryMiB ?? kernel.manifest.memoryMiB,
       maxSerialBytes: kernel.manifest.maxSerialBytes,

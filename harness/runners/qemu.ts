@@ -36,6 +36,8 @@ export class QemuRunner implements Runner {
     });
     const log = new QemuLogReader();
     const judge = new ExceptionJudge(image.wordAt);
+    // QEMU exits 0 both on PSCI SYSTEM_OFF and on semihosting SYS_EXIT(0): the last call tells them apart.
+    let lastWasSemihosting = false;
 
     const child = startTiedChild(file, args, {
       stdin: 'ignore',
@@ -60,6 +62,7 @@ export class QemuRunner implements Runner {
     child.stderr?.on('data', (chunk: Buffer) => {
       if (stop) return;
       for (const event of log.push(chunk.toString('latin1'))) {
+        lastWasSemihosting = event.kind === 'taken' && event.exception.semihosting;
         const found = judge.onEvent(event);
         if (found) return unhandled(found);
       }
@@ -96,6 +99,7 @@ export class QemuRunner implements Runner {
     if (silence) clearInterval(silence);
     if (!stop) {
       for (const event of log.end()) {
+        lastWasSemihosting = event.kind === 'taken' && event.exception.semihosting;
         const found = judge.onEvent(event);
         if (found && !stop) stop = { verdict: 'fault', reason: `guest took ${exceptionKind(found.exception)}: ${found.why}`, fault: faultFromException(found.exception, symbols) };
       }
@@ -121,7 +125,7 @@ export class QemuRunner implements Runner {
     }
     const qemuErrors = qemuErrorLines(log.messages);
     if (qemuErrors.length) details['stderr'] = log.messages.join('\n');
-    const ending = interpretExit(outcome.exitCode ?? null, outcome.signal ?? null, qemuErrors, kernelSetsExitCode(spec.machine));
+    const ending = interpretExit(outcome.exitCode ?? null, outcome.signal ?? null, qemuErrors, kernelSetsExitCode(spec.machine), lastWasSemihosting);
     if (ending.verdict === 'crash') details['stderr'] = log.messages.join('\n');
     return result(ending.verdict, ending.reason, { poweredOff: ending.poweredOff, exitStatus: ending.exitStatus });
   }
@@ -140,10 +144,11 @@ export interface ExitInterpretation {
  * (code << 1) | 1, reported as arm/run does (1 -> 0, else as is). Anything else, a signal, or
  * QEMU's own error message is QEMU failing: `crash`, infrastructure, never a kernel outcome.
  */
-export function interpretExit(code: number | null, signal: string | null, qemuErrors: readonly string[], exitDevice: 'semihosting' | 'chr-testdev' | null): ExitInterpretation {
+export function interpretExit(code: number | null, signal: string | null, qemuErrors: readonly string[], exitDevice: 'semihosting' | 'chr-testdev' | null, lastCallSemihosting = false): ExitInterpretation {
   const crash = (why: string): ExitInterpretation => ({ verdict: 'crash', reason: why, poweredOff: false, exitStatus: null });
   if (signal) return crash(`QEMU was killed by ${signal}${qemuErrors.length ? `: ${qemuErrors[qemuErrors.length - 1]}` : ''}`);
   if (qemuErrors.length) return crash(`QEMU failed (exit ${code}): ${qemuErrors[qemuErrors.length - 1]}`);
+  if (code === 0 && exitDevice === 'semihosting' && lastCallSemihosting) return { verdict: 'completed', reason: 'semihosting SYS_EXIT with status 0', poweredOff: false, exitStatus: 0 };
   if (code === 0) return { verdict: 'completed', reason: 'PSCI SYSTEM_OFF (QEMU exited)', poweredOff: true, exitStatus: null };
   if (code !== null && exitDevice === 'semihosting') return { verdict: 'completed', reason: `semihosting SYS_EXIT with status ${code}`, poweredOff: false, exitStatus: code };
   if (code !== null && exitDevice === 'chr-testdev' && code % 2 === 1) {

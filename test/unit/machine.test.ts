@@ -2,7 +2,7 @@ import test from 'ava';
 import { checkExpectation, DEFAULT_EXPECTATION } from '../../harness/compare/expect.js';
 import { detectImageFormat, placeImage } from '../../harness/machine/boot-image.js';
 import { canonicalMachine, machineLabel, mergeMachine, unsupportedOptions } from '../../harness/machine/description.js';
-import { explainEtDyn } from '../../harness/machine/et-dyn.js';
+import { explainEtDyn } from '../../harness/elf/et-dyn.js';
 import { parseMarkers, validatePattern } from '../../harness/markers/parse.js';
 import { presetPatterns } from '../../harness/markers/presets.js';
 import { runSpecFor, type RunResult } from '../../harness/runners/types.js';

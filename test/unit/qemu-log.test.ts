@@ -40,6 +40,13 @@ test('a PSCI call taken via HVC is not an exception the guest handles', (t) => {
   t.is(new ExceptionJudge(() => null).onEvent({ kind: 'taken', exception: found[0]! }), null);
 });
 
+test('a semihosting call, as QEMU 7.2 logs it, is served by QEMU, not taken by the guest', (t) => {
+  const reader = new QemuLogReader();
+  const found = taken(reader.push('Taking exception 16 [Semihosting call] on CPU 0\n...from EL1 to EL0\n...handling as semihosting call 0x18\n'));
+  t.true(found[0]!.semihosting);
+  t.is(reader.taken, 0);
+});
+
 test('write aborts are told from reads by ESR.WnR; debug exceptions are named by their class', (t) => {
   const reader = new QemuLogReader();
   const [e] = taken(reader.push('Taking exception 4 [Data Abort] on CPU 0\n...with ESR 0x25/0x96000050\n...to EL1 PC 0x200\n'));
@@ -115,6 +122,7 @@ test('the reader keeps bounded state however much QEMU logs', (t) => {
 test('QEMU exits: power-off, semihosting and chr-testdev statuses, and QEMU failing', (t) => {
   t.like(interpretExit(0, null, [], null), { verdict: 'completed', poweredOff: true, exitStatus: null });
   t.like(interpretExit(3, null, [], 'semihosting'), { verdict: 'completed', exitStatus: 3 });
+  t.like(interpretExit(0, null, [], 'semihosting', true), { verdict: 'completed', exitStatus: 0, poweredOff: false });
   t.like(interpretExit(1, null, [], 'chr-testdev'), { verdict: 'completed', exitStatus: 0 });
   t.like(interpretExit(77, null, [], 'chr-testdev'), { verdict: 'completed', exitStatus: 77 });
   t.like(interpretExit(1, null, [], null), { verdict: 'crash' });

@@ -1,15 +1,15 @@
 // `wbdiff diagnose <kernel|elf> [--variant v.json]... [--convention go1.19|go1.23|file]`:
 // the register-convention diagnosis of every redirected call site, in words (or --json).
 import { resolveSubjects } from '../build/subjects.js';
-import { parseCommandArgs, parsePositiveInt } from '../cli/args.js';
-import { MACHINE_FLAGS, machineOverrides } from '../cli/machine-flags.js';
+import { parseCommandArgs, parsePositiveInt } from './args.js';
+import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { emuCannotHonour } from '../runners/emu.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { patchedBytes } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
 import { resolveVariantPath } from '../matrix/config.js';
 import { DEFAULTS } from '../runners/types.js';
-import { diagnoseElf, type Diagnosis } from './index.js';
+import { diagnoseElf, type Diagnosis } from '../diagnose/index.js';
 
 export async function diagnoseCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('diagnose', argv, {
