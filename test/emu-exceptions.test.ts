@@ -80,3 +80,28 @@ test('emu: fault takes its data abort to its `b .` vector and faults at the ldr,
   t.regex(run.fault?.pcSymbol ?? '', /^main\+0x[0-9a-f]+$/);
   t.regex(run.fault?.detail ?? '', /vector at 0x[0-9a-f]+ is a branch to itself/);
 });
+
+test('an IRQ taken for an interrupt model goes to VBAR + 0x280 with ELR = pc and no syndrome, and ERET resumes', (t) => {
+  const machine = VirtMachine.create({ model: 'A57' });
+  t.teardown(() => machine.close());
+  const uc = machine.uc;
+  // main: x3 += 1 forever; the handler records ELR in x1 and marks x2.
+  uc.memWrite(0x40080000n, words([0x91000463 /* add x3, x3, #1 */, 0x17ffffff /* b .-4 */]));
+  uc.memWrite(0x40100280n, words([0xd5384021 /* mrs x1, elr_el1 */, 0xd2800022 /* movz x2, #1 */, 0xd69f03e0 /* eret */]));
+  uc.regWrite('vbar_el1', 0x40100000n);
+  uc.regWrite('pstate', 0x5n); // EL1h, interrupts unmasked
+  uc.regWrite('pc', 0x40080000n);
+  const result = machine.exceptions.takeInterrupt('irq');
+  t.is(result.kind, 'taken');
+  t.is(uc.regRead('pc'), 0x40100280n);
+  t.is(uc.regRead('pstate') & 0x3cfn, 0x3c5n, 'EL1h with D A I F masked');
+  t.is(uc.sysRegRead(SYSREG.SPSR_EL1), 0x5n);
+  t.is(uc.regRead('esr_el1'), 0n, 'an IRQ writes no syndrome');
+  machine.programCounter = 0x40100280n;
+  t.is(machine.runSlice(1000).kind, 'running');
+  t.is(uc.regRead('x1'), 0x40080000n);
+  t.is(uc.regRead('x2'), 1n);
+  t.is(uc.regRead('pstate') & 0x3cfn, 0x5n, 'ERET restored the interrupted PSTATE');
+  t.true(uc.regRead('x3') > 0n, 'main ran again after the return');
+  t.is(machine.unreturnedException(), null);
+});

@@ -48,7 +48,7 @@ export function mainFinding(cell: { outcome: string; findings: readonly Finding[
 }
 
 /** Outcomes that fail a run (exit 1, a JUnit failure) until they pass or are known. */
-export const FAILING_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected']);
+export const FAILING_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['layout-bug', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected']);
 
 export function isFailing(outcome: string): boolean {
   return FAILING_OUTCOMES.has(outcome);

@@ -16,15 +16,17 @@
 // external abort, so they become data / instruction aborts with FSC 0x10 here too.
 //
 // Limits (named in the fault's detail when they matter):
-// - Only exceptions taken from EL1 are exact. From EL0, Unicorn keeps translating with its
-//   cached EL0 flags (env->hflags; 2.0.1's uc_reg_write does not rebuild them), so such an entry
-//   is refused as an emulator limit rather than run wrongly.
+// - From EL0, Unicorn keeps translating with its cached EL0 flags (env->hflags; 2.0.1's
+//   uc_reg_write does not rebuild them): they are edited to EL1's in the saved CPU state
+//   (sysregs.ts el1HflagsFromEl0). From AArch32 or EL2/EL3: an emulator limit.
 // - MMU faults arrive without their address; the faulting access is replayed once with a memory
 //   hook to learn it (see probeDataAddress), and the fault status comes from our own walk.
 import { hex } from '../util/hex.js';
 import {
   decodeExceptionGenerating,
   decodePstate,
+  EC,
+  esrEc,
   describeEsr,
   entryPstate,
   esrAccess,
@@ -41,8 +43,9 @@ import {
   isFpSimdInstruction,
   vectorOffset,
   type Pstate,
+  type VectorKind,
 } from './exceptions.js';
-import { SYSREG } from './sysregs.js';
+import { el1HflagsFromEl0, ENV_OFFSET, hflagsEditable, SYSREG } from './sysregs.js';
 import { walkFsc } from './translation.js';
 import { guestStage1 } from './virtual-alias.js';
 import { EXCP, excpName, type Arm64Reg, type HookHandle, type InvalidMemEvent, type MemAccess, type Unicorn } from './unicorn.js';
@@ -89,6 +92,8 @@ export class ExceptionEntry {
   last: TakenException | null = null;
   returned = true;
   taken = 0;
+  /** How many times execution came back from an exception (reached its ELR or ELR + 4). */
+  returns = 0;
 
   constructor(private readonly uc: Unicorn) {}
 
@@ -160,15 +165,16 @@ export class ExceptionEntry {
   // ------------------------------------------------------------ taking it
 
   /** Writes ESR/FAR/ELR/SPSR, switches to EL1h with DAIF masked and sets pc to the vector. */
-  take(e: GuestException): EntryResult {
+  take(e: GuestException, vectorKind: VectorKind = 'sync'): EntryResult {
     const uc = this.uc;
+    const synchronous = vectorKind === 'sync';
     const pstate = uc.regRead('pstate');
     const from = decodePstate(pstate);
-    if (from.el !== 1) {
-      return { kind: 'limit', exception: e, why: `the emulator cannot take an exception from EL${from.el} to EL1: Unicorn 2.0.1 would go on translating the handler with EL${from.el}'s cached flags` };
+    if (from.el !== 1 && (from.el !== 0 || from.aarch32)) {
+      return { kind: 'limit', exception: e, why: `the emulator cannot take an exception from EL${from.el}${from.aarch32 ? ' (AArch32)' : ''} to EL1` };
     }
     const vbar = uc.regRead('vbar_el1');
-    const vector = vbar + vectorOffset(from, 1);
+    const vector = vbar + vectorOffset(from, 1, vectorKind);
     const entry = this.readWord(vector);
     if (entry === null || (vbar === 0n && entry === 0)) {
       const where = entry === null ? 'nothing is mapped there' : 'it holds zeros (an undefined instruction that would re-enter itself)';
@@ -177,30 +183,87 @@ export class ExceptionEntry {
     if (entry === BRANCH_TO_SELF) {
       return { kind: 'unhandled', exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
     }
+    // SVC/HVC return past themselves: taking one again means the code after it ran (progress).
+    const retried = synchronous && esrEc(e.esr) !== EC.SVC64 && esrEc(e.esr) !== EC.HVC64;
     const signature = this.signature(e);
-    this.repeats = signature === this.lastSignature ? this.repeats + 1 : 1;
+    this.repeats = retried && signature === this.lastSignature ? this.repeats + 1 : 1;
     this.lastSignature = signature;
     if (this.repeats >= REPEAT_LIMIT) {
       return { kind: 'unhandled', exception: e, why: `taken ${this.repeats} times in a row at ${hex(e.elr)} with the same registers: the handler makes no progress` };
     }
 
-    uc.regWrite('esr_el1', e.esr);
-    if (e.far !== null) uc.regWrite('far_el1', e.far);
+    // PSTATE first: from EL0 the cached translation flags must follow, or nothing is changed.
+    uc.regWrite('pstate', entryPstate());
+    if (from.el === 0 && !this.switchTranslationFlagsToEl1(pstate)) {
+      uc.regWrite('pstate', pstate);
+      return { kind: 'limit', exception: e, why: 'the emulator cannot take an exception from EL0 to EL1: Unicorn\'s cached EL0 translation flags are not where this build of the library was expected to keep them' };
+    }
+    if (synchronous) {
+      uc.regWrite('esr_el1', e.esr);
+      if (e.far !== null) uc.regWrite('far_el1', e.far);
+    }
     uc.regWrite('elr_el1', e.elr);
     uc.sysRegWrite(SYSREG.SPSR_EL1, pstate);
     if (!from.spx) {
-      // EL1t runs on SP_EL0 (Unicorn keeps the live SP in `sp` and the other in sp_elN).
+      // EL1t and EL0 run on SP_EL0 (Unicorn keeps the live SP in `sp`, the others in sp_elN).
       uc.regWrite('sp_el0', uc.regRead('sp'));
       uc.regWrite('sp', uc.regRead('sp_el1'));
     }
-    uc.regWrite('pstate', entryPstate());
     uc.regWrite('pc', vector);
-    this.watchReturn(e.elr, e.esr);
+    this.watchReturn(e.elr, synchronous ? e.esr : null);
     const taken: TakenException = { ...e, from, vector, repeats: this.repeats };
     this.last = taken;
     this.returned = false;
     this.taken++;
     return { kind: 'taken', exception: taken };
+  }
+
+  /**
+   * An IRQ or FIQ (for an interrupt controller model): taken at the instruction about to run
+   * (ELR = pc), to the vector's +0x80 / +0x100 slot; ESR and FAR are not written, as for any
+   * asynchronous exception. The caller checks PSTATE.I / F first.
+   */
+  takeInterrupt(kind: 'irq' | 'fiq'): EntryResult {
+    const pc = this.uc.regRead('pc');
+    const e: GuestException = { esr: 0n, elr: pc, far: null, kind: kind.toUpperCase(), access: null, detail: `${kind.toUpperCase()} taken at ${hex(pc)}` };
+    return this.take(e, kind);
+  }
+
+
+  /**
+   * Debug events the guest armed that Unicorn 2.0.1 never raises, so that a kernel's "not
+   * received" is not blamed on the kernel: watchpoints (cpu_watchpoint_insert is compiled out,
+   * `#if 0` in qemu/exec.c) and software step (measured: kvm-unit-tests' debug-sstep never steps).
+   */
+  unmodelledDebug(): string | null {
+    const mdscr = this.uc.sysRegRead(SYSREG.MDSCR_EL1);
+    const kde = (mdscr >> 13n) & 1n;
+    if ((mdscr & 1n) === 1n && kde === 1n) return `the guest turned on software step (MDSCR_EL1 = ${hex(mdscr)}), which Unicorn 2.0.1 does not raise`;
+    if (((mdscr >> 15n) & 1n) === 0n) return null;
+    for (let n = 0; n < 16; n++) {
+      const ctrl = this.debugReg(7, n);
+      if (ctrl === null) break;
+      if ((ctrl & 1n) === 1n) return `the guest armed hardware watchpoint ${n} (DBGWCR${n}_EL1 = ${hex(ctrl)}), which Unicorn 2.0.1 never raises (cpu_watchpoint_insert is compiled out)`;
+    }
+    return null;
+  }
+
+  /**
+   * From EL0, Unicorn 2.0.1 would go on translating the handler with EL0's cached flags
+   * (env->hflags: its first `mrs elr_el1` is undefined; measured), and nothing in its API
+   * rebuilds them, so they are edited in the saved CPU state to what EL1's would be.
+   */
+  private switchTranslationFlagsToEl1(fromPstate: bigint): boolean {
+    let ok = false;
+    const cpacr = this.uc.regRead('cpacr_el1');
+    const sctlr = this.uc.sysRegRead(SYSREG.SCTLR_EL1);
+    this.uc.editCpuState((env) => {
+      // The edit happens after pstate was set to EL1h: check the flags against the EL0 state.
+      if (!hflagsEditable(env, entryPstate()) || (fromPstate & 0xcn) !== 0n) return;
+      env.setUint32(ENV_OFFSET.hflags, el1HflagsFromEl0(env.getUint32(ENV_OFFSET.hflags, true), cpacr, sctlr), true);
+      ok = true;
+    });
+    return ok;
   }
 
   /** The last exception when the guest has not come back from it (for a timeout's verdict). */
@@ -227,13 +290,14 @@ export class ExceptionEntry {
    * hook. Unicorn decides at translation time which hooks a block calls, so the code there is
    * retranslated. An instruction abort's ELR is unmapped: nothing to watch (nor to retranslate).
    */
-  private watchReturn(elr: bigint, esr: bigint): void {
+  private watchReturn(elr: bigint, esr: bigint | null): void {
     if (this.returnHook) {
       this.uc.hookDel(this.returnHook);
       this.returnHook = null;
     }
-    if (esrAccess(esr) === 'fetch') return;
+    if (esr !== null && esrAccess(esr) === 'fetch') return;
     this.returnHook = this.uc.hookCode(() => {
+      if (!this.returned) this.returns++;
       this.returned = true;
     }, elr, elr + 4n);
     try {

@@ -96,12 +96,9 @@ export function esrDebug(kind: 'breakpoint' | 'software step' | 'watchpoint', op
   return syndrome(EC.WATCHPOINT_LOWER + same, (options.write ? 1 << 6 : 0) | FSC.DEBUG);
 }
 
-/**
- * ESR_ELx.EC in words, debug exceptions by their class (the same words as the QEMU runner's
- * exception log reader uses, so both runners name a fault alike).
- */
-const EXCEPTION_CLASS: Readonly<Record<number, string>> = {
-  0x00: 'undefined instruction',
+/** ESR_ELx.EC in words; debug exceptions by their class, not by QEMU's "Prefetch Abort"/"Data Abort". */
+export const EXCEPTION_CLASS: Readonly<Record<number, string>> = {
+  0x00: 'unknown reason (undefined instruction)',
   0x01: 'trapped WFI/WFE',
   0x07: 'SVE/SIMD/FP access trap',
   0x0e: 'illegal execution state',
@@ -125,8 +122,14 @@ const EXCEPTION_CLASS: Readonly<Record<number, string>> = {
   0x3c: 'BRK instruction',
 };
 
+/**
+ * An exception the emulator takes, in the words the QEMU runner uses for the same one
+ * (qemu-log.ts exceptionKind): EC 0 is only ever an undefined instruction here.
+ */
 export function describeEsr(esr: bigint): string {
-  return EXCEPTION_CLASS[esrEc(esr)] ?? `exception class 0x${esrEc(esr).toString(16)}`;
+  const ec = esrEc(esr);
+  if (ec === EC.UNKNOWN) return 'undefined instruction';
+  return EXCEPTION_CLASS[ec] ?? `exception class 0x${ec.toString(16)}`;
 }
 
 /** read | write | fetch for aborts and watchpoints (WnR is ISS bit 6). */

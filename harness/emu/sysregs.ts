@@ -14,6 +14,7 @@
 //
 // Unicorn caches a digest of this state (env->hflags: the MMU index, secure or not) and 2.0.1's
 // uc_reg_write never recomputes it. A guest MSR to a system register does, so one is executed.
+// The same cache is why an exception from EL0 needs its flags edited (el1HflagsFromEl0).
 import type { SysRegEncoding, Unicorn } from './unicorn.js';
 
 export const SYSREG = {
@@ -60,4 +61,51 @@ export function enterNonSecureEl1(uc: Unicorn, scratch: bigint): void {
 export function isNonSecureAarch64El1(uc: Unicorn): boolean {
   const scr = uc.sysRegRead(SYSREG.SCR_EL3);
   return (scr & SCR_NS) !== 0n && (scr & SCR_RW) !== 0n && (uc.sysRegRead(SYSREG.HCR_EL2) & HCR_RW) !== 0n;
+}
+
+// ------------------------------------------------------------ the cached translation flags
+
+/**
+ * Where Unicorn 2.0.1's CPUARMState (QEMU 5.0's) keeps `pstate` and `hflags`: after regs[16],
+ * xregs[32] and pc (64 + 256 + 8 bytes), then pstate, aarch64, hflags. Checked against the live
+ * state before every edit (hflagsEditable), so another build of the library is refused, not
+ * corrupted.
+ */
+export const ENV_OFFSET = { pstate: 328, hflags: 336 } as const;
+
+/** TBFLAG_ANY / TBFLAG_A64 fields of hflags (qemu/target/arm/cpu.h, QEMU 5.0). */
+const HFLAG = {
+  AARCH64_STATE: 1 << 31,
+  SS_ACTIVE: 1 << 30,
+  BE_DATA: 1 << 28,
+  MMUIDX_SHIFT: 24,
+  MMUIDX_MASK: 0xf << 24,
+  FPEXC_EL_SHIFT: 22,
+  FPEXC_EL_MASK: 3 << 22,
+  UNPRIV: 1 << 14,
+} as const;
+/** Core MMU indexes: ARMMMUIdx_E10_0 = 0, ARMMMUIdx_E10_1 = 2. */
+const MMUIDX_E10_0 = 0;
+const MMUIDX_E10_1 = 2;
+
+/**
+ * The hflags of EL1 (Non-secure EL1&0 regime, PAN off) derived from those of EL0: what QEMU's
+ * rebuild_hflags_a64 computes differently for the two levels with the same system registers
+ * (the MMU index, LDTR/STTR being unprivileged, the FP trap level, data endianness, and no
+ * step pending). BTI, SVE and MTE flags are left as they are.
+ */
+export function el1HflagsFromEl0(hflags: number, cpacr: bigint, sctlr: bigint): number {
+  const fpen = Number((cpacr >> 20n) & 3n);
+  const fpExcEl = fpen === 0 || fpen === 2 ? 1 : 0;
+  const beData = ((sctlr >> 25n) & 1n) === 1n ? HFLAG.BE_DATA : 0;
+  let out = hflags & ~(HFLAG.MMUIDX_MASK | HFLAG.UNPRIV | HFLAG.FPEXC_EL_MASK | HFLAG.BE_DATA | HFLAG.SS_ACTIVE);
+  out |= (MMUIDX_E10_1 << HFLAG.MMUIDX_SHIFT) | HFLAG.UNPRIV | (fpExcEl << HFLAG.FPEXC_EL_SHIFT) | beData;
+  return out >>> 0;
+}
+
+/** True when `hflags` are EL0's AArch64 flags and `pstate` matches the live PSTATE's mode. */
+export function hflagsEditable(env: DataView, livePstate: bigint): boolean {
+  const pstateMode = env.getUint32(ENV_OFFSET.pstate, true) & 0x1f;
+  const hflags = env.getUint32(ENV_OFFSET.hflags, true);
+  return BigInt(pstateMode) === (livePstate & 0x1fn) && (hflags & HFLAG.AARCH64_STATE) !== 0 && ((hflags & HFLAG.MMUIDX_MASK) >>> HFLAG.MMUIDX_SHIFT) === MMUIDX_E10_0;
 }

@@ -287,6 +287,8 @@ export class VirtMachine {
     const err = this.uc.emuStart(this.pc, -1n, 0, Math.max(1, Math.floor(instructions)));
     this.pc = this.uc.regRead('pc');
     this.flash.settle();
+    const debug = this.exceptions.unmodelledDebug();
+    if (debug) return { kind: 'emulator-limit', reason: debug, pc: this.pc };
     if (this.stopped) return this.stopped;
     if (err !== UC_ERR.OK) {
       const unmodelled = this.unmodelledAccess();
@@ -386,9 +388,21 @@ export class VirtMachine {
     return { kind: 'fault', fault: machineFault(exception, result.why) };
   }
 
-  /** The exception the guest is still handling (never came back to its return address), if any. */
-  unreturnedException(): MachineFault | null {
-    const pending: TakenException | null = this.exceptions.unreturned();
+  /**
+   * The exception the guest is still handling when the run ends, if any. A slice often ends right
+   * after an exception is taken, so the handler first gets up to `graceInstructions` more
+   * instructions (counted: the same bytes give the same answer) to come back from it.
+   */
+  unreturnedException(graceInstructions = 1_000_000): MachineFault | null {
+    const returnsBefore = this.exceptions.returns;
+    let left = graceInstructions;
+    while (this.exceptions.unreturned() && this.exceptions.returns === returnsBefore && left > 0) {
+      const step = Math.min(left, 100_000);
+      left -= step;
+      if (this.runSlice(step).kind !== 'running') break;
+    }
+    this.takeSerial(); // output after the end of the run is not the run's
+    const pending: TakenException | null = this.exceptions.returns === returnsBefore ? this.exceptions.unreturned() : null;
     return pending ? machineFault(pending, `taken to the vector at ${hex(pending.vector)}; the handler did not return before the run ended`) : null;
   }
 

@@ -21,6 +21,7 @@ import {
   vectorOffset,
 } from '../../harness/emu/exceptions.js';
 import { walkFsc, walkStage1 } from '../../harness/emu/translation.js';
+import { el1HflagsFromEl0 } from '../../harness/emu/sysregs.js';
 
 test('syndromes as QEMU reports them (EC, IL, ISS)', (t) => {
   t.is(esrCall('svc', 0x42), 0x56000042n);
@@ -117,4 +118,13 @@ test('stage 1 walk: pages, blocks and the fault level of a miss', (t) => {
   t.deepEqual(walkStage1(0x80000000n, regs, read), { ok: false, fault: 'translation', level: 1 });
   t.deepEqual(walkStage1(0xffff000000000000n, regs, read), { ok: false, fault: 'translation', level: 0 }, 'TTBR1 walks disabled (EPD1)');
   t.deepEqual(walkStage1(0x40080000n, regs, () => null), { ok: false, fault: 'address size', level: 0 }, 'tables outside memory');
+});
+
+test('EL1 translation flags from EL0 ones: the value Unicorn 2.0.1 itself computes for EL1', (t) => {
+  // 0x82104000 is env->hflags read from a fresh A57 at EL1 (AArch64, MMU index E10_1, UNPRIV,
+  // debug target EL1); its EL0 counterpart differs only in the MMU index and UNPRIV.
+  t.is(el1HflagsFromEl0(0x80100000, 3n << 20n, 0n), 0x82104000);
+  t.is(el1HflagsFromEl0(0x80100000, 0n, 0n) & (3 << 22), 1 << 22, 'FPEN = 0b00 traps FP at EL1 too');
+  t.is(el1HflagsFromEl0(0x80100000, 1n << 20n, 0n) & (3 << 22), 0, 'FPEN = 0b01 traps EL0 only');
+  t.is(el1HflagsFromEl0(0xc0100000, 3n << 20n, 1n << 25n), 0x92104000, 'SCTLR_EL1.EE: big-endian data; no step pending');
 });
