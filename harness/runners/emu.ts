@@ -94,7 +94,8 @@ export class EmuRunner implements Runner {
 
     let kernel: KernelImage;
     try {
-      kernel = await loadKernelImage(spec);
+      // A file named .elf must be one (as subjects.ts holds it), not booted as a raw image.
+      kernel = await loadKernelImage({ ...spec, imageFormat: spec.imageFormat ?? (spec.elfPath.endsWith('.elf') ? 'elf' : undefined) });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
     }
