@@ -184,11 +184,15 @@ export class ExceptionEntry {
       return { kind: 'unhandled', exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
     }
     // SVC/HVC return past themselves: taking one again means the code after it ran (progress).
-    const retried = synchronous && esrEc(e.esr) !== EC.SVC64 && esrEc(e.esr) !== EC.HVC64;
-    const signature = this.signature(e);
-    this.repeats = retried && signature === this.lastSignature ? this.repeats + 1 : 1;
-    this.lastSignature = signature;
-    if (this.repeats >= REPEAT_LIMIT) {
+    // An IRQ/FIQ is no retry, and leaves the count of the synchronous ones alone (a timer tick
+    // between two identical faults must not hide a handler that makes no progress).
+    if (synchronous) {
+      const retried = esrEc(e.esr) !== EC.SVC64 && esrEc(e.esr) !== EC.HVC64;
+      const signature = this.signature(e);
+      this.repeats = retried && signature === this.lastSignature ? this.repeats + 1 : 1;
+      this.lastSignature = signature;
+    }
+    if (synchronous && this.repeats >= REPEAT_LIMIT) {
       return { kind: 'unhandled', exception: e, why: `taken ${this.repeats} times in a row at ${hex(e.elr)} with the same registers: the handler makes no progress` };
     }
 
@@ -211,7 +215,7 @@ export class ExceptionEntry {
     }
     uc.regWrite('pc', vector);
     this.watchReturn(e.elr, synchronous ? e.esr : null);
-    const taken: TakenException = { ...e, from, vector, repeats: this.repeats };
+    const taken: TakenException = { ...e, from, vector, repeats: synchronous ? this.repeats : 1 };
     this.last = taken;
     this.returned = false;
     this.taken++;

@@ -31,6 +31,7 @@ import {
   VirtioMmioTransports,
   type MmioDevice,
 } from './devices/mmio.js';
+import { attachInterrupts, QuantumCounter } from './interrupts/engine-hooks.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall } from './psci.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
@@ -103,7 +104,7 @@ export type SliceOutcome =
   | { kind: 'fault'; fault: MachineFault }
   /** The guest used something of virt this model does not have: an infrastructure error. */
   | { kind: 'unmodelled'; device: string; address: bigint | null; detail: string; pc: bigint }
-  /** WFI: waits for an interrupt that never comes (nothing raises interrupts here). */
+  /** WFI (or CPU_SUSPEND) with nothing that could ever raise an interrupt: it would sleep forever. */
   | { kind: 'halted'; pc: bigint }
   /** The UART passed serialLimit. */
   | { kind: 'serial-limit' }
@@ -122,6 +123,8 @@ export interface VirtMachineOptions {
   semihosting?: boolean;
   /** Names of QEMU's memory map regions, for "not modelled" errors (qemu/virt.json). */
   qemuRegions?: readonly { name: string; base: bigint; end: bigint }[];
+  /** QEMU -machine gic-version (default 2). */
+  gicVersion?: 2 | 3;
 }
 
 export interface PsciCall {
@@ -156,6 +159,19 @@ export class VirtMachine {
   private readonly devices: MmioDevice[] = [];
   private readonly startedAt = process.hrtime.bigint();
   slices = 0;
+  /** The GIC, the generic timers and the instruction clock (interrupts/virt-interrupts.ts). */
+  readonly interrupts: VirtInterrupts;
+  /** Instructions each slice executed, exactly also when it ends early (WFI, exception, stop). */
+  private readonly quantum: QuantumCounter;
+  /** Interrupts taken to the guest's vectors, and WFI sleeps that an interrupt ended. */
+  interruptsTaken = 0;
+  wfiWakeups = 0;
+  /**
+   * Slices while an interrupt is pending but PSTATE masks it start at one instruction and double
+   * up to the caller's size, so an unmasking (MSR DAIFClr, ERET) is seen soon after it happens
+   * at little cost when it does not; counted in instructions, so the same bytes take it at the same place.
+   */
+  private maskedSlice = 0;
 
   private constructor(uc: Unicorn, options: VirtMachineOptions) {
     this.uc = uc;
@@ -166,6 +182,8 @@ export class VirtMachine {
     this.aliases = new VirtualAliasPages(uc);
     this.semihosting = options.semihosting ?? false;
     this.qemuRegions = options.qemuRegions ?? [];
+    this.interrupts = new VirtInterrupts({ gicVersion: options.gicVersion ?? 2, cpus: 1 });
+    this.quantum = new QuantumCounter(uc);
     this.flash = new FlashBus(uc, () => {
       const f = this.flash.fetchFromCommandMode!;
       this.unmodelled(f.device, f.pc, `instruction fetches from ${f.device} in ${f.mode} (QEMU would fetch the device's status/id registers instead of code; the store at ${hex(f.pc)} switched the bank the code runs from out of read-array mode)`);
@@ -198,8 +216,11 @@ export class VirtMachine {
       const base = this.devices.find((d) => d.name === device)?.base ?? 0n;
       this.unmodelled(device, base + BigInt(offset), detail);
     };
-    // The GIC's registers as interrupts/gic-v2.ts models them (checked against QEMU); delivery is not wired yet.
-    const gic = new VirtInterrupts({ gicVersion: 2, cpus: 1 }).mmioRegions().map((region) => deviceForCpu(region, 0));
+    // The GIC's registers (interrupts/gic-v2.ts or gic-v3.ts, checked against QEMU); its lines are
+    // looked at after each slice (runSlice). The only MRS/MSR hook (Unicorn runs one per kind) is
+    // attachInterrupts': the ICC_* and CNT* registers; any other handler must go through it.
+    const gic = this.interrupts.mmioRegions().map((region) => deviceForCpu(region, 0));
+    attachInterrupts(uc, 0, this.interrupts, { mapMmio: false, executedInQuantum: this.quantum.inQuantum });
     this.devices.push(
       ...gic,
       new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
@@ -277,14 +298,31 @@ export class VirtMachine {
     this.pc = value;
   }
 
-  /** Runs at most `instructions` instructions; stops only between instructions. */
+  /**
+   * Runs at most `instructions` instructions (fewer up to the next timer deadline); stops only
+   * between instructions. Then takes a pending, unmasked IRQ/FIQ to the vectors, and sleeps
+   * through a WFI until an interrupt is pending (time warps to the next timer deadline).
+   */
   runSlice(instructions: number = SLICE_INSTRUCTIONS): SliceOutcome {
+    let count = Math.max(1, Math.floor(instructions));
+    const limit = this.interrupts.quantumLimit();
+    if (limit !== null && limit < BigInt(count)) count = Math.max(1, Number(limit));
+    if (this.maskedSlice > 0 && this.maskedSlice < count) count = this.maskedSlice;
+    const outcome = this.runInstructions(count);
+    if (outcome.kind === 'halted') return this.sleep(outcome);
+    if (outcome.kind !== 'running') return outcome;
+    return this.deliverInterrupt();
+  }
+
+  private runInstructions(count: number): SliceOutcome {
     this.stopped = null;
     this.memFault = null;
     this.pendingInterrupt = null;
     this.slices++;
     this.exceptions.tidy();
-    const err = this.uc.emuStart(this.pc, -1n, 0, Math.max(1, Math.floor(instructions)));
+    this.quantum.begin();
+    const err = this.uc.emuStart(this.pc, -1n, 0, count);
+    this.interrupts.retire(0, this.quantum.executed(count));
     this.pc = this.uc.regRead('pc');
     this.flash.settle();
     const debug = this.exceptions.unmodelledDebug();
@@ -300,6 +338,36 @@ export class VirtMachine {
     // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI.
     if (this.readWord(this.pc - 4n) === WFI) return { kind: 'halted', pc: this.pc };
     return { kind: 'running' };
+  }
+
+  /** WFI: one CPU, so the machine is idle: warp to the next timer deadline until an interrupt is pending. */
+  private sleep(halted: SliceOutcome & { kind: 'halted' }): SliceOutcome {
+    while (!this.interrupts.wfiWakes(0)) {
+      if (!this.interrupts.warpToNextEvent()) return halted;
+    }
+    this.wfiWakeups++;
+    this.uc.regWrite('pc', this.pc);
+    return this.deliverInterrupt();
+  }
+
+  /** An asynchronous exception, as QEMU takes it between instructions: ELR = the next instruction, DAIF masked. */
+  private deliverInterrupt(): SliceOutcome {
+    const pending = this.interrupts.pendingInterrupt(0, this.uc.regRead('pstate'));
+    if (pending === null) {
+      const masked = this.interrupts.wfiWakes(0);
+      this.maskedSlice = masked ? Math.min(SLICE_INSTRUCTIONS, Math.max(1, this.maskedSlice * 2)) : 0;
+      return { kind: 'running' };
+    }
+    this.maskedSlice = 0;
+    this.uc.regWrite('pc', this.pc);
+    const result = this.exceptions.takeInterrupt(pending);
+    if (result.kind === 'taken') {
+      this.interruptsTaken++;
+      this.pc = result.exception.vector;
+      return { kind: 'running' };
+    }
+    if (result.kind === 'limit') return { kind: 'emulator-limit', reason: `${result.why} (${pending.toUpperCase()} at ${hex(this.pc)})`, pc: this.pc };
+    return { kind: 'fault', fault: machineFault(result.exception, result.why) };
   }
 
   /** Serial bytes received since the last call. */
@@ -419,7 +487,8 @@ export class VirtMachine {
         });
         return;
       case 'suspend':
-        // CPU_SUSPEND is a WFI on QEMU; nothing here wakes a CPU.
+        // CPU_SUSPEND is a WFI on QEMU: runSlice sleeps until an interrupt is pending.
+        this.uc.regWrite('pc', hvcAt + 4n);
         this.stop({ kind: 'halted', pc: hvcAt + 4n });
         return;
       case 'cpu-off':

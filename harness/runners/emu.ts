@@ -30,10 +30,18 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 }
 
 /**
- * The machine options (harness/machine/description.ts) the emulator honours: semihosting, GICv2
- * (its only GIC: `machine` is checked key by key below) and -append (carried by QEMU's own DTB).
+ * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
+ * `-machine gic-version=2|3` (its only `machine` key: checked key by key below) and -append
+ * (carried by QEMU's own DTB).
  */
 export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>(['semihosting', 'machine', 'append']);
+
+/** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
+const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
+
+export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
+  return EMU_GIC_VERSIONS[spec.machine?.machine?.['gic-version'] ?? '2'] ?? 2;
+}
 
 /** Why the emulator cannot run this spec as asked (an option it does not model), or null. Raw and Image boots are modelled. */
 export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
@@ -43,10 +51,10 @@ export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>):
     return `${OPTION_FLAG[name]}${value}`;
   });
   for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
-    if (!(key === 'gic-version' && value === '2')) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
+    if (!(key === 'gic-version' && value in EMU_GIC_VERSIONS)) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
   }
   if (refused.length === 0) return null;
-  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices): run this kernel on QEMU (--runner qemu)`;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
 }
 
 export interface EmuRunnerOptions {
@@ -113,6 +121,7 @@ export class EmuRunner implements Runner {
         serialLimit: maxSerial,
         semihosting: spec.machine?.semihosting ?? false,
         qemuRegions: machineProfile(memoryMiB).memoryMap,
+        gicVersion: emuGicVersion(spec),
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
@@ -133,6 +142,10 @@ export class EmuRunner implements Runner {
       details['stopPc'] = hex(machine.programCounter);
       details['stopPcSymbol'] = symbols.format(machine.programCounter);
       if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
+      details['gicVersion'] = machine.interrupts.gicVersion;
+      if (machine.interruptsTaken) details['interruptsTaken'] = machine.interruptsTaken;
+      if (machine.wfiWakeups) details['wfiWakeups'] = machine.wfiWakeups;
+      details['guestInstructions'] = String(machine.interrupts.clock.executed);
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       machine.close();
@@ -191,10 +204,10 @@ export class EmuRunner implements Runner {
           return { verdict: 'error', reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})` };
         }
         case 'halted': {
-          // Nothing here raises interrupts, so a WFI sleeps forever: end now rather than idle.
+          // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
           const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
           if (capture.doneSeen) return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };
-          return { verdict: 'timeout', reason: `CPU waits in WFI at ${where} and the emulator raises no interrupts; it would never wake` };
+          return { verdict: 'timeout', reason: `the CPU waits in WFI at ${where} and nothing can raise an interrupt (no interrupt pending, no timer armed)` };
         }
         case 'emulator-limit':
           return { verdict: 'error', reason: `emulator limit at ${hex(outcome.pc)} (${symbols.format(outcome.pc)}): ${outcome.reason}` };
