@@ -128,3 +128,25 @@ test('the bundled jitter kernel stops varying: emulator runs with the instructio
   const qemu = [await runOnQemu(jitter.elfPath, 'virt', 1, icount), await runOnQemu(jitter.elfPath, 'virt', 1, icount)];
   t.is(qemu[1], qemu[0]);
 });
+
+// The real runner (harness/runners/emu.ts + VirtMachine): interrupts taken to the guest's vectors.
+for (const id of ['timer-irq', 'timer-irq-gicv3']) {
+  test(`${id} on the emulator's runner: six timer IRQs through VBAR_EL1, WFI woken by each, the same run at every slice size`, async (t) => {
+    const { EmuRunner } = await import('../harness/runners/emu.js');
+    const { runSpecFor } = await import('../harness/runners/types.js');
+    const s = await subject(id);
+    const spec = runSpecFor(s.elfPath, 'cortex-a57', s);
+    const runs = [];
+    for (const sliceInstructions of [7, 1000, undefined]) {
+      const run = await new EmuRunner(sliceInstructions === undefined ? {} : { sliceInstructions }).run(spec);
+      t.is(run.verdict, 'completed', run.reason);
+      t.is(run.markers['IRQS'], '6', run.serial);
+      t.is(run.details?.['interruptsTaken'], 6);
+      t.is(run.details?.['gicVersion'], id.endsWith('gicv3') ? 3 : 2);
+      t.true((run.details?.['wfiWakeups'] as number) >= 6, 'the CPU slept in WFI until each tick');
+      runs.push([run.serial, run.details?.['guestInstructions'], run.details?.['interruptsTaken']]);
+    }
+    t.deepEqual(runs[0], runs[1], 'slices of 7 and 1000 instructions: same serial, same guest time');
+    t.deepEqual(runs[0], runs[2], 'and at the default slice size');
+  });
+}

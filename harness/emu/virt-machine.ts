@@ -168,7 +168,7 @@ export class VirtMachine {
   wfiWakeups = 0;
   /**
    * Slices while an interrupt is pending but PSTATE masks it start at one instruction and double
-   * up to the caller's size, so an unmasking (MSR DAIFClr, ERET) is seen soon after it happens
+   * up to SLICE_INSTRUCTIONS, so an unmasking (MSR DAIFClr, ERET) is seen soon after it happens
    * at little cost when it does not; counted in instructions, so the same bytes take it at the same place.
    */
   private maskedSlice = 0;
@@ -220,7 +220,7 @@ export class VirtMachine {
     // looked at after each slice (runSlice). The only MRS/MSR hook (Unicorn runs one per kind) is
     // attachInterrupts': the ICC_* and CNT* registers; any other handler must go through it.
     const gic = this.interrupts.mmioRegions().map((region) => deviceForCpu(region, 0));
-    attachInterrupts(uc, 0, this.interrupts, { mapMmio: false, executedInQuantum: this.quantum.inQuantum });
+    attachInterrupts(uc, 0, this.interrupts, { mapMmio: false, executedInQuantum: this.quantum.inQuantum, beforeStop: () => this.quantum.stopHere(true) });
     this.devices.push(
       ...gic,
       new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
@@ -243,6 +243,8 @@ export class VirtMachine {
       if (this.aliases.cover(event)) return true;
       // Read pc here: it is exact (with precisePc) only until the engine unwinds.
       this.memFault = { event, pc: uc.regRead('pc') };
+      // The access stops the engine inside its block: it and the rest of the block never ran.
+      this.quantum.stopHere(false);
       return false;
     });
     if (precisePc) uc.syncPcOnMemoryAccess();
@@ -304,10 +306,11 @@ export class VirtMachine {
    * through a WFI until an interrupt is pending (time warps to the next timer deadline).
    */
   runSlice(instructions: number = SLICE_INSTRUCTIONS): SliceOutcome {
-    let count = Math.max(1, Math.floor(instructions));
+    // While an interrupt waits for PSTATE to unmask it, the slice length follows its own sequence,
+    // not the caller's size, so where it is taken does not depend on how the caller slices.
+    let count = this.maskedSlice > 0 ? this.maskedSlice : Math.max(1, Math.floor(instructions));
     const limit = this.interrupts.quantumLimit();
     if (limit !== null && limit < BigInt(count)) count = Math.max(1, Number(limit));
-    if (this.maskedSlice > 0 && this.maskedSlice < count) count = this.maskedSlice;
     const outcome = this.runInstructions(count);
     if (outcome.kind === 'halted') return this.sleep(outcome);
     if (outcome.kind !== 'running') return outcome;
@@ -335,8 +338,9 @@ export class VirtMachine {
     const exception = this.guestException(err);
     if (exception) return this.takeException(exception);
     if (err !== UC_ERR.OK) return { kind: 'fault', fault: this.faultFromError(err) };
-    // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI.
-    if (this.readWord(this.pc - 4n) === WFI) return { kind: 'halted', pc: this.pc };
+    // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI that ended
+    // the last block (an ERET or branch to the instruction after a WFI is no sleep).
+    if (this.readWord(this.pc - 4n) === WFI && this.quantum.ranThroughTo(this.pc)) return { kind: 'halted', pc: this.pc };
     return { kind: 'running' };
   }
 

@@ -12,6 +12,8 @@ export interface InterruptHookOptions {
    * and timer reads inside a quantum see exact time; without it, time moves only at quantum ends.
    */
   executedInQuantum?: () => number;
+  /** Called just before the MSR hook stops the engine (e.g. QuantumCounter.stopHere). */
+  beforeStop?: () => void;
 }
 
 /** Counts of system-register accesses the models answered, for run details and benchmarks. */
@@ -33,7 +35,10 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
    * EOI twice); an interrupt raised by an MMIO write is seen at the end of the quantum.
    */
   const afterSysregWrite = (lineWasHigh: boolean, timerChanged: boolean) => {
-    if (timerChanged || (!lineWasHigh && model.wfiWakes(cpu))) uc.emuStop();
+    if (timerChanged || (!lineWasHigh && model.wfiWakes(cpu))) {
+      options.beforeStop?.();
+      uc.emuStop();
+    }
   };
   if (options.mapMmio ?? true) {
     for (const region of model.mmioRegions()) {
@@ -80,11 +85,13 @@ export class QuantumCounter {
   private entered = 0;
   private blockStart = 0n;
   private beforeBlock = 0;
+  private blockBytes = 0;
 
   constructor(private readonly uc: Unicorn) {
     uc.hookBlock(
       (address, size) => {
         this.blockStart = address;
+        this.blockBytes = size;
         this.beforeBlock = this.entered;
         this.entered += size / 4;
       },
@@ -93,14 +100,34 @@ export class QuantumCounter {
     );
   }
 
+  /** Instructions executed when a hook stopped the engine inside a block (the rest of the block never ran). */
+  private stoppedAfter = Number.POSITIVE_INFINITY;
+
   /** Call before each uc_emu_start. */
   begin(): void {
     this.entered = 0;
+    this.stoppedAfter = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * From a hook about to stop the engine: the quantum ends after the current instruction
+   * (`completes`: an MSR the hook emulated) or before it (a faulting access, an exception).
+   */
+  stopHere(completes: boolean): void {
+    this.stoppedAfter = Math.min(this.stoppedAfter, this.inQuantum() + (completes ? 1 : 0));
+  }
+
+  /**
+   * Whether the quantum's last block ran to its end at `pc`, with the instruction before `pc`
+   * in it: how a WFI (which ends its block) is told from an ERET or branch landing after one.
+   */
+  ranThroughTo(pc: bigint): boolean {
+    return this.entered > 0 && pc === this.blockStart + BigInt(this.blockBytes) && pc - 4n >= this.blockStart;
   }
 
   /** After uc_emu_start(count): the instructions the quantum executed. */
   executed(count: number): number {
-    return Math.min(count, this.entered);
+    return Math.min(count, this.entered, this.stoppedAfter);
   }
 
   /** From a hook inside the quantum: instructions executed before the current one. */
