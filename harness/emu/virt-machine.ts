@@ -243,8 +243,9 @@ export class VirtMachine {
       if (this.aliases.cover(event)) return true;
       // Read pc here: it is exact (with precisePc) only until the engine unwinds.
       this.memFault = { event, pc: uc.regRead('pc') };
-      // The access stops the engine inside its block: it and the rest of the block never ran.
-      this.quantum.stopHere(false);
+      // A load/store stops the engine inside its block: it and the rest of the block never ran.
+      // (A fetch fault ends the block before it: pc is the target, not in the block.)
+      if (event.access !== 'fetch') this.quantum.stopHere(false);
       return false;
     });
     if (precisePc) uc.syncPcOnMemoryAccess();
