@@ -1,7 +1,7 @@
 // Hostile input and faults (issue 13): the CLI as a child process, killed, fed huge or malformed
 // input; every case ends with a clear error or a kept result, and nothing outlives wbdiff.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -169,4 +169,74 @@ test('exponential patterns: 24 stars in a variant expect, nested stars in result
   const bad = await execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', join(dir, 'bad'), '--no-baseline'], { reject: false, timeout: 30_000 });
   t.is(bad.exitCode, 2);
   t.regex(bad.stderr, /config\.json:1:\d+: .*resultPatterns\/0 must be object/);
+});
+
+/** A copy of hello's ELF with a second program header (a PT_NOTE) whose offset is far past the end. */
+async function helloWithStrayHeader(dir: string): Promise<string> {
+  const bytes = Buffer.from(await readFile((await subject('hello')).elfPath));
+  const phoff = Number(bytes.readBigUInt64LE(32));
+  const phentsize = bytes.readUInt16LE(54);
+  t_assert(bytes.readUInt16LE(56) === 1 && bytes.subarray(phoff + phentsize, phoff + 2 * phentsize).every((b) => b === 0), 'hello has one program header and room after it');
+  bytes.writeUInt16LE(2, 56);
+  const at = phoff + phentsize;
+  bytes.writeUInt32LE(4, at); // PT_NOTE
+  bytes.writeUInt32LE(4, at + 4);
+  bytes.writeBigUInt64LE(0x7fffffffn, at + 8); // p_offset past the end of the file
+  bytes.writeBigUInt64LE(16n, at + 32); // p_filesz
+  bytes.writeBigUInt64LE(16n, at + 40);
+  const path = join(dir, 'stray-note.elf');
+  await writeFile(path, bytes);
+  return path;
+}
+
+function t_assert(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`test set-up: ${what}`);
+}
+
+test('malformed input gets a clear error naming the file and what to do, exit 2, never a stack trace', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-bad-'));
+  const stray = await helloWithStrayHeader(dir);
+  const ran = await wbdiff(['run', stray, '--runner', 'emu']);
+  t.is(ran.exitCode, 0, `a non-LOAD header pointing past the end is not used: ${ran.stderr}`);
+  const short = join(dir, 'short.elf');
+  await writeFile(short, (await readFile(stray)).subarray(0, 16));
+  const deep = join(dir, 'deep.json');
+  await writeFile(deep, '['.repeat(20_000));
+  const throwing = join(dir, 'throws.mjs');
+  await writeFile(throwing, 'const x = 1;\nthrow new Error("config exploded");\n');
+  await mkdir(join(dir, 'a-folder'));
+  const cases: [string[], RegExp][] = [
+    [['run', short], /short\.elf: truncated ELF: 16 bytes, shorter than the 64-byte ELF header/],
+    [['run', 'hello', '--runner', 'emu', '--variant', deep], /deep\.json:1:257: malformed JSON in the variant file: nested more than 256 levels deep/],
+    [['matrix', '--config', deep, '--out', join(dir, 'deep-out')], /malformed JSON in the matrix config: nested more than 256/],
+    [['matrix', '--explain', 'hello', '--from', join(dir, 'missing')], /missing: no such results folder\n {2}hint: give a folder written by wbdiff matrix/],
+    [['matrix', '--config', throwing, '--out', join(dir, 'thr')], /throws\.mjs:2:7: the config module failed while loading: Error: config exploded/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await wbdiff(args);
+    t.is(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`);
+    t.regex(result.stderr, message);
+    t.notRegex(result.stderr, NO_STACK, args.join(' '));
+  }
+  // patch -o <a directory>: a nop edit that applies to hello, then the write fails clearly.
+  const nop = join(dir, 'nop.json');
+  await writeFile(nop, JSON.stringify({ name: 'nop', edits: [{ op: 'nop', at: '_start' }] }));
+  const isDir = await wbdiff(['patch', 'hello', nop, '-o', join(dir, 'a-folder')]);
+  t.is(isDir.exitCode, 2);
+  t.regex(isDir.stderr, /a-folder: cannot write the file: it is a directory \(EISDIR\)\n {2}hint: give the path of a file/);
+});
+
+test('a 300-character kernel name runs: its cell file name is cut and hashed, not ENAMETOOLONG', async (t) => {
+  const hello = await subject('hello');
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-long-'));
+  const config = join(dir, 'config.json');
+  const names = ['n'.repeat(300), `${'n'.repeat(299)}m`];
+  await writeFile(config, JSON.stringify({ runners: ['emu'], diagnose: false, kernels: names.map((name) => ({ elf: hello.elfPath, name, expect: { verdict: 'completed' } })) }));
+  const result = await wbdiff(['matrix', '--config', config, '--out', join(dir, 'out'), '--no-baseline']);
+  t.is(result.exitCode, 0, result.stderr);
+  const files = readdirSync(join(dir, 'out', 'cells'));
+  t.is(files.length, 2, 'two distinct files');
+  t.true(files.every((f) => f.length <= 205));
+  const summary = JSON.parse(await readFile(join(dir, 'out', 'summary.json'), 'utf8'));
+  t.deepEqual(summary.cells.map((c: { target: string }) => c.target), names);
 });

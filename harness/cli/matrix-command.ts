@@ -1,6 +1,6 @@
 // `wbdiff matrix`: the differential matrix with progress, the table, and --explain.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { OUTCOME_LABEL, OUTCOME_ORDER } from '../report/outcomes.js';
 import { writeRunReports } from '../report/index.js';
@@ -196,7 +196,7 @@ function renderCounts(summary: MatrixSummary): string {
 
 async function explainCommand(query: string, from: string | undefined): Promise<number> {
   const dir = from ? resolve(from) : await latestRun();
-  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as MatrixSummary;
+  const summary = await new ResultsStore(dir).readSummary();
   const matches = summary.cells.filter((c) => c.id === query || c.id.includes(query));
   if (matches.length !== 1) {
     throw new WbdiffError(matches.length ? `"${query}" matches ${matches.length} cells` : `no cell matches "${query}" in ${dir}`, {

@@ -1,4 +1,5 @@
 // The result model of a matrix: one cell = build target x variant x runner x CPU. Pure.
+import { createHash } from 'node:crypto';
 import type { Classification } from '../compare/classify.js';
 import type { RunnerName, RunResult } from '../runners/types.js';
 
@@ -54,7 +55,13 @@ export function cellId(key: CellKey): string {
   return [key.target, key.variant ?? 'unpatched', key.runner, key.cpu].join('/');
 }
 
-/** A file name that keeps the id readable. */
+/** File names stay below every file system's 255-byte limit: a longer id is cut and hashed. */
+const MAX_FILE_STEM = 200;
+
+/** A file name that keeps the id readable (and unique: a cut one ends in a hash of the whole id). */
 export function cellFileName(key: CellKey): string {
-  return `${cellId(key).replace(/[^A-Za-z0-9_.@-]+/g, '_')}.json`;
+  const id = cellId(key);
+  const stem = id.replace(/[^A-Za-z0-9_.@-]+/g, '_');
+  if (stem.length <= MAX_FILE_STEM) return `${stem}.json`;
+  return `${stem.slice(0, MAX_FILE_STEM - 17)}-${createHash('sha256').update(id).digest('hex').slice(0, 16)}.json`;
 }

@@ -44,6 +44,16 @@ export interface MatrixOptions {
 }
 
 export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> {
+  // One run writes a results folder at a time (two with the same --out would mix their files).
+  const lock = await options.store.lock();
+  try {
+    return await runLocked(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   const log = options.log ?? (() => undefined);
   const kernels = new Map<string, Kernel>((await listKernels()).map((k) => [k.name, k]));
   const plan = planMatrix(options.config, kernels);
@@ -55,7 +65,8 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> 
   const todo = cells.filter((c) => !finished.has(c.id));
   options.onPlan?.(plan, todo.length);
 
-  const needed = new Set(todo.map((c) => c.subject));
+  // Finished cells whose subject record is missing (subjects.json deleted) get it made again.
+  const needed = new Set([...todo.map((c) => c.subject), ...previous.filter((c) => !known.subjects[c.subject]).map((c) => c.subject)]);
   const subjects = plan.subjects.filter((s) => needed.has(s.key) || plan.subjects.some((v) => v.baseKey === s.key && needed.has(v.key)));
   const prepared = await prepareSubjects(subjects, options.config, log);
   if (!options.resume) {
