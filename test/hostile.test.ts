@@ -2,10 +2,10 @@
 // input; every case ends with a clear error or a kept result, and nothing outlives wbdiff.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { wbdiff, WBDIFF } from './helpers/cli.js';
 import { subject } from './helpers/subjects.js';
 
@@ -239,4 +239,93 @@ test('a 300-character kernel name runs: its cell file name is cut and hashed, no
   t.true(files.every((f) => f.length <= 205));
   const summary = JSON.parse(await readFile(join(dir, 'out', 'summary.json'), 'utf8'));
   t.deepEqual(summary.cells.map((c: { target: string }) => c.target), names);
+});
+
+/** A finished one-cell matrix (hello on the emulator) in a fresh folder. */
+async function helloRun(): Promise<{ dir: string; out: string; config: string; cell: string }> {
+  await subject('hello');
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-store-'));
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ runners: ['emu'], diagnose: false, kernels: [{ kernel: 'hello' }] }));
+  const out = join(dir, 'run');
+  const result = await wbdiff(['matrix', '--config', config, '--out', out, '--no-baseline']);
+  if (result.exitCode !== 0) throw new Error(result.stderr);
+  return { dir, out, config, cell: join(out, 'cells', 'hello_unpatched_emu_cortex-a57.json') };
+}
+
+test('corrupt or edited result files are named on --resume and merge, with the command that reruns the cell', async (t) => {
+  const { out, cell } = await helloRun();
+  const good = await readFile(cell, 'utf8');
+  const edited = JSON.parse(good);
+  edited.run.verdict = '<script>';
+  const cases: [string, string, RegExp][] = [
+    [cell, good.slice(0, 40), /hello_unpatched_emu_cortex-a57\.json:\d+:\d+: malformed JSON in the cell file/],
+    [cell, JSON.stringify(edited), /hello_unpatched_emu_cortex-a57\.json:\d+:\d+: invalid cell file: \/run\/verdict must be one of "completed"/],
+    [cell, JSON.stringify({ ...JSON.parse(good), id: 'other/unpatched/emu/cortex-a57' }), /says it is cell "other\/unpatched\/emu\/cortex-a57"/],
+  ];
+  for (const [file, text, message] of cases) {
+    await writeFile(file, text);
+    for (const args of [['matrix', '--resume', out], ['merge', out, '--out', join(out, '..', `merged-${Math.random()}`)]]) {
+      const result = await wbdiff(args);
+      t.is(result.exitCode, 2, `${args[0]}: ${result.stderr}`);
+      t.regex(result.stderr, message, args[0]);
+      t.regex(result.stderr, new RegExp(`hint: .*rm '${cell.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' && wbdiff matrix --resume`), args[0]);
+      t.notRegex(result.stderr, NO_STACK);
+    }
+  }
+  await writeFile(cell, good);
+  await writeFile(join(out, 'subjects.json'), '{"version": 1, "subjects": [], "diagnoses": {}}');
+  const subjects = await wbdiff(['matrix', '--resume', out]);
+  t.is(subjects.exitCode, 2);
+  t.regex(subjects.stderr, /subjects\.json:1:\d+: invalid subjects\.json: \/subjects must be object\n {2}hint: .*delete it and {2}wbdiff matrix --resume/);
+  await writeFile(join(out, 'run.json'), '{"version": 1');
+  const info = await wbdiff(['matrix', '--resume', out]);
+  t.is(info.exitCode, 2);
+  t.regex(info.stderr, /run\.json:1:\d+: malformed JSON in the run\.json/);
+});
+
+test('a results folder is locked while a matrix writes it; a stale lock is taken over', async (t) => {
+  const hang = await subject('hang');
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-lock-'));
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ runners: ['qemu'], diagnose: false, kernels: [{ elf: hang.elfPath, name: 'spin' }] }));
+  const out = join(dir, 'shared');
+  const first = execa(process.execPath, [WBDIFF, 'matrix', '--config', config, '--out', out, '--no-baseline'], { reject: false });
+  await until('the first run holds the lock', () => existsSync(join(out, '.wbdiff.lock')), 20_000);
+  const second = await wbdiff(['matrix', '--config', config, '--out', out, '--no-baseline']);
+  t.is(second.exitCode, 2);
+  t.regex(second.stderr, new RegExp(`shared: the results folder is in use by another wbdiff \\(pid ${first.pid}, since .*\\n {2}hint: give this run its own --out folder`));
+  const merge = await wbdiff(['merge', out, '--out', out]);
+  t.is(merge.exitCode, 2, 'merging into a folder being written is refused too');
+  first.kill('SIGINT');
+  t.is((await first).exitCode, 130);
+  t.false(existsSync(join(out, '.wbdiff.lock')), 'released at the end');
+  // A lock left by a process that is gone (SIGKILL) does not block the next run.
+  const gone = execa('true');
+  const deadPid = gone.pid;
+  await gone;
+  await writeFile(join(out, '.wbdiff.lock'), JSON.stringify({ pid: deadPid, host: hostname(), startedAt: 'earlier' }));
+  const helloConfig = join(dir, 'hello.json');
+  await writeFile(helloConfig, JSON.stringify({ runners: ['emu'], diagnose: false, kernels: [{ kernel: 'hello' }] }));
+  const after = await wbdiff(['matrix', '--config', helloConfig, '--out', out, '--no-baseline']);
+  t.is(after.exitCode, 0, after.stderr);
+});
+
+const canMountTmpfs = execaSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=64k tmpfs /tmp'], { reject: false }).exitCode === 0;
+
+(canMountTmpfs ? test : test.skip)('a full disk while writing cells or reports is a clear error naming the file (ENOSPC), exit 2', async (t) => {
+  const { dir, out, config } = await helloRun();
+  // A private 8 KiB tmpfs (user + mount namespace, no root needed) mounted over a fresh folder.
+  const full = join(dir, 'full');
+  await mkdir(full);
+  const inFull = (args: string[]) =>
+    execa('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=8k tmpfs "$0" && exec "$@"', full, process.execPath, WBDIFF, ...args], { reject: false, timeout: 60_000 });
+  const matrix = await inFull(['matrix', '--config', config, '--out', join(full, 'run'), '--no-baseline']);
+  t.is(matrix.exitCode, 2, matrix.stderr);
+  t.regex(matrix.stderr, /full\/run\/[^:]+: cannot write the file: no space left on the device \(ENOSPC\)\n {2}hint: free some disk space/);
+  t.notRegex(matrix.stderr, NO_STACK);
+  const report = await inFull(['report', out, '--out', full]);
+  t.is(report.exitCode, 2, report.stderr);
+  t.regex(report.stderr, /cannot write the file: no space left on the device \(ENOSPC\)/);
+  t.notRegex(report.stderr, NO_STACK);
 });
