@@ -6,6 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { execa, execaSync } from 'execa';
+import { sha256 } from '../harness/util/hash.js';
 import { wbdiff, WBDIFF } from './helpers/cli.js';
 import { subject } from './helpers/subjects.js';
 
@@ -328,4 +329,53 @@ const canMountTmpfs = execaSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -
   t.is(report.exitCode, 2, report.stderr);
   t.regex(report.stderr, /cannot write the file: no space left on the device \(ENOSPC\)/);
   t.notRegex(report.stderr, NO_STACK);
+});
+
+test('an edited cache entry is rebuilt or re-patched, and a cell records the hash of the bytes that ran', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-cache-'));
+  const env = { WBDIFF_CACHE: join(dir, 'cache') }; // a private cache: the shared one stays intact
+  const nop = join(dir, 'nop.json');
+  await writeFile(nop, JSON.stringify({ name: 'nop-tail', edits: [{ op: 'nop', at: '_start+0x40' }] }));
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ runners: ['emu'], diagnose: false, kernels: [{ kernel: 'hello', variants: [nop] }] }));
+  const matrix = async (out: string) => {
+    const result = await wbdiff(['matrix', '--config', config, '--out', join(dir, out), '--no-baseline'], env);
+    const cells = readdirSync(join(dir, out, 'cells')).map((f) => JSON.parse(readFileSync(join(dir, out, 'cells', f), 'utf8')));
+    return { result, cells };
+  };
+  const first = await matrix('first');
+  t.is(first.cells.length, 2, first.result.stderr);
+  // Edit both cached ELFs the way a stray tool would: same size, other bytes.
+  const editedHashes: string[] = [];
+  for (const cell of first.cells) {
+    const path = cell.variant ? join(env.WBDIFF_CACHE, 'patched', readdirSync(join(env.WBDIFF_CACHE, 'patched'))[0]!, 'kernel.elf') : join(env.WBDIFF_CACHE, 'builds', readdirSync(join(env.WBDIFF_CACHE, 'builds')).find((d) => d.startsWith('hello-'))!, 'kernel.elf');
+    const bytes = await readFile(path);
+    const at = bytes.indexOf('hello from wbdiff');
+    t.true(at > 0);
+    bytes.write('jello', at);
+    await writeFile(path, bytes);
+    editedHashes.push(sha256(bytes));
+  }
+  const second = await matrix('second');
+  t.is(second.result.exitCode, 0, second.result.stderr);
+  const cached = new Set<string>();
+  for (const kind of ['builds', 'patched']) {
+    for (const d of readdirSync(join(env.WBDIFF_CACHE, kind))) cached.add(sha256(await readFile(join(env.WBDIFF_CACHE, kind, d, 'kernel.elf'))));
+  }
+  for (const cell of second.cells) {
+    t.true(cell.run.serial.includes('hello from wbdiff'), `${cell.id}: the edited bytes were not run`);
+    t.false(editedHashes.includes(cell.provenance.elfHash), `${cell.id}: not the edited bytes' hash`);
+    t.true(cached.has(cell.provenance.elfHash), `${cell.id}: the hash of a file in the cache now`);
+  }
+  // Only the patched ELF edited (its base intact): it is patched again, to the same bytes.
+  const patchedCell = second.cells.find((c) => c.variant)!;
+  const patchedPath = readdirSync(join(env.WBDIFF_CACHE, 'patched')).map((d) => join(env.WBDIFF_CACHE, 'patched', d, 'kernel.elf')).find((p) => sha256(readFileSync(p)) === patchedCell.provenance.elfHash)!;
+  const bytes = await readFile(patchedPath);
+  bytes.write('jello', bytes.indexOf('hello from wbdiff'));
+  await writeFile(patchedPath, bytes);
+  const third = await matrix('third');
+  const again = third.cells.find((c) => c.variant)!;
+  t.is(again.provenance.elfHash, patchedCell.provenance.elfHash);
+  t.true(again.run.serial.includes('hello from wbdiff'));
+  t.is(sha256(await readFile(patchedPath)), patchedCell.provenance.elfHash);
 });
