@@ -3,9 +3,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, truncate, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { execa, execaSync } from 'execa';
+import { BoardRunner } from '../harness/runners/board.js';
 import { sha256 } from '../harness/util/hash.js';
 import { wbdiff, WBDIFF } from './helpers/cli.js';
 import { subject } from './helpers/subjects.js';
@@ -378,4 +380,55 @@ test('an edited cache entry is rebuilt or re-patched, and a cell records the has
   t.is(again.provenance.elfHash, patchedCell.provenance.elfHash);
   t.true(again.run.serial.includes('hello from wbdiff'));
   t.is(sha256(await readFile(patchedPath)), patchedCell.provenance.elfHash);
+});
+
+/** A console that prints the given text to whoever connects, then stays open and silent. */
+async function quietConsole(text: string): Promise<{ port: number; close: () => void }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.write(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => (sockets.forEach((s) => s.destroy()), server.close()) };
+}
+
+test('board steps whose grandchildren keep the pipes open do not stretch the run, and are killed with it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-board-'));
+  const console_ = await quietConsole('T1 Y\n');
+  // Each step leaves a 20 s grandchild holding its stdout/stderr and writes that grandchild's pid.
+  const lingering = (name: string, then: string) => ['sh', '-c', `sleep 20 & echo $! > ${join(dir, name)}; ${then}`];
+  const board = new BoardRunner({
+    name: 'lingering',
+    console: { tcp: `127.0.0.1:${console_.port}` },
+    silenceTimeoutMs: 500,
+    commands: { load: { argv: lingering('load.pid', 'exit 0') }, 'power-on': { argv: lingering('on.pid', 'wait'), background: true } },
+  });
+  const started = Date.now();
+  const result = await board.run({ elfPath: '/dev/null', cpu: 'cortex-a57', timeoutMs: 10_000 });
+  const took = Date.now() - started;
+  console_.close();
+  t.is(result.verdict, 'timeout', result.reason);
+  t.regex(result.reason, /no serial output for 500 ms/);
+  t.true(took < 10_000, `the 500 ms silence ended the run (took ${took} ms), not the 20 s grandchildren`);
+  for (const name of ['load.pid', 'on.pid']) {
+    const pid = Number(readFileSync(join(dir, name), 'utf8'));
+    await until(`${name}: grandchild killed`, () => !alive(pid), 3000);
+    t.false(alive(pid), name);
+  }
+});
+
+test('a failing power-off step is reported: an infrastructure error keeping what the run showed', async (t) => {
+  const console_ = await quietConsole('T1 Y\nDONE\n');
+  const board = new BoardRunner({
+    name: 'stuck-relay',
+    console: { tcp: `127.0.0.1:${console_.port}` },
+    commands: { 'power-off': { argv: ['sh', '-c', 'echo relay 3 stuck >&2; exit 3'] } },
+  });
+  const result = await board.run({ elfPath: '/dev/null', cpu: 'cortex-a57', timeoutMs: 5000, afterDoneMs: 50 });
+  console_.close();
+  t.is(result.verdict, 'error');
+  t.regex(result.reason, /^board stuck-relay: power-off exited with 3: relay 3 stuck: the board may still be powered on \(the run itself: completed, DONE printed\)/);
+  t.deepEqual(result.markers, { T1: 'Y' });
+  t.is(result.details['runVerdict'], 'completed');
 });
