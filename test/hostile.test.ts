@@ -15,9 +15,13 @@ import { subject } from './helpers/subjects.js';
 /** Direct children of pid (every thread's), from /proc. */
 function childPids(pid: number): number[] {
   const out: number[] = [];
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
-    if (text) out.push(...text.split(/\s+/).map(Number));
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // the process (or a thread) ended meanwhile
   }
   return out;
 }
@@ -64,6 +68,19 @@ test('SIGKILL of wbdiff run takes QEMU with it (parent-death signal)', async (t)
   await child;
   await until('QEMU gone after wbdiff was killed', () => !alive(qemu), 3000);
   t.false(alive(qemu));
+});
+
+test('parity hit by SIGINT, SIGTERM or SIGHUP leaves no QEMU behind (its own process group, tied to wbdiff)', async (t) => {
+  await subject('hang');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    // 0x40000000 is never executed: the emulator, then QEMU, each run until the 4 s limit.
+    const child = execa(process.execPath, [WBDIFF, 'parity', 'hang', '--at', '0x40000000', '--timeout', '4000', '--no-analysis'], { reject: false });
+    const qemu = await qemuChildOf(child.pid!);
+    child.kill(signal);
+    await child;
+    await until(`${signal}: QEMU gone`, () => !alive(qemu), 3000);
+    t.false(alive(qemu), signal);
+  }
 });
 
 test('SIGTERM and SIGHUP stop a matrix like Ctrl-C: finished cells kept, summary written, exit 143 / 129', async (t) => {
