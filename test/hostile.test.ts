@@ -225,12 +225,15 @@ test('malformed input gets a clear error naming the file and what to do, exit 2,
   const throwing = join(dir, 'throws.mjs');
   await writeFile(throwing, 'const x = 1;\nthrow new Error("config exploded");\n');
   await mkdir(join(dir, 'a-folder'));
+  const unknownKernel = join(dir, 'unknown-kernel.json');
+  await writeFile(unknownKernel, JSON.stringify({ runners: ['emu'], kernels: [{ kernel: 'emu' }] }));
   const cases: [string[], RegExp][] = [
     [['run', short], /short\.elf: truncated ELF: 16 bytes, shorter than the 64-byte ELF header/],
     [['run', 'hello', '--runner', 'emu', '--variant', deep], /deep\.json:1:257: malformed JSON in the variant file: nested more than 256 levels deep/],
     [['matrix', '--config', deep, '--out', join(dir, 'deep-out')], /malformed JSON in the matrix config: nested more than 256/],
     [['matrix', '--explain', 'hello', '--from', join(dir, 'missing')], /missing: no such results folder\n {2}hint: give a folder written by wbdiff matrix/],
     [['matrix', '--config', throwing, '--out', join(dir, 'thr')], /throws\.mjs:2:7: the config module failed while loading: Error: config exploded/],
+    [['matrix', '--config', unknownKernel, '--out', join(dir, 'unk')], /unknown-kernel\.json: kernels entry "emu": no bundled kernel is called "emu"\n {2}hint: bundled kernels: .*hello/],
   ];
   for (const [args, message] of cases) {
     const result = await wbdiff(args);
