@@ -85,7 +85,7 @@ async function makeInput(rng: Rng, corpus: Corpus, dir: string, commands: readon
     const elf = join(dir, 'mutated.elf');
     await writeFile(elf, bytes);
     const runner = rng.pick(['emu', 'emu', 'qemu', 'both']);
-    const args = ['run', elf, '--runner', runner, '--timeout', '1500', '--json'];
+    const args = ['run', elf, '--runner', runner, '--timeout', '500', '--json'];
     if (rng.chance(0.15)) args.push('--replay', rng.pick([elf, '/dev/zero', join(dir, 'missing.log')]));
     return { command, args, edits: [`${base.id}: ${edits.join(', ')}`] };
   }
@@ -117,13 +117,13 @@ async function makeInput(rng: Rng, corpus: Corpus, dir: string, commands: readon
       const m = mutateElf(base.bytes, rng);
       const elf = join(dir, `entry-${n}.elf`);
       await writeFile(elf, m.bytes);
-      entries.push({ elf, name: `m-${n}`, expect: { verdict: 'completed' } });
+      entries.push({ elf, name: `m-${n}`, expect: { verdict: 'completed' }, timeoutMs: 500 });
     } else if (pickKind === 1) {
       const variant = rng.pick(corpus.variants.filter((v) => v.kernel.startsWith('gowb')));
-      entries.push({ kernel: variant.kernel, variants: [variant.path] });
-    } else entries.push({ kernel: rng.pick(['hello', 'fault', 'cpuid', 'tap', 'noisy']) });
+      entries.push({ kernel: variant.kernel, variants: [variant.path], timeoutMs: 500 });
+    } else entries.push({ kernel: rng.pick(['hello', 'fault', 'cpuid', 'tap', 'noisy']), timeoutMs: 500 });
   }
-  const config = { runners: rng.pick([['emu'], ['qemu'], ['emu', 'qemu']]), timeoutMs: 1500, concurrency: 2, kernels: entries };
+  const config = { runners: rng.pick([['emu'], ['qemu'], ['emu', 'qemu']]), timeoutMs: 500, concurrency: 2, kernels: entries };
   const mutated = mutateJson(config, rng);
   const ext = rng.chance(0.1) ? '.mjs' : '.json';
   const file = join(dir, `config${ext}`);

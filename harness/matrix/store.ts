@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { WbdiffError } from '../errors.js';
 import { writeError, writeJsonAtomic } from '../util/atomic.js';
-import { parseJsonText } from '../util/json-file.js';
+import { loadJsonFile } from '../util/json-file.js';
 import { cellFileName, cellId, RESULT_FORMAT_VERSION, type CellResult } from './cells.js';
 import { cellFileSchema, runInfoSchema, subjectsFileSchema, summaryFileSchema } from './result-schemas.js';
 import type { MatrixSummary, SubjectsFile } from './summarize.js';
@@ -132,14 +132,8 @@ export class ResultsStore {
     return writeJsonAtomic(join(this.dir, 'summary.json'), summary);
   }
 
-  private async readJson<T>(path: string, schema: object, what: string, hint: string): Promise<T> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw new WbdiffError(`cannot read the ${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: path, hint });
-    }
-    return parseJsonText<T>(text, path, schema, what, hint);
+  private readJson<T>(path: string, schema: object, what: string, hint: string): Promise<T> {
+    return loadJsonFile<T>(path, schema, what, hint);
   }
 }
 

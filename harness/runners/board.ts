@@ -4,7 +4,7 @@
 // own; a kernel that prints its exceptions can report them through result patterns.
 import { createServer, type AddressInfo } from 'node:net';
 import { openConsole, type ConsoleSpec } from './console.js';
-import { startTiedChild } from '../util/child.js';
+import { killProcessGroup, startTiedChild } from '../util/child.js';
 import { buildRunResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
@@ -169,14 +169,7 @@ function startStep(argv: string[], cwd: string | undefined) {
     child.once('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: null, signal: null, notFound: error.code === 'ENOENT' }));
   });
   void child.catch(() => undefined);
-  const killGroup = () => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // the group is gone
-    }
-  };
+  const killGroup = () => killProcessGroup(child.pid);
   process.once('exit', killGroup);
   return {
     exited,
