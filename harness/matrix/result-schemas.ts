@@ -46,7 +46,7 @@ export const runResultSchema = {
   },
 } as const;
 
-const hash = { type: 'string', pattern: '^([0-9a-f]{64})?$' } as const;
+const hash = { type: 'string' } as const;
 
 export const cellFileSchema = {
   type: 'object',
