@@ -32,6 +32,14 @@ export class WbdiffError extends Error {
   }
 }
 
+/** `--help` on a command: not a failure; its message is the help text, printed on stdout, exit 0. */
+export class HelpRequested extends WbdiffError {
+  constructor(readonly text: string) {
+    super('help requested', { exitCode: EXIT.ok, infrastructure: false });
+    this.name = 'HelpRequested';
+  }
+}
+
 /** "where: what (hint: ...)": the one format every expected error is shown in. */
 export function formatError(error: unknown): string {
   if (error instanceof WbdiffError) {

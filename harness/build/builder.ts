@@ -3,13 +3,13 @@
 // An unchanged kernel is never rebuilt; a build writes into a temp dir and renames it in place.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import { CACHE_DIR, KERNELS_DIR } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { fileSha256, sha256 } from '../util/hash.js';
-import type { BuildTarget } from './manifest.js';
+import type { BuildTarget, CArchiveRecipe } from './manifest.js';
 import { resolveToolchain, type ResolvedToolchain } from './toolchains.js';
 
 /** Bump when the build commands change, so old cache entries are not reused. */
@@ -24,6 +24,9 @@ export interface BuildResult {
   /** sha256 of the ELF produced. */
   elfHash: string;
   toolchain: { id: string; version: string };
+  /** For a manifest with "image": "raw" | "linux-image": the ELF's bytes as a flat image (objcopy -O binary), what runs. */
+  imagePath?: string;
+  imageHash?: string;
   cached: boolean;
   durationMs: number;
 }
@@ -37,8 +40,11 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
   const started = Date.now();
   const toolchain = await resolveToolchain(target.toolchain);
   const inputs = await collectInputs(target);
+  const archive = target.toolchain.kind === 'go' ? target.kernel.manifest.go?.cArchive : undefined;
+  // A c-archive kernel is also built by gcc: its version is part of the key (other keys unchanged).
+  const linker = archive ? await resolveToolchain({ kind: 'gcc' }) : null;
   const sourceHash = sha256(
-    JSON.stringify({ recipe: RECIPE_VERSION, target: target.id, toolchain: toolchain.version, files: inputs.map((f) => [f.rel, sha256(f.data)]) }),
+    JSON.stringify({ recipe: RECIPE_VERSION, target: target.id, toolchain: toolchain.version, ...(linker ? { linker: linker.version } : {}), files: inputs.map((f) => [f.rel, sha256(f.data)]) }),
   );
   const outDir = join(CACHE_DIR, 'builds', `${target.id.replace(/[^A-Za-z0-9_.@-]/g, '_')}-${sourceHash.slice(0, 16)}`);
   const recordPath = join(outDir, 'build.json');
@@ -55,20 +61,30 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
   const work = await mkdtemp(join(CACHE_DIR, 'builds', '.tmp-'));
   try {
     const elfInWork = join(work, 'kernel.elf');
-    const command = target.toolchain.kind === 'gcc' ? gccCommand(target, toolchain, elfInWork) : goCommand(target, toolchain, elfInWork);
-    const result = await execa(command.file, command.args, { cwd: command.cwd, env: command.env, reject: false, all: true, timeout: 300_000 });
-    if (result.exitCode !== 0) {
-      throw new WbdiffError(`build of ${target.id} failed (${toolchain.id} exited with ${result.exitCode ?? result.signal}):\n${String(result.all ?? '').trim()}`, {
-        where: target.kernel.dir,
-        hint: 'fix the kernel sources; the command was: ' + [command.file, ...command.args].join(' '),
-      });
+    const commands =
+      target.toolchain.kind === 'gcc'
+        ? [gccCommand(target, toolchain, elfInWork)]
+        : archive && linker
+          ? cArchiveCommands(target, archive, toolchain, linker, work, elfInWork)
+          : [goCommand(target, toolchain, elfInWork)];
+    for (const command of commands) {
+      const result = await execa(command.file, command.args, { cwd: command.cwd, env: command.env, reject: false, all: true, timeout: 300_000 });
+      if (result.exitCode !== 0) {
+        throw new WbdiffError(`build of ${target.id} failed (${commands.length === 1 ? toolchain.id : basename(command.file)} exited with ${result.exitCode ?? result.signal}):\n${String(result.all ?? '').trim()}`, {
+          where: target.kernel.dir,
+          hint: 'fix the kernel sources; the command was: ' + [command.file, ...command.args].join(' '),
+        });
+      }
     }
+    const command = { file: commands[0]!.file, args: commands.flatMap((c, i) => (i === 0 ? c.args : ['&&', c.file, ...c.args])) };
     const elfHash = sha256(await readFile(elfInWork));
+    const image = await flatImage(target, toolchain, elfInWork, join(work, 'kernel.bin'));
     const record: BuildRecord = {
       target: target.id,
       elfPath: join(outDir, 'kernel.elf'),
       sourceHash,
       elfHash,
+      ...(image ? { imagePath: join(outDir, 'kernel.bin'), imageHash: image.hash } : {}),
       toolchain: { id: toolchain.id, version: toolchain.version },
       command: [command.file, ...command.args],
       builtAt: new Date().toISOString(),
@@ -78,9 +94,9 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
     // its entry is as good as ours and may be in use, so keep it. Only --force, or an entry left
     // half-made by a crash (no build.json), is replaced.
     if (existsSync(outDir) && (options.force || stale || !existsSync(recordPath))) {
-      const stale = `${outDir}.old-${process.pid}-${Date.now()}`;
-      await rename(outDir, stale).catch(() => undefined);
-      await rm(stale, { recursive: true, force: true });
+      const old = `${outDir}.old-${process.pid}-${Date.now()}`;
+      await rename(outDir, old).catch(() => undefined);
+      await rm(old, { recursive: true, force: true });
     }
     try {
       await rename(work, outDir);
@@ -110,6 +126,21 @@ function withoutBookkeeping(record: BuildRecord): Omit<BuildResult, 'cached' | '
   return rest;
 }
 
+/** A raw or Image kernel is its ELF's loaded bytes (the Image header is the kernel's own first 64 bytes). */
+async function flatImage(target: BuildTarget, toolchain: ResolvedToolchain, elf: string, out: string): Promise<{ hash: string } | null> {
+  const format = target.kernel.manifest.image;
+  if (format === undefined || format === 'elf') return null;
+  const objcopy = toolchain.command.replace(/gcc(-\d+)?$/, 'objcopy');
+  const result = await execa(objcopy, ['-O', 'binary', elf, out], { reject: false, all: true });
+  if (result.exitCode !== 0) {
+    throw new WbdiffError(`making the ${format} image of ${target.id} failed (${objcopy} exited with ${result.exitCode ?? result.signal}): ${String(result.all ?? '').trim()}`, {
+      where: target.kernel.dir,
+      hint: 'install binutils-aarch64-linux-gnu (npm run setup does)',
+    });
+  }
+  return { hash: sha256(await readFile(out)) };
+}
+
 interface Command {
   file: string;
   args: string[];
@@ -131,14 +162,54 @@ function gccCommand(target: BuildTarget, toolchain: ResolvedToolchain, out: stri
   };
 }
 
+const GO_ENV: Record<string, string> = { GOOS: 'linux', GOARCH: 'arm64', CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOWORK: 'off' };
+
 function goCommand(target: BuildTarget, toolchain: ResolvedToolchain, out: string): Command {
   const entry = target.kernel.manifest.go?.entry ?? 'main.kentry';
   return {
     file: toolchain.command,
     args: ['build', '-trimpath', '-ldflags', `-T ${GO_TEXT_ADDRESS} -E ${entry} -R 0x1000`, '-o', out, '.'],
     cwd: target.kernel.dir,
-    env: { GOOS: 'linux', GOARCH: 'arm64', CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOWORK: 'off' },
+    env: GO_ENV,
   };
+}
+
+/**
+ * Go built with -buildmode=c-archive (CGO_ENABLED=0: no libc, so no runtime/cgo), each assembly
+ * source compiled by gcc, the manifest's objcopy symbol options applied per object (consecutive
+ * options of one kind in one call: objcopy applies --globalize before --weaken within a call,
+ * so "globalize then weaken" needs two), then gcc links them with the kernel's linker script.
+ */
+function cArchiveCommands(target: BuildTarget, recipe: CArchiveRecipe, go: ResolvedToolchain, gcc: ResolvedToolchain, work: string, out: string): Command[] {
+  const dir = target.kernel.dir;
+  const archive = join(work, 'libgo.a');
+  const objcopy = gcc.command.replace(/gcc$/, 'objcopy');
+  const objects = recipe.sources.map((source) => ({ source, object: join(work, `${basename(source).replace(/\.[^.]+$/, '')}.o`) }));
+  const commands: Command[] = [
+    { file: go.command, args: ['build', '-trimpath', '-buildmode=c-archive', '-o', archive, '.'], cwd: dir, env: { ...GO_ENV, CGO_ENABLED: '0' } },
+    ...objects.map(({ source, object }) => ({ file: gcc.command, args: ['-c', '-o', object, source], cwd: dir, env: {} })),
+  ];
+  for (const [name, options] of Object.entries(recipe.objcopy ?? {})) {
+    const file = name === 'go' ? archive : objects.find((o) => o.source === name)?.object;
+    if (!file) throw new WbdiffError(`objcopy names "${name}", which is neither "go" nor one of the c-archive sources`, { where: target.kernel.manifestPath, hint: `sources: ${recipe.sources.join(', ')}` });
+    const groups: string[][] = [];
+    for (const option of options) {
+      const last = groups[groups.length - 1];
+      if (last && last[0]!.split('=')[0] === option.split('=')[0]) last.push(option);
+      else groups.push([option]);
+    }
+    for (const group of groups) commands.push({ file: objcopy, args: [...group, file], cwd: dir, env: {} });
+  }
+  commands.push({
+    file: gcc.command,
+    args: [
+      '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
+      '-T', recipe.linkerScript, `-Wl,-e,${target.kernel.manifest.go?.entry ?? '_start'}`, '-o', out, ...objects.map((o) => o.object), archive,
+    ],
+    cwd: dir,
+    env: {},
+  });
+  return commands;
 }
 
 /** Every file that can change the build: the kernel folder (minus variants and docs) and, for gcc, common/. */

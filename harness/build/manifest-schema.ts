@@ -1,12 +1,28 @@
 // JSON Schema of kernels/<name>/kernel.json (documented in kernels/README.md).
-/** One result pattern (also in matrix config entries): a regex with groups id and result. */
+import { machineOptionsSchema } from '../machine/description.js';
+import { RESULT_PRESETS } from '../markers/presets.js';
+const markerValues = { type: 'object', additionalProperties: { type: 'string', minLength: 1 } };
+
+export const exitStatusSchema = {
+  anyOf: [{ type: 'integer', minimum: 0, maximum: 255 }, { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 }, minItems: 1 }],
+  description: 'the kernel exit status expected (semihosting, chr-testdev, EXIT: STATUS=): one value, or any of a list',
+} as const;
+
+export const resultPatternProperties = {
+  regex: { type: 'string' },
+  flags: { type: 'string', pattern: '^[imsu]*$' },
+  id: { type: 'string', minLength: 1, description: 'a fixed marker id for every match' },
+  map: { type: 'object', additionalProperties: { type: 'string' }, description: 'captured result -> marker value; "*" for any other' },
+  statusEncoding: { enum: ['plain', 'testdev'] },
+} as const;
+
+/** One result pattern (also in matrix config entries). */
 export const resultPatternSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['regex'],
-  properties: { regex: { type: 'string' }, flags: { type: 'string', pattern: '^[imsu]*$' }, map: { type: 'object', additionalProperties: { type: 'string' } } },
+  properties: resultPatternProperties,
 } as const;
-const markerValues = { type: 'object', additionalProperties: { type: 'string', minLength: 1 } };
 
 export const kernelManifestSchema = {
   type: 'object',
@@ -24,6 +40,21 @@ export const kernelManifestSchema = {
       properties: {
         versions: { type: 'array', items: { type: 'string', pattern: '^1\\.\\d+$' }, minItems: 1 },
         entry: { type: 'string', minLength: 1 },
+        cArchive: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sources', 'linkerScript'],
+          description: 'build with -buildmode=c-archive and link with gcc (see kernels/README.md)',
+          properties: {
+            sources: { type: 'array', items: { type: 'string', pattern: '^[^/].*' }, minItems: 1 },
+            linkerScript: { type: 'string', pattern: '^[^/].*' },
+            objcopy: {
+              type: 'object',
+              description: 'per object ("go" = the c-archive, or a source file): objcopy symbol options, applied in order',
+              additionalProperties: { type: 'array', items: { type: 'string', pattern: '^--(globalize|weaken|localize|keep-global|strip)-symbol=[^\\s=]+$' } },
+            },
+          },
+        },
       },
     },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
@@ -38,8 +69,13 @@ export const kernelManifestSchema = {
         done: { type: 'boolean' },
         markers: markerValues,
         conflicts: { type: 'array', items: { type: 'string' } },
+        exitStatus: exitStatusSchema,
+        noFailingMarkers: { type: 'boolean', description: 'any marker with a failing value (N, FAIL, XPASS) not listed is a mismatch' },
       },
     },
+    results: { enum: RESULT_PRESETS, description: 'result format: markers (T<n> Y|N, TAP), kvm-unit-tests (PASS:/FAIL:/SKIP:, EXIT: STATUS=), ktap' },
+    image: { enum: ['elf', 'raw', 'linux-image'], description: 'boot the ELF (default), or its flat image (objcopy -O binary): raw, or with an arm64 Image header' },
+    machine: machineOptionsSchema,
     resultPatterns: { type: 'array', items: resultPatternSchema },
     convention: { type: 'object' },
   },

@@ -1,11 +1,12 @@
 // Bundled kernels: find them, read their manifests, and list their build targets.
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { WbdiffError } from '../errors.js';
 import { validatePattern } from '../markers/parse.js';
 import { KERNELS_DIR } from '../paths.js';
-import type { ResultPattern, Verdict } from '../runners/types.js';
+import type { ImageFormat, MachineOptions } from '../machine/description.js';
+import type { ResultPattern, ResultPreset, Verdict } from '../runners/types.js';
 import { loadJsonFile } from '../util/json-file.js';
 import { kernelManifestSchema } from './manifest-schema.js';
 import { buildTargets } from './targets.js';
@@ -13,6 +14,10 @@ import { buildTargets } from './targets.js';
 export interface KernelExpectation {
   verdict?: Exclude<Verdict, 'crash' | 'error'>;
   done?: boolean;
+  /** The kernel's exit status (semihosting, chr-testdev, EXIT: STATUS=): one value or any of a list; 0 when it gives one and this is absent. */
+  exitStatus?: number | number[];
+  /** Any marker with a failing value (N, FAIL, XPASS) not listed in `markers` is a mismatch. */
+  noFailingMarkers?: boolean;
   markers?: Record<string, string>;
   conflicts?: string[];
 }
@@ -21,7 +26,7 @@ export interface KernelManifest {
   description: string;
   toolchain: 'gcc' | 'go';
   sources?: string[];
-  go?: { versions: string[]; entry: string };
+  go?: { versions: string[]; entry: string; cArchive?: CArchiveRecipe };
   timeoutMs?: number;
   memoryMiB?: number;
   maxSerialBytes?: number;
@@ -29,7 +34,21 @@ export interface KernelManifest {
   deterministic?: boolean;
   expect: KernelExpectation;
   resultPatterns?: ResultPattern[];
+  /** A named result format (markers, kvm-unit-tests, ktap). */
+  results?: ResultPreset;
+  /** How the kernel is booted: the ELF (default), or its flat image, raw or with an arm64 Image header. */
+  image?: ImageFormat;
+  /** The machine it runs on: smp, -machine options, command line, initrd, devices, semihosting. */
+  machine?: MachineOptions;
   convention?: Record<string, unknown>;
+}
+
+/** A Go kernel built with -buildmode=c-archive and linked by gcc with its own script and objects. */
+export interface CArchiveRecipe {
+  sources: string[];
+  linkerScript: string;
+  /** Per object ("go" = the archive, or a source file name): objcopy symbol options, in order. */
+  objcopy?: Record<string, string[]>;
 }
 
 export interface Kernel {
@@ -70,6 +89,7 @@ export async function loadKernel(name: string, root = KERNELS_DIR): Promise<Kern
     const problem = validatePattern(pattern);
     if (problem) throw new WbdiffError(`resultPatterns[${i}] is not usable: ${problem}`, { where: manifestPath });
   }
+  if (manifest.machine?.initrd !== undefined) manifest.machine.initrd = resolvePath(dir, manifest.machine.initrd);
   for (const source of manifest.sources ?? []) {
     if (!existsSync(join(dir, source))) throw new WbdiffError(`source "${source}" listed in the manifest does not exist`, { where: manifestPath });
   }

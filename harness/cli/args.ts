@@ -1,13 +1,30 @@
-// Thin wrapper over node:util parseArgs whose errors say which command and how to get help.
+// Thin wrapper over node:util parseArgs: `--help` prints the command's help (generated from the
+// same option table), and a parse error names the flag, suggests the closest one and says how to
+// get help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { WbdiffError } from '../errors.js';
+import { HelpRequested, WbdiffError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
+import { formatCommandHelp, wantsHelp } from './help.js';
 
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T) {
+  if (wantsHelp(argv)) throw new HelpRequested(formatCommandHelp(command, options));
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new WbdiffError((error as Error).message, { where: `wbdiff ${command}`, hint: 'see wbdiff --help' });
+    throw new WbdiffError(describeParseError(error as Error & { code?: string }, options), { hint: `see wbdiff ${command} --help` });
   }
+}
+
+/** node's parseArgs messages, said shorter and with a did-you-mean. */
+export function describeParseError(error: Error & { code?: string }, options: NonNullable<ParseArgsConfig['options']>): string {
+  const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec(error.message);
+  if (unknown) {
+    const flags = Object.keys(options);
+    return `unknown option ${unknown[1]}${unknown[2]}${didYouMean(unknown[2]!, flags, (s) => `--${s}`)}`;
+  }
+  const missing = /^Option '(?:-\w, )?--([^ ]+) <value>' argument missing/.exec(error.message);
+  if (missing) return `--${missing[1]} needs a value`;
+  return error.message;
 }
 
 /** The longest delay a Node timer takes (2^31 - 1 ms, 24.8 days); a longer one fires at once. */

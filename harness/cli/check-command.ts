@@ -2,7 +2,7 @@
 //   0 the expectation holds, 1 it does not (the kernel's fault), 125 the kernel does not build
 //   (git bisect skips the commit), 128 the harness itself failed (git bisect stops).
 import { resolveSubjects, type Subject } from '../build/subjects.js';
-import { WbdiffError } from '../errors.js';
+import { HelpRequested, WbdiffError } from '../errors.js';
 import { withVariants } from './run-command.js';
 import { loadVariant } from '../patch/variant.js';
 import { createRunner } from '../runners/index.js';
@@ -15,6 +15,11 @@ export async function checkCommand(argv: string[]): Promise<number> {
   try {
     return await check(argv);
   } catch (error) {
+    // --help is not a harness failure: git bisect must not stop on it (128).
+    if (error instanceof HelpRequested) {
+      process.stdout.write(error.text);
+      return CHECK_EXIT.holds;
+    }
     process.stderr.write(`wbdiff check: ${(error as Error).message}\n`);
     return CHECK_EXIT.harness;
   }

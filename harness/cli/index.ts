@@ -1,6 +1,6 @@
 // Parses the command line, dispatches, and holds the only top-level catch: an expected error is
 // printed as "where: what / hint" with its exit code, anything else as an internal error.
-import { EXIT, formatError, WbdiffError } from '../errors.js';
+import { EXIT, formatError, HelpRequested, WbdiffError } from '../errors.js';
 
 const HELP = `wbdiff — differential test harness for bare-metal AArch64 kernels
 
@@ -96,6 +96,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load())(rest);
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(error.text);
+      return EXIT.ok;
+    }
     process.stderr.write(`wbdiff ${name}: ${formatError(error)}\n`);
     return error instanceof WbdiffError ? error.exitCode : EXIT.harness;
   }

@@ -1,5 +1,6 @@
 import { resolveSubjects, type Subject } from '../build/subjects.js';
-import { checkExpectation, formatMismatch, runsAgree } from '../compare/expect.js';
+import { checkExpectation, DEFAULT_EXPECTATION, formatMismatch, runsAgree } from '../compare/expect.js';
+import type { KernelExpectation } from '../build/manifest.js';
 import { EXIT } from '../errors.js';
 import { patchedElf } from '../patch/patched-build.js';
 import { resolveVariantPath } from '../matrix/config.js';
@@ -8,8 +9,9 @@ import { createRunner, parseRunnerList } from '../runners/index.js';
 import { BoardRunner } from '../runners/board.js';
 import { loadBoardFile } from '../runners/board-config.js';
 import { ReplayRunner } from '../runners/replay.js';
-import { DEFAULTS, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
+import { DEFAULTS, isInfrastructure, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
+import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { formatRun } from './format.js';
 
 export interface SubjectRuns {
@@ -46,6 +48,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     variant: { type: 'string', multiple: true },
     board: { type: 'string', multiple: true },
     replay: { type: 'string', multiple: true },
+    ...MACHINE_FLAGS,
   });
   if (positionals.length !== 1) {
     process.stderr.write('wbdiff run: name one kernel or ELF path\n  hint: wbdiff run hello, or wbdiff run path/to/kernel.elf\n');
@@ -58,7 +61,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   ];
   const runners: (string | Runner)[] = [...(extra.length && !values.runner ? [] : parseRunnerList(values.runner ?? [])), ...extra];
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
-  const subjects = await resolveSubjects(positionals[0]!);
+  const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
   const results: SubjectRuns[] = [];
   for (const subject of subjects) {
     // A bundled variant name ("seed-barrier") means this build's own file; a path is used as is.
@@ -70,13 +73,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
   }
 
+  // Each subject is held to its manifest's expectation (patched or not), or without one to the default.
+  const expectationOf = (r: SubjectRuns): KernelExpectation => subjects.find((s) => s.id === r.target)?.kernel?.manifest.expect ?? DEFAULT_EXPECTATION;
   let failed = false;
   for (const r of results) {
-    const kernel = r.variant ? null : subjects.find((s) => s.id === r.target)?.kernel;
     if (!r.agree) failed = true;
-    if (kernel && r.runs.some((run) => checkExpectation(run, kernel.manifest.expect).length > 0)) failed = true;
+    if (r.runs.some((run) => !isInfrastructure(run.verdict) && checkExpectation(run, expectationOf(r)).length > 0)) failed = true;
   }
-  const infra = results.some((r) => r.runs.some((run) => run.verdict === 'error'));
+  // QEMU crashing is infrastructure like a missing tool: never a kernel outcome, never exit 0.
+  const infra = results.some((r) => r.runs.some((run) => isInfrastructure(run.verdict)));
 
   if (values.json) {
     const runs = results.flatMap((r) => r.runs.map((run) => ({ target: r.target, variant: r.variant, ...run })));
@@ -86,12 +91,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const r of results) {
       process.stdout.write(`${r.target}${r.variant ? ` + ${r.variant}` : ''}  (${r.elf})\n`);
       for (const run of r.runs) process.stdout.write(`${formatRun(run)}\n`);
-      const kernel = r.variant ? null : subjects.find((s) => s.id === r.target)?.kernel;
-      if (kernel) {
-        for (const run of r.runs) {
-          const mismatches = checkExpectation(run, kernel.manifest.expect);
-          if (mismatches.length) process.stdout.write(`  ${run.runner}: not as expected: ${mismatches.map(formatMismatch).join('; ')}\n`);
-        }
+      for (const run of r.runs) {
+        if (isInfrastructure(run.verdict)) continue;
+        const mismatches = checkExpectation(run, expectationOf(r));
+        if (mismatches.length) process.stdout.write(`  ${run.runner}: not as expected: ${mismatches.map(formatMismatch).join('; ')}\n`);
       }
       process.stdout.write(r.runs.length > 1 ? `  runners ${r.agree ? 'agree' : 'DISAGREE'}\n` : '');
     }

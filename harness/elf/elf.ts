@@ -4,6 +4,7 @@ import elfy from 'elfy';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { Symbolizer, type ElfSymbol } from './symbols.js';
+import { explainEtDyn } from '../machine/et-dyn.js';
 
 export interface SegmentFlags {
   r: boolean;
@@ -42,7 +43,7 @@ export interface ElfImage {
 
 const EM_AARCH64 = 'AArch64';
 
-export function parseElf(bytes: Uint8Array, path = '<memory>'): ElfImage {
+export function parseElf(bytes: Uint8Array, path = '<memory>', options: { allowDyn?: boolean } = {}): ElfImage {
   const fail = (what: string, hint?: string): never => {
     throw new WbdiffError(what, { where: path, ...(hint ? { hint } : {}) });
   };
@@ -63,7 +64,8 @@ export function parseElf(bytes: Uint8Array, path = '<memory>'): ElfImage {
   if (parsed.machine !== EM_AARCH64) {
     fail(`not an AArch64 ELF (machine: ${parsed.machine})`, 'build the kernel with an aarch64 toolchain');
   }
-  if (parsed.type !== 'exec') fail(`not an executable ELF (type: ${parsed.type})`, 'link the kernel (ET_EXEC), not just compile it');
+  const dyn = parsed.type === 'dyn';
+  if (parsed.type !== 'exec' && !dyn) fail(`not an executable ELF (type: ${parsed.type})`, 'link the kernel (ET_EXEC), not just compile it');
 
   const segments: ElfSegment[] = parsed.body.programs.map((p, i) => {
     if (p.type === 'load' && p.offset + p.filesz > buffer.length) {
@@ -83,6 +85,11 @@ export function parseElf(bytes: Uint8Array, path = '<memory>'): ElfImage {
   });
   const loads = segments.filter((s) => s.type === 'load');
   if (loads.length === 0) fail('the ELF has no PT_LOAD segment: nothing to load');
+  if (dyn && !options.allowDyn) {
+    const low = loads.reduce((min, s) => (s.paddr < min ? s.paddr : min), loads[0]!.paddr);
+    const { what, hint } = explainEtDyn(low, BigInt(parsed.entry));
+    fail(what, hint);
+  }
 
   const sections: ElfSection[] = parsed.body.sections.map((s) => {
     const inFile = s.type !== 'nobits' && s.off + s.size <= buffer.length;
@@ -131,6 +138,7 @@ export function decodeSymtab(sections: readonly ElfySection[]): ElfSymbol[] {
       value: data.readBigUInt64LE(off + 8),
       size: data.readBigUInt64LE(off + 16),
       kind: type === 2 ? 'func' : type === 1 ? 'object' : 'other',
+      binding: info >> 4 === 0 ? 'local' : info >> 4 === 2 ? 'weak' : 'global',
     });
   }
   return out;

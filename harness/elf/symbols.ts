@@ -6,6 +6,32 @@ export interface ElfSymbol {
   value: bigint;
   size: bigint;
   kind: 'func' | 'object' | 'other';
+  /** STB_LOCAL / STB_GLOBAL / STB_WEAK (absent: unknown, treated as global). */
+  binding?: SymbolBinding;
+}
+
+export type SymbolBinding = 'local' | 'global' | 'weak';
+
+/**
+ * "name@global" (global or weak), "name@weak", "name@local", "name@0x277164": how a variant names
+ * one of several symbols that share a name (a kernel's own runtime.gcWriteBarrier2 beside the
+ * runtime's local one in a Go c-archive). Null when the text carries no such qualifier.
+ */
+export function splitQualifier(text: string): { name: string; binding: 'global' | 'local' | 'weak' | null; address: bigint | null } | null {
+  const m = /^(.+)@(global|local|weak|0x[0-9a-f]+)$/i.exec(text);
+  if (!m) return null;
+  const q = m[2]!.toLowerCase();
+  return { name: m[1]!, binding: q.startsWith('0x') ? null : (q as SymbolBinding), address: q.startsWith('0x') ? BigInt(q) : null };
+}
+
+/** "runtime.gcWriteBarrier2@global" -> "runtime.gcWriteBarrier2" (texts that name a routine). */
+export function unqualified(name: string): string {
+  return splitQualifier(name)?.name ?? name;
+}
+
+/** "global", "weak global", "local" for people. */
+export function bindingWords(symbol: ElfSymbol): string {
+  return symbol.binding === 'weak' ? 'weak global' : (symbol.binding ?? 'global');
 }
 
 export interface SymbolHit {
@@ -19,6 +45,8 @@ const ABI_SUFFIXES = ['.abi0', '.abiinternal'];
 export class Symbolizer {
   private readonly sorted: ElfSymbol[];
   private readonly byName = new Map<string, ElfSymbol[]>();
+  /** Names that several symbols at different addresses share: format() qualifies those. */
+  private readonly shared = new Set<string>();
 
   constructor(symbols: readonly ElfSymbol[]) {
     // Only symbols that name a place: named, non-zero, functions and data first on ties.
@@ -31,6 +59,7 @@ export class Symbolizer {
       list.push(symbol);
       this.byName.set(symbol.name, list);
     }
+    for (const [name, list] of this.byName) if (new Set(list.map((x) => x.value)).size > 1) this.shared.add(name);
   }
 
   get all(): readonly ElfSymbol[] {
@@ -58,11 +87,28 @@ export class Symbolizer {
     return null;
   }
 
-  /** "main.kentry+0xbc", "main.gp", or the bare hex address when no symbol covers it. */
+  /**
+   * "main.kentry+0xbc", "main.gp", or the bare hex address when no symbol covers it. A name that
+   * several symbols share is qualified so it can be read back: "runtime.gcWriteBarrier2@global".
+   */
   format(addr: bigint): string {
     const hit = this.lookup(addr);
     if (!hit) return hex(addr);
-    return hit.offset === 0n ? hit.symbol.name : `${hit.symbol.name}+${hex(hit.offset)}`;
+    const name = this.qualifiedName(hit.symbol);
+    return hit.offset === 0n ? name : `${name}+${hex(hit.offset)}`;
+  }
+
+  /** The symbol's name, with "@local"/"@global" (or "@0x...", when the binding does not tell them apart) if others share it. */
+  qualifiedName(symbol: ElfSymbol): string {
+    if (!this.shared.has(symbol.name)) return symbol.name;
+    const others = this.byName.get(symbol.name)!.filter((s) => s.value !== symbol.value);
+    const local = symbol.binding === 'local';
+    return others.every((s) => (s.binding === 'local') !== local) ? `${symbol.name}@${local ? 'local' : 'global'}` : `${symbol.name}@${hex(symbol.value)}`;
+  }
+
+  /** Does another symbol at a different address carry this name? */
+  isShared(name: string): boolean {
+    return this.shared.has(name);
   }
 
   /** The address of the first symbol placed after addr, or null: where a sizeless label ends. */
@@ -71,13 +117,31 @@ export class Symbolizer {
     return null;
   }
 
-  /** Exact name, or the name with Go's ABI suffix; null when unknown, throws when ambiguous. */
-  resolve(name: string): ElfSymbol | null {
+  /**
+   * Exact name, or the name with Go's ABI suffix, optionally qualified ("name@global",
+   * "name@local", "name@weak", "name@0x277164"); null when unknown, throws when ambiguous or when
+   * no symbol of that name has the binding or address asked for.
+   */
+  resolve(text: string): ElfSymbol | null {
+    const q = splitQualifier(text);
+    const name = q && this.candidates(text).length === 0 ? q.name : text;
+    let list = this.candidates(name);
+    if (list.length === 0) return null;
+    if (q && name !== text) {
+      const all = list;
+      list = list.filter((s) => (q.address === null || s.value === q.address) && (q.binding === null || (q.binding === 'global' ? s.binding !== 'local' : (s.binding ?? 'global') === q.binding)));
+      if (list.length === 0) {
+        const want = q.address !== null ? `at ${hex(q.address)}` : q.binding === 'global' ? 'that is global or weak' : `that is ${q.binding}`;
+        throw new Error(`no symbol "${name}" ${want}: ${describeAll(all)}`);
+      }
+    }
+    return pickOne(text, list);
+  }
+
+  private candidates(name: string): ElfSymbol[] {
     const exact = this.byName.get(name);
-    if (exact && exact.length > 0) return pickOne(name, exact);
-    const candidates = ABI_SUFFIXES.flatMap((suffix) => this.byName.get(name + suffix) ?? []);
-    if (candidates.length === 0) return null;
-    return pickOne(name, candidates);
+    if (exact && exact.length > 0) return exact;
+    return ABI_SUFFIXES.flatMap((suffix) => this.byName.get(name + suffix) ?? []);
   }
 
   /** Names close to `name` (by edit distance, ABI suffix ignored), for "did you mean" hints. */
@@ -101,10 +165,17 @@ function rank(symbol: ElfSymbol): number {
 function pickOne(name: string, list: ElfSymbol[]): ElfSymbol {
   const distinct = new Map(list.map((s) => [s.value, s]));
   if (distinct.size > 1) {
-    const where = [...distinct.values()].map((s) => `${s.name}@${hex(s.value)}`).join(', ');
-    throw new Error(`symbol "${name}" is ambiguous: ${where}; name one exactly`);
+    const symbols = [...distinct.values()];
+    const bindings = new Set(symbols.map((s) => (s.binding === 'local' ? 'local' : 'global')));
+    const byBinding = bindings.size === symbols.length ? `${symbols.map((s) => `"${s.name}@${s.binding === 'local' ? 'local' : 'global'}"`).join(' or ')}, or ` : '';
+    throw new Error(`symbol "${name}" is ambiguous: ${describeAll(symbols)}; name one as ${byBinding}"${symbols[0]!.name}@${hex(symbols[0]!.value)}"`);
   }
   return list[0]!;
+}
+
+/** "runtime.gcWriteBarrier2 at 0x400e3d10 (local), runtime.gcWriteBarrier2 at 0x40080080 (weak global)" */
+function describeAll(list: readonly ElfSymbol[]): string {
+  return list.map((s) => `${s.name} at ${hex(s.value)} (${bindingWords(s)})`).join(', ');
 }
 
 /** Levenshtein distance, giving up (returning budget + 1) once it must exceed the budget. */

@@ -24,3 +24,112 @@ export interface MachineOptions {
   /** Last-resort extra QEMU arguments; other runners refuse a spec that has any. */
   qemuArgs?: string[];
 }
+
+/** The option names of MachineOptions, as people write them (for "cannot honour" errors). */
+export type MachineOptionName = keyof MachineOptions;
+
+/**
+ * Layers of machine options, later ones winning: manifest, then config defaults, then the config
+ * entry, then the command line. Scalars are replaced, `machine` is merged key by key, and lists
+ * (devices, chardevs, qemuArgs) are appended without repeats.
+ */
+export function mergeMachine(...layers: readonly (MachineOptions | null | undefined)[]): MachineOptions {
+  const out: MachineOptions = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    if (layer.smp !== undefined) out.smp = layer.smp;
+    if (layer.append !== undefined) out.append = layer.append;
+    if (layer.initrd !== undefined) out.initrd = layer.initrd;
+    if (layer.semihosting !== undefined) out.semihosting = layer.semihosting;
+    if (layer.machine) out.machine = { ...(out.machine ?? {}), ...layer.machine };
+    for (const list of ['devices', 'chardevs', 'qemuArgs'] as const) {
+      const more = layer[list];
+      if (more?.length) out[list] = [...new Set([...(out[list] ?? []), ...more])];
+    }
+  }
+  return out;
+}
+
+/** The options that are set (non-default), in a fixed order: what a runner has to honour. */
+export function setOptions(options: MachineOptions | undefined): MachineOptionName[] {
+  if (!options) return [];
+  const set: MachineOptionName[] = [];
+  if (options.smp !== undefined && options.smp !== 1) set.push('smp');
+  if (options.machine && Object.keys(options.machine).length) set.push('machine');
+  if (options.append !== undefined && options.append !== '') set.push('append');
+  if (options.initrd !== undefined) set.push('initrd');
+  if (options.devices?.length) set.push('devices');
+  if (options.chardevs?.length) set.push('chardevs');
+  if (options.semihosting) set.push('semihosting');
+  if (options.qemuArgs?.length) set.push('qemuArgs');
+  return set;
+}
+
+/** The options set that a runner does not support, for its "cannot honour" error. */
+export function unsupportedOptions(options: MachineOptions | undefined, supported: ReadonlySet<MachineOptionName>): MachineOptionName[] {
+  return setOptions(options).filter((name) => !supported.has(name));
+}
+
+/** The command-line flag of each option, so errors name what the user typed. */
+export const OPTION_FLAG: Readonly<Record<MachineOptionName, string>> = {
+  smp: '--smp',
+  machine: '--machine-opt',
+  append: '--append',
+  initrd: '--initrd',
+  devices: '--device',
+  chardevs: '--chardev',
+  semihosting: '--semihosting',
+  qemuArgs: '--qemu-arg',
+};
+
+/** A short, stable label of the options set ("smp=2,gic-version=3"): cell names and provenance. */
+export function machineLabel(options: MachineOptions | undefined): string {
+  if (!options) return '';
+  const parts: string[] = [];
+  if (options.smp !== undefined && options.smp !== 1) parts.push(`smp=${options.smp}`);
+  for (const [k, v] of Object.entries(options.machine ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) parts.push(`${k}=${v}`);
+  if (options.append) parts.push(`append=${JSON.stringify(options.append)}`);
+  if (options.initrd) parts.push(`initrd=${options.initrd.split('/').pop()}`);
+  for (const d of options.devices ?? []) parts.push(`device=${d}`);
+  for (const c of options.chardevs ?? []) parts.push(`chardev=${c}`);
+  if (options.semihosting) parts.push('semihosting');
+  for (const a of options.qemuArgs ?? []) parts.push(`qemu-arg=${a}`);
+  return parts.join(',');
+}
+
+/** A canonical form (sorted keys, no empty fields): what provenance records and identity compares. */
+export function canonicalMachine(options: MachineOptions | undefined): MachineOptions {
+  const o = options ?? {};
+  const out: MachineOptions = {};
+  if (o.smp !== undefined && o.smp !== 1) out.smp = o.smp;
+  if (o.machine && Object.keys(o.machine).length) out.machine = Object.fromEntries(Object.entries(o.machine).sort(([a], [b]) => (a < b ? -1 : 1)));
+  if (o.append) out.append = o.append;
+  if (o.initrd) out.initrd = o.initrd;
+  if (o.devices?.length) out.devices = [...o.devices];
+  if (o.chardevs?.length) out.chardevs = [...o.chardevs];
+  if (o.semihosting) out.semihosting = true;
+  if (o.qemuArgs?.length) out.qemuArgs = [...o.qemuArgs];
+  return out;
+}
+
+/** `K=V` from --machine-opt, or null when it is not of that form. */
+export function parseMachineOpt(text: string): [string, string] | null {
+  const m = /^([A-Za-z0-9_.-]+)=(.*)$/.exec(text);
+  return m ? [m[1]!, m[2]!] : null;
+}
+
+/** JSON Schema of a machine description (manifests and matrix configs share it). */
+export const machineOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    smp: { type: 'integer', minimum: 1, maximum: 64, description: 'CPUs (QEMU -smp)' },
+    machine: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' }, description: '-machine virt,K=V options, e.g. {"gic-version": "3"}' },
+    append: { type: 'string', description: 'kernel command line (QEMU -append, /chosen/bootargs)' },
+    initrd: { type: 'string', minLength: 1, description: 'initrd file (QEMU -initrd), relative to the file that names it' },
+    devices: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'QEMU -device specs' },
+    chardevs: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'QEMU -chardev specs' },
+    semihosting: { type: 'boolean', description: 'Arm semihosting (SYS_EXIT ends the run with its status)' },
+    qemuArgs: { type: 'array', items: { type: 'string' }, description: 'last-resort extra QEMU arguments (other runners refuse them)' },
+  },
+} as const;

@@ -30,6 +30,8 @@ export interface MarkerReport {
   /** The serial text, decoded for people (see decodeSerial). */
   serial: string;
   tap: TapSummary | null;
+  /** The first exit status a result pattern's `status` group gave (e.g. kvm-unit-tests' EXIT: STATUS=n). */
+  exitStatus: number | null;
 }
 
 export interface ParseOptions {
@@ -62,15 +64,26 @@ export function parseMarkers(serial: Uint8Array | string, options: ParseOptions 
   const patterns = (options.resultPatterns ?? []).map(compilePattern);
 
   let done = false;
+  let exitStatus: number | null = null;
   lines.forEach((line, index) => {
     const lineNo = index + 1;
     for (const match of line.matchAll(T_MARKER)) record(`T${match[1]}`, match[2]!, lineNo);
-    for (const { regex, map } of patterns) {
+    // The first pattern that matches a line reads it: presets order specific forms first.
+    for (const { regex, pattern } of patterns) {
+      let matched = false;
       for (const match of line.matchAll(regex)) {
-        const id = match.groups?.['id'];
-        const result = match.groups?.['result'];
-        if (id !== undefined && result !== undefined) record(id, map?.[result] ?? result, lineNo);
+        if (match[0] === '') continue;
+        matched = true;
+        const status = match.groups?.['status'];
+        if (status !== undefined) {
+          if (exitStatus === null) exitStatus = decodeStatus(Number(status), pattern.statusEncoding);
+          continue;
+        }
+        const id = pattern.id ?? match.groups?.['id'];
+        const result = match.groups?.['result'] ?? match[0];
+        if (id !== undefined) record(id, pattern.map?.[result] ?? pattern.map?.['*'] ?? result, lineNo);
       }
+      if (matched) break;
     }
     if (DONE_LINE.test(line.trim())) done = true;
   });
@@ -83,7 +96,12 @@ export function parseMarkers(serial: Uint8Array | string, options: ParseOptions 
     markers[id] = entry.values.join('/');
     if (entry.values.length > 1) conflicts.push({ id, values: entry.values, lines: entry.lines });
   }
-  return { markers, conflicts, done, serial: text, tap };
+  return { markers, conflicts, done, serial: text, tap, exitStatus };
+}
+
+/** kvm-unit-tests prints (code << 1) | 1; arm/run reports 1 as 0 and any other value as it is. */
+export function decodeStatus(value: number, encoding: ResultPattern['statusEncoding']): number {
+  return encoding === 'testdev' && value === 1 ? 0 : value;
 }
 
 /** TAP points become markers "tap<N>" = Y | N | SKIP | TODO; parsed by tap-parser from the first TAP line. */
@@ -109,19 +127,21 @@ function parseTap(lines: string[], record: (id: string, value: string, line: num
   return summary;
 }
 
-function compilePattern(pattern: ResultPattern): { regex: RegExp; map: Record<string, string> | undefined } {
+function compilePattern(pattern: ResultPattern): { regex: RegExp; pattern: ResultPattern } {
   const flags = new Set((pattern.flags ?? '').split(''));
   flags.add('g');
-  return { regex: safeRegExp(pattern.regex, [...flags].join('')), map: pattern.map };
+  return { regex: safeRegExp(pattern.regex, [...flags].join('')), pattern };
 }
 
 /** Checks a result pattern before a run, so a typo fails the manifest load, not the parse. */
 export function validatePattern(pattern: ResultPattern): string | null {
   try {
     const regex = safeRegExp(pattern.regex, pattern.flags ?? '');
-    const groups = /\(\?<id>/.test(pattern.regex) && /\(\?<result>/.test(pattern.regex);
     void regex;
-    return groups ? null : 'the regex needs the named groups (?<id>...) and (?<result>...)';
+    if (/\(\?<status>/.test(pattern.regex)) return null;
+    if (pattern.id === undefined && !/\(\?<id>/.test(pattern.regex)) return 'the regex needs a named group (?<id>...), or the pattern a fixed "id"';
+    if (pattern.id === undefined && !/\(\?<result>/.test(pattern.regex) && !pattern.map) return 'the regex needs a named group (?<result>...), or the pattern a value "map"';
+    return null;
   } catch (error) {
     return (error as Error).message;
   }

@@ -1,15 +1,19 @@
-// Reads QEMU's `-d int,guest_errors` log (on stderr): each exception the guest takes is a block
+// Reads QEMU's `-d int,guest_errors` log (on stderr) as a stream: each exception the guest takes is
 //   Taking exception 4 [Data Abort] on CPU 0
 //   ...from EL1 to EL1
 //   ...with ESR 0x25/0x96000010
 //   ...with FAR 0x50000000
 //   ...with ELR 0x40080018
 //   ...to EL1 PC 0x200 PSTATE 0x3c5
-// PSCI calls made with HVC/SMC show up as a block that ends "...handled as PSCI call".
+// and each ERET is "Exception return from AArch64 EL1 to AArch64 EL1 PC 0x40080440". PSCI calls
+// made with HVC/SMC end "...handled as PSCI call", semihosting calls "...handled as semihosting call":
+// QEMU served those itself, the guest's vectors never ran. Pure and bounded: nothing is kept per
+// line but a few counters, so a kernel looping on exceptions costs CPU, never memory.
 
 export interface QemuException {
   number: number;
   name: string;
+  cpu: number | null;
   fromEl: number | null;
   toEl: number | null;
   /** Exception class (ESR bits 31:26) and the full syndrome, as QEMU prints "EC/syndrome". */
@@ -17,65 +21,92 @@ export interface QemuException {
   esr: bigint | null;
   far: bigint | null;
   elr: bigint | null;
+  /** Where the exception sent the CPU: the vector (VBAR_ELx + offset). */
+  vector: bigint | null;
+  /** QEMU handled it itself (PSCI or semihosting call): not an exception the guest saw. */
   psci: boolean;
+  semihosting: boolean;
   /** The raw lines, for the report. */
   text: string;
 }
 
-/** Exceptions that mean "the kernel went wrong" when the kernel has no handlers of its own. */
-export function isFatalException(e: QemuException): boolean {
-  if (e.psci) return false;
-  return /Abort|Undefined|Unaligned|Breakpoint|Watchpoint|Illegal|SError|Data|Prefetch/i.test(e.name) || e.name === 'SVC';
+export interface ExceptionReturn {
+  fromEl: number;
+  toEl: number;
+  pc: bigint;
 }
+
+export type LogEvent = { kind: 'taken'; exception: QemuException } | { kind: 'return'; ret: ExceptionReturn };
+
+/** A line longer than this is cut: QEMU's lines are short, a longer one is not a log line. */
+const MAX_LINE = 4096;
+const KEEP_GUEST_ERRORS = 100;
+const KEEP_MESSAGES = 20;
 
 export class QemuLogReader {
   private current: QemuException | null = null;
   private partial = '';
-  readonly exceptions: QemuException[] = [];
-  /** "Invalid read at addr ..." lines from guest_errors, kept for the evidence. */
+  /** Exceptions the guest took (PSCI/semihosting calls not counted) and ERETs seen. */
+  taken = 0;
+  returns = 0;
+  /** "Invalid read at addr ..." lines from guest_errors, the first few kept for the evidence. */
   readonly guestErrors: string[] = [];
+  /** The last lines that are neither exceptions nor guest errors: QEMU's own messages (errors, warnings). */
+  readonly messages: string[] = [];
 
-  /** Feeds a chunk of stderr; returns exceptions completed by it. */
-  push(chunk: string): QemuException[] {
-    const lines = (this.partial + chunk).split('\n');
-    this.partial = lines.pop() ?? '';
-    const completed: QemuException[] = [];
-    for (const line of lines) {
-      const done = this.line(line.replace(/\r$/, ''));
-      if (done) completed.push(done);
+  /** Feeds a chunk of stderr; returns the events completed by it. */
+  push(chunk: string): LogEvent[] {
+    const events: LogEvent[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      const line = (this.partial + chunk.slice(start, nl)).replace(/\r$/, '');
+      this.partial = '';
+      start = nl + 1;
+      this.line(line.slice(0, MAX_LINE), events);
     }
-    return completed;
+    if (start < chunk.length && this.partial.length < MAX_LINE) this.partial += chunk.slice(start, start + MAX_LINE - this.partial.length);
+    return events;
   }
 
   /** Ends the stream: a block cut short still counts. */
-  end(): QemuException[] {
-    const completed: QemuException[] = [];
+  end(): LogEvent[] {
+    const events: LogEvent[] = [];
     if (this.partial) {
-      const done = this.line(this.partial);
-      if (done) completed.push(done);
+      this.line(this.partial, events);
       this.partial = '';
     }
-    if (this.current) completed.push(this.finish());
-    return completed;
+    if (this.current) this.finish(events);
+    return events;
   }
 
-  private line(line: string): QemuException | null {
-    const start = /^Taking exception (\d+) \[([^\]]+)\]/.exec(line);
+  private line(line: string, events: LogEvent[]): void {
+    const start = /^Taking exception (\d+) \[([^\]]+)\](?: on CPU (\d+))?/.exec(line);
     if (start) {
-      const previous = this.current ? this.finish() : null;
-      this.current = { number: Number(start[1]), name: start[2]!, fromEl: null, toEl: null, ec: null, esr: null, far: null, elr: null, psci: false, text: line };
-      return previous;
+      if (this.current) this.finish(events);
+      this.current = {
+        number: Number(start[1]), name: start[2]!, cpu: start[3] === undefined ? null : Number(start[3]),
+        fromEl: null, toEl: null, ec: null, esr: null, far: null, elr: null, vector: null, psci: false, semihosting: false, text: line,
+      };
+      return;
+    }
+    const ret = /^Exception return from AArch(?:64|32) EL(\d) to AArch(?:64|32) EL(\d) PC 0x([0-9a-f]+)/i.exec(line);
+    if (ret) {
+      if (this.current) this.finish(events);
+      this.returns += 1;
+      events.push({ kind: 'return', ret: { fromEl: Number(ret[1]), toEl: Number(ret[2]), pc: BigInt(`0x${ret[3]}`) } });
+      return;
     }
     const e = this.current;
-    if (!e) {
-      if (/^Invalid (read|write)|^unimplemented|^Bad/i.test(line) && this.guestErrors.length < 100) this.guestErrors.push(line);
-      return null;
+    if (!e || !line.startsWith('...')) {
+      if (/^Invalid (read|write)|^unimplemented|^Bad/i.test(line)) {
+        if (this.guestErrors.length < KEEP_GUEST_ERRORS) this.guestErrors.push(line);
+      } else if (line.trim() !== '' && !line.startsWith('...')) {
+        this.messages.push(line);
+        if (this.messages.length > KEEP_MESSAGES) this.messages.shift();
+      }
+      return;
     }
-    if (!line.startsWith('...')) {
-      if (/^Invalid (read|write)/.test(line) && this.guestErrors.length < 100) this.guestErrors.push(line);
-      return null;
-    }
-    e.text += `\n${line}`;
+    if (e.text.length < 1024) e.text += `\n${line}`;
     let m: RegExpExecArray | null;
     if ((m = /^\.\.\.from EL(\d) to EL(\d)/.exec(line))) {
       e.fromEl = Number(m[1]);
@@ -89,18 +120,21 @@ export class QemuLogReader {
       e.elr = BigInt(`0x${m[1]}`);
     } else if (/handled as PSCI call/.test(line)) {
       e.psci = true;
-      return this.finish();
-    } else if (/^\.\.\.to EL\d/.test(line)) {
-      return this.finish();
+      this.finish(events);
+    } else if (/handled as semihosting call/.test(line)) {
+      e.semihosting = true;
+      this.finish(events);
+    } else if ((m = /^\.\.\.to EL\d PC 0x([0-9a-f]+)/i.exec(line))) {
+      e.vector = BigInt(`0x${m[1]}`);
+      this.finish(events);
     }
-    return null;
   }
 
-  private finish(): QemuException {
+  private finish(events: LogEvent[]): void {
     const e = this.current!;
     this.current = null;
-    this.exceptions.push(e);
-    return e;
+    if (!e.psci && !e.semihosting) this.taken += 1;
+    events.push({ kind: 'taken', exception: e });
   }
 }
 
@@ -108,5 +142,46 @@ export class QemuLogReader {
 export function accessKind(e: QemuException): 'read' | 'write' | 'fetch' | null {
   if (e.ec === 0x20 || e.ec === 0x21) return 'fetch';
   if ((e.ec === 0x24 || e.ec === 0x25) && e.esr !== null) return (e.esr >> 6n) & 1n ? 'write' : 'read';
+  if (e.ec === 0x34 || e.ec === 0x35) return e.esr !== null && (e.esr >> 6n) & 1n ? 'write' : 'read';
   return null;
+}
+
+/** ESR_ELx.EC in words; debug exceptions by their class, not by QEMU's "Prefetch Abort"/"Data Abort". */
+const EXCEPTION_CLASS: Readonly<Record<number, string>> = {
+  0x00: 'unknown reason (undefined instruction)',
+  0x01: 'trapped WFI/WFE',
+  0x07: 'SVE/SIMD/FP access trap',
+  0x0e: 'illegal execution state',
+  0x15: 'SVC',
+  0x16: 'HVC',
+  0x17: 'SMC',
+  0x18: 'trapped MSR/MRS/system instruction',
+  0x20: 'instruction abort from a lower EL',
+  0x21: 'instruction abort',
+  0x22: 'PC alignment fault',
+  0x24: 'data abort from a lower EL',
+  0x25: 'data abort',
+  0x26: 'SP alignment fault',
+  0x2f: 'SError',
+  0x30: 'breakpoint from a lower EL',
+  0x31: 'breakpoint',
+  0x32: 'software step from a lower EL',
+  0x33: 'software step',
+  0x34: 'watchpoint from a lower EL',
+  0x35: 'watchpoint',
+  0x3c: 'BRK instruction',
+};
+
+/** The exception in words: the ESR class when QEMU gave one, else QEMU's own name. */
+export function exceptionKind(e: QemuException): string {
+  if (e.ec !== null && EXCEPTION_CLASS[e.ec] && !/^(IRQ|FIQ|Virtual)/.test(e.name)) {
+    const cls = EXCEPTION_CLASS[e.ec]!;
+    return e.ec === 0x00 && /Undefined/i.test(e.name) ? 'undefined instruction' : cls;
+  }
+  return e.name.toLowerCase();
+}
+
+/** QEMU's own error messages (it failed, not the guest); its harmless module warnings are not. */
+export function qemuErrorLines(messages: readonly string[]): string[] {
+  return messages.filter((line) => (/^(qemu-system-[\w-]+|qemu): /.test(line) && !/: module \S+ not found/.test(line)) || /^\*\*|GLib|^\(process:\d+\)|Aborted|Segmentation fault/.test(line));
 }

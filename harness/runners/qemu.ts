@@ -1,26 +1,28 @@
-// Runs a kernel under qemu-system-aarch64 -M virt. Serial on stdout (bytes), exceptions on stderr.
-import { readElf } from '../elf/read-elf.js';
+// Runs a kernel under qemu-system-aarch64 -M virt. Serial on stdout (bytes), exceptions on stderr,
+// read as a stream (bounded memory however much QEMU logs).
+import { formatError } from '../errors.js';
 import type { Symbolizer } from '../elf/symbols.js';
+import { loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { startTiedChild } from '../util/child.js';
 import { hex } from '../util/hex.js';
-import { qemuInvocation } from './qemu-args.js';
-import { accessKind, isFatalException, QemuLogReader, type QemuException } from './qemu-log.js';
+import { ExceptionJudge, type UnhandledException } from './exception-judge.js';
+import { kernelSetsExitCode, qemuInvocation } from './qemu-args.js';
+import { accessKind, exceptionKind, qemuErrorLines, QemuLogReader, type QemuException } from './qemu-log.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
-
-const STDERR_KEEP = 16 * 1024;
 
 export class QemuRunner implements Runner {
   readonly name = 'qemu' as const;
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     const startedAt = Date.now();
-    let symbols: Symbolizer;
+    let image: KernelImage;
     try {
-      symbols = (await readElf(spec.elfPath)).symbols;
+      image = await loadKernelImage(spec);
     } catch (error) {
-      return errorResult('qemu', spec.cpu, (error as Error).message, startedAt);
+      return errorResult('qemu', spec.cpu, formatError(error), startedAt);
     }
+    const symbols = image.symbols;
     const { file, args } = qemuInvocation(spec);
 
     let stop: { verdict: Verdict; reason: string; fault?: FaultInfo } | null = null;
@@ -30,7 +32,7 @@ export class QemuRunner implements Runner {
       doneTimer = setTimeout(() => end('completed', 'DONE printed; no PSCI power-off followed'), spec.afterDoneMs ?? DEFAULTS.afterDoneMs);
     });
     const log = new QemuLogReader();
-    let stderrTail = '';
+    const judge = new ExceptionJudge(image.wordAt);
 
     const child = startTiedChild(file, args, {
       stdin: 'ignore',
@@ -45,6 +47,7 @@ export class QemuRunner implements Runner {
       stop = fault ? { verdict, reason, fault } : { verdict, reason };
       child.kill('SIGKILL');
     };
+    const unhandled = (u: UnhandledException) => end('fault', `guest took ${exceptionKind(u.exception)}: ${u.why}`, faultFromException(u.exception, symbols));
 
     child.stdout?.on('data', (chunk: Buffer) => {
       capture.push(chunk);
@@ -52,14 +55,19 @@ export class QemuRunner implements Runner {
       if (capture.overflowed) end('output-limit', `serial output passed the ${spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes}-byte cap`);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('latin1');
-      if (stderrTail.length < STDERR_KEEP) stderrTail += text.slice(0, STDERR_KEEP - stderrTail.length);
-      for (const e of log.push(text)) {
-        if (isFatalException(e)) end('fault', `guest took ${e.name}`, faultFromException(e, symbols));
+      if (stop) return;
+      for (const event of log.push(chunk.toString('latin1'))) {
+        const found = judge.onEvent(event);
+        if (found) return unhandled(found);
       }
     });
 
-    const timer = setTimeout(() => end('timeout', `timeout after ${spec.timeoutMs} ms`), spec.timeoutMs);
+    const timer = setTimeout(() => {
+      // A handler that never returned is what the time was lost to: name it.
+      const pending = judge.pendingCause();
+      if (pending) end('fault', `guest took ${exceptionKind(pending)} and did not return from its handler before the timeout (${spec.timeoutMs} ms)`, faultFromException(pending, symbols));
+      else end('timeout', `timeout after ${spec.timeoutMs} ms`);
+    }, spec.timeoutMs);
     const silence = spec.silenceTimeoutMs
       ? setInterval(() => {
           if (Date.now() - capture.lastOutputAt > spec.silenceTimeoutMs!) end('timeout', `no serial output for ${spec.silenceTimeoutMs} ms`);
@@ -70,43 +78,68 @@ export class QemuRunner implements Runner {
     clearTimeout(timer);
     clearTimeout(doneTimer);
     if (silence) clearInterval(silence);
-    for (const e of log.end()) if (!stop && isFatalException(e)) stop = { verdict: 'fault', reason: `guest took ${e.name}`, fault: faultFromException(e, symbols) };
+    if (!stop) {
+      for (const event of log.end()) {
+        const found = judge.onEvent(event);
+        if (found && !stop) stop = { verdict: 'fault', reason: `guest took ${exceptionKind(found.exception)}: ${found.why}`, fault: faultFromException(found.exception, symbols) };
+      }
+    }
 
-    const details: Record<string, unknown> = { command: [file, ...args], exitCode: outcome.exitCode ?? null, signal: outcome.signal ?? null };
+    const details: Record<string, unknown> = {
+      command: [file, ...args],
+      exitCode: outcome.exitCode ?? null,
+      signal: outcome.signal ?? null,
+      exceptions: { taken: log.taken, returned: log.returns },
+      ...(image.boot ? { image: { format: image.format, loadAddress: hex(image.boot.loadAddress) } } : {}),
+    };
     if (log.guestErrors.length) details['guestErrors'] = log.guestErrors.slice(0, 20);
+    const result = (verdict: Verdict, reason: string, extra: { poweredOff?: boolean; exitStatus?: number | null; fault?: FaultInfo | null } = {}) =>
+      buildRunResult({ runner: 'qemu', cpu: spec.cpu, verdict, reason, capture, resultPatterns: spec.resultPatterns, startedAt, details, ...extra });
 
     const finished = stop as { verdict: Verdict; reason: string; fault?: FaultInfo } | null;
-    if (finished) {
-      return buildRunResult({ runner: 'qemu', cpu: spec.cpu, ...finished, fault: finished.fault ?? null, capture, resultPatterns: spec.resultPatterns, startedAt, details });
-    }
-    if (options.signal?.aborted) {
-      return buildRunResult({ runner: 'qemu', cpu: spec.cpu, verdict: 'error', reason: 'cancelled', capture, resultPatterns: spec.resultPatterns, startedAt, details });
-    }
+    if (finished) return result(finished.verdict, finished.reason, { fault: finished.fault ?? null });
+    if (options.signal?.aborted) return result('error', 'cancelled');
     const spawnError = (outcome as { code?: string }).code;
     if (spawnError === 'ENOENT') {
       return errorResult('qemu', spec.cpu, `${file} not found: install the Debian package qemu-system-arm (npm run setup does)`, startedAt);
     }
-    if (outcome.exitCode === 0) {
-      // QEMU exits 0 on PSCI SYSTEM_OFF (and on SYSTEM_RESET with -no-reboot).
-      return buildRunResult({ runner: 'qemu', cpu: spec.cpu, verdict: 'completed', reason: 'PSCI SYSTEM_OFF (QEMU exited)', poweredOff: true, capture, resultPatterns: spec.resultPatterns, startedAt, details });
-    }
-    details['stderr'] = stderrTail.split('\n').filter((l) => !l.startsWith('...') && !l.startsWith('Taking exception')).slice(-20).join('\n');
-    return buildRunResult({
-      runner: 'qemu',
-      cpu: spec.cpu,
-      verdict: 'crash',
-      reason: `QEMU exited with ${outcome.exitCode ?? outcome.signal}: ${String(details['stderr']).trim().split('\n').pop() ?? ''}`,
-      capture,
-      resultPatterns: spec.resultPatterns,
-      startedAt,
-      details,
-    });
+    const qemuErrors = qemuErrorLines(log.messages);
+    if (qemuErrors.length) details['stderr'] = log.messages.join('\n');
+    const ending = interpretExit(outcome.exitCode ?? null, outcome.signal ?? null, qemuErrors, kernelSetsExitCode(spec.machine));
+    if (ending.verdict === 'crash') details['stderr'] = log.messages.join('\n');
+    return result(ending.verdict, ending.reason, { poweredOff: ending.poweredOff, exitStatus: ending.exitStatus });
   }
+}
+
+export interface ExitInterpretation {
+  verdict: Verdict;
+  reason: string;
+  poweredOff: boolean;
+  exitStatus: number | null;
+}
+
+/**
+ * What QEMU's own exit says. 0: PSCI SYSTEM_OFF (or SYSTEM_RESET with -no-reboot). Under
+ * semihosting, SYS_EXIT's status is QEMU's exit code; with chr-testdev, a kernel's exit(code) is
+ * (code << 1) | 1, reported as arm/run does (1 -> 0, else as is). Anything else, a signal, or
+ * QEMU's own error message is QEMU failing: `crash`, infrastructure, never a kernel outcome.
+ */
+export function interpretExit(code: number | null, signal: string | null, qemuErrors: readonly string[], exitDevice: 'semihosting' | 'chr-testdev' | null): ExitInterpretation {
+  const crash = (why: string): ExitInterpretation => ({ verdict: 'crash', reason: why, poweredOff: false, exitStatus: null });
+  if (signal) return crash(`QEMU was killed by ${signal}${qemuErrors.length ? `: ${qemuErrors[qemuErrors.length - 1]}` : ''}`);
+  if (qemuErrors.length) return crash(`QEMU failed (exit ${code}): ${qemuErrors[qemuErrors.length - 1]}`);
+  if (code === 0) return { verdict: 'completed', reason: 'PSCI SYSTEM_OFF (QEMU exited)', poweredOff: true, exitStatus: null };
+  if (code !== null && exitDevice === 'semihosting') return { verdict: 'completed', reason: `semihosting SYS_EXIT with status ${code}`, poweredOff: false, exitStatus: code };
+  if (code !== null && exitDevice === 'chr-testdev' && code % 2 === 1) {
+    const status = code === 1 ? 0 : code;
+    return { verdict: 'completed', reason: `chr-testdev exit, status ${status}`, poweredOff: false, exitStatus: status };
+  }
+  return crash(`QEMU exited with ${code} and no kernel exit device (semihosting, chr-testdev) explains it`);
 }
 
 function faultFromException(e: QemuException, symbols: Symbolizer): FaultInfo {
   return {
-    kind: e.name.toLowerCase(),
+    kind: exceptionKind(e),
     pc: e.elr === null ? null : hex(e.elr),
     pcSymbol: e.elr === null ? null : symbols.format(e.elr),
     address: e.far === null ? null : hex(e.far),

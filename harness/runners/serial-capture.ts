@@ -53,6 +53,8 @@ export interface ResultParts {
   resultPatterns?: readonly ResultPattern[] | undefined;
   fault?: FaultInfo | null;
   poweredOff?: boolean;
+  /** The kernel's exit status as the runner saw it (QEMU's exit code under semihosting or chr-testdev). */
+  exitStatus?: number | null;
   startedAt: number;
   details?: Record<string, unknown>;
 }
@@ -73,6 +75,7 @@ export function buildRunResult(parts: ResultParts): RunResult {
     serial: report.serial,
     serialBytes: parts.capture.total,
     durationMs: Date.now() - parts.startedAt,
+    exitStatus: parts.exitStatus ?? report.exitStatus,
     details: { ...(parts.details ?? {}), ...(report.tap ? { tap: report.tap } : {}) },
   };
 }

@@ -1,6 +1,7 @@
 // The one result model every runner produces and every consumer (CLI, matrix, reports) reads.
-import type { ImageFormat, MachineOptions } from '../machine/description.js';
+import { canonicalMachine, mergeMachine, type ImageFormat, type MachineOptions } from '../machine/description.js';
 import type { MarkerReport } from '../markers/parse.js';
+import { presetPatterns } from '../markers/presets.js';
 
 /** How a run ended. `error` is the harness's or the infrastructure's failure, never the kernel's. */
 export type Verdict =
@@ -84,13 +85,25 @@ export interface RunSpec {
   machine?: MachineOptions;
 }
 
+/** A run that did not happen as a kernel run: wbdiff or the infrastructure failed (`error`), or QEMU itself did (`crash`). */
+export function isInfrastructure(verdict: Verdict): boolean {
+  return verdict === 'error' || verdict === 'crash';
+}
+
 export interface ResultPattern {
-  /** A regular expression with named groups `id` and `result`. */
+  /** A regular expression with named groups `id` (unless `id` is given) and `result` (else the whole match), or `status`. */
   regex: string;
   flags?: string;
-  /** Optional mapping of captured results to canonical values (e.g. {"PASS":"Y","FAIL":"N"}). */
+  /** A fixed marker id for every match (e.g. "T2" for a sentence that says test 2 failed). */
+  id?: string;
+  /** Optional mapping of captured results to canonical values (e.g. {"PASS":"Y","FAIL":"N"}); "*" maps any other. */
   map?: Record<string, string>;
+  /** How a `status` group is read: as is, or kvm-unit-tests' (code << 1) | 1 where 1 means 0 (as arm/run reads it). */
+  statusEncoding?: 'plain' | 'testdev';
 }
+
+/** Result formats chosen by name (manifest/config `results`, `--results NAME`). */
+export type ResultPreset = 'markers' | 'kvm-unit-tests' | 'ktap';
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -111,22 +124,38 @@ export const DEFAULTS = {
   memoryMiB: 128,
 } as const;
 
-/** What a kernel says about how to run it (its manifest's limits and result patterns). */
+/** What a kernel says about how to run it (its manifest's limits, machine and result format). */
 export interface RunLimits {
   timeoutMs?: number | undefined;
   memoryMiB?: number | undefined;
   maxSerialBytes?: number | undefined;
   resultPatterns?: ResultPattern[] | undefined;
+  /** A named result format; its patterns come before `resultPatterns`. */
+  results?: ResultPreset | undefined;
+  machine?: MachineOptions | undefined;
+  imageFormat?: ImageFormat | undefined;
+  symbolsElf?: string | undefined;
 }
 
+/** Overrides from the command line, laid over a kernel's limits (--memory, --smp, --results...). */
+export type RunOverrides = Pick<RunLimits, 'memoryMiB' | 'resultPatterns' | 'results' | 'machine' | 'imageFormat' | 'symbolsElf'>;
+
 /** The one way a RunSpec is made from a kernel's limits, so every command runs a kernel alike. */
-export function runSpecFor(elfPath: string, cpu: string, limits: RunLimits, timeoutOverride?: number): RunSpec {
+export function runSpecFor(elfPath: string, cpu: string, limits: RunLimits, timeoutOverride?: number, overrides: RunOverrides = {}): RunSpec {
+  const memoryMiB = overrides.memoryMiB ?? limits.memoryMiB;
+  const machine = canonicalMachine(mergeMachine(limits.machine, overrides.machine));
+  const imageFormat = overrides.imageFormat ?? limits.imageFormat;
+  const symbolsElf = overrides.symbolsElf ?? limits.symbolsElf;
+  const results = overrides.results ?? limits.results;
   return {
     elfPath,
     cpu,
     timeoutMs: timeoutOverride ?? limits.timeoutMs ?? DEFAULTS.timeoutMs,
-    resultPatterns: limits.resultPatterns ?? [],
-    ...(limits.memoryMiB ? { memoryMiB: limits.memoryMiB } : {}),
+    resultPatterns: [...presetPatterns(results), ...(overrides.resultPatterns ?? []), ...(limits.resultPatterns ?? [])],
+    ...(memoryMiB ? { memoryMiB } : {}),
     ...(limits.maxSerialBytes ? { maxSerialBytes: limits.maxSerialBytes } : {}),
+    ...(Object.keys(machine).length ? { machine } : {}),
+    ...(imageFormat ? { imageFormat } : {}),
+    ...(symbolsElf ? { symbolsElf } : {}),
   };
 }

@@ -1,0 +1,72 @@
+// Decides, from QEMU's exception log as it streams, whether the guest handles its exceptions.
+// A kernel with its own vectors takes exceptions on purpose (SVC, undefined instructions, BRK,
+// debug events) and returns: those are not faults. One is unhandled when
+//   - there is no vector table: the vector is below 0x800 (VBAR_ELx = 0) with nothing loaded there;
+//   - its vector is a branch to itself (`b .`): the handler can never return;
+//   - the same exception is taken again and again at the same place without progress;
+//   - the run times out before the handler returns (asked by the runner: pendingCause()).
+// Pure: events in, findings out; the image is only asked for the word at an address.
+import type { LogEvent, QemuException } from './qemu-log.js';
+
+export interface UnhandledException {
+  exception: QemuException;
+  why: string;
+}
+
+/** Taken this many times in a row at one place with no progress between: a loop at the vector. */
+export const REPEAT_LIMIT = 8;
+const NO_VECTOR_TABLE_END = 0x800n;
+const BRANCH_TO_SELF = 0x14000000;
+const PENDING_KEEP = 64;
+
+export class ExceptionJudge {
+  private readonly pending: QemuException[] = [];
+  private pendingDropped = 0;
+  private lastKey: string | null = null;
+  private streak = 0;
+  /** Where the last ERET went since the last exception (null: none since). */
+  private returnedTo: bigint | null = null;
+
+  constructor(private readonly wordAt: (addr: bigint) => number | null) {}
+
+  /** Feeds one log event; returns the unhandled exception it reveals, if any. */
+  onEvent(event: LogEvent): UnhandledException | null {
+    if (event.kind === 'return') {
+      if (this.pendingDropped > 0) this.pendingDropped -= 1;
+      else this.pending.pop();
+      this.returnedTo = event.ret.pc;
+      return null;
+    }
+    const e = event.exception;
+    if (e.psci || e.semihosting) return null;
+    const vector = e.vector;
+    if (vector !== null) {
+      const word = this.wordAt(vector);
+      if (word === null && vector < NO_VECTOR_TABLE_END) {
+        return { exception: e, why: `no vector table (VBAR_EL${e.toEl ?? 1} is 0 and nothing is loaded at ${hex(vector)})` };
+      }
+      if (word === BRANCH_TO_SELF) return { exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
+    }
+    const key = `${e.name}|${e.elr}|${e.esr}`;
+    // Progress: an ERET to somewhere other than the place that traps again.
+    const progressed = this.returnedTo !== null && this.returnedTo !== e.elr;
+    this.streak = key === this.lastKey && !progressed ? this.streak + 1 : 1;
+    this.lastKey = key;
+    this.returnedTo = null;
+    if (this.pending.length < PENDING_KEEP) this.pending.push(e);
+    else this.pendingDropped += 1;
+    if (this.streak >= REPEAT_LIMIT) {
+      return { exception: e, why: `taken ${this.streak} times in a row at ${e.elr === null ? 'the same place' : hex(e.elr)} without progress (a loop at the vector)` };
+    }
+    return null;
+  }
+
+  /** The oldest exception whose handler has not returned (what a timeout is blamed on), or null. */
+  pendingCause(): QemuException | null {
+    return this.pending[0] ?? null;
+  }
+}
+
+function hex(value: bigint): string {
+  return `0x${value.toString(16)}`;
+}

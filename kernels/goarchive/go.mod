@@ -1,0 +1,3 @@
+module goarchive
+
+go 1.23

@@ -1,0 +1,31 @@
+// `wbdiff <command> --help` for every command: exit 0, generated from the parser's own option
+// table (no flag without a description), with usage and an example; mistyped flags get a
+// did-you-mean and the command's help hint.
+import test from 'ava';
+import { COMMAND_HELP } from '../harness/cli/help.js';
+import { wbdiff } from './helpers/cli.js';
+
+for (const command of Object.keys(COMMAND_HELP)) {
+  test(`wbdiff ${command} --help prints its usage, every option described, and an example`, async (t) => {
+    const result = await wbdiff([command, '--help']);
+    t.is(result.exitCode, 0, result.stderr);
+    t.is(result.stderr, '');
+    t.true(result.stdout.startsWith(`Usage: wbdiff ${command}`), result.stdout);
+    t.false(result.stdout.includes('(undocumented)'), result.stdout);
+    t.regex(result.stdout, /\nOptions:\n/);
+    t.regex(result.stdout, /\nExamples:\n {2}\S/);
+    t.regex(result.stdout, /--help/);
+  });
+}
+
+test('-h works too, and check --help exits 0 (not 128, which would stop git bisect run)', async (t) => {
+  const check = await wbdiff(['check', '-h']);
+  t.is(check.exitCode, 0, check.stderr);
+  t.true(check.stdout.includes('--marker ID=VALUE'));
+});
+
+test('a mistyped option names the flag once, suggests the right one and exits 2', async (t) => {
+  const result = await wbdiff(['run', 'hello', '--runer', 'qemu']);
+  t.is(result.exitCode, 2);
+  t.regex(result.stderr, /^wbdiff run: unknown option --runer \(did you mean --runner\?\)\n {2}hint: see wbdiff run --help\n?$/);
+});
