@@ -12,7 +12,7 @@ import { ResultsStore } from '../harness/matrix/store.js';
 import { EmuRunner } from '../harness/runners/emu.js';
 import { UC_PROT, Unicorn, version as unicornVersion } from '../harness/emu/unicorn.js';
 import { QemuRunner } from '../harness/runners/qemu.js';
-import type { Runner } from '../harness/runners/types.js';
+import { runSpecFor, type Runner } from '../harness/runners/types.js';
 import { bisectVariant } from '../harness/bisect/bisect.js';
 import { bisectSeries } from '../harness/bisect/series.js';
 import { readElf } from '../harness/elf/read-elf.js';
@@ -95,4 +95,13 @@ const seriesSteps = await bisectSeries(
 );
 console.log(`   series of 16 (first bad #11): ${seriesSteps.steps.length} search steps (the algorithm alone; test/bisect.test.ts checks <= 5 on real runs)`);
 
-console.log(`\n4. peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
+console.log('\n4. a flood of -d int log lines (svc-loop: SVC taken and handled in a loop), QEMU runner');
+const svcLoop = (await resolveSubjects('svc-loop'))[0]!;
+for (const seconds of [2, 6]) {
+  const before = process.memoryUsage().rss;
+  const flood = await new QemuRunner().run(runSpecFor(svcLoop.elfPath, 'cortex-a57', svcLoop, seconds * 1000));
+  const exceptions = (flood.details['exceptions'] as { taken: number }).taken;
+  console.log(`   ${seconds} s: ${flood.verdict}, ${exceptions} exceptions logged (${(exceptions / seconds).toFixed(0)}/s), RSS ${(before / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (bounded: the log is streamed)`);
+}
+
+console.log(`\n5. peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);

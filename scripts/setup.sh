@@ -64,8 +64,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm modules: install when node_modules is missing or older than the lock file.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm modules: install when node_modules is missing or older than the lock file. A linked
+# node_modules (shared by several git worktrees) belongs to its own checkout: never reinstall it here.
+if [ -L node_modules ]; then
+  :
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm modules (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi

@@ -135,3 +135,36 @@ test('parallel builds of the same kernel into an empty cache all succeed and agr
   const paths = new Set(results.map((r) => r.stdout.trim().split(/\s+/).pop()));
   t.is(paths.size, 1, 'one cache entry');
 });
+
+test('did-you-mean for commands and options; bisect and check take one marker syntax', async (t) => {
+  const command = await wbdiff(['matirx']);
+  t.is(command.exitCode, 2);
+  t.regex(command.stderr, /unknown command "matirx" \(did you mean "matrix"\?\)/);
+  const option = await wbdiff(['run', 'hello', '--runer', 'emu']);
+  t.is(option.exitCode, 2);
+  t.regex(option.stderr, /unknown option --runer \(did you mean --runner\?\)/);
+  for (const marker of [['--marker', 'T1=Y'], ['--marker', 'T1', '--want', 'Y']]) {
+    const check = await wbdiff(['check', 'hello', ...marker]);
+    t.is(check.exitCode, 0, check.stderr);
+    t.regex(check.stdout, /T1: want Y, got Y/);
+  }
+  const disagree = await wbdiff(['bisect', 'hello', '--variant', 'x.json', '--marker', 'T1=Y', '--want', 'N']);
+  t.is(disagree.exitCode, 2);
+  t.regex(disagree.stderr, /--marker T1=Y and --want N disagree/);
+});
+
+test('run with a variant also runs the unpatched kernel and says what the matrix would: classification and one-line diagnosis', async (t) => {
+  const masked = await wbdiff(['run', 'gowb@go1.23', '--variant', 'seed-barrier']);
+  t.is(masked.exitCode, 1, 'every marker Y on QEMU, and still a failure');
+  t.regex(masked.stdout, /qemu\s+completed T1=Y T2=Y T3=Y/);
+  t.regex(masked.stdout, /as the matrix judges seed-barrier \(against the unpatched kernel on the same runners\):\n {4}qemu {3}MASKED: passes on qemu, but the emulator's trace .* x25 was not set by main\.wbSeed \(called at main\.kmain\+0x58\): it still held 0x0 from before the call\.\n {4}emu {4}CONVENTION: x25 was not set/);
+  const parity = await wbdiff(['run', 'gowb@go1.19', '--variant', 'force-barrier', '--no-diagnose']);
+  t.regex(parity.stdout, /qemu\s+PARITY: differs from emu on the same bytes: T1 is Y on qemu\/cortex-a57 but \(missing\) on emu\/cortex-a57\n\s+probable cause: the emulator faulted on 0xd0, which QEMU virt maps as flash/);
+  const explained = await wbdiff(['run', 'gowb@go1.19', '--variant', 'seed-barrier', '--runner', 'emu', '--explain']);
+  t.is(explained.exitCode, 1);
+  t.regex(explained.stdout, /emu {4}CONVENTION: main\.wbSeed at main\.kmain\+0x7c stored x2 \(=&main\.gp, the slot\) into \[x27\]/);
+  t.regex(explained.stdout, /patch-bug: variant seed-barrier changes the outcome on every runner: T1 is N with seed-barrier but Y unpatched/);
+  t.regex(explained.stdout, /diagnosis \(emulator trace of redirected calls\): convention-bug/);
+  const json = JSON.parse((await wbdiff(['run', 'gowb@go1.19', '--variant', 'fixed-barrier', '--runner', 'emu', '--json'])).stdout);
+  t.is(json.runs[0].outcome, 'expected');
+});

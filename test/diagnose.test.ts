@@ -505,3 +505,10 @@ test('symbols: registers name what they point into; values outside the image sta
   t.is(symbolOf(ctx, 0x8n), null);
   t.is(nameValue(ctx, 0n), '0x0');
 });
+
+test('the traced run prints what the kernel printed: no UART byte doubled by a stop inside the store', async (t) => {
+  const d = await diagnoseVariant('1.19', 'seed-barrier');
+  t.is(d.run.serial, 'gowb: Go write-barrier kernel\nT1 N\nT2 N\nT3 N\nDONE\n');
+  const buffered = await diagnoseVariant('1.23', 'fixed-barrier');
+  t.is(buffered.run.serial, 'gowb: Go write-barrier kernel\nT1 Y\nT2 Y\nT3 Y\nDONE\n');
+});

@@ -51,13 +51,24 @@ test('fault on both runners at the same address is no divergence', async (t) => 
   t.deepEqual(summary.cells.map((c) => c.outcome), ['expected', 'expected']);
 });
 
-test('cpuid on two CPU models: a parity divergence that names MIDR', async (t) => {
+test('cpuid on two CPU models: cpu-dependent (not a failure), naming MIDR; a per-CPU expectation judges it', async (t) => {
   const summary = await runMatrix({ config: await config({ kernels: [{ kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'] }], runners: ['qemu'], diagnose: false }), store: await store(), runId: 't' });
   for (const cell of summary.cells) {
-    t.is(cell.outcome, 'parity-divergence');
+    t.is(cell.outcome, 'cpu-dependent');
     t.regex(cell.findings[0]!.summary, /^differs from qemu on cortex-a5[37] on the same bytes: MIDR is 0x41[01]fd0[37][04]/);
     t.regex(cell.findings[0]!.evidence[0]!, /MIDR 0x41/);
   }
+  t.is(summary.counts['failing'], 0);
+  // Say what a53 must report (a wrong value on purpose): that cell fails, a57 stays cpu-dependent.
+  const strict = await runMatrix({
+    config: await config({ kernels: [{ kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'], expectByCpu: { 'cortex-a53': { markers: { MIDR: '0x410fd030' } } } }], runners: ['qemu'], diagnose: false }),
+    store: await store(),
+    runId: 't',
+  });
+  const byCpu = Object.fromEntries(strict.cells.map((c) => [c.cpu, c]));
+  t.is(byCpu['cortex-a53']!.outcome, 'unexpected');
+  t.regex(byCpu['cortex-a53']!.findings.find((f) => f.kind === 'unexpected')!.summary, /MIDR: expected 0x410fd030, got 0x410fd034/);
+  t.is(byCpu['cortex-a57']!.outcome, 'cpu-dependent');
 });
 
 test('any ELF in a config gets the same analysis, with its own expectation', async (t) => {
@@ -83,16 +94,18 @@ test('an interrupted matrix keeps finished cells, and --resume runs only the res
   t.is(ran.length, 3 - kept.length, 'finished cells are not run again');
 });
 
-test('a build failure is an infrastructure error of its cells, and the rest still runs', async (t) => {
+test('bytes that cannot be prepared are an infrastructure error of their cells, and the rest still runs', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wbdiff-notelf-'));
+  await writeFile(join(dir, 'broken.elf'), 'not an ELF at all');
   const summary = await runMatrix({
-    config: await config({ kernels: [{ kernel: 'hello' }, { kernel: 'gowb@go1.19', variants: ['no-such-variant'] }], runners: ['emu'], diagnose: false }),
+    config: await config({ kernels: ['hello', { elf: join(dir, 'broken.elf'), name: 'broken' }], runners: ['emu'], diagnose: false }),
     store: await store(),
     runId: 't',
   });
   const byId = Object.fromEntries(summary.cells.map((c) => [c.id, c]));
   t.is(byId['hello/unpatched/emu/cortex-a57']!.outcome, 'expected');
-  t.is(byId['gowb@go1.19/no-such-variant/emu/cortex-a57']!.outcome, 'infrastructure');
-  t.regex(byId['gowb@go1.19/no-such-variant/emu/cortex-a57']!.reason, /no variant named "no-such-variant"/);
+  t.is(byId['broken/unpatched/emu/cortex-a57']!.outcome, 'infrastructure');
+  t.regex(byId['broken/unpatched/emu/cortex-a57']!.reason, /broken\.elf/);
   t.is(summary.counts['infrastructure'], 1);
 });
 
@@ -102,7 +115,7 @@ test('wbdiff matrix --config runs, prints the table, and --explain shows the evi
   await writeFile(cfgPath, JSON.stringify({ kernels: [{ kernel: 'gowb@go1.19', variants: ['seed-barrier'] }], diagnose: false }));
   const out = join(dir, 'results');
   const result = await wbdiff(['matrix', '--config', cfgPath, '--out', out, '--no-baseline']);
-  t.is(result.exitCode, 0, result.stderr);
+  t.is(result.exitCode, 1, 'a patch bug fails the run');
   t.regex(result.stdout, /gowb@go1\.19 \+ seed-barrier\s+PATCH-BUG: T1=N T2=N T3=N\s+PATCH-BUG: T1=N T2=N T3=N/);
   t.regex(result.stdout, /4 cells: 2 PATCH-BUG, 2 ok/);
   const explain = await wbdiff(['matrix', '--explain', 'seed-barrier/emu', '--from', out]);

@@ -39,18 +39,6 @@ test('a variant edited between two real runs is a regression (exit 1), and the e
   t.regex(third.stdout, /FIX\s+gowb@go1\.19\/my-barrier\/emu\/cortex-a57: fixed: was patch-bug, now as expected/);
 });
 
-test('--repeat finds a kernel whose output really varies (a timer counter) flaky', async (t) => {
-  const dir = await temp('wbdiff-flaky-');
-  await writeFile(join(dir, 'c.json'), JSON.stringify({ kernels: [{ kernel: 'jitter' }, { kernel: 'hello' }], runners: ['qemu'], diagnose: false }));
-  const summary = await runMatrix({ config: await loadMatrixConfig(join(dir, 'c.json')), store: new ResultsStore(join(dir, 'r')), runId: 'r', repeat: 3 });
-  const jitter = summary.cells.find((c) => c.target === 'jitter')!;
-  const hello = summary.cells.find((c) => c.target === 'hello')!;
-  t.is(jitter.repeats!.length, 3);
-  t.true(jitter.flaky, JSON.stringify(jitter.repeats));
-  t.false(hello.flaky);
-  t.is(summary.counts['flaky'], 1);
-});
-
 test('three shards merged give the same summary as the unsharded run', async (t) => {
   const dir = await temp('wbdiff-shards-');
   await writeFile(

@@ -30,8 +30,12 @@ test('index.html in headless Chromium: matrix matches summary.json, a click show
   const runId = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   const dir = join(root, runId);
   const configPath = join(root, 'config.json');
-  await writeFile(configPath, JSON.stringify({ kernels: [{ kernel: 'hello' }, { kernel: 'gowb@go1.19', variants: ['seed-barrier'] }], diagnose: false }));
-  const summary = await runMatrix({ config: await loadMatrixConfig(configPath), store: new ResultsStore(dir), runId });
+  await writeFile(configPath, JSON.stringify({
+    kernels: [{ kernel: 'hello' }, { kernel: 'gowb@go1.19', variants: ['seed-barrier'] }],
+    known: [{ cells: 'gowb@go1.19/seed-barrier/emu/*', reason: 'the seed bug, tracked upstream', link: 'https://example.org/issues/1' }],
+  }));
+  const { diagnoseSubjects } = await import('../harness/diagnose/matrix.js');
+  const summary = await runMatrix({ config: await loadMatrixConfig(configPath), store: new ResultsStore(dir), runId, diagnose: diagnoseSubjects, argv: ['wbdiff', 'matrix', '--config', configPath] });
   t.is(summary.cells.length, 6);
 
   // A kernel that prints markup, and a baseline diff whose text carries some too.
@@ -73,7 +77,24 @@ test('index.html in headless Chromium: matrix matches summary.json, a click show
   t.is(await page.textContent('#run-id'), runId);
   t.is(await page.locator('#baseline li.change[data-change-kind="regression"]').count(), 1);
   t.regex((await page.textContent('#baseline'))!, /regression: <script>window.__pwned = 3<\/script>/);
-  t.deepEqual(await page.$$eval('#trend g.day', (gs) => gs.map((g) => (g as SVGGElement).dataset['day'])), ['2026-01-02', runId.slice(0, 10)]);
+  t.deepEqual(await page.$$eval('#trend g.run', (gs) => gs.map((g) => (g as SVGGElement).dataset['run'])), ['2026-01-02T03-04-05Z', runId], 'one bar per run');
+
+  // Morning triage: the header counts, the regressed cell marked, known failures apart, the environment.
+  const headline = async (what: string) => (await page.textContent(`#headline [data-headline="${what}"]`))!.trim();
+  t.is(await headline('failing'), '1 failing cell');
+  t.is(await headline('regressions'), '1 regression');
+  t.is(await headline('known'), '1 known failure');
+  t.is(await headline('new'), '0 new cells');
+  t.is(await page.locator('td[data-regressed]').count(), 1);
+  t.is(await page.getAttribute('td[data-regressed]', 'data-cell'), seed.id);
+  t.regex((await page.textContent('td[data-regressed]'))!, /regressed/);
+  const emuSeed = 'gowb@go1.19/seed-barrier/emu/cortex-a57';
+  t.is(await page.getAttribute(`[data-cell="${emuSeed}"]`, 'data-outcome'), 'known');
+  t.regex((await page.textContent(`#known [data-known-cell="${emuSeed}"]`))!, /convention-bug: the seed bug, tracked upstream/);
+  t.regex((await page.textContent('#environment [data-env="QEMU"]'))!, /QEMU emulator version/);
+  t.regex((await page.textContent('#environment [data-env="Unicorn"]'))!, /^2\./);
+  t.regex((await page.textContent('#environment [data-env="command line"]'))!, /^wbdiff matrix --config .*config\.json$/);
+  t.regex((await page.textContent('#counts'))!, /6 cells/);
 
   // Click the cell whose kernel printed markup: its serial shows as text, and nothing ran.
   await page.click(`[data-cell="${hello.id}"]`);
@@ -85,14 +106,19 @@ test('index.html in headless Chromium: matrix matches summary.json, a click show
   t.is(await page.locator('script').count(), 2, 'only the page data and the page script');
   t.is(await page.locator('img').count(), 0);
 
-  // The patch bug: findings, markers, patched sites.
+  // The convention bug: findings, markers, patched sites, each diagnosis text once.
   await page.click(`[data-cell="${seed.id}"]`);
   const details = (await page.textContent('#details-body'))!;
   t.regex(details, /variant seed-barrier changes the outcome on every runner: T1 is N with seed-barrier but Y unpatched/);
+  const diagnosisText = seed.findings.find((f) => f.kind === 'convention-bug')!.summary;
+  t.is(details.split(diagnosisText).length - 1, 1, 'the diagnosis is said once');
+  // The serial output is on screen without scrolling past the evidence.
+  const box = (await page.locator('#details pre.serial').boundingBox())!;
+  t.true(box.y < 950 - 40, `serial at y=${box.y}`);
   t.regex(details, /bl runtime\.gcWriteBarrier/);
   t.regex(details, /regression: <script>/);
   t.regex((await page.textContent('#details pre.serial'))!, /T1 N/);
-  t.is(await page.getAttribute(`[data-cell="${seed.id}"]`, 'class'), 'cell o-patch-bug selected');
+  t.is(await page.getAttribute(`[data-cell="${seed.id}"]`, 'class'), 'cell o-convention-bug regressed selected');
 
   // Filters: by outcome, then by text.
   const visible = () => page.locator('td[data-cell]:not(.out)').count();

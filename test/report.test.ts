@@ -17,7 +17,7 @@ import { renderHtml } from '../harness/report/html.js';
 import { renderJunit } from '../harness/report/junit.js';
 import { markerChecks, serialTail, type ReportModel, type ReportSummary } from '../harness/report/model.js';
 import { renderTap } from '../harness/report/tap.js';
-import { trendDays, trendRunOf } from '../harness/report/trend.js';
+import { trendRuns, trendRunOf, trendSvg } from '../harness/report/trend.js';
 import { wbdiff } from './helpers/cli.js';
 
 const EVIL = 'boot\n<script>alert(1)</script></pre>\x01\x02 raw ]]> & "quotes" \'single\'\nT1 N\n';
@@ -248,7 +248,7 @@ test('serial display: CRLF kept as lines, lone CR and control bytes visible, tai
   t.false(serialTail('x\n', { maxLines: 3, maxChars: 1000 }).truncated);
 });
 
-test('trend: per day the last run counts cells, regressions add up, partial runs are left out', (t) => {
+test('trend: one point per run (two runs a day are two), ordered by start; partial runs are left out', (t) => {
   const s = (runId: string, outcomes: string[], regressions: number | null, extra: object = {}) => ({
     runId,
     cells: outcomes.map((outcome) => ({ outcome })),
@@ -256,17 +256,22 @@ test('trend: per day the last run counts cells, regressions add up, partial runs
     ...extra,
   });
   const runs = [
-    trendRunOf(s('2026-11-21T03-00-00Z', ['expected', 'expected'], null), '2026-11-21'),
+    trendRunOf(s('2026-11-22T09-00-00Z', ['expected', 'patch-bug', 'infrastructure', 'known'], 2), '2026-11-22'),
+    trendRunOf(s('2026-11-21T03-00-00Z', ['expected', 'expected', 'cpu-dependent'], null), '2026-11-21'),
     trendRunOf(s('2026-11-22T03-00-00Z', ['expected', 'patch-bug'], 1), '2026-11-22'),
-    trendRunOf(s('2026-11-22T09-00-00Z', ['expected', 'patch-bug', 'infrastructure'], 2), '2026-11-22'),
     trendRunOf(s('2026-11-22T10-00-00Z', ['expected'], 0, { interrupted: true }), '2026-11-22'),
     trendRunOf(s('2026-11-22T11-00-00Z', ['expected'], 0, { shard: { index: 0, count: 2 } }), '2026-11-22'),
   ].filter((r) => r !== null);
   t.is(runs.length, 3);
-  t.deepEqual(trendDays(runs), [
-    { day: '2026-11-21', runs: 1, lastRunId: '2026-11-21T03-00-00Z', expected: 2, notExpected: 0, infrastructure: 0, regressions: null },
-    { day: '2026-11-22', runs: 2, lastRunId: '2026-11-22T09-00-00Z', expected: 1, notExpected: 1, infrastructure: 1, regressions: 3 },
+  t.deepEqual(trendRuns(runs).map((r) => [r.runId, r.expected, r.notExpected, r.known, r.infrastructure, r.regressions]), [
+    ['2026-11-21T03-00-00Z', 3, 0, 0, 0, null],
+    ['2026-11-22T03-00-00Z', 1, 1, 0, 0, 1],
+    ['2026-11-22T09-00-00Z', 1, 1, 1, 1, 2],
   ]);
+  const svg = trendSvg(trendRuns(runs));
+  t.is((svg.match(/<g class="run"/g) ?? []).length, 3);
+  t.regex(svg, />11-22<\/text><text [^>]*>09:00</);
+  t.regex(svg, /1 infrastructure error; 2 regressions/);
 });
 
 /** A results folder on disk: summary.json, cells/, run.json, and an older sibling run. */
@@ -293,9 +298,9 @@ test('wbdiff report writes the three files into the results folder and prints th
   const paths = result.stdout.trim().split('\n');
   t.deepEqual(paths, ['junit.xml', 'results.tap', 'index.html'].map((f) => join(dir, f)));
   const html = await readFile(join(dir, 'index.html'), 'utf8');
-  t.deepEqual([...html.matchAll(/data-day="([^"]+)" data-expected="(\d+)" data-not-expected="(\d+)" data-regressions="(\d*)"/g)].map((m) => m.slice(1)), [
-    ['2026-11-22', '4', '0', ''],
-    ['2026-11-23', '2', '1', '1'],
+  t.deepEqual([...html.matchAll(/data-run="([^"]+)" data-day="[^"]+" data-expected="(\d+)" data-not-expected="(\d+)" data-known="\d+" data-regressions="(\d*)"/g)].map((m) => m.slice(1)), [
+    ['2026-11-22T03-00-00Z', '4', '0', ''],
+    ['2026-11-23T17-28-04Z', '2', '1', '1'],
   ]);
   t.false(html.includes('<script>alert(1)'));
   t.is(XMLValidator.validate(await readFile(join(dir, 'junit.xml'), 'utf8')), true);

@@ -1,11 +1,13 @@
-// Finds the baseline: a given results folder or summary.json, or else the newest finished,
-// whole (not sharded, not interrupted) run in results/ other than the current one.
+// Finds the baseline: a given results folder or summary.json, or else the newest earlier run of
+// the same matrix (its matrix key) that finished whole (not sharded, not interrupted), among the
+// runs kept beside the current one.
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WbdiffError } from '../errors.js';
+import { readJsonOrNull } from '../util/json-file.js';
 import type { MatrixSummary } from '../matrix/summarize.js';
-import { RESULTS_DIR } from '../paths.js';
+import { matrixKey } from './key.js';
 
 export interface LoadedBaseline {
   runId: string;
@@ -13,7 +15,18 @@ export interface LoadedBaseline {
   summary: MatrixSummary;
 }
 
-export async function loadBaseline(spec: string | undefined, currentDir: string, root = RESULTS_DIR): Promise<LoadedBaseline | null> {
+export interface BaselineQuery {
+  /** The run being made: never its own baseline. */
+  currentDir: string;
+  /** Where runs are kept (default: the current run's parent folder). */
+  root?: string;
+  /** Only runs of this matrix (harness/baseline/key.ts); any when absent. */
+  matrixKey?: string;
+  /** Only runs started before this ISO time. */
+  before?: string;
+}
+
+export async function loadBaseline(spec: string | undefined, query: BaselineQuery): Promise<LoadedBaseline | null> {
   if (spec !== undefined) {
     const path = resolve(spec);
     const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'summary.json') : path;
@@ -21,14 +34,20 @@ export async function loadBaseline(spec: string | undefined, currentDir: string,
     const summary = JSON.parse(await readFile(file, 'utf8')) as MatrixSummary;
     return { runId: summary.runId ?? basename(dirname(file)), dir: dirname(file), summary };
   }
+  const root = query.root ?? dirname(resolve(query.currentDir));
   if (!existsSync(root)) return null;
-  const candidates = (await readdir(root)).sort().reverse();
-  for (const name of candidates) {
+  let best: (LoadedBaseline & { startedAt: string }) | null = null;
+  for (const name of await readdir(root)) {
     const dir = join(root, name);
-    if (resolve(dir) === resolve(currentDir) || !existsSync(join(dir, 'summary.json'))) continue;
-    const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as MatrixSummary;
-    if (summary.interrupted || summary.shard) continue;
-    return { runId: summary.runId ?? name, dir, summary };
+    if (resolve(dir) === resolve(query.currentDir) || !existsSync(join(dir, 'summary.json'))) continue;
+    const summary = await readJsonOrNull<MatrixSummary>(join(dir, 'summary.json'));
+    if (!summary || !Array.isArray(summary.cells) || summary.interrupted || summary.shard) continue;
+    const info = await readJsonOrNull<{ startedAt?: string; config?: object }>(join(dir, 'run.json'));
+    const key = summary.matrixKey ?? (info?.config ? matrixKey(info.config) : undefined);
+    if (query.matrixKey !== undefined && key !== query.matrixKey) continue;
+    const startedAt = summary.startedAt ?? info?.startedAt ?? statSync(join(dir, 'summary.json')).mtime.toISOString();
+    if (query.before !== undefined && startedAt >= query.before) continue;
+    if (!best || startedAt > best.startedAt || (startedAt === best.startedAt && name > basename(best.dir))) best = { runId: summary.runId ?? name, dir, summary, startedAt };
   }
-  return null;
+  return best && { runId: best.runId, dir: best.dir, summary: best.summary };
 }

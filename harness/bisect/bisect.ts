@@ -6,7 +6,7 @@ import type { ElfImage } from '../elf/elf.js';
 import { planPatchExplained } from '../patch/apply.js';
 import type { PatchSite } from '../patch/plan.js';
 import type { Variant } from '../patch/variant.js';
-import type { RunResult, RunSpec } from '../runners/types.js';
+import { isInfrastructure, type RunResult, type RunSpec } from '../runners/types.js';
 import { hex } from '../util/hex.js';
 import { wordHex } from '../patch/encoding.js';
 import { ddmin } from './ddmin.js';
@@ -39,7 +39,7 @@ export interface BisectReport {
 }
 
 export function valueOf(run: RunResult, marker: string): string {
-  if (run.verdict === 'error') throw new Error(`the run could not be made: ${run.reason}`);
+  if (isInfrastructure(run.verdict)) throw new Error(`the run could not be made: ${run.reason}`);
   return run.markers[marker] ?? `(missing; ${run.verdict})`;
 }
 

@@ -8,7 +8,8 @@ import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import { CACHE_DIR, KERNELS_DIR } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { fileSha256, sha256 } from '../util/hash.js';
+import { fileSha256 } from '../util/file-hash.js';
+import { sha256 } from '../util/hash.js';
 import type { BuildTarget, CArchiveRecipe } from './manifest.js';
 import { resolveToolchain, type ResolvedToolchain } from './toolchains.js';
 
@@ -217,6 +218,11 @@ async function collectInputs(target: BuildTarget): Promise<{ rel: string; data: 
   const roots = [target.kernel.dir];
   if (target.toolchain.kind === 'gcc') roots.push(join(KERNELS_DIR, 'common'));
   const files: { rel: string; data: Buffer }[] = [];
+  // Sources listed from another kernel's folder ("../bootargs/bootargs.c") change the build too.
+  for (const source of target.kernel.manifest.sources ?? []) {
+    const path = join(target.kernel.dir, source);
+    if (!roots.some((root) => !relative(root, path).startsWith('..'))) files.push({ rel: relative(KERNELS_DIR, path), data: await readFile(path) });
+  }
   for (const root of roots) {
     for (const path of await walk(root)) {
       const rel = relative(KERNELS_DIR, path);

@@ -76,6 +76,7 @@ export const kernelManifestSchema = {
     results: { enum: RESULT_PRESETS, description: 'result format: markers (T<n> Y|N, TAP), kvm-unit-tests (PASS:/FAIL:/SKIP:, EXIT: STATUS=), ktap' },
     image: { enum: ['elf', 'raw', 'linux-image'], description: 'boot the ELF (default), or its flat image (objcopy -O binary): raw, or with an arm64 Image header' },
     machine: machineOptionsSchema,
+    runners: { type: 'array', items: { enum: ['qemu', 'emu'] }, minItems: 1, uniqueItems: true, description: 'runners that can run it as it is (all when absent)' },
     resultPatterns: { type: 'array', items: resultPatternSchema },
     convention: { type: 'object' },
   },

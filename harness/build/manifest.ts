@@ -36,6 +36,8 @@ export interface KernelManifest {
   resultPatterns?: ResultPattern[];
   /** A named result format (markers, kvm-unit-tests, ktap). */
   results?: ResultPreset;
+  /** The runners that can run it as it is (the emulator does not model every machine option yet); all when absent. */
+  runners?: ('qemu' | 'emu')[];
   /** How the kernel is booted: the ELF (default), or its flat image, raw or with an arm64 Image header. */
   image?: ImageFormat;
   /** The machine it runs on: smp, -machine options, command line, initrd, devices, semihosting. */

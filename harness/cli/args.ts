@@ -27,6 +27,18 @@ export function describeParseError(error: Error & { code?: string }, options: No
   return error.message;
 }
 
+/**
+ * The one marker syntax of bisect and check: "T2=Y", or "T2" with the value from --want.
+ * The value is undefined when neither says it (bisect then wants the unpatched kernel's value).
+ */
+export function parseMarkerSpec(text: string, want: string | undefined): { id: string; value: string | undefined } {
+  const match = /^([^=\s]+)(?:=(.+))?$/.exec(text);
+  if (!match) throw new WbdiffError(`--marker takes ID or ID=VALUE, not "${text}"`, { hint: 'e.g. --marker T2=Y (or --marker T2 --want Y)' });
+  const value = match[2];
+  if (value !== undefined && want !== undefined && value !== want) throw new WbdiffError(`--marker ${text} and --want ${want} disagree`, { hint: `say the value once: --marker ${match[1]}=${want}` });
+  return { id: match[1]!, value: value ?? want };
+}
+
 /** The longest delay a Node timer takes (2^31 - 1 ms, 24.8 days); a longer one fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

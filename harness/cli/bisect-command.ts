@@ -10,8 +10,9 @@ import { patchedElf } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
 import { createRunner } from '../runners/index.js';
 import { DEFAULTS, runSpecFor } from '../runners/types.js';
+import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { parseCommandArgs, parsePositiveInt } from './args.js';
+import { parseCommandArgs, parseMarkerSpec, parsePositiveInt } from './args.js';
 import { table } from './format.js';
 
 export async function bisectCommand(argv: string[]): Promise<number> {
@@ -27,13 +28,19 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     'no-confirm': { type: 'boolean', default: false },
     output: { type: 'string', short: 'o' },
     json: { type: 'boolean', default: false },
+    ...MACHINE_FLAGS,
   });
-  const usage = 'wbdiff bisect <kernel|elf> --variant v.json --marker T2 [--want Y] [--runner emu|qemu]\n       wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2';
+  const usage = 'wbdiff bisect <kernel|elf> --variant v.json --marker T2[=Y] [--runner emu|qemu]\n       wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2';
   if (!values.marker) throw new WbdiffError('--marker is required', { hint: usage });
+  // "--marker T2=Y" and "--marker T2 --want Y" say the same (as for wbdiff check).
+  const marker = parseMarkerSpec(values.marker, values.want);
+  values.marker = marker.id;
+  if (marker.value === undefined) delete values.want;
+  else values.want = marker.value;
   if (values.runner !== 'emu' && values.runner !== 'qemu') throw new WbdiffError(`--runner is emu or qemu, not "${values.runner}"`);
   const [spec, ...seriesFiles] = positionals;
   if (!spec) throw new WbdiffError('name the kernel or ELF', { hint: usage });
-  const subjects = await resolveSubjects(spec);
+  const subjects = await resolveSubjects(spec, { overrides: machineOverrides(values) });
   if (subjects.length !== 1) throw new WbdiffError(`"${spec}" names ${subjects.length} builds; bisect needs one`, { hint: `e.g. ${subjects[0]?.id}` });
   const subject = subjects[0]!;
   const { elfPath: _elf, ...runSpec } = runSpecFor(subject.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout'));

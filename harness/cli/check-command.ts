@@ -6,8 +6,9 @@ import { HelpRequested, WbdiffError } from '../errors.js';
 import { withVariants } from './run-command.js';
 import { loadVariant } from '../patch/variant.js';
 import { createRunner } from '../runners/index.js';
-import { DEFAULTS, runSpecFor } from '../runners/types.js';
-import { parseCommandArgs, parsePositiveInt } from './args.js';
+import { DEFAULTS, isInfrastructure, runSpecFor } from '../runners/types.js';
+import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
+import { parseCommandArgs, parseMarkerSpec, parsePositiveInt } from './args.js';
 
 export const CHECK_EXIT = { holds: 0, fails: 1, cannotBuild: 125, harness: 128 } as const;
 
@@ -29,19 +30,22 @@ async function check(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('check', argv, {
     variant: { type: 'string', multiple: true },
     marker: { type: 'string', multiple: true },
+    want: { type: 'string' },
     runner: { type: 'string', default: 'emu' },
     cpu: { type: 'string', default: DEFAULTS.cpu },
     timeout: { type: 'string' },
+    ...MACHINE_FLAGS,
   });
+  // One marker syntax with bisect: "--marker T2=Y", or "--marker T2 --want Y".
   const expectations = (values.marker ?? []).map((m) => {
-    const match = /^([^=]+)=(.+)$/.exec(m);
-    if (!match) throw new WbdiffError(`--marker takes ID=VALUE, not "${m}"`, { hint: 'e.g. --marker T2=Y' });
-    return { id: match[1]!, value: match[2]! };
+    const { id, value } = parseMarkerSpec(m, values.want);
+    if (value === undefined) throw new WbdiffError(`--marker ${m} needs the value it must have`, { hint: `--marker ${id}=Y, or --marker ${id} --want Y` });
+    return { id, value };
   });
   if (positionals.length !== 1 || expectations.length === 0) throw new WbdiffError('usage: wbdiff check <kernel|elf> [--variant F] --marker T2=Y');
   let subject: Subject;
   try {
-    const subjects = await resolveSubjects(positionals[0]!);
+    const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
     if (subjects.length !== 1) throw new WbdiffError(`"${positionals[0]}" names ${subjects.length} builds; check needs one`);
     subject = subjects[0]!;
   } catch (error) {
@@ -54,7 +58,7 @@ async function check(argv: string[]): Promise<number> {
   const variants = await Promise.all((values.variant ?? []).map((v) => loadVariant(v)));
   const { subject: patched } = await withVariants(subject, variants);
   const run = await createRunner(values.runner!).run(runSpecFor(patched.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout')));
-  if (run.verdict === 'error') throw new Error(`the run could not be made: ${run.reason}`);
+  if (isInfrastructure(run.verdict)) throw new Error(`the run could not be made: ${run.reason}`);
   const failures = expectations.filter((e) => run.markers[e.id] !== e.value);
   for (const e of expectations) process.stdout.write(`${e.id}: want ${e.value}, got ${run.markers[e.id] ?? `(missing; ${run.verdict})`}\n`);
   return failures.length ? CHECK_EXIT.fails : CHECK_EXIT.holds;

@@ -7,7 +7,7 @@ export function formatMarkers(markers: Record<string, string>): string {
 }
 
 export function formatRun(run: RunResult): string {
-  const lines = [`  ${run.runner.padEnd(5)} ${run.verdict.padEnd(9)} ${formatMarkers(run.markers)}${run.done ? ' DONE' : ''}  (${run.durationMs} ms; ${run.reason})`];
+  const lines = [`  ${run.runner.padEnd(5)} ${run.verdict.padEnd(9)} ${formatMarkers(run.markers)}${run.done ? ' DONE' : ''}${run.exitStatus != null ? ` status=${run.exitStatus}` : ''}  (${run.durationMs} ms; ${run.reason})`];
   if (run.fault) {
     const f = run.fault;
     lines.push(`        fault: ${f.kind}${f.access ? ` (${f.access})` : ''} at pc ${f.pc ?? '?'} [${f.pcSymbol ?? '?'}]${f.address ? `, address ${f.address}${f.addressSymbol && f.addressSymbol !== f.address ? ` [${f.addressSymbol}]` : ''}` : ''}${f.esr ? `, ESR ${f.esr}` : ''}`);

@@ -67,6 +67,9 @@ export const OPTION_HELP: Record<string, OptionDoc> = {
   results: { arg: 'PRESET', text: 'result format: markers, kvm-unit-tests or ktap' },
   'result-pattern': { arg: 'REGEX|JSON', text: 'a custom result pattern (repeatable)' },
   symbols: { arg: 'ELF', text: 'symbolise a raw image with this ELF\'s symbols' },
+  suite: { arg: 'SUITE:DIR', text: 'run a test suite without a config, e.g. kvm-unit-tests:~/kvm-unit-tests (a built tree)' },
+  'max-smp': { arg: 'N', text: 'with --suite: $MAX_SMP of the suite\'s config (default 1)' },
+  test: { arg: 'NAME', text: 'with --suite: only this test (repeatable)' },
   help: { text: 'show this help' },
 };
 
@@ -80,8 +83,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   run: {
     usage: [`run ${KERNEL} [options]`],
-    summary: 'Build (bundled kernels), patch with the variants if any, and run on each runner; print verdicts, markers and agreement.',
+    summary: 'Build (bundled kernels), patch with the variants if any, and run on each runner; print verdicts, markers and agreement. With a variant, the unpatched kernel runs too and the matrix\'s classification and one-line diagnosis are printed.',
     examples: ['wbdiff run hello', 'wbdiff run gowb@go1.19 --variant seed-barrier --runner both', 'wbdiff run test.flat --results kvm-unit-tests --smp 2 --append "smp"'],
+    options: { explain: { text: 'with --variant: print the evidence behind each classification' } },
   },
   patch: {
     usage: [`patch ${KERNEL} <variant.json>... -o <out.elf> [--json]`],
@@ -92,7 +96,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   matrix: {
     usage: ['matrix [--config FILE] [options] [kernel...]', 'matrix --resume <results-dir>', 'matrix --explain <cell> [--from <results-dir>]'],
     summary: 'Run kernels x variants x runners x CPUs from the config, classify each cell, compare with the baseline, write the results folder and its reports.',
-    examples: ['wbdiff matrix', 'wbdiff matrix --repeat 3 hello', 'wbdiff matrix --explain gowb@go1.23/seed-barrier/qemu'],
+    examples: ['wbdiff matrix', 'wbdiff matrix --repeat 3 hello', 'wbdiff matrix --explain gowb@go1.23/seed-barrier/qemu', 'wbdiff matrix --suite kvm-unit-tests:~/kvm-unit-tests --max-smp 2'],
   },
   merge: {
     usage: ['merge <shard-dir>... [--out DIR] [--baseline DIR]'],
@@ -108,14 +112,17 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   diagnose: {
     usage: [`diagnose ${KERNEL} [--variant FILE]... [--convention go1.19|go1.23|FILE] [options]`],
-    summary: 'Trace each redirected call on the emulator; say whether the replacement routine follows the write-barrier convention.',
-    examples: ['wbdiff diagnose gowb@go1.19 --variant seed-barrier'],
+    summary:
+      "Trace each redirected call on the emulator; say whether the replacement routine follows the write-barrier convention, which calls to the runtime's barrier entry points the variant left behind, and why each marker is what it is. Exit 0 when every reached site is right.",
+    examples: ['wbdiff diagnose gowb@go1.19 --variant seed-barrier', 'wbdiff diagnose goarchive --variant partial-barriers --verbose'],
+    options: { verbose: { text: 'every traced call, every finding and the unreached sites (default: one line per finding group)' } },
   },
   bisect: {
-    usage: [`bisect ${KERNEL} --variant FILE --marker ID [--want VALUE] [options]`, `bisect ${KERNEL} --series v1.json v2.json ... --marker ID [--want VALUE]`],
+    usage: [`bisect ${KERNEL} --variant FILE --marker ID[=VALUE] [options]`, `bisect ${KERNEL} --series v1.json v2.json ... --marker ID[=VALUE]`],
     summary: 'The smallest set of a variant\'s sites that flips a marker (delta debugging), or the first bad variant of a series.',
     examples: ['wbdiff bisect gowb@go1.19 --variant bisect-example --marker T2 -o culprits.json'],
     options: {
+      marker: { arg: 'ID[=VALUE]', text: 'the marker to bisect on; ID=VALUE is the same as --marker ID --want VALUE' },
       variant: { arg: 'FILE|NAME', text: 'the variant whose sites are bisected' },
       output: { arg: 'FILE', text: 'write a variant of just the culprit sites' },
     },
@@ -125,7 +132,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     summary: 'A git bisect run predicate: exit 0 the expectation holds, 1 it does not, 125 the kernel does not build, 128 harness error.',
     examples: ['git bisect run npx wbdiff check gowb@go1.19 --marker T2=Y'],
     options: {
-      marker: { arg: 'ID=VALUE', text: 'the marker value that must hold (repeatable)' },
+      marker: { arg: 'ID=VALUE', text: 'the marker value that must hold (repeatable); ID alone takes the value of --want, as bisect does' },
       runner: { arg: 'NAME', text: 'qemu or emu (default emu)' },
     },
   },
@@ -133,6 +140,12 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     usage: [`parity ${KERNEL} [--variant FILE]... [--at SYM|ADDR]... [options]`],
     summary: 'Register-level parity: QEMU (gdbstub) and the emulator stop at the same breakpoints; the earliest divergence, symbolised.',
     examples: ['wbdiff parity gowb@go1.19 --variant seed-barrier'],
+  },
+  dtb: {
+    usage: [`dtb ${KERNEL} [machine options] [-o out.dtb]`],
+    summary: 'Save the device tree QEMU generates for this kernel on this machine (-machine dumpdtb=), cached by QEMU version and options.',
+    examples: ['wbdiff dtb bootargs --smp 2 --append "console=ttyAMA0" -o virt.dtb'],
+    options: { output: { arg: 'FILE', text: 'copy the device tree there (default: print the cached path)' } },
   },
 };
 

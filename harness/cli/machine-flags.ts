@@ -23,11 +23,6 @@ export const MACHINE_FLAGS = {
   symbols: { type: 'string' },
 } as const;
 
-export const MACHINE_FLAGS_HELP = `Machine (run, diagnose, bisect, check, parity; over the manifest's "machine"):
-  --cpu NAME  --smp N  --memory MiB  --machine-opt K=V (e.g. gic-version=3)  --append "cmdline"
-  --initrd FILE  --device SPEC  --chardev SPEC  --semihosting  --qemu-arg ARG (QEMU only)
-  --results markers|kvm-unit-tests|ktap  --result-pattern REGEX|JSON  --symbols ELF (for raw images)`;
-
 export interface MachineFlagValues {
   smp?: string | undefined;
   memory?: string | undefined;

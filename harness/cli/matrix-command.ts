@@ -1,56 +1,47 @@
-// `wbdiff matrix`: the differential matrix with progress, the table, and --explain.
+// `wbdiff matrix`: the differential matrix with progress, the table, and --explain. What it
+// prints is made by harness/report/terminal.ts; this file reads options and runs.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { OUTCOME_LABEL, OUTCOME_ORDER } from '../report/outcomes.js';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeRunReports } from '../report/index.js';
+import { formatDuration, progressLine, plural, renderBaseline, renderCounts, renderFailing, renderKnown, renderTable, terminalStyle, type ProgressState } from '../report/terminal.js';
 import { EXIT, WbdiffError } from '../errors.js';
-import type { CellResult, SummaryCell } from '../matrix/cells.js';
-import { DEFAULT_CONFIG_PATH, loadMatrixConfig, type MatrixConfig } from '../matrix/config.js';
+import type { CellResult } from '../matrix/cells.js';
+import { CONFIG_FILE_NAMES, DEFAULT_CONFIG_PATH, findConfig, loadMatrixConfig, resultsRootFor, suiteConfig, type KernelEntry, type MatrixConfig } from '../matrix/config.js';
+import { isInfrastructure } from '../runners/types.js';
 import { loadBaseline } from '../baseline/load.js';
-import type { KernelExpectation } from '../build/manifest.js';
+import { matrixKey } from '../baseline/key.js';
+import { listKernels } from '../build/manifest.js';
+import { isFailing } from '../compare/classify.js';
 import { checkExpectation } from '../compare/expect.js';
-
-import { runMatrix, type MatrixSummary } from '../matrix/run-matrix.js';
+import { expectationOn } from '../matrix/plan.js';
+import { planValidMatrix, unmatchedKnownEntries } from '../matrix/validate.js';
+import { runMatrix, type MatrixRunInfo, type MatrixSummary } from '../matrix/run-matrix.js';
 import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
+import { didYouMean } from '../util/suggest.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
-import { formatMarkers, table } from './format.js';
+import { formatMarkers } from './format.js';
 import { watchInterrupts } from './interrupt.js';
 import { explainCell } from './explain.js';
 
+export { renderTable } from '../report/terminal.js';
 
 export async function matrixCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('matrix', argv, {
-    config: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    explain: { type: 'string' },
-    from: { type: 'string' },
-    concurrency: { type: 'string' },
-    shard: { type: 'string' },
-    repeat: { type: 'string' },
-    baseline: { type: 'string' },
-    'no-baseline': { type: 'boolean', default: false },
-    'no-diagnose': { type: 'boolean', default: false },
-  });
+  const { values, positionals } = parseCommandArgs('matrix', argv, MATRIX_OPTIONS);
   if (values.explain) return explainCommand(values.explain, values.from);
+  const out = values.json ? process.stderr : process.stdout;
+  const style = terminalStyle(out, process.env);
 
-  const store = new ResultsStore(resolve(values.resume ?? values.out ?? (await claimRunDir(RESULTS_DIR))));
-  let config: MatrixConfig;
-  if (values.resume) {
-    const info = await store.readRunInfo<{ config: MatrixConfig }>();
-    config = info.config;
-  } else {
-    config = await loadMatrixConfig(values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH);
-  }
-  if (positionals.length) config = { ...config, kernels: config.kernels.filter((k) => positionals.some((p) => k.kernel === p || k.kernel?.split('@')[0] === p || k.name === p)) };
-  if (config.kernels.length === 0) throw new WbdiffError(`no kernel of the config matches ${positionals.join(', ')}`, { hint: 'name kernels as written in the config' });
-  if (values['no-diagnose']) config = { ...config, diagnose: false };
-
-  const baseline = values['no-baseline'] ? null : await loadBaseline(values.baseline, store.dir);
-  const repeat = parsePositiveInt(values.repeat, '--repeat') ?? 1;
+  // Everything is read and checked before a results folder exists: a rejected run leaves nothing.
+  const run = values.resume ? await resumedRun(values, positionals) : await newRun(values, positionals);
+  const { config, repeat, shard } = run;
+  const kernels = new Map((await listKernels()).map((k) => [k.name, k]));
+  const plan = await planValidMatrix(config, kernels);
+  const key = matrixKey(config);
+  const root = run.dir ? dirname(run.dir) : resultsRootFor(config);
+  const baseline = run.baseline === null ? null : await loadBaseline(run.baseline, { currentDir: run.dir ?? join(root, '(new)'), root, matrixKey: key, before: run.startedBefore });
+  const store = new ResultsStore(run.dir ?? (await claimRunDir(root)));
 
   const controller = new AbortController();
   // SIGINT, SIGTERM and SIGHUP alike: finished cells kept, summary written, exit 128 + signal.
@@ -58,16 +49,14 @@ export async function matrixCommand(argv: string[]): Promise<number> {
     process.stderr.write(`\nwbdiff: interrupted (${signal}); keeping finished cells (a second signal quits at once)\n`);
     controller.abort();
   });
-  const out = values.json ? process.stderr : process.stdout;
   const tty = Boolean(out.isTTY);
-  let total = 0;
-  let done = 0;
-  let failing = 0;
-  let infra = 0;
+  const progress: ProgressState = { done: 0, total: 0, failing: 0, infrastructure: 0, elapsedMs: 0, last: '' };
+  const started = Date.now();
   // Filled from the plan runMatrix already made: no second read of the manifests.
-  let expectations = new Map<string, KernelExpectation | null>();
-  const failsManifest = (cell: CellResult) => {
-    const expect = expectations.get(cell.subject);
+  const subjects = new Map(plan.subjects.map((subject) => [subject.key, subject]));
+  const failsExpectation = (cell: CellResult) => {
+    const subject = subjects.get(cell.subject);
+    const expect = subject ? expectationOn(subject, cell.cpu) : null;
     return expect != null && checkExpectation(cell.run, expect).length > 0;
   };
   let summary: MatrixSummary;
@@ -75,36 +64,42 @@ export async function matrixCommand(argv: string[]): Promise<number> {
     summary = await runMatrix({
       config,
       store,
-      runId: store.dir.split('/').pop()!,
+      plan,
+      runId: basename(store.dir),
       resume: Boolean(values.resume),
       repeat,
       baseline: baseline ? { runId: baseline.runId, cells: baseline.summary.cells } : null,
-      ...(values.shard ? { shard: parseShard(values.shard) } : {}),
+      ...(shard ? { shard } : {}),
       signal: controller.signal,
       ...(values.concurrency ? { concurrency: parsePositiveInt(values.concurrency, '--concurrency')! } : {}),
       argv: ['wbdiff', 'matrix', ...argv],
+      runOptions: { baseline: baseline?.dir ?? null, noBaseline: run.baseline === null, positionals },
       log: (line) => out.write(`${line}\n`),
       ...(config.diagnose === false ? {} : { diagnose: (await import('../diagnose/matrix.js')).diagnoseSubjects }),
-      onPlan: (plan, todo) => {
-        expectations = new Map(plan.subjects.map((subject) => [subject.key, subject.expect]));
-        total = todo;
-        out.write(`wbdiff matrix: ${plan.cells.length} cells (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plan.subjects.length} builds/variants -> ${store.dir}\n`);
-        out.write(baseline ? `baseline: ${baseline.dir}\n` : 'baseline: none (first run, or --no-baseline)\n');
+      onPlan: (planned, todo) => {
+        progress.total = todo;
+        out.write(`wbdiff matrix: ${plural(planned.cells.length, 'cell')} (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plural(planned.subjects.length, 'build/variant', 'builds/variants')} -> ${store.dir}\n`);
+        out.write(`config: ${config.source}\n`);
+        // With a kernel filter most entries match nothing on purpose.
+        if (!positionals.length) for (const warning of unmatchedKnownEntries(config, plan)) out.write(`warning: ${warning}\n`);
+        out.write(baseline ? `baseline: ${baseline.dir}\n` : `baseline: none (${run.baseline === null ? '--no-baseline' : 'no earlier complete run of this matrix'})\n`);
+        for (const s of config.skipped ?? []) out.write(`skipped: ${s.name}: ${s.reason}\n`);
       },
       onCell: (cell) => {
-        done += 1;
-        // Known before the whole run is classified: infrastructure errors, and unpatched kernels
-        // not doing what their manifests expect (variant cells need their peers to be judged).
-        if (cell.run.verdict === 'error') infra += 1;
-        else if (cell.variant === null && failsManifest(cell)) failing += 1;
-        const so = [failing ? `${failing} failing` : '', infra ? `${infra} infrastructure` : ''].filter(Boolean).join(', ');
-        if (tty) out.write(`\r[${done}/${total}]${so ? ` (${so})` : ''} ${cell.id}`.padEnd(100).slice(0, 100));
-        else out.write(`[${done}/${total}] ${cell.id}: ${cell.run.verdict} ${formatMarkers(cell.run.markers)}\n`);
+        progress.done += 1;
+        progress.elapsedMs = Date.now() - started;
+        progress.last = cell.id;
+        // Known before the whole run is classified: infrastructure errors, and cells not doing
+        // what their kernel must (a variant's other findings need its peers to be judged).
+        if (isInfrastructure(cell.run.verdict)) progress.infrastructure += 1;
+        else if (failsExpectation(cell)) progress.failing += 1;
+        if (tty) out.write(`\r${progressLine(progress, style)}\x1b[K`);
+        else out.write(`[${progress.done}/${progress.total}] ${cell.id}: ${cell.run.verdict} ${formatMarkers(cell.run.markers)}\n`);
       },
     });
   } finally {
     interrupts.dispose();
-    if (tty) out.write('\r'.padEnd(101) + '\r');
+    if (tty) out.write('\r\x1b[K');
   }
 
   // Reports of a finished run: a report failing is said, but the run's results stand.
@@ -114,7 +109,10 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   });
   const html = reports.find((r) => r.path.endsWith('.html'))?.path;
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else out.write(`\n${renderTable(summary.cells)}\n\n${renderBaseline(summary)}${renderCounts(summary)}\nresults: ${store.dir}\n${html ? `report: ${html}\n` : ''}`);
+  else {
+    const sections = [renderTable(summary.cells, style), renderBaseline(summary.baseline, style), renderFailing(summary.cells, style), renderKnown(summary, style)].filter(Boolean);
+    out.write(`\n${sections.join('\n')}\n${renderCounts(summary.cells, style)} in ${formatDuration(Date.now() - started)}\nresults: ${store.dir}\n${html ? `report: ${html}\n` : ''}`);
+  }
   if (summary.interrupted) {
     out.write(`interrupted: resume with  wbdiff matrix --resume ${store.dir}\n`);
     return interrupts.exitCode();
@@ -122,21 +120,97 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   return matrixExitCode(summary);
 }
 
-/**
- * 2: infrastructure errors (they never count as test failures); 1: regressions against the
- * baseline, or, with no baseline, unpatched kernels not doing what their manifests expect; else 0.
- */
-export function matrixExitCode(summary: MatrixSummary): number {
-  if ((summary.counts['infrastructure'] ?? 0) > 0) return EXIT.harness;
-  if (summary.baseline) return (summary.baseline.counts.regression ?? 0) > 0 ? EXIT.failed : EXIT.ok;
-  return (summary.counts['unexpected'] ?? 0) > 0 ? EXIT.failed : EXIT.ok;
+const MATRIX_OPTIONS = {
+  config: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  explain: { type: 'string' },
+  from: { type: 'string' },
+  concurrency: { type: 'string' },
+  shard: { type: 'string' },
+  repeat: { type: 'string' },
+  baseline: { type: 'string' },
+  'no-baseline': { type: 'boolean', default: false },
+  'no-diagnose': { type: 'boolean', default: false },
+  suite: { type: 'string' },
+  'max-smp': { type: 'string' },
+  test: { type: 'string', multiple: true },
+} as const;
+
+type MatrixValues = ReturnType<typeof parseCommandArgs<typeof MATRIX_OPTIONS>>['values'];
+
+interface RunSetup {
+  config: MatrixConfig;
+  repeat: number;
+  shard: { index: number; count: number } | null;
+  /** The results folder when it is given (--out, --resume); else one is claimed after the checks. */
+  dir: string | null;
+  /** --baseline's value; null: no baseline; undefined: the newest earlier run of this matrix. */
+  baseline: string | null | undefined;
+  startedBefore: string;
 }
 
-function renderBaseline(summary: MatrixSummary): string {
-  if (!summary.baseline) return '';
-  const { changes, runId } = summary.baseline;
-  if (!changes.length) return `against baseline ${runId}: no changes\n`;
-  return `against baseline ${runId}:\n${changes.map((c) => `  ${c.kind.toUpperCase().padEnd(17)} ${c.cell}: ${c.text}`).join('\n')}\n\n`;
+async function newRun(values: MatrixValues, positionals: string[]): Promise<RunSetup> {
+  const path = values.config ? resolve(values.config) : values.suite ? null : findConfig(process.cwd());
+  if (!path && !values.suite) {
+    throw new WbdiffError(`no ${CONFIG_FILE_NAMES.join(', ')} in ${process.cwd()} or any folder above it`, {
+      hint: `write one (see "The matrix" in README.md), or name it with --config; the bundled demo: --config ${DEFAULT_CONFIG_PATH}`,
+    });
+  }
+  // --suite kvm-unit-tests:DIR is a matrix of its own, without a config file.
+  let config = values.suite ? await suiteConfig(values.suite, { maxSmp: parsePositiveInt(values['max-smp'], '--max-smp'), tests: values.test }) : await loadMatrixConfig(path!);
+  if (positionals.length) {
+    const entryNames = config.kernels.map((k) => k.kernel ?? k.name ?? k.elf!);
+    const matches = (p: string, k: KernelEntry) => k.kernel === p || k.kernel?.split('@')[0] === p || k.name === p || k.elf === p;
+    const unknown = positionals.filter((p) => !config.kernels.some((k) => matches(p, k)));
+    if (unknown.length) {
+      throw new WbdiffError(`no kernel entry of the config is ${unknown.map((u) => `"${u}"`).join(', ')}${didYouMean(unknown[0]!, entryNames)}`, { where: config.source, hint: `entries: ${entryNames.join(', ')}` });
+    }
+    config = { ...config, kernels: config.kernels.filter((k) => positionals.some((p) => matches(p, k))) };
+  }
+  if (values['no-diagnose']) config = { ...config, diagnose: false };
+  return {
+    config,
+    repeat: parsePositiveInt(values.repeat, '--repeat') ?? 1,
+    shard: values.shard ? parseShard(values.shard) : null,
+    dir: values.out ? resolve(values.out) : null,
+    baseline: values['no-baseline'] ? null : values.baseline,
+    startedBefore: new Date().toISOString(),
+  };
+}
+
+/** --resume: the run's own config and options, as run.json recorded them; changing them is refused. */
+async function resumedRun(values: MatrixValues, positionals: string[]): Promise<RunSetup> {
+  const given = ['config', 'out', 'shard', 'repeat', 'baseline', 'no-baseline', 'no-diagnose', 'suite', 'max-smp', 'test'].filter((k) => values[k as keyof MatrixValues] !== undefined && values[k as keyof MatrixValues] !== false);
+  if (given.length || positionals.length) {
+    throw new WbdiffError(`--resume keeps every option of the run it resumes; drop ${[...given.map((g) => `--${g}`), ...positionals].join(', ')}`, { hint: `wbdiff matrix --resume ${values.resume}` });
+  }
+  const dir = resolve(values.resume!);
+  const info = await new ResultsStore(dir).readRunInfo<Partial<MatrixRunInfo>>();
+  if (!info.config) throw new WbdiffError('run.json records no config: not a wbdiff matrix run', { where: dir });
+  const options = info.options ?? {};
+  const baselineDir = typeof options['baseline'] === 'string' ? options['baseline'] : null;
+  return {
+    config: info.config,
+    repeat: info.repeat ?? 1,
+    shard: info.shard ?? null,
+    dir,
+    // The baseline the run chose when it started (none stays none).
+    baseline: options['noBaseline'] === true ? null : (baselineDir ?? undefined),
+    startedBefore: info.startedAt ?? new Date().toISOString(),
+  };
+}
+
+/**
+ * 2: infrastructure errors (never test failures); 1: a cell failing (not as it must be: a patch
+ * bug, a parity divergence, a convention bug, a masked failure, an unexpected result), whether
+ * new, regressed or failing since earlier nights, unless a "known" entry covers it; else 0.
+ */
+export function matrixExitCode(summary: Pick<MatrixSummary, 'cells'>): number {
+  if (summary.cells.some((c) => c.outcome === 'infrastructure')) return EXIT.harness;
+  // The outcome names the worst finding, so a parity divergence hiding an unexpected result fails too.
+  return summary.cells.some((c) => isFailing(c.outcome)) ? EXIT.failed : EXIT.ok;
 }
 
 export function newRunId(date = new Date()): string {
@@ -166,33 +240,7 @@ function parseShard(text: string): { index: number; count: number } {
   return { index: index - 1, count };
 }
 
-/** Rows: build + variant; columns: runner (and CPU when several). */
-export function renderTable(cells: readonly SummaryCell[]): string {
-  const cpus = new Set(cells.map((c) => c.cpu));
-  const column = (c: SummaryCell) => (cpus.size > 1 ? `${c.runner}/${c.cpu}` : c.runner);
-  const columns = [...new Set(cells.map(column))];
-  const rows = new Map<string, Map<string, SummaryCell>>();
-  for (const c of cells) {
-    const row = `${c.target}${c.variant ? ` + ${c.variant}` : ''}`;
-    if (!rows.has(row)) rows.set(row, new Map());
-    rows.get(row)!.set(column(c), c);
-  }
-  const body = [...rows].map(([row, byColumn]) => [
-    row,
-    ...columns.map((col) => {
-      const c = byColumn.get(col);
-      if (!c) return '';
-      const what = c.verdict === 'completed' ? formatMarkers(c.markers) : `${c.verdict}${Object.keys(c.markers).length ? ` ${formatMarkers(c.markers)}` : ''}`;
-      return `${OUTCOME_LABEL[c.outcome]}: ${what}`;
-    }),
-  ]);
-  return table(['kernel + variant', ...columns], body);
-}
 
-function renderCounts(summary: MatrixSummary): string {
-  const parts = OUTCOME_ORDER.filter((o) => summary.counts[o]).map((o) => `${summary.counts[o]} ${OUTCOME_LABEL[o]}`);
-  return `${summary.counts.cells} cells: ${parts.join(', ')}`;
-}
 
 async function explainCommand(query: string, from: string | undefined): Promise<number> {
   const dir = from ? resolve(from) : await latestRun();
@@ -207,8 +255,14 @@ async function explainCommand(query: string, from: string | undefined): Promise<
   return EXIT.ok;
 }
 
-export async function latestRun(root = RESULTS_DIR): Promise<string> {
+export async function latestRun(root = defaultResultsRoot()): Promise<string> {
   const runs = existsSync(root) ? (await readdir(root)).filter((n) => existsSync(join(root, n, 'summary.json'))).sort() : [];
   if (!runs.length) throw new WbdiffError('no finished matrix run in results/', { hint: 'run wbdiff matrix first, or pass --from <results-dir>' });
   return join(root, runs[runs.length - 1]!);
+}
+
+/** Where `--explain` looks without --from: next to the config found from here, else results/. */
+function defaultResultsRoot(): string {
+  const path = findConfig(process.cwd());
+  return path ? resultsRootFor({ baseDir: dirname(path) }) : RESULTS_DIR;
 }

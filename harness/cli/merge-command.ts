@@ -1,11 +1,14 @@
-import { resolve } from 'node:path';
+import { rmdir } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { loadBaseline } from '../baseline/load.js';
+import { matrixKey } from '../baseline/key.js';
 import { WbdiffError } from '../errors.js';
 import { mergeRuns } from '../matrix/merge.js';
 import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
 import { parseCommandArgs } from './args.js';
-import { claimRunDir, matrixExitCode, renderTable } from './matrix-command.js';
+import { claimRunDir, matrixExitCode } from './matrix-command.js';
+import { plural, renderTable, terminalStyle } from '../report/terminal.js';
 
 export async function mergeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('merge', argv, {
@@ -15,10 +18,20 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   if (positionals.length === 0) throw new WbdiffError('name the shard result folders to merge', { hint: 'wbdiff merge shard-1 shard-2 shard-3 --out results/merged' });
+  // By default the newest earlier whole run of the same matrix as the shards (their config).
+  const shardConfig = (await new ResultsStore(resolve(positionals[0]!)).readRunInfo<{ config?: object }>()).config;
+  const claimed = values.out === undefined;
   const outDir = resolve(values.out ?? (await claimRunDir(RESULTS_DIR)));
-  const baseline = values['no-baseline'] ? null : await loadBaseline(values.baseline, outDir);
-  const summary = await mergeRuns(positionals.map((p) => resolve(p)), new ResultsStore(outDir), outDir.split('/').pop()!, baseline ? { runId: baseline.runId, cells: baseline.summary.cells } : null);
+  let summary: Awaited<ReturnType<typeof mergeRuns>>;
+  try {
+    const baseline = values['no-baseline'] ? null : await loadBaseline(values.baseline, { currentDir: outDir, ...(shardConfig ? { matrixKey: matrixKey(shardConfig) } : {}) });
+    summary = await mergeRuns(positionals.map((p) => resolve(p)), new ResultsStore(outDir), basename(outDir), baseline ? { runId: baseline.runId, cells: baseline.summary.cells } : null);
+  } catch (error) {
+    // A refused merge leaves no empty results folder behind (mergeRuns writes only once it has checked).
+    if (claimed) await rmdir(outDir).catch(() => undefined);
+    throw error;
+  }
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else process.stdout.write(`${renderTable(summary.cells)}\n\nmerged ${positionals.length} shard(s): ${summary.cells.length} cells${summary.interrupted ? ' (some cells missing: a shard did not finish)' : ''}\nresults: ${outDir}\n`);
+  else process.stdout.write(`${renderTable(summary.cells, terminalStyle(process.stdout, process.env))}\n\nmerged ${positionals.length} shard(s): ${plural(summary.cells.length, 'cell')}${summary.interrupted ? ' (some cells missing: a shard did not finish)' : ''}\nresults: ${outDir}\n`);
   return summary.interrupted ? 2 : matrixExitCode(summary);
 }

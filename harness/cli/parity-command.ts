@@ -9,6 +9,8 @@ import { loadVariant } from '../patch/variant.js';
 import { breakpointsFromManifest, checkParity, resolveBreakpoints, type Breakpoint, type ParityReport } from '../parity/parity.js';
 import type { HitComparison, RegisterRow } from '../parity/registers.js';
 import { DEFAULTS } from '../runners/types.js';
+import { emuCannotHonour } from '../runners/emu.js';
+import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { table } from './format.js';
 
@@ -23,6 +25,7 @@ export async function parityCommand(argv: string[]): Promise<number> {
     'no-analysis': { type: 'boolean', default: false },
     'differences-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    ...MACHINE_FLAGS,
   });
   if (positionals.length !== 1) {
     throw new WbdiffError('name one kernel or ELF', {
@@ -31,7 +34,12 @@ export async function parityCommand(argv: string[]): Promise<number> {
     });
   }
   const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));
-  const subjects = await resolveSubjects(positionals[0]!);
+  const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
+  // Parity runs the same bytes on the emulator: what it cannot honour is refused before QEMU starts.
+  for (const subject of subjects) {
+    const refused = emuCannotHonour(subject);
+    if (refused) throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), { where: `wbdiff parity ${subject.id}`, hint: 'parity compares QEMU with the emulator; run the kernel with wbdiff run --runner qemu instead' });
+  }
   const maxHits = parsePositiveInt(values['max-hits'], '--max-hits');
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const reports: { id: string; report: ParityReport }[] = [];

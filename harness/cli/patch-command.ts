@@ -5,6 +5,9 @@ import { applyVariants } from '../patch/apply.js';
 import { loadVariant } from '../patch/variant.js';
 import { parseCommandArgs } from './args.js';
 import { table } from './format.js';
+import { readElf } from '../elf/read-elf.js';
+import { bindingWords, splitQualifier, type Symbolizer } from '../elf/symbols.js';
+import { hex } from '../util/hex.js';
 
 export async function patchCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('patch', argv, {
@@ -27,6 +30,21 @@ export async function patchCommand(argv: string[]): Promise<number> {
   }
   const rows = manifest.sites.map((s) => [s.address, s.location, `${s.old.word}  ${s.old.symbolic}`, `${s.new.word}  ${s.new.symbolic}`]);
   process.stdout.write(`${table(['address', 'location', 'old', 'new'], rows)}\n`);
+  const legend = sharedNameLegend((await readElf(subjects[0]!.elfPath)).symbols, manifest.sites.flatMap((s) => [s.old.symbolic, s.new.symbolic]));
+  if (legend.length) process.stdout.write(`same-named symbols:\n${legend.map((l) => `  ${l}`).join('\n')}\n`);
   process.stdout.write(`${manifest.sites.length} site(s) patched from ${variants.map((v) => v.variant.name).join(' + ')}: ${manifest.output.path}\n`);
   return EXIT.ok;
+}
+
+/** "runtime.gcWriteBarrier2@local is 0x400e3d10 (local)" for each qualified name the listing shows. */
+export function sharedNameLegend(symbols: Symbolizer, texts: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const text of texts) for (const m of text.matchAll(/[^\s,\[\]]+@(?:global|local|weak|0x[0-9a-f]+)/gi)) names.add(m[0]);
+  const out: string[] = [];
+  for (const name of [...names].sort()) {
+    if (!splitQualifier(name)) continue;
+    const symbol = symbols.resolve(name);
+    if (symbol) out.push(`${name} is ${hex(symbol.value)} (${bindingWords(symbol)}${symbol.size ? `, ${symbol.size} bytes` : ''})`);
+  }
+  return out;
 }

@@ -13,6 +13,9 @@ import { DEFAULTS, isInfrastructure, runSpecFor, type Runner, type RunResult } f
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { formatRun } from './format.js';
+import { classifyVariantRuns, renderVariantVerdict, variantFails } from './run-explain.js';
+import type { MatrixSummary } from '../matrix/summarize.js';
+import type { PatchManifest } from '../patch/apply.js';
 
 export interface SubjectRuns {
   target: string;
@@ -33,10 +36,16 @@ export async function runSubject(subject: Subject, runners: readonly (string | R
 }
 
 /** The subject with the variants applied (cached patched ELF), or the subject itself. */
-export async function withVariants(subject: Subject, variants: readonly LoadedVariant[]): Promise<{ subject: Subject; variant: string | null }> {
+export async function withVariants(subject: Subject, variants: readonly LoadedVariant[]): Promise<{ subject: Subject; variant: string | null; patch?: PatchManifest }> {
   if (variants.length === 0) return { subject, variant: null };
   const patched = await patchedElf(subject.elfPath, subject.elfHash, variants);
-  return { subject: { ...subject, elfPath: patched.elfPath, elfHash: patched.elfHash }, variant: variants.map((v) => v.variant.name).join('+') };
+  return { subject: { ...subject, elfPath: patched.elfPath, elfHash: patched.elfHash }, variant: variants.map((v) => v.variant.name).join('+'), patch: patched.manifest };
+}
+
+/** For --json: the matrix's outcome and findings of a variant's run. */
+function classificationOf(summary: MatrixSummary | undefined, run: RunResult): { outcome?: string; findings?: unknown[] } {
+  const cell = summary?.cells.find((c) => c.variant !== null && c.runner === run.runner);
+  return cell ? { outcome: cell.outcome, findings: cell.findings } : {};
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -48,6 +57,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     variant: { type: 'string', multiple: true },
     board: { type: 'string', multiple: true },
     replay: { type: 'string', multiple: true },
+    explain: { type: 'boolean', default: false },
+    'no-diagnose': { type: 'boolean', default: false },
     ...MACHINE_FLAGS,
   });
   if (positionals.length !== 1) {
@@ -63,6 +74,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
   const results: SubjectRuns[] = [];
+  // With a variant: the unpatched kernel on the same runners too, and the matrix's verdict on the pair.
+  const verdicts = new Map<SubjectRuns, MatrixSummary>();
   for (const subject of subjects) {
     // A bundled variant name ("seed-barrier") means this build's own file; a path is used as is.
     const toolchain = subject.build?.toolchain.id.startsWith('go') ? subject.build.toolchain.id : null;
@@ -70,7 +83,15 @@ export async function runCommand(argv: string[]): Promise<number> {
       (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
     );
     const patched = await withVariants(subject, variants);
-    results.push({ ...(await runSubject(patched.subject, runners, values.cpu!, timeoutMs)), variant: patched.variant });
+    // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
+    const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
+    const result: SubjectRuns = { ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant };
+    results.push(result);
+    if (patched.variant && patched.patch) {
+      const base = await runSubject(subject, own ?? runners, values.cpu!, timeoutMs);
+      const input = { subject, variant: patched.variant, patch: patched.patch, elfPath: patched.subject.elfPath, elfHash: patched.subject.elfHash, runs: result.runs, baseRuns: base.runs };
+      verdicts.set(result, await classifyVariantRuns(input, { diagnose: !values['no-diagnose'] }));
+    }
   }
 
   // Each subject is held to its manifest's expectation (patched or not), or without one to the default.
@@ -80,11 +101,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (!r.agree) failed = true;
     if (r.runs.some((run) => !isInfrastructure(run.verdict) && checkExpectation(run, expectationOf(r)).length > 0)) failed = true;
   }
+  for (const summary of verdicts.values()) if (variantFails(summary)) failed = true;
   // QEMU crashing is infrastructure like a missing tool: never a kernel outcome, never exit 0.
   const infra = results.some((r) => r.runs.some((run) => isInfrastructure(run.verdict)));
 
   if (values.json) {
-    const runs = results.flatMap((r) => r.runs.map((run) => ({ target: r.target, variant: r.variant, ...run })));
+    const runs = results.flatMap((r) => r.runs.map((run) => ({ target: r.target, variant: r.variant, ...run, ...classificationOf(verdicts.get(r), run) })));
     const doc = results.length === 1 ? { target: results[0]!.target, variant: results[0]!.variant, elf: results[0]!.elf, runs, agree: results[0]!.agree } : { runs, agree: results.every((r) => r.agree), targets: results.map(({ runs: _runs, ...rest }) => rest) };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
@@ -97,6 +119,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         if (mismatches.length) process.stdout.write(`  ${run.runner}: not as expected: ${mismatches.map(formatMismatch).join('; ')}\n`);
       }
       process.stdout.write(r.runs.length > 1 ? `  runners ${r.agree ? 'agree' : 'DISAGREE'}\n` : '');
+      const verdict = verdicts.get(r);
+      if (verdict) process.stdout.write(renderVariantVerdict(verdict, r.variant!, values.explain!));
     }
   }
   return infra ? EXIT.harness : failed ? EXIT.failed : EXIT.ok;

@@ -1,21 +1,55 @@
 // Says which kind of bug each matrix cell shows. Pure: results in, findings out.
-//   patch bug          the variant flips a marker versus the unpatched kernel, on every runner
-//   parity divergence  the same bytes give different markers / verdicts on different runners or CPUs
+// A cell is judged against what its kernel must print first (the manifest's or the config's
+// expectation); the unpatched kernel is the reference only where there is no expectation.
+//   patch bug          the variant breaks what the kernel must do (or, with no expectation, flips
+//                      a marker versus the unpatched kernel), on every runner
+//   parity divergence  the same bytes give different markers / verdicts on different runners
+//   cpu-dependent      the same bytes differ between CPU models on one runner: not a failure
+//                      (a per-CPU expectation judges it, as any expectation does)
 //   convention bug     the emulator's trace of a redirected call shows the routine breaks the
 //                      calling convention (from the diagnosis, independent of markers)
 //   masked failure     a cell that passes although the diagnosis shows the bug (e.g. QEMU's flash
 //                      absorbing a store through an unset register)
-//   unexpected         an unpatched kernel that does not do what its manifest expects
+//   unexpected         a cell that does not do what its kernel must do (patched or not)
+//   fix                a variant that makes a kernel failing its expectation pass it
 //   infrastructure     the run itself failed (verdict error): never a kernel outcome
+// Non-deterministic kernels are compared on what their expectation pins down: markers it gives a
+// value, the presence of those it gives "*", the verdict and DONE.
 import { qemuRegionAt, type MachineMap } from './memory-map.js';
-import { reportsFaults, type RunResult } from '../runners/types.js';
-import { checkExpectation, formatMismatch } from './expect.js';
+import { isInfrastructure, reportsFaults, type RunResult } from '../runners/types.js';
+import { checkExpectation, formatMismatch, type Mismatch } from './expect.js';
 import type { KernelExpectation } from '../build/manifest.js';
 
-export type Outcome = 'infrastructure' | 'convention-bug' | 'masked-failure' | 'patch-bug' | 'parity-divergence' | 'unexpected' | 'expected';
+export type Outcome =
+  | 'infrastructure'
+  | 'convention-bug'
+  | 'masked-failure'
+  | 'patch-bug'
+  | 'parity-divergence'
+  | 'unexpected'
+  | 'known'
+  | 'fix'
+  | 'cpu-dependent'
+  | 'expected';
 
-/** Most specific first: the first outcome found in this order names the cell. */
-export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'expected'];
+/**
+ * Most specific first: the first outcome found in this order names the cell. `known` is never
+ * found by the classifier: a config's known-failure entry gives it afterwards (compare/known.ts).
+ */
+export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'known', 'fix', 'cpu-dependent', 'expected'];
+
+/** The finding that names the cell's outcome (a known cell: the outcome it had), else the first. */
+export function mainFinding(cell: { outcome: string; findings: readonly Finding[]; known?: { outcome: string } }): Finding | undefined {
+  const outcome = cell.known?.outcome ?? cell.outcome;
+  return cell.findings.find((f) => f.kind === outcome) ?? cell.findings[0];
+}
+
+/** Outcomes that fail a run (exit 1, a JUnit failure) until they pass or are known. */
+export const FAILING_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected']);
+
+export function isFailing(outcome: string): boolean {
+  return FAILING_OUTCOMES.has(outcome);
+}
 
 export interface Finding {
   kind: Outcome;
@@ -48,7 +82,10 @@ const BUG_ORDER = ['convention-bug', 'no-return', 'clobber', 'flag-store'];
 export const BUG_FINDINGS: ReadonlySet<string> = new Set(BUG_ORDER);
 
 export interface ClassifyContext {
-  expectOf: (target: string) => KernelExpectation | null;
+  /** What the kernel must do on this CPU model (manifest, config, per-CPU); null when nothing is said. */
+  expectOf: (target: string, cpu: string) => KernelExpectation | null;
+  /** False for kernels declared non-deterministic: only what their expectation pins is compared. */
+  deterministicOf?: (target: string) => boolean;
   /** QEMU virt's memory map and what the emulator maps of it (qemu/virt.json), for causes. */
   machine: MachineMap;
   /** The diagnosis of (target, variant, cpu), made on the emulator; null when none was made. */
@@ -63,38 +100,67 @@ export function classifyCells(cells: readonly ClassifiableCell[], context: Class
 
 export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableCell[], context: ClassifyContext): Classification {
   const findings: Finding[] = [];
-  const usable = (c: ClassifiableCell) => c.run.verdict !== 'error';
+  // QEMU crashing is infrastructure like a missing tool: never a kernel outcome.
+  const usable = (c: ClassifiableCell) => !isInfrastructure(c.run.verdict);
   if (!usable(cell)) {
-    findings.push({ kind: 'infrastructure', summary: `the run did not happen: ${cell.run.reason}`, evidence: [] });
+    findings.push({ kind: 'infrastructure', summary: `${cell.run.verdict === 'crash' ? 'QEMU itself failed' : 'the run did not happen'}: ${cell.run.reason}`, evidence: [] });
     return { outcome: 'infrastructure', findings };
   }
+  const expectOf = (c: ClassifiableCell) => expectationFor(c, context);
+  const view = (c: ClassifiableCell) => stableView(c.run, expectOf(c), context.deterministicOf?.(c.target) ?? true);
+  const failsExpectation = (c: ClassifiableCell) => {
+    const expect = expectOf(c);
+    return expect ? checkExpectation(c.run, expect) : [];
+  };
 
   // (b) the same bytes elsewhere: other runners on the same CPU, the same runner on other CPUs.
   const sameBytes = all.filter((c) => c !== cell && usable(c) && c.target === cell.target && c.variant === cell.variant);
   // Peers differ in exactly one dimension (runner or CPU), so a difference has one explanation.
   for (const peer of sameBytes.filter((c) => (c.cpu === cell.cpu) !== (c.runner === cell.runner))) {
-    const difference = firstDifference(...asSeenByBoth(cell.run, peer.run));
+    const difference = firstDifference(...asSeenByBoth(view(cell), view(peer)));
     if (difference) {
-      const other = peer.cpu === cell.cpu ? peer.runner : `${peer.runner} on ${peer.cpu}`;
+      const otherCpu = peer.cpu !== cell.cpu;
       findings.push({
-        kind: 'parity-divergence',
-        summary: `differs from ${other} on the same bytes: ${difference}`,
+        kind: otherCpu ? 'cpu-dependent' : 'parity-divergence',
+        summary: `differs from ${otherCpu ? `${peer.runner} on ${peer.cpu}` : peer.runner} on the same bytes: ${difference}`,
         evidence: probableCauses(cell, peer, context.machine),
       });
     }
   }
 
-  // (a) the variant against the unpatched kernel, runner by runner.
+  const mismatches = failsExpectation(cell);
+  const expect = expectOf(cell);
   if (cell.variant !== null) {
     const base = baseOf(cell, all);
-    if (base && usable(base)) {
-      const flip = firstDifference(cell.run, base.run, [`with ${cell.variant}`, 'unpatched']);
+    const baseUsable = base !== undefined && usable(base);
+    if (expect) {
+      // Expectations first: the unpatched kernel only says whether the variant broke or fixed it.
+      const baseFails = baseUsable ? failsExpectation(base).length > 0 : null;
+      if (mismatches.length && baseFails === false) {
+        const breaksEverywhere = all
+          .filter((c) => c.target === cell.target && c.variant === cell.variant && c.cpu === cell.cpu && usable(c))
+          .every((c) => {
+            const b = baseOf(c, all);
+            return failsExpectation(c).length > 0 && (!b || !usable(b) || failsExpectation(b).length === 0);
+          });
+        const flip = firstDifference(view(cell), view(base!), [`with ${cell.variant}`, 'unpatched']);
+        if (breaksEverywhere) findings.push({ kind: 'patch-bug', summary: `variant ${cell.variant} changes the outcome on every runner: ${flip ?? mismatchText(mismatches)}`, evidence: [] });
+        else if (!findings.some((f) => f.kind === 'parity-divergence')) findings.push({ kind: 'unexpected', summary: `not as the kernel expects with ${cell.variant}: ${mismatchText(mismatches)}`, evidence: [] });
+      } else if (mismatches.length) {
+        const why = baseFails ? 'the unpatched kernel fails too' : 'the unpatched kernel did not run';
+        findings.push({ kind: 'unexpected', summary: `not as the kernel expects: ${mismatchText(mismatches)} (${why})`, evidence: [] });
+      } else if (baseFails) {
+        findings.push({ kind: 'fix', summary: `variant ${cell.variant} makes the kernel do what it must: unpatched, ${mismatchText(failsExpectation(base!))}`, evidence: [] });
+      }
+    } else if (baseUsable) {
+      // No expectation: the unpatched kernel is the reference, runner by runner.
+      const flip = firstDifference(view(cell), view(base), [`with ${cell.variant}`, 'unpatched']);
       if (flip) {
         const everywhere = all
           .filter((c) => c.target === cell.target && c.variant === cell.variant && c.cpu === cell.cpu && usable(c))
           .every((c) => {
             const b = baseOf(c, all);
-            return !b || !usable(b) || firstDifference(c.run, b.run) !== null;
+            return !b || !usable(b) || firstDifference(view(c), view(b)) !== null;
           });
         if (everywhere) findings.push({ kind: 'patch-bug', summary: `variant ${cell.variant} changes the outcome on every runner: ${flip}`, evidence: [] });
       }
@@ -104,7 +170,7 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
     const bugs = (diagnosis?.findings.filter((f) => BUG_FINDINGS.has(f.kind)) ?? []).sort((a, b) => BUG_ORDER.indexOf(a.kind) - BUG_ORDER.indexOf(b.kind));
     if (diagnosis && bugs.length) {
       const texts = bugs.map((f) => f.text);
-      const passes = base && usable(base) && firstDifference(cell.run, base.run) === null;
+      const passes = expect ? mismatches.length === 0 : baseUsable && firstDifference(view(cell), view(base)) === null;
       if (passes && cell.runner !== 'emu') {
         findings.push({
           kind: 'masked-failure',
@@ -115,16 +181,46 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
         findings.push({ kind: 'convention-bug', summary: texts[0] ?? diagnosis.verdict, evidence: texts.slice(1) });
       }
     }
-  } else {
-    const declared = context.expectOf(cell.target);
-    // A console-only runner sees an expected fault as output that stops.
-    const expect = declared && declared.verdict === 'fault' && !reportsFaults(cell.runner) ? { ...declared, verdict: 'timeout' as const } : declared;
-    const mismatches = expect ? checkExpectation(cell.run, expect) : [];
-    if (mismatches.length) findings.push({ kind: 'unexpected', summary: `not as the kernel expects: ${mismatches.map(formatMismatch).join('; ')}`, evidence: [] });
+  } else if (mismatches.length) {
+    findings.push({ kind: 'unexpected', summary: `not as the kernel expects: ${mismatchText(mismatches)}`, evidence: [] });
   }
 
   const outcome = OUTCOME_ORDER.find((o) => findings.some((f) => f.kind === o)) ?? 'expected';
   return { outcome, findings };
+}
+
+/** The cell's expectation as its runner can see it: a console-only runner sees an expected fault as output that stops. */
+function expectationFor(cell: ClassifiableCell, context: ClassifyContext): KernelExpectation | null {
+  const declared = context.expectOf(cell.target, cell.cpu);
+  return declared && declared.verdict === 'fault' && !reportsFaults(cell.runner) ? { ...declared, verdict: 'timeout' as const } : declared;
+}
+
+function mismatchText(mismatches: readonly Mismatch[]): string {
+  return mismatches.map(formatMismatch).join('; ');
+}
+
+/**
+ * What of a run is compared with other runs. A deterministic kernel: everything. A kernel declared
+ * non-deterministic: the markers its expectation gives a value, and (as "*") the presence of those
+ * it gives "*"; other markers are left out.
+ */
+export function stableView(run: RunResult, expect: KernelExpectation | null, deterministic: boolean): RunResult {
+  if (deterministic) return run;
+  const wanted = expect?.markers ?? {};
+  const markers: Record<string, string> = {};
+  for (const [id, value] of Object.entries(run.markers)) {
+    const want = wanted[id];
+    if (want === undefined) continue;
+    markers[id] = want === '*' ? '*' : value;
+  }
+  return { ...run, markers };
+}
+
+/** Marker ids of a run that are not compared (see stableView); empty for a deterministic kernel. */
+export function varyingMarkers(run: Pick<RunResult, 'markers'>, expect: KernelExpectation | null, deterministic: boolean): string[] {
+  if (deterministic) return [];
+  const wanted = expect?.markers ?? {};
+  return Object.keys(run.markers).filter((id) => wanted[id] === undefined || wanted[id] === '*');
 }
 
 /**

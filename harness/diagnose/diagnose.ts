@@ -5,9 +5,11 @@ import { hex } from '../util/hex.js';
 import type { Convention, Reg } from './conventions.js';
 import { RESERVED } from './conventions.js';
 import { nameValue, routineName, symbolOf, touchesSymbol, type SymbolContext } from './describe.js';
+import { unqualified } from '../elf/symbols.js';
+import type { EntryPoint } from './entry-points.js';
 import type { CallTrace, Registers, TracedWrite, TraceFault, TraceSite, WindowEnd } from './trace.js';
 
-export type FindingKind = 'convention-bug' | 'clobber' | 'no-return' | 'flag-store' | 'not-reached' | 'ok';
+export type FindingKind = 'convention-bug' | 'clobber' | 'no-return' | 'flag-store' | 'left-to-runtime' | 'not-reached' | 'ok';
 export type DiagnosisVerdict = FindingKind | 'no-sites';
 
 export interface Finding {
@@ -30,30 +32,101 @@ export interface DiagnoseInput {
   runEnd?: string;
   convention: Convention | null;
   symbols: SymbolContext;
+  /** The runtime's barrier entry points and every call to them (entry-points.ts), for left-to-runtime findings. */
+  entryPoints?: readonly EntryPoint[];
 }
 
-/** Verdict order: the first kind present wins. */
-const PRIORITY: FindingKind[] = ['convention-bug', 'flag-store', 'clobber', 'no-return', 'not-reached', 'ok'];
+/** The op of a trace site that still calls the runtime's own barrier (not an edit of the variant). */
+export const LEFT_TO_RUNTIME = 'left-to-runtime';
+
+/**
+ * Verdict order: the first kind present wins. "not-reached" only when nothing was reached: a
+ * variant whose reached sites are all right is ok, whatever fraction of its sites ran.
+ */
+const PRIORITY: FindingKind[] = ['convention-bug', 'flag-store', 'clobber', 'no-return', 'left-to-runtime', 'ok', 'not-reached'];
 
 /** QEMU virt's flash: 0x0-0x7ffffff (two 64 MiB banks). The emulator maps nothing there. */
 const QEMU_FLASH_END = 0x0800_0000n;
 
 export function diagnose(input: DiagnoseInput): Finding[] {
   const findings: Finding[] = [];
-  for (const call of input.calls) {
-    const siblings = input.calls.filter((c) => c.site.routine === call.site.routine);
-    for (const { kind, text } of diagnoseCall(call, siblings, input.convention, input.symbols)) {
+  const redirected = input.calls.filter((c) => c.site.op !== LEFT_TO_RUNTIME);
+  const names = namesakeWords(input.entryPoints);
+  for (const call of redirected) {
+    const siblings = redirected.filter((c) => c.site.routine === call.site.routine);
+    for (const { kind, text } of diagnoseCall(call, siblings, input.convention, input.symbols, names)) {
       const same = findings.find((f) => f.address === hex(call.site.address) && f.kind === kind && f.text === text);
       if (same) same.calls.push(call.hit);
       else findings.push({ kind, site: call.site.location, address: hex(call.site.address), routine: routineName(call.site.routineSymbol), calls: [call.hit], text });
     }
   }
-  for (const site of input.notReached ?? []) {
+  findings.push(...leftToRuntime(input));
+  for (const site of (input.notReached ?? []).filter((s) => s.op !== LEFT_TO_RUNTIME)) {
     const routine = routineName(site.routineSymbol);
     const why = input.runEnd ? `; the run ended first (${input.runEnd})` : ': the code path to it was not taken';
     findings.push({ kind: 'not-reached', site: site.location, address: hex(site.address), routine, calls: [], text: `the call to ${routine} at ${site.location} never ran${why}.` });
   }
   return findings;
+}
+
+/**
+ * One finding per runtime entry point whose calls the variant left alone and that ran: "12 calls
+ * to runtime.gcWriteBarrier1 still reach the runtime's barrier, which needs g in x28; the first
+ * one executed, at X, faults at Y". Left-behind calls that never ran are only counted.
+ */
+function leftToRuntime(input: DiagnoseInput): Finding[] {
+  const out: Finding[] = [];
+  const calls = input.calls.filter((c) => c.site.op === LEFT_TO_RUNTIME);
+  for (const entry of input.entryPoints ?? []) {
+    const mine = calls.filter((c) => c.site.routine === entry.address);
+    if (mine.length === 0) continue;
+    const first = mine[0]!;
+    const left = entry.calls.filter((c) => c.redirectedTo === null).length;
+    const sitesRan = new Set(mine.map((c) => c.site.address)).size;
+    const t = new Teller(first, mine, input.convention, input.symbols);
+    const namesake = entry.namesakes.length ? ` (${entry.label}, ${entry.binding ?? 'global'}, not the kernel's own ${joinWords(entry.namesakes.map((n) => `${n.label} (${n.binding})`))})` : '';
+    const g = `x28 = ${nameValue(input.symbols, first.before.x[28]!)}`;
+    const fault = first.faults.find((f) => f.phase === 'routine');
+    let effect: string;
+    if (fault) effect = `faults at ${t.placeOf(fault.pc)}${fault.access && fault.address !== null ? ` (${fault.access} of ${nameValue(input.symbols, fault.address)})` : ''} with ${g}`;
+    else if (first.returned) effect = `returned (with ${g}): the runtime's barrier ran on this g`;
+    else effect = `never returned (${endWords(first.routineEnd)}) with ${g}`;
+    const text =
+      `${left} call${left === 1 ? '' : 's'} to ${entry.name} still reach${left === 1 ? 'es' : ''} the runtime's barrier${namesake}, which needs g in x28: it reads the write-barrier buffer of g.m.p (MOVD g_m(g), R0; MOVD m_p(R0), R0 in asm_arm64.s). ` +
+      `${sitesRan} of those call sites ran; the first one executed, at ${first.site.location}, ${effect}.`;
+    out.push({ kind: 'left-to-runtime', site: first.site.location, address: hex(first.site.address), routine: entry.label, calls: mine.filter((c) => c.site.address === first.site.address).map((c) => c.hit), text });
+  }
+  return out;
+}
+
+export interface FindingGroup {
+  kind: FindingKind;
+  routine: string;
+  /** Distinct call sites with this finding. */
+  sites: number;
+  /** Traced executions. */
+  calls: number;
+  /** The first example, as diagnose() said it. */
+  first: Finding;
+}
+
+/** Findings grouped by routine and kind (one line each: the count and the first example), in verdict order. */
+export function groupFindings(findings: readonly Finding[]): FindingGroup[] {
+  const groups: FindingGroup[] = [];
+  const seen = new Map<string, { group: FindingGroup; sites: Set<string> }>();
+  for (const f of findings) {
+    const key = `${f.kind}\0${f.routine}`;
+    let g = seen.get(key);
+    if (!g) {
+      g = { group: { kind: f.kind, routine: f.routine, sites: 0, calls: 0, first: f }, sites: new Set() };
+      seen.set(key, g);
+      groups.push(g.group);
+    }
+    g.sites.add(f.address);
+    g.group.sites = g.sites.size;
+    g.group.calls += f.calls.length;
+  }
+  return groups.sort((a, b) => PRIORITY.indexOf(a.kind) - PRIORITY.indexOf(b.kind));
 }
 
 export function verdictOf(findings: readonly Finding[], siteCount: number): DiagnosisVerdict {
@@ -69,9 +142,23 @@ interface Said {
   text: string;
 }
 
-function diagnoseCall(call: CallTrace, siblings: readonly CallTrace[], convention: Convention | null, ctx: SymbolContext): Said[] {
+/**
+ * How texts name routines that share a name: "the kernel's own runtime.gcWriteBarrier2 (weak
+ * global)" and "the runtime's own runtime.gcWriteBarrier2 (local)", by label.
+ */
+function namesakeWords(entryPoints: readonly EntryPoint[] | undefined): Map<string, string> {
+  const words = new Map<string, string>();
+  for (const e of entryPoints ?? []) {
+    if (e.namesakes.length === 0) continue;
+    words.set(e.label, `the runtime's own ${e.name} (${e.binding ?? 'global'})`);
+    for (const n of e.namesakes) words.set(n.label, `the kernel's own ${e.name} (${n.binding})`);
+  }
+  return words;
+}
+
+function diagnoseCall(call: CallTrace, siblings: readonly CallTrace[], convention: Convention | null, ctx: SymbolContext, names: ReadonlyMap<string, string> = new Map()): Said[] {
   const out: Said[] = [];
-  const t = new Teller(call, siblings, convention, ctx);
+  const t = new Teller(call, siblings, convention, ctx, names);
   out.push(...t.noReturn());
   out.push(...t.flagStores());
   out.push(...t.conventionCheck());
@@ -91,8 +178,9 @@ class Teller {
     readonly siblings: readonly CallTrace[],
     readonly c: Convention | null,
     readonly ctx: SymbolContext,
+    readonly names: ReadonlyMap<string, string> = new Map(),
   ) {
-    this.routine = routineName(call.site.routineSymbol);
+    this.routine = names.get(call.site.routineSymbol) ?? routineName(call.site.routineSymbol);
     this.who = `${this.routine} at ${call.site.location}`;
     this.ret = call.site.address + 4n;
   }
@@ -191,12 +279,13 @@ class Teller {
     const out: Said[] = [];
     const stray = this.strayWrites(c);
     const strayText = stray.length ? ` It also ${joinWords(stray.slice(0, 3).map((w) => this.storeWords(w, 'routine')))}: ${c.label} takes no arguments, so those registers hold whatever the caller left in them.${this.regtmpNoteFor(stray)}` : '';
-    const size = bytes ? ` (${call.site.replaced ? `${call.site.replaced}: ` : ''}${bytes} bytes)` : '';
+    const replaced = call.site.replaced ? (this.names.get(call.site.replaced) ?? call.site.replaced) : null;
+    const size = bytes ? ` (${replaced ? `${replaced}: ` : ''}${bytes} bytes)` : '';
     const rule = `${capital(c.label)} returns buffer space in ${buf}${size}; the compiled code stores the new value and the old contents of the slot there, then does the slot store itself. The routine should set ${buf} to a buffer of at least ${bytes ?? 'the needed number of'} bytes.`;
     const fillsAt = this.bufferWrites(buf, after ?? before);
     const unusable = (after ?? before) === 0n || fillsAt.some((w) => w.fault !== null || w.recovered);
     // Unchanged is "not set" unless the value is usable and the routine set it in another call.
-    const setsIt = this.siblings.some((s) => s.returned && s.after && reg(s.after, buf) !== reg(s.before, buf));
+    const setsIt = (call.registersWritten ?? []).includes(buf) || this.siblings.some((s) => s.returned && s.after && reg(s.after, buf) !== reg(s.before, buf));
     if (after === null || (after === before && (unusable || !setsIt))) {
       const when = call.returned ? '' : call.routineEnd === 'fault' ? ' before it faulted' : ' before the window ended';
       const fills = fillsAt;
@@ -312,6 +401,11 @@ class Teller {
     return names.length > 1 ? ` (it ran ${names.join(', ')}...)` : '';
   }
 
+  /** "gcWriteBarrier+0x14" */
+  placeOf(address: bigint | null): string {
+    return this.where(address);
+  }
+
   private where(address: bigint | null): string {
     if (address === null) return '?';
     const s = symbolOf(this.ctx, address);
@@ -340,7 +434,7 @@ function reg(regs: Registers, name: Reg): bigint | null {
 
 /** gcWriteBarrier2 -> 16 bytes (N pointers, 8 bytes each). */
 function bytesFromRoutine(name: string | null): number | null {
-  const m = name ? /gcWriteBarrier(\d)$/.exec(name) : null;
+  const m = name ? /gcWriteBarrier(\d)$/.exec(unqualified(name)) : null;
   return m ? 8 * Number(m[1]) : null;
 }
 

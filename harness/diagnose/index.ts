@@ -9,12 +9,22 @@ import { hex } from '../util/hex.js';
 import { resolveConvention, type Convention } from './conventions.js';
 import { conventionFromOption } from './conventions-file.js';
 import { nameValue, routineName, symbolContext, symbolOf, type SymbolContext } from './describe.js';
-import { diagnose, verdictOf, type DiagnosisVerdict, type Finding } from './diagnose.js';
+import { diagnose, groupFindings, LEFT_TO_RUNTIME, verdictOf, type DiagnosisVerdict, type Finding, type FindingGroup } from './diagnose.js';
+import { barrierInventory, inventoryLine, type EntryPoint } from './entry-points.js';
+import { barrierExplanations, orderReasons, type ExplanationSource, type MarkerReason } from './reasons.js';
+import { parseMarkers } from '../markers/parse.js';
 import { goVersion } from './go-version.js';
-import { traceCalls, traceSitesFrom, type CallTrace, type ManifestSiteLike, type Registers, type TraceOptions, type TracedWrite, type TraceResult } from './trace.js';
+import { traceCalls, traceSitesFrom, type CallTrace, type ManifestSiteLike, type Registers, type TraceOptions, type TracedWrite, type TraceResult, type TraceSite } from './trace.js';
 
-export { diagnose, verdictOf } from './diagnose.js';
-export type { Finding, FindingKind, DiagnosisVerdict } from './diagnose.js';
+export { diagnose, groupFindings, verdictOf } from './diagnose.js';
+export type { Finding, FindingGroup, FindingKind, DiagnosisVerdict } from './diagnose.js';
+export type { Explanation, ExplanationSource, MarkerReason } from './reasons.js';
+
+/**
+ * Where the reasons of a marker come from, in no particular order (orderReasons ranks them).
+ * A dropped-store (layout) source from layout.ts is added here.
+ */
+export const EXPLANATION_SOURCES: ExplanationSource[] = [barrierExplanations];
 export { goVersion } from './go-version.js';
 export { conventionForGo, conventionFromSpec, resolveConvention } from './conventions.js';
 export { conventionFromOption, loadConventionFile } from './conventions-file.js';
@@ -28,6 +38,8 @@ export interface DiagnoseOptions extends Omit<TraceOptions, 'model'> {
   manifestPath?: string;
   /** QEMU -cpu name (default cortex-a57); the emulator's matching model is used. */
   cpu?: string;
+  /** Markers the kernel is expected to print, in order (its manifest's "expect"), to name one never printed. */
+  expectedMarkers?: string[];
 }
 
 export interface WriteSummary {
@@ -81,6 +93,28 @@ export interface SiteSummary {
   reached: boolean;
 }
 
+/** One of the runtime's barrier entry points and every call to it. */
+export interface EntryPointSummary {
+  name: string;
+  /** "runtime.gcWriteBarrier2@local" when a kernel routine shares the name. */
+  label: string;
+  address: string;
+  binding: string;
+  bytes: number;
+  bytesSource: string;
+  bytesConfirmed: boolean;
+  namesakes: { address: string; label: string; binding: string }[];
+  calls: number;
+  redirected: number;
+  leftToRuntime: number;
+  /** Left-behind call sites that ran in the trace. */
+  leftRan: number;
+  /** "runtime.gcWriteBarrier1 at 0x... (8 bytes): 77 calls, 0 redirected, 77 left to the runtime (1 ran)" */
+  line: string;
+  /** Every call site: where it goes now and, for the ones left to the runtime, whether it ran. */
+  sites: { address: string; location: string; redirectedTo: string | null; ran: boolean | null }[];
+}
+
 export interface Diagnosis {
   elf: string;
   goVersion: string | null;
@@ -90,6 +124,15 @@ export interface Diagnosis {
   conventionSource: Convention['source'] | null;
   verdict: DiagnosisVerdict;
   findings: Finding[];
+  /** The findings grouped by routine and kind: a count and the first example each. */
+  groups: FindingGroup[];
+  /** "3 of 334 redirected sites reached; unreached sites are not judged" */
+  reach: { redirected: number; reached: number; line: string };
+  /** The runtime's write-barrier entry points (Go conventions), their calls, redirected or left to the runtime. */
+  entryPoints: EntryPointSummary[];
+  /** Per marker that findings explain: the reason it is what it is now, then the latent ones. */
+  reasons: MarkerReason[];
+  /** Redirected sites (and calls left to the runtime that ran). */
   sites: SiteSummary[];
   run: {
     cpu: string;
@@ -124,17 +167,46 @@ export async function diagnoseElf(patchedElfPath: string, manifestSites: readonl
     goVersion: version,
   });
   const sites = traceSitesFrom(image, manifestSites);
-  const { convention: _c, manifestConvention: _m, manifestPath: _p, cpu: _cpu, ...traceOptions } = options;
-  const trace = sites.length ? traceCalls(image, sites, { ...traceOptions, model }) : null;
-  return summarise(image, patchedElfPath, cpu, version, convention, sites.length, trace, model);
+  const entryPoints = barrierInventory(image, convention, manifestSites);
+  // Calls the variant left to the runtime are traced too (when it redirected anything): they run
+  // the runtime's barrier, which is what fails next when the kernel has no real g.
+  // (A site the variant itself points at the runtime's routine is traced as the variant's.)
+  const edited = new Set(sites.map((s) => s.address));
+  const left: TraceSite[] = sites.length
+    ? entryPoints.flatMap((e) =>
+        e.calls
+          .filter((c) => c.redirectedTo === null && !edited.has(c.address))
+          .map((c) => ({ address: c.address, location: c.location, op: LEFT_TO_RUNTIME, variant: null, routine: e.address, routineSymbol: e.label, replaced: null })),
+      )
+    : [];
+  const { convention: _c, manifestConvention: _m, manifestPath: _p, cpu: _cpu, expectedMarkers = [], ...traceOptions } = options;
+  const trace = sites.length ? traceCalls(image, [...sites, ...left], { ...traceOptions, model }) : null;
+  return summarise(image, patchedElfPath, cpu, version, convention, sites.length, trace, model, entryPoints, expectedMarkers);
 }
 
-function summarise(image: ElfImage, path: string, cpu: string, version: string | null, convention: Convention | null, siteCount: number, trace: TraceResult | null, model: string): Diagnosis {
+function summarise(
+  image: ElfImage,
+  path: string,
+  cpu: string,
+  version: string | null,
+  convention: Convention | null,
+  siteCount: number,
+  trace: TraceResult | null,
+  model: string,
+  entryPoints: readonly EntryPoint[],
+  expectedMarkers: readonly string[],
+): Diagnosis {
   const ctx = symbolContext(image);
   const runEnd = trace ? runEndWords(trace, ctx) : undefined;
   const findings = trace
-    ? diagnose({ calls: trace.calls, notReached: trace.notReached, ...(runEnd && trace.outcome.kind !== 'poweroff' ? { runEnd } : {}), convention, symbols: ctx })
+    ? diagnose({ calls: trace.calls, notReached: trace.notReached, ...(runEnd && trace.outcome.kind !== 'poweroff' ? { runEnd } : {}), convention, symbols: ctx, entryPoints })
     : [];
+  const ran = new Set((trace?.calls ?? []).map((c) => c.site.address));
+  const reached = (trace?.calls ?? []).filter((c) => c.site.op !== LEFT_TO_RUNTIME).map((c) => c.site.address);
+  const reachedCount = new Set(reached).size;
+  const markers = trace ? parseMarkers(trace.serial).markers : {};
+  const explanations = trace ? EXPLANATION_SOURCES.flatMap((source) => source({ image, symbols: ctx, findings, calls: trace.calls, serial: trace.serial, markers, expectedMarkers })) : [];
+  const reasons = orderReasons(explanations, markers);
   const sites: SiteSummary[] = [];
   for (const call of trace?.calls ?? []) {
     let site = sites.find((s) => s.address === hex(call.site.address));
@@ -144,7 +216,7 @@ function summarise(image: ElfImage, path: string, cpu: string, version: string |
     }
     site.calls.push(callSummary(call, ctx));
   }
-  for (const s of trace?.notReached ?? []) sites.push(siteSummary(s, trace!, false));
+  for (const s of trace?.notReached ?? []) if (s.op !== LEFT_TO_RUNTIME) sites.push(siteSummary(s, trace!, false));
   return {
     elf: path,
     goVersion: version,
@@ -153,6 +225,10 @@ function summarise(image: ElfImage, path: string, cpu: string, version: string |
     conventionSource: convention?.source ?? null,
     verdict: verdictOf(findings, siteCount),
     findings,
+    groups: groupFindings(findings),
+    reach: { redirected: siteCount, reached: reachedCount, line: `${reachedCount} of ${siteCount} redirected site${siteCount === 1 ? '' : 's'} reached; unreached sites are not judged` },
+    entryPoints: entryPoints.map((e) => entrySummary(e, trace ? ran : null)),
+    reasons,
     sites,
     run: {
       cpu,
@@ -166,6 +242,27 @@ function summarise(image: ElfImage, path: string, cpu: string, version: string |
       callerBudget: trace?.settings.callerBudget ?? 0,
       routineBudget: trace?.settings.routineBudget ?? 0,
     },
+  };
+}
+
+function entrySummary(e: EntryPoint, ran: ReadonlySet<bigint> | null): EntryPointSummary {
+  const left = e.calls.filter((c) => c.redirectedTo === null);
+  const leftRan = ran ? left.filter((c) => ran.has(c.address)).length : 0;
+  return {
+    name: e.name,
+    label: e.label,
+    address: hex(e.address),
+    binding: e.binding ?? 'global',
+    bytes: e.bytes,
+    bytesSource: e.bytesSource,
+    bytesConfirmed: e.bytesConfirmed,
+    namesakes: e.namesakes.map((n) => ({ address: hex(n.address), label: n.label, binding: n.binding })),
+    calls: e.calls.length,
+    redirected: e.calls.length - left.length,
+    leftToRuntime: left.length,
+    leftRan,
+    line: inventoryLine(e, leftRan),
+    sites: e.calls.map((c) => ({ address: hex(c.address), location: c.location, redirectedTo: c.redirectedTo, ran: c.redirectedTo === null && ran ? ran.has(c.address) : null })),
   };
 }
 

@@ -5,7 +5,7 @@ import type { PlannedSubject } from '../matrix/plan.js';
 import type { PreparedSubject } from '../matrix/prepare.js';
 import { diagnosisKey } from '../matrix/summarize.js';
 import { unicornModelFor } from '../runners/emu.js';
-import { diagnoseElf } from './index.js';
+import { diagnoseElf, type Diagnosis } from './index.js';
 
 const TRACED_OPS = new Set(['redirect-calls', 'call']);
 
@@ -24,12 +24,26 @@ export async function diagnoseSubjects(
           cpu,
           ...(subject.convention ? { convention: subject.convention } : {}),
           ...(subject.build?.kernel.manifest.convention ? { manifestConvention: subject.build.kernel.manifest.convention, manifestPath: subject.build.kernel.manifestPath } : {}),
+          ...(subject.build?.kernel.manifest.expect.markers ? { expectedMarkers: Object.keys(subject.build.kernel.manifest.expect.markers) } : {}),
         });
-        out.set(diagnosisKey(subject.target, subject.variant, cpu), { verdict: diagnosis.verdict, findings: diagnosis.findings.map((f) => ({ kind: f.kind, text: f.text })), convention: diagnosis.convention, goVersion: diagnosis.goVersion } as DiagnosisLike);
+        out.set(diagnosisKey(subject.target, subject.variant, cpu), { verdict: diagnosis.verdict, findings: matrixFindings(diagnosis), convention: diagnosis.convention, goVersion: diagnosis.goVersion } as DiagnosisLike);
       } catch (error) {
         out.set(diagnosisKey(subject.target, subject.variant, cpu), { verdict: 'error', findings: [{ kind: 'error', text: `the diagnosis could not be made: ${(error as Error).message}` }] });
       }
     }
   }
   return out;
+}
+
+/**
+ * What a cell carries of a diagnosis: the reasons per marker, the reach line, then one finding per
+ * group (routine and kind), never one per site: several hundred redirected sites that did not
+ * run are one line, not several hundred.
+ */
+function matrixFindings(d: Diagnosis): { kind: string; text: string }[] {
+  return [
+    ...d.reasons.map((r) => ({ kind: 'reason', text: r.text })),
+    ...(d.reach.redirected ? [{ kind: 'reach', text: d.reach.line }] : []),
+    ...d.groups.filter((g) => g.kind !== 'not-reached').map((g) => ({ kind: g.kind, text: g.sites > 1 ? `${g.first.text} (the same at ${g.sites - 1} more site${g.sites > 2 ? 's' : ''})` : g.first.text })),
+  ];
 }

@@ -81,3 +81,21 @@ export function sourceForWrite(store: StoreOperands, address: bigint, baseValue:
   if (address === first + BigInt(size)) return store.sources[1]!;
   return null;
 }
+
+/** Mnemonics whose first operand is not written (stores, compares, branches, barriers, hints). */
+const NO_DESTINATION = /^(st|cmp|cmn|tst|b$|b\.|bl$|br|blr|ret|cb|tb|nop|isb|dsb|dmb|hvc|svc|smc|msr|prfm|eret|wf|sev|yield|hint|clrex|at$|dc$|ic$|tlbi)/;
+
+/**
+ * The x registers an instruction writes, from capstone's text: the first operand (two for load
+ * pairs), x30 for bl/blr. Stores, compares and branches write none. "adrp x25, #0x40016000" -> ["x25"].
+ */
+export function writtenRegisters(text: string): string[] {
+  const m = /^(\S+)\s*(.*)$/.exec(text.trim());
+  if (!m) return [];
+  const mnemonic = m[1]!.toLowerCase();
+  if (mnemonic === 'bl' || mnemonic === 'blr') return ['x30'];
+  if (NO_DESTINATION.test(mnemonic)) return [];
+  const operands = m[2]!.split(',').map((s) => s.trim().toLowerCase());
+  const regs = (/^ld[a-z]*p$/.test(mnemonic) ? operands.slice(0, 2) : operands.slice(0, 1)).map(fullRegister);
+  return regs.filter((r) => /^x\d+$/.test(r));
+}

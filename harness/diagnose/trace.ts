@@ -16,7 +16,7 @@ import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { WbdiffError } from '../errors.js';
 import { decodeBranch } from '../patch/encoding.js';
 import { hex } from '../util/hex.js';
-import { fullRegister, parseStore, sourceForWrite } from './store-insn.js';
+import { fullRegister, parseStore, sourceForWrite, writtenRegisters } from './store-insn.js';
 
 /** A redirected call site, as the patch manifest lists it. */
 export interface TraceSite {
@@ -111,6 +111,10 @@ export interface CallTrace {
   faults: TraceFault[];
   /** Writes not kept (past maxWritesPerPhase). */
   droppedWrites: number;
+  /** Serial bytes printed before the call: which marker line the call precedes. */
+  serialAt?: number;
+  /** x registers the routine's instructions (in its first blocks) write, as capstone reads them. */
+  registersWritten?: string[];
 }
 
 export interface TraceOptions {
@@ -157,7 +161,6 @@ const DEFAULTS = {
   maxRecoveredPages: 16,
 } as const;
 
-const SLICE_US = 50_000;
 const PAGE = 0x1000n;
 const TRAIL_LENGTH = 32;
 const SERIAL_KEEP = 64 * 1024;
@@ -215,6 +218,13 @@ class Tracer {
   private pendingSite: TraceSite | null = null;
   /** A window ended inside a hook: close it once the engine has stopped. */
   private closePending = false;
+  /**
+   * Zero pages unmapped while a call left to the runtime is traced, so its first fault is the
+   * one the real machine has (not a read that lands in a page mapped for an earlier fault).
+   */
+  private readonly hiddenPages = new Set<bigint>();
+  /** The window is closing without a stop (it ended at serial output). */
+  private lazyClose = false;
   /** Resuming at a site after a pause: its hook must let the first hit pass. */
   private skipAt: bigint | null = null;
   private serial = '';
@@ -270,13 +280,15 @@ class Tracer {
     }
     const w = this.window;
     if (w && w.phase === 'routine') return; // a site reached from inside a routine: not traced separately
-    if (w && w.phase === 'closing') return;
+    // A window closing after serial output closes lazily (no stop): this site may open the next one.
+    if (w && w.phase === 'closing' && (this.closePending || !this.lazyClose)) return;
     const hit = (this.hits.get(site.address) ?? 0) + 1;
     this.hits.set(site.address, hit);
-    if (w && w.phase === 'caller') this.endWindow(w, 'next-site');
+    const stopping = w !== null && w.phase === 'caller';
+    if (stopping) this.endWindow(w, 'next-site');
     if (hit > this.settings.maxCallsPerSite) {
       this.untraced.set(site.address, (this.untraced.get(site.address) ?? 0) + 1);
-      if (w) this.skipAt = site.address; // resuming here after the stop must not count again
+      if (stopping) this.skipAt = site.address; // resuming here after the stop must not count again
       return;
     }
     this.pendingSite = site;
@@ -285,14 +297,27 @@ class Tracer {
 
   private onBlock(address: bigint, size: number): void {
     const w = this.window;
-    if (!w || w.phase === 'closing') return;
+    if (!w) return;
+    if (w.phase === 'closing') {
+      // A window that ended at serial output stops at the next block, where nothing is replayed.
+      if (this.lazyClose && !this.closePending) {
+        this.closePending = true;
+        this.uc.emuStop();
+      }
+      return;
+    }
     const instructions = Math.max(1, Math.floor(size / 4));
     const call = w.call;
     if (w.phase === 'routine' && address === call.site.address + 4n) this.markReturned(w);
     if (w.phase === 'routine') {
       if (call.routineInstructions >= this.settings.routineBudget) return this.endWindow(w, 'budget');
       call.routineInstructions += instructions;
-      if (call.trail.length < TRAIL_LENGTH) call.trail.push(address);
+      if (call.trail.length < TRAIL_LENGTH) {
+        call.trail.push(address);
+        // The registers its instructions write (a routine that sets x25 to the value it already held did set it).
+        const written = (call.registersWritten ??= []);
+        for (let i = 0; i < instructions; i++) for (const r of writtenRegisters(this.instructionAt(address + BigInt(4 * i)))) if (!written.includes(r)) written.push(r);
+      }
     } else if (w.phase === 'caller') {
       if (call.callerInstructions >= this.settings.callerBudget) return this.endWindow(w, 'budget');
       call.callerInstructions += instructions;
@@ -303,7 +328,10 @@ class Tracer {
     const w = this.window;
     if (!w || w.phase === 'closing') return;
     if (w.phase === 'caller' && event.address >= VIRT.uartBase && event.address < VIRT.uartBase + BigInt(VIRT.uartSize)) {
-      this.endWindow(w, 'serial');
+      // No stop here: Unicorn would replay the interrupted UART store on resume (a doubled byte
+      // in the serial output). The window's hooks go quiet and it is closed at the next stop.
+      this.endWindow(w, 'serial', false);
+      this.lazyClose = true;
       return;
     }
     const list = w.phase === 'routine' ? w.call.routineWrites : w.call.callerWrites;
@@ -369,6 +397,10 @@ class Tracer {
     const first = address & ~(PAGE - 1n);
     const last = (address + BigInt(Math.max(size, 1)) - 1n) & ~(PAGE - 1n);
     for (let page = first; page <= last; page += PAGE) {
+      if (this.hiddenPages.delete(page)) {
+        this.uc.memMap(page, Number(PAGE));
+        continue;
+      }
       if (this.recoveredPages.includes(page)) continue;
       if (this.recoveredPages.length >= this.settings.maxRecoveredPages) return false;
       try {
@@ -402,6 +434,7 @@ class Tracer {
       trail: [],
       faults: [],
       droppedWrites: 0,
+      serialAt: this.serial.length,
     };
     this.dropTranslations();
     const uc = this.uc;
@@ -410,6 +443,12 @@ class Tracer {
       uc.hookMem(['write'], (event) => this.onWrite(event), 1n, 0n),
       uc.hookMemInvalid((event) => this.onInvalid(event), UC_HOOK.MEM_READ_UNMAPPED | UC_HOOK.MEM_WRITE_UNMAPPED | UC_HOOK.MEM_FETCH_UNMAPPED | UC_HOOK.MEM_WRITE_PROT),
     ];
+    if (site.op === 'left-to-runtime') {
+      for (const page of this.recoveredPages) {
+        this.uc.memUnmap(page, Number(PAGE));
+        this.hiddenPages.add(page);
+      }
+    }
     this.window = { call, phase: 'routine', hooks };
     this.calls.push(call);
     this.skipAt = site.address;
@@ -445,8 +484,11 @@ class Tracer {
     const w = this.window;
     if (!w) return;
     for (const hook of w.hooks) this.uc.hookDel(hook);
+    for (const page of this.hiddenPages) this.uc.memMap(page, Number(PAGE));
+    this.hiddenPages.clear();
     this.window = null;
     this.closePending = false;
+    this.lazyClose = false;
     this.dropTranslations();
   }
 
@@ -466,7 +508,10 @@ class Tracer {
         if (this.window) this.endWindow(this.window, 'timeout', false);
         break;
       }
-      const slice = this.machine.runSlice(SLICE_US);
+      // One slice up to the deadline: the engine stops itself at sites and window ends (from code
+      // hooks, which replay nothing). A timed-out slice is an asynchronous stop, which can replay
+      // the interrupted store (a doubled UART byte under host load): only the real timeout may do that.
+      const slice = this.machine.runSlice(Math.max(1000, (deadline - Date.now()) * 1000));
       this.takeSerial();
       // Stops the tracer asked for come first: they look like a halt to the machine.
       if (this.pendingSite || this.closePending) {

@@ -4,7 +4,7 @@ import elfy from 'elfy';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { Symbolizer, type ElfSymbol } from './symbols.js';
-import { explainEtDyn } from '../machine/et-dyn.js';
+import { explainEtDyn } from './et-dyn.js';
 
 export interface SegmentFlags {
   r: boolean;
@@ -167,6 +167,20 @@ export function readWord(image: ElfImage, addr: bigint): number | null {
   const off = fileOffsetOf(image, addr);
   if (off === null || off + 4 > image.bytes.length) return null;
   return Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).readUInt32LE(off);
+}
+
+/** Every aligned word of executable PT_LOAD bytes, optionally only inside [start, end). */
+export function* codeWords(image: ElfImage, range: { start: bigint; end: bigint } | null): Generator<[bigint, number]> {
+  for (const segment of image.segments) {
+    if (segment.type !== 'load' || !segment.flags.x) continue;
+    const view = new DataView(segment.data.buffer, segment.data.byteOffset, segment.data.byteLength);
+    const first = range && range.start > segment.vaddr ? range.start : segment.vaddr;
+    const endInSegment = segment.vaddr + BigInt(segment.data.byteLength);
+    const last = range && range.end < endInSegment ? range.end : endInSegment;
+    for (let address = (first + 3n) & ~3n; address + 4n <= last; address += 4n) {
+      yield [address, view.getUint32(Number(address - segment.vaddr), true)];
+    }
+  }
 }
 
 export function describeSegments(image: ElfImage): string {

@@ -82,7 +82,11 @@ export class Symbolizer {
     for (let i = best; i >= 0 && i > best - 8; i--) {
       const symbol = this.sorted[i]!;
       const offset = addr - symbol.value;
-      if (symbol.size > 0n ? offset < symbol.size : offset < 0x10000n) return { symbol, offset };
+      if (symbol.size > 0n ? offset < symbol.size : offset < 0x10000n) {
+        // A zero-sized label (__bss_start) beside a sized object at the same address (fakeg): the object.
+        if (symbol.size === 0n) for (let j = i - 1; j >= 0 && this.sorted[j]!.value === symbol.value; j--) if (this.sorted[j]!.size > offset) return { symbol: this.sorted[j]!, offset };
+        return { symbol, offset };
+      }
     }
     return null;
   }

@@ -203,6 +203,19 @@ export interface SysRegEncoding {
   op2: number;
 }
 
+/** enum uc_arm64_insn (arm64.h 2.0.1): the instructions UC_HOOK_INSN can hook. */
+export const UC_ARM64_INS = { MRS: 1, MSR: 2, SYS: 3, SYSL: 4 } as const;
+export type SysInsnKind = keyof typeof UC_ARM64_INS;
+const UC_ARM64_REG_XZR = 7;
+
+/** One hooked MRS/MSR/SYS/SYSL: the register's encoding, Xt's id and (for writes) its value. */
+export interface SysRegAccess extends SysRegEncoding {
+  /** Xt's value (MSR/SYS); for MRS, Xt's old value. XZR reads as 0. */
+  value: bigint;
+  /** Xt as a UC_ARM64_REG_* id (UC_ARM64_REG_XZR = 7 for xzr). */
+  rt: number;
+}
+
 // ---------------------------------------------------------------- the native library
 
 const DEFAULT_LIBRARY = '/usr/lib/x86_64-linux-gnu/libunicorn.so.2';
@@ -219,6 +232,7 @@ interface Native {
   uc_query: (uc: unknown, type: number, out: BigUint64Array) => number;
   uc_mem_map: (uc: unknown, addr: bigint, size: number, perms: number) => number;
   uc_mem_unmap: (uc: unknown, addr: bigint, size: number) => number;
+  uc_mem_map_ptr: (uc: unknown, addr: bigint, size: number, perms: number, ptr: Uint8Array) => number;
   uc_mem_protect: (uc: unknown, addr: bigint, size: number, perms: number) => number;
   uc_mem_write: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
   uc_mem_read: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
@@ -238,7 +252,11 @@ interface Native {
     eventmem: koffi.IKoffiCType;
     mmioRead: koffi.IKoffiCType;
     mmioWrite: koffi.IKoffiCType;
+    insnSys: koffi.IKoffiCType;
   };
+  /** uc_hook_add with the UC_HOOK_INSN extra argument (the instruction id). */
+  uc_hook_add_insn: (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, insn: number) => number;
+  cpRegFields: koffi.IKoffiCType;
 }
 
 let native: Native | null = null;
@@ -273,6 +291,7 @@ export function loadUnicorn(): Native {
     eventmem: koffi.proto('bool wbdiff_uc_cb_eventmem(void *uc, int type, uint64_t address, int size, int64_t value, void *user)'),
     mmioRead: koffi.proto('uint64_t wbdiff_uc_cb_mmio_read(void *uc, uint64_t offset, unsigned int size, void *user)'),
     mmioWrite: koffi.proto('void wbdiff_uc_cb_mmio_write(void *uc, uint64_t offset, unsigned int size, uint64_t value, void *user)'),
+    insnSys: koffi.proto('uint32_t wbdiff_uc_cb_insn_sys(void *uc, int reg, void *cp_reg, void *user)'),
   };
   native = {
     path,
@@ -286,6 +305,7 @@ export function loadUnicorn(): Native {
     uc_query: lib.func('int uc_query(void *uc, int type, void *result)'),
     uc_mem_map: lib.func('int uc_mem_map(void *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_mem_unmap: lib.func('int uc_mem_unmap(void *uc, uint64_t address, size_t size)'),
+    uc_mem_map_ptr: lib.func('int uc_mem_map_ptr(void *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)'),
     uc_mem_protect: lib.func('int uc_mem_protect(void *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_mem_write: lib.func('int uc_mem_write(void *uc, uint64_t address, const void *bytes, size_t size)'),
     uc_mem_read: lib.func('int uc_mem_read(void *uc, uint64_t address, void *bytes, size_t size)'),
@@ -299,6 +319,12 @@ export function loadUnicorn(): Native {
       return (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint) =>
         f(uc, hh, type, cb, user, begin, end) as number;
     })(),
+    uc_hook_add_insn: (() => {
+      const f = lib.func('int uc_hook_add(void *uc, void *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)');
+      return (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, insn: number) =>
+        f(uc, hh, type, cb, user, begin, end, 'int', insn) as number;
+    })(),
+    cpRegFields: koffi.array('uint32_t', 5),
     uc_hook_del: lib.func('int uc_hook_del(void *uc, size_t hh)'),
     uc_mmio_map: lib.func(
       'int uc_mmio_map(void *uc, uint64_t address, size_t size, void *read_cb, void *user_data_read, void *write_cb, void *user_data_write)',
@@ -476,6 +502,17 @@ export class Unicorn {
     check('uc_mem_map', this.n.uc_mem_map(this.h, address, size, perms), `at ${hex(address)} size ${hex(size)} (both must be 4 KiB aligned and not overlap)`);
   }
 
+  /**
+   * uc_mem_map_ptr: guest memory backed by `backing` (not copied), so several engines -- one per
+   * CPU -- can share one RAM. The engine keeps a reference until it is closed.
+   */
+  memMapPtr(address: bigint, backing: Uint8Array, perms: number = UC_PROT.ALL): void {
+    check('uc_mem_map_ptr', this.n.uc_mem_map_ptr(this.h, address, backing.length, perms, backing), `at ${hex(address)} size ${hex(backing.length)} (both must be 4 KiB aligned and not overlap)`);
+    this.backings.push(backing);
+  }
+
+  private readonly backings: Uint8Array[] = [];
+
   memUnmap(address: bigint, size: number): void {
     check('uc_mem_unmap', this.n.uc_mem_unmap(this.h, address, size), `at ${hex(address)} size ${hex(size)}`);
   }
@@ -587,6 +624,67 @@ export class Unicorn {
   /** CPU exceptions (Unicorn never delivers them to the guest's vectors: they all come here). */
   hookIntr(cb: (intno: number) => void): HookHandle {
     return this.addHook('intr', UC_HOOK.INTR, this.n.protos.intr, (_uc: unknown, intno: number) => cb(intno), ...ALL_ADDRESSES);
+  }
+
+  /**
+   * UC_HOOK_INSN for MRS/MSR (op0 2 or 3) or SYS/SYSL (op0 1) anywhere. Unicorn 2.0.1 calls it
+   * before it looks the register up, so it sees registers the CPU model lacks (ICC_*) as well
+   * as ones it has (CNT*). Return a number to emulate the instruction: for MRS it is written to
+   * the destination register and the instruction is skipped; for MSR the write is skipped.
+   * Return null to let Unicorn execute it (an unknown register then raises EXCP_UDEF).
+   * Unicorn allows one such hook per instruction kind.
+   */
+  hookSysInsn(kind: SysInsnKind, cb: (access: SysRegAccess) => bigint | null): HookHandle {
+    const n = this.n;
+    const insn = UC_ARM64_INS[kind];
+    const wrapped = (_uc: unknown, reg: number, cpReg: unknown) =>
+      this.guard(() => {
+        // The struct's five u32 fields (crn, crm, op0, op1, op2); decoding them as an array is ~2 us cheaper than as a struct.
+        const f = koffi.decode(cpReg, n.cpRegFields) as number[];
+        const value = kind === 'MSR' || kind === 'SYS' ? (koffi.decode(cpReg, 24, 'uint64_t') as number | bigint) : 0;
+        const access: SysRegAccess = { crn: f[0]!, crm: f[1]!, op0: f[2]!, op1: f[3]!, op2: f[4]!, value: u64(value), rt: reg };
+        const result = cb(access);
+        if (result === null) return 0;
+        if ((kind === 'MRS' || kind === 'SYSL') && reg !== UC_ARM64_REG_XZR) this.writeRegId(reg, result);
+        // For a register its CPU model lacks, Unicorn 2.0.1 ends the block at the instruction
+        // after the hook (it emitted the UNDEF there) and, told to skip, would run the same
+        // instruction again forever: move pc past it ourselves (measured; see README).
+        if (!this.knowsSysReg(access)) this.regWrite('pc', this.regRead('pc') + 4n);
+        return 1;
+      }, 1);
+    const registered = koffi.register(wrapped, koffi.pointer(n.protos.insnSys));
+    const hh = new BigUint64Array(1);
+    const err = n.uc_hook_add_insn(this.h, hh, UC_HOOK.INSN, registered, null, ...ALL_ADDRESSES, insn);
+    if (err !== UC_ERR.OK) {
+      koffi.unregister(registered);
+      throw new UnicornError('uc_hook_add', err, `hook ${kind} instructions`);
+    }
+    const id = hh[0]!;
+    this.callbacks.set(id, registered);
+    return { id, kind: `insn ${kind}` };
+  }
+
+  private readonly sysRegKnown = new Map<number, boolean>();
+
+  /** Whether this engine's CPU model implements a system register (uc_reg_read of it succeeds). */
+  knowsSysReg(enc: SysRegEncoding): boolean {
+    const key = (enc.op0 << 14) | (enc.op1 << 11) | (enc.crn << 7) | (enc.crm << 3) | enc.op2;
+    let known = this.sysRegKnown.get(key);
+    if (known === undefined) {
+      const buf = cpRegBuffer(enc, 0n);
+      known = this.n.uc_reg_read(this.h, UC_ARM64_REG_CP_REG, buf) === UC_ERR.OK;
+      this.sysRegKnown.set(key, known);
+    }
+    return known;
+  }
+
+  private readonly regBuffer = new Uint8Array(16);
+  private readonly regView = new DataView(this.regBuffer.buffer);
+
+  private writeRegId(id: number, value: bigint): void {
+    const buf = this.regBuffer;
+    this.regView.setBigUint64(0, u64(value), true);
+    check('uc_reg_write', this.n.uc_reg_write(this.h, id, buf), `register id ${id}`);
   }
 
   hookDel(hook: HookHandle): void {

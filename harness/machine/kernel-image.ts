@@ -1,8 +1,7 @@
 // A kernel file as a runner sees it: its boot format, where its bytes sit in guest memory, and
 // symbols (its own, or those of `symbolsElf` moved to where the raw image was loaded).
-import { readFile } from 'node:fs/promises';
 import { parseElf, readWord, type ElfImage } from '../elf/elf.js';
-import { readElf } from '../elf/read-elf.js';
+import { readElf, readElfBytes } from '../elf/read-elf.js';
 import { Symbolizer } from '../elf/symbols.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
@@ -25,9 +24,7 @@ export interface KernelImageSpec {
 }
 
 export async function loadKernelImage(spec: KernelImageSpec): Promise<KernelImage> {
-  const bytes = await readFile(spec.elfPath).catch((error: NodeJS.ErrnoException) => {
-    throw new WbdiffError(error.code === 'ENOENT' ? 'no such kernel file' : `cannot read the kernel file: ${error.message}`, { where: spec.elfPath });
-  });
+  const bytes = await readElfBytes(spec.elfPath);
   const detected = detectImageFormat(bytes);
   const format = spec.imageFormat ?? detected;
   if (format === 'elf' || detected === 'elf') {
@@ -65,10 +62,7 @@ function shiftedSymbols(elf: ElfImage, loadAddress: bigint): Symbolizer {
 }
 
 async function readSymbolsElf(path: string): Promise<ElfImage> {
-  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    throw new WbdiffError(error.code === 'ENOENT' ? 'no such symbols ELF' : error.message, { where: path, hint: '--symbols names the ELF the raw image was made from' });
-  });
-  return parseElf(bytes, path, { allowDyn: true });
+  return parseElf(await readElfBytes(path), path, { allowDyn: true });
 }
 
 export function describeImage(image: KernelImage): string {

@@ -11,7 +11,7 @@ import type { RunResult } from '../runners/types.js';
 import type { PlannedCell, PlannedSubject } from './plan.js';
 import type { PreparedSubject } from './prepare.js';
 import { errorResult } from '../runners/serial-capture.js';
-import { fileSha256 } from '../util/hash.js';
+import { fileSha256 } from '../util/file-hash.js';
 
 export interface ExecuteOptions {
   /** Boards by name, for runners "board:<name>". */
@@ -53,7 +53,8 @@ export async function executeCells(
     } else if (now !== bytes.elfHash) {
       runs.push(errorResult(cell.runner, cell.cpu, `${bytes.elfPath} changed since it was prepared (sha256 ${bytes.elfHash.slice(0, 12)}, now ${now?.slice(0, 12) ?? 'unreadable'}): not run`));
     } else for (let i = 0; i < (options.repeat ?? 1); i++) {
-      runs.push(await runnerFor(cell.runner, subject).run(runSpecFor(bytes.elfPath, cell.cpu, subject), options.signal ? { signal: options.signal } : {}));
+      const spec = runSpecFor(bytes.elfPath, cell.cpu, subject, undefined, bytes.symbolsElf ? { symbolsElf: bytes.symbolsElf } : {});
+      runs.push(await runnerFor(cell.runner, subject).run(spec, options.signal ? { signal: options.signal } : {}));
     }
     // A cell cut short by Ctrl-C did not finish: leave it for --resume.
     if (options.signal?.aborted && runs.some((r) => r.verdict === 'error')) return;

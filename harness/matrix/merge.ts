@@ -6,6 +6,7 @@ import { WbdiffError } from '../errors.js';
 import { RESULT_FORMAT_VERSION, type CellResult, type SummaryCell } from './cells.js';
 import type { MatrixConfig } from './config.js';
 import { planMatrix } from './plan.js';
+import { matrixKey } from '../baseline/key.js';
 import { machineProfile } from '../machine-profile.js';
 import { ResultsStore } from './store.js';
 import { summarize, type MatrixSummary, type SubjectsFile } from './summarize.js';
@@ -69,10 +70,22 @@ async function mergeLocked(dirs: readonly string[], out: ResultsStore, runId: st
   const ordered = plan.cells.map((c) => cells.get(c.id)?.cell).filter((c): c is CellResult => c !== undefined);
   const extra = [...cells.keys()].filter((id) => !plan.cells.some((c) => c.id === id));
   if (extra.length) throw new WbdiffError(`cells not in the config's matrix: ${extra.slice(0, 5).join(', ')}`, { hint: 'the shards ran a different kernel set' });
-  const summary = summarize({ runId, cells: ordered, subjects, interrupted: ordered.length < plan.cells.length, shard: null, baseline: baseline ?? null, machine: machineProfile() });
+  const summary = summarize({
+    runId,
+    cells: ordered,
+    subjects,
+    interrupted: ordered.length < plan.cells.length,
+    shard: null,
+    baseline: baseline ?? null,
+    machine: machineProfile(),
+    scope: { planned: plan.cells.map((c) => c.id), matrix: plan.cells.map((c) => c.id) },
+    known: config!.known ?? [],
+    matrixKey: matrixKey(config!),
+    startedAt: infos.map((i) => (i as { startedAt?: string }).startedAt).filter((t): t is string => Boolean(t)).sort()[0] ?? new Date().toISOString(),
+  });
   for (const { cell } of cells.values()) await out.writeCell(cell);
   await out.writeSubjects(subjects);
-  await out.writeRunInfo({ runId, startedAt: new Date().toISOString(), config, shard: null, mergedFrom: dirs, versions: infos[0]?.versions ?? null });
+  await out.writeRunInfo({ runId, startedAt: summary.startedAt, config, matrixKey: summary.matrixKey, shard: null, mergedFrom: dirs, versions: infos[0]?.versions ?? null });
   await out.writeSummary(summary);
   return summary;
 }

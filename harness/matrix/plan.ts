@@ -1,10 +1,11 @@
 // Expands a matrix config into the work to do: subjects (bytes to run: a build, or a build plus
 // variants) and cells (subject x runner x CPU). Pure over the loaded kernels.
-import { isAbsolute, basename, resolve } from 'node:path';
+import { isAbsolute, basename, relative, resolve } from 'node:path';
 import type { BuildTarget, Kernel, KernelExpectation } from '../build/manifest.js';
 import { buildTargets } from '../build/targets.js';
 import { WbdiffError } from '../errors.js';
-import { DEFAULTS, type ResultPattern, type RunnerName } from '../runners/types.js';
+import { canonicalMachine, machineLabel, mergeMachine, type ImageFormat, type MachineOptions } from '../machine/description.js';
+import { DEFAULTS, type ResultPattern, type ResultPreset, type RunnerName } from '../runners/types.js';
 import { cellId, type CellKey } from './cells.js';
 import type { KernelEntry, MatrixConfig } from './config.js';
 
@@ -20,10 +21,20 @@ export interface PlannedSubject {
   kernelName: string | null;
   toolchainId: string | null;
   expect: KernelExpectation | null;
+  /** Per CPU model, merged over `expect` by expectationOn(). */
+  expectByCpu: Record<string, KernelExpectation> | null;
+  /** False for a kernel whose manifest declares its output varies run to run. */
+  deterministic: boolean;
   timeoutMs: number;
   memoryMiB: number | undefined;
   maxSerialBytes: number | undefined;
   resultPatterns: ResultPattern[];
+  results: ResultPreset | undefined;
+  /** The machine these bytes run on (manifest, config defaults, entry; canonical). */
+  machine: MachineOptions | undefined;
+  /** How the file boots when it is not an ELF, and the ELF that symbolises it. */
+  imageFormat: ImageFormat | undefined;
+  symbolsElf: string | undefined;
   convention: string | null;
   /** A captured log for the replay runner, if the config names one for these bytes. */
   logPath: string | null;
@@ -39,6 +50,30 @@ export interface PlannedCell extends CellKey {
 export interface MatrixPlan {
   subjects: PlannedSubject[];
   cells: PlannedCell[];
+  /** Different bytes that would get one name (and one results file): a config mistake. */
+  collisions: string[];
+}
+
+/** What a subject must do on one CPU model: its expectation with the per-CPU one merged over it. */
+export function expectationOn(subject: Pick<PlannedSubject, 'expect' | 'expectByCpu'>, cpu: string): KernelExpectation | null {
+  const perCpu = subject.expectByCpu?.[cpu];
+  if (!perCpu) return subject.expect;
+  const base = subject.expect ?? {};
+  return { ...base, ...perCpu, markers: { ...(base.markers ?? {}), ...(perCpu.markers ?? {}) } };
+}
+
+/**
+ * A variant's name in cell ids: the file name without .json, or (when two variants of one entry
+ * share a file name, as a/fix.json and b/fix.json) its path from the config's folder.
+ */
+export function variantNames(specs: readonly string[], baseDir: string): string[] {
+  const short = (spec: string) => basename(spec).replace(/\.json$/, '');
+  return specs.map((spec) => {
+    const clash = specs.some((other) => other !== spec && short(other) === short(spec));
+    if (!clash) return short(spec);
+    const path = isAbsolute(spec) ? relative(baseDir, spec) : relative(baseDir, resolve(baseDir, spec));
+    return path.replace(/\.json$/, '');
+  });
 }
 
 export function subjectKey(target: string, variant: string | null): string {
@@ -48,19 +83,35 @@ export function subjectKey(target: string, variant: string | null): string {
 export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel>): MatrixPlan {
   const subjects: PlannedSubject[] = [];
   const cells: PlannedCell[] = [];
-  const seen = new Set<string>();
-  for (const entry of config.kernels) {
+  const collisions: string[] = [];
+  const seen = new Map<string, string>();
+  // A build run on two machines is two sets of cells: the second is named by its machine.
+  const machineOf = new Map<string, string>();
+  for (const [index, entry] of config.kernels.entries()) {
     const runners: RunnerName[] = entry.runners ?? config.runners ?? ['qemu', 'emu'];
     const cpus = entry.cpus ?? config.cpus ?? [DEFAULTS.cpu];
-    for (const base of entrySubjects(entry, config, kernels)) {
-      for (const variantSpec of [null, ...(entry.variants ?? [])]) {
-        const variant = variantSpec === null ? null : basename(variantSpec).replace(/\.json$/, '');
+    const specs = entry.variants ?? [];
+    const names = variantNames(specs, config.baseDir);
+    for (const planned of entrySubjects(entry, config, kernels)) {
+      const label = machineLabel(planned.machine);
+      const claimed = machineOf.get(planned.target);
+      const base = claimed !== undefined && claimed !== label ? { ...planned, target: `${planned.target}[${label || 'default machine'}]` } : planned;
+      if (!machineOf.has(base.target)) machineOf.set(base.target, label);
+      for (const [v, variantSpec] of [null, ...specs].entries()) {
+        const variant = variantSpec === null ? null : names[v - 1]!;
         const key = subjectKey(base.target, variant);
         const log = entry.logs?.[variant ?? 'unpatched'];
         const logPath = log === undefined ? null : isAbsolute(log) ? log : resolve(config.baseDir, log);
-        if (!seen.has(key)) {
-          seen.add(key);
+        // The same name must mean the same bytes: one ELF (or build) and one variant file.
+        const identity = JSON.stringify([base.build?.id ?? base.elfPath, variantSpec === null ? null : isAbsolute(variantSpec) || variantSpec.includes('/') ? resolve(config.baseDir, variantSpec) : variantSpec]);
+        const before = seen.get(key);
+        if (before === undefined) {
+          seen.set(key, identity);
           subjects.push({ ...base, key, variant, variantSpec, logPath, baseKey: subjectKey(base.target, null) });
+        } else if (before !== identity && variant === null) {
+          collisions.push(`kernels[${index}]: "${base.target}" names other bytes than an earlier entry of that name (${base.elfPath ?? base.build?.id})`);
+        } else if (before !== identity) {
+          collisions.push(`kernels[${index}]: "${key}" names another variant file (${variantSpec}) than an earlier entry`);
         }
         for (const cpu of cpus) {
           // A replay cell exists only where a captured log does.
@@ -73,15 +124,21 @@ export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Ke
       }
     }
   }
-  return { subjects, cells };
+  return { subjects, cells, collisions };
 }
 
 type BaseSubject = Omit<PlannedSubject, 'key' | 'variant' | 'variantSpec' | 'baseKey' | 'logPath'>;
 
 function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: ReadonlyMap<string, Kernel>): BaseSubject[] {
   const timeout = (manifestTimeout?: number) => entry.timeoutMs ?? manifestTimeout ?? config.timeoutMs ?? DEFAULTS.timeoutMs;
+  const fromConfig = (path: string) => (isAbsolute(path) ? path : resolve(config.baseDir, path));
+  const machine = (manifest?: MachineOptions) => {
+    const merged = canonicalMachine(mergeMachine(manifest, config.machine, entry.machine));
+    if (merged.initrd !== undefined) merged.initrd = fromConfig(merged.initrd);
+    return Object.keys(merged).length ? merged : undefined;
+  };
   if (entry.elf !== undefined) {
-    const elfPath = isAbsolute(entry.elf) ? entry.elf : resolve(config.baseDir, entry.elf);
+    const elfPath = fromConfig(entry.elf);
     return [{
       target: entry.name ?? basename(entry.elf),
       build: null,
@@ -89,10 +146,16 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
       kernelName: null,
       toolchainId: null,
       expect: entry.expect ?? null,
+      expectByCpu: entry.expectByCpu ?? null,
+      deterministic: true,
       timeoutMs: timeout(),
-      memoryMiB: undefined,
+      memoryMiB: entry.memoryMiB ?? config.memoryMiB,
       maxSerialBytes: undefined,
       resultPatterns: entry.resultPatterns ?? [],
+      results: entry.results ?? config.results,
+      machine: machine(),
+      imageFormat: entry.image,
+      symbolsElf: entry.symbols === undefined ? undefined : fromConfig(entry.symbols),
       convention: entry.convention ?? null,
     }];
   }
@@ -115,11 +178,18 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
       elfPath: null,
       kernelName: name,
       toolchainId: build.toolchain.kind === 'go' ? `go${build.toolchain.version}` : null,
-      expect: kernel.manifest.expect,
+      expect: entry.expect ?? kernel.manifest.expect,
+      expectByCpu: entry.expectByCpu ?? null,
+      deterministic: kernel.manifest.deterministic !== false,
       timeoutMs: timeout(kernel.manifest.timeoutMs),
-      memoryMiB: kernel.manifest.memoryMiB,
+      memoryMiB: entry.memoryMiB ?? config.memoryMiB ?? kernel.manifest.memoryMiB,
       maxSerialBytes: kernel.manifest.maxSerialBytes,
-      resultPatterns: kernel.manifest.resultPatterns ?? [],
+      resultPatterns: [...(entry.resultPatterns ?? []), ...(kernel.manifest.resultPatterns ?? [])],
+      results: entry.results ?? config.results ?? kernel.manifest.results,
+      machine: machine(kernel.manifest.machine),
+      // A flat image is made by the build; its path (and the ELF for symbols) comes with the prepared bytes.
+      imageFormat: kernel.manifest.image === 'elf' ? undefined : kernel.manifest.image,
+      symbolsElf: undefined,
       convention: entry.convention ?? null,
     }));
 }

@@ -3,6 +3,8 @@
 import { build } from '../build/builder.js';
 import { WbdiffError } from '../errors.js';
 import { parseElf } from '../elf/elf.js';
+import { detectImageFormat } from '../machine/boot-image.js';
+import { imageFromBytes } from '../machine/kernel-image.js';
 import { readElfBytes } from '../elf/read-elf.js';
 import type { PatchManifest } from '../patch/apply.js';
 import { patchedElf } from '../patch/patched-build.js';
@@ -12,7 +14,7 @@ import { resolveVariantPath, type MatrixConfig } from './config.js';
 import type { PlannedSubject } from './plan.js';
 
 export type PreparedSubject =
-  | { ok: true; elfPath: string; elfHash: string; sourceHash: string | null; toolchain: string | null; variantHashes: string[]; patch: PatchManifest | null }
+  | { ok: true; elfPath: string; elfHash: string; sourceHash: string | null; toolchain: string | null; variantHashes: string[]; patch: PatchManifest | null; symbolsElf?: string }
   | { ok: false; error: string };
 
 export async function prepareSubjects(subjects: readonly PlannedSubject[], config: MatrixConfig, log: (line: string) => void): Promise<Map<string, PreparedSubject>> {
@@ -35,12 +37,18 @@ async function prepareOne(subject: PlannedSubject, done: Map<string, PreparedSub
   if (subject.variant === null) {
     if (subject.build) {
       const result = await build(subject.build);
+      if (subject.imageFormat && result.imagePath && result.imageHash) {
+        return { ok: true, elfPath: result.imagePath, elfHash: result.imageHash, sourceHash: result.sourceHash, toolchain: result.toolchain.version, variantHashes: [], patch: null, symbolsElf: result.elfPath };
+      }
       return { ok: true, elfPath: result.elfPath, elfHash: result.elfHash, sourceHash: result.sourceHash, toolchain: result.toolchain.version, variantHashes: [], patch: null };
     }
     const bytes = await readElfBytes(subject.elfPath!);
-    parseElf(bytes, subject.elfPath!);
+    const format = detectImageFormat(bytes);
+    if (format === 'elf' || subject.imageFormat === 'elf') parseElf(bytes, subject.elfPath!);
+    else imageFromBytes(bytes, subject.imageFormat ?? format, { elfPath: subject.elfPath! }, null);
     return { ok: true, elfPath: subject.elfPath!, elfHash: sha256(bytes), sourceHash: null, toolchain: null, variantHashes: [], patch: null };
   }
+  if (subject.imageFormat && subject.imageFormat !== 'elf') throw new WbdiffError(`variants patch ELF files; ${subject.target} boots as a ${subject.imageFormat} image`, { hint: 'patch the ELF and run it, or leave the variants out of this entry' });
   const base = done.get(subject.baseKey);
   if (!base?.ok) throw new WbdiffError(`the unpatched build failed${base && !base.ok ? `: ${base.error.split('\n')[0]}` : ''}`);
   const variant = await loadVariant(resolveVariantPath(subject.variantSpec!, subject.kernelName, subject.toolchainId, config.baseDir));

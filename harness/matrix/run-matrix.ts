@@ -4,10 +4,13 @@ import { availableParallelism } from 'node:os';
 import { listKernels, type Kernel } from '../build/manifest.js';
 import type { DiagnosisLike } from '../compare/classify.js';
 import type { RunResult } from '../runners/types.js';
+import type { MachineOptions } from '../machine/description.js';
 import { RESULT_FORMAT_VERSION, type CellResult, type RepeatOutcome, type SummaryCell } from './cells.js';
 import type { MatrixConfig } from './config.js';
 import { executeCells } from './execute.js';
-import { planMatrix, shardOf, type MatrixPlan, type PlannedCell, type PlannedSubject } from './plan.js';
+import { shardOf, type MatrixPlan, type PlannedCell, type PlannedSubject } from './plan.js';
+import { planValidMatrix } from './validate.js';
+import { matrixKey } from '../baseline/key.js';
 import { prepareSubjects, type PreparedSubject } from './prepare.js';
 import { machineProfile } from '../machine-profile.js';
 import { ResultsStore } from './store.js';
@@ -41,6 +44,23 @@ export interface MatrixOptions {
   diagnose?: Diagnoser;
   /** The run to compare with (regressions, fixes, new and gone cells). */
   baseline?: { runId: string; cells: readonly SummaryCell[] } | null;
+  /** The plan, when the caller already made and validated it (planValidMatrix). */
+  plan?: MatrixPlan;
+  /** Recorded in run.json, so --resume can keep every option of the run (e.g. the baseline). */
+  runOptions?: Record<string, unknown>;
+}
+
+/** run.json as runMatrix writes it. */
+export interface MatrixRunInfo {
+  runId: string;
+  startedAt: string;
+  command: string[] | null;
+  config: MatrixConfig;
+  matrixKey: string;
+  shard: { index: number; count: number } | null;
+  repeat: number;
+  options?: Record<string, unknown>;
+  versions: unknown;
 }
 
 export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> {
@@ -55,8 +75,8 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> 
 
 async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   const log = options.log ?? (() => undefined);
-  const kernels = new Map<string, Kernel>((await listKernels()).map((k) => [k.name, k]));
-  const plan = planMatrix(options.config, kernels);
+  const plan = options.plan ?? (await planValidMatrix(options.config, new Map<string, Kernel>((await listKernels()).map((k) => [k.name, k]))));
+  const key = matrixKey(options.config);
   const shard = options.shard ?? null;
   const cells = shard ? plan.cells.filter((c) => shardOf(c.id, shard.count) === shard.index) : plan.cells;
   const previous = options.resume ? await options.store.readCells() : [];
@@ -69,8 +89,22 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   const needed = new Set([...todo.map((c) => c.subject), ...previous.filter((c) => !known.subjects[c.subject]).map((c) => c.subject)]);
   const subjects = plan.subjects.filter((s) => needed.has(s.key) || plan.subjects.some((v) => v.baseKey === s.key && needed.has(v.key)));
   const prepared = await prepareSubjects(subjects, options.config, log);
-  if (!options.resume) {
-    await options.store.writeRunInfo({ runId: options.runId, startedAt: new Date().toISOString(), command: options.argv ?? null, config: options.config, shard, repeat: options.repeat ?? 1, versions: await toolVersions(prepared) });
+  let startedAt = new Date().toISOString();
+  if (options.resume) {
+    startedAt = (await options.store.readRunInfo<Partial<MatrixRunInfo>>().catch(() => ({}) as Partial<MatrixRunInfo>)).startedAt ?? startedAt;
+  } else {
+    const info: MatrixRunInfo = {
+      runId: options.runId,
+      startedAt,
+      command: options.argv ?? null,
+      config: options.config,
+      matrixKey: key,
+      shard,
+      repeat: options.repeat ?? 1,
+      ...(options.runOptions ? { options: options.runOptions } : {}),
+      versions: await toolVersions(prepared),
+    };
+    await options.store.writeRunInfo(info);
   }
 
   const cpus = [...new Set(todo.map((c) => c.cpu))];
@@ -98,7 +132,7 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
         id: cell.id,
         subject: cell.subject,
         provenance: bytes?.ok
-          ? { elfHash: bytes.elfHash, sourceHash: bytes.sourceHash, variantHashes: bytes.variantHashes, toolchain: bytes.toolchain }
+          ? { elfHash: bytes.elfHash, sourceHash: bytes.sourceHash, variantHashes: bytes.variantHashes, toolchain: bytes.toolchain, ...machineProvenance(subjectMap.get(cell.subject)) }
           : { elfHash: '', sourceHash: null, variantHashes: [], toolchain: null },
         run: runs[0]!,
         ...(runs.length > 1 ? { repeats: runs.map(repeatOutcome) } : {}),
@@ -110,13 +144,35 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   });
 
   const ordered = cells.map((c) => finished.get(c.id)).filter((c): c is CellResult => c !== undefined);
-  const summary = summarize({ runId: options.runId, cells: ordered, subjects: subjectsFile, interrupted: ordered.length < cells.length, shard, baseline: options.baseline ?? null, machine: machineProfile() });
+  const summary = summarize({
+    runId: options.runId,
+    cells: ordered,
+    subjects: subjectsFile,
+    interrupted: ordered.length < cells.length,
+    shard,
+    baseline: options.baseline ?? null,
+    machine: machineProfile(),
+    scope: { planned: cells.map((c) => c.id), matrix: plan.cells.map((c) => c.id) },
+    known: options.config.known ?? [],
+    startedAt,
+    matrixKey: key,
+  });
   await options.store.writeSummary(summary);
   return summary;
 }
 
+function machineProvenance(subject: PlannedSubject | undefined): { machine?: MachineOptions } {
+  return subject?.machine ? { machine: subject.machine } : {};
+}
+
 function subjectRecord(subject: PlannedSubject, prepared: PreparedSubject | undefined): SubjectRecord {
-  const base = { target: subject.target, variant: subject.variant, expect: subject.expect };
+  const base = {
+    target: subject.target,
+    variant: subject.variant,
+    expect: subject.expect,
+    ...(subject.expectByCpu ? { expectByCpu: subject.expectByCpu } : {}),
+    ...(subject.deterministic ? {} : { deterministic: false }),
+  };
   if (!prepared) return { ...base, ok: false, error: 'not prepared' };
   if (!prepared.ok) return { ...base, ok: false, error: prepared.error };
   return { ...base, ok: true, elfHash: prepared.elfHash, sourceHash: prepared.sourceHash, toolchain: prepared.toolchain, ...(prepared.patch ? { sites: prepared.patch.sites } : {}) };

@@ -1,7 +1,7 @@
 // Expands a variant into atomic sites (one word each) against one ELF, checking everything before
 // anything is written: stale bytes, executable segments, alignment, branch ranges, overlaps.
 // Pure over the ELF image; apply.ts does the writing.
-import { loadSegmentAt, readWord, type ElfImage } from '../elf/elf.js';
+import { codeWords, loadSegmentAt, readWord, type ElfImage } from '../elf/elf.js';
 import { hex } from '../util/hex.js';
 import { instructionText, matchesPattern, type InstructionText } from './disasm-text.js';
 import { decodeBranch, EncodeError, encodeB, encodeBL, isConditionalBranch, NOP, wordHex, type BranchKind } from './encoding.js';
@@ -162,20 +162,6 @@ function functionRange(image: ElfImage, name: string, fail: (m: string, k: Patch
   } catch (error) {
     if (error instanceof LocationError) return fail(error.message, 'symbol');
     throw error;
-  }
-}
-
-/** Every aligned word of executable PT_LOAD bytes, optionally only inside [start, end). */
-function* codeWords(image: ElfImage, range: { start: bigint; end: bigint } | null): Generator<[bigint, number]> {
-  for (const segment of image.segments) {
-    if (segment.type !== 'load' || !segment.flags.x) continue;
-    const view = new DataView(segment.data.buffer, segment.data.byteOffset, segment.data.byteLength);
-    const first = range && range.start > segment.vaddr ? range.start : segment.vaddr;
-    const endInSegment = segment.vaddr + BigInt(segment.data.byteLength);
-    const last = range && range.end < endInSegment ? range.end : endInSegment;
-    for (let address = (first + 3n) & ~3n; address + 4n <= last; address += 4n) {
-      yield [address, view.getUint32(Number(address - segment.vaddr), true)];
-    }
   }
 }
 

@@ -1,6 +1,6 @@
 // JSON Schema of variant files: the public contract users write against (docs: kernels/README.md,
 // and this schema is exported as kernels/variant.schema.json by a test that keeps them in sync).
-const loc = { type: 'string', minLength: 1, description: 'hex address ("0x400c7a60"), symbol ("main.kentry"), or symbol+0xOFF' };
+const loc = { type: 'string', minLength: 1, description: 'hex address ("0x400c7a60"), symbol ("main.kentry"), symbol+0xOFF, or a symbol others share the name of, as symbol@global, @weak, @local or @0xADDR ("runtime.gcWriteBarrier2@global")' };
 const expect = { type: 'string', minLength: 1, description: 'the original word ("0x94000010") or an instruction pattern ("bl runtime.gcWriteBarrier", "cbnz w0, *")' };
 const note = { type: 'string' };
 const match = { enum: ['cbnz', 'cbz', 'b.cond', 'tbz', 'tbnz'] };

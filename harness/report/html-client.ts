@@ -75,7 +75,7 @@ export function clientMain(): void {
       if (match) visible += 1;
     }
     for (const row of rows) row.classList.toggle('out', !row.querySelector('td[data-cell]:not(.out)'));
-    if (shown) shown.textContent = `${visible} of ${tds.length} cells shown`;
+    if (shown) shown.textContent = `${visible} of ${tds.length} ${tds.length === 1 ? 'cell' : 'cells'} shown`;
   }
   for (const box of boxes) box.addEventListener('change', applyFilters);
   text?.addEventListener('input', applyFilters);
@@ -123,6 +123,8 @@ export function clientMain(): void {
         : el('p', 'note', cell.outcome === 'expected' ? 'None: the cell is as expected.' : 'None recorded.'),
     );
     section('Run', kv([['verdict', cell.verdict], ['reason', cell.reason], ['duration', `${cell.durationMs} ms`], ['DONE printed', cell.done ? 'yes' : 'no']]));
+    // The serial output right after the run, in a box of its own: never below pages of evidence.
+    section('Serial output', el('p', 'note', cell.serialNote), cell.serial === null ? null : el('pre', 'serial', cell.serial));
     section(
       'Markers',
       cell.markers.length
@@ -146,11 +148,17 @@ export function clientMain(): void {
     section(
       'Diagnosis',
       cell.diagnosis
-        ? el('div', null, kv([['verdict', cell.diagnosis.verdict]]), el('ul', null, ...cell.diagnosis.findings.map((f) => el('li', null, el('b', null, `[${f.kind}] `), f.text))))
+        ? el(
+            'div',
+            null,
+            kv([['verdict', cell.diagnosis.verdict]]),
+            cell.diagnosis.findings.length
+              ? el('ul', null, ...cell.diagnosis.findings.map((f) => el('li', null, el('b', null, `[${f.kind}] `), f.text)))
+              : el('p', 'note', 'Its findings are the ones under Findings above.'),
+          )
         : el('p', 'note', cell.variant === null ? 'Not applicable: diagnoses trace the redirected calls of variants.' : 'No diagnosis was made for this build, variant and CPU.'),
     );
     section('Bytes that ran', kv([['ELF', cell.provenance.elfHash], ['sources', cell.provenance.sourceHash], ['variants', cell.provenance.variantHashes.join(' + ')], ['toolchain', cell.provenance.toolchain]]));
-    section('Serial output', el('p', 'note', cell.serialNote), cell.serial === null ? null : el('pre', 'serial', cell.serial));
     if (cell.details) {
       const raw = el('details', 'raw', el('summary', null, 'runner details'), el('pre', null, cell.details));
       body.append(raw);

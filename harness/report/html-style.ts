@@ -23,6 +23,17 @@ ul.counts li{background:var(--bg,#2a3644);color:var(--fg,#fff);border-radius:14p
 ul.counts li.total{background:#2a3644;color:#eef2f6;cursor:default}
 ul.counts li b{font-weight:700;margin-right:3px}
 ul.counts li:hover:not(.total){border-color:#fff}
+ul.headline{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:8px;font-size:14px}
+ul.headline li{border-radius:5px;padding:4px 12px;background:#2a3644;color:#eef2f6}
+ul.headline li.bad{background:#b3261e;color:#fff}
+ul.headline li.good{background:#1b5e20;color:#fff}
+ul.headline li.h-known{background:${OUTCOME_COLOUR.known.bg};color:${OUTCOME_COLOUR.known.fg}}
+td.cell.regressed button{box-shadow:0 0 0 2px #b3261e}
+td.cell .flag.reg{color:#b3261e;font-weight:800}
+.k-not-run .kind,.kinds .k-not-run{background:#fff1c2;color:#6b5200}
+.k-known .kind,.kinds .k-known,#known .kind{background:${OUTCOME_COLOUR.known.bg};color:${OUTCOME_COLOUR.known.fg}}
+#known{margin-bottom:16px}
+#environment{margin-top:16px}
 main{padding:16px 24px 40px}
 .top-grid{display:grid;grid-template-columns:minmax(0,1.6fr) minmax(0,1fr);gap:16px;margin-bottom:16px}
 @media (max-width:1100px){.top-grid{grid-template-columns:1fr}}

@@ -10,6 +10,7 @@ import { PAGE_CSS } from './html-style.js';
 import {
   changesFor,
   diagnosisFor,
+  diagnosisOnce,
   formatMarkers,
   headline,
   markerChecks,
@@ -22,6 +23,7 @@ import {
   type Reporter,
 } from './model.js';
 import { OUTCOME_LABEL, OUTCOME_MEANING, OUTCOME_ORDER, isOutcome } from './outcomes.js';
+import { isFailing } from '../compare/classify.js';
 import { trendSvg } from './trend.js';
 
 /** Serial output kept per cell in the page: the end of it, where a failure shows. */
@@ -57,6 +59,7 @@ export function renderHtml(model: ReportModel): string {
 <header class="top">
 <div class="title"><h1>wbdiff <span>matrix report</span></h1>
 <div class="run">run <code id="run-id">${escapeHtml(summary.runId)}</code>${started ? ` · started ${escapeHtml(started)}` : ''}${summary.shard ? ` · shard ${summary.shard.index + 1}/${summary.shard.count}` : ''}${summary.interrupted ? ' · <b>interrupted</b>' : ''}</div></div>
+${renderHeadline(model)}
 ${renderCounts(model)}
 </header>
 <main>
@@ -64,7 +67,9 @@ ${renderCounts(model)}
 ${renderBaseline(model)}
 ${renderTrend(model)}
 </div>
+${renderKnownPanel(model)}
 ${renderMatrix(model)}
+${renderEnvironment(model)}
 </main>
 <aside id="details" class="details" hidden aria-labelledby="details-title">
 <div class="details-head"><h2 id="details-title"></h2><button type="button" id="details-close" title="close (Esc)" aria-label="close">×</button></div>
@@ -82,9 +87,31 @@ function sha256(text: string): string {
   return `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
 }
 
+/** "1 cell", "2 regressions". */
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** What morning triage reads first: failing, regressions, known, new; each links to its cells. */
+function renderHeadline(model: ReportModel): string {
+  const { summary } = model;
+  const changes = summary.baseline?.changes ?? [];
+  const failing = summary.cells.filter((c) => isFailing(c.outcome)).length;
+  const regressions = changes.filter((c) => c.kind === 'regression').length;
+  const known = summary.cells.filter((c) => c.outcome === 'known').length;
+  const fresh = changes.filter((c) => c.kind === 'new').length;
+  const items = [
+    `<li class="h-failing${failing ? ' bad' : ' good'}" data-headline="failing" data-count="${failing}">${failing ? `<b>${plural(failing, 'failing cell')}</b>` : 'nothing failing'}</li>`,
+    summary.baseline ? `<li class="h-regressions${regressions ? ' bad' : ''}" data-headline="regressions" data-count="${regressions}"><b>${plural(regressions, 'regression')}</b></li>` : '<li class="h-regressions" data-headline="regressions" data-count="">no baseline</li>',
+    `<li class="h-known" data-headline="known" data-count="${known}">${plural(known, 'known failure')}</li>`,
+    summary.baseline ? `<li class="h-new" data-headline="new" data-count="${fresh}">${plural(fresh, 'new cell')}</li>` : '',
+  ];
+  return `<ul class="headline" id="headline">${items.join('')}</ul>`;
+}
+
 function renderCounts(model: ReportModel): string {
   const { summary } = model;
-  const items = [`<li class="total"><b>${summary.cells.length}</b> cells</li>`];
+  const items = [`<li class="total"><b>${summary.cells.length}</b> ${summary.cells.length === 1 ? 'cell' : 'cells'}</li>`];
   for (const o of OUTCOME_ORDER) {
     const n = summary.cells.filter((c) => c.outcome === o).length;
     if (n) items.push(`<li class="count o-${o}" data-outcome="${o}" data-count="${n}" title="${escapeHtml(`show only ${o}: ${OUTCOME_MEANING[o]}`)}"><b>${n}</b> ${escapeHtml(o)}</li>`);
@@ -94,7 +121,25 @@ function renderCounts(model: ReportModel): string {
   return `<ul class="counts" id="counts">${items.join('')}</ul>`;
 }
 
-const CHANGE_ORDER = ['regression', 'infrastructure', 'flaky', 'changed', 'changed-diagnosis', 'new', 'gone', 'fix'];
+const CHANGE_ORDER = ['regression', 'infrastructure', 'not-run', 'flaky', 'changed', 'changed-diagnosis', 'new', 'known', 'gone', 'fix'];
+
+/** "2 regressions", "1 fix", "3 new cells", "1 cell not run". */
+function changeCount(kind: string, n: number): string {
+  const words: Record<string, [string, string]> = {
+    regression: ['regression', 'regressions'],
+    fix: ['fix', 'fixes'],
+    new: ['new cell', 'new cells'],
+    gone: ['cell gone', 'cells gone'],
+    'not-run': ['cell not run', 'cells not run'],
+    known: ['now known', 'now known'],
+    flaky: ['flaky cell', 'flaky cells'],
+    changed: ['changed cell', 'changed cells'],
+    'changed-diagnosis': ['changed diagnosis', 'changed diagnoses'],
+    infrastructure: ['infrastructure change', 'infrastructure changes'],
+  };
+  const [one, many] = words[kind] ?? [kind, kind];
+  return plural(n, one, many);
+}
 
 function renderBaseline(model: ReportModel): string {
   const baseline = model.summary.baseline;
@@ -106,7 +151,7 @@ function renderBaseline(model: ReportModel): string {
   const changes = [...baseline.changes].sort((a, b) => rank(a.kind) - rank(b.kind));
   const counts = new Map<string, number>();
   for (const c of changes) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
-  const kinds = [...counts].map(([k, n]) => `<li class="k-${escapeHtml(k)}" data-change-kind="${escapeHtml(k)}">${n} ${escapeHtml(k)}</li>`).join('');
+  const kinds = [...counts].map(([k, n]) => `<li class="k-${escapeHtml(k)}" data-change-kind="${escapeHtml(k)}">${escapeHtml(changeCount(k, n))}</li>`).join('');
   const list = changes
     .map((c) => {
       const cell = ids.has(c.cell) ? `<button type="button" class="link mono" data-open-cell="${escapeHtml(c.cell)}">${escapeHtml(c.cell)}</button>` : `<span class="mono">${escapeHtml(c.cell)}</span>`;
@@ -119,13 +164,53 @@ function renderBaseline(model: ReportModel): string {
 }
 
 function renderTrend(model: ReportModel): string {
-  const days = model.trend;
-  return `<section class="panel" id="trend"><h2>Trend <span class="sub">${days.length} day${days.length === 1 ? '' : 's'} of runs in results/ (each day: its last run)</span></h2>${trendSvg(days)}<div class="trend-legend"><span><i class="sw o-expected"></i>as expected</span><span><i class="sw ne"></i>not as expected</span><span><i class="sw o-infrastructure"></i>infrastructure</span><span><i class="sw reg">▲</i>regressions that day</span></div></section>`;
+  const runs = model.trend;
+  return `<section class="panel" id="trend"><h2>Trend <span class="sub">${plural(runs.length, 'run')} of this matrix kept beside this one</span></h2>${trendSvg(runs)}<div class="trend-legend"><span><i class="sw o-expected"></i>as expected</span><span><i class="sw ne"></i>failing</span><span><i class="sw o-known"></i>known</span><span><i class="sw o-infrastructure"></i>infrastructure</span><span><i class="sw reg">▲</i>regressions in that run</span></div></section>`;
+}
+
+/** Known failures in force (apart from the grid), those that pass now, and lapsed entries. */
+function renderKnownPanel(model: ReportModel): string {
+  const { summary } = model;
+  const known = summary.cells.filter((c) => c.outcome === 'known');
+  const expired = summary.cells.filter((c) => c.knownExpired);
+  const xpass = summary.known?.xpass ?? [];
+  if (!known.length && !expired.length && !xpass.length) return '';
+  const link = (id: string) => `<button type="button" class="link mono" data-open-cell="${escapeHtml(id)}">${escapeHtml(id)}</button>`;
+  const rows = [
+    ...known.map((c) => `<li class="known" data-known-cell="${escapeHtml(c.id)}"><span class="kind">known</span><span>${link(c.id)} <span class="text">${escapeHtml(c.known!.outcome)}: ${escapeHtml(c.known!.reason)}${c.known!.until ? ` (until ${escapeHtml(c.known!.until)})` : ''}</span>${c.known!.link ? ` <a href="${escapeHtml(c.known!.link)}" rel="noreferrer">${escapeHtml(c.known!.link)}</a>` : ''}</span></li>`),
+    ...expired.map((c) => `<li class="expired" data-expired-cell="${escapeHtml(c.id)}"><span class="kind">expired</span><span>${link(c.id)} <span class="text">entry "${escapeHtml(c.knownExpired!.cells)}" ended ${escapeHtml(c.knownExpired!.until ?? '')}: failing again</span></span></li>`),
+    ...xpass.map((x) => `<li class="xpass" data-xpass-cell="${escapeHtml(x.cell)}"><span class="kind">passes</span><span>${link(x.cell)} <span class="text">passes, but entry "${escapeHtml(x.entry.cells)}" lists it: remove or narrow it</span></span></li>`),
+  ];
+  return `<section class="panel" id="known"><h2>Known failures <span class="sub">${plural(known.length, 'cell')} covered by the config's "known" list; not failing the run</span></h2><ul class="changes">${rows.join('')}</ul></section>`;
+}
+
+/** What ran, with which tools: from run.json. */
+function renderEnvironment(model: ReportModel): string {
+  const info = model.runInfo;
+  const versions = (info?.versions ?? {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
+  const rows: [string, string][] = [
+    ['QEMU', text(versions['qemu']).split('\n')[0] ?? ''],
+    ['Unicorn', text(versions['unicorn'])],
+    ['toolchains', text(versions['toolchains'])],
+    ['wbdiff', text(versions['wbdiff'])],
+    ['node', text(versions['node'])],
+    ...Object.entries(versions).filter(([k]) => !['qemu', 'unicorn', 'toolchains', 'wbdiff', 'node'].includes(k)).map(([k, v]): [string, string] => [k, text(v)]),
+    ['command line', (info?.command ?? []).join(' ')],
+    ['config', info?.config?.source ?? ''],
+    ['started', info?.startedAt ?? ''],
+    ['repeat', info?.repeat && info.repeat > 1 ? String(info.repeat) : ''],
+  ];
+  const shown = rows.filter(([, v]) => v !== '');
+  return `<section class="panel" id="environment"><h2>Environment <span class="sub">from run.json</span></h2>${
+    shown.length ? `<dl class="kv">${shown.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd class="mono" data-env="${escapeHtml(k)}">${escapeHtml(displayText(v))}</dd>`).join('')}</dl>` : '<p class="none">run.json records no environment.</p>'
+  }</section>`;
 }
 
 function renderMatrix(model: ReportModel): string {
   const { summary } = model;
   const grid = matrixGrid(summary.cells);
+  const regressed = new Set((summary.baseline?.changes ?? []).filter((c) => c.kind === 'regression').map((c) => c.cell));
   const counts = new Map<string, number>();
   for (const c of summary.cells) counts.set(c.outcome, (counts.get(c.outcome) ?? 0) + 1);
   const legend = OUTCOME_ORDER.slice()
@@ -141,22 +226,27 @@ function renderMatrix(model: ReportModel): string {
       const name = row.variant ? `${escapeHtml(row.target)} <span class="variant">+ ${escapeHtml(row.variant)}</span>` : escapeHtml(row.target);
       const cells = grid.columns.map((col) => {
         const cell = row.cells.get(col);
-        return cell ? renderCell(cell) : '<td class="empty" aria-label="not in the matrix"></td>';
+        return cell ? renderCell(cell, regressed.has(cell.id)) : '<td class="empty" aria-label="not in the matrix"></td>';
       });
       return `<tr data-row="${escapeHtml(row.name)}"${first ? ' class="new-target"' : ''}><th scope="row">${name}</th>${cells.join('')}</tr>`;
     })
     .join('\n');
   return `<section class="panel" id="matrix-panel"><h2>Matrix <span class="sub">kernel + variant × runner/CPU; click a cell for its evidence and serial output</span></h2>
-<div class="toolbar"><fieldset class="legend" id="legend"><legend>Outcome</legend>${legend}</fieldset><input type="search" id="filter-text" placeholder="filter: kernel, variant, marker, finding…" aria-label="filter cells by text"><span id="shown">${summary.cells.length} of ${summary.cells.length} cells shown</span></div>
+<div class="toolbar"><fieldset class="legend" id="legend"><legend>Outcome</legend>${legend}</fieldset><input type="search" id="filter-text" placeholder="filter: kernel, variant, marker, finding…" aria-label="filter cells by text"><span id="shown">${summary.cells.length} of ${plural(summary.cells.length, 'cell')} shown</span></div>
 <div class="table-wrap"><table class="matrix" id="matrix"><thead>${head}</thead><tbody>
 ${body}
 </tbody></table></div></section>`;
 }
 
-function renderCell(cell: SummaryCell): string {
+function renderCell(cell: SummaryCell, regressed: boolean): string {
   const label = isOutcome(cell.outcome) ? OUTCOME_LABEL[cell.outcome] : cell.outcome;
+  const flags = [
+    regressed ? '<span class="flag reg" title="a regression against the baseline">▲ regressed</span>' : '',
+    cell.flaky ? '<span class="flag">flaky</span>' : '',
+    cell.failingSince && cell.failingSince.runs > 1 ? `<span class="flag" title="failing since ${escapeHtml(cell.failingSince.runId)}">${cell.failingSince.runs} runs</span>` : '',
+  ].join('');
   const what = cell.verdict === 'completed' ? formatMarkers(cell.markers) : `${cell.verdict}${Object.keys(cell.markers).length ? ` ${formatMarkers(cell.markers)}` : ''}`;
-  return `<td class="cell o-${escapeHtml(cell.outcome)}" data-cell="${escapeHtml(cell.id)}" data-outcome="${escapeHtml(cell.outcome)}"><button type="button" title="${escapeHtml(displayText(headline(cell)))}"><span class="lbl">${escapeHtml(label)}</span>${cell.flaky ? '<span class="flag">flaky</span>' : ''}<span class="mk">${escapeHtml(what)}</span></button></td>`;
+  return `<td class="cell o-${escapeHtml(cell.outcome)}${regressed ? ' regressed' : ''}" data-cell="${escapeHtml(cell.id)}" data-outcome="${escapeHtml(cell.outcome)}"${regressed ? ' data-regressed="1"' : ''}><button type="button" title="${escapeHtml(displayText(headline(cell)))}"><span class="lbl">${escapeHtml(label)}</span>${flags}<span class="mk">${escapeHtml(what)}</span></button></td>`;
 }
 
 /** What the page's script needs: every cell with its evidence, resolved, and the patched sites. */
@@ -172,7 +262,7 @@ export function pageData(model: ReportModel): PageData {
       : `${full.run.serialBytes} bytes${tail!.truncated ? `; the last ${tail!.text.split('\n').length} lines shown` : ''}${full.run.serialBytes > full.run.serial.length + 4 ? ' (the runner kept only the first part)' : ''}.`;
     const details = full && Object.keys(full.run.details).length ? displayText(JSON.stringify(full.run.details, null, 2)).slice(0, DETAILS_LIMIT) : '';
     const markers = markerChecks(summary.cells, cell);
-    const diagnosis = diagnosisFor(summary, cell);
+    const diagnosis = diagnosisOnce(diagnosisFor(summary, cell), cell);
     const changes = changesFor(summary, cell);
     const search = [cell.id, rowName(cell), placeName(cell), cell.outcome, cell.verdict, cell.reason, formatMarkers(cell.markers), ...cell.findings.flatMap((f) => [f.summary, ...f.evidence]), ...changes.map((c) => `${c.kind} ${c.text}`), cell.flaky ? 'flaky' : '']
       .join('\n')

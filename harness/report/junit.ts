@@ -1,10 +1,11 @@
 // junit.xml in the common JUnit schema that Jenkins and GitLab read: one <testsuite> per build +
 // variant, one <testcase> per cell x marker ("T2 [qemu/cortex-a57]") and one per cell for its
-// verdict. A cell that is not as expected fails with its findings and diagnosis; an
-// infrastructure error is an <error>, never a <failure>; SKIP/TODO markers are <skipped>. Pure.
+// verdict. A failing cell fails with its findings and diagnosis; an infrastructure error is an
+// <error>, never a <failure>; a known failure (config "known") and SKIP/TODO markers are
+// <skipped>, so the failure count agrees with the exit code. Pure.
 import type { SummaryCell } from '../matrix/cells.js';
 import { escapeXmlAttr, escapeXmlText } from './escape.js';
-import { explainLines, headline, markerChecks, placeName, serialTail, suiteName, type ReportModel, type Reporter } from './model.js';
+import { explainLines, headline, isExpected, knownText, markerChecks, placeName, serialTail, suiteName, type ReportModel, type Reporter } from './model.js';
 
 interface Case {
   name: string;
@@ -68,7 +69,8 @@ function casesOf(model: ReportModel, cell: SummaryCell): Case[] {
   }));
   const verdict: Case = { name: `verdict [${place}]`, classname, seconds: cell.durationMs / 1000, result: { kind: 'pass' } };
   if (cell.outcome === 'infrastructure') verdict.result = { kind: 'error', message: headline(cell), type: 'infrastructure', body: explanation };
-  else if (cell.outcome !== 'expected') verdict.result = { kind: 'failure', message: headline(cell), type: cell.outcome, body: explanation };
+  else if (cell.outcome === 'known') verdict.result = { kind: 'skipped', message: `${knownText(cell)}: ${headline({ ...cell, outcome: cell.known?.outcome ?? 'known' })}` };
+  else if (!isExpected(cell)) verdict.result = { kind: 'failure', message: headline(cell), type: cell.outcome, body: explanation };
   if (verdict.result.kind !== 'pass') {
     const serial = model.cells.get(cell.id)?.run;
     if (serial) {

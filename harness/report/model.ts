@@ -1,12 +1,13 @@
 // The one result model every reporter reads: summary.json (classified cells, subjects,
 // diagnoses, the baseline diff), the per-cell files (full runs with serial output), run.json and
 // the trend over sibling runs. Types and pure helpers only; harness/report/load.ts reads them.
-import type { DiagnosisLike, Finding } from '../compare/classify.js';
+import { isFailing, mainFinding, type DiagnosisLike } from '../compare/classify.js';
+import { namesMarker } from '../compare/known.js';
 import type { CellKey, CellResult, SummaryCell } from '../matrix/cells.js';
 import type { PatchManifest } from '../patch/apply.js';
 import type { FaultInfo } from '../runners/types.js';
 import { displayText } from './escape.js';
-import type { TrendDay } from './trend.js';
+import type { TrendRun } from './trend.js';
 
 export type PatchedSite = PatchManifest['sites'][number];
 
@@ -36,6 +37,9 @@ export interface ReportSummary {
   subjects?: Record<string, { ok?: boolean; error?: string; sites?: PatchedSite[] } | undefined>;
   diagnoses?: Record<string, DiagnosisLike | undefined>;
   baseline?: BaselineLike | null;
+  matrixKey?: string;
+  startedAt?: string;
+  known?: { xpass: { cell: string; entry: { cells: string; reason: string } }[] };
 }
 
 /** run.json: what ran, with which tools (all optional: reports do not need it). */
@@ -43,6 +47,8 @@ export interface RunInfo {
   startedAt?: string;
   command?: string[] | null;
   versions?: Record<string, unknown>;
+  config?: { source?: string };
+  repeat?: number;
 }
 
 export interface ReportModel {
@@ -50,8 +56,8 @@ export interface ReportModel {
   /** Full per-cell results (serial output, conflicts) by cell id; a missing file only loses those. */
   cells: ReadonlyMap<string, CellResult>;
   runInfo: RunInfo | null;
-  /** Per-day counts over the runs kept next to this one (oldest first). */
-  trend: TrendDay[];
+  /** Per-run counts over the runs of this matrix kept next to this one (oldest first). */
+  trend: TrendRun[];
 }
 
 /** Every output format implements this, over the same model. */
@@ -62,7 +68,14 @@ export interface Reporter {
   render(model: ReportModel): string;
 }
 
-export const isExpected = (cell: Pick<SummaryCell, 'outcome'>): boolean => cell.outcome === 'expected';
+/** A cell that passes: as expected, a fix, or a difference between CPU models its expectation allows. */
+export const isExpected = (cell: Pick<SummaryCell, 'outcome'>): boolean => !isFailing(cell.outcome) && cell.outcome !== 'infrastructure' && cell.outcome !== 'known';
+
+/** "known failure: reason (link), until 2027-01-31": how every report names a known failure. */
+export function knownText(cell: Pick<SummaryCell, 'known'>): string {
+  const k = cell.known;
+  return k ? `known failure: ${k.reason}${k.link ? ` (${k.link})` : ''}${k.until ? `, until ${k.until}` : ''}` : 'known failure';
+}
 
 /** "gowb@go1.19.seed-barrier": JUnit classname and suite of a build + variant. */
 export function suiteName(cell: Pick<CellKey, 'target' | 'variant'>): string {
@@ -102,6 +115,19 @@ export function diagnosisFor(summary: ReportSummary, cell: Pick<CellKey, 'target
   return summary.diagnoses?.[`${cell.target}/${cell.variant ?? 'unpatched'}/${cell.cpu}`] ?? null;
 }
 
+/** The diagnosis without the texts the cell's findings already carry: each is said once per cell. */
+export function diagnosisOnce(diagnosis: DiagnosisLike | null, cell: Pick<SummaryCell, 'findings'>): DiagnosisLike | null {
+  if (!diagnosis) return null;
+  const said = cell.findings.flatMap((f) => [f.summary, ...f.evidence]);
+  return { ...diagnosis, findings: diagnosis.findings.filter((f) => !said.some((text) => text === f.text || text.endsWith(f.text))) };
+}
+
+/** The first sentence of a finding: the one-line form of a diagnosis. */
+export function firstSentence(text: string): string {
+  const end = /(?<=[a-z0-9)\]'"])\. (?=[A-Z(])/.exec(text);
+  return end ? text.slice(0, end.index + 1) : text;
+}
+
 export function sitesFor(summary: ReportSummary, cell: Pick<SummaryCell, 'subject'>): PatchedSite[] {
   return summary.subjects?.[cell.subject]?.sites ?? [];
 }
@@ -137,6 +163,7 @@ export function markerChecks(cells: readonly SummaryCell[], cell: SummaryCell): 
     const directive = /^(SKIP|TODO)$/i.exec(value);
     if (directive) return { id, value, status: 'skip', message: `the kernel marked ${id} ${directive[1]!.toUpperCase()}` };
     if (cell.outcome === 'infrastructure') return { id, value, status: 'skip', message: `the run did not happen: ${cell.reason}` };
+    if (cell.outcome === 'known') return { id, value, status: 'skip', message: knownText(cell) };
     if (isExpected(cell)) return { id, value, status: 'pass', message: '' };
     const named = cell.findings.find((f) => namesMarker(f, id));
     if (named) return { id, value, status: 'fail', message: `${named.kind}: ${named.summary}` };
@@ -148,13 +175,6 @@ export function markerChecks(cells: readonly SummaryCell[], cell: SummaryCell): 
     if (value === 'N' || value.includes('/')) return { id, value, status: 'fail', message: value === 'N' ? `${id} is N` : `${id} was printed with conflicting values ${value}` };
     return { id, value, status: 'pass', message: '' };
   });
-}
-
-function namesMarker(finding: Finding, id: string): boolean {
-  const quoted = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // The classifier's words: "T1 is N with v but Y unpatched", "T1: expected Y, got N".
-  const pattern = new RegExp(`(?:^|[\\s(:;,])${quoted}(?: is |: expected )`);
-  return pattern.test(finding.summary) || finding.evidence.some((e) => pattern.test(e));
 }
 
 export function formatMarkers(markers: Record<string, string>): string {
@@ -170,7 +190,7 @@ export function describeFault(fault: FaultInfo): string {
 
 /** One line: the outcome and its first finding. */
 export function headline(cell: SummaryCell): string {
-  const first = cell.findings[0];
+  const first = mainFinding(cell);
   return first ? `${cell.outcome}: ${first.summary}` : cell.outcome;
 }
 
@@ -185,12 +205,15 @@ export function explainLines(summary: ReportSummary, cell: SummaryCell): string[
     for (const e of f.evidence) lines.push(`  - ${e}`);
   }
   if (cell.flaky) lines.push('flaky: its repeated runs disagree');
+  if (cell.known) lines.push(`${knownText(cell)} (covers "${cell.known.cells}"; the cell is ${cell.known.outcome})`);
+  if (cell.knownExpired) lines.push(`its known-failure entry "${cell.knownExpired.cells}" expired on ${cell.knownExpired.until}: ${cell.knownExpired.reason}`);
+  if (cell.failingSince) lines.push(cell.failingSince.runs > 1 ? `failing since ${cell.failingSince.runId} (${cell.failingSince.runs} runs)` : 'failing since this run');
   lines.push(`verdict: ${cell.verdict} (${cell.reason}) in ${cell.durationMs} ms`);
   lines.push(`markers: ${formatMarkers(cell.markers)}${cell.done ? ' DONE' : ''}`);
   if (cell.fault) lines.push(`fault: ${describeFault(cell.fault)}`);
-  const diagnosis = diagnosisFor(summary, cell);
+  const diagnosis = diagnosisOnce(diagnosisFor(summary, cell), cell);
   if (diagnosis) {
-    lines.push(`diagnosis (emulator trace of redirected calls): ${diagnosis.verdict}`);
+    lines.push(`diagnosis (emulator trace of redirected calls): ${diagnosis.verdict}${diagnosis.findings.length ? '' : ' (its findings are the ones above)'}`);
     for (const f of diagnosis.findings) lines.push(`  [${f.kind}] ${f.text}`);
   }
   for (const change of changesFor(summary, cell)) lines.push(`against baseline ${summary.baseline!.runId}: ${change.text}`);

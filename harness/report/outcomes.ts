@@ -12,6 +12,9 @@ export const OUTCOME_LABEL: Record<Outcome, string> = {
   'convention-bug': 'CONVENTION',
   'masked-failure': 'MASKED',
   unexpected: 'FAIL',
+  known: 'KNOWN',
+  fix: 'FIX',
+  'cpu-dependent': 'CPU-DEP',
   infrastructure: 'INFRA',
 };
 
@@ -22,7 +25,10 @@ export const OUTCOME_MEANING: Record<Outcome, string> = {
   'parity-divergence': 'the same bytes behave differently on another runner or CPU',
   'convention-bug': "the emulator's trace shows the redirected routine breaks the calling convention",
   'masked-failure': 'passes here, but the diagnosis shows the bug (e.g. absorbed by QEMU flash)',
-  unexpected: 'the unpatched kernel does not do what its manifest expects',
+  unexpected: 'the kernel does not do what its manifest or config expects',
+  known: 'a known failure listed in the config (reason, link, until): not failing the run',
+  fix: 'the unpatched kernel fails its expectation and this variant makes it pass',
+  'cpu-dependent': 'differs between CPU models on the same runner, as its expectation allows: not a failure',
   infrastructure: 'the run did not happen (build failure, missing tool, QEMU crash): not a kernel outcome',
 };
 
@@ -34,6 +40,9 @@ export const OUTCOME_COLOUR: Record<Outcome, { fg: string; bg: string }> = {
   'convention-bug': { fg: '#8a4b00', bg: '#ffe2b0' },
   'masked-failure': { fg: '#9c1457', bg: '#f9d4e6' },
   unexpected: { fg: '#7a0a0a', bg: '#f4b6b0' },
+  known: { fg: '#5d4037', bg: '#efe6d8' },
+  fix: { fg: '#00695c', bg: '#c8efe8' },
+  'cpu-dependent': { fg: '#1a4f7a', bg: '#d6e8f7' },
   infrastructure: { fg: '#37474f', bg: '#dde3e7' },
 };
 

@@ -4,7 +4,7 @@
 // a kernel failure (tap-parser counts it as a skip, not a failure). Pure.
 import type { SummaryCell } from '../matrix/cells.js';
 import { displayText, tapDescription, yamlString } from './escape.js';
-import { changesFor, diagnosisFor, describeFault, type ReportModel, type Reporter, type ReportSummary } from './model.js';
+import { changesFor, diagnosisFor, describeFault, isExpected, knownText, type ReportModel, type Reporter, type ReportSummary } from './model.js';
 import { OUTCOME_ORDER } from './outcomes.js';
 
 export function renderTap(model: ReportModel): string {
@@ -16,11 +16,13 @@ export function renderTap(model: ReportModel): string {
   summary.cells.forEach((cell, i) => {
     const n = i + 1;
     const name = tapDescription(cell.id);
-    if (cell.outcome === 'expected') {
+    if (isExpected(cell)) {
       lines.push(`ok ${n} - ${name}`);
       return;
     }
-    if (cell.outcome === 'infrastructure') lines.push(`ok ${n} - ${name} # SKIP infrastructure error: ${tapDescription(displayText(cell.reason))}`);
+    // TAP's TODO is its known failure: reported, not counted as failing.
+    if (cell.outcome === 'known') lines.push(`not ok ${n} - ${name} # TODO ${tapDescription(displayText(knownText(cell)))}`);
+    else if (cell.outcome === 'infrastructure') lines.push(`ok ${n} - ${name} # SKIP infrastructure error: ${tapDescription(displayText(cell.reason))}`);
     else lines.push(`not ok ${n} - ${name}`);
     lines.push('  ---', ...yamlBlock(diagnostic(summary, cell), '  '), '  ...');
   });
@@ -41,6 +43,8 @@ function diagnostic(summary: ReportSummary, cell: SummaryCell): Record<string, u
   };
   if (cell.fault) doc['fault'] = describeFault(cell.fault);
   if (cell.flaky) doc['flaky'] = true;
+  if (cell.known) doc['known'] = { outcome: cell.known.outcome, reason: cell.known.reason, ...(cell.known.link ? { link: cell.known.link } : {}), ...(cell.known.until ? { until: cell.known.until } : {}) };
+  if (cell.failingSince) doc['failingSince'] = cell.failingSince;
   const diagnosis = diagnosisFor(summary, cell);
   if (diagnosis) doc['diagnosis'] = { verdict: diagnosis.verdict, findings: diagnosis.findings.map((f) => `[${f.kind}] ${f.text}`) };
   const changes = changesFor(summary, cell);

@@ -5,7 +5,8 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { openConsole, type ConsoleSpec } from './console.js';
 import { killProcessGroup, startTiedChild } from '../util/child.js';
-import { buildRunResult, SerialCapture } from './serial-capture.js';
+import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
+import { OPTION_FLAG, setOptions } from '../machine/description.js';
 import { DEFAULTS, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
 export interface BoardStep {
@@ -38,6 +39,9 @@ export class BoardRunner implements Runner {
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     const startedAt = Date.now();
     const board = this.board;
+    // A board is what it is: machine options (smp, -machine, devices...) cannot be applied to it.
+    const cannot = setOptions(spec.machine);
+    if (cannot.length) return errorResult('board', spec.cpu, `board ${board.name} cannot honour ${cannot.map((o) => `${o} (${OPTION_FLAG[o]})`).join(', ')}: its machine is fixed`, startedAt);
     const background: ReturnType<typeof startStep>[] = [];
     const capture = new SerialCapture(spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes);
     // "{port}" in the console endpoint: a free loopback port per run, also given to the commands.

@@ -9,6 +9,7 @@ import { version, type Arm64CpuModel } from '../emu/unicorn.js';
 import { VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { hex } from '../util/hex.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
+import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
 /** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64). */
@@ -21,6 +22,17 @@ export const UNICORN_CPU_MODELS: Readonly<Record<string, Arm64CpuModel>> = {
 
 export function unicornModelFor(cpu: string): Arm64CpuModel | null {
   return UNICORN_CPU_MODELS[cpu.trim().toLowerCase()] ?? null;
+}
+
+/** The machine options (harness/machine/description.ts) the emulator honours; the rest it refuses by name. */
+export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([]);
+
+/** Why the emulator cannot run this spec as asked (an option or boot format it does not model), or null. */
+export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
+  const missing = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS);
+  if (missing.length) return `the emulator cannot honour ${missing.map((m) => `${m} (${OPTION_FLAG[m]})`).join(', ')} yet: run this kernel on QEMU (--runner qemu)`;
+  if (spec.imageFormat && spec.imageFormat !== 'elf') return `the emulator cannot boot a ${spec.imageFormat} image yet, only an ELF: run it on QEMU (--runner qemu)`;
+  return null;
 }
 
 export interface EmuRunnerOptions {
@@ -49,6 +61,8 @@ export class EmuRunner implements Runner {
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     const startedAt = Date.now();
+    const refused = emuCannotHonour(spec);
+    if (refused) return errorResult('emu', spec.cpu, refused, startedAt);
     const model = unicornModelFor(spec.cpu);
     let unicorn: string;
     try {

@@ -23,6 +23,7 @@ export class ExceptionJudge {
   private readonly pending: QemuException[] = [];
   private pendingDropped = 0;
   private lastKey: string | null = null;
+  private lastReexecutes = false;
   private streak = 0;
   /** Where the last ERET went since the last exception (null: none since). */
   private returnedTo: bigint | null = null;
@@ -48,10 +49,13 @@ export class ExceptionJudge {
       if (word === BRANCH_TO_SELF) return { exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
     }
     const key = `${e.name}|${e.elr}|${e.esr}`;
-    // Progress: an ERET to somewhere other than the place that traps again.
-    const progressed = this.returnedTo !== null && this.returnedTo !== e.elr;
-    this.streak = key === this.lastKey && !progressed ? this.streak + 1 : 1;
+    // No progress: back at the instruction that trapped (an abort, UDF, BRK re-executed), or
+    // trapped again before any return. Returning to ELR after an SVC/HVC/SMC or an interrupt
+    // is progress: their ELR is already the next instruction.
+    const stuck = this.returnedTo === null || (this.lastReexecutes && this.returnedTo === e.elr);
+    this.streak = key === this.lastKey && stuck ? this.streak + 1 : 1;
     this.lastKey = key;
+    this.lastReexecutes = reexecutes(e);
     this.returnedTo = null;
     if (this.pending.length < PENDING_KEEP) this.pending.push(e);
     else this.pendingDropped += 1;
@@ -65,6 +69,12 @@ export class ExceptionJudge {
   pendingCause(): QemuException | null {
     return this.pending[0] ?? null;
   }
+}
+
+/** Whether ELR_ELx of this exception is the instruction that took it (so returning there re-executes it). */
+export function reexecutes(e: QemuException): boolean {
+  if (/^(IRQ|FIQ|Virtual|vIRQ|vFIQ)/i.test(e.name)) return false;
+  return e.ec === null || (e.ec !== 0x15 && e.ec !== 0x16 && e.ec !== 0x17 && e.ec !== 0x32 && e.ec !== 0x33);
 }
 
 function hex(value: bigint): string {

@@ -121,7 +121,7 @@ export class QemuLogReader {
     } else if (/handled as PSCI call/.test(line)) {
       e.psci = true;
       this.finish(events);
-    } else if (/handled as semihosting call/.test(line)) {
+    } else if (/handl(?:ed|ing) as semihosting call/.test(line)) {
       e.semihosting = true;
       this.finish(events);
     } else if ((m = /^\.\.\.to EL\d PC 0x([0-9a-f]+)/i.exec(line))) {

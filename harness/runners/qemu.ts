@@ -11,6 +11,9 @@ import { accessKind, exceptionKind, qemuErrorLines, QemuLogReader, type QemuExce
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
+/** How long the log must stay quiet after the timeout before a pending handler is blamed. */
+const TIMEOUT_GRACE_MS = 250;
+
 export class QemuRunner implements Runner {
   readonly name = 'qemu' as const;
 
@@ -33,6 +36,8 @@ export class QemuRunner implements Runner {
     });
     const log = new QemuLogReader();
     const judge = new ExceptionJudge(image.wordAt);
+    // QEMU exits 0 both on PSCI SYSTEM_OFF and on semihosting SYS_EXIT(0): the last call tells them apart.
+    let lastWasSemihosting = false;
 
     const child = startTiedChild(file, args, {
       stdin: 'ignore',
@@ -57,16 +62,25 @@ export class QemuRunner implements Runner {
     child.stderr?.on('data', (chunk: Buffer) => {
       if (stop) return;
       for (const event of log.push(chunk.toString('latin1'))) {
+        lastWasSemihosting = event.kind === 'taken' && event.exception.semihosting;
         const found = judge.onEvent(event);
         if (found) return unhandled(found);
       }
     });
 
+    let grace: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
-      // A handler that never returned is what the time was lost to: name it.
+      // A handler that never returned is what the time was lost to: name it. A kernel taking
+      // exceptions in a loop is caught between a take and its return as often as not, so the
+      // blame waits until the log has been quiet a moment with the same exception pending.
       const pending = judge.pendingCause();
-      if (pending) end('fault', `guest took ${exceptionKind(pending)} and did not return from its handler before the timeout (${spec.timeoutMs} ms)`, faultFromException(pending, symbols));
-      else end('timeout', `timeout after ${spec.timeoutMs} ms`);
+      if (!pending) return end('timeout', `timeout after ${spec.timeoutMs} ms`);
+      const seen = log.taken + log.returns;
+      grace = setTimeout(() => {
+        if (judge.pendingCause() === pending && log.taken + log.returns === seen) {
+          end('fault', `guest took ${exceptionKind(pending)} and did not return from its handler before the timeout (${spec.timeoutMs} ms)`, faultFromException(pending, symbols));
+        } else end('timeout', `timeout after ${spec.timeoutMs} ms`);
+      }, TIMEOUT_GRACE_MS);
     }, spec.timeoutMs);
     const silence = spec.silenceTimeoutMs
       ? setInterval(() => {
@@ -74,12 +88,18 @@ export class QemuRunner implements Runner {
         }, Math.min(250, spec.silenceTimeoutMs))
       : undefined;
 
-    const outcome = await child;
+    // Everything QEMU wrote before it ended is read, however early it was killed: the output seen
+    // before a fault must not depend on how fast this process drained the pipe.
+    const drained = (stream: NodeJS.ReadableStream | null | undefined) =>
+      stream ? new Promise<void>((resolve) => { stream.once('end', resolve); stream.once('close', resolve); stream.once('error', () => resolve()); }) : Promise.resolve();
+    const [outcome] = await Promise.all([child, drained(child.stdout), drained(child.stderr)]);
     clearTimeout(timer);
+    clearTimeout(grace);
     clearTimeout(doneTimer);
     if (silence) clearInterval(silence);
     if (!stop) {
       for (const event of log.end()) {
+        lastWasSemihosting = event.kind === 'taken' && event.exception.semihosting;
         const found = judge.onEvent(event);
         if (found && !stop) stop = { verdict: 'fault', reason: `guest took ${exceptionKind(found.exception)}: ${found.why}`, fault: faultFromException(found.exception, symbols) };
       }
@@ -105,7 +125,7 @@ export class QemuRunner implements Runner {
     }
     const qemuErrors = qemuErrorLines(log.messages);
     if (qemuErrors.length) details['stderr'] = log.messages.join('\n');
-    const ending = interpretExit(outcome.exitCode ?? null, outcome.signal ?? null, qemuErrors, kernelSetsExitCode(spec.machine));
+    const ending = interpretExit(outcome.exitCode ?? null, outcome.signal ?? null, qemuErrors, kernelSetsExitCode(spec.machine), lastWasSemihosting);
     if (ending.verdict === 'crash') details['stderr'] = log.messages.join('\n');
     return result(ending.verdict, ending.reason, { poweredOff: ending.poweredOff, exitStatus: ending.exitStatus });
   }
@@ -124,10 +144,11 @@ export interface ExitInterpretation {
  * (code << 1) | 1, reported as arm/run does (1 -> 0, else as is). Anything else, a signal, or
  * QEMU's own error message is QEMU failing: `crash`, infrastructure, never a kernel outcome.
  */
-export function interpretExit(code: number | null, signal: string | null, qemuErrors: readonly string[], exitDevice: 'semihosting' | 'chr-testdev' | null): ExitInterpretation {
+export function interpretExit(code: number | null, signal: string | null, qemuErrors: readonly string[], exitDevice: 'semihosting' | 'chr-testdev' | null, lastCallSemihosting = false): ExitInterpretation {
   const crash = (why: string): ExitInterpretation => ({ verdict: 'crash', reason: why, poweredOff: false, exitStatus: null });
   if (signal) return crash(`QEMU was killed by ${signal}${qemuErrors.length ? `: ${qemuErrors[qemuErrors.length - 1]}` : ''}`);
   if (qemuErrors.length) return crash(`QEMU failed (exit ${code}): ${qemuErrors[qemuErrors.length - 1]}`);
+  if (code === 0 && exitDevice === 'semihosting' && lastCallSemihosting) return { verdict: 'completed', reason: 'semihosting SYS_EXIT with status 0', poweredOff: false, exitStatus: 0 };
   if (code === 0) return { verdict: 'completed', reason: 'PSCI SYSTEM_OFF (QEMU exited)', poweredOff: true, exitStatus: null };
   if (code !== null && exitDevice === 'semihosting') return { verdict: 'completed', reason: `semihosting SYS_EXIT with status ${code}`, poweredOff: false, exitStatus: code };
   if (code !== null && exitDevice === 'chr-testdev' && code % 2 === 1) {

@@ -25,14 +25,9 @@
 
 #ifdef __ASSEMBLER__
 
-/* kernel_entry main: the `_start` stub. Enables FP/SIMD (CPACR_EL1.FPEN=0b11),
- * sets sp to __stack_top, zeroes .bss byte by byte (__bss_start may be
- * unaligned), then calls `main` and powers off if it returns. */
-.macro kernel_entry main
-	.section .text.boot, "ax"
-	.global _start
-	.type _start, %function
-_start:
+/* boot_setup: enables FP/SIMD (CPACR_EL1.FPEN=0b11), sets sp to __stack_top and
+ * zeroes .bss byte by byte (__bss_start may be unaligned). Clobbers x0, x1. */
+.macro boot_setup
 	mov	x0, #CPACR_FPEN
 	msr	cpacr_el1, x0
 	isb
@@ -46,10 +41,58 @@ _start:
 	strb	wzr, [x0], #1
 	b	.Lbss_loop\@
 .Lbss_done\@:
+.endm
+
+/* kernel_entry main: the `_start` stub: boot_setup, then calls `main` and powers
+ * off if it returns. */
+.macro kernel_entry main
+	.section .text.boot, "ax"
+	.global _start
+	.type _start, %function
+_start:
+	boot_setup
 	bl	\main
 	b	poweroff
 	.ltorg
 	.text
+.endm
+
+/* dtb_entry main: for kernels entered as Linux images are (x0 = the DTB's address):
+ * boot_setup keeping x0, then main(dtb, address of _start), powering off if it returns. */
+.macro dtb_entry main
+	mov	x19, x0
+	adr	x20, _start
+	boot_setup
+	mov	x0, x19
+	mov	x1, x20
+	bl	\main
+	b	poweroff
+	.ltorg
+.endm
+
+/* vector_table name, handler: a VBAR_EL1 table `name` (2 KiB aligned) whose synchronous
+ * entry for the current EL with SP_ELx (offset 0x200) branches to `handler`; the 15 others
+ * spin (`b .`), so any other exception is one wbdiff reports as unhandled. */
+.macro vector_table name, handler
+	.balign 2048
+\name:
+	.rept 4
+	b	.
+	.balign 128
+	.endr
+	b	\handler
+	.balign 128
+	.rept 11
+	b	.
+	.balign 128
+	.endr
+.endm
+
+/* use_vectors table: VBAR_EL1 = table. Clobbers x0. */
+.macro use_vectors table
+	adr	x0, \table
+	msr	vbar_el1, x0
+	isb
 .endm
 
 /* say "text": print a literal string (no newline added). Clobbers x0-x2, x30. */

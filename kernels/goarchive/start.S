@@ -29,4 +29,6 @@ _start:
 
 	.bss
 	.balign 16
-fakeg:	.space 1024
+	.type fakeg, %object
+fakeg:	.space 1024			/* zeroed stand-in for the g struct */
+	.size fakeg, . - fakeg

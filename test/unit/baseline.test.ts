@@ -38,3 +38,18 @@ test('flaky cells are reported with their observed rates', (t) => {
   t.is(diff.changes[0]!.kind, 'flaky');
   t.regex(diff.changes[0]!.text, /2\/3 runs: completed T1=Y; 1\/3 runs: completed T1=N/);
 });
+
+test('cells this run was to run but did not finish are "not run", never "gone"; other shards are not compared', (t) => {
+  const before = [cell('a'), cell('b'), cell('c'), cell('d')];
+  const diff = diffAgainstBaseline([cell('a')], before, 'n', { planned: ['a', 'b'], matrix: ['a', 'b', 'c'] });
+  t.deepEqual(diff.changes.map((c) => [c.cell, c.kind]), [['b', 'not-run'], ['d', 'gone']]);
+});
+
+test('a new failing cell, known cells and markers a non-deterministic kernel does not pin', (t) => {
+  const failing = cell('a', { outcome: 'patch-bug', findings: [{ kind: 'patch-bug', summary: 'T1 is N', evidence: [] }] });
+  t.deepEqual(diffAgainstBaseline([failing], [cell('a', { outcome: 'cpu-dependent' })], 'n').changes.map((c) => c.kind), ['regression'], 'from any passing outcome');
+  const known = cell('a', { outcome: 'known', known: { cells: 'a', reason: 'upstream bug', outcome: 'patch-bug' } });
+  t.deepEqual(diffAgainstBaseline([known], [failing], 'n').changes.map((c) => c.kind), ['known']);
+  const jitter = (count: string) => cell('j', { markers: { T1: 'Y', COUNT: count }, varying: ['COUNT'] });
+  t.deepEqual(diffAgainstBaseline([jitter('2f')], [jitter('a1')], 'n').changes, []);
+});

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { classifyCells, firstDifference, type ClassifiableCell, type DiagnosisLike } from '../../harness/compare/classify.js';
+import { classifyCells, firstDifference, isFailing, type ClassifiableCell, type DiagnosisLike } from '../../harness/compare/classify.js';
 import type { FaultInfo, RunResult } from '../../harness/runners/types.js';
 import { machineProfile } from '../../harness/machine-profile.js';
 
@@ -53,12 +53,14 @@ test('infrastructure errors are never kernel outcomes; unpatched mismatches are 
   t.deepEqual(result.get('k/unpatched/emu/cortex-a57')!.findings.map((f) => f.kind), ['unexpected']);
 });
 
-test('different CPU models with different MIDR are named as the cause', (t) => {
+test('different CPU models are cpu-dependent (not failing), with MIDR named as the cause', (t) => {
   const a = cell(null, 'qemu', { markers: { MIDR: '0x411fd070' } }, 'cortex-a57');
   const b = cell(null, 'qemu', { markers: { MIDR: '0x410fd034' } }, 'cortex-a53');
   const result = classifyCells([a, b], { machine, expectOf: () => null, diagnosisOf: () => null });
   const finding = result.get(b.id)!.findings[0]!;
-  t.is(finding.kind, 'parity-divergence');
+  t.is(result.get(b.id)!.outcome, 'cpu-dependent');
+  t.false(isFailing('cpu-dependent'));
+  t.is(finding.kind, 'cpu-dependent');
   t.regex(finding.evidence[0]!, /CPU models differ \(cortex-a53 vs cortex-a57\): MIDR 0x410fd034 vs 0x411fd070/);
 });
 
@@ -66,4 +68,46 @@ test('firstDifference walks markers in order, then verdict, then fault place', (
   t.is(firstDifference(run({}), run({})), null);
   t.regex(firstDifference(run({ markers: { T1: 'N', T2: 'N' } }), run({}))!, /^T1 is N/);
   t.regex(firstDifference(run({ verdict: 'timeout', reason: 'timeout after 5 ms' }), run({}))!, /on qemu\/cortex-a57 it ends with timeout/);
+});
+
+test('a per-CPU expectation still judges a cpu-dependent cell', (t) => {
+  const a = cell(null, 'qemu', { markers: { MIDR: '0x411fd070' } }, 'cortex-a57');
+  const b = cell(null, 'qemu', { markers: { MIDR: '0x410fd034' } }, 'cortex-a53');
+  const expectOf = (_t: string, cpu: string) => ({ markers: { MIDR: cpu === 'cortex-a53' ? '0x410fd035' : '0x411fd070' } });
+  const result = classifyCells([a, b], { machine, expectOf, diagnosisOf: () => null });
+  t.is(result.get(a.id)!.outcome, 'cpu-dependent');
+  t.is(result.get(b.id)!.outcome, 'unexpected');
+  t.regex(result.get(b.id)!.findings.find((f) => f.kind === 'unexpected')!.summary, /MIDR: expected 0x410fd035, got 0x410fd034/);
+});
+
+test('expectations first: with a failing unpatched kernel a real bug is not ok and the right fix is a fix', (t) => {
+  // The unpatched kernel prints T2 N (the bug); "fix" makes it Y; "worse" breaks T1 as well.
+  const broken = { markers: { T1: 'Y', T2: 'N' } };
+  const cells = [
+    cell(null, 'qemu', broken), cell(null, 'emu', broken),
+    cell('fix', 'qemu'), cell('fix', 'emu'),
+    cell('same', 'qemu', broken), cell('same', 'emu', broken),
+    cell('worse', 'qemu', { markers: { T1: 'N', T2: 'N' } }), cell('worse', 'emu', { markers: { T1: 'N', T2: 'N' } }),
+  ];
+  const result = classifyCells(cells, context());
+  t.is(result.get('k/unpatched/qemu/cortex-a57')!.outcome, 'unexpected');
+  t.is(result.get('k/fix/qemu/cortex-a57')!.outcome, 'fix');
+  t.regex(result.get('k/fix/emu/cortex-a57')!.findings[0]!.summary, /variant fix makes the kernel do what it must: unpatched, T2: expected Y, got N/);
+  t.is(result.get('k/same/qemu/cortex-a57')!.outcome, 'unexpected', 'the same as unpatched is still not as expected');
+  t.regex(result.get('k/same/qemu/cortex-a57')!.findings[0]!.summary, /the unpatched kernel fails too/);
+  t.is(result.get('k/worse/emu/cortex-a57')!.outcome, 'unexpected');
+  t.false(isFailing('fix'));
+});
+
+test('a kernel declared non-deterministic is compared on what its expectation pins', (t) => {
+  const expectOf = () => ({ verdict: 'completed' as const, markers: { T1: '*', COUNT: '*' } });
+  const a = cell(null, 'qemu', { markers: { T1: 'Y', COUNT: '1f' } });
+  const b = cell(null, 'emu', { markers: { T1: 'N', COUNT: '2a' } });
+  const declared = classifyCells([a, b], { machine, expectOf, deterministicOf: () => false, diagnosisOf: () => null });
+  t.is(declared.get(a.id)!.outcome, 'expected');
+  const undeclared = classifyCells([a, b], { machine, expectOf, diagnosisOf: () => null });
+  t.is(undeclared.get(a.id)!.outcome, 'parity-divergence');
+  const missing = cell(null, 'emu', { markers: { T1: 'N' } });
+  const gone = classifyCells([a, missing], { machine, expectOf, deterministicOf: () => false, diagnosisOf: () => null }).get(missing.id)!;
+  t.deepEqual(gone.findings.map((f) => f.kind), ['parity-divergence', 'unexpected'], 'a pinned marker missing still counts');
 });

@@ -40,6 +40,13 @@ test('a PSCI call taken via HVC is not an exception the guest handles', (t) => {
   t.is(new ExceptionJudge(() => null).onEvent({ kind: 'taken', exception: found[0]! }), null);
 });
 
+test('a semihosting call, as QEMU 7.2 logs it, is served by QEMU, not taken by the guest', (t) => {
+  const reader = new QemuLogReader();
+  const found = taken(reader.push('Taking exception 16 [Semihosting call] on CPU 0\n...from EL1 to EL0\n...handling as semihosting call 0x18\n'));
+  t.true(found[0]!.semihosting);
+  t.is(reader.taken, 0);
+});
+
 test('write aborts are told from reads by ESR.WnR; debug exceptions are named by their class', (t) => {
   const reader = new QemuLogReader();
   const [e] = taken(reader.push('Taking exception 4 [Data Abort] on CPU 0\n...with ESR 0x25/0x96000050\n...to EL1 PC 0x200\n'));
@@ -86,11 +93,18 @@ test('no vector table, a b . vector and a loop at the vector are unhandled', (t)
   });
   t.deepEqual(findings.slice(0, -1), Array(REPEAT_LIMIT - 1).fill(null));
   t.regex(findings.at(-1)!.why, /times in a row/);
-  // Returning elsewhere between takes is progress (an SVC loop).
-  const svc = new ExceptionJudge(() => 0xd503201f);
+  // Returning elsewhere between takes is progress (an abort fixed up and skipped).
+  const skipped = new ExceptionJudge(() => 0xd503201f);
   for (let i = 0; i < REPEAT_LIMIT * 2; i++) {
-    t.is(svc.onEvent({ kind: 'taken', exception: again }), null);
-    svc.onEvent({ kind: 'return', ret: { fromEl: 1, toEl: 1, pc: again.elr! + 4n } });
+    t.is(skipped.onEvent({ kind: 'taken', exception: again }), null);
+    skipped.onEvent({ kind: 'return', ret: { fromEl: 1, toEl: 1, pc: again.elr! + 4n } });
+  }
+  // An SVC in a loop returns to its ELR, which is already past the SVC: progress too.
+  const svcLoop = new ExceptionJudge(() => 0xd503201f);
+  const svc = { ...again, name: 'SVC', ec: 0x15, esr: 0x56000000n };
+  for (let i = 0; i < REPEAT_LIMIT * 2; i++) {
+    t.is(svcLoop.onEvent({ kind: 'taken', exception: svc }), null);
+    svcLoop.onEvent({ kind: 'return', ret: { fromEl: 1, toEl: 1, pc: svc.elr! } });
   }
 });
 
@@ -108,6 +122,7 @@ test('the reader keeps bounded state however much QEMU logs', (t) => {
 test('QEMU exits: power-off, semihosting and chr-testdev statuses, and QEMU failing', (t) => {
   t.like(interpretExit(0, null, [], null), { verdict: 'completed', poweredOff: true, exitStatus: null });
   t.like(interpretExit(3, null, [], 'semihosting'), { verdict: 'completed', exitStatus: 3 });
+  t.like(interpretExit(0, null, [], 'semihosting', true), { verdict: 'completed', exitStatus: 0, poweredOff: false });
   t.like(interpretExit(1, null, [], 'chr-testdev'), { verdict: 'completed', exitStatus: 0 });
   t.like(interpretExit(77, null, [], 'chr-testdev'), { verdict: 'completed', exitStatus: 77 });
   t.like(interpretExit(1, null, [], null), { verdict: 'crash' });

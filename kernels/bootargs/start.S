@@ -1,0 +1,10 @@
+/* bootargs (raw image): QEMU's boot stub enters it with x0 = the DTB's address; dtb_entry keeps
+ * it and calls kmain(dtb, load address). */
+#include "virt.h"
+
+	.section .text.boot, "ax"
+	.global _start
+_start:
+	dtb_entry kmain
+
+	virt_lib

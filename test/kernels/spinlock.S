@@ -1,0 +1,88 @@
+/* spinlock: CPU 0 starts CPU 1 with PSCI CPU_ON; both add 1 to two shared counters 2000 times
+ * each: one under an LDAXR/STXR spinlock with plain loads and stores inside, one with an
+ * LDXR/STXR atomic add. Run with -smp 2.
+ *   T1 the locked counter is 4000    T2 the atomic counter is 4000                      */
+#include "virt.h"
+
+#define PSCI_CPU_ON	0xc4000003
+#define ROUNDS		2000
+
+	kernel_entry main
+
+/* work: ROUNDS increments of both counters. Clobbers x0-x5. */
+work:
+	mov	x5, #ROUNDS
+	ldr	x1, =lock
+	ldr	x2, =locked_count
+	ldr	x3, =atomic_count
+1:	sevl
+2:	wfe
+3:	ldaxr	w0, [x1]
+	cbnz	w0, 2b
+	mov	w0, #1
+	stxr	w4, w0, [x1]
+	cbnz	w4, 3b
+	ldr	w0, [x2]
+	add	w0, w0, #1
+	str	w0, [x2]
+	stlr	wzr, [x1]
+4:	ldxr	w0, [x3]
+	add	w0, w0, #1
+	stxr	w4, w0, [x3]
+	cbnz	w4, 4b
+	subs	x5, x5, #1
+	b.ne	1b
+	ret
+
+main:
+	stp	x29, x30, [sp, #-16]!
+	ldr	x0, =PSCI_CPU_ON
+	mov	x1, #1
+	adr	x2, secondary
+	mov	x3, #0
+	hvc	#0
+	bl	work
+	ldr	x1, =done
+5:	ldar	w0, [x1]
+	cbz	w0, 5b
+	ldr	x1, =locked_count
+	ldr	w0, [x1]
+	cmp	w0, #(2 * ROUNDS)
+	b.ne	6f
+	say	"T1 Y\n"
+	b	7f
+6:	say	"T1 N\n"
+7:	ldr	x1, =atomic_count
+	ldr	w0, [x1]
+	cmp	w0, #(2 * ROUNDS)
+	b.ne	8f
+	say	"T2 Y\n"
+	b	9f
+8:	say	"T2 N\n"
+9:	say	"DONE\n"
+	ldp	x29, x30, [sp], #16
+	ret
+
+secondary:
+	ldr	x0, =stack1_top
+	mov	sp, x0
+	bl	work
+	ldr	x1, =done
+	mov	w0, #1
+	stlr	w0, [x1]
+10:	wfi
+	b	10b
+	.ltorg
+
+	.data
+	.balign 8
+lock:		.word 0
+locked_count:	.word 0
+atomic_count:	.word 0
+done:		.word 0
+	.bss
+	.balign 16
+stack1:	.space 1024
+stack1_top:
+
+	virt_lib
