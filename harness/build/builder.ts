@@ -155,7 +155,7 @@ function gccCommand(target: BuildTarget, toolchain: ResolvedToolchain, out: stri
     file: toolchain.command,
     args: [
       '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-O2', '-mgeneral-regs-only',
-      '-Wl,--build-id=none', '-T', join(common, 'virt.ld'), '-I', common,
+      '-Wl,--build-id=none', '-T', target.kernel.manifest.linkerScript ? join(target.kernel.dir, target.kernel.manifest.linkerScript) : join(common, 'virt.ld'), '-I', common,
       '-o', out, ...(target.kernel.manifest.sources ?? []),
     ],
     cwd: target.kernel.dir,

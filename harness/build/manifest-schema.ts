@@ -33,6 +33,7 @@ export const kernelManifestSchema = {
     description: { type: 'string' },
     toolchain: { enum: ['gcc', 'go'] },
     sources: { type: 'array', items: { type: 'string', pattern: '^[^/].*' }, minItems: 1 },
+    linkerScript: { type: 'string', pattern: '^[^/].*', description: 'gcc only: the link map, relative to the kernel folder (default ../common/virt.ld)' },
     go: {
       type: 'object',
       additionalProperties: false,

@@ -26,6 +26,8 @@ export interface KernelManifest {
   description: string;
   toolchain: 'gcc' | 'go';
   sources?: string[];
+  /** gcc only: the link map, relative to the kernel folder (default: kernels/common/virt.ld). */
+  linkerScript?: string;
   go?: { versions: string[]; entry: string; cArchive?: CArchiveRecipe };
   timeoutMs?: number;
   memoryMiB?: number;
@@ -92,7 +94,7 @@ export async function loadKernel(name: string, root = KERNELS_DIR): Promise<Kern
     if (problem) throw new WbdiffError(`resultPatterns[${i}] is not usable: ${problem}`, { where: manifestPath });
   }
   if (manifest.machine?.initrd !== undefined) manifest.machine.initrd = resolvePath(dir, manifest.machine.initrd);
-  for (const source of manifest.sources ?? []) {
+  for (const source of [...(manifest.sources ?? []), ...(manifest.linkerScript ? [manifest.linkerScript] : [])]) {
     if (!existsSync(join(dir, source))) throw new WbdiffError(`source "${source}" listed in the manifest does not exist`, { where: manifestPath });
   }
   return { name, dir, manifestPath, manifest };

@@ -13,6 +13,9 @@ import { DEFAULTS, isInfrastructure, runSpecFor, type Runner, type RunResult } f
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { formatRun } from './format.js';
+import { readElf } from '../elf/read-elf.js';
+import { droppedStoresFinding, type DroppedWritesDetail } from '../machine/layout.js';
+import { layoutWarnings } from '../machine/layout-check.js';
 import { classifyVariantRuns, renderVariantVerdict, variantFails } from './run-explain.js';
 import type { MatrixSummary } from '../matrix/summarize.js';
 import type { PatchManifest } from '../patch/apply.js';
@@ -83,6 +86,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
     );
     const patched = await withVariants(subject, variants);
+    // The layout check before running: data QEMU's flash would silently swallow.
+    const elf = await readElf(patched.subject.elfPath).catch(() => null); // a raw image has no sections to check
+    for (const warning of elf ? layoutWarnings(elf, subject.memoryMiB) : []) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
     // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
     const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
     const result: SubjectRuns = { ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant };
@@ -112,7 +118,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   } else {
     for (const r of results) {
       process.stdout.write(`${r.target}${r.variant ? ` + ${r.variant}` : ''}  (${r.elf})\n`);
-      for (const run of r.runs) process.stdout.write(`${formatRun(run)}\n`);
+      for (const run of r.runs) {
+        process.stdout.write(`${formatRun(run)}\n`);
+        const layout = droppedStoresFinding(run.details['droppedWrites'] as DroppedWritesDetail | undefined);
+        if (layout) process.stdout.write(`  ${run.runner}: ${layout.text}\n${layout.lines.map((line) => `    ${line}\n`).join('')}`);
+      }
       for (const run of r.runs) {
         if (isInfrastructure(run.verdict)) continue;
         const mismatches = checkExpectation(run, expectationOf(r));

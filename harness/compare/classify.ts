@@ -13,6 +13,8 @@
 //   unexpected         a cell that does not do what its kernel must do (patched or not)
 //   fix                a variant that makes a kernel failing its expectation pass it
 //   infrastructure     the run itself failed (verdict error): never a kernel outcome
+//   layout bug         stores the flash (or ROM) drops explain the markers (harness/machine/layout.ts)
+import { cellLayoutFinding, type DroppedWritesDetail } from '../machine/layout.js';
 // Non-deterministic kernels are compared on what their expectation pins down: markers it gives a
 // value, the presence of those it gives "*", the verdict and DONE.
 import { qemuRegionAt, type MachineMap } from './memory-map.js';
@@ -22,6 +24,7 @@ import type { KernelExpectation } from '../build/manifest.js';
 
 export type Outcome =
   | 'infrastructure'
+  | 'layout-bug'
   | 'convention-bug'
   | 'masked-failure'
   | 'patch-bug'
@@ -36,7 +39,7 @@ export type Outcome =
  * Most specific first: the first outcome found in this order names the cell. `known` is never
  * found by the classifier: a config's known-failure entry gives it afterwards (compare/known.ts).
  */
-export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'known', 'fix', 'cpu-dependent', 'expected'];
+export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'layout-bug', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'known', 'fix', 'cpu-dependent', 'expected'];
 
 /** The finding that names the cell's outcome (a known cell: the outcome it had), else the first. */
 export function mainFinding(cell: { outcome: string; findings: readonly Finding[]; known?: { outcome: string } }): Finding | undefined {
@@ -45,7 +48,7 @@ export function mainFinding(cell: { outcome: string; findings: readonly Finding[
 }
 
 /** Outcomes that fail a run (exit 1, a JUnit failure) until they pass or are known. */
-export const FAILING_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected']);
+export const FAILING_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['layout-bug', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected']);
 
 export function isFailing(outcome: string): boolean {
   return FAILING_OUTCOMES.has(outcome);
@@ -185,8 +188,22 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
     findings.push({ kind: 'unexpected', summary: `not as the kernel expects: ${mismatchText(mismatches)}`, evidence: [] });
   }
 
+  const layout = layoutFindingOf(cell, all, context);
+  if (layout) findings.push(layout);
+
   const outcome = OUTCOME_ORDER.find((o) => findings.some((f) => f.kind === o)) ?? 'expected';
   return { outcome, findings };
+}
+
+/** Dropped stores on this cell's bytes (its own record, or its emulator peer's on the same CPU). */
+function layoutFindingOf(cell: ClassifiableCell, all: readonly ClassifiableCell[], context: ClassifyContext): Finding | null {
+  const emuPeer = cell.runner === 'emu' ? cell : all.find((c) => c.runner === 'emu' && c.target === cell.target && c.variant === cell.variant && c.cpu === cell.cpu);
+  const dropped = emuPeer?.run.details['droppedWrites'] as DroppedWritesDetail | undefined;
+  if (!dropped) return null;
+  const failing = Object.entries(cell.run.markers).filter(([, v]) => v === 'N').map(([id]) => id);
+  const diagnosis = context.diagnosisOf(cell.target, cell.variant, cell.cpu);
+  const conventionBug = diagnosis?.findings.some((f) => BUG_FINDINGS.has(f.kind)) ?? false;
+  return cellLayoutFinding(cell.runner, dropped, failing, conventionBug);
 }
 
 /** The cell's expectation as its runner can see it: a console-only runner sees an expected fault as output that stops. */

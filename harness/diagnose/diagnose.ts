@@ -381,11 +381,15 @@ class Teller {
   }
 
   private faultTail(writes: readonly TracedWrite[]): string {
-    const bad = writes.filter((w) => w.fault !== null || w.recovered);
+    // A store into virt's flash neither faults nor lands: the emulator drops it as QEMU does (and records it).
+    const bad = writes.filter((w) => w.fault !== null || w.recovered || w.address < QEMU_FLASH_END);
     if (bad.length === 0) return '';
     const first = bad[0]!.address;
     const recovered = bad.some((w) => w.recovered);
-    const emu = `${hex(first)} is not RAM: the emulator maps nothing there (a data abort${recovered ? '; the tracer mapped a zero page to keep going' : ''})`;
+    const dropped = bad.every((w) => w.fault === null && !w.recovered);
+    const emu = dropped
+      ? `${hex(first)} is virt's flash, not RAM: the store is dropped there (the emulator records it)`
+      : `${hex(first)} is not RAM: the emulator maps nothing there (a data abort${recovered ? '; the tracer mapped a zero page to keep going' : ''})`;
     const qemu = bad.every((w) => w.address < QEMU_FLASH_END) ? `, and on QEMU virt it is flash, where such stores vanish and every marker can still say Y: a masked failure` : '';
     return ` — ${emu}${qemu}`;
   }

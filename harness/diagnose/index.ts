@@ -14,6 +14,8 @@ import { barrierInventory, inventoryLine, type EntryPoint } from './entry-points
 import { barrierExplanations, orderReasons, type ExplanationSource, type MarkerReason } from './reasons.js';
 import { parseMarkers } from '../markers/parse.js';
 import { goVersion } from './go-version.js';
+import { droppedStoresFinding, droppedWritesDetail, layoutExplains, type DroppedWritesDetail, type LayoutFinding } from '../machine/layout.js';
+import { layoutWarnings } from '../machine/layout-check.js';
 import { traceCalls, traceSitesFrom, type CallTrace, type ManifestSiteLike, type Registers, type TraceOptions, type TracedWrite, type TraceResult, type TraceSite } from './trace.js';
 
 export { diagnose, groupFindings, verdictOf } from './diagnose.js';
@@ -146,6 +148,15 @@ export interface Diagnosis {
     callerBudget: number;
     routineBudget: number;
   };
+  /** Where the writable data lies and which stores the flash dropped (layout.ts). */
+  layout: {
+    /** The pre-run check: writable segments / .data / .bss outside RAM. */
+    warnings: string[];
+    droppedStores: DroppedWritesDetail | null;
+    finding: LayoutFinding | null;
+    /** Which bug explains the markers when a layout bug is present, and which is latent. */
+    explains: string | null;
+  };
 }
 
 const PRESERVED_SHOWN = ['x19', 'x20', 'x21', 'x22', 'x23', 'x24', 'x25', 'x26', 'x27', 'x28', 'x29', 'sp'];
@@ -217,6 +228,9 @@ function summarise(
     site.calls.push(callSummary(call, ctx));
   }
   for (const s of trace?.notReached ?? []) if (s.op !== LEFT_TO_RUNTIME) sites.push(siteSummary(s, trace!, false));
+  const droppedStores = trace && trace.droppedStores.droppedTotal > 0 ? droppedWritesDetail(trace.droppedStores, image.symbols) : null;
+  const layoutFinding = droppedStoresFinding(droppedStores);
+  const conventionBug = findings.some((f) => f.kind === 'convention-bug' || f.kind === 'clobber' || f.kind === 'no-return' || f.kind === 'flag-store');
   return {
     elf: path,
     goVersion: version,
@@ -241,6 +255,12 @@ function summarise(
       recoveredPages: (trace?.recoveredPages ?? []).map((p) => hex(p)),
       callerBudget: trace?.settings.callerBudget ?? 0,
       routineBudget: trace?.settings.routineBudget ?? 0,
+    },
+    layout: {
+      warnings: layoutWarnings(image).map((w) => w.text),
+      droppedStores,
+      finding: layoutFinding,
+      explains: layoutExplains(layoutFinding, conventionBug).text,
     },
   };
 }

@@ -12,6 +12,7 @@
 import { disassembleWord } from '../disasm/capstone.js';
 import type { ElfImage } from '../elf/elf.js';
 import { UC_HOOK, type Arm64CpuModel, type HookHandle, type InvalidMemEvent, type MemEvent, type Unicorn } from '../emu/unicorn.js';
+import type { DroppedWrite } from '../emu/devices/flash-bus.js';
 import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { WbdiffError } from '../errors.js';
 import { decodeBranch } from '../patch/encoding.js';
@@ -149,6 +150,8 @@ export interface TraceResult {
   serial: string;
   recoveredPages: bigint[];
   settings: Required<Omit<TraceOptions, 'model' | 'memoryMiB'>> & { model: Arm64CpuModel };
+  /** Stores virt's flash dropped during the run (harness/emu/devices/flash-bus.ts). */
+  droppedStores: { dropped: readonly DroppedWrite[]; droppedTotal: number };
 }
 
 const DEFAULTS = {
@@ -508,10 +511,9 @@ class Tracer {
         if (this.window) this.endWindow(this.window, 'timeout', false);
         break;
       }
-      // One slice up to the deadline: the engine stops itself at sites and window ends (from code
-      // hooks, which replay nothing). A timed-out slice is an asynchronous stop, which can replay
-      // the interrupted store (a doubled UART byte under host load): only the real timeout may do that.
-      const slice = this.machine.runSlice(Math.max(1000, (deadline - Date.now()) * 1000));
+      // Counted slices: the engine stops itself between instructions (sites, window ends, the count),
+      // so nothing is replayed; the deadline is checked between slices.
+      const slice = this.machine.runSlice();
       this.takeSerial();
       // Stops the tracer asked for come first: they look like a halt to the machine.
       if (this.pendingSite || this.closePending) {
@@ -543,6 +545,14 @@ class Tracer {
           outcome = { kind: 'halted', detail: `WFI at ${hex(slice.pc - 4n)}: nothing raises interrupts`, pc: slice.pc };
           if (this.window) this.endWindow(this.window, 'halt', false);
           break;
+        case 'exit':
+          outcome = { kind: 'poweroff', detail: slice.reason, pc: slice.pc };
+          if (this.window) this.endWindow(this.window, 'poweroff', false);
+          break;
+        case 'unmodelled':
+          outcome = { kind: 'fault', detail: `the emulator does not model ${slice.device}: ${slice.detail}`, pc: slice.pc };
+          if (this.window) this.endWindow(this.window, 'run-end', false);
+          break;
         case 'serial-limit':
           outcome = { kind: 'serial-limit', detail: 'serial output limit', pc: this.machine.programCounter };
           if (this.window) this.endWindow(this.window, 'run-end', false);
@@ -562,6 +572,7 @@ class Tracer {
       serial: this.serial,
       recoveredPages: this.recoveredPages,
       settings: this.settings,
+      droppedStores: { dropped: this.machine.flash.dropped, droppedTotal: this.machine.flash.droppedTotal },
     };
   }
 

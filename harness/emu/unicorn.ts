@@ -243,6 +243,11 @@ interface Native {
   uc_hook_add: (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint) => number;
   uc_hook_del: (uc: unknown, hh: bigint) => number;
   uc_mmio_map: (uc: unknown, addr: bigint, size: number, rcb: unknown, ru: null, wcb: unknown, wu: null) => number;
+  uc_context_alloc: (uc: unknown, out: unknown[]) => number;
+  uc_context_save: (uc: unknown, ctx: unknown) => number;
+  uc_context_restore: (uc: unknown, ctx: unknown) => number;
+  uc_context_size: (uc: unknown) => number | bigint;
+  uc_context_free: (ctx: unknown) => number;
   /** Address of uc_errno, used as a do-nothing native hook callback (see syncPcOnMemoryAccess). */
   noopHookCallback: unknown;
   protos: {
@@ -326,6 +331,11 @@ export function loadUnicorn(): Native {
     })(),
     cpRegFields: koffi.array('uint32_t', 5),
     uc_hook_del: lib.func('int uc_hook_del(void *uc, size_t hh)'),
+    uc_context_alloc: lib.func('int uc_context_alloc(void *uc, _Out_ void **context)'),
+    uc_context_save: lib.func('int uc_context_save(void *uc, void *context)'),
+    uc_context_restore: lib.func('int uc_context_restore(void *uc, void *context)'),
+    uc_context_size: lib.func('size_t uc_context_size(void *uc)'),
+    uc_context_free: lib.func('int uc_context_free(void *context)'),
     uc_mmio_map: lib.func(
       'int uc_mmio_map(void *uc, uint64_t address, size_t size, void *read_cb, void *user_data_read, void *write_cb, void *user_data_write)',
     ),
@@ -437,6 +447,8 @@ export class Unicorn {
   /** An exception thrown by a JS callback: native code cannot unwind it, so it is parked and rethrown. */
   private pendingError: unknown = null;
   private closed = false;
+  /** uc_context for editCpuState, allocated on first use. */
+  private context: unknown = null;
   readonly model: Arm64CpuModel | null;
 
   private constructor(handle: unknown, n: Native, model: Arm64CpuModel | null) {
@@ -531,6 +543,16 @@ export class Unicorn {
     if (size === 0) return out;
     check('uc_mem_read', this.n.uc_mem_read(this.h, address, out, size), `${size} bytes at ${hex(address)}`);
     return out;
+  }
+
+  /** The little-endian 32-bit word at address, or null when nothing is mapped there. */
+  readWord(address: bigint): number | null {
+    try {
+      const b = this.memRead(address, 4);
+      return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    } catch {
+      return null;
+    }
   }
 
   /** Reads a register as an unsigned 64-bit value (32-bit registers zero-extended). */
@@ -732,6 +754,23 @@ export class Unicorn {
     return err;
   }
 
+  /**
+   * Edits the CPU state Unicorn keeps (its CPUARMState, as uc_context_save copies it) in place:
+   * for the fields no register id reaches. Only while the engine is stopped.
+   */
+  editCpuState(edit: (env: DataView) => void): void {
+    if (this.context === null) {
+      const out: unknown[] = [null];
+      check('uc_context_alloc', this.n.uc_context_alloc(this.h, out));
+      this.context = out[0];
+    }
+    check('uc_context_save', this.n.uc_context_save(this.h, this.context));
+    // struct uc_context { size_t context_size; uc_mode mode; uc_arch arch; char data[]; }
+    const total = Number(this.n.uc_context_size(this.h));
+    edit(new DataView(koffi.view(this.context as koffi.IKoffiPointerCast, total), 16));
+    check('uc_context_restore', this.n.uc_context_restore(this.h, this.context));
+  }
+
   /** Safe to call from inside callbacks: the running uc_emu_start returns at the next TB boundary. */
   emuStop(): void {
     check('uc_emu_stop', this.n.uc_emu_stop(this.h));
@@ -744,6 +783,8 @@ export class Unicorn {
 
   close(): void {
     if (this.closed) return;
+    if (this.context !== null) this.n.uc_context_free(this.context);
+    this.context = null;
     const err = this.n.uc_close(this.handle);
     this.closed = true;
     // Only now: the engine could call any of these until uc_close returned.

@@ -1,19 +1,41 @@
-// QEMU `virt` as the bundled kernels see it, on Unicorn: RAM at 0x40000000, a PL011 that only
-// transmits, and PSCI SYSTEM_OFF/SYSTEM_RESET through `hvc #0`. No GIC, no timer interrupts.
+// QEMU `virt` (7.2, GICv2, one CPU, no extra devices) on Unicorn: RAM at 0x40000000, the two
+// CFI flash banks at 0 (loadable, executable, stores handled as QEMU's pflash does and recorded:
+// devices/flash-bus.ts), the MMIO devices of devices/mmio.ts, PSCI through `hvc` (psci.ts) and,
+// when the machine enables it, semihosting through `HLT #0xF000` (semihosting.ts). A region of
+// QEMU's memory map this file does not model ends the run as an infrastructure error naming it.
 //
 // Unicorn differs from QEMU in ways that matter here (checked against 2.0.1):
-// - CPU exceptions are never taken to the guest's vector table: they arrive at UC_HOOK_INTR.
+// - CPU exceptions are never taken to the guest's vector table: they arrive at UC_HOOK_INTR,
+//   and exception-entry.ts takes them there (ESR/FAR/ELR/SPSR, EL1h, VBAR_EL1 + offset).
 //   `hvc #0` at EL1 arrives as EXCP_UDEF (1) with pc at the hvc itself (pc is the next
 //   instruction for EXCP_HVC (11), which 2.0.1 does not produce here, but is handled too).
 // - Unmapped or protected accesses stop uc_emu_start with UC_ERR_*; the pc is exact only with
 //   Unicorn.syncPcOnMemoryAccess() (otherwise it is the start of the translation block).
 // - WFI makes uc_emu_start return as if finished, pc after the WFI.
+// - A stop requested while a translation block runs (uc_emu_start's timeout thread, or
+//   uc_emu_stop from a memory or MMIO callback) leaves pc at the last load/store, which runs
+//   again on resume: a UART byte printed twice. So slices end by instruction count (Unicorn's
+//   count hook stops *before* an instruction), never by time, and no callback stops the engine
+//   to resume it later: a slice is the same whatever the host's load.
 import type { ElfImage } from '../elf/elf.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
+import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
+import {
+  EmptyPciWindow,
+  FwCfg,
+  PcieEcam,
+  Pl011,
+  Pl031,
+  Pl061,
+  VirtioMmioTransports,
+  type MmioDevice,
+} from './devices/mmio.js';
+import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
+import { psciCall } from './psci.js';
+import { HLT_F000, semihostingCall } from './semihosting.js';
 import {
   EXCP,
-  excpName,
   strerror,
   UC_ERR,
   UC_PROT,
@@ -22,11 +44,16 @@ import {
   type InvalidMemEvent,
   type MemAccess,
 } from './unicorn.js';
+import { enterNonSecureEl1 } from './sysregs.js';
+import { ExceptionEntry, type GuestException, type TakenException } from './exception-entry.js';
+import { VirtualAliasPages } from './virtual-alias.js';
 
 export const VIRT = {
   ramBase: 0x4000_0000n,
   uartBase: 0x0900_0000n,
   uartSize: 0x1000,
+  flashBase: FLASH_BASE,
+  flashSize: FLASH_SIZE,
 } as const;
 
 /** PL011 registers the kernels touch: data register and flag register (TXFE|RXFE = idle, empty). */
@@ -41,6 +68,19 @@ export const PSCI = {
 
 /** `hvc #0`. */
 export const HVC_0 = 0xd400_0002;
+const WFI = 0xd503_207f;
+
+/**
+ * Instructions per slice: small enough that a timeout or Ctrl-C is seen within a few
+ * milliseconds, large enough that slicing costs nothing measurable.
+ */
+export const SLICE_INSTRUCTIONS = 500_000;
+
+/**
+ * Regions of QEMU's map with nothing behind them on a plain `-M virt` (QEMU answers an access
+ * with a data abort, as for any hole): the emulator leaves them unmapped too, so it faults alike.
+ */
+const UNASSIGNED_ON_QEMU = new Set(['platform bus', 'GIC redistributors', 'PCIe ECAM (low)']);
 
 export interface MachineFault {
   /** In QEMU's words where there is one ("data abort", "undefined instruction"...). */
@@ -50,17 +90,25 @@ export interface MachineFault {
   address: bigint | null;
   access: MemAccess | null;
   detail: string;
+  /** The syndrome the guest would see (ESR_EL1), when the fault is an exception. */
+  esr?: bigint | null;
 }
 
 export type SliceOutcome =
-  /** The slice's time ran out; call runSlice again. */
+  /** The slice's instructions ran out; call runSlice again. */
   | { kind: 'running' }
   | { kind: 'poweroff'; psci: 'SYSTEM_OFF' | 'SYSTEM_RESET'; reason: string; pc: bigint }
+  /** Semihosting SYS_EXIT / SYS_EXIT_EXTENDED. */
+  | { kind: 'exit'; status: number; reason: string; pc: bigint }
   | { kind: 'fault'; fault: MachineFault }
+  /** The guest used something of virt this model does not have: an infrastructure error. */
+  | { kind: 'unmodelled'; device: string; address: bigint | null; detail: string; pc: bigint }
   /** WFI: waits for an interrupt that never comes (nothing raises interrupts here). */
   | { kind: 'halted'; pc: bigint }
   /** The UART passed serialLimit. */
-  | { kind: 'serial-limit' };
+  | { kind: 'serial-limit' }
+  /** Something the emulator cannot do faithfully (infrastructure, not the kernel's fault). */
+  | { kind: 'emulator-limit'; reason: string; pc: bigint };
 
 export interface VirtMachineOptions {
   model: Arm64CpuModel;
@@ -70,6 +118,10 @@ export interface VirtMachineOptions {
   precisePc?: boolean;
   /** Stop the guest as soon as the UART has received more than this many bytes. */
   serialLimit?: number;
+  /** Arm semihosting (QEMU -semihosting-config enable=on): `HLT #0xF000` is a call, not a UDF. */
+  semihosting?: boolean;
+  /** Names of QEMU's memory map regions, for "not modelled" errors (qemu/virt.json). */
+  qemuRegions?: readonly { name: string; base: bigint; end: bigint }[];
 }
 
 export interface PsciCall {
@@ -81,10 +133,11 @@ export class VirtMachine {
   readonly uc: Unicorn;
   readonly ramSize: bigint;
   readonly model: Arm64CpuModel;
+  readonly flash: FlashBus;
   /** Bytes written to the UART in total. */
   serialTotal = 0;
   serialLimit: number;
-  /** PSCI calls other than SYSTEM_OFF/RESET, answered NOT_SUPPORTED (first few kept). */
+  /** PSCI calls answered other than SYSTEM_OFF/RESET (first few kept). */
   readonly psciCalls: PsciCall[] = [];
   private pc: bigint = 0n;
   private serialPending = new Uint8Array(4096);
@@ -92,6 +145,16 @@ export class VirtMachine {
   /** Set by a hook that stopped the engine; read when uc_emu_start returns. */
   private stopped: SliceOutcome | null = null;
   private memFault: { event: InvalidMemEvent; pc: bigint } | null = null;
+  /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
+  private pendingInterrupt: { intno: number; pc: bigint } | null = null;
+  /** Exception entry to the guest's vector table (exception-entry.ts). */
+  readonly exceptions: ExceptionEntry;
+  /** Placeholder pages for guest mappings that are not the identity (virtual-alias.ts). */
+  readonly aliases: VirtualAliasPages;
+  private readonly semihosting: boolean;
+  private readonly qemuRegions: readonly { name: string; base: bigint; end: bigint }[];
+  private readonly devices: MmioDevice[] = [];
+  private readonly startedAt = process.hrtime.bigint();
   slices = 0;
 
   private constructor(uc: Unicorn, options: VirtMachineOptions) {
@@ -99,6 +162,14 @@ export class VirtMachine {
     this.model = options.model;
     this.ramSize = BigInt(options.memoryMiB ?? 128) << 20n;
     this.serialLimit = options.serialLimit ?? Number.POSITIVE_INFINITY;
+    this.exceptions = new ExceptionEntry(uc);
+    this.aliases = new VirtualAliasPages(uc);
+    this.semihosting = options.semihosting ?? false;
+    this.qemuRegions = options.qemuRegions ?? [];
+    this.flash = new FlashBus(uc, () => {
+      const f = this.flash.fetchFromCommandMode!;
+      this.unmodelled(f.device, f.pc, `instruction fetches from ${f.device} in ${f.mode} (QEMU would fetch the device's status/id registers instead of code; the store at ${hex(f.pc)} switched the bank the code runs from out of read-array mode)`);
+    });
   }
 
   static create(options: VirtMachineOptions): VirtMachine {
@@ -120,9 +191,35 @@ export class VirtMachine {
   private build(precisePc: boolean): void {
     const uc = this.uc;
     uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
-    uc.mmioMap(VIRT.uartBase, VIRT.uartSize, (offset) => this.uartRead(offset), (offset, _size, value) => this.uartWrite(offset, value));
+    // EL1 Non-secure AArch64 as on QEMU virt; without it the MMU cannot be turned on (sysregs.ts).
+    enterNonSecureEl1(uc, VIRT.ramBase);
+    this.flash.map();
+    const unmodelled = (device: string, offset: number, detail: string) => {
+      const base = this.devices.find((d) => d.name === device)?.base ?? 0n;
+      this.unmodelled(device, base + BigInt(offset), detail);
+    };
+    // The GIC's registers as interrupts/gic-v2.ts models them (checked against QEMU); delivery is not wired yet.
+    const gic = new VirtInterrupts({ gicVersion: 2, cpus: 1 }).mmioRegions().map((region) => deviceForCpu(region, 0));
+    this.devices.push(
+      ...gic,
+      new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
+      new Pl031(0x0901_0000n),
+      new FwCfg(0x0902_0000n, unmodelled),
+      new Pl061(0x0903_0000n),
+      new VirtioMmioTransports(0x0a00_0000n),
+      new EmptyPciWindow('PCIe MMIO', 0x1000_0000n, 0x2eff_0000),
+      new EmptyPciWindow('PCIe PIO', 0x3eff_0000n, 0x1_0000),
+      new PcieEcam(0x40_1000_0000n),
+    );
+    for (const device of this.devices) {
+      // Whole pages for Unicorn; the device sees offsets past its size as its own (none care).
+      const size = Math.max(0x1000, Math.ceil(device.size / 0x1000) * 0x1000);
+      uc.mmioMap(device.base, size, (offset, sz) => device.read(Number(offset), sz), (offset, sz, value) => device.write(Number(offset), sz, value));
+    }
     uc.hookIntr((intno) => this.onException(intno));
     uc.hookMemInvalid((event) => {
+      // A non-identity guest mapping Unicorn 2.0.1 would refuse (virtual-alias.ts): retried.
+      if (this.aliases.cover(event)) return true;
       // Read pc here: it is exact (with precisePc) only until the engine unwinds.
       this.memFault = { event, pc: uc.regRead('pc') };
       return false;
@@ -130,25 +227,45 @@ export class VirtMachine {
     if (precisePc) uc.syncPcOnMemoryAccess();
   }
 
-  /** PT_LOAD segments at their physical addresses (as QEMU -kernel does), bss zeroed; pc = entry. */
+  /**
+   * PT_LOAD segments at their physical addresses, as QEMU -kernel does: into RAM or into the
+   * flash array (which -kernel writes like ROM, whatever the flash would do with a store); pc = entry.
+   */
   loadElf(image: ElfImage): void {
     const ramEnd = VIRT.ramBase + this.ramSize;
     image.segments.forEach((segment, index) => {
       if (segment.type !== 'load' || segment.memsz === 0n) return;
       const start = segment.paddr;
       const end = start + segment.memsz;
-      if (start < VIRT.ramBase || end > ramEnd) {
+      const inRam = start >= VIRT.ramBase && end <= ramEnd;
+      const inFlash = start >= VIRT.flashBase && end <= VIRT.flashBase + VIRT.flashSize;
+      if (!inRam && !inFlash) {
         throw new WbdiffError(
-          `PT_LOAD segment ${index} (${hex(start)}-${hex(end)}, ${segment.memsz} bytes) lies outside the modelled RAM ${hex(VIRT.ramBase)}-${hex(ramEnd)}`,
-          { where: image.path, hint: `link the kernel inside RAM (the bundled kernels load at 0x40080000) or raise the memory size (now ${this.ramSize >> 20n} MiB)` },
+          `PT_LOAD segment ${index} (${hex(start)}-${hex(end)}, ${segment.memsz} bytes) lies outside virt's RAM ${hex(VIRT.ramBase)}-${hex(ramEnd)} and flash ${hex(VIRT.flashBase)}-${hex(VIRT.flashBase + VIRT.flashSize)}`,
+          {
+            where: image.path,
+            hint: end > ramEnd && start >= VIRT.ramBase
+              ? `raise the memory size (now ${this.ramSize >> 20n} MiB) or link the kernel lower in RAM`
+              : 'link the kernel in RAM (the bundled kernels load at 0x40080000) or in flash (below 0x08000000); QEMU -kernel refuses other addresses too',
+          },
         );
       }
       this.uc.memWrite(start, segment.data.subarray(0, Number(segment.filesz)));
-      // Fresh RAM is already zero; writing the bss anyway keeps a reused machine honest.
+      // Fresh memory is already zero; writing the bss anyway keeps a reused machine honest.
       const bss = segment.memsz - segment.filesz;
       if (bss > 0n) this.uc.memWrite(start + segment.filesz, new Uint8Array(Number(bss)));
     });
     this.pc = image.entry;
+  }
+
+  /** Bytes at a guest address in RAM or flash (a raw image, the boot stub, the DTB). */
+  loadImage(address: bigint, bytes: Uint8Array): void {
+    const ramEnd = VIRT.ramBase + this.ramSize;
+    const end = address + BigInt(bytes.length);
+    if (!(address >= VIRT.ramBase && end <= ramEnd) && !(address >= VIRT.flashBase && end <= VIRT.flashBase + VIRT.flashSize)) {
+      throw new WbdiffError(`${bytes.length} bytes at ${hex(address)} do not fit in virt's RAM (${hex(VIRT.ramBase)}-${hex(ramEnd)}) or flash`, { hint: `raise the memory size (now ${this.ramSize >> 20n} MiB)` });
+    }
+    this.uc.memWrite(address, bytes);
   }
 
   /** Current pc (the next instruction to run). */
@@ -160,17 +277,29 @@ export class VirtMachine {
     this.pc = value;
   }
 
-  /** Runs for at most timeoutUs of host time. */
-  runSlice(timeoutUs: number): SliceOutcome {
+  /** Runs at most `instructions` instructions; stops only between instructions. */
+  runSlice(instructions: number = SLICE_INSTRUCTIONS): SliceOutcome {
     this.stopped = null;
     this.memFault = null;
+    this.pendingInterrupt = null;
     this.slices++;
-    const err = this.uc.emuStart(this.pc, -1n, Math.max(1, Math.floor(timeoutUs)), 0);
+    this.exceptions.tidy();
+    const err = this.uc.emuStart(this.pc, -1n, 0, Math.max(1, Math.floor(instructions)));
     this.pc = this.uc.regRead('pc');
+    this.flash.settle();
+    const debug = this.exceptions.unmodelledDebug();
+    if (debug) return { kind: 'emulator-limit', reason: debug, pc: this.pc };
     if (this.stopped) return this.stopped;
+    if (err !== UC_ERR.OK) {
+      const unmodelled = this.unmodelledAccess();
+      if (unmodelled) return unmodelled;
+    }
+    const exception = this.guestException(err);
+    if (exception) return this.takeException(exception);
     if (err !== UC_ERR.OK) return { kind: 'fault', fault: this.faultFromError(err) };
-    if (this.uc.timedOut()) return { kind: 'running' };
-    return { kind: 'halted', pc: this.pc };
+    // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI.
+    if (this.readWord(this.pc - 4n) === WFI) return { kind: 'halted', pc: this.pc };
+    return { kind: 'running' };
   }
 
   /** Serial bytes received since the last call. */
@@ -186,46 +315,145 @@ export class VirtMachine {
 
   // ------------------------------------------------------------ devices
 
-  private uartRead(offset: bigint): bigint {
-    return offset === PL011.FR ? BigInt(PL011.FR_IDLE) : 0n;
-  }
-
-  private uartWrite(offset: bigint, value: bigint): void {
-    if (offset !== PL011.DR) return;
+  private transmit(byte: number): void {
     if (this.serialPendingLength === this.serialPending.length) {
       const grown = new Uint8Array(this.serialPending.length * 2);
       grown.set(this.serialPending);
       this.serialPending = grown;
     }
-    this.serialPending[this.serialPendingLength++] = Number(value & 0xffn);
+    this.serialPending[this.serialPendingLength++] = byte;
     this.serialTotal++;
+    // Stopping here replays the store on resume; fine, since the run ends at the cap.
     if (this.serialTotal > this.serialLimit && !this.stopped) this.stop({ kind: 'serial-limit' });
+  }
+
+  /** Ends the run as an infrastructure error: the guest needs something not modelled here. */
+  private unmodelled(device: string, address: bigint | null, detail: string): void {
+    if (this.stopped) return;
+    this.stop({ kind: 'unmodelled', device, address, detail, pc: this.uc.regRead('pc') });
+  }
+
+  /** An access that faulted inside a region of QEMU's map that this model does not have. */
+  private unmodelledAccess(): SliceOutcome | null {
+    const mem = this.memFault;
+    if (!mem || mem.event.why !== 'unmapped') return null;
+    const region = this.qemuRegions.find((r) => mem.event.address >= r.base && mem.event.address < r.end);
+    if (!region || region.name === 'RAM' || UNASSIGNED_ON_QEMU.has(region.name)) return null;
+    return {
+      kind: 'unmodelled',
+      device: region.name,
+      address: mem.event.address,
+      detail: `${mem.event.access} of ${mem.event.size} bytes at ${hex(mem.event.address)}`,
+      pc: mem.pc,
+    };
   }
 
   // ------------------------------------------------------------ exceptions
 
   private onException(intno: number): void {
+    // The replay that finds an MMU fault's address faults again: that one is not the guest's.
+    if (this.exceptions.probing) return this.uc.emuStop();
     const pc = this.uc.regRead('pc');
-    // EXCP_UDEF reports the hvc's own address, EXCP_HVC the next instruction.
-    const hvcAt = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : null;
-    if (hvcAt !== null && this.readWord(hvcAt) === HVC_0) {
-      this.psci(hvcAt);
+    // EXCP_UDEF reports the instruction's own address, EXCP_HVC / EXCP_SEMIHOST the next one.
+    const at = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : intno === EXCP.SEMIHOST ? pc : null;
+    const word = at === null ? null : this.readWord(at);
+    if (at !== null && word !== null && ((word & 0xffe0_001f) >>> 0) === HVC_0) {
+      this.psci(at);
       return;
     }
-    this.stop({ kind: 'fault', fault: this.faultFromException(intno, pc) });
+    if (at !== null && word === HLT_F000 && this.semihosting) {
+      this.semihostingCall(at);
+      return;
+    }
+    this.pendingInterrupt = { intno, pc };
+    this.uc.emuStop();
+  }
+
+  /** What the guest takes as an exception after this slice: a reported one or an unmapped access. */
+  private guestException(err: number): GuestException | null {
+    if (this.pendingInterrupt) return this.exceptions.fromInterrupt(this.pendingInterrupt.intno, this.pendingInterrupt.pc);
+    // Only an access that stopped the engine: a later hook (the tracer's) may have mapped the page.
+    const mem = this.memFault;
+    if (mem && err !== UC_ERR.OK && mem.event.why === 'unmapped') return this.exceptions.fromUnmappedAccess(mem.event, mem.pc);
+    return null;
+  }
+
+  private takeException(exception: GuestException): SliceOutcome {
+    const result = this.exceptions.take(exception);
+    if (result.kind === 'taken') {
+      this.pc = result.exception.vector;
+      return { kind: 'running' };
+    }
+    if (result.kind === 'limit') return { kind: 'emulator-limit', reason: `${result.why} (${exception.kind} at ${hex(exception.elr)})`, pc: exception.elr };
+    return { kind: 'fault', fault: machineFault(exception, result.why) };
+  }
+
+  /**
+   * The exception the guest is still handling when the run ends, if any. A slice often ends right
+   * after an exception is taken, so the handler first gets up to `graceInstructions` more
+   * instructions (counted: the same bytes give the same answer) to come back from it.
+   */
+  unreturnedException(graceInstructions = 1_000_000): MachineFault | null {
+    const returnsBefore = this.exceptions.returns;
+    let left = graceInstructions;
+    while (this.exceptions.unreturned() && this.exceptions.returns === returnsBefore && left > 0) {
+      const step = Math.min(left, 100_000);
+      left -= step;
+      if (this.runSlice(step).kind !== 'running') break;
+    }
+    this.takeSerial(); // output after the end of the run is not the run's
+    const pending: TakenException | null = this.exceptions.returns === returnsBefore ? this.exceptions.unreturned() : null;
+    return pending ? machineFault(pending, `taken to the vector at ${hex(pending.vector)}; the handler did not return before the run ended`) : null;
   }
 
   private psci(hvcAt: bigint): void {
-    const fn = this.uc.regRead('x0') & 0xffff_ffffn;
-    if (fn === PSCI.SYSTEM_OFF) {
-      this.stop({ kind: 'poweroff', psci: 'SYSTEM_OFF', reason: 'PSCI SYSTEM_OFF', pc: hvcAt });
-    } else if (fn === PSCI.SYSTEM_RESET) {
-      this.stop({ kind: 'poweroff', psci: 'SYSTEM_RESET', reason: 'PSCI SYSTEM_RESET (treated as power-off, like QEMU -no-reboot)', pc: hvcAt });
-    } else {
-      if (this.psciCalls.length < 16) this.psciCalls.push({ fn: hex(fn), pc: hex(hvcAt) });
-      this.uc.regWrite('x0', PSCI.NOT_SUPPORTED);
-      // Writing pc from a hook makes Unicorn resume there, past the hvc.
-      this.uc.regWrite('pc', hvcAt + 4n);
+    const fn = this.uc.regRead('x0');
+    const answer = psciCall(fn, this.uc.regRead('x1'));
+    switch (answer.kind) {
+      case 'poweroff':
+        this.stop({
+          kind: 'poweroff',
+          psci: answer.psci,
+          reason: answer.psci === 'SYSTEM_OFF' ? 'PSCI SYSTEM_OFF' : 'PSCI SYSTEM_RESET (treated as power-off, like QEMU -no-reboot)',
+          pc: hvcAt,
+        });
+        return;
+      case 'suspend':
+        // CPU_SUSPEND is a WFI on QEMU; nothing here wakes a CPU.
+        this.stop({ kind: 'halted', pc: hvcAt + 4n });
+        return;
+      case 'cpu-off':
+        this.unmodelled('PSCI', null, `CPU_OFF of the only CPU at ${hex(hvcAt)} (QEMU would leave the machine running with no CPU)`);
+        return;
+      case 'return':
+        if (this.psciCalls.length < 16) this.psciCalls.push({ fn: `${hex(fn)} ${answer.name}`, pc: hex(hvcAt) });
+        this.uc.regWrite('x0', answer.x0);
+        // Writing pc from a hook makes Unicorn resume there, past the hvc.
+        this.uc.regWrite('pc', hvcAt + 4n);
+    }
+  }
+
+  private semihostingCall(hltAt: bigint): void {
+    const op = Number(this.uc.regRead('x0') & 0xffff_ffffn);
+    const memory = { read: (a: bigint, n: number) => this.uc.memRead(a, n), write: (a: bigint, b: Uint8Array) => this.uc.memWrite(a, b) };
+    let result;
+    try {
+      result = semihostingCall(op, this.uc.regRead('x1'), memory, process.hrtime.bigint() - this.startedAt);
+    } catch (error) {
+      this.stop({ kind: 'fault', fault: { kind: 'semihosting error', pc: hltAt, address: null, access: null, detail: `semihosting call ${hex(op)}: ${(error as Error).message}` } });
+      return;
+    }
+    switch (result.kind) {
+      case 'exit':
+        this.stop({ kind: 'exit', status: result.status, reason: result.reason, pc: hltAt });
+        return;
+      case 'unsupported':
+        this.unmodelled('semihosting', null, `semihosting operation ${hex(op)} at ${hex(hltAt)} (modelled: SYS_WRITEC, SYS_WRITE0, SYS_WRITE to the console, SYS_CLOCK, SYS_ELAPSED, SYS_TICKFREQ, SYS_EXIT, SYS_EXIT_EXTENDED)`);
+        return;
+      case 'return':
+        for (const byte of result.output ?? []) this.transmit(byte);
+        this.uc.regWrite('x0', result.x0);
+        this.uc.regWrite('pc', hltAt + 4n);
     }
   }
 
@@ -235,36 +463,7 @@ export class VirtMachine {
   }
 
   private readWord(address: bigint): number | null {
-    try {
-      const b = this.uc.memRead(address, 4);
-      return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-    } catch {
-      return null;
-    }
-  }
-
-  private faultFromException(intno: number, pc: bigint): MachineFault {
-    const word = this.readWord(pc);
-    const insn = word === null ? '' : ` (instruction word ${hex(word, 8)})`;
-    const base = { pc, address: null, access: null };
-    switch (intno) {
-      case EXCP.UDEF:
-        return { ...base, kind: 'undefined instruction', detail: `Unicorn EXCP_UDEF at ${hex(pc)}${insn}` };
-      case EXCP.SWI:
-        return { ...base, kind: 'svc', detail: `svc at ${hex(pc - 4n)}: no EL1 vectors in Unicorn (EXCP_SWI)` };
-      case EXCP.HVC:
-        return { ...base, kind: 'hypervisor call', detail: `hvc at ${hex(pc - 4n)} that is not \`hvc #0\` (EXCP_HVC)` };
-      case EXCP.SMC:
-        return { ...base, kind: 'secure monitor call', detail: `smc near ${hex(pc)} (EXCP_SMC); PSCI on virt uses hvc` };
-      case EXCP.BKPT:
-        return { ...base, kind: 'breakpoint', detail: `brk at ${hex(pc)}${insn} (EXCP_BKPT)` };
-      case EXCP.DATA_ABORT:
-        return { ...base, kind: 'data abort', detail: `Unicorn EXCP_DATA_ABORT at ${hex(pc)} (MMU fault; Unicorn does not expose FAR/ESR for it)` };
-      case EXCP.PREFETCH_ABORT:
-        return { ...base, kind: 'prefetch abort', detail: `Unicorn EXCP_PREFETCH_ABORT at ${hex(pc)}` };
-      default:
-        return { ...base, kind: excpName(intno).replace(/^EXCP_/, '').toLowerCase().replace(/_/g, ' '), detail: `Unicorn ${excpName(intno)} at ${hex(pc)}${insn}` };
-    }
+    return this.uc.readWord(address);
   }
 
   private faultFromError(err: number): MachineFault {
@@ -285,4 +484,8 @@ export class VirtMachine {
     if (err === UC_ERR.INSN_INVALID) return { kind: 'undefined instruction', pc: this.pc, address: null, access: null, detail: words };
     return { kind: 'emulator error', pc: this.pc, address: null, access: null, detail: words };
   }
+}
+
+function machineFault(e: GuestException, why: string): MachineFault {
+  return { kind: e.kind, pc: e.elr, address: e.far, access: e.access, esr: e.esr, detail: `${e.detail}; ${why}` };
 }

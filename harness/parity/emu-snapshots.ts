@@ -26,7 +26,6 @@ export interface EmuSnapshotOptions {
   initialRegisters?: RegisterValues;
 }
 
-const SLICE_US = 50_000;
 const SERIAL_KEEP = 256 * 1024;
 
 export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions): SnapshotRun {
@@ -76,7 +75,7 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
         end = { kind: 'timeout', detail: `the ${timeoutMs} ms limit ran out after ${hits.length} hits` };
         break;
       }
-      const slice = machine.runSlice(SLICE_US);
+      const slice = machine.runSlice();
       takeSerial();
       if (full) {
         end = { kind: 'max-hits', detail: `stopped after ${hits.length} hits (--max-hits)` };
@@ -93,6 +92,12 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
           break;
         case 'halted':
           end = { kind: 'halted', detail: `WFI at ${hex(slice.pc - 4n)}: nothing raises interrupts` };
+          break;
+        case 'exit':
+          end = { kind: 'exited', detail: `${slice.reason} at ${hex(slice.pc)}` };
+          break;
+        case 'unmodelled':
+          end = { kind: 'fault', detail: `the emulator does not model ${slice.device}: ${slice.detail}` };
           break;
         case 'serial-limit':
           end = { kind: 'serial-limit', detail: 'serial output limit' };

@@ -1,15 +1,20 @@
 // Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts). uc_emu_start blocks the
-// thread, so the run is cut into short slices; between slices the runner checks the clock,
-// DONE, the serial cap and the abort signal, and lets the event loop breathe.
-import type { ElfImage } from '../elf/elf.js';
-import { readElf } from '../elf/read-elf.js';
+// thread, so the run is cut into slices of a fixed number of instructions (never of time: see
+// virt-machine.ts); between slices the runner checks the clock, DONE, the serial cap and the
+// abort signal, and lets the event loop breathe.
+import { readFile } from 'node:fs/promises';
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
-import { VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { machineProfile } from '../machine-profile.js';
+import { droppedWritesDetail } from '../machine/layout.js';
+import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
+import { qemuDtb } from './qemu-dtb.js';
+import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
+import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
-import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
 /** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64). */
@@ -24,20 +29,29 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
   return UNICORN_CPU_MODELS[cpu.trim().toLowerCase()] ?? null;
 }
 
-/** The machine options (harness/machine/description.ts) the emulator honours; the rest it refuses by name. */
-export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([]);
+/**
+ * The machine options (harness/machine/description.ts) the emulator honours: semihosting, GICv2
+ * (its only GIC: `machine` is checked key by key below) and -append (carried by QEMU's own DTB).
+ */
+export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>(['semihosting', 'machine', 'append']);
 
-/** Why the emulator cannot run this spec as asked (an option or boot format it does not model), or null. */
+/** Why the emulator cannot run this spec as asked (an option it does not model), or null. Raw and Image boots are modelled. */
 export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
-  const missing = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS);
-  if (missing.length) return `the emulator cannot honour ${missing.map((m) => `${m} (${OPTION_FLAG[m]})`).join(', ')} yet: run this kernel on QEMU (--runner qemu)`;
-  if (spec.imageFormat && spec.imageFormat !== 'elf') return `the emulator cannot boot a ${spec.imageFormat} image yet, only an ELF: run it on QEMU (--runner qemu)`;
-  return null;
+  const refused: string[] = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS).map((name) => {
+    const m = spec.machine!;
+    const value = name === 'smp' ? ` ${m.smp}` : name === 'devices' ? ` ${m.devices!.join(', ')}` : name === 'qemuArgs' ? ` ${m.qemuArgs!.join(' ')}` : '';
+    return `${OPTION_FLAG[name]}${value}`;
+  });
+  for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
+    if (!(key === 'gic-version' && value === '2')) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
+  }
+  if (refused.length === 0) return null;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 and no extra devices): run this kernel on QEMU (--runner qemu)`;
 }
 
 export interface EmuRunnerOptions {
-  /** Host time per uc_emu_start call; bounds how late a timeout or abort is noticed. */
-  sliceMs?: number;
+  /** Instructions per uc_emu_start call; bounds how late a timeout or abort is noticed. */
+  sliceInstructions?: number;
   /** Exact pc for faulting loads/stores (default true; costs ~25% on memory-heavy code). */
   precisePc?: boolean;
 }
@@ -47,15 +61,16 @@ interface Ending {
   reason: string;
   fault?: FaultInfo;
   poweredOff?: boolean;
+  exitStatus?: number;
 }
 
 export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
-  private readonly sliceMs: number;
+  private readonly sliceInstructions: number;
   private readonly precisePc: boolean;
 
   constructor(options: EmuRunnerOptions = {}) {
-    this.sliceMs = options.sliceMs ?? 50;
+    this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
     this.precisePc = options.precisePc ?? true;
   }
 
@@ -77,35 +92,49 @@ export class EmuRunner implements Runner {
     // The QEMU name, so results line up with the qemu runner's; the Unicorn model is in details.
     const cpu = spec.cpu;
 
-    let image: ElfImage;
+    let kernel: KernelImage;
     try {
-      image = await readElf(spec.elfPath);
+      // A file named .elf must be one (as subjects.ts holds it), not booted as a raw image.
+      kernel = await loadKernelImage({ ...spec, imageFormat: spec.imageFormat ?? (spec.elfPath.endsWith('.elf') ? 'elf' : undefined) });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
     }
+    const symbols = kernel.symbols;
     if (options.signal?.aborted) return errorResult('emu', cpu, 'cancelled', startedAt);
 
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     let machine: VirtMachine;
     try {
-      machine = VirtMachine.create({ model, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB, precisePc: this.precisePc, serialLimit: maxSerial });
+      const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
+      machine = VirtMachine.create({
+        model,
+        memoryMiB,
+        precisePc: this.precisePc,
+        serialLimit: maxSerial,
+        semihosting: spec.machine?.semihosting ?? false,
+        qemuRegions: machineProfile(memoryMiB).memoryMap,
+      });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
     }
 
     const capture = new SerialCapture(maxSerial);
-    const details: Record<string, unknown> = { unicorn, cpuModel: model, entry: hex(image.entry), precisePc: this.precisePc };
+    const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
     let ending: Ending;
     try {
-      machine.loadElf(image);
-      ending = await this.loop(machine, spec, options, capture, image.symbols);
+      const boot = await bootKernel(machine, kernel, spec);
+      details['entry'] = hex(boot.entry);
+      details['dtb'] = boot.why;
+      ending = await this.loop(machine, spec, options, capture, symbols);
     } catch (error) {
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
     } finally {
       details['slices'] = machine.slices;
       details['stopPc'] = hex(machine.programCounter);
-      details['stopPcSymbol'] = image.symbols.format(machine.programCounter);
-      if (machine.psciCalls.length) details['psciNotSupported'] = machine.psciCalls;
+      details['stopPcSymbol'] = symbols.format(machine.programCounter);
+      if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
+      if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
+      if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       machine.close();
     }
     return buildRunResult({
@@ -119,6 +148,7 @@ export class EmuRunner implements Runner {
       resultPatterns: spec.resultPatterns,
       startedAt,
       details,
+      ...(ending.exitStatus !== undefined ? { exitStatus: ending.exitStatus } : {}),
     });
   }
 
@@ -134,11 +164,10 @@ export class EmuRunner implements Runner {
       const now = Date.now();
       if (options.signal?.aborted) return { verdict: 'error', reason: 'cancelled' };
       if (doneDeadline !== null && now >= doneDeadline) return { verdict: 'completed', reason: 'DONE printed; no PSCI power-off followed' };
-      if (now >= timeoutAt) return { verdict: 'timeout', reason: `timeout after ${spec.timeoutMs} ms` };
-      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs) return { verdict: 'timeout', reason: `no serial output for ${silenceMs} ms` };
+      if (now >= timeoutAt) return timeoutEnding(machine, `timeout after ${spec.timeoutMs} ms`, symbols);
+      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs) return timeoutEnding(machine, `no serial output for ${silenceMs} ms`, symbols);
 
-      const until = Math.min(timeoutAt, doneDeadline ?? Infinity, silenceMs > 0 ? capture.lastOutputAt + silenceMs + 1 : Infinity);
-      const outcome = machine.runSlice(Math.max(1, Math.min(this.sliceMs, until - now)) * 1000);
+      const outcome = machine.runSlice(this.sliceInstructions);
 
       const chunk = machine.takeSerial();
       if (chunk.length) {
@@ -155,12 +184,20 @@ export class EmuRunner implements Runner {
           return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
         case 'fault':
           return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
+        case 'exit':
+          return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
+        case 'unmodelled': {
+          const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
+          return { verdict: 'error', reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})` };
+        }
         case 'halted': {
           // Nothing here raises interrupts, so a WFI sleeps forever: end now rather than idle.
           const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
           if (capture.doneSeen) return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };
           return { verdict: 'timeout', reason: `CPU waits in WFI at ${where} and the emulator raises no interrupts; it would never wake` };
         }
+        case 'emulator-limit':
+          return { verdict: 'error', reason: `emulator limit at ${hex(outcome.pc)} (${symbols.format(outcome.pc)}): ${outcome.reason}` };
         case 'running':
           break;
       }
@@ -178,7 +215,46 @@ function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {
     address: fault.address === null ? null : hex(fault.address),
     addressSymbol: fault.address === null ? null : symbols.format(fault.address),
     access: fault.access,
-    esr: null,
+    esr: fault.esr === undefined || fault.esr === null ? null : hex(fault.esr),
     detail: fault.detail,
   };
+}
+
+/** A run that ends inside an exception handler faulted: the verdict names the exception (issue 11 item 4). */
+function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer): Ending {
+  const pending = machine.unreturnedException();
+  if (!pending) return { verdict: 'timeout', reason };
+  return { verdict: 'fault', reason: `guest took ${pending.kind} and did not return from its handler (${reason})`, fault: toFaultInfo(pending, symbols) };
+}
+
+/**
+ * Loads the kernel and the machine's DTB as QEMU 7.2's -kernel does (hw/arm/boot.c): an ELF at its
+ * segments, entered directly with every register zero (the DTB at the base of RAM when it fits
+ * below the ELF); a raw image or arm64 Image at its load address, entered through QEMU's boot stub
+ * at the base of RAM, which sets x0 to the DTB (placed at RAM + min(RAM / 2, 128 MiB)) and x1-x3 to 0.
+ */
+async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSpec): Promise<{ entry: bigint; why: string }> {
+  const dtbOf = async () => (await qemuDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB })).bytes;
+  if (kernel.elf) {
+    machine.loadElf(kernel.elf);
+    const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
+    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments' };
+    const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
+    const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
+    // Ask QEMU for the tree only when it fits: virt's is always 1 MiB (hw/arm/virt.c create_fdt, never packed).
+    const room = elfBootPlacement({ low, high }, VIRT.ramBase, VIRT_DTB_SIZE);
+    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why };
+    const dtb = await dtbOf();
+    const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
+    if (placement.dtbAddress !== null) machine.uc.memWrite(placement.dtbAddress, dtb);
+    return { entry: kernel.elf.entry, why: placement.why };
+  }
+  const boot = kernel.boot!;
+  const bytes = new Uint8Array(await readFile(spec.elfPath));
+  const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry);
+  machine.loadImage(boot.loadAddress, bytes);
+  machine.loadImage(VIRT.ramBase, stub.code);
+  machine.loadImage(stub.dtbAddress, await dtbOf());
+  machine.programCounter = VIRT.ramBase;
+  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}` };
 }

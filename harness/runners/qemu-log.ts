@@ -10,6 +10,8 @@
 // QEMU served those itself, the guest's vectors never ran. Pure and bounded: nothing is kept per
 // line but a few counters, so a kernel looping on exceptions costs CPU, never memory.
 
+import { EXCEPTION_CLASS } from '../emu/exceptions.js';
+
 export interface QemuException {
   number: number;
   name: string;
@@ -145,32 +147,6 @@ export function accessKind(e: QemuException): 'read' | 'write' | 'fetch' | null 
   if (e.ec === 0x34 || e.ec === 0x35) return e.esr !== null && (e.esr >> 6n) & 1n ? 'write' : 'read';
   return null;
 }
-
-/** ESR_ELx.EC in words; debug exceptions by their class, not by QEMU's "Prefetch Abort"/"Data Abort". */
-const EXCEPTION_CLASS: Readonly<Record<number, string>> = {
-  0x00: 'unknown reason (undefined instruction)',
-  0x01: 'trapped WFI/WFE',
-  0x07: 'SVE/SIMD/FP access trap',
-  0x0e: 'illegal execution state',
-  0x15: 'SVC',
-  0x16: 'HVC',
-  0x17: 'SMC',
-  0x18: 'trapped MSR/MRS/system instruction',
-  0x20: 'instruction abort from a lower EL',
-  0x21: 'instruction abort',
-  0x22: 'PC alignment fault',
-  0x24: 'data abort from a lower EL',
-  0x25: 'data abort',
-  0x26: 'SP alignment fault',
-  0x2f: 'SError',
-  0x30: 'breakpoint from a lower EL',
-  0x31: 'breakpoint',
-  0x32: 'software step from a lower EL',
-  0x33: 'software step',
-  0x34: 'watchpoint from a lower EL',
-  0x35: 'watchpoint',
-  0x3c: 'BRK instruction',
-};
 
 /** The exception in words: the ESR class when QEMU gave one, else QEMU's own name. */
 export function exceptionKind(e: QemuException): string {

@@ -33,6 +33,12 @@ const PURE = [
   'harness/gdb/packets.ts',
   'harness/gdb/target-xml.ts',
   'harness/diagnose/diagnose.ts',
+  'harness/emu/exceptions.ts',
+  'harness/emu/translation.ts',
+  'harness/machine/layout.ts',
+  'harness/emu/devices/pflash.ts',
+  'harness/emu/psci.ts',
+  'harness/emu/semihosting.ts',
 ];
 const IO = /from '(node:(fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/;
 

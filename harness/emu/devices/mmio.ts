@@ -1,0 +1,244 @@
+// virt's MMIO devices as QEMU 7.2 presents them with no extra -device options, one CPU (the GIC is
+// interrupts/gic-v2.ts).
+// Values were read from QEMU itself (a probe kernel printing each register after reset) and
+// agree with the sources (hw/virtio/virtio-mmio.c, hw/pci-host/gpex.c,
+// hw/rtc/pl031.c, hw/gpio/pl061.c, hw/nvram/fw_cfg.c). A register a device here does not
+// model calls `unmodelled`, which ends the run as an infrastructure error naming it.
+
+export interface MmioDevice {
+  readonly name: string;
+  readonly base: bigint;
+  readonly size: number;
+  read(offset: number, size: number): bigint;
+  write(offset: number, size: number, value: bigint): void;
+}
+
+export type Unmodelled = (device: string, offset: number, detail: string) => void;
+
+/** PrimeCell ID registers at 0xfe0..0xffc (one byte per word). */
+function primecellId(offset: number, ids: readonly number[], at = 0xfe0): number | null {
+  if (offset < at || offset >= at + ids.length * 4 || offset % 4 !== 0) return null;
+  return ids[(offset - at) / 4]!;
+}
+
+/** Plain read/write registers over a word array (what a device keeps and echoes back). */
+class Registers {
+  private readonly words = new Map<number, number>();
+  constructor(reset: Record<number, number> = {}) {
+    for (const [k, v] of Object.entries(reset)) this.words.set(Number(k), v);
+  }
+  get(offset: number): number {
+    return this.words.get(offset & ~3) ?? 0;
+  }
+  set(offset: number, value: number): void {
+    this.words.set(offset & ~3, value >>> 0);
+  }
+}
+
+// ------------------------------------------------------------------ PL011
+
+export class Pl011 implements MmioDevice {
+  readonly name = 'PL011 UART';
+  readonly size = 0x1000;
+  private readonly regs = new Registers({ 0x30: 0x300, 0x24: 0, 0x28: 0 });
+  constructor(readonly base: bigint, private readonly transmit: (byte: number) => void) {}
+  read(offset: number): bigint {
+    const id = primecellId(offset, [0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1]);
+    if (id !== null) return BigInt(id);
+    if (offset === 0x18) return 0x90n; // FR: TX FIFO empty, RX FIFO empty
+    if (offset === 0x00) return 0n; // nothing received
+    return BigInt(this.regs.get(offset));
+  }
+  write(offset: number, _size: number, value: bigint): void {
+    if (offset === 0x00) this.transmit(Number(value & 0xffn));
+    else this.regs.set(offset, Number(value & 0xffff_ffffn));
+  }
+}
+
+// ------------------------------------------------------------------ virtio-mmio
+
+/** virt's 32 transports with nothing plugged in: legacy (version 1), device id 0. */
+export class VirtioMmioTransports implements MmioDevice {
+  readonly name = 'virtio-mmio transports';
+  readonly size = 32 * 0x200;
+  constructor(readonly base: bigint) {}
+  read(offset: number): bigint {
+    switch (offset & 0x1ff) {
+      case 0x000:
+        return 0x7472_6976n; // "virt"
+      case 0x004:
+        return 1n;
+      case 0x008:
+        return 0n;
+      case 0x00c:
+        return 0x554d_4551n; // "QEMU"
+      default:
+        return 0n; // every other register of an empty transport reads 0
+    }
+  }
+  write(): void {
+    // An empty transport ignores writes.
+  }
+}
+
+// ------------------------------------------------------------------ PCIe
+
+/** ECAM (virt's high ECAM, 256 buses): the gpex host bridge at 00:00.0, all-ones elsewhere. */
+export class PcieEcam implements MmioDevice {
+  readonly name = 'PCIe ECAM';
+  readonly size = 0x1000_0000;
+  private readonly hostBridge = new Registers({ 0x0: 0x0008_1b36, 0x8: 0x0600_0000, 0x2c: 0x1100_1af4 });
+  constructor(readonly base: bigint) {}
+  read(offset: number, size: number): bigint {
+    if (offset >= 0x1000) return allOnes(size);
+    if (offset >= 0x100) return allOnes(size); // no extended capabilities
+    const word = this.hostBridge.get(offset);
+    return BigInt((word >>> ((offset & 3) * 8)) >>> 0) & mask(size);
+  }
+  write(offset: number, _size: number, value: bigint): void {
+    // The host bridge's command register and BARs-less header: keep command/status writes only.
+    if (offset === 0x4) this.hostBridge.set(0x4, Number(value & 0x0000_0547n));
+  }
+}
+
+/** A PCI window with nothing behind it: reads all-ones, writes ignored (QEMU's PCI bus does that). */
+export class EmptyPciWindow implements MmioDevice {
+  constructor(readonly name: string, readonly base: bigint, readonly size: number) {}
+  read(_offset: number, size: number): bigint {
+    return allOnes(size);
+  }
+  write(): void {}
+}
+
+// ------------------------------------------------------------------ PL031 / PL061
+
+/** A PrimeCell peripheral: its ID registers, plain registers, and any live ones of its own. */
+class PrimeCell implements MmioDevice {
+  readonly size = 0x1000;
+  protected readonly regs: Registers;
+  constructor(
+    readonly name: string,
+    readonly base: bigint,
+    private readonly ids: readonly number[],
+    reset: Record<number, number>,
+    private readonly writeMask: bigint,
+  ) {
+    this.regs = new Registers(reset);
+  }
+  read(offset: number, _size: number): bigint {
+    const id = primecellId(offset, this.ids);
+    return BigInt(id ?? this.regs.get(offset));
+  }
+  write(offset: number, _size: number, value: bigint): void {
+    this.regs.set(offset, Number(value & this.writeMask));
+  }
+}
+
+/**
+ * hw/rtc/pl031.c: DR counts host seconds (QEMU's default -rtc base=utc) plus what LR set; MR arms
+ * a match that raises RIS bit 0 once DR reaches it; MIS = RIS & IMSC; ICR clears it; DR, RIS, MIS
+ * and the ids are read-only. (The interrupt itself reaches no GIC here.)
+ */
+export class Pl031 extends PrimeCell {
+  private offset = 0;
+  private match: number | null = null;
+  private raised = 0;
+  constructor(base: bigint, private readonly now: () => number = Date.now) {
+    super('PL031 RTC', base, [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1], { 0xc: 1 }, 0xffff_ffffn);
+  }
+  private seconds(): number {
+    return (Math.floor(this.now() / 1000) + this.offset) >>> 0;
+  }
+  private ris(): number {
+    if (this.match !== null && this.seconds() >= this.match) this.raised = 1;
+    return this.raised;
+  }
+  override read(offset: number, size: number): bigint {
+    switch (offset) {
+      case 0x00:
+        return BigInt(this.seconds());
+      case 0x14:
+        return BigInt(this.ris());
+      case 0x18:
+        return BigInt(this.ris() & this.regs.get(0x10) & 1);
+      default:
+        return super.read(offset, size);
+    }
+  }
+  override write(offset: number, size: number, value: bigint): void {
+    const v = Number(value & 0xffff_ffffn);
+    if (offset === 0x08) this.offset = (v - Math.floor(this.now() / 1000)) | 0;
+    if (offset === 0x04) this.match = v;
+    if (offset === 0x1c) {
+      if (v & 1) this.raised = 0;
+      this.match = this.match !== null && this.seconds() >= this.match ? null : this.match;
+      return;
+    }
+    if ([0x04, 0x08, 0x0c, 0x10].includes(offset)) super.write(offset, size, offset === 0x10 || offset === 0x0c ? value & 1n : value);
+  }
+}
+
+export class Pl061 extends PrimeCell {
+  constructor(base: bigint) {
+    super('PL061 GPIO', base, [0x61, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1], {}, 0xffn);
+  }
+}
+
+// ------------------------------------------------------------------ fw_cfg
+
+/**
+ * fw_cfg's MMIO interface: data at +0, big-endian selector at +8, DMA address at +16. Only the
+ * signature ("QEMU") and the feature word (traditional + DMA) are modelled: the file directory
+ * and files depend on QEMU's configuration, so selecting them is an infrastructure error.
+ */
+export class FwCfg implements MmioDevice {
+  readonly name = 'fw_cfg';
+  readonly size = 0x18;
+  private selector = 0;
+  private position = 0;
+  constructor(readonly base: bigint, private readonly unmodelled: Unmodelled) {}
+  read(offset: number, size: number): bigint {
+    // The DMA address register reads as the signature "QEMU CFG" (big-endian).
+    if (offset >= 0x10) return (offset < 0x14 ? 0x554d_4551n : 0x4746_4320n) & mask(size);
+    if (offset >= 0x8) return 0n;
+    const item = this.item();
+    if (!item) {
+      this.unmodelled(this.name, offset, `fw_cfg item ${hex16(this.selector)} (only the signature 0x0000 and id 0x0001 are modelled)`);
+      return 0n;
+    }
+    let value = 0n;
+    for (let i = 0; i < size; i++) {
+      const byte = item[this.position] ?? 0;
+      if (this.position < item.length) this.position++;
+      // The data register is a byte stream: the first byte lands in the lowest address.
+      value |= BigInt(byte) << BigInt(i * 8);
+    }
+    return value;
+  }
+  write(offset: number, size: number, value: bigint): void {
+    if (offset === 0x8 && size === 2) {
+      const v = Number(value & 0xffffn);
+      this.selector = ((v & 0xff) << 8) | (v >> 8); // big-endian register
+      this.position = 0;
+    } else if (offset >= 0x10) {
+      this.unmodelled(this.name, offset, 'fw_cfg DMA transfers');
+    }
+  }
+  private item(): Uint8Array | null {
+    if (this.selector === 0x0000) return Buffer.from('QEMU');
+    if (this.selector === 0x0001) return Uint8Array.from([3, 0, 0, 0]);
+    return null;
+  }
+}
+
+function hex16(v: number): string {
+  return `0x${v.toString(16).padStart(4, '0')}`;
+}
+
+function mask(size: number): bigint {
+  return (1n << BigInt(size * 8)) - 1n;
+}
+
+function allOnes(size: number): bigint {
+  return mask(size);
+}
