@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import { CACHE_DIR, KERNELS_DIR } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { fileSha256 } from '../util/file-hash.js';
+import { fileSha256 } from '../util/bounded-read.js';
 import { sha256 } from '../util/hash.js';
 import type { BuildTarget, CArchiveRecipe } from './manifest.js';
 import { resolveToolchain, type ResolvedToolchain } from './toolchains.js';

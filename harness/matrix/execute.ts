@@ -11,7 +11,7 @@ import type { RunResult } from '../runners/types.js';
 import type { PlannedCell, PlannedSubject } from './plan.js';
 import type { PreparedSubject } from './prepare.js';
 import { errorResult } from '../runners/serial-capture.js';
-import { fileSha256 } from '../util/file-hash.js';
+import { fileSha256 } from '../util/bounded-read.js';
 
 export interface ExecuteOptions {
   /** Boards by name, for runners "board:<name>". */

@@ -5,7 +5,7 @@ import { WbdiffError } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CACHE_DIR } from '../paths.js';
-import { fileSha256 } from '../util/file-hash.js';
+import { fileSha256 } from '../util/bounded-read.js';
 import { sha256 } from '../util/hash.js';
 import { applyVariants, manifestPathFor, type PatchManifest } from './apply.js';
 import type { LoadedVariant } from './variant.js';
