@@ -168,6 +168,8 @@ function startStep(argv: string[], cwd: string | undefined) {
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  // 'exit' can come before the last output: wait for the pipes to close (bounded) before reading it.
+  const closed = Promise.all([child.stdout, child.stderr].map((stream) => (stream ? new Promise((r) => stream.once('close', r)) : null)));
   const exited = new Promise<StepExit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ exitCode: code, signal, notFound: false }));
     child.once('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: null, signal: null, notFound: error.code === 'ENOENT' }));
@@ -182,6 +184,9 @@ function startStep(argv: string[], cwd: string | undefined) {
     stop: async () => {
       killGroup();
       process.removeListener('exit', killGroup);
+      let drain: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((r) => (drain = setTimeout(r, 250)))]);
+      clearTimeout(drain);
       child.stdout?.destroy();
       child.stderr?.destroy();
       let timer: NodeJS.Timeout | undefined;
