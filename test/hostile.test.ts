@@ -414,7 +414,11 @@ async function quietConsole(text: string): Promise<{ port: number; close: () => 
     socket.write(text);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as AddressInfo).port, close: () => (sockets.forEach((s) => s.destroy()), server.close()) };
+  return { port: (server.address() as AddressInfo).port, close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
 }
 
 test('board steps whose grandchildren keep the pipes open do not stretch the run, and are killed with it', async (t) => {

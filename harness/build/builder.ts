@@ -73,7 +73,7 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
       if (result.exitCode !== 0) {
         throw new WbdiffError(`build of ${target.id} failed (${commands.length === 1 ? toolchain.id : basename(command.file)} exited with ${result.exitCode ?? result.signal}):\n${String(result.all ?? '').trim()}`, {
           where: target.kernel.dir,
-          hint: 'fix the kernel sources; the command was: ' + [command.file, ...command.args].join(' '),
+          hint: `fix the kernel sources; the command was: ${[command.file, ...command.args].join(' ')}`,
         });
       }
     }

@@ -48,7 +48,7 @@ export async function executeCells(
     const runs: RunResult[] = [];
     // The bytes about to run must be those prepared (and recorded in the cell's provenance).
     const now = bytes?.ok ? await fileSha256(bytes.elfPath) : null;
-    if (!bytes || !bytes.ok) {
+    if (!bytes?.ok) {
       runs.push(errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared'));
     } else if (now !== bytes.elfHash) {
       runs.push(errorResult(cell.runner, cell.cpu, `${bytes.elfPath} changed since it was prepared (sha256 ${bytes.elfHash.slice(0, 12)}, now ${now?.slice(0, 12) ?? 'unreadable'}): not run`));

@@ -13,7 +13,7 @@ import { planValidMatrix } from './validate.js';
 import { matrixKey } from '../baseline/key.js';
 import { prepareSubjects, type PreparedSubject } from './prepare.js';
 import { machineProfile } from '../machine-profile.js';
-import { ResultsStore } from './store.js';
+import type { ResultsStore } from './store.js';
 import { summarize, type MatrixSummary, type SubjectRecord, type SubjectsFile } from './summarize.js';
 import { toolVersions } from './versions.js';
 
