@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs the ava suite (compiled to dist/) with its TAP reporter, passes the TAP through, and ends
-// with the plain line "N passed, N failed" that CI reads. Counting uses tap-parser, not regexes.
-import { spawn } from 'node:child_process';
+// Runs the linter (Biome), then the ava suite (compiled to dist/ by `npm run build`, which is the
+// typecheck) with its TAP reporter, passes the TAP through, and ends with the plain line
+// "N passed, N failed" that CI reads. A lint failure counts as one failed check. Counting uses
+// tap-parser, not regexes.
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Parser } from 'tap-parser';
@@ -11,6 +13,12 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const avaDir = join(root, 'node_modules', 'ava');
 const avaCli = join(avaDir, JSON.parse(readFileSync(join(avaDir, 'package.json'), 'utf8')).bin.ava);
+// Lint first: it takes a second, and its findings are the cheapest to fix.
+const biomeBin = join(root, 'node_modules', '.bin', 'biome');
+const lint = process.argv.length > 2 ? { status: 0 } : spawnSync(biomeBin, ['lint', '--max-diagnostics=50', '.'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+const lintFailed = lint.status !== 0;
+if (lintFailed) process.stderr.write('lint: biome lint found problems (npx biome lint . to see them, --write to fix the safe ones)\n');
+
 const child = spawn(process.execPath, [avaCli, '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
 
 let passed = 0;
@@ -30,6 +38,7 @@ child.on('close', (code, signal) => {
   parser.end();
   // A crashed worker or an ava error without a failing point still fails the run.
   if ((code ?? 1) !== 0 && failed === 0) failed = 1;
+  if (lintFailed) failed += 1;
   process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
-  process.exitCode = code ?? (signal ? 1 : 0);
+  process.exitCode = (code ?? (signal ? 1 : 0)) || (lintFailed ? 1 : 0);
 });

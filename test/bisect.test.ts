@@ -107,7 +107,7 @@ test('git bisect run with wbdiff check finds the commit that introduced the bug'
   const original = await readFile(source, 'utf8');
   const commits: string[] = [];
   for (let i = 1; i <= 7; i++) {
-    let text = (await readFile(source, 'utf8')) + `\n/* change ${i} */\n`;
+    let text = `${await readFile(source, 'utf8')}\n/* change ${i} */\n`;
     if (i === 5) text = text.replace('say\t"T1 Y\\n"', 'say\t"T1 N\\n"');
     await writeFile(source, text);
     await git('commit', '-qam', `c${i}`);

@@ -243,7 +243,7 @@ test('marker checks: SKIP skipped, flipped markers fail, an expected cell passes
 
 test('serial display: CRLF kept as lines, lone CR and control bytes visible, tail limited', (t) => {
   t.is(displayText('a\r\nb\rc\x01\x7f\td'), 'a\nb\\rc\\x01\\x7f\td');
-  const tail = serialTail(Array.from({ length: 10 }, (_, i) => `line ${i}`).join('\n') + '\n', { maxLines: 3, maxChars: 1000 });
+  const tail = serialTail(`${Array.from({ length: 10 }, (_, i) => `line ${i}`).join('\n')}\n`, { maxLines: 3, maxChars: 1000 });
   t.deepEqual(tail, { text: 'line 7\nline 8\nline 9', omittedLines: 7, truncated: true });
   t.false(serialTail('x\n', { maxLines: 3, maxChars: 1000 }).truncated);
 });

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import { CACHE_DIR, KERNELS_DIR } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { fileSha256 } from '../util/bounded-read.js';
 import { sha256 } from '../util/hash.js';
 import type { BuildTarget, CArchiveRecipe } from './manifest.js';
 import { resolveToolchain, type ResolvedToolchain } from './toolchains.js';
@@ -48,9 +49,13 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
   );
   const outDir = join(CACHE_DIR, 'builds', `${target.id.replace(/[^A-Za-z0-9_.@-]/g, '_')}-${sourceHash.slice(0, 16)}`);
   const recordPath = join(outDir, 'build.json');
+  // A cache entry is used only if its ELF still has the hash recorded when it was built: an
+  // entry edited (or damaged) since is rebuilt, so a result never names bytes that did not run.
+  let stale = false;
   if (!options.force && existsSync(recordPath)) {
-    const record = JSON.parse(await readFile(recordPath, 'utf8')) as BuildRecord;
-    if (existsSync(record.elfPath)) return { ...withoutBookkeeping(record), cached: true, durationMs: Date.now() - started };
+    const record = await readBuildRecord(recordPath);
+    if (record && (await fileSha256(record.elfPath)) === record.elfHash) return { ...withoutBookkeeping(record), cached: true, durationMs: Date.now() - started };
+    stale = true;
   }
 
   await mkdir(join(CACHE_DIR, 'builds'), { recursive: true });
@@ -68,7 +73,7 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
       if (result.exitCode !== 0) {
         throw new WbdiffError(`build of ${target.id} failed (${commands.length === 1 ? toolchain.id : basename(command.file)} exited with ${result.exitCode ?? result.signal}):\n${String(result.all ?? '').trim()}`, {
           where: target.kernel.dir,
-          hint: 'fix the kernel sources; the command was: ' + [command.file, ...command.args].join(' '),
+          hint: `fix the kernel sources; the command was: ${[command.file, ...command.args].join(' ')}`,
         });
       }
     }
@@ -89,10 +94,10 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
     // Another process may have built the same inputs meanwhile (parallel test workers, CI jobs):
     // its entry is as good as ours and may be in use, so keep it. Only --force, or an entry left
     // half-made by a crash (no build.json), is replaced.
-    if (existsSync(outDir) && (options.force || !existsSync(recordPath))) {
-      const stale = `${outDir}.old-${process.pid}-${Date.now()}`;
-      await rename(outDir, stale).catch(() => undefined);
-      await rm(stale, { recursive: true, force: true });
+    if (existsSync(outDir) && (options.force || stale || !existsSync(recordPath))) {
+      const old = `${outDir}.old-${process.pid}-${Date.now()}`;
+      await rename(outDir, old).catch(() => undefined);
+      await rm(old, { recursive: true, force: true });
     }
     try {
       await rename(work, outDir);
@@ -105,6 +110,15 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
     return { ...withoutBookkeeping(record), cached: false, durationMs: Date.now() - started };
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function readBuildRecord(path: string): Promise<BuildRecord | null> {
+  try {
+    const record = JSON.parse(await readFile(path, 'utf8')) as Partial<BuildRecord>;
+    return typeof record.elfPath === 'string' && typeof record.elfHash === 'string' ? (record as BuildRecord) : null;
+  } catch {
+    return null; // unreadable: rebuilt
   }
 }
 

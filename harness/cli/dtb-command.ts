@@ -2,7 +2,7 @@
 import { copyFile } from 'node:fs/promises';
 import { resolveSubjects } from '../build/subjects.js';
 import { EXIT, WbdiffError } from '../errors.js';
-import { qemuDtb } from '../machine/qemu-dtb.js';
+import { qemuDtb } from '../runners/qemu-dtb.js';
 import { DEFAULTS, runSpecFor } from '../runners/types.js';
 import { parseCommandArgs } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';

@@ -24,6 +24,9 @@ export function watchInterrupts(onFirst: (signal: InterruptSignal) => void): Int
   const handler = (signal: InterruptSignal) => {
     if (first) process.exit(signalExitCode(first));
     first = signal;
+    // After SIGHUP the terminal is gone: a write to it fails (EIO), which must not end the run
+    // before the finished cells and the summary are saved.
+    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
     onFirst(signal);
   };
   for (const signal of INTERRUPT_SIGNALS) process.on(signal, handler);

@@ -1,7 +1,7 @@
 // `wbdiff matrix`: the differential matrix with progress, the table, and --explain. What it
 // prints is made by harness/report/terminal.ts; this file reads options and runs.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeRunReports } from '../report/index.js';
 import { formatDuration, progressLine, plural, renderBaseline, renderCounts, renderFailing, renderKnown, renderTable, terminalStyle, type ProgressState } from '../report/terminal.js';
@@ -244,7 +244,7 @@ function parseShard(text: string): { index: number; count: number } {
 
 async function explainCommand(query: string, from: string | undefined): Promise<number> {
   const dir = from ? resolve(from) : await latestRun();
-  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as MatrixSummary;
+  const summary = await new ResultsStore(dir).readSummary();
   const matches = summary.cells.filter((c) => c.id === query || c.id.includes(query));
   if (matches.length !== 1) {
     throw new WbdiffError(matches.length ? `"${query}" matches ${matches.length} cells` : `no cell matches "${query}" in ${dir}`, {

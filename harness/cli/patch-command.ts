@@ -39,7 +39,7 @@ export async function patchCommand(argv: string[]): Promise<number> {
 /** "runtime.gcWriteBarrier2@local is 0x400e3d10 (local)" for each qualified name the listing shows. */
 export function sharedNameLegend(symbols: Symbolizer, texts: readonly string[]): string[] {
   const names = new Set<string>();
-  for (const text of texts) for (const m of text.matchAll(/[^\s,\[\]]+@(?:global|local|weak|0x[0-9a-f]+)/gi)) names.add(m[0]);
+  for (const text of texts) for (const m of text.matchAll(/[^\s,[\]]+@(?:global|local|weak|0x[0-9a-f]+)/gi)) names.add(m[0]);
   const out: string[] = [];
   for (const name of [...names].sort()) {
     if (!splitQualifier(name)) continue;

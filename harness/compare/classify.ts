@@ -13,8 +13,8 @@
 //   unexpected         a cell that does not do what its kernel must do (patched or not)
 //   fix                a variant that makes a kernel failing its expectation pass it
 //   infrastructure     the run itself failed (verdict error): never a kernel outcome
-//   layout bug         stores the flash (or ROM) drops explain the markers (harness/diagnose/layout.ts)
-import { cellLayoutFinding, type DroppedWritesDetail } from '../diagnose/layout.js';
+//   layout bug         stores the flash (or ROM) drops explain the markers (harness/machine/layout.ts)
+import { cellLayoutFinding, type DroppedWritesDetail } from '../machine/layout.js';
 // Non-deterministic kernels are compared on what their expectation pins down: markers it gives a
 // value, the presence of those it gives "*", the verdict and DONE.
 import { qemuRegionAt, type MachineMap } from './memory-map.js';

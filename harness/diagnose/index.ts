@@ -14,8 +14,8 @@ import { barrierInventory, inventoryLine, type EntryPoint } from './entry-points
 import { barrierExplanations, orderReasons, type ExplanationSource, type MarkerReason } from './reasons.js';
 import { parseMarkers } from '../markers/parse.js';
 import { goVersion } from './go-version.js';
-import { droppedStoresFinding, droppedWritesDetail, layoutExplains, type DroppedWritesDetail, type LayoutFinding } from './layout.js';
-import { layoutWarnings } from './layout-check.js';
+import { droppedStoresFinding, droppedWritesDetail, layoutExplains, type DroppedWritesDetail, type LayoutFinding } from '../machine/layout.js';
+import { layoutWarnings } from '../machine/layout-check.js';
 import { traceCalls, traceSitesFrom, type CallTrace, type ManifestSiteLike, type Registers, type TraceOptions, type TracedWrite, type TraceResult, type TraceSite } from './trace.js';
 
 export { diagnose, groupFindings, verdictOf } from './diagnose.js';

@@ -341,7 +341,7 @@ class Tracer {
     const pc = this.uc.regRead('pc');
     const last = list[list.length - 1];
     // A write retried after a recovered fault is reported twice.
-    if (last && last.recovered && last.pc === pc && last.address === event.address && last.size === event.size && last.value === event.value) return;
+    if (last?.recovered && last.pc === pc && last.address === event.address && last.size === event.size && last.value === event.value) return;
     if (list.length >= this.settings.maxWritesPerPhase) {
       w.call.droppedWrites++;
       return;

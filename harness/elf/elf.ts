@@ -48,9 +48,10 @@ export function parseElf(bytes: Uint8Array, path = '<memory>', options: { allowD
     throw new WbdiffError(what, { where: path, ...(hint ? { hint } : {}) });
   };
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buffer.length < 64 || buffer.readUInt32BE(0) !== 0x7f454c46) {
+  if (buffer.length < 4 || buffer.readUInt32BE(0) !== 0x7f454c46) {
     fail('not an ELF file (no \\x7fELF magic)', 'pass the kernel ELF, not a raw binary image or a source file');
   }
+  if (buffer.length < 64) fail(`truncated ELF: ${buffer.length} bytes, shorter than the 64-byte ELF header`, 'rebuild the kernel; the file was cut short');
   if (buffer[4] !== 2) fail('not a 64-bit ELF (ELFCLASS32): wbdiff runs AArch64 kernels');
   if (buffer[5] !== 1) fail('not a little-endian ELF: wbdiff runs little-endian AArch64 kernels');
 
@@ -78,7 +79,8 @@ export function parseElf(bytes: Uint8Array, path = '<memory>', options: { allowD
       filesz: BigInt(p.filesz),
       memsz: BigInt(p.memsz),
       flags: { r: !!p.flags.r, w: !!p.flags.w, x: !!p.flags.x },
-      data: new Uint8Array(buffer.buffer, buffer.byteOffset + p.offset, p.type === 'load' ? p.filesz : 0),
+      // Only PT_LOAD bytes are used (and checked above); other headers may point anywhere.
+      data: p.type === 'load' ? new Uint8Array(buffer.buffer, buffer.byteOffset + p.offset, p.filesz) : new Uint8Array(0),
     };
   });
   const loads = segments.filter((s) => s.type === 'load');

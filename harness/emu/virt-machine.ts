@@ -409,7 +409,7 @@ export class VirtMachine {
   /** An access that faulted inside a region of QEMU's map that this model does not have. */
   private unmodelledAccess(): SliceOutcome | null {
     const mem = this.memFault;
-    if (!mem || mem.event.why !== 'unmapped') return null;
+    if (mem?.event.why !== 'unmapped') return null;
     const region = this.qemuRegions.find((r) => mem.event.address >= r.base && mem.event.address < r.end);
     if (!region || region.name === 'RAM' || UNASSIGNED_ON_QEMU.has(region.name)) return null;
     return {

@@ -123,7 +123,7 @@ function parseTap(lines: string[], record: (id: string, value: string, line: num
     // Counted from the points: a failing TODO is a TODO, not a failure.
     summary = { plan, count: result.count, pass: counts.Y, fail: counts.N, skip: counts.SKIP, todo: counts.TODO, ok: result.ok };
   });
-  parser.end(lines.slice(start).join('\n') + '\n');
+  parser.end(`${lines.slice(start).join('\n')}\n`);
   return summary;
 }
 

@@ -1,4 +1,5 @@
 // The result model of a matrix: one cell = build target x variant x runner x CPU. Pure.
+import { createHash } from 'node:crypto';
 import type { Classification } from '../compare/classify.js';
 import type { KnownMark } from '../compare/known.js';
 import type { MachineOptions } from '../machine/description.js';
@@ -66,14 +67,20 @@ export function cellId(key: CellKey): string {
   return [key.target, key.variant ?? 'unpatched', key.runner, key.cpu].join('/');
 }
 
+/** File names stay below every file system's 255-byte limit: a longer one is cut and hashed. */
+const MAX_FILE_STEM = 200;
+
 /**
  * A file name that keeps the id readable and is injective: "/" becomes "_", and "_", "%" and
  * every other character outside [A-Za-z0-9.@-] are percent-encoded, so "my kernel" and
- * "my_kernel" never share a file.
+ * "my_kernel" never share a file. A name longer than MAX_FILE_STEM is cut and ends in a hash of
+ * the whole id (a 300-character kernel name would otherwise fail with ENAMETOOLONG).
  */
 export function cellFileName(key: CellKey): string {
-  const encoded = [...cellId(key)]
+  const id = cellId(key);
+  const encoded = [...id]
     .map((ch) => (ch === '/' ? '_' : /[A-Za-z0-9.@-]/.test(ch) ? ch : [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')))
     .join('');
-  return `${encoded}.json`;
+  if (encoded.length <= MAX_FILE_STEM) return `${encoded}.json`;
+  return `${encoded.slice(0, MAX_FILE_STEM - 17)}-${createHash('sha256').update(id).digest('hex').slice(0, 16)}.json`;
 }

@@ -148,7 +148,20 @@ async function importConfigModule(path: string): Promise<unknown> {
       await writeFile(temporary, output.outputText);
       modulePath = temporary;
     }
-    const module = (await import(pathToFileURL(modulePath).href)) as { default?: unknown; config?: unknown };
+    let module: { default?: unknown; config?: unknown };
+    try {
+      module = (await import(pathToFileURL(modulePath).href)) as typeof module;
+    } catch (error) {
+      // The line of the config that threw, when the stack names it (a .ts config: the transpiled line).
+      const stack = error instanceof Error ? (error.stack ?? '') : '';
+      const at = stack.split('\n').map((l) => l.split(modulePath)[1]).find((rest) => rest !== undefined);
+      const line = at ? /^:(\d+:\d+)/.exec(at)?.[1] : undefined;
+      throw new WbdiffError(`the config module failed while loading: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, {
+        where: line ? `${path}:${line}` : path,
+        hint: 'fix the config module (it is imported and its default export checked against the schema)',
+        cause: error,
+      });
+    }
     const value = module.default ?? module.config;
     if (value === undefined) throw new WbdiffError('the config module exports nothing', { where: path, hint: 'export default defineConfig({ kernels: [...] })' });
     return value;

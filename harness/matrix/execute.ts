@@ -11,6 +11,7 @@ import type { RunResult } from '../runners/types.js';
 import type { PlannedCell, PlannedSubject } from './plan.js';
 import type { PreparedSubject } from './prepare.js';
 import { errorResult } from '../runners/serial-capture.js';
+import { fileSha256 } from '../util/bounded-read.js';
 
 export interface ExecuteOptions {
   /** Boards by name, for runners "board:<name>". */
@@ -45,8 +46,12 @@ export async function executeCells(
     const subject = subjects.get(cell.subject)!;
     const bytes = prepared.get(cell.subject);
     const runs: RunResult[] = [];
-    if (!bytes || !bytes.ok) {
+    // The bytes about to run must be those prepared (and recorded in the cell's provenance).
+    const now = bytes?.ok ? await fileSha256(bytes.elfPath) : null;
+    if (!bytes?.ok) {
       runs.push(errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared'));
+    } else if (now !== bytes.elfHash) {
+      runs.push(errorResult(cell.runner, cell.cpu, `${bytes.elfPath} changed since it was prepared (sha256 ${bytes.elfHash.slice(0, 12)}, now ${now?.slice(0, 12) ?? 'unreadable'}): not run`));
     } else for (let i = 0; i < (options.repeat ?? 1); i++) {
       const spec = runSpecFor(bytes.elfPath, cell.cpu, subject, undefined, bytes.symbolsElf ? { symbolsElf: bytes.symbolsElf } : {});
       runs.push(await runnerFor(cell.runner, subject).run(spec, options.signal ? { signal: options.signal } : {}));

@@ -20,6 +20,15 @@ interface RunInfo {
 
 export async function mergeRuns(dirs: readonly string[], out: ResultsStore, runId: string, baseline?: { runId: string; cells: readonly SummaryCell[] } | null): Promise<MatrixSummary> {
   if (dirs.length === 0) throw new WbdiffError('name the shard result folders to merge', { hint: 'wbdiff merge results/shard-1 results/shard-2 --out results/merged' });
+  const lock = await out.lock();
+  try {
+    return await mergeLocked(dirs, out, runId, baseline);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function mergeLocked(dirs: readonly string[], out: ResultsStore, runId: string, baseline?: { runId: string; cells: readonly SummaryCell[] } | null): Promise<MatrixSummary> {
   const cells = new Map<string, { cell: CellResult; from: string }>();
   const subjects: SubjectsFile = { version: RESULT_FORMAT_VERSION, subjects: {}, diagnoses: {} };
   let config: MatrixConfig | null = null;

@@ -3,6 +3,7 @@
 import { isAbsolute, basename, relative, resolve } from 'node:path';
 import type { BuildTarget, Kernel, KernelExpectation } from '../build/manifest.js';
 import { buildTargets } from '../build/targets.js';
+import { WbdiffError } from '../errors.js';
 import { canonicalMachine, machineLabel, mergeMachine, type ImageFormat, type MachineOptions } from '../machine/description.js';
 import { DEFAULTS, type ResultPattern, type ResultPreset, type RunnerName } from '../runners/types.js';
 import { cellId, type CellKey } from './cells.js';
@@ -160,9 +161,17 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
   }
   const [name, only] = entry.kernel!.split('@') as [string, string | undefined];
   const kernel = kernels.get(name);
-  if (!kernel) throw new Error(`kernel "${name}" was not loaded`);
-  return buildTargets(kernel)
-    .filter((t) => only === undefined || t.id === entry.kernel)
+  if (!kernel) {
+    throw new WbdiffError(`kernels entry "${entry.kernel}": no bundled kernel is called "${name}"`, {
+      where: config.source,
+      hint: `bundled kernels: ${[...kernels.keys()].join(', ')}; for any other ELF write { "elf": "path/to.elf" }`,
+    });
+  }
+  const builds = buildTargets(kernel).filter((t) => only === undefined || t.id === entry.kernel);
+  if (builds.length === 0) {
+    throw new WbdiffError(`kernels entry "${entry.kernel}": ${name} has no build "${only}"`, { where: config.source, hint: `builds: ${buildTargets(kernel).map((t) => t.id).join(', ')}` });
+  }
+  return builds
     .map((build) => ({
       target: build.id,
       build,

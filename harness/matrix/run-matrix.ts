@@ -13,7 +13,7 @@ import { planValidMatrix } from './validate.js';
 import { matrixKey } from '../baseline/key.js';
 import { prepareSubjects, type PreparedSubject } from './prepare.js';
 import { machineProfile } from '../machine-profile.js';
-import { ResultsStore } from './store.js';
+import type { ResultsStore } from './store.js';
 import { summarize, type MatrixSummary, type SubjectRecord, type SubjectsFile } from './summarize.js';
 import { toolVersions } from './versions.js';
 
@@ -64,6 +64,16 @@ export interface MatrixRunInfo {
 }
 
 export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> {
+  // One run writes a results folder at a time (two with the same --out would mix their files).
+  const lock = await options.store.lock();
+  try {
+    return await runLocked(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   const log = options.log ?? (() => undefined);
   const plan = options.plan ?? (await planValidMatrix(options.config, new Map<string, Kernel>((await listKernels()).map((k) => [k.name, k]))));
   const key = matrixKey(options.config);
@@ -75,7 +85,8 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> 
   const todo = cells.filter((c) => !finished.has(c.id));
   options.onPlan?.(plan, todo.length);
 
-  const needed = new Set(todo.map((c) => c.subject));
+  // Finished cells whose subject record is missing (subjects.json deleted) get it made again.
+  const needed = new Set([...todo.map((c) => c.subject), ...previous.filter((c) => !known.subjects[c.subject]).map((c) => c.subject)]);
   const subjects = plan.subjects.filter((s) => needed.has(s.key) || plan.subjects.some((v) => v.baseKey === s.key && needed.has(v.key)));
   const prepared = await prepareSubjects(subjects, options.config, log);
   let startedAt = new Date().toISOString();

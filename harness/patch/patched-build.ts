@@ -5,6 +5,7 @@ import { WbdiffError } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CACHE_DIR } from '../paths.js';
+import { fileSha256 } from '../util/bounded-read.js';
 import { sha256 } from '../util/hash.js';
 import { applyVariants, manifestPathFor, type PatchManifest } from './apply.js';
 import type { LoadedVariant } from './variant.js';
@@ -21,8 +22,9 @@ export async function patchedElf(inputPath: string, inputHash: string, variants:
   const elfPath = join(CACHE_DIR, 'patched', key, 'kernel.elf');
   const manifestPath = manifestPathFor(elfPath);
   if (existsSync(elfPath) && existsSync(manifestPath)) {
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as PatchManifest;
-    return { elfPath, elfHash: manifest.output.sha256, manifest, cached: true };
+    // Used only while the cached bytes still have the hash their manifest records; else re-patched.
+    const manifest = await readPatchManifest(manifestPath, false).catch(() => null);
+    if (manifest?.output?.sha256 && (await fileSha256(elfPath)) === manifest.output.sha256) return { elfPath, elfHash: manifest.output.sha256, manifest, cached: true };
   }
   const manifest = await applyVariants(inputPath, variants, elfPath);
   return { elfPath, elfHash: manifest.output.sha256, manifest, cached: false };

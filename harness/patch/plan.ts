@@ -62,7 +62,7 @@ function expandEdit(image: ElfImage, edit: VariantEdit, index: number): PatchSit
   const codeWord = (address: bigint, label: string): number => {
     if (address % 4n !== 0n) fail(`${hex(address)} (${label}) is not 4-byte aligned`, 'alignment');
     const segment = loadSegmentAt(image, address);
-    if (!segment || !segment.flags.x) {
+    if (!segment?.flags.x) {
       fail(`${hex(address)} (${label}) is not in an executable PT_LOAD segment`, 'segment');
     }
     return readWord(image, address)!;
@@ -90,7 +90,7 @@ function expandEdit(image: ElfImage, edit: VariantEdit, index: number): PatchSit
     const t = locate(text);
     if (t.address % 4n !== 0n) fail(`${label} ${hex(t.address)} (${t.label}) is not 4-byte aligned`, 'alignment');
     const segment = loadSegmentAt(image, t.address);
-    if (!segment || !segment.flags.x) fail(`${label} ${hex(t.address)} (${t.label}) is not in executable code`, 'segment');
+    if (!segment?.flags.x) fail(`${label} ${hex(t.address)} (${t.label}) is not in executable code`, 'segment');
     return t;
   };
 

@@ -3,8 +3,8 @@
 // wall-clock timeout, silence timeout, the serial cap. A board gives no fault information of its
 // own; a kernel that prints its exceptions can report them through result patterns.
 import { createServer, type AddressInfo } from 'node:net';
-import { execa, type ResultPromise } from 'execa';
 import { openConsole, type ConsoleSpec } from './console.js';
+import { killProcessGroup, startTiedChild } from '../util/child.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { OPTION_FLAG, setOptions } from '../machine/description.js';
 import { DEFAULTS, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
@@ -42,7 +42,7 @@ export class BoardRunner implements Runner {
     // A board is what it is: machine options (smp, -machine, devices...) cannot be applied to it.
     const cannot = setOptions(spec.machine);
     if (cannot.length) return errorResult('board', spec.cpu, `board ${board.name} cannot honour ${cannot.map((o) => `${o} (${OPTION_FLAG[o]})`).join(', ')}: its machine is fixed`, startedAt);
-    const background: ResultPromise[] = [];
+    const background: ReturnType<typeof startStep>[] = [];
     const capture = new SerialCapture(spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes);
     // "{port}" in the console endpoint: a free loopback port per run, also given to the commands.
     const port = 'tcp' in board.console && board.console.tcp.includes('{port}') ? String(await freeLoopbackPort()) : '';
@@ -59,18 +59,23 @@ export class BoardRunner implements Runner {
       const argv = s.argv.map((a) => a.replaceAll('{elf}', spec.elfPath).replaceAll('{cpu}', spec.cpu).replaceAll('{board}', board.name).replaceAll('{port}', port));
       steps.push(`${label}: ${argv.join(' ')}`);
       const timeout = s.timeoutMs ?? board.stepTimeoutMs ?? 60_000;
-      const child = execa(argv[0]!, argv.slice(1), { reject: false, all: true, ...(s.cwd ? { cwd: s.cwd } : {}), ...(s.background ? { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true } : { timeout }) });
+      const child = startStep(argv, s.cwd);
       if (s.background) {
         background.push(child);
         // A background step that dies at once is a failed step (e.g. the port is taken).
-        const early = await Promise.race([child.then((r) => r), new Promise<null>((r) => setTimeout(() => r(null), 150))]);
-        if (early) return `${label} exited at once with ${early.exitCode ?? early.signal}: ${String(early.stderr ?? '').trim().split('\n').pop() ?? ''}`;
+        const early = await Promise.race([child.exited, new Promise<null>((r) => setTimeout(() => r(null), 150))]);
+        if (early) return `${label} exited at once with ${early.exitCode ?? early.signal}: ${child.output().trim().split('\n').pop() ?? ''}`;
         return null;
       }
-      const result = await child;
-      if ((result as { code?: string }).code === 'ENOENT') return `${label}: ${argv[0]} not found`;
-      if (result.timedOut) return `${label} took longer than ${timeout} ms`;
-      if (result.exitCode !== 0) return `${label} exited with ${result.exitCode ?? result.signal}: ${String(result.all ?? '').trim().split('\n').slice(-3).join(' / ')}`;
+      // The step is over when its process exits (or at its time limit): a grandchild that keeps
+      // the output pipe open is not waited for, it is killed with the step's process group.
+      let timer: NodeJS.Timeout | undefined;
+      const result = await Promise.race([child.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeout)))]);
+      clearTimeout(timer);
+      await child.stop();
+      if (result === 'timeout') return `${label} took longer than ${timeout} ms`;
+      if (result.notFound) return `${label}: ${argv[0]} not found`;
+      if (result.exitCode !== 0) return `${label} exited with ${result.exitCode ?? result.signal}: ${child.output().trim().split('\n').slice(-3).join(' / ')}`;
       return null;
     };
 
@@ -80,9 +85,9 @@ export class BoardRunner implements Runner {
       ended ??= { verdict, reason };
       wake();
     };
-    try {
+    const session = async (): Promise<{ verdict: Verdict; reason: string }> => {
       const loadFailure = await step('load');
-      if (loadFailure) return finish('error', `board ${board.name}: ${loadFailure}`);
+      if (loadFailure) return { verdict: 'error', reason: `board ${board.name}: ${loadFailure}` };
       const connectFirst = (board.connect ?? 'before-power-on') === 'before-power-on';
       const attach = async () => {
         line.onData((chunk) => {
@@ -99,10 +104,10 @@ export class BoardRunner implements Runner {
       try {
         if (connectFirst) await attach();
         const powerFailure = await step('power-on');
-        if (powerFailure) return finish('error', `board ${board.name}: ${powerFailure}`);
+        if (powerFailure) return { verdict: 'error', reason: `board ${board.name}: ${powerFailure}` };
         if (!connectFirst) await attach();
       } catch (error) {
-        return finish('error', `board ${board.name}: ${(error as Error).message}`);
+        return { verdict: 'error', reason: `board ${board.name}: ${(error as Error).message}` };
       }
 
       const deadline = startedAt + spec.timeoutMs;
@@ -121,16 +126,74 @@ export class BoardRunner implements Runner {
           setTimeout(resolve, 25);
         });
       }
-      const { verdict, reason } = ended as { verdict: Verdict; reason: string };
-      return finish(verdict, reason);
+      return ended as { verdict: Verdict; reason: string };
+    };
+
+    let outcome: { verdict: Verdict; reason: string };
+    try {
+      outcome = await session();
     } finally {
       await line.close();
       const offFailure = await step('power-off').catch((e: Error) => e.message);
       if (offFailure) details['powerOff'] = offFailure;
-      for (const child of background) child.kill('SIGKILL');
-      await Promise.allSettled(background);
+      await Promise.all(background.map((child) => child.stop()));
     }
+    // A board that may still be powered on needs someone to look: an infrastructure error that
+    // keeps what the run itself showed.
+    const offFailure = details['powerOff'];
+    if (typeof offFailure === 'string') {
+      details['runVerdict'] = outcome.verdict;
+      return finish('error', `board ${board.name}: ${offFailure}: the board may still be powered on (the run itself: ${outcome.verdict}, ${outcome.reason})`);
+    }
+    return finish(outcome.verdict, outcome.reason);
   }
+}
+
+interface StepExit {
+  exitCode: number | null;
+  signal: string | null;
+  notFound: boolean;
+}
+
+/**
+ * A board step's process, in its own process group (so stop() also kills what it started) and
+ * tied to wbdiff's life. Output is kept (the last 16 KiB) from listeners, never by waiting for
+ * the pipes to close.
+ */
+function startStep(argv: string[], cwd: string | undefined) {
+  const child = startTiedChild(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', buffer: false, detached: true, cleanup: false, ...(cwd ? { cwd } : {}) });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-16 * 1024);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // 'exit' can come before the last output: wait for the pipes to close (bounded) before reading it.
+  const closed = Promise.all([child.stdout, child.stderr].map((stream) => (stream ? new Promise((r) => stream.once('close', r)) : null)));
+  const exited = new Promise<StepExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ exitCode: code, signal, notFound: false }));
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: null, signal: null, notFound: error.code === 'ENOENT' }));
+  });
+  void child.catch(() => undefined);
+  const killGroup = () => killProcessGroup(child.pid);
+  process.once('exit', killGroup);
+  return {
+    exited,
+    output: () => output,
+    /** SIGKILL to the step's whole group; waits (bounded) for its own process to exit. */
+    stop: async () => {
+      killGroup();
+      process.removeListener('exit', killGroup);
+      let drain: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((r) => (drain = setTimeout(r, 250)))]);
+      clearTimeout(drain);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** A loopback port that was free a moment ago (listen on 0, read it, close). */

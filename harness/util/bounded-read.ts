@@ -2,8 +2,9 @@
 // file must end in a clear error, never in memory growing until the process is killed. The cap is
 // applied while reading (a file may grow after stat), not after.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { WbdiffError } from '../errors.js';
+import { sha256 } from './hash.js';
 
 export const MiB = 1024 * 1024;
 
@@ -58,4 +59,13 @@ function fileKind(info: Awaited<ReturnType<typeof stat>>): string {
   if (info.isFIFO()) return 'a FIFO';
   if (info.isSocket()) return 'a socket';
   return 'not a plain file';
+}
+
+/** sha256 of a file's bytes now, or null when it cannot be read (gone, unreadable). */
+export async function fileSha256(path: string): Promise<string | null> {
+  try {
+    return sha256(await readFile(path));
+  } catch {
+    return null;
+  }
 }

@@ -38,3 +38,13 @@ export function startTiedChild<O extends Options>(file: string, args: readonly s
   const invocation = tiedInvocation(file, args);
   return execa(invocation.file, invocation.args, options);
 }
+
+/** SIGKILL to a process group (a child started with detached: true, and all it started). */
+export function killProcessGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is gone
+  }
+}

@@ -44,7 +44,11 @@ export function validateValue<T>(value: unknown, path: string, schema: object, w
     const p = positionOf(positions, pointer);
     return `${path}:${p.line}:${p.column}`;
   };
-  const errors = (validate.errors ?? []).filter(usefulError);
+  const all = validate.errors ?? [];
+  // Only wrappers left (an entry matching two forms of a oneOf): keep them rather than nothing.
+  const useful = all.filter(usefulError);
+  const wrappers = all.filter((e) => e.keyword !== 'if');
+  const errors = useful.length ? useful : wrappers.length ? wrappers : all;
   const first = errors[0]!;
   const lines = errors.slice(0, 5).map((e) => `${place(e.instancePath)}: ${describe(e)}`);
   throw new WbdiffError(`invalid ${what}: ${describe(first)}${lines.length > 1 ? `\n  ${lines.slice(1).join('\n  ')}` : ''}`, {
@@ -62,6 +66,7 @@ function describe(e: ErrorObject): string {
   const where = e.instancePath || '(top level)';
   if (e.keyword === 'additionalProperties') return `${where} has an unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'oneOf' && Array.isArray((e.params as { passingSchemas?: unknown }).passingSchemas)) return `${where} matches more than one of its allowed forms (e.g. both "kernel" and "elf"): keep one`;
   if (e.keyword === 'required') return `${where} is missing the property "${(e.params as { missingProperty: string }).missingProperty}"`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }

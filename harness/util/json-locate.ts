@@ -13,6 +13,9 @@ export class JsonSyntaxError extends Error {
 }
 
 /** Parses JSON and returns the value with a pointer -> position map ("" is the root). */
+/** Deeper than any config, variant or manifest needs; deeper is an error, not a stack overflow. */
+export const MAX_DEPTH = 256;
+
 export function parseJsonWithPositions(text: string): { value: unknown; positions: Map<string, Position> } {
   const positions = new Map<string, Position>();
   let i = 0;
@@ -54,10 +57,20 @@ export function parseJsonWithPositions(text: string): { value: unknown; position
       return fail('bad escape in string');
     }
   };
+  // Recursion is bounded: 20,000 nested "[" would otherwise overflow the call stack.
+  let depth = 0;
   const value = (pointer: string): unknown => {
     ws();
     positions.set(pointer, pos(i));
     const c = text[i];
+    if ((c === '{' || c === '[') && ++depth > MAX_DEPTH) fail(`nested more than ${MAX_DEPTH} levels deep`);
+    try {
+      return container(c, pointer);
+    } finally {
+      if (c === '{' || c === '[') depth--;
+    }
+  };
+  const container = (c: string | undefined, pointer: string): unknown => {
     if (c === '{') {
       i++;
       const out: Record<string, unknown> = {};

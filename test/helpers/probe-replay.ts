@@ -1,6 +1,6 @@
 // Replays a register probe on the emulator's interrupt models, giving the values the same
 // kernel would print there (CPU 0 makes every access, as in the probe kernel).
-import { VirtInterrupts } from '../../harness/emu/interrupts/virt-interrupts.js';
+import type { VirtInterrupts } from '../../harness/emu/interrupts/virt-interrupts.js';
 import type { ProbeStep, ProbeValues } from './register-probe.js';
 
 export function replayProbe(steps: ProbeStep[], model: VirtInterrupts): ProbeValues {

@@ -35,7 +35,7 @@ const PURE = [
   'harness/diagnose/diagnose.ts',
   'harness/emu/exceptions.ts',
   'harness/emu/translation.ts',
-  'harness/diagnose/layout.ts',
+  'harness/machine/layout.ts',
   'harness/emu/devices/pflash.ts',
   'harness/emu/psci.ts',
   'harness/emu/semihosting.ts',

@@ -53,7 +53,7 @@ export class CfiFlash {
   }
 
   /** pflash_write for one access of width 1, 2 or 4 at `offset` into the bank. */
-  write(offset: number, width: number, value: number): FlashEffect {
+  write(offset: number, _width: number, value: number): FlashEffect {
     const cmd = value & 0xff;
     if (this.wcycle === 0) this.romd = false;
     const drop = (): FlashEffect => ({ kind: 'dropped', command: cmd, mode: this.mode });

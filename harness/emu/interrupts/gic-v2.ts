@@ -452,7 +452,7 @@ export class GicV2 {
       case 0x0c:
         return this.acknowledge(cpu);
       case 0x14:
-        return this.runningPriority[cpu]! > 0xff ? 0xff : this.runningPriority[cpu]!;
+        return Math.min(this.runningPriority[cpu]!, 0xff);
       case 0x18:
         return this.currentPendingIrq(cpu);
       case 0x1c:

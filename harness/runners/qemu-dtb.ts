@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import { CACHE_DIR } from '../paths.js';
-import { qemuInvocation } from '../runners/qemu-args.js';
+import { qemuInvocation } from './qemu-args.js';
 import { startTiedChild } from '../util/child.js';
-import type { RunSpec } from '../runners/types.js';
+import type { RunSpec } from './types.js';
 import { sha256 } from '../util/hash.js';
 
 export async function qemuDtb(spec: RunSpec): Promise<{ path: string; bytes: Uint8Array; cached: boolean }> {
