@@ -150,3 +150,11 @@ for (const id of ['timer-irq', 'timer-irq-gicv3']) {
     t.deepEqual(runs[0], runs[2], 'and at the default slice size');
   });
 }
+
+test('the emulator honours -machine gic-version=2 and 3 and refuses others by name', async (t) => {
+  const { emuCannotHonour, emuGicVersion } = await import('../harness/runners/emu.js');
+  t.is(emuCannotHonour({ machine: { machine: { 'gic-version': '3' } } }), null);
+  t.is(emuGicVersion({ machine: { machine: { 'gic-version': '3' } } }), 3);
+  t.is(emuGicVersion({}), 2);
+  t.regex(emuCannotHonour({ machine: { machine: { 'gic-version': '4' } } }) ?? '', /does not model -machine gic-version=4|gic-version=4/);
+});
