@@ -353,7 +353,7 @@ test('emu: an exception from EL0 is taken to the lower-EL vector and its handler
   const code = [movz(X1, 0x4010, 16), MSR_VBAR_X1, ISB, ...main];
   t.is(BASE + BigInt(code.length * 4), el0At);
   const handler = [MRS_X1_ELR, ...puts('el1\n'), ERET];
-  const r = await runner.run(spec(kernel([...code, SVC0, ...puts('el0\n'), b(0)], [], [{ addr: VBAR + 0x400n, code: handler }]), { timeoutMs: 400 }));
+  const r = await runner.run(spec(kernel([...code, SVC0, ...puts('el0\n'), b(0)], [], [{ addr: VBAR + 0x400n, code: handler }]), { timeoutMs: 2000 }));
   t.is(r.verdict, 'timeout', r.reason);
   t.is(r.serial, 'el1\nel0\n', `the handler ran at EL1 and ERET went back to EL0 after the svc (${r.reason}; ${JSON.stringify(r.details)})`);
 });

@@ -172,6 +172,8 @@ export class VirtMachine {
    * at little cost when it does not; counted in instructions, so the same bytes take it at the same place.
    */
   private maskedSlice = 0;
+  /** Instructions of the slice before a load/store that hit unmapped memory, if one did. */
+  private faultedAfter: number | null = null;
 
   private constructor(uc: Unicorn, options: VirtMachineOptions) {
     this.uc = uc;
@@ -243,9 +245,9 @@ export class VirtMachine {
       if (this.aliases.cover(event)) return true;
       // Read pc here: it is exact (with precisePc) only until the engine unwinds.
       this.memFault = { event, pc: uc.regRead('pc') };
-      // A load/store stops the engine inside its block: it and the rest of the block never ran.
-      // (A fetch fault ends the block before it: pc is the target, not in the block.)
-      if (event.access !== 'fetch') this.quantum.stopHere(false);
+      // A load/store that stops the engine does so inside its block: it and the rest of the
+      // block never ran (a fetch fault ends the block before it: pc is the target, not in it).
+      this.faultedAfter = event.access === 'fetch' ? null : this.quantum.inQuantum();
       return false;
     });
     if (precisePc) uc.syncPcOnMemoryAccess();
@@ -325,8 +327,11 @@ export class VirtMachine {
     this.slices++;
     this.exceptions.tidy();
     this.quantum.begin();
+    this.faultedAfter = null;
     const err = this.uc.emuStart(this.pc, -1n, 0, count);
-    this.interrupts.retire(0, this.quantum.executed(count));
+    // A later hook (the tracer's) may map the page and let the engine go on: only a stop counts.
+    const executed = this.quantum.executed(count);
+    this.interrupts.retire(0, err !== UC_ERR.OK && this.faultedAfter !== null ? Math.min(executed, this.faultedAfter) : executed);
     this.pc = this.uc.regRead('pc');
     this.flash.settle();
     const debug = this.exceptions.unmodelledDebug();
