@@ -365,3 +365,9 @@ test('emu: armed debug events Unicorn 2.0.1 never raises end the run as an emula
   t.regex(r.reason, /software step \(MDSCR_EL1 = 0x2001\), which Unicorn 2\.0\.1 does not raise/);
   t.is(r.serial, 'armed\n');
 });
+
+test('emu: with gic-version=3 the GICv3 ITS (virt 7.2 has one) is an infrastructure error naming it, not a guest abort', async (t) => {
+  const r = await runner.run(spec(kernel([movz(X3, 0x0808, 16), ldrx(X4, X3), ...poweroff()]), { machine: { machine: { 'gic-version': '3' } } }));
+  t.is(r.verdict, 'error', r.reason);
+  t.regex(r.reason, /does not model GICv3 ITS at 0x8080000/);
+});

@@ -411,11 +411,22 @@ export class VirtMachine {
     this.stop({ kind: 'unmodelled', device, address, detail, pc: this.uc.regRead('pc') });
   }
 
+  /**
+   * QEMU's map (qemu/virt.json is virt's GICv2 layout) as it is with this GIC: with
+   * gic-version=3, virt 7.2 has an ITS at 0x08080000 (its=on by default), which is not modelled,
+   * and no GICv2 CPU interface or GICv2m frame (unassigned there, so a data abort as on QEMU).
+   */
+  private gicRegions(): readonly { name: string; base: bigint; end: bigint }[] {
+    if (this.interrupts.gicVersion === 2) return this.qemuRegions;
+    const v3 = this.qemuRegions.filter((r) => r.name !== 'GICv2 CPU interface' && r.name !== 'GICv2m MSI frame');
+    return [...v3, { name: 'GICv3 ITS', base: 0x0808_0000n, end: 0x080a_0000n }];
+  }
+
   /** An access that faulted inside a region of QEMU's map that this model does not have. */
   private unmodelledAccess(): SliceOutcome | null {
     const mem = this.memFault;
     if (mem?.event.why !== 'unmapped') return null;
-    const region = this.qemuRegions.find((r) => mem.event.address >= r.base && mem.event.address < r.end);
+    const region = this.gicRegions().find((r) => mem.event.address >= r.base && mem.event.address < r.end);
     if (!region || region.name === 'RAM' || UNASSIGNED_ON_QEMU.has(region.name)) return null;
     return {
       kind: 'unmodelled',
