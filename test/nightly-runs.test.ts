@@ -136,7 +136,9 @@ test('a non-deterministic kernel is compared on what it pins: never flaky or cha
   const dir = await project('wbdiff-jitter-');
   await copyFile((await subject('jitter')).elfPath, join(dir, 'jitter-copy.elf'));
   // The same bytes as a plain ELF entry say nothing about determinism: their counter is flakiness.
-  await writeFile(join(dir, 'c.json'), JSON.stringify({ runners: ['qemu'], diagnose: false, kernels: ['jitter', { elf: 'jitter-copy.elf', name: 'undeclared' }] }));
+  // (COUNT is made a marker there too: T1 alone is one bit, equal in 3 runs one time in 4.)
+  const count = { regex: '(?<id>COUNT)=(?<result>[0-9a-f]+)' };
+  await writeFile(join(dir, 'c.json'), JSON.stringify({ runners: ['qemu'], diagnose: false, kernels: ['jitter', { elf: 'jitter-copy.elf', name: 'undeclared', resultPatterns: [count] }] }));
   const config = await loadMatrixConfig(join(dir, 'c.json'));
   const night1 = await runMatrix({ config, store: new ResultsStore(join(dir, 'r1')), runId: 'r1', repeat: 3 });
   const declared = night1.cells.find((c) => c.target === 'jitter')!;

@@ -39,7 +39,8 @@ export interface QemuSnapshotOptions {
   onTraffic?: RspClientOptions['onTraffic'];
 }
 
-const DEFAULTS = { cpu: 'cortex-a57', maxHits: 64, timeoutMs: 30_000, requestTimeoutMs: 3000 } as const;
+// A real gdbstub answers at once; the request limit only matters when it is broken, so it can be generous under load.
+const DEFAULTS = { cpu: 'cortex-a57', maxHits: 64, timeoutMs: 30_000, requestTimeoutMs: 10_000 } as const;
 const PORT_ATTEMPTS = 4;
 const STDERR_KEEP = 8 * 1024;
 const SERIAL_KEEP = 256 * 1024;
