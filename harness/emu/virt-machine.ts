@@ -125,6 +125,8 @@ export interface VirtMachineOptions {
   qemuRegions?: readonly { name: string; base: bigint; end: bigint }[];
   /** QEMU -machine gic-version (default 2). */
   gicVersion?: 2 | 3;
+  /** Guest time at the first instruction, in ns (default 0): the counters start there. */
+  clockStartNs?: bigint;
 }
 
 export interface PsciCall {
@@ -184,7 +186,7 @@ export class VirtMachine {
     this.aliases = new VirtualAliasPages(uc);
     this.semihosting = options.semihosting ?? false;
     this.qemuRegions = options.qemuRegions ?? [];
-    this.interrupts = new VirtInterrupts({ gicVersion: options.gicVersion ?? 2, cpus: 1 });
+    this.interrupts = new VirtInterrupts({ gicVersion: options.gicVersion ?? 2, cpus: 1, ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}) });
     this.quantum = new QuantumCounter(uc);
     this.flash = new FlashBus(uc, () => {
       const f = this.flash.fetchFromCommandMode!;

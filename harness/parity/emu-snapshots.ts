@@ -24,6 +24,8 @@ export interface EmuSnapshotOptions {
   maxSerialBytes?: number;
   /** Registers to set before the first instruction (x0..x30, sp, cpsr); the rest keep Unicorn's reset values. */
   initialRegisters?: RegisterValues;
+  /** Start the guest's clock this many ns later (what the counters read differs; the code does not). */
+  clockStartNs?: bigint;
 }
 
 const SERIAL_KEEP = 256 * 1024;
@@ -32,7 +34,7 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
   const startedAt = Date.now();
   const maxHits = options.maxHits ?? 64;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const machine = VirtMachine.create({ model: options.model, memoryMiB: options.memoryMiB ?? 128, precisePc: true, serialLimit: options.maxSerialBytes ?? RUN_DEFAULTS.maxSerialBytes });
+  const machine = VirtMachine.create({ model: options.model, memoryMiB: options.memoryMiB ?? 128, precisePc: true, serialLimit: options.maxSerialBytes ?? RUN_DEFAULTS.maxSerialBytes, ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}) });
   const uc = machine.uc;
   let serial = '';
   const takeSerial = () => {

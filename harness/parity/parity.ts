@@ -14,6 +14,9 @@ import { hex } from '../util/hex.js';
 import { snapshotOnEmulator } from './emu-snapshots.js';
 import { compareRuns, poisonedResetRegisters, resetDifferences, comparedRegisters, type ParityComparison } from './registers.js';
 
+/** Guest time at which the repeat run starts: far from 0, so counter-derived values differ. */
+const REPEAT_CLOCK_START_NS = 1_000_000_000n;
+
 export interface Breakpoint {
   address: bigint;
   /** How people should read it: "main.kmain+0x7c". */
@@ -88,7 +91,7 @@ export async function checkParity(elfPath: string, options: ParityOptions): Prom
   const addresses = options.breakpoints.map((b) => b.address);
   const maxHits = options.maxHits ?? 64;
   const emuTimeout = Math.min(options.timeoutMs ?? 10_000, 10_000);
-  const emuRun = (initialRegisters?: Record<string, bigint>) =>
+  const emuRun = (initialRegisters?: Record<string, bigint>, clockStartNs?: bigint) =>
     snapshotOnEmulator(image, {
       model,
       breakpoints: addresses,
@@ -97,6 +100,7 @@ export async function checkParity(elfPath: string, options: ParityOptions): Prom
       ...(options.memoryMiB ? { memoryMiB: options.memoryMiB } : {}),
       ...(options.maxSerialBytes ? { maxSerialBytes: options.maxSerialBytes } : {}),
       ...(initialRegisters ? { initialRegisters } : {}),
+      ...(clockStartNs ? { clockStartNs } : {}),
     });
 
   // The emulator first: when it ends by itself (power-off, fault, WFI, output cap) after N hits,
@@ -120,7 +124,9 @@ export async function checkParity(elfPath: string, options: ParityOptions): Prom
   let poisoned: SnapshotRun | null = null;
   let seeded: SnapshotRun | null = null;
   if (!options.noAnalysis) {
-    repeat = emuRun();
+    // The emulator's time is executed instructions, so a plain repeat reads the same counters:
+    // repeat from a later time (1 s) instead, and what the counters set shows as differing.
+    repeat = emuRun(undefined, REPEAT_CLOCK_START_NS);
     poisoned = emuRun(poisonedResetRegisters());
     const registers = comparedRegisters(qemu.reset, emu.reset);
     if (resetDifferences(qemu.reset, emu.reset, registers).length) {

@@ -220,7 +220,7 @@ export function compareHit(q: BreakpointHit, e: BreakpointHit, ctx: HitContext):
     if (nondeterministic) {
       row.status = 'legitimate';
       row.reason = 'nondeterministic';
-      row.why = `varies from run to run on the emulator itself (${hex(ev)}, then ${hex(repeated!)} from the same start): a time source such as the generic timer counter (CNTVCT_EL0), not the code, set it`;
+      row.why = `depends on when the run happens: the emulator reads ${hex(ev)}, then ${hex(repeated!)} from the same start 1 s later: a time source such as the generic timer counter (CNTVCT_EL0), not the code, set it`;
     } else if (ctx.resetDiffers && seeded !== undefined && seeded === qv) {
       row.status = 'legitimate';
       row.reason = 'reset-state';

@@ -56,6 +56,8 @@ export interface VirtInterruptsOptions {
   gicVersion: 2 | 3;
   cpus: number;
   icountShift?: number;
+  /** Guest time at the first instruction, in ns (default 0). */
+  clockStartNs?: bigint;
 }
 
 export type PendingInterrupt = 'irq' | 'fiq' | null;
@@ -71,7 +73,7 @@ export class VirtInterrupts {
 
   constructor(options: VirtInterruptsOptions) {
     this.gicVersion = options.gicVersion;
-    this.clock = new InstructionClock(options.icountShift ?? DEFAULT_ICOUNT_SHIFT);
+    this.clock = new InstructionClock(options.icountShift ?? DEFAULT_ICOUNT_SHIFT, options.clockStartNs ?? 0n);
     if (options.gicVersion === 2) {
       if (options.cpus > 8) throw new RangeError(`QEMU virt with a GICv2 supports at most 8 CPUs, not ${options.cpus}; use gic-version=3`);
       this.gic = new GicV2({ cpus: options.cpus });
