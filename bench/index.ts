@@ -47,7 +47,9 @@ for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
     emu.push(await timeOne(emuRunner, subject!.elfPath));
     qemu.push(await timeOne(qemuRunner, subject!.elfPath));
   }
-  console.log(`   ${id.padEnd(14)} ${median(emu).toFixed(1).padStart(8)} ${median(qemu).toFixed(1).padStart(8)} ${(median(emu) / median(qemu)).toFixed(3).padStart(9)}   (target <= 0.100)`);
+  console.log(
+    `   ${id.padEnd(14)} ${median(emu).toFixed(1).padStart(8)} ${median(qemu).toFixed(1).padStart(8)} ${(median(emu) / median(qemu)).toFixed(3).padStart(9)}   (target <= 0.100)`,
+  );
 }
 
 // Why memory-heavy kernels sit above the target: what one guest store costs in Unicorn 2.0.1.
@@ -65,7 +67,9 @@ for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
   uc.emuStart(at, at + BigInt(code.length * 4 - 4), 0, 0);
   const ns = Number(process.hrtime.bigint() - started) / stores;
   uc.close();
-  console.log(`   (Unicorn ${unicornVersion().text}: one 8-byte guest store costs ~${ns.toFixed(0)} ns; gowb's entry zeroes 276 KiB of Go runtime bss = 34,500 stores)`);
+  console.log(
+    `   (Unicorn ${unicornVersion().text}: one 8-byte guest store costs ~${ns.toFixed(0)} ns; gowb's entry zeroes 276 KiB of Go runtime bss = 34,500 stores)`,
+  );
 }
 
 console.log('\n2. the default matrix (wbdiff.config.json), builds cached');
@@ -78,22 +82,36 @@ const cores = availableParallelism();
 const ideal = (qemuCells.length * median(qemuCells.map((c) => c.durationMs))) / cores;
 const idealBySum = qemuCells.reduce((sum, c) => sum + c.durationMs, 0) / cores;
 console.log(`   cells: ${summary.cells.length} (${qemuCells.length} on QEMU), wall time ${wall.toFixed(0)} ms`);
-console.log(`   ideal = QEMU cells x median QEMU cell / cores = ${qemuCells.length} x ${median(qemuCells.map((c) => c.durationMs)).toFixed(0)} / ${cores} = ${ideal.toFixed(0)} ms -> wall/ideal ${(wall / ideal).toFixed(2)} (target <= 1.3)`);
-console.log(`   (with the sum of QEMU cell times instead, the slow hang/flood cells included: ${idealBySum.toFixed(0)} ms -> ${(wall / idealBySum).toFixed(2)})`);
+console.log(
+  `   ideal = QEMU cells x median QEMU cell / cores = ${qemuCells.length} x ${median(qemuCells.map((c) => c.durationMs)).toFixed(0)} / ${cores} = ${ideal.toFixed(0)} ms -> wall/ideal ${(wall / ideal).toFixed(2)} (target <= 1.3)`,
+);
+console.log(
+  `   (with the sum of QEMU cell times instead, the slow hang/flood cells included: ${idealBySum.toFixed(0)} ms -> ${(wall / idealBySum).toFixed(2)})`,
+);
 await rm(dir, { recursive: true, force: true });
 
 console.log('\n3. bisection run counts (QEMU, gowb@go1.19)');
 const gowb = (await resolveSubjects('gowb@go1.19'))[0]!;
 const example = await loadVariant(join(KERNELS_DIR, 'gowb/variants/go1.19/bisect-example.json'));
-const report = await bisectVariant(await readElf(gowb.elfPath), example.variant, { marker: 'T2', runner: 'qemu', repeat: 3, confirmOnQemu: false, spec: { cpu: 'cortex-a57', timeoutMs: 10_000 } });
+const report = await bisectVariant(await readElf(gowb.elfPath), example.variant, {
+  marker: 'T2',
+  runner: 'qemu',
+  repeat: 3,
+  confirmOnQemu: false,
+  spec: { cpu: 'cortex-a57', timeoutMs: 10_000 },
+});
 const found = report.answer.kind === 'culprits' ? report.answer.sites.map((s) => s.location).join(' + ') : report.answer.kind;
-console.log(`   ddmin over ${report.sites} sites: ${report.ddminTests} search runs, ${report.totalRuns} runs with checks and verification -> ${found}`);
+console.log(
+  `   ddmin over ${report.sites} sites: ${report.ddminTests} search runs, ${report.totalRuns} runs with checks and verification -> ${found}`,
+);
 const seriesSteps = await bisectSeries(
   Array.from({ length: 16 }, (_, i) => ({ path: `v${i + 1}`, hash: '', variant: { name: `v${i + 1}`, edits: [] } })),
   'Y',
   async (index) => (index >= 10 ? 'N' : 'Y'),
 );
-console.log(`   series of 16 (first bad #11): ${seriesSteps.steps.length} search steps (the algorithm alone; test/bisect.test.ts checks <= 5 on real runs)`);
+console.log(
+  `   series of 16 (first bad #11): ${seriesSteps.steps.length} search steps (the algorithm alone; test/bisect.test.ts checks <= 5 on real runs)`,
+);
 
 console.log('\n4. a flood of -d int log lines (svc-loop: SVC taken and handled in a loop), QEMU runner');
 const svcLoop = (await resolveSubjects('svc-loop'))[0]!;
@@ -101,7 +119,9 @@ for (const seconds of [2, 6]) {
   const before = process.memoryUsage().rss;
   const flood = await new QemuRunner().run(runSpecFor(svcLoop.elfPath, 'cortex-a57', svcLoop, seconds * 1000));
   const exceptions = (flood.details['exceptions'] as { taken: number }).taken;
-  console.log(`   ${seconds} s: ${flood.verdict}, ${exceptions} exceptions logged (${(exceptions / seconds).toFixed(0)}/s), RSS ${(before / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (bounded: the log is streamed)`);
+  console.log(
+    `   ${seconds} s: ${flood.verdict}, ${exceptions} exceptions logged (${(exceptions / seconds).toFixed(0)}/s), RSS ${(before / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (bounded: the log is streamed)`,
+  );
 }
 
 console.log(`\n5. peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);

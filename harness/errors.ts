@@ -19,10 +19,7 @@ export class WbdiffError extends Error {
   /** Infrastructure problems are never counted as kernel failures. */
   readonly infrastructure: boolean;
 
-  constructor(
-    what: string,
-    options: { where?: string; hint?: string; exitCode?: number; infrastructure?: boolean; cause?: unknown } = {},
-  ) {
+  constructor(what: string, options: { where?: string; hint?: string; exitCode?: number; infrastructure?: boolean; cause?: unknown } = {}) {
     super(what, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WbdiffError';
     this.where = options.where;

@@ -15,9 +15,15 @@ const avaDir = join(root, 'node_modules', 'ava');
 const avaCli = join(avaDir, JSON.parse(readFileSync(join(avaDir, 'package.json'), 'utf8')).bin.ava);
 // Lint first: it takes a second, and its findings are the cheapest to fix.
 const biomeBin = join(root, 'node_modules', '.bin', 'biome');
-const lint = process.argv.length > 2 ? { status: 0 } : spawnSync(biomeBin, ['lint', '--max-diagnostics=50', '.'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+const lint =
+  process.argv.length > 2
+    ? { status: 0 }
+    : spawnSync(biomeBin, ['check', '--max-diagnostics=50', '.'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 const lintFailed = lint.status !== 0;
-if (lintFailed) process.stderr.write('lint: biome lint found problems (npx biome lint . to see them, --write to fix the safe ones)\n');
+if (lintFailed)
+  process.stderr.write(
+    'lint: biome check found problems (npx biome check . to see them; npx biome check --write . fixes formatting and safe lint fixes)\n',
+  );
 
 const child = spawn(process.execPath, [avaCli, '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
 

@@ -13,7 +13,8 @@ import { WBDIFF, wbdiff } from './helpers/cli.js';
 import { subject } from './helpers/subjects.js';
 
 /** Twelve NOPs in code that never runs here (the stack-growth path: stack checks always pass). */
-const harmless = (symbol: string, from = 0) => Array.from({ length: 12 }, (_, i) => ({ op: 'nop' as const, at: `${symbol}+0x${(from + 4 * i).toString(16)}` }));
+const harmless = (symbol: string, from = 0) =>
+  Array.from({ length: 12 }, (_, i) => ({ op: 'nop' as const, at: `${symbol}+0x${(from + 4 * i).toString(16)}` }));
 
 /** The seed's three redirects, forced branches at T1 and T2 only, and a dozen harmless edits. */
 const mixed: Variant = (await loadVariant(join(KERNELS_DIR, 'gowb/variants/go1.19/bisect-example.json'))).variant;
@@ -26,20 +27,30 @@ test('a two-site interaction (forced branch + redirect) is found as a pair, in f
   t.is(report.sites, 17);
   t.is(report.answer.kind, 'culprits', report.answer.kind === 'culprits' ? '' : JSON.stringify(report.answer));
   if (report.answer.kind !== 'culprits') return;
-  t.deepEqual(report.answer.sites.map((s) => s.location), ['main.kmain+0xb4', 'main.kmain+0xd4']);
-  t.deepEqual(report.answer.sites.map((s) => s.new.symbolic), ['b main.kmain+0xc8', 'bl main.wbSeed.abi0']);
+  t.deepEqual(
+    report.answer.sites.map((s) => s.location),
+    ['main.kmain+0xb4', 'main.kmain+0xd4'],
+  );
+  t.deepEqual(
+    report.answer.sites.map((s) => s.new.symbolic),
+    ['b main.kmain+0xc8', 'bl main.wbSeed.abi0'],
+  );
   t.is(report.answer.want, 'Y');
   t.is(report.answer.observed, 'N');
   t.true(report.ddminTests < report.sites, `ddmin made ${report.ddminTests} runs for ${report.sites} sites`);
   t.log(`${report.sites} sites: ${report.ddminTests} search runs, ${report.totalRuns} runs with verification`);
 });
 
-test('on the emulator the same question gets QEMU\'s answer, confirmed there, now that the emulator models the flash', async (t) => {
+test("on the emulator the same question gets QEMU's answer, confirmed there, now that the emulator models the flash", async (t) => {
   // Forcing the branch alone calls Go's own barrier, which reads g.m at 0xd0 and writes at 0: virt's
   // flash on both machines (the emulator used to fault there and call it a parity problem).
   const image = await readElf((await subject('gowb@go1.19')).elfPath);
   const report = await bisectVariant(image, mixed, { marker: 'T1', runner: 'emu', repeat: 2, confirmOnQemu: true, spec });
-  t.is(report.answer.kind, 'culprits', JSON.stringify(report.answer, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
+  t.is(
+    report.answer.kind,
+    'culprits',
+    JSON.stringify(report.answer, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)),
+  );
   if (report.answer.kind === 'culprits') t.regex(report.answer.confirmation, /qemu|QEMU/);
 });
 
@@ -47,7 +58,13 @@ test('the CLI prints the culprits, confirms on QEMU, and writes a variant that r
   const dir = await mkdtemp(join(tmpdir(), 'wbdiff-bisect-'));
   const variant = join(dir, 'check-bug.json');
   // gowb: forcing main.check's test of `ok` prints N for every check; a dozen NOPs in code that never runs.
-  await writeFile(variant, JSON.stringify({ name: 'check-bug', edits: [...harmless('runtime.morestack.abi0'), { op: 'branch-always', at: 'main.check+0x58', expect: 'tbz w2, #0, *' }] }));
+  await writeFile(
+    variant,
+    JSON.stringify({
+      name: 'check-bug',
+      edits: [...harmless('runtime.morestack.abi0'), { op: 'branch-always', at: 'main.check+0x58', expect: 'tbz w2, #0, *' }],
+    }),
+  );
   const out = join(dir, 'culprits.json');
   const result = await wbdiff(['bisect', 'gowb@go1.19', '--variant', variant, '--marker', 'T1', '-o', out]);
   t.is(result.exitCode, 0, result.stdout + result.stderr);
@@ -62,10 +79,23 @@ test('the CLI prints the culprits, confirms on QEMU, and writes a variant that r
 
 test('unresolvable cases are reported, never a bogus culprit', async (t) => {
   const image = await readElf((await subject('gowb@go1.19')).elfPath);
-  const noFlip = await bisectVariant(image, parseVariant(JSON.stringify({ name: 'h', edits: harmless('runtime.morestack.abi0') })), { marker: 'T1', runner: 'emu', repeat: 1, confirmOnQemu: false, spec });
+  const noFlip = await bisectVariant(image, parseVariant(JSON.stringify({ name: 'h', edits: harmless('runtime.morestack.abi0') })), {
+    marker: 'T1',
+    runner: 'emu',
+    repeat: 1,
+    confirmOnQemu: false,
+    spec,
+  });
   t.is(noFlip.answer.kind, 'unresolvable');
   if (noFlip.answer.kind === 'unresolvable') t.regex(noFlip.answer.reason, /stays Y with all 12 sites applied/);
-  const already = await bisectVariant(image, parseVariant(JSON.stringify({ name: 'h', edits: harmless('runtime.morestack.abi0') })), { marker: 'T1', want: 'N', runner: 'emu', repeat: 1, confirmOnQemu: false, spec });
+  const already = await bisectVariant(image, parseVariant(JSON.stringify({ name: 'h', edits: harmless('runtime.morestack.abi0') })), {
+    marker: 'T1',
+    want: 'N',
+    runner: 'emu',
+    repeat: 1,
+    confirmOnQemu: false,
+    spec,
+  });
   t.is(already.answer.kind, 'unresolvable');
   if (already.answer.kind === 'unresolvable') t.regex(already.answer.reason, /T1 is Y with no edit at all \(want N\)/);
 });
@@ -74,7 +104,13 @@ test('a flaky marker is detected and reported with its rates', async (t) => {
   const image = await readElf((await subject('jitter')).elfPath);
   const variant = parseVariant(JSON.stringify({ name: 'h', edits: [{ op: 'nop', at: 'main', expect: 'movz x19, *' }] }));
   // COUNT (a timer reading) differs on every run.
-  const report = await bisectVariant(image, variant, { marker: 'COUNT', runner: 'qemu', repeat: 3, confirmOnQemu: false, spec: { ...spec, resultPatterns: [{ regex: '(?<id>COUNT)=(?<result>[0-9a-f]+)' }] } });
+  const report = await bisectVariant(image, variant, {
+    marker: 'COUNT',
+    runner: 'qemu',
+    repeat: 3,
+    confirmOnQemu: false,
+    spec: { ...spec, resultPatterns: [{ regex: '(?<id>COUNT)=(?<result>[0-9a-f]+)' }] },
+  });
   t.is(report.answer.kind, 'flaky');
   if (report.answer.kind === 'flaky') t.regex(report.answer.rates[0]!, /unpatched: .*over 3 runs/);
 });
@@ -97,7 +133,11 @@ test('series: the first bad variant of 16 in at most 5 runs', async (t) => {
 
 test('git bisect run with wbdiff check finds the commit that introduced the bug', async (t) => {
   const repo = await mkdtemp(join(tmpdir(), 'wbdiff-gitbisect-'));
-  const git = (...args: string[]) => execa('git', args, { cwd: repo, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  const git = (...args: string[]) =>
+    execa('git', args, {
+      cwd: repo,
+      env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    });
   await cp(join(KERNELS_DIR, 'common'), join(repo, 'kernels', 'common'), { recursive: true });
   await cp(join(KERNELS_DIR, 'hello'), join(repo, 'kernels', 'hello'), { recursive: true });
   await git('init', '-q');
@@ -116,7 +156,11 @@ test('git bisect run with wbdiff check finds the commit that introduced the bug'
   t.not(await readFile(source, 'utf8'), original);
   await git('bisect', 'start', 'HEAD', 'HEAD~7');
   const env = { WBDIFF_KERNELS: join(repo, 'kernels'), WBDIFF_CACHE: join(repo, '.cache') };
-  const run = await execa('git', ['bisect', 'run', process.execPath, WBDIFF, 'check', 'hello', '--marker', 'T1=Y'], { cwd: repo, env, reject: false });
+  const run = await execa('git', ['bisect', 'run', process.execPath, WBDIFF, 'check', 'hello', '--marker', 'T1=Y'], {
+    cwd: repo,
+    env,
+    reject: false,
+  });
   t.regex(run.stdout, new RegExp(`${commits[4]} is the first bad commit`), run.stdout + run.stderr);
 });
 

@@ -62,7 +62,8 @@ async function consoleServer(onConnection: (socket: Socket) => void): Promise<{ 
   return { port: (server.address() as { port: number }).port, server };
 }
 
-const board = (port: number, extra: object = {}) => new BoardRunner({ name: 'test-board', console: { tcp: `127.0.0.1:${port}` }, connectTimeoutMs: 1000, ...extra });
+const board = (port: number, extra: object = {}) =>
+  new BoardRunner({ name: 'test-board', console: { tcp: `127.0.0.1:${port}` }, connectTimeoutMs: 1000, ...extra });
 const spec = (timeoutMs: number) => ({ elfPath: '/dev/null', cpu: 'cortex-a57', timeoutMs });
 
 test('a board that never answers: timeout in bounded time, saying so', async (t) => {
@@ -120,18 +121,31 @@ test('boards and captured logs are matrix runners like the others', async (t) =>
   const hello = (await runSubject(await subject('hello'), ['qemu'], 'cortex-a57')).runs[0]!;
   await writeFile(join(dir, 'hello.log'), hello.serial.replace('T1 Y', 'T1 N'));
   const { name: _name, ...qemuTcp } = qemuBoard;
-  await writeFile(join(dir, 'c.json'), JSON.stringify({
-    boards: { 'qemu-tcp': qemuTcp },
-    runners: ['qemu', 'board:qemu-tcp', 'replay'],
-    kernels: [{ kernel: 'hello', logs: { unpatched: 'hello.log' } }, { kernel: 'fault', timeoutMs: 1500 }],
-    diagnose: false,
-  }));
-  const summary = await runMatrix({ config: await loadMatrixConfig(join(dir, 'c.json')), store: new ResultsStore(join(dir, 'r')), runId: 'r' });
+  await writeFile(
+    join(dir, 'c.json'),
+    JSON.stringify({
+      boards: { 'qemu-tcp': qemuTcp },
+      runners: ['qemu', 'board:qemu-tcp', 'replay'],
+      kernels: [
+        { kernel: 'hello', logs: { unpatched: 'hello.log' } },
+        { kernel: 'fault', timeoutMs: 1500 },
+      ],
+      diagnose: false,
+    }),
+  );
+  const summary = await runMatrix({
+    config: await loadMatrixConfig(join(dir, 'c.json')),
+    store: new ResultsStore(join(dir, 'r')),
+    runId: 'r',
+  });
   const cell = (id: string) => summary.cells.find((c) => c.id === id)!;
   t.is(summary.cells.length, 5, 'no replay cell where no log was captured');
   const boardHello = cell('hello/unpatched/board:qemu-tcp/cortex-a57');
   t.deepEqual(boardHello.markers, cell('hello/unpatched/qemu/cortex-a57').markers);
-  t.true(boardHello.findings.every((f) => /replay/.test(f.summary)), 'it differs only from the edited log');
+  t.true(
+    boardHello.findings.every((f) => /replay/.test(f.summary)),
+    'it differs only from the edited log',
+  );
   t.is(cell('fault/unpatched/board:qemu-tcp/cortex-a57').verdict, 'timeout');
   t.is(cell('fault/unpatched/board:qemu-tcp/cortex-a57').outcome, 'expected', 'a board sees a fault as silence: no divergence by itself');
   const replay = cell('hello/unpatched/replay/cortex-a57');

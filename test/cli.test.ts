@@ -12,7 +12,10 @@ test('run --json prints one document with runs from both runners', async (t) => 
   t.is(result.exitCode, 0, result.stderr);
   const doc = JSON.parse(result.stdout);
   t.is(doc.agree, true);
-  t.deepEqual(doc.runs.map((r: { runner: string }) => r.runner), ['qemu', 'emu']);
+  t.deepEqual(
+    doc.runs.map((r: { runner: string }) => r.runner),
+    ['qemu', 'emu'],
+  );
   for (const run of doc.runs) {
     t.is(run.verdict, 'completed');
     t.deepEqual(run.markers, { T1: 'Y' });
@@ -109,20 +112,26 @@ test('a kernel that fails to build is reported as a build error with the compile
 test('a malformed kernel manifest names file, line and column', async (t) => {
   const kernels = await mkdtemp(join(tmpdir(), 'wbdiff-kernels-'));
   await cp(join(KERNELS_DIR, 'hello'), join(kernels, 'hello'), { recursive: true });
-  await writeFile(join(kernels, 'hello', 'kernel.json'), '{\n  "description": "x",\n  "toolchain": "rustc",\n  "sources": ["start.S"],\n  "expect": {}\n}\n');
+  await writeFile(
+    join(kernels, 'hello', 'kernel.json'),
+    '{\n  "description": "x",\n  "toolchain": "rustc",\n  "sources": ["start.S"],\n  "expect": {}\n}\n',
+  );
   const result = await wbdiff(['build', 'hello'], { WBDIFF_KERNELS: kernels });
   t.is(result.exitCode, 2);
   t.regex(result.stderr, /kernel\.json:3:16: invalid kernel manifest: \/toolchain must be one of "gcc", "go"/);
 });
 
-test('a bundled variant name picks each build\'s own file', async (t) => {
+test("a bundled variant name picks each build's own file", async (t) => {
   const result = await wbdiff(['run', 'gowb', '--variant', 'fixed-barrier', '--runner', 'emu', '--json']);
   t.is(result.exitCode, 0, result.stderr);
   const doc = JSON.parse(result.stdout);
-  t.deepEqual(doc.runs.map((r: { target: string; variant: string; markers: object }) => [r.target, r.variant, r.markers]), [
-    ['gowb@go1.19', 'fixed-barrier', { T1: 'Y', T2: 'Y', T3: 'Y' }],
-    ['gowb@go1.23', 'fixed-barrier', { T1: 'Y', T2: 'Y', T3: 'Y' }],
-  ]);
+  t.deepEqual(
+    doc.runs.map((r: { target: string; variant: string; markers: object }) => [r.target, r.variant, r.markers]),
+    [
+      ['gowb@go1.19', 'fixed-barrier', { T1: 'Y', T2: 'Y', T3: 'Y' }],
+      ['gowb@go1.23', 'fixed-barrier', { T1: 'Y', T2: 'Y', T3: 'Y' }],
+    ],
+  );
   const missing = await wbdiff(['run', 'hello', '--variant', 'fixed-barrier']);
   t.is(missing.exitCode, 2);
   t.regex(missing.stderr, /no variant named "fixed-barrier" for hello/);
@@ -143,7 +152,10 @@ test('did-you-mean for commands and options; bisect and check take one marker sy
   const option = await wbdiff(['run', 'hello', '--runer', 'emu']);
   t.is(option.exitCode, 2);
   t.regex(option.stderr, /unknown option --runer \(did you mean --runner\?\)/);
-  for (const marker of [['--marker', 'T1=Y'], ['--marker', 'T1', '--want', 'Y']]) {
+  for (const marker of [
+    ['--marker', 'T1=Y'],
+    ['--marker', 'T1', '--want', 'Y'],
+  ]) {
     const check = await wbdiff(['check', 'hello', ...marker]);
     t.is(check.exitCode, 0, check.stderr);
     t.regex(check.stdout, /T1: want Y, got Y/);
@@ -157,7 +169,10 @@ test('run with a variant also runs the unpatched kernel and says what the matrix
   const masked = await wbdiff(['run', 'gowb@go1.23', '--variant', 'seed-barrier']);
   t.is(masked.exitCode, 1, 'every marker Y on QEMU, and still a failure');
   t.regex(masked.stdout, /qemu\s+completed T1=Y T2=Y T3=Y/);
-  t.regex(masked.stdout, /as the matrix judges seed-barrier \(against the unpatched kernel on the same runners\):\n {4}qemu {3}MASKED: passes on qemu, but the emulator's trace .* x25 was not set by main\.wbSeed \(called at main\.kmain\+0x58\): it still held 0x0 from before the call\.\n {4}emu {4}CONVENTION: x25 was not set/);
+  t.regex(
+    masked.stdout,
+    /as the matrix judges seed-barrier \(against the unpatched kernel on the same runners\):\n {4}qemu {3}MASKED: passes on qemu, but the emulator's trace .* x25 was not set by main\.wbSeed \(called at main\.kmain\+0x58\): it still held 0x0 from before the call\.\n {4}emu {4}CONVENTION: x25 was not set/,
+  );
   // Go's own barrier with g.m = 0 reads 0xd0 and writes 0x0: virt's flash on both runners now, so no
   // parity divergence; the emulator names the stores the flash dropped.
   const layout = await wbdiff(['run', 'gowb@go1.19', '--variant', 'force-barrier', '--no-diagnose']);
@@ -166,7 +181,10 @@ test('run with a variant also runs the unpatched kernel and says what the matrix
   const explained = await wbdiff(['run', 'gowb@go1.19', '--variant', 'seed-barrier', '--runner', 'emu', '--explain']);
   t.is(explained.exitCode, 1);
   t.regex(explained.stdout, /emu {4}CONVENTION: main\.wbSeed at main\.kmain\+0x7c stored x2 \(=&main\.gp, the slot\) into \[x27\]/);
-  t.regex(explained.stdout, /patch-bug: variant seed-barrier changes the outcome on every runner: T1 is N with seed-barrier but Y unpatched/);
+  t.regex(
+    explained.stdout,
+    /patch-bug: variant seed-barrier changes the outcome on every runner: T1 is N with seed-barrier but Y unpatched/,
+  );
   t.regex(explained.stdout, /diagnosis \(emulator trace of redirected calls\): convention-bug/);
   const json = JSON.parse((await wbdiff(['run', 'gowb@go1.19', '--variant', 'fixed-barrier', '--runner', 'emu', '--json'])).stdout);
   t.is(json.runs[0].outcome, 'expected');

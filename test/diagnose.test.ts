@@ -75,8 +75,16 @@ test('go 1.19 seed-barrier: convention bug naming x2, x3, x27 and the slot, and 
   const first = bugs.find((f) => f.site === 'main.kmain+0x7c')!;
   t.truthy(first);
   t.is(first.routine, 'main.wbSeed');
-  t.true(first.text.startsWith('main.wbSeed at main.kmain+0x7c stored x2 (=&main.gp, the slot) into [x27] (=&runtime.writeBarrier); the slot was never written.'), first.text);
-  t.regex(first.text, /Go 1\.19's barrier takes the slot in x2 and the value in x3 \(=&main\.t1\) and performs the store itself: the routine should store x3 to \[x2\]\./);
+  t.true(
+    first.text.startsWith(
+      'main.wbSeed at main.kmain+0x7c stored x2 (=&main.gp, the slot) into [x27] (=&runtime.writeBarrier); the slot was never written.',
+    ),
+    first.text,
+  );
+  t.regex(
+    first.text,
+    /Go 1\.19's barrier takes the slot in x2 and the value in x3 \(=&main\.t1\) and performs the store itself: the routine should store x3 to \[x2\]\./,
+  );
   t.regex(first.text, /x27 is REGTMP/);
   const flags = ofKind(d, 'flag-store');
   t.is(flags.length, 3);
@@ -87,7 +95,10 @@ test('go 1.19 seed-barrier: convention bug naming x2, x3, x27 and the slot, and 
   t.true(call.symbolic.includes('x3 = &main.t1'));
   t.true(call.symbolic.includes('x27 = &runtime.writeBarrier'));
   t.true(call.symbolic.includes('x28 = &main.fakeg'));
-  t.deepEqual(call.routineWrites.map((w) => [w.insn, w.addressSymbol, w.valueSymbol, w.source, w.base]), [['str x2, [x27]', '&runtime.writeBarrier', '&main.gp', 'x2', 'x27']]);
+  t.deepEqual(
+    call.routineWrites.map((w) => [w.insn, w.addressSymbol, w.valueSymbol, w.source, w.base]),
+    [['str x2, [x27]', '&runtime.writeBarrier', '&main.gp', 'x2', 'x27']],
+  );
   t.true(call.entered);
   t.true(call.returned);
   t.is(call.returnedTo, 'main.kmain+0x80');
@@ -104,7 +115,10 @@ for (const variant of ['fixed-barrier', 'old-convention']) {
     t.is(d.findings.length, 3);
     for (const f of d.findings) {
       t.is(f.kind, 'ok');
-      t.regex(f.text, /^main\.wbOld at main\.kmain\+0x[0-9a-f]+ stored x3 \(=&main\.t\d, the value\) to \[x2\] \(=&main\.g[psa][^)]*, the slot\)/);
+      t.regex(
+        f.text,
+        /^main\.wbOld at main\.kmain\+0x[0-9a-f]+ stored x3 \(=&main\.t\d, the value\) to \[x2\] \(=&main\.g[psa][^)]*, the slot\)/,
+      );
     }
   });
 }
@@ -127,8 +141,13 @@ for (const variant of ['seed-barrier', 'old-convention']) {
     t.is(d.convention, 'go>=1.21');
     t.is(d.verdict, 'convention-bug');
     const bugs = ofKind(d, 'convention-bug');
-    t.is(bugs.length, 3, 'every site traced: the stores at 0x0 go to virt\'s flash, which drops them');
-    t.true(bugs[0]!.text.startsWith(`x25 was not set by ${routine} (called at main.kmain+0x58): it still held 0x0 from before the call. The caller stored x0 (=&main.t1) to [x25] = 0x0 and x1 (=0x0) to [x25+0x8] = 0x8`), bugs[0]!.text);
+    t.is(bugs.length, 3, "every site traced: the stores at 0x0 go to virt's flash, which drops them");
+    t.true(
+      bugs[0]!.text.startsWith(
+        `x25 was not set by ${routine} (called at main.kmain+0x58): it still held 0x0 from before the call. The caller stored x0 (=&main.t1) to [x25] = 0x0 and x1 (=0x0) to [x25+0x8] = 0x8`,
+      ),
+      bugs[0]!.text,
+    );
     t.regex(bugs[0]!.text, /on QEMU virt it is flash, where such stores vanish and every marker can still say Y: a masked failure/);
     t.regex(bugs[0]!.text, /runtime\.gcWriteBarrier2: 16 bytes/);
     t.deepEqual(d.run.recoveredPages, [], 'nothing to recover: the emulator models the flash');
@@ -137,12 +156,15 @@ for (const variant of ['seed-barrier', 'old-convention']) {
   });
 }
 
-test('go 1.23 seed-barrier without fault recovery: the stores through x25 go to virt\'s flash and are dropped, as on QEMU; still named', async (t) => {
+test("go 1.23 seed-barrier without fault recovery: the stores through x25 go to virt's flash and are dropped, as on QEMU; still named", async (t) => {
   const d = await diagnoseVariant('1.23', 'seed-barrier', { recoverFaults: false });
   t.is(d.verdict, 'convention-bug');
   t.is(d.run.outcome, 'poweroff', 'the emulator models the flash: nothing faults');
   const [bug] = ofKind(d, 'convention-bug');
-  t.regex(bug!.text, /^x25 was not set by main\.wbSeed \(called at main\.kmain\+0x58\): it still held 0x0 from before the call\. The caller stored x0 \(=&main\.t1\) to \[x25\] = 0x0 .*— 0x0 is virt's flash, not RAM: the store is dropped there \(the emulator records it\), and on QEMU virt it is flash/);
+  t.regex(
+    bug!.text,
+    /^x25 was not set by main\.wbSeed \(called at main\.kmain\+0x58\): it still held 0x0 from before the call\. The caller stored x0 \(=&main\.t1\) to \[x25\] = 0x0 .*— 0x0 is virt's flash, not RAM: the store is dropped there \(the emulator records it\), and on QEMU virt it is flash/,
+  );
   t.is(ofKind(d, 'not-reached').length, 0);
   const call = d.sites[0]!.calls[0]!;
   t.not(call.callerEnd, 'fault');
@@ -157,7 +179,10 @@ for (const variant of ['buffer-convention', 'fixed-barrier']) {
     t.is(d.findings.length, 3);
     for (const f of d.findings) {
       t.is(f.kind, 'ok');
-      t.regex(f.text, /^main\.wbBuf at main\.kmain\+0x[0-9a-f]+ returned to main\.kmain\+0x[0-9a-f]+ with the preserved registers intact and x25 = &main\.wbbuf; the caller then stored \S+ \(=&main\.t\d\) to \[x25\] \(=&main\.wbbuf\)/);
+      t.regex(
+        f.text,
+        /^main\.wbBuf at main\.kmain\+0x[0-9a-f]+ returned to main\.kmain\+0x[0-9a-f]+ with the preserved registers intact and x25 = &main\.wbbuf; the caller then stored \S+ \(=&main\.t\d\) to \[x25\] \(=&main\.wbbuf\)/,
+      );
     }
   });
 }
@@ -174,7 +199,9 @@ test('--convention overrides the Go version; a manifest convention beats it too'
   t.is(over.conventionSource, 'override');
   t.is(over.verdict, 'convention-bug');
   t.regex(ofKind(over, 'convention-bug')[0]!.text, /^x25 was not set by main\.wbOld/);
-  const declared = await diagnoseVariant('1.19', 'fixed-barrier', { manifestConvention: { name: 'mine', args: { slot: 'x2', value: 'x3' }, performsStore: true } });
+  const declared = await diagnoseVariant('1.19', 'fixed-barrier', {
+    manifestConvention: { name: 'mine', args: { slot: 'x2', value: 'x3' }, performsStore: true },
+  });
   t.is(declared.convention, 'mine');
   t.is(declared.conventionSource, 'manifest');
   t.is(declared.verdict, 'ok');
@@ -237,7 +264,17 @@ function tinyElf(code: number[], symbols: { name: string; offset: number; size: 
   symtab.copy(out, symAt);
   strtab.copy(out, strAt);
   shstr.copy(out, shstrAt);
-  const section = (i: number, nameOff: number, type: number, flags: bigint, addr: bigint, off: number, size: number, link = 0, entsize = 0) => {
+  const section = (
+    i: number,
+    nameOff: number,
+    type: number,
+    flags: bigint,
+    addr: bigint,
+    off: number,
+    size: number,
+    link = 0,
+    entsize = 0,
+  ) => {
     const o = shoff + 64 * i;
     out.writeUInt32LE(nameOff, o);
     out.writeUInt32LE(type, o + 4);
@@ -261,9 +298,25 @@ test('a non-Go kernel with a declared convention: a routine that clobbers x19, o
   const dir = mkdtempSync(join(tmpdir(), 'wbdiff-diagnose-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'kernel.elf');
-  writeFileSync(path, tinyElf(code, [{ name: '_start', offset: 0, size: 0x10 }, { name: 'clobber', offset: 0x10, size: 8 }, { name: 'spin', offset: 0x18, size: 4 }]));
-  const sites = [4n, 8n].map((off, i) => ({ op: 'call', address: `0x${(BASE + off).toString(16)}`, location: `_start+0x${off.toString(16)}`, new: { word: `0x${code[i + 1]!.toString(16)}` } }));
-  const d = await diagnoseElf(path, sites, { manifestConvention: { name: 'wb', args: { slot: 'x2', value: 'x3' } }, timeoutMs: 400, routineBudget: 500 });
+  writeFileSync(
+    path,
+    tinyElf(code, [
+      { name: '_start', offset: 0, size: 0x10 },
+      { name: 'clobber', offset: 0x10, size: 8 },
+      { name: 'spin', offset: 0x18, size: 4 },
+    ]),
+  );
+  const sites = [4n, 8n].map((off, i) => ({
+    op: 'call',
+    address: `0x${(BASE + off).toString(16)}`,
+    location: `_start+0x${off.toString(16)}`,
+    new: { word: `0x${code[i + 1]!.toString(16)}` },
+  }));
+  const d = await diagnoseElf(path, sites, {
+    manifestConvention: { name: 'wb', args: { slot: 'x2', value: 'x3' } },
+    timeoutMs: 400,
+    routineBudget: 500,
+  });
   t.is(d.goVersion, null);
   t.is(d.convention, 'wb');
   const clobber = ofKind(d, 'clobber');
@@ -271,7 +324,10 @@ test('a non-Go kernel with a declared convention: a routine that clobbers x19, o
   t.regex(clobber[0]!.text, /^clobber at _start\+0x4 returned with x19 \(0x1234 -> 0x0\)|x19 0x1234 -> 0x0 changed and not restored/);
   const noReturn = ofKind(d, 'no-return');
   t.is(noReturn.length, 1);
-  t.regex(noReturn[0]!.text, /^spin at _start\+0x8 never returned to the call site \+ 4 \(_start\+0xc\): after \d+ instructions it was still away, at spin/);
+  t.regex(
+    noReturn[0]!.text,
+    /^spin at _start\+0x8 never returned to the call site \+ 4 \(_start\+0xc\): after \d+ instructions it was still away, at spin/,
+  );
   t.is(d.run.outcome, 'timeout');
   const spinCall = d.sites.find((s) => s.routine === 'spin')!.calls[0]!;
   t.false(spinCall.returned);
@@ -290,7 +346,15 @@ const SYMS: ElfSymbol[] = [
   { name: 'buf', value: 0x4009_0040n, size: 16n, kind: 'object' },
 ];
 const CTX: SymbolContext = { symbols: new Symbolizer(SYMS), ranges: [{ start: 0x4008_0000n, end: 0x400a_0000n }] };
-const SITE: TraceSite = { address: 0x4008_0010n, location: 'kmain+0x10', op: 'redirect-calls', variant: 'v', routine: 0x4008_0100n, routineSymbol: 'wb', replaced: 'runtime.gcWriteBarrier' };
+const SITE: TraceSite = {
+  address: 0x4008_0010n,
+  location: 'kmain+0x10',
+  op: 'redirect-calls',
+  variant: 'v',
+  routine: 0x4008_0100n,
+  routineSymbol: 'wb',
+  replaced: 'runtime.gcWriteBarrier',
+};
 
 function regs(set: Record<number, bigint> = {}, pc = SITE.address): Registers {
   const x = Array.from({ length: 31 }, (_, i) => set[i] ?? BigInt(0x100 + i));
@@ -298,14 +362,41 @@ function regs(set: Record<number, bigint> = {}, pc = SITE.address): Registers {
 }
 
 function write(over: Partial<TracedWrite>): TracedWrite {
-  return { phase: 'routine', pc: 0x4008_0100n, insn: 'str x3, [x2]', address: 0x4009_0000n, size: 8, value: 0x4009_0010n, source: 'x3', base: 'x2', baseValue: 0x4009_0000n, fault: null, recovered: false, ...over };
+  return {
+    phase: 'routine',
+    pc: 0x4008_0100n,
+    insn: 'str x3, [x2]',
+    address: 0x4009_0000n,
+    size: 8,
+    value: 0x4009_0010n,
+    source: 'x3',
+    base: 'x2',
+    baseValue: 0x4009_0000n,
+    fault: null,
+    recovered: false,
+    ...over,
+  };
 }
 
 function call(over: Partial<CallTrace>): CallTrace {
   const before = regs({ 2: 0x4009_0000n, 3: 0x4009_0010n, 27: 0x4009_0020n });
   return {
-    site: SITE, hit: 1, before, entered: true, returned: true, after: { ...before, x: [...before.x], pc: SITE.address + 4n }, afterAt: 'return',
-    routineInstructions: 3, routineEnd: 'return', routineWrites: [write({})], callerInstructions: 10, callerEnd: 'serial', callerWrites: [], trail: [], faults: [], droppedWrites: 0,
+    site: SITE,
+    hit: 1,
+    before,
+    entered: true,
+    returned: true,
+    after: { ...before, x: [...before.x], pc: SITE.address + 4n },
+    afterAt: 'return',
+    routineInstructions: 3,
+    routineEnd: 'return',
+    routineWrites: [write({})],
+    callerInstructions: 10,
+    callerEnd: 'serial',
+    callerWrites: [],
+    trail: [],
+    faults: [],
+    droppedWrites: 0,
     ...over,
   };
 }
@@ -315,8 +406,14 @@ const GO123 = conventionForGo('go1.23.5');
 
 test('diagnose: the right store and nothing else is ok', (t) => {
   const findings = diagnose({ calls: [call({})], convention: GO119, symbols: CTX });
-  t.deepEqual(findings.map((f) => f.kind), ['ok']);
-  t.is(findings[0]!.text, "wb at kmain+0x10 stored x3 (=&obj, the value) to [x2] (=&slot, the slot) and returned to kmain+0x14 with the preserved registers intact: this matches Go 1.19's barrier.");
+  t.deepEqual(
+    findings.map((f) => f.kind),
+    ['ok'],
+  );
+  t.is(
+    findings[0]!.text,
+    "wb at kmain+0x10 stored x3 (=&obj, the value) to [x2] (=&slot, the slot) and returned to kmain+0x14 with the preserved registers intact: this matches Go 1.19's barrier.",
+  );
   t.is(verdictOf(findings, 1), 'ok');
 });
 
@@ -324,7 +421,10 @@ test('diagnose: a clobbered x19 (callee-saved) is a clobber, named with both val
   const c = call({});
   c.after!.x[19] = 0xdeadn;
   const findings = diagnose({ calls: [c], convention: GO119, symbols: CTX });
-  t.deepEqual(findings.map((f) => f.kind), ['clobber']);
+  t.deepEqual(
+    findings.map((f) => f.kind),
+    ['clobber'],
+  );
   t.regex(findings[0]!.text, /^wb at kmain\+0x10 returned with x19 0x113 -> 0xdead changed and not restored;/);
   t.is(verdictOf(findings, 1), 'clobber');
   // The generic rule (no Go convention) covers x19-x29 and sp too.
@@ -344,25 +444,51 @@ test('diagnose: sp and x28 (g) changed; x16/x17/x27/x30 may change under Go', (t
 });
 
 test('diagnose: a routine that never returns (budget) says where it went', (t) => {
-  const c = call({ returned: false, routineEnd: 'budget', routineInstructions: 4096, after: regs({ 30: 0x4008_0014n }, 0x4008_0108n), afterAt: 'window-end', trail: [0x4008_0100n, 0x4008_0108n] });
+  const c = call({
+    returned: false,
+    routineEnd: 'budget',
+    routineInstructions: 4096,
+    after: regs({ 30: 0x4008_0014n }, 0x4008_0108n),
+    afterAt: 'window-end',
+    trail: [0x4008_0100n, 0x4008_0108n],
+  });
   const findings = diagnose({ calls: [c], convention: GO119, symbols: CTX });
   const nr = findings.find((f) => f.kind === 'no-return')!;
   t.truthy(nr);
-  t.is(nr.text, 'wb at kmain+0x10 never returned to the call site + 4 (kmain+0x14): after 4096 instructions it was still away, at wb+0x8 (it ran wb, wb+0x8...). x30 was kmain+0x14. A barrier routine must return to the instruction after the call.');
+  t.is(
+    nr.text,
+    'wb at kmain+0x10 never returned to the call site + 4 (kmain+0x14): after 4096 instructions it was still away, at wb+0x8 (it ran wb, wb+0x8...). x30 was kmain+0x14. A barrier routine must return to the instruction after the call.',
+  );
   t.is(verdictOf(findings, 1), 'no-return');
 });
 
 test('diagnose: a fault inside the routine is a no-return naming the access', (t) => {
-  const c = call({ returned: false, routineEnd: 'fault', after: regs({}, 0x4008_0104n), afterAt: 'window-end', faults: [{ phase: 'routine', kind: 'data abort', pc: 0x4008_0104n, address: 0n, access: 'write', detail: '', recovered: false }] });
+  const c = call({
+    returned: false,
+    routineEnd: 'fault',
+    after: regs({}, 0x4008_0104n),
+    afterAt: 'window-end',
+    faults: [{ phase: 'routine', kind: 'data abort', pc: 0x4008_0104n, address: 0n, access: 'write', detail: '', recovered: false }],
+  });
   const nr = diagnose({ calls: [c], convention: null, symbols: CTX }).find((f) => f.kind === 'no-return')!;
   t.regex(nr.text, /it took a data abort at wb\+0x4 \(write of 0x0\)/);
 });
 
 test('diagnose: the seed routine on Go <= 1.20: x2 into [x27], the flag', (t) => {
-  const c = call({ routineWrites: [write({ insn: 'str x2, [x27]', address: 0x4009_0020n, value: 0x4009_0000n, source: 'x2', base: 'x27', baseValue: 0x4009_0020n })] });
+  const c = call({
+    routineWrites: [
+      write({ insn: 'str x2, [x27]', address: 0x4009_0020n, value: 0x4009_0000n, source: 'x2', base: 'x27', baseValue: 0x4009_0020n }),
+    ],
+  });
   const findings = diagnose({ calls: [c], convention: GO119, symbols: CTX });
-  t.deepEqual(findings.map((f) => f.kind), ['flag-store', 'convention-bug']);
-  t.regex(findings[1]!.text, /^wb at kmain\+0x10 stored x2 \(=&slot, the slot\) into \[x27\] \(=&runtime\.writeBarrier\); the slot was never written\. Go 1\.19's barrier takes the slot in x2 and the value in x3 \(=&obj\)/);
+  t.deepEqual(
+    findings.map((f) => f.kind),
+    ['flag-store', 'convention-bug'],
+  );
+  t.regex(
+    findings[1]!.text,
+    /^wb at kmain\+0x10 stored x2 \(=&slot, the slot\) into \[x27\] \(=&runtime\.writeBarrier\); the slot was never written\. Go 1\.19's barrier takes the slot in x2 and the value in x3 \(=&obj\)/,
+  );
   t.regex(findings[0]!.text, /now reads 0x40090000: the barrier is "enabled"/);
   t.is(verdictOf(findings, 1), 'convention-bug');
 });
@@ -374,25 +500,56 @@ test('diagnose: Go >= 1.21, x25 left alone and the caller stores through it', (t
     after: { ...before, x: [...before.x], pc: SITE.address + 4n },
     routineWrites: [],
     site: { ...SITE, replaced: 'runtime.gcWriteBarrier2' },
-    callerWrites: [write({ phase: 'caller', insn: 'str x0, [x25]', address: 0n, value: 0x4009_0010n, source: 'x0', base: 'x25', baseValue: 0n, fault: 'unmapped' })],
+    callerWrites: [
+      write({
+        phase: 'caller',
+        insn: 'str x0, [x25]',
+        address: 0n,
+        value: 0x4009_0010n,
+        source: 'x0',
+        base: 'x25',
+        baseValue: 0n,
+        fault: 'unmapped',
+      }),
+    ],
   });
   const [f] = diagnose({ calls: [c], convention: GO123, symbols: CTX });
   t.is(f!.kind, 'convention-bug');
-  t.regex(f!.text, /^x25 was not set by wb \(called at kmain\+0x10\): it still held 0x0 from before the call\. The caller stored x0 \(=&obj\) to \[x25\] = 0x0 — 0x0 is not RAM/);
+  t.regex(
+    f!.text,
+    /^x25 was not set by wb \(called at kmain\+0x10\): it still held 0x0 from before the call\. The caller stored x0 \(=&obj\) to \[x25\] = 0x0 — 0x0 is not RAM/,
+  );
   t.regex(f!.text, /\(runtime\.gcWriteBarrier2: 16 bytes\)/);
 });
 
 test('diagnose: Go >= 1.21, x25 set to a buffer too small for the caller', (t) => {
   const before = regs({ 25: 0n });
-  const c = call({ before, after: { ...before, x: before.x.map((v, i) => (i === 25 ? 0x4009_0048n : v)), pc: SITE.address + 4n }, routineWrites: [], site: { ...SITE, replaced: 'runtime.gcWriteBarrier2' } });
+  const c = call({
+    before,
+    after: { ...before, x: before.x.map((v, i) => (i === 25 ? 0x4009_0048n : v)), pc: SITE.address + 4n },
+    routineWrites: [],
+    site: { ...SITE, replaced: 'runtime.gcWriteBarrier2' },
+  });
   const [f] = diagnose({ calls: [c], convention: GO123, symbols: CTX });
   t.is(f!.kind, 'convention-bug');
   t.regex(f!.text, /set x25 = &buf\+0x8, which has only 8 bytes left; the caller writes 16 there/);
 });
 
 test('diagnose: repeated identical findings of one site merge; unreached sites are reported', (t) => {
-  const findings = diagnose({ calls: [call({ hit: 1 }), call({ hit: 2 })], notReached: [{ ...SITE, address: 0x4008_0020n, location: 'kmain+0x20' }], runEnd: 'data abort at kmain+0x14', convention: GO119, symbols: CTX });
-  t.deepEqual(findings.map((f) => [f.kind, f.calls]), [['ok', [1, 2]], ['not-reached', []]]);
+  const findings = diagnose({
+    calls: [call({ hit: 1 }), call({ hit: 2 })],
+    notReached: [{ ...SITE, address: 0x4008_0020n, location: 'kmain+0x20' }],
+    runEnd: 'data abort at kmain+0x14',
+    convention: GO119,
+    symbols: CTX,
+  });
+  t.deepEqual(
+    findings.map((f) => [f.kind, f.calls]),
+    [
+      ['ok', [1, 2]],
+      ['not-reached', []],
+    ],
+  );
   t.regex(findings[1]!.text, /never ran; the run ended first \(data abort at kmain\+0x14\)/);
   t.is(verdictOf([], 0), 'no-sites');
 });
@@ -426,7 +583,8 @@ test('conventions: declared shapes, their defaults, and clear errors', (t) => {
   const buffer = conventionFromSpec({ name: 'b', returns: { buffer: 'x9', bytes: 32 }, scratch: ['x27'] }, 'k.json', 'manifest');
   t.deepEqual(buffer.returns, { buffer: 'x9', bytes: 32 });
   t.false(buffer.preserved.includes('x27'));
-  const bad = (value: unknown, message: RegExp) => t.throws(() => conventionFromSpec(value, 'k.json', 'manifest'), { instanceOf: WbdiffError, message });
+  const bad = (value: unknown, message: RegExp) =>
+    t.throws(() => conventionFromSpec(value, 'k.json', 'manifest'), { instanceOf: WbdiffError, message });
   bad({ name: 'x' }, /exactly one of "args"/);
   bad({ name: 'x', args: { slot: 'x2', value: 'x2' } }, /different registers/);
   bad({ name: 'x', args: { slot: 'r2', value: 'x3' } }, /"args\.slot" must be a register/);
@@ -434,7 +592,10 @@ test('conventions: declared shapes, their defaults, and clear errors', (t) => {
   bad({ name: 'x', args: { slot: 'x2', value: 'x3' }, colour: 'red' }, /unknown property "colour"/);
   t.is(resolveConvention({ goVersion: 'go1.23.5' })!.name, 'go>=1.21');
   t.is(resolveConvention({ goVersion: 'go1.23.5', manifest: { name: 'm', args: { slot: 'x2', value: 'x3' } } })!.name, 'm');
-  t.is(resolveConvention({ goVersion: 'go1.23.5', override: GO119, manifest: { name: 'm', args: { slot: 'x2', value: 'x3' } } })!.name, 'go<=1.20');
+  t.is(
+    resolveConvention({ goVersion: 'go1.23.5', override: GO119, manifest: { name: 'm', args: { slot: 'x2', value: 'x3' } } })!.name,
+    'go<=1.20',
+  );
   t.is(resolveConvention({ goVersion: null }), null);
 });
 
@@ -442,8 +603,26 @@ test('conventions: declared shapes, their defaults, and clear errors', (t) => {
 
 function imageWith(sections: Partial<ElfSection>[], segments: Partial<ElfSegment>[]): Pick<ElfImage, 'sections' | 'segments'> {
   return {
-    sections: sections.map((s) => ({ name: '', type: 'progbits', addr: 0n, offset: 0, size: s.data?.length ?? 0, data: new Uint8Array(), ...s })),
-    segments: segments.map((s) => ({ type: 'load', offset: 0, vaddr: 0n, paddr: 0n, filesz: BigInt(s.data?.length ?? 0), memsz: BigInt(s.data?.length ?? 0), flags: { r: true, w: true, x: false }, data: new Uint8Array(), ...s })),
+    sections: sections.map((s) => ({
+      name: '',
+      type: 'progbits',
+      addr: 0n,
+      offset: 0,
+      size: s.data?.length ?? 0,
+      data: new Uint8Array(),
+      ...s,
+    })),
+    segments: segments.map((s) => ({
+      type: 'load',
+      offset: 0,
+      vaddr: 0n,
+      paddr: 0n,
+      filesz: BigInt(s.data?.length ?? 0),
+      memsz: BigInt(s.data?.length ?? 0),
+      flags: { r: true, w: true, x: false },
+      data: new Uint8Array(),
+      ...s,
+    })),
   };
 }
 

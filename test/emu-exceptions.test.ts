@@ -70,7 +70,7 @@ for (const cpu of ['cortex-a57', 'cortex-a53', 'cortex-a72', 'max']) {
   });
 }
 
-test('emu: fault takes its data abort to its `b .` vector and faults at the ldr, with QEMU\'s syndrome', async (t) => {
+test("emu: fault takes its data abort to its `b .` vector and faults at the ldr, with QEMU's syndrome", async (t) => {
   const { runs } = await runSubject(await subject('fault'), ['emu'], 'cortex-a57');
   const run = runs[0]!;
   t.is(run.verdict, 'fault');

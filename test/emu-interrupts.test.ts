@@ -14,7 +14,11 @@ import { buildTestKernel, runOnQemu, withTempDir } from './helpers/register-prob
 
 const TIMER_WFI = join(REPO_ROOT, 'test', 'kernels', 'timer-wfi.S');
 /** The counter line is the only one that depends on time; under QEMU without -icount it follows the host clock. */
-const withoutCounter = (serial: string) => serial.replace(/\r/g, '').replace(/^CNT=.*\n/m, '').trim();
+const withoutCounter = (serial: string) =>
+  serial
+    .replace(/\r/g, '')
+    .replace(/^CNT=.*\n/m, '')
+    .trim();
 
 for (const gic of [2, 3] as const) {
   const machine = gic === 3 ? 'virt,gic-version=3' : 'virt';
@@ -51,7 +55,21 @@ for (const gic of [2, 3] as const) {
 
 test('a WFI that nothing can ever end stops at once instead of idling until the timeout', async (t) => {
   await withTempDir(async (dir) => {
-    const source = ['#include "virt.h"', '\tkernel_entry main', 'main:', '\tmsr daifset, #3', '\tmov x0, #6250', '\tmsr cntv_tval_el0, x0', '\tmov x0, #1', '\tmsr cntv_ctl_el0, x0', '\twfi', '\tsay "WOKE\\n"', '\tb .', '\tvirt_lib', ''].join('\n');
+    const source = [
+      '#include "virt.h"',
+      '\tkernel_entry main',
+      'main:',
+      '\tmsr daifset, #3',
+      '\tmov x0, #6250',
+      '\tmsr cntv_tval_el0, x0',
+      '\tmov x0, #1',
+      '\tmsr cntv_ctl_el0, x0',
+      '\twfi',
+      '\tsay "WOKE\\n"',
+      '\tb .',
+      '\tvirt_lib',
+      '',
+    ].join('\n');
     // The timer is armed but its PPI is not enabled in the GIC: it fires, nothing is delivered, and then nothing is left.
     const run = await runWithInterrupts(await buildTestKernel(dir, 'wfi-forever', source), 2);
     t.is(run.ending, 'wfi-forever');
@@ -110,7 +128,7 @@ test('Unicorn 2.0.1: MRS/MSR hooks emulate ICC registers the CPU model lacks and
     t.false(uc.knowsSysReg({ op0: 3, op1: 0, crn: 12, crm: 12, op2: 0 }), 'Unicorn has no ICC_IAR1_EL1');
     t.true(uc.knowsSysReg({ op0: 3, op1: 3, crn: 14, crm: 0, op2: 2 }), 'Unicorn has CNTVCT_EL0');
     t.is(uc.regRead('x0'), 1023n, 'ICC_IAR1 from the model: nothing pending');
-    t.is(uc.regRead('x1'), 1000n * 8n / 16n, 'CNTVCT from the instruction clock, not the host');
+    t.is(uc.regRead('x1'), (1000n * 8n) / 16n, 'CNTVCT from the instruction clock, not the host');
     t.is(uc.regRead('x3'), 0xf8n, 'PMR keeps 5 priority bits, as QEMU');
     t.deepEqual(exceptions, ['1@40080010'], 'reading the write-only EOIR1 is EXCP_UDEF at its own pc');
   } finally {
@@ -120,7 +138,10 @@ test('Unicorn 2.0.1: MRS/MSR hooks emulate ICC registers the CPU model lacks and
 
 test('the bundled jitter kernel stops varying: emulator runs with the instruction clock, and QEMU with -icount shift=3,sleep=off, repeat exactly', async (t) => {
   const jitter = await subject('jitter');
-  const emu = [await runWithInterrupts(jitter.elfPath, 2, { quantum: 100 }), await runWithInterrupts(jitter.elfPath, 2, { quantum: 100_000 })];
+  const emu = [
+    await runWithInterrupts(jitter.elfPath, 2, { quantum: 100 }),
+    await runWithInterrupts(jitter.elfPath, 2, { quantum: 100_000 }),
+  ];
   t.is(emu[0]!.ending, 'poweroff', emu[0]!.detail);
   t.regex(emu[0]!.serial, /COUNT=[0-9a-f]{8}\nT1 [YN]\nDONE/);
   t.is(emu[1]!.serial, emu[0]!.serial);

@@ -55,20 +55,36 @@ test('layout-flash: T2 N on QEMU and on the emulator, which names every dropped 
   t.regex(finding.lines.join('\n'), /gs is at 0x[0-9a-f]+, in virt's flash \(pflash0\): QEMU drops the stores to it/);
 
   // The matrix: both cells are a layout bug, and say so in words naming the variables.
-  const cells: ClassifiableCell[] = runs.map((run) => ({ id: run.runner, target: 'layout-flash', variant: null, runner: run.runner, cpu: 'cortex-a57', run }));
+  const cells: ClassifiableCell[] = runs.map((run) => ({
+    id: run.runner,
+    target: 'layout-flash',
+    variant: null,
+    runner: run.runner,
+    cpu: 'cortex-a57',
+    run,
+  }));
   const classified = classifyCells(cells, { machine: machineProfile(), expectOf: () => null, diagnosisOf: () => null });
   for (const id of ['qemu', 'emu']) {
     const c = classified.get(id)!;
     t.is(c.outcome, 'layout-bug', id);
     const layout = c.findings.find((f) => f.kind === 'layout-bug')!;
     t.regex(layout.summary, /^T1, T2, T3, T4, T5 fail because of the layout: layout bug: \d+ stores to flash dropped, to .*wb_enabled/);
-    t.true(layout.evidence.some((line) => /^gs is at 0x[0-9a-f]+, in virt's flash/.test(line)), layout.evidence.join('\n'));
+    t.true(
+      layout.evidence.some((line) => /^gs is at 0x[0-9a-f]+, in virt's flash/.test(line)),
+      layout.evidence.join('\n'),
+    );
   }
 
   // The check before running.
   const warnings = layoutWarnings(await readElf(s.elfPath)).map((w) => w.text);
-  t.true(warnings.some((w) => /^\.data \(0x200[0-9a-f]+-0x200[0-9a-f]+\) is in virt's flash .*it holds gs \(0x[0-9a-f]+\), counter/.test(w)), warnings.join('\n'));
-  t.true(warnings.some((w) => /^\.bss .*wb_enabled/.test(w)), warnings.join('\n'));
+  t.true(
+    warnings.some((w) => /^\.data \(0x200[0-9a-f]+-0x200[0-9a-f]+\) is in virt's flash .*it holds gs \(0x[0-9a-f]+\), counter/.test(w)),
+    warnings.join('\n'),
+  );
+  t.true(
+    warnings.some((w) => /^\.bss .*wb_enabled/.test(w)),
+    warnings.join('\n'),
+  );
 });
 
 test('layout-ram: the same code linked in RAM prints T2 Y on both runners and drops nothing', async (t) => {
@@ -80,14 +96,17 @@ test('layout-ram: the same code linked in RAM prints T2 Y on both runners and dr
   t.deepEqual(layoutWarnings(await readElf(s.elfPath)), []);
 });
 
-test('the seed\'s patch on the layout kernels: wrong in RAM (a convention bug), no difference in flash, where the diagnosis names the dropped stores', async (t) => {
+test("the seed's patch on the layout kernels: wrong in RAM (a convention bug), no difference in flash, where the diagnosis names the dropped stores", async (t) => {
   const variant = await loadVariant(join(KERNELS_DIR, 'layout-ram', 'variants', 'seed-barrier.json'));
   const results: Record<string, { markers: Record<string, string>[]; diagnosis: Awaited<ReturnType<typeof diagnoseElf>> }> = {};
   for (const name of ['layout-flash', 'layout-ram']) {
     const s = await subject(name);
     const patched = await patchedElf(s.elfPath, s.elfHash, [variant]);
     const { runs } = await runSubject({ ...s, elfPath: patched.elfPath, elfHash: patched.elfHash }, ['qemu', 'emu'], 'cortex-a57');
-    const diagnosis = await diagnoseElf(patched.elfPath, patched.manifest.sites, { manifestConvention: s.kernel!.manifest.convention, manifestPath: s.kernel!.manifestPath });
+    const diagnosis = await diagnoseElf(patched.elfPath, patched.manifest.sites, {
+      manifestConvention: s.kernel!.manifest.convention,
+      manifestPath: s.kernel!.manifestPath,
+    });
     results[name] = { markers: runs.map((r) => r.markers), diagnosis };
   }
   const ram = results['layout-ram']!;
@@ -96,7 +115,10 @@ test('the seed\'s patch on the layout kernels: wrong in RAM (a convention bug), 
   t.is(ram.diagnosis.layout.finding, null);
   const flash = results['layout-flash']!;
   for (const markers of flash.markers) t.is(markers['T2'], 'N');
-  t.true(flash.diagnosis.findings.some((f) => f.kind === 'not-reached'), 'the barrier is never called in flash');
+  t.true(
+    flash.diagnosis.findings.some((f) => f.kind === 'not-reached'),
+    'the barrier is never called in flash',
+  );
   t.deepEqual(flash.diagnosis.layout.finding?.variables.filter((v) => ['wb_enabled', 'gs'].includes(v)).sort(), ['gs', 'wb_enabled']);
   t.regex(flash.diagnosis.layout.explains ?? '', /layout bug: \d+ stores to flash dropped.*this explains the marker/);
   t.true(flash.diagnosis.layout.warnings.some((w) => /^\.bss .* is in virt's flash/.test(w)));
@@ -106,7 +128,19 @@ test('a pass that relied on dropped stores is a masked failure on QEMU; a layout
   const dropped: DroppedWritesDetail = {
     total: 2,
     first: [],
-    variables: [{ symbol: 'main.gs', address: '0x339000', stores: 2, firstPc: '0x200100', firstPcSymbol: 'main.kmain+0x40', lastPc: '0x200104', lastPcSymbol: 'main.kmain+0x44', lastValue: '0x40200200', device: 'pflash0' }],
+    variables: [
+      {
+        symbol: 'main.gs',
+        address: '0x339000',
+        stores: 2,
+        firstPc: '0x200100',
+        firstPcSymbol: 'main.kmain+0x40',
+        lastPc: '0x200104',
+        lastPcSymbol: 'main.kmain+0x44',
+        lastValue: '0x40200200',
+        device: 'pflash0',
+      },
+    ],
   };
   const masked = cellLayoutFinding('qemu', dropped, [], false)!;
   t.is(masked.kind, 'masked-failure');
@@ -140,15 +174,19 @@ test('CFI flash: command bytes QEMU acts on, status/id/CFI reads, programming an
   f.write(0, 4, 0x50);
   t.true(f.readsArray, '0x50 clears status and returns to read-array');
   t.deepEqual(f.write(0x1234, 4, 0x20), { kind: 'erased', command: 0x20, start: 0, size: 0x40000, mode: 'command 0x20 (block erase)' });
-  t.deepEqual(deviceAccesses({ address: 0x2000n, size: 8, value: 0x0000_0001_4000_0040n }), [
-    { address: 0x2000n, size: 4, value: 0x4000_0040n },
-    { address: 0x2004n, size: 4, value: 1n },
-  ], 'an 8-byte store reaches the device as two 4-byte ones, low first');
+  t.deepEqual(
+    deviceAccesses({ address: 0x2000n, size: 8, value: 0x0000_0001_4000_0040n }),
+    [
+      { address: 0x2000n, size: 4, value: 0x4000_0040n },
+      { address: 0x2004n, size: 4, value: 1n },
+    ],
+    'an 8-byte store reaches the device as two 4-byte ones, low first',
+  );
 });
 
 // ------------------------------------------------------------ PSCI, semihosting, determinism
 
-test('PSCI answers are QEMU 7.2\'s for one CPU', (t) => {
+test("PSCI answers are QEMU 7.2's for one CPU", (t) => {
   t.deepEqual(psciCall(0x8400_0000n, 0n), { kind: 'return', x0: 0x1_0001n, name: 'PSCI_VERSION' });
   t.is((psciCall(0x8400_000an, 0xc400_0003n) as { x0: bigint }).x0, 0n);
   t.is((psciCall(0x8400_000an, 0x8400_0005n) as { x0: bigint }).x0, -1n);
@@ -168,7 +206,10 @@ function elf(code: number[], data: Uint8Array = new Uint8Array(0)): string {
   const padded = Buffer.concat([Buffer.from(data), Buffer.alloc((4 - (data.length % 4)) % 4)]);
   const words = [...code, ...new Uint32Array(padded.buffer, padded.byteOffset, padded.length / 4)];
   const path = join(dir, `k${Math.random().toString(36).slice(2)}.elf`);
-  writeFileSync(path, buildElf(0x40080000n, [{ addr: 0x40080000n, code: words }], [{ name: '_start', value: 0x40080000n, size: BigInt(words.length * 4) }]));
+  writeFileSync(
+    path,
+    buildElf(0x40080000n, [{ addr: 0x40080000n, code: words }], [{ name: '_start', value: 0x40080000n, size: BigInt(words.length * 4) }]),
+  );
   return path;
 }
 
@@ -185,7 +226,7 @@ test('#13.1: a kernel calling PSCI_VERSION in a loop ends at --timeout, and an a
   t.is(aborted.reason, 'cancelled');
 });
 
-test('same bytes, same result: a kernel printing across thousands of slice boundaries gives the same serial at every slice size, and QEMU\'s', async (t) => {
+test("same bytes, same result: a kernel printing across thousands of slice boundaries gives the same serial at every slice size, and QEMU's", async (t) => {
   // flood prints the same 73-byte line forever, a UART store per byte: a replayed store would
   // shift every later byte.
   const s = await subject('flood');
@@ -194,7 +235,7 @@ test('same bytes, same result: a kernel printing across thousands of slice bound
   for (const slice of [7, 97, 1009, 100_003]) {
     const run = await new EmuRunner({ sliceInstructions: slice }).run(spec);
     t.is(run.verdict, 'output-limit', `${slice}: ${run.reason}`);
-    t.true(run.details['slices'] as number > (slice < 1000 ? 1000 : 1), `slice ${slice}: ${run.details['slices']} slices`);
+    t.true((run.details['slices'] as number) > (slice < 1000 ? 1000 : 1), `slice ${slice}: ${run.details['slices']} slices`);
     serials.set(slice, run.serial);
   }
   const reference = serials.get(100_003)!;
@@ -208,8 +249,14 @@ test('same bytes, same result: a kernel printing across thousands of slice bound
 function semihostingKernel(): string {
   const HLT = 0xd45e0000;
   const code = (dataAt: number) => [
-    movz(0, 0x04), movz(1, (0x40080000 + dataAt + 16) & 0xffff), movk(1, 0x4008, 16), HLT, // SYS_WRITE0(message)
-    movz(0, 0x18), movz(1, (0x40080000 + dataAt) & 0xffff), movk(1, 0x4008, 16), HLT, // SYS_EXIT(&block)
+    movz(0, 0x04),
+    movz(1, (0x40080000 + dataAt + 16) & 0xffff),
+    movk(1, 0x4008, 16),
+    HLT, // SYS_WRITE0(message)
+    movz(0, 0x18),
+    movz(1, (0x40080000 + dataAt) & 0xffff),
+    movk(1, 0x4008, 16),
+    HLT, // SYS_EXIT(&block)
     b(0),
   ];
   const dataAt = code(0).length * 4 + 4; // 8-byte align the block
@@ -227,7 +274,27 @@ test('semihosting: SYS_WRITE0 and SYS_EXIT with status 3 on the emulator as on Q
   t.is(emu.exitStatus, 3);
   t.is(emu.reason, 'semihosting SYS_EXIT (status 3)');
   t.is(emu.serial, 'T1 Y\nsemihosting says hi\nDONE\n');
-  const qemu = await execa('qemu-system-aarch64', ['-M', 'virt', '-cpu', 'cortex-a57', '-m', '128M', '-nographic', '-monitor', 'none', '-nic', 'none', '-semihosting-config', 'enable=on,target=native', '-kernel', path], { reject: false, timeout: 20_000 });
+  const qemu = await execa(
+    'qemu-system-aarch64',
+    [
+      '-M',
+      'virt',
+      '-cpu',
+      'cortex-a57',
+      '-m',
+      '128M',
+      '-nographic',
+      '-monitor',
+      'none',
+      '-nic',
+      'none',
+      '-semihosting-config',
+      'enable=on,target=native',
+      '-kernel',
+      path,
+    ],
+    { reject: false, timeout: 20_000 },
+  );
   t.is(qemu.exitCode, 3, 'QEMU exits with the status');
   t.is(`${qemu.stdout}${qemu.stderr}`.replace(/\r/g, '').trim(), emu.serial.trim(), 'QEMU prints the same text');
   // Without semihosting enabled, HLT #0xF000 is an undefined instruction, as on QEMU.
@@ -243,7 +310,11 @@ test('an access to a region of virt the emulator does not model is an infrastruc
   const r = await new EmuRunner().run({ elfPath: elf([movz(0, 0x0802, 16), 0xb9400001, b(0)]), cpu: 'cortex-a57', timeoutMs: 5000 });
   t.is(r.verdict, 'error');
   t.regex(r.reason, /^the emulator does not model GICv2m MSI frame at 0x8020000: read of 4 bytes/);
-  const fwcfg = await new EmuRunner().run({ elfPath: elf([movz(0, 0x0902, 16), movz(1, 0x1900), 0x79001001 /* strh w1, [x0, #8] */, 0xb9400001, b(0)]), cpu: 'cortex-a57', timeoutMs: 5000 });
+  const fwcfg = await new EmuRunner().run({
+    elfPath: elf([movz(0, 0x0902, 16), movz(1, 0x1900), 0x79001001 /* strh w1, [x0, #8] */, 0xb9400001, b(0)]),
+    cpu: 'cortex-a57',
+    timeoutMs: 5000,
+  });
   t.is(fwcfg.verdict, 'error');
   t.regex(fwcfg.reason, /does not model fw_cfg at 0x9020000: fw_cfg item 0x0019/);
   const smp = await new EmuRunner().run({ elfPath: elf([b(0)]), cpu: 'cortex-a57', timeoutMs: 5000, machine: { smp: 2 } });
@@ -253,7 +324,11 @@ test('an access to a region of virt the emulator does not model is an infrastruc
 
 test('the DTB goes where QEMU 7.2 puts it for an ELF: at the base of RAM when it fits below the kernel, else nowhere', (t) => {
   const ram = 0x4000_0000n;
-  t.is(elfBootPlacement({ low: 0x4008_0000n, high: 0x4009_0000n }, ram, 0x10_0000).dtbAddress, null, 'a kernel at 0x40080000 leaves 512 KiB: no 1 MiB DTB');
+  t.is(
+    elfBootPlacement({ low: 0x4008_0000n, high: 0x4009_0000n }, ram, 0x10_0000).dtbAddress,
+    null,
+    'a kernel at 0x40080000 leaves 512 KiB: no 1 MiB DTB',
+  );
   t.is(elfBootPlacement({ low: 0x4020_0000n, high: 0x4030_0000n }, ram, 0x10_0000).dtbAddress, ram);
   t.is(elfBootPlacement({ low: 0x20_0000n, high: 0x20_1000n }, ram, 0x10_0000).dtbAddress, ram, 'a kernel in flash leaves all of RAM');
   t.is(elfBootPlacement({ low: 0x4000_0000n, high: 0x4010_0000n }, ram, 0x10_0000).dtbAddress, null);

@@ -11,7 +11,12 @@ import { buildElf, words, type Segment, type Sym } from './helpers/tiny-elf.js';
 
 // ------------------------------------------------------------ a tiny A64 encoder
 
-const X0 = 0, X1 = 1, X2 = 2, X3 = 3, X4 = 4, X5 = 5;
+const X0 = 0,
+  X1 = 1,
+  X2 = 2,
+  X3 = 3,
+  X4 = 4,
+  X5 = 5;
 const movz = (rd: number, imm: number, shift = 0) => (0xd2800000 | ((shift / 16) << 21) | (imm << 5) | rd) >>> 0;
 const movk = (rd: number, imm: number, shift = 0) => (0xf2800000 | ((shift / 16) << 21) | (imm << 5) | rd) >>> 0;
 const movzw = (rd: number, imm: number) => (0x52800000 | (imm << 5) | rd) >>> 0;
@@ -26,8 +31,12 @@ const tbnzw = (rt: number, bit: number, insns: number) => (0x37000000 | (bit << 
 const bcond = (cond: number, insns: number) => (0x54000000 | ((insns & 0x7ffff) << 5) | cond) >>> 0;
 const b = (insns: number) => (0x14000000 | (insns & 0x3ffffff)) >>> 0;
 const br = (rn: number) => (0xd61f0000 | (rn << 5)) >>> 0;
-const EQ = 0, NE = 1;
-const HVC0 = 0xd4000002, WFI = 0xd503207f, NOP = 0xd503201f, UDF = 0x00000000;
+const EQ = 0,
+  NE = 1;
+const HVC0 = 0xd4000002,
+  WFI = 0xd503207f,
+  NOP = 0xd503201f,
+  UDF = 0x00000000;
 /** x<rd> = a 32-bit constant */
 const mov32 = (rd: number, value: number) => [movz(rd, value & 0xffff), movk(rd, (value >>> 16) & 0xffff, 16)];
 
@@ -38,7 +47,6 @@ function puts(text: string): number[] {
   return out;
 }
 const poweroff = () => [...mov32(X0, 0x84000008), HVC0, b(0)];
-
 
 const dir = mkdtempSync(join(tmpdir(), 'wbdiff-emu-test-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,7 +83,16 @@ test('unicorn: hand-encoded instructions run and set registers; the CPU starts a
   t.teardown(() => uc.close());
   t.is(uc.regRead('pstate') & 0xfn, 0x5n, 'EL1h (M[3:0] = 0b0101)');
   uc.memMap(0x40000000n, 0x10000, UC_PROT.ALL);
-  const code = [movz(X1, 0x1234), movk(X1, 0xabcd, 16), movk(X1, 0xffff, 48), addi(X2, X1, 5), subsi(X3, X1, 0x234), movz(X4, 7), subsi(X4, X4, 7), NOP];
+  const code = [
+    movz(X1, 0x1234),
+    movk(X1, 0xabcd, 16),
+    movk(X1, 0xffff, 48),
+    addi(X2, X1, 5),
+    subsi(X3, X1, 0x234),
+    movz(X4, 7),
+    subsi(X4, X4, 7),
+    NOP,
+  ];
   uc.memWrite(0x40000000n, words(code));
   uc.regWrite('sp', 0x40008000n);
   t.is(uc.emuStart(0x40000000n, 0x40000000n + BigInt((code.length - 1) * 4)), 0);
@@ -121,9 +138,13 @@ test('unicorn: an exception in a JS callback stops the engine and is rethrown by
   t.teardown(() => uc.close());
   uc.memMap(0x40000000n, 0x1000, UC_PROT.ALL);
   uc.memWrite(0x40000000n, words([NOP, NOP, b(0)]));
-  uc.hookCode(() => {
-    throw new Error('boom in hook');
-  }, 0x40000004n, 0x40000004n);
+  uc.hookCode(
+    () => {
+      throw new Error('boom in hook');
+    },
+    0x40000004n,
+    0x40000004n,
+  );
   t.throws(() => uc.emuStart(0x40000000n, -1n, 1_000_000), { message: 'boom in hook' });
 });
 
@@ -255,7 +276,17 @@ test('emu: file bytes load at the segment address and the bss is zeroed', async 
   const data: Segment = { addr: 0x40100000n, code: [0xffffffff, 0xffffffff], bss: 0x1000, flags: 6 };
   const fail = [...puts('T1 N\n'), ...poweroff()];
   const pass = [...puts('T1 Y\n'), ...poweroff()];
-  const code = [movz(X3, 0x4010, 16), ldrx(X5, X3, 0), ldrx(X4, X3, 0x100), cmnx1(X5), bcond(NE, 3), subsi(X4, X4, 0), bcond(EQ, fail.length + 1), ...fail, ...pass];
+  const code = [
+    movz(X3, 0x4010, 16),
+    ldrx(X5, X3, 0),
+    ldrx(X4, X3, 0x100),
+    cmnx1(X5),
+    bcond(NE, 3),
+    subsi(X4, X4, 0),
+    bcond(EQ, fail.length + 1),
+    ...fail,
+    ...pass,
+  ];
   const r = await runner.run(spec(kernel(code, [], [data])));
   t.is(r.verdict, 'completed', r.reason);
   t.deepEqual(r.markers, { T1: 'Y' });
@@ -270,7 +301,13 @@ test('emu: a CPU Unicorn lacks is an error naming the models it has', async (t) 
 
 test('emu: a segment outside RAM and flash is an error naming it', async (t) => {
   const path = join(dir, 'outside.elf');
-  writeFileSync(path, buildElf(BASE, [{ addr: BASE, code: [b(0)] }, { addr: 0x0c000000n, code: [NOP] }]));
+  writeFileSync(
+    path,
+    buildElf(BASE, [
+      { addr: BASE, code: [b(0)] },
+      { addr: 0x0c000000n, code: [NOP] },
+    ]),
+  );
   const r = await runner.run(spec(path));
   t.is(r.verdict, 'error');
   t.regex(r.reason, /PT_LOAD segment 1 \(0xc000000-0xc000004, 4 bytes\) lies outside virt's RAM .* and flash/);
@@ -293,8 +330,13 @@ test('emu: onSerial sees the bytes live', async (t) => {
 
 // ------------------------------------------------------------ exceptions taken to the guest's vectors (issue 12 item 3)
 
-const MSR_VBAR_X1 = 0xd518c001, MSR_SPSR_X1 = 0xd5184001, MSR_ELR_X1 = 0xd5184021, MRS_X1_ELR = 0xd5384021;
-const ISB = 0xd5033fdf, ERET = 0xd69f03e0, SVC0 = 0xd4000001;
+const MSR_VBAR_X1 = 0xd518c001,
+  MSR_SPSR_X1 = 0xd5184001,
+  MSR_ELR_X1 = 0xd5184021,
+  MRS_X1_ELR = 0xd5384021;
+const ISB = 0xd5033fdf,
+  ERET = 0xd69f03e0,
+  SVC0 = 0xd4000001;
 const VBAR = 0x40100000n;
 /** A kernel whose VBAR_EL1 is 0x40100000, with `handler` at its current-EL/SPx synchronous vector (+0x200). */
 function withVectors(main: number[], handler: number[]): string {
@@ -353,9 +395,15 @@ test('emu: an exception from EL0 is taken to the lower-EL vector and its handler
   const code = [movz(X1, 0x4010, 16), MSR_VBAR_X1, ISB, ...main];
   t.is(BASE + BigInt(code.length * 4), el0At);
   const handler = [MRS_X1_ELR, ...puts('el1\n'), ERET];
-  const r = await runner.run(spec(kernel([...code, SVC0, ...puts('el0\n'), b(0)], [], [{ addr: VBAR + 0x400n, code: handler }]), { timeoutMs: 2000 }));
+  const r = await runner.run(
+    spec(kernel([...code, SVC0, ...puts('el0\n'), b(0)], [], [{ addr: VBAR + 0x400n, code: handler }]), { timeoutMs: 2000 }),
+  );
   t.is(r.verdict, 'timeout', r.reason);
-  t.is(r.serial, 'el1\nel0\n', `the handler ran at EL1 and ERET went back to EL0 after the svc (${r.reason}; ${JSON.stringify(r.details)})`);
+  t.is(
+    r.serial,
+    'el1\nel0\n',
+    `the handler ran at EL1 and ERET went back to EL0 after the svc (${r.reason}; ${JSON.stringify(r.details)})`,
+  );
 });
 
 test('emu: armed debug events Unicorn 2.0.1 never raises end the run as an emulator limit (software step)', async (t) => {
@@ -367,7 +415,9 @@ test('emu: armed debug events Unicorn 2.0.1 never raises end the run as an emula
 });
 
 test('emu: with gic-version=3 the GICv3 ITS (virt 7.2 has one) is an infrastructure error naming it, not a guest abort', async (t) => {
-  const r = await runner.run(spec(kernel([movz(X3, 0x0808, 16), ldrx(X4, X3), ...poweroff()]), { machine: { machine: { 'gic-version': '3' } } }));
+  const r = await runner.run(
+    spec(kernel([movz(X3, 0x0808, 16), ldrx(X4, X3), ...poweroff()]), { machine: { machine: { 'gic-version': '3' } } }),
+  );
   t.is(r.verdict, 'error', r.reason);
   t.regex(r.reason, /does not model GICv3 ITS at 0x8080000/);
 });

@@ -14,9 +14,20 @@ test('mutations are a pure function of the seed', (t) => {
 
 test('a seeded slice of the fuzzer: no crash, no hang', async (t) => {
   const lines: string[] = [];
-  const report = await fuzz({ seed: 13, count: 6, timeLimitMs: 60_000, jobs: 2, hangMs: 60_000, keepDir: null, log: (line) => lines.push(line) });
+  const report = await fuzz({
+    seed: 13,
+    count: 6,
+    timeLimitMs: 60_000,
+    jobs: 2,
+    hangMs: 60_000,
+    keepDir: null,
+    log: (line) => lines.push(line),
+  });
   t.is(report.inputs, 6);
   t.is(report.crashes, 0, lines.join('\n'));
   t.is(report.hangs, 0, lines.join('\n'));
-  t.deepEqual(Object.keys(report.exitCodes).filter((c) => !['0', '1', '2'].includes(c)), []);
+  t.deepEqual(
+    Object.keys(report.exitCodes).filter((c) => !['0', '1', '2'].includes(c)),
+    [],
+  );
 });

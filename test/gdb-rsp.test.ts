@@ -2,10 +2,29 @@
 // decoding, the streaming frame reader (split chunks, acks, garbage, corrupt packets), stop
 // replies, target descriptions and the `g` layout they give.
 import test from 'ava';
-import { checksum, encodePacket, errorReply, escapeData, expandRunLength, FrameReader, hexToBytes, littleEndianHex, PacketFormatError, printable, unescapeData, type FrameEvent } from '../harness/gdb/packets.js';
+import {
+  checksum,
+  encodePacket,
+  errorReply,
+  escapeData,
+  expandRunLength,
+  FrameReader,
+  hexToBytes,
+  littleEndianHex,
+  PacketFormatError,
+  printable,
+  unescapeData,
+  type FrameEvent,
+} from '../harness/gdb/packets.js';
 import { parseSupported } from '../harness/gdb/rsp.js';
 import { parseStopReply } from '../harness/gdb/stop-reply.js';
-import { aarch64CoreLayout, buildRegisterLayout, decodeRegisterBlock, parseTargetXml, type TargetDocument } from '../harness/gdb/target-xml.js';
+import {
+  aarch64CoreLayout,
+  buildRegisterLayout,
+  decodeRegisterBlock,
+  parseTargetXml,
+  type TargetDocument,
+} from '../harness/gdb/target-xml.js';
 
 // ------------------------------------------------------------ framing
 
@@ -121,7 +140,13 @@ test('qSupported replies: values, + and - features', (t) => {
 // ------------------------------------------------------------ stop replies
 
 test('stop replies: T with thread and reason, S, W (exit), X (signal), O (console output)', (t) => {
-  t.deepEqual(parseStopReply('T05thread:p01.01;swbreak:;'), { kind: 'stopped', signal: 5, thread: 'p01.01', reason: 'swbreak', info: { thread: 'p01.01', swbreak: '' } });
+  t.deepEqual(parseStopReply('T05thread:p01.01;swbreak:;'), {
+    kind: 'stopped',
+    signal: 5,
+    thread: 'p01.01',
+    reason: 'swbreak',
+    info: { thread: 'p01.01', swbreak: '' },
+  });
   t.deepEqual(parseStopReply('S05'), { kind: 'stopped', signal: 5, thread: null, reason: null, info: {} });
   t.deepEqual(parseStopReply('W00'), { kind: 'exited', status: 0 });
   t.deepEqual(parseStopReply('W01;process:1'), { kind: 'exited', status: 1 });
@@ -166,14 +191,23 @@ test('a target description with includes gives x0..x30, sp, pc, cpsr at 0..33, n
   t.deepEqual(names.slice(0, 34), [...Array.from({ length: 31 }, (_, i) => `x${i}:${i}:64`), 'sp:31:64', 'pc:32:64', 'cpsr:33:32']);
   t.deepEqual(names.slice(34), ['v0:34:128', 'fpsr:66:32']);
   t.is(layout.registers[33]!.feature, 'org.gnu.gdb.aarch64.core');
-  t.false(names.some((n) => n.startsWith('bogus')), 'registers inside comments are not registers');
+  t.false(
+    names.some((n) => n.startsWith('bogus')),
+    'registers inside comments are not registers',
+  );
   // The built-in fallback says the same for the core feature.
-  t.deepEqual(aarch64CoreLayout().registers.map((r) => `${r.name}:${r.regnum}:${r.bitsize}`), names.slice(0, 34));
+  t.deepEqual(
+    aarch64CoreLayout().registers.map((r) => `${r.name}:${r.regnum}:${r.bitsize}`),
+    names.slice(0, 34),
+  );
 });
 
 test('a g reply is split by the layout; a reply covering only the core feature is accepted', (t) => {
   const layout = qemuLikeLayout();
-  const le = (v: bigint, bytes: number) => Buffer.from(v.toString(16).padStart(bytes * 2, '0'), 'hex').reverse().toString('hex');
+  const le = (v: bigint, bytes: number) =>
+    Buffer.from(v.toString(16).padStart(bytes * 2, '0'), 'hex')
+      .reverse()
+      .toString('hex');
   let reply = '';
   for (let i = 0; i <= 30; i++) reply += le(BigInt(i) * 0x1111n, 8);
   reply += le(0x4015f8b0n, 8) + le(0x400c7b5cn, 8) + le(0x600003c5n, 4);

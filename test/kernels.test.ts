@@ -20,7 +20,11 @@ for (const target of targets) {
     const s = await subject(target.id);
     const result = await runSubject(s, runners, 'cortex-a57');
     for (const run of result.runs) {
-      t.deepEqual(checkExpectation(run, target.kernel.manifest.expect).map(formatMismatch), [], `${run.runner}: ${run.reason}\n${run.serial}`);
+      t.deepEqual(
+        checkExpectation(run, target.kernel.manifest.expect).map(formatMismatch),
+        [],
+        `${run.runner}: ${run.reason}\n${run.serial}`,
+      );
     }
     if (target.kernel.manifest.deterministic !== false) {
       t.true(runsAgree(result.runs), JSON.stringify(result.runs.map((r) => [r.runner, r.verdict, r.markers, r.fault?.pc])));
@@ -54,7 +58,10 @@ test('hang: both runners stop it at the timeout, in bounded time', async (t) => 
 test('noisy: the conflict is reported with both values and lines, look-alikes are ignored', async (t) => {
   const { runs } = await runSubject(await subject('noisy'), ['qemu', 'emu'], 'cortex-a57');
   for (const run of runs) {
-    t.deepEqual(run.conflicts.map((c) => [c.id, c.values]), [['T3', ['Y', 'N']]]);
+    t.deepEqual(
+      run.conflicts.map((c) => [c.id, c.values]),
+      [['T3', ['Y', 'N']]],
+    );
     t.deepEqual(Object.keys(run.markers).sort(), ['T1', 'T2', 'T3']);
     t.true(run.serial.includes('\\xff\\xfe'), 'raw bytes are kept, escaped');
   }

@@ -47,12 +47,23 @@ test('gowb go1.19: seed-barrier is a patch bug on both runners, fixed-barrier is
 });
 
 test('fault on both runners at the same address is no divergence', async (t) => {
-  const summary = await runMatrix({ config: await config({ kernels: [{ kernel: 'fault' }], diagnose: false }), store: await store(), runId: 't' });
-  t.deepEqual(summary.cells.map((c) => c.outcome), ['expected', 'expected']);
+  const summary = await runMatrix({
+    config: await config({ kernels: [{ kernel: 'fault' }], diagnose: false }),
+    store: await store(),
+    runId: 't',
+  });
+  t.deepEqual(
+    summary.cells.map((c) => c.outcome),
+    ['expected', 'expected'],
+  );
 });
 
 test('cpuid on two CPU models: cpu-dependent (not a failure), naming MIDR; a per-CPU expectation judges it', async (t) => {
-  const summary = await runMatrix({ config: await config({ kernels: [{ kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'] }], runners: ['qemu'], diagnose: false }), store: await store(), runId: 't' });
+  const summary = await runMatrix({
+    config: await config({ kernels: [{ kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'] }], runners: ['qemu'], diagnose: false }),
+    store: await store(),
+    runId: 't',
+  });
   for (const cell of summary.cells) {
     t.is(cell.outcome, 'cpu-dependent');
     t.regex(cell.findings[0]!.summary, /^differs from qemu on cortex-a5[37] on the same bytes: MIDR is 0x41[01]fd0[37][04]/);
@@ -61,7 +72,13 @@ test('cpuid on two CPU models: cpu-dependent (not a failure), naming MIDR; a per
   t.is(summary.counts['failing'], 0);
   // Say what a53 must report (a wrong value on purpose): that cell fails, a57 stays cpu-dependent.
   const strict = await runMatrix({
-    config: await config({ kernels: [{ kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'], expectByCpu: { 'cortex-a53': { markers: { MIDR: '0x410fd030' } } } }], runners: ['qemu'], diagnose: false }),
+    config: await config({
+      kernels: [
+        { kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'], expectByCpu: { 'cortex-a53': { markers: { MIDR: '0x410fd030' } } } },
+      ],
+      runners: ['qemu'],
+      diagnose: false,
+    }),
     store: await store(),
     runId: 't',
   });
@@ -76,7 +93,13 @@ test('any ELF in a config gets the same analysis, with its own expectation', asy
   await copyFile((await subject('hello')).elfPath, join(dir, 'mine.elf'));
   const cfg = await config({ kernels: [{ elf: join(dir, 'mine.elf'), name: 'mine', expect: { markers: { T1: 'N' } } }], diagnose: false });
   const summary = await runMatrix({ config: cfg, store: await store(), runId: 't' });
-  t.deepEqual(summary.cells.map((c) => [c.target, c.outcome]), [['mine', 'unexpected'], ['mine', 'unexpected']]);
+  t.deepEqual(
+    summary.cells.map((c) => [c.target, c.outcome]),
+    [
+      ['mine', 'unexpected'],
+      ['mine', 'unexpected'],
+    ],
+  );
 });
 
 test('an interrupted matrix keeps finished cells, and --resume runs only the rest', async (t) => {
@@ -149,8 +172,18 @@ test('with diagnosis: Go 1.19 seed-barrier is a convention bug naming x2, x3, x2
     const seed = cell(`gowb@go1.19/seed-barrier/${runner}/cortex-a57`);
     t.is(seed.outcome, 'convention-bug');
     const text = seed.findings.find((f) => f.kind === 'convention-bug')!.summary;
-    for (const needle of [/main\.wbSeed/, /stored x2 \(=&main\.gp, the slot\) into \[x27\] \(=&runtime\.writeBarrier\)/, /the slot was never written/, /x3/, /Go 1\.19/]) t.regex(text, needle);
-    t.true(seed.findings.some((f) => f.kind === 'patch-bug'), 'the markers flip too: the convention bug explains the patch bug');
+    for (const needle of [
+      /main\.wbSeed/,
+      /stored x2 \(=&main\.gp, the slot\) into \[x27\] \(=&runtime\.writeBarrier\)/,
+      /the slot was never written/,
+      /x3/,
+      /Go 1\.19/,
+    ])
+      t.regex(text, needle);
+    t.true(
+      seed.findings.some((f) => f.kind === 'patch-bug'),
+      'the markers flip too: the convention bug explains the patch bug',
+    );
     t.is(cell(`gowb@go1.19/fixed-barrier/${runner}/cortex-a57`).outcome, 'expected');
   }
 });
@@ -167,7 +200,10 @@ test('with diagnosis: Go 1.23 wrong routines name x25; QEMU passes are called ma
   for (const variant of ['seed-barrier', 'old-convention']) {
     const emu = cell(`gowb@go1.23/${variant}/emu/cortex-a57`);
     t.is(emu.outcome, 'convention-bug');
-    t.regex(emu.findings.find((f) => f.kind === 'convention-bug')!.summary, /x25 was not set by main\.wb(Seed|Old).*the caller stored x0 .* to \[x25\] = 0x0/i);
+    t.regex(
+      emu.findings.find((f) => f.kind === 'convention-bug')!.summary,
+      /x25 was not set by main\.wb(Seed|Old).*the caller stored x0 .* to \[x25\] = 0x0/i,
+    );
     const qemu = cell(`gowb@go1.23/${variant}/qemu/cortex-a57`);
     t.deepEqual(qemu.markers, { T1: 'Y', T2: 'Y', T3: 'Y' }, 'every marker says Y on QEMU');
     t.is(qemu.outcome, 'masked-failure');
@@ -204,7 +240,10 @@ test('a config may be TypeScript or JavaScript, checked against the same schema'
   t.deepEqual(ts.kernels, [{ kernel: 'hello' }, { kernel: 'fault' }]);
   t.deepEqual(ts.runners, ['emu']);
   const summary = await runMatrix({ config: ts, store: await store(), runId: 't' });
-  t.deepEqual(summary.cells.map((c) => c.outcome), ['expected', 'expected']);
+  t.deepEqual(
+    summary.cells.map((c) => c.outcome),
+    ['expected', 'expected'],
+  );
 
   await writeFile(join(dir, 'bad.mjs'), 'export default { kernels: [{ kernel: "hello", runners: "qemu" }] };\n');
   const error = await t.throwsAsync(loadMatrixConfig(join(dir, 'bad.mjs')));

@@ -23,14 +23,25 @@ async function project(prefix: string): Promise<string> {
 }
 
 const summaryOf = async (dir: string) => JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
-const runDirs = async (root: string) => (await readdir(root)).filter((n) => /^\d{4}-/.test(n)).sort().map((n) => join(root, n));
+const runDirs = async (root: string) =>
+  (await readdir(root))
+    .filter((n) => /^\d{4}-/.test(n))
+    .sort()
+    .map((n) => join(root, n));
 
 test('three nights: a regression on the second still fails the third, "failing since" the second', async (t) => {
   const dir = await project('wbdiff-nights-');
   const hello = (await subject('hello')).elfPath;
   const fault = (await subject('fault')).elfPath;
   await copyFile(hello, join(dir, 'mine.elf'));
-  await writeFile(join(dir, 'wbdiff.config.json'), JSON.stringify({ runners: ['emu'], diagnose: false, kernels: ['hello', { elf: 'mine.elf', name: 'mine', expect: { verdict: 'completed', markers: { T1: 'Y' } } }] }));
+  await writeFile(
+    join(dir, 'wbdiff.config.json'),
+    JSON.stringify({
+      runners: ['emu'],
+      diagnose: false,
+      kernels: ['hello', { elf: 'mine.elf', name: 'mine', expect: { verdict: 'completed', markers: { T1: 'Y' } } }],
+    }),
+  );
   const cwd = join(dir, 'src', 'deep');
 
   const night1 = await wbdiffIn(cwd, ['matrix']);
@@ -48,7 +59,10 @@ test('three nights: a regression on the second still fails the third, "failing s
   const runs = await runDirs(join(dir, 'results'));
   t.is(runs.length, 3, 'results next to the config');
   t.regex(night2.stdout, new RegExp(`baseline: ${runs[0]}`));
-  t.regex(night2.stdout, /REGRESSION\s+mine\/unpatched\/emu\/cortex-a57: regression: was expected, now unexpected: not as the kernel expects: verdict: expected completed, got fault/);
+  t.regex(
+    night2.stdout,
+    /REGRESSION\s+mine\/unpatched\/emu\/cortex-a57: regression: was expected, now unexpected: not as the kernel expects: verdict: expected completed, got fault/,
+  );
   t.notRegex(night2.stdout, /NEW|GONE/);
   t.regex(night2.stdout, /failing: 1 cell\n {2}FAIL mine\/unpatched\/emu\/cortex-a57: .* \(failing since this run\)/);
 
@@ -65,7 +79,10 @@ test('three nights: a regression on the second still fails the third, "failing s
   t.regex(junit, /failures="[1-9]/, 'JUnit agrees with the exit code');
 
   // A new kernel entry that is not as expected fails the run (here against an explicit baseline).
-  await writeFile(join(dir, 'wbdiff.config.json'), JSON.stringify({ runners: ['emu'], diagnose: false, kernels: ['hello', { kernel: 'fault', expect: { verdict: 'completed' } }] }));
+  await writeFile(
+    join(dir, 'wbdiff.config.json'),
+    JSON.stringify({ runners: ['emu'], diagnose: false, kernels: ['hello', { kernel: 'fault', expect: { verdict: 'completed' } }] }),
+  );
   const added = await wbdiffIn(cwd, ['matrix', '--baseline', runs[0]!]);
   t.is(added.exitCode, 1);
   t.regex(added.stdout, /NEW\s+fault\/unpatched\/emu\/cortex-a57: new cell: unexpected/);
@@ -74,17 +91,31 @@ test('three nights: a regression on the second still fails the third, "failing s
 test('known failures: outcome known and exit 0, JUnit skipped; a pass is reported; an expired entry fails again', async (t) => {
   const dir = await project('wbdiff-known-');
   await copyFile((await subject('fault')).elfPath, join(dir, 'mine.elf'));
-  const config = (known: object[]) => writeFile(join(dir, 'wbdiff.config.json'), JSON.stringify({
-    runners: ['emu'], diagnose: false,
-    kernels: ['hello', { elf: 'mine.elf', name: 'mine', expect: { verdict: 'completed' } }],
-    known,
-  }));
-  const mine = { cells: 'mine/*', finding: 'unexpected', reason: 'faults after T1 (upstream bug 7)', link: 'https://example.org/bug/7', until: '2099-12-31' };
+  const config = (known: object[]) =>
+    writeFile(
+      join(dir, 'wbdiff.config.json'),
+      JSON.stringify({
+        runners: ['emu'],
+        diagnose: false,
+        kernels: ['hello', { elf: 'mine.elf', name: 'mine', expect: { verdict: 'completed' } }],
+        known,
+      }),
+    );
+  const mine = {
+    cells: 'mine/*',
+    finding: 'unexpected',
+    reason: 'faults after T1 (upstream bug 7)',
+    link: 'https://example.org/bug/7',
+    until: '2099-12-31',
+  };
   const helloKnown = { cells: 'hello/*', reason: 'was failing on the old UART' };
   await config([mine, helloKnown]);
   const first = await wbdiffIn(dir, ['matrix', '--no-baseline']);
   t.is(first.exitCode, 0, first.stdout + first.stderr);
-  t.regex(first.stdout, /KNOWN mine\/unpatched\/emu\/cortex-a57: unexpected: faults after T1 \(upstream bug 7\) <https:\/\/example\.org\/bug\/7> \(until 2099-12-31\)/);
+  t.regex(
+    first.stdout,
+    /KNOWN mine\/unpatched\/emu\/cortex-a57: unexpected: faults after T1 \(upstream bug 7\) <https:\/\/example\.org\/bug\/7> \(until 2099-12-31\)/,
+  );
   t.regex(first.stdout, /XPASS hello\/unpatched\/emu\/cortex-a57 passes, but the known-failure entry "hello\/\*" lists it/);
   t.regex(first.stdout, /2 cells: 1 KNOWN, 1 ok/);
   const [run] = await runDirs(join(dir, 'results'));
@@ -93,7 +124,10 @@ test('known failures: outcome known and exit 0, JUnit skipped; a pass is reporte
   t.regex(junit, /failures="0"/);
   t.regex(await readFile(join(run!, 'results.tap'), 'utf8'), /not ok 2 - mine\/unpatched\/emu\/cortex-a57 # TODO known failure/);
 
-  await config([{ ...mine, until: '2020-01-31' }, { cells: 'mien/*', reason: 'a typo' }]);
+  await config([
+    { ...mine, until: '2020-01-31' },
+    { cells: 'mien/*', reason: 'a typo' },
+  ]);
   const expired = await wbdiffIn(dir, ['matrix', '--no-baseline']);
   t.is(expired.exitCode, 1, 'past its date the failure counts again');
   t.regex(expired.stdout, /FAIL mine\/unpatched\/emu\/cortex-a57: .*\[its known-failure entry expired on 2020-01-31\]/);
@@ -102,12 +136,19 @@ test('known failures: outcome known and exit 0, JUnit skipped; a pass is reporte
 
 test('an interrupted run lists unfinished cells as "not run"; --resume keeps --repeat and refuses changes', async (t) => {
   const dir = await project('wbdiff-resume-');
-  await writeFile(join(dir, 'wbdiff.config.json'), JSON.stringify({ runners: ['emu'], diagnose: false, kernels: ['hello', 'fault', 'tap'] }));
+  await writeFile(
+    join(dir, 'wbdiff.config.json'),
+    JSON.stringify({ runners: ['emu'], diagnose: false, kernels: ['hello', 'fault', 'tap'] }),
+  );
   const config = await loadMatrixConfig(join(dir, 'wbdiff.config.json'));
   const whole = await runMatrix({ config, store: new ResultsStore(join(dir, 'results', 'night1')), runId: 'night1' });
   const controller = new AbortController();
   const cut = await runMatrix({
-    config, store: new ResultsStore(join(dir, 'results', 'night2')), runId: 'night2', signal: controller.signal, onCell: () => controller.abort(),
+    config,
+    store: new ResultsStore(join(dir, 'results', 'night2')),
+    runId: 'night2',
+    signal: controller.signal,
+    onCell: () => controller.abort(),
     baseline: { runId: 'night1', cells: whole.cells },
   });
   t.true(cut.interrupted);
@@ -138,7 +179,14 @@ test('a non-deterministic kernel is compared on what it pins: never flaky or cha
   // The same bytes as a plain ELF entry say nothing about determinism: their counter is flakiness.
   // (COUNT is made a marker there too: T1 alone is one bit, equal in 3 runs one time in 4.)
   const count = { regex: '(?<id>COUNT)=(?<result>[0-9a-f]+)' };
-  await writeFile(join(dir, 'c.json'), JSON.stringify({ runners: ['qemu'], diagnose: false, kernels: ['jitter', { elf: 'jitter-copy.elf', name: 'undeclared', resultPatterns: [count] }] }));
+  await writeFile(
+    join(dir, 'c.json'),
+    JSON.stringify({
+      runners: ['qemu'],
+      diagnose: false,
+      kernels: ['jitter', { elf: 'jitter-copy.elf', name: 'undeclared', resultPatterns: [count] }],
+    }),
+  );
   const config = await loadMatrixConfig(join(dir, 'c.json'));
   const night1 = await runMatrix({ config, store: new ResultsStore(join(dir, 'r1')), runId: 'r1', repeat: 3 });
   const declared = night1.cells.find((c) => c.target === 'jitter')!;
@@ -146,6 +194,15 @@ test('a non-deterministic kernel is compared on what it pins: never flaky or cha
   t.false(declared.flaky, JSON.stringify(declared.repeats));
   t.true(undeclared.flaky, JSON.stringify(undeclared.repeats));
   t.deepEqual(declared.varying?.sort(), ['COUNT', 'T1']);
-  const night2 = await runMatrix({ config, store: new ResultsStore(join(dir, 'r2')), runId: 'r2', baseline: { runId: 'r1', cells: night1.cells } });
-  t.deepEqual(night2.baseline!.changes.filter((c) => c.cell.startsWith('jitter/')).map((c) => c.kind), [], 'no CHANGED for the counter');
+  const night2 = await runMatrix({
+    config,
+    store: new ResultsStore(join(dir, 'r2')),
+    runId: 'r2',
+    baseline: { runId: 'r1', cells: night1.cells },
+  });
+  t.deepEqual(
+    night2.baseline!.changes.filter((c) => c.cell.startsWith('jitter/')).map((c) => c.kind),
+    [],
+    'no CHANGED for the counter',
+  );
 });

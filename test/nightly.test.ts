@@ -18,7 +18,10 @@ test('a variant edited between two real runs is a regression (exit 1), and the e
   const good = await readFile(join(KERNELS_DIR, 'gowb/variants/go1.19/fixed-barrier.json'), 'utf8');
   await writeFile(variant, good);
   const config = join(dir, 'wbdiff.config.json');
-  await writeFile(config, JSON.stringify({ kernels: [{ kernel: 'gowb@go1.19', variants: ['./my-barrier.json'] }], runners: ['emu'], diagnose: false }));
+  await writeFile(
+    config,
+    JSON.stringify({ kernels: [{ kernel: 'gowb@go1.19', variants: ['./my-barrier.json'] }], runners: ['emu'], diagnose: false }),
+  );
   const night1 = join(dir, 'night1');
   const first = await wbdiff(['matrix', '--config', config, '--out', night1, '--no-baseline']);
   t.is(first.exitCode, 0, first.stdout + first.stderr);
@@ -28,7 +31,10 @@ test('a variant edited between two real runs is a regression (exit 1), and the e
   const night2 = join(dir, 'night2');
   const second = await wbdiff(['matrix', '--config', config, '--out', night2, '--baseline', night1]);
   t.is(second.exitCode, 1, 'regressions exit 1');
-  t.regex(second.stdout, /REGRESSION\s+gowb@go1\.19\/my-barrier\/emu\/cortex-a57: regression: was expected, now patch-bug: variant my-barrier changes the outcome on every runner: T1 is N/);
+  t.regex(
+    second.stdout,
+    /REGRESSION\s+gowb@go1\.19\/my-barrier\/emu\/cortex-a57: regression: was expected, now patch-bug: variant my-barrier changes the outcome on every runner: T1 is N/,
+  );
   const summary = JSON.parse(await readFile(join(night2, 'summary.json'), 'utf8'));
   t.is(summary.baseline.counts.regression, 1);
   t.is(summary.counts.regressions, 1);
@@ -43,7 +49,15 @@ test('three shards merged give the same summary as the unsharded run', async (t)
   const dir = await temp('wbdiff-shards-');
   await writeFile(
     join(dir, 'c.json'),
-    JSON.stringify({ kernels: [{ kernel: 'hello' }, { kernel: 'fault' }, { kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'] }, { kernel: 'gowb@go1.19', variants: ['seed-barrier', 'fixed-barrier'] }], diagnose: false }),
+    JSON.stringify({
+      kernels: [
+        { kernel: 'hello' },
+        { kernel: 'fault' },
+        { kernel: 'cpuid', cpus: ['cortex-a57', 'cortex-a53'] },
+        { kernel: 'gowb@go1.19', variants: ['seed-barrier', 'fixed-barrier'] },
+      ],
+      diagnose: false,
+    }),
   );
   const config = await loadMatrixConfig(join(dir, 'c.json'));
   const whole = await runMatrix({ config, store: new ResultsStore(join(dir, 'whole')), runId: 'whole' });

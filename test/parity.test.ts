@@ -43,7 +43,12 @@ test('the RSP client reads x0-x30, sp, pc at gowb@go1.19 seed-barrier call sites
   const { patched } = await gowbVariant('1.19', 'seed-barrier');
   const breakpoints = breakpointsFromManifest(patched.manifest.sites);
   t.is(breakpoints.length, 3);
-  const qemu = await snapshotOnQemu({ elfPath: patched.elfPath, breakpoints: breakpoints.map((b) => b.address), maxHits: 16, timeoutMs: 20_000 });
+  const qemu = await snapshotOnQemu({
+    elfPath: patched.elfPath,
+    breakpoints: breakpoints.map((b) => b.address),
+    maxHits: 16,
+    timeoutMs: 20_000,
+  });
   t.is(qemu.end.kind, 'exited', qemu.end.detail);
   t.is(qemu.hits.length, 3);
   const diagnosis = await diagnoseElf(patched.elfPath, patched.manifest.sites);
@@ -76,12 +81,16 @@ test('parity on gowb@go1.19 + seed-barrier: every determined register equal; whi
   const c = report.comparison;
   t.is(c.verdict, 'parity', c.summary);
   t.is(c.earliest, null);
-  t.deepEqual(c.legitimate.map((l) => l.reg), [...GOWB_LEGITIMATELY_DIFFERENT]);
+  t.deepEqual(
+    c.legitimate.map((l) => l.reg),
+    [...GOWB_LEGITIMATELY_DIFFERENT],
+  );
   t.deepEqual(c.resetDifferences, []);
   t.is(report.analysis.seeded, null, 'reset states are equal: no seeded run needed');
   const first = c.hits[0]!;
   const determined = first.rows.filter((r) => r.determined === true).map((r) => r.reg);
-  for (const r of ['x0', 'x1', 'x2', 'x3', 'x27', 'x28', 'x29', 'x30', 'sp', 'pc']) t.true(determined.includes(r), `${r} is set by the code before the first call`);
+  for (const r of ['x0', 'x1', 'x2', 'x3', 'x27', 'x28', 'x29', 'x30', 'sp', 'pc'])
+    t.true(determined.includes(r), `${r} is set by the code before the first call`);
   // Registers the code never set are still their reset value (0) on both: equal, but not the code's doing.
   for (const r of first.undetermined) t.is(first.rows.find((row) => row.reg === r)!.qemu, '0x0', r);
   t.true(first.undetermined.includes('x19'));
@@ -92,7 +101,12 @@ test('parity on gowb@go1.19 + seed-barrier: every determined register equal; whi
 test('the reset state is the same on QEMU and the emulator for every modelled CPU (why nothing differs at reset)', async (t) => {
   const s = await subject('hello');
   const image = await readElf(s.elfPath);
-  for (const [cpu, model] of [['cortex-a57', 'A57'], ['cortex-a53', 'A53'], ['cortex-a72', 'A72'], ['max', 'MAX']] as const) {
+  for (const [cpu, model] of [
+    ['cortex-a57', 'A57'],
+    ['cortex-a53', 'A53'],
+    ['cortex-a72', 'A72'],
+    ['max', 'MAX'],
+  ] as const) {
     const qemu = await snapshotOnQemu({ elfPath: s.elfPath, cpu, breakpoints: [], maxHits: 1, timeoutMs: 10_000 });
     const emu = snapshotOnEmulator(image, { model, breakpoints: [], maxHits: 1 });
     t.is(qemu.reset['pc'], image.entry, cpu);
@@ -102,7 +116,7 @@ test('the reset state is the same on QEMU and the emulator for every modelled CP
   }
 });
 
-test('a counter read is a legitimate difference: jitter\'s x19 (CNTVCT_EL0) differs run to run', async (t) => {
+test("a counter read is a legitimate difference: jitter's x19 (CNTVCT_EL0) differs run to run", async (t) => {
   const s = await subject('jitter');
   const image = await readElf(s.elfPath);
   const report = await checkParity(s.elfPath, { breakpoints: resolveBreakpoints(image, ['main+0x14']) });
@@ -137,7 +151,26 @@ async function pmcrKernel(): Promise<string> {
   await writeFile(join(dir, 'start.S'), source);
   const gcc = await resolveToolchain({ kind: 'gcc' });
   const common = join(KERNELS_DIR, 'common');
-  await execa(gcc.command, ['-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-O2', '-mgeneral-regs-only', '-Wl,--build-id=none', '-T', join(common, 'virt.ld'), '-I', common, '-o', 'kernel.elf', 'start.S'], { cwd: dir });
+  await execa(
+    gcc.command,
+    [
+      '-nostdlib',
+      '-nostartfiles',
+      '-ffreestanding',
+      '-static',
+      '-O2',
+      '-mgeneral-regs-only',
+      '-Wl,--build-id=none',
+      '-T',
+      join(common, 'virt.ld'),
+      '-I',
+      common,
+      '-o',
+      'kernel.elf',
+      'start.S',
+    ],
+    { cwd: dir },
+  );
   return join(dir, 'kernel.elf');
 }
 
@@ -148,11 +181,25 @@ test('a register difference at the same pc before any marker differs is the earl
   const c = report.comparison;
   t.is(c.verdict, 'divergence');
   const e = c.earliest!;
-  t.like(e, { kind: 'register', seq: 1, register: 'x1', location: 'probe', address: hex(image.symbols.resolve('probe')!.value), markersAgreed: true, serialAgreed: true });
+  t.like(e, {
+    kind: 'register',
+    seq: 1,
+    register: 'x1',
+    location: 'probe',
+    address: hex(image.symbols.resolve('probe')!.value),
+    markersAgreed: true,
+    serialAgreed: true,
+  });
   t.not(e.qemu, e.emu);
-  t.regex(e.text, /^earliest parity divergence at hit 1 \(probe, pc 0x[0-9a-f]+\): x1 is 0x[0-9a-f]+ on QEMU but 0x[0-9a-f]+ on the emulator, before any marker differs/);
+  t.regex(
+    e.text,
+    /^earliest parity divergence at hit 1 \(probe, pc 0x[0-9a-f]+\): x1 is 0x[0-9a-f]+ on QEMU but 0x[0-9a-f]+ on the emulator, before any marker differs/,
+  );
   const rows = c.hits[0]!.rows;
-  t.deepEqual(rows.filter((r) => r.status !== 'same').map((r) => r.reg), ['x1']);
+  t.deepEqual(
+    rows.filter((r) => r.status !== 'same').map((r) => r.reg),
+    ['x1'],
+  );
   t.is(rows.find((r) => r.reg === 'x1')!.determined, true, 'x1 is written by the mrs');
   t.is(rows.find((r) => r.reg === 'x2')!.status, 'same');
 
@@ -166,9 +213,14 @@ test('wbdiff parity: default breakpoints from the patch manifest, --json, exit 0
   const variant = join(KERNELS_DIR, 'gowb', 'variants', 'go1.19', 'seed-barrier.json');
   const ok = await wbdiff(['parity', 'gowb@go1.19', '--variant', variant, '--json']);
   t.is(ok.exitCode, 0, `${ok.stderr}\n${ok.stdout.slice(0, 4000)}`);
-  const doc = JSON.parse(ok.stdout) as { report: { comparison: { verdict: string; hits: { location: string; rows: { reg: string; qemu: string; emu: string }[] }[] } } };
+  const doc = JSON.parse(ok.stdout) as {
+    report: { comparison: { verdict: string; hits: { location: string; rows: { reg: string; qemu: string; emu: string }[] }[] } };
+  };
   t.is(doc.report.comparison.verdict, 'parity');
-  t.deepEqual(doc.report.comparison.hits.map((h) => h.location), ['main.kmain+0x7c', 'main.kmain+0xd4', 'main.kmain+0x13c']);
+  t.deepEqual(
+    doc.report.comparison.hits.map((h) => h.location),
+    ['main.kmain+0x7c', 'main.kmain+0xd4', 'main.kmain+0x13c'],
+  );
   t.is(doc.report.comparison.hits[0]!.rows.length, 34);
   const text = await wbdiff(['parity', 'gowb@go1.19', '--variant', variant]);
   t.regex(text.stdout, /hit 1: main\.kmain\+0x7c \(pc 0x[0-9a-f]+\) — no divergence/);
@@ -187,7 +239,8 @@ test('reset-state differences are legitimate only when starting from the other r
   const s = await subject('hello');
   const image = await readElf(s.elfPath);
   const breakpoints = resolveBreakpoints(image, ['poweroff']).map((b) => b.address);
-  const run = (initialRegisters?: Record<string, bigint>) => snapshotOnEmulator(image, { model: 'A57', breakpoints, maxHits: 4, ...(initialRegisters ? { initialRegisters } : {}) });
+  const run = (initialRegisters?: Record<string, bigint>) =>
+    snapshotOnEmulator(image, { model: 'A57', breakpoints, maxHits: 4, ...(initialRegisters ? { initialRegisters } : {}) });
   // A "QEMU" whose reset leaves x5 = 0x1234 and x0 = 0x77 (as a board's firmware might): x0 is
   // overwritten by the code, x5 never is.
   const otherReset = { x5: 0x1234n, x0: 0x77n };
@@ -197,7 +250,10 @@ test('reset-state differences are legitimate only when starting from the other r
   const ctx = symbolContext(image);
   const withSeed = compareRuns({ qemu: other, emu, repeat: run(), seeded, poisoned: run(poisonedResetRegisters()), symbols: ctx });
   t.is(withSeed.verdict, 'parity', withSeed.summary);
-  t.deepEqual(withSeed.resetDifferences.map((d) => d.reg), ['x0', 'x5']);
+  t.deepEqual(
+    withSeed.resetDifferences.map((d) => d.reg),
+    ['x0', 'x5'],
+  );
   const x5 = withSeed.hits[0]!.rows.find((r) => r.reg === 'x5')!;
   t.like(x5, { status: 'legitimate', reason: 'reset-state', determined: false });
   t.regex(x5.why!, /never written since reset: QEMU resets it to 0x1234, the emulator to 0x0/);
@@ -219,8 +275,20 @@ test('a tampered determined register is a divergence; a missing or different hit
   tampered.hits[1]!.registers['x2'] = gp; // hit 2 should store to &main.gs+8
   const c = compareRuns({ qemu: tampered, emu, symbols: ctx });
   t.is(c.verdict, 'divergence');
-  t.like(c.earliest, { kind: 'register', seq: 2, register: 'x2', location: 'main.kmain+0xd4', qemuSymbol: '&main.gp', emuSymbol: '&main.gs+0x8' });
-  const shorter: SnapshotRun = { ...emu, runner: 'qemu', hits: emu.hits.slice(0, 2), end: { kind: 'fault', detail: 'data abort at somewhere' } };
+  t.like(c.earliest, {
+    kind: 'register',
+    seq: 2,
+    register: 'x2',
+    location: 'main.kmain+0xd4',
+    qemuSymbol: '&main.gp',
+    emuSymbol: '&main.gs+0x8',
+  });
+  const shorter: SnapshotRun = {
+    ...emu,
+    runner: 'qemu',
+    hits: emu.hits.slice(0, 2),
+    end: { kind: 'fault', detail: 'data abort at somewhere' },
+  };
   const path = compareRuns({ qemu: shorter, emu, symbols: ctx });
   t.like(path.earliest, { kind: 'path', seq: 3 });
   t.regex(path.earliest!.text, /the emulator reached main\.kmain\+0x13c .* but QEMU ended first: data abort/);
@@ -289,7 +357,10 @@ function aarch64Reply(data: string): string | null {
   if (xfer) return `l${escape(xfer[1] === 'target.xml' ? TARGET_XML : CORE_XML)}`;
   if (data === '?') return 'S05';
   if (data === 'g') {
-    const le = (v: number, n: number) => Buffer.from(v.toString(16).padStart(n * 2, '0'), 'hex').reverse().toString('hex');
+    const le = (v: number, n: number) =>
+      Buffer.from(v.toString(16).padStart(n * 2, '0'), 'hex')
+        .reverse()
+        .toString('hex');
     // x0..x30 = their numbers; the run of zero bytes is run-length encoded as a real stub may do.
     let regs = '';
     for (let i = 0; i <= 30; i++) regs += le(i, 8);
@@ -323,7 +394,10 @@ test('a working stub: handshake, layout from target.xml, g with run-length encod
     t.is(regs['cpsr'], 0x400003c5n);
     await client.insertBreakpoint(0x40080010n);
     t.true(stub.received.includes('Z0,40080010,4'));
-    await t.throwsAsync(client.readMemory(0x40000000n, 4), { instanceOf: RspError, message: /does not support read memory .* \(empty reply\)/ });
+    await t.throwsAsync(client.readMemory(0x40000000n, 4), {
+      instanceOf: RspError,
+      message: /does not support read memory .* \(empty reply\)/,
+    });
   } finally {
     client.close();
     await stub.close();
@@ -380,7 +454,10 @@ test('a stub that accepts and never answers gives a clear timeout error in bound
     const { error, ms } = await timed(client.handshake());
     t.true(error instanceof RspError);
     t.is((error as RspError).kind, 'timeout');
-    t.regex((error as Error).message, new RegExp(`^no reply to qSupported from the gdbstub at 127\\.0\\.0\\.1:${stub.port} within 500 ms: nothing came back`));
+    t.regex(
+      (error as Error).message,
+      new RegExp(`^no reply to qSupported from the gdbstub at 127\\.0\\.0\\.1:${stub.port} within 500 ms: nothing came back`),
+    );
     t.true(ms < 2000, `${ms} ms`);
     // The connection is given up: the next request fails at once, with the same reason.
     const again = await timed(client.readRegisters());
@@ -424,7 +501,10 @@ test('replies that keep failing their checksum give a clear error after a few re
   try {
     const { error, ms } = await timed(client.haltReason());
     t.is((error as RspError).kind, 'garbage');
-    t.regex((error as Error).message, /^corrupt reply to the halt reason \(\?\) from 127\.0\.0\.1:\d+: checksum 00 does not match the data \(computed 9a\) \(4 times\)/);
+    t.regex(
+      (error as Error).message,
+      /^corrupt reply to the halt reason \(\?\) from 127\.0\.0\.1:\d+: checksum 00 does not match the data \(computed 9a\) \(4 times\)/,
+    );
     t.true(ms < 2000);
   } finally {
     client.close();
@@ -447,7 +527,10 @@ test('a port that closes mid-run (during continue) gives a clear error at once',
     await client.insertBreakpoint(0x40080010n);
     const { error, ms } = await timed(client.resume('continue', 10_000));
     t.is((error as RspError).kind, 'closed');
-    t.regex((error as Error).message, /^the gdbstub at 127\.0\.0\.1:\d+ closed the connection while waiting for the reply to continue \(c\)/);
+    t.regex(
+      (error as Error).message,
+      /^the gdbstub at 127\.0\.0\.1:\d+ closed the connection while waiting for the reply to continue \(c\)/,
+    );
     t.true(ms < 1000, `${ms} ms`);
   } finally {
     client.close();
@@ -510,7 +593,9 @@ async function allDead(pids: number[]): Promise<boolean> {
 
 test('a gdbstub that never answers: the QEMU session fails clearly in bounded time and the process group is killed', async (t) => {
   const { binary, pidFile } = await fakeQemu("net.createServer(() => {}).listen(port, '127.0.0.1');");
-  const { error, ms } = await timed(snapshotOnQemu({ elfPath: '/dev/null', breakpoints: [0x40080000n], binary, timeoutMs: 5000, requestTimeoutMs: 800 }));
+  const { error, ms } = await timed(
+    snapshotOnQemu({ elfPath: '/dev/null', breakpoints: [0x40080000n], binary, timeoutMs: 5000, requestTimeoutMs: 800 }),
+  );
   t.true(error instanceof WbdiffError);
   t.regex((error as Error).message, /^no reply to qSupported from the gdbstub at 127\.0\.0\.1:\d+ within 800 ms: nothing came back/);
   // Bounded, not fast: the fake stub is a node process, slow to start on a loaded machine.
@@ -537,8 +622,12 @@ net.createServer(() => {}).listen(port, '127.0.0.1');`);
 });
 
 test('a stub that spews garbage: the QEMU session fails clearly in bounded time', async (t) => {
-  const { binary } = await fakeQemu("net.createServer((s) => { const tm = setInterval(() => s.write(Buffer.from('\\x00\\xff garbage $zz#qq -- ')), 10); s.on('error', () => {}); s.on('close', () => clearInterval(tm)); }).listen(port, '127.0.0.1');");
-  const { error, ms } = await timed(snapshotOnQemu({ elfPath: '/dev/null', breakpoints: [0x40080000n], binary, timeoutMs: 5000, requestTimeoutMs: 2000 }));
+  const { binary } = await fakeQemu(
+    "net.createServer((s) => { const tm = setInterval(() => s.write(Buffer.from('\\x00\\xff garbage $zz#qq -- ')), 10); s.on('error', () => {}); s.on('close', () => clearInterval(tm)); }).listen(port, '127.0.0.1');",
+  );
+  const { error, ms } = await timed(
+    snapshotOnQemu({ elfPath: '/dev/null', breakpoints: [0x40080000n], binary, timeoutMs: 5000, requestTimeoutMs: 2000 }),
+  );
   t.true(error instanceof RspError, String(error));
   t.regex((error as Error).message, /garbage on the line|corrupt reply|rejected/);
   t.true(ms < 3000, `${ms} ms`);
@@ -552,7 +641,9 @@ test('QEMU dying mid-run (its port closes during continue) ends the session with
   await writeFile(binary, '#!/bin/sh\n( sleep 1.5; kill -9 $$ ) &\nexec qemu-system-aarch64 "$@"\n');
   await chmod(binary, 0o755);
   const image = await readElf(s.elfPath);
-  const { error, ms } = await timed(snapshotOnQemu({ elfPath: s.elfPath, breakpoints: [image.symbols.resolve('poweroff')!.value], binary, timeoutMs: 10_000 }));
+  const { error, ms } = await timed(
+    snapshotOnQemu({ elfPath: s.elfPath, breakpoints: [image.symbols.resolve('poweroff')!.value], binary, timeoutMs: 10_000 }),
+  );
   t.true(error instanceof RspError, String(error));
   t.is((error as RspError).kind, 'closed');
   // Killed before or after the continue went out: the socket closes, or the write meets EPIPE.

@@ -21,15 +21,30 @@ const ALL_N = { T1: 'N', T2: 'N', T3: 'N' };
 // What really happens (kernels/gowb/README.md explains why). A store through an unset x25 (Go 1.23)
 // or the runtime's barrier with g.m = 0 lands in virt's flash at 0 and is dropped, on QEMU and on the
 // emulator (which models the flash and records each dropped store).
-const outcomes: { go: '1.19' | '1.23'; variant: string; qemu: { verdict: Verdict; markers?: object }; emu: { verdict: Verdict; markers?: object; fault?: RegExp } }[] = [
+const outcomes: {
+  go: '1.19' | '1.23';
+  variant: string;
+  qemu: { verdict: Verdict; markers?: object };
+  emu: { verdict: Verdict; markers?: object; fault?: RegExp };
+}[] = [
   { go: '1.19', variant: 'seed-barrier', qemu: { verdict: 'completed', markers: ALL_N }, emu: { verdict: 'completed', markers: ALL_N } },
   { go: '1.19', variant: 'old-convention', qemu: { verdict: 'completed', markers: ALL_Y }, emu: { verdict: 'completed', markers: ALL_Y } },
   { go: '1.19', variant: 'fixed-barrier', qemu: { verdict: 'completed', markers: ALL_Y }, emu: { verdict: 'completed', markers: ALL_Y } },
-  { go: '1.19', variant: 'buffer-convention', qemu: { verdict: 'completed', markers: ALL_N }, emu: { verdict: 'completed', markers: ALL_N } },
+  {
+    go: '1.19',
+    variant: 'buffer-convention',
+    qemu: { verdict: 'completed', markers: ALL_N },
+    emu: { verdict: 'completed', markers: ALL_N },
+  },
   { go: '1.19', variant: 'force-barrier', qemu: { verdict: 'completed', markers: ALL_Y }, emu: { verdict: 'completed', markers: ALL_Y } },
   { go: '1.23', variant: 'seed-barrier', qemu: { verdict: 'completed', markers: ALL_Y }, emu: { verdict: 'completed', markers: ALL_Y } },
   { go: '1.23', variant: 'old-convention', qemu: { verdict: 'completed', markers: ALL_Y }, emu: { verdict: 'completed', markers: ALL_Y } },
-  { go: '1.23', variant: 'buffer-convention', qemu: { verdict: 'completed', markers: ALL_Y }, emu: { verdict: 'completed', markers: ALL_Y } },
+  {
+    go: '1.23',
+    variant: 'buffer-convention',
+    qemu: { verdict: 'completed', markers: ALL_Y },
+    emu: { verdict: 'completed', markers: ALL_Y },
+  },
   { go: '1.23', variant: 'fixed-barrier', qemu: { verdict: 'completed', markers: ALL_Y }, emu: { verdict: 'completed', markers: ALL_Y } },
   { go: '1.23', variant: 'force-barrier', qemu: { verdict: 'fault' }, emu: { verdict: 'fault' } },
 ];
@@ -47,7 +62,7 @@ for (const o of outcomes) {
   });
 }
 
-test('Go 1.23 seed-barrier: the stores through x25 = 0 go to virt\'s flash, dropped as on QEMU and recorded by the emulator', async (t) => {
+test("Go 1.23 seed-barrier: the stores through x25 = 0 go to virt's flash, dropped as on QEMU and recorded by the emulator", async (t) => {
   const { subject: patched } = await gowbVariant('1.23', 'seed-barrier');
   const { runs } = await runSubject(patched, ['emu'], 'cortex-a57');
   const dropped = runs[0]!.details['droppedWrites'] as { first: { address: string; pcSymbol: string }[] };
@@ -114,22 +129,58 @@ test('a stale variant (written for another build) names the address, expected an
 });
 
 test('an unknown symbol is named, with suggestions', async (t) => {
-  await rejects(t, 'gowb@go1.19', JSON.stringify({ name: 'u', edits: [{ op: 'redirect-calls', from: 'runtime.gcWriteBarrier', to: 'main.wbSeeed' }] }), /unknown symbol "main\.wbSeeed" \(did you mean "main\.wbSeed\.abi0"/);
+  await rejects(
+    t,
+    'gowb@go1.19',
+    JSON.stringify({ name: 'u', edits: [{ op: 'redirect-calls', from: 'runtime.gcWriteBarrier', to: 'main.wbSeeed' }] }),
+    /unknown symbol "main\.wbSeeed" \(did you mean "main\.wbSeed\.abi0"/,
+  );
 });
 
 test('an edit outside executable code is refused', async (t) => {
-  await rejects(t, 'gowb@go1.19', JSON.stringify({ name: 'd', edits: [{ op: 'nop', at: 'main.gp' }] }), /0x[0-9a-f]+ \(main\.gp\) is not in an executable PT_LOAD segment/);
+  await rejects(
+    t,
+    'gowb@go1.19',
+    JSON.stringify({ name: 'd', edits: [{ op: 'nop', at: 'main.gp' }] }),
+    /0x[0-9a-f]+ \(main\.gp\) is not in an executable PT_LOAD segment/,
+  );
   await rejects(t, 'gowb@go1.19', JSON.stringify({ name: 'a', edits: [{ op: 'nop', at: 'main.kmain+0x2' }] }), /not 4-byte aligned/);
 });
 
 test('two edits on one word are refused', async (t) => {
-  await rejects(t, 'gowb@go1.19', JSON.stringify({ name: 'o', edits: [{ op: 'nop', at: 'main.kmain+0x10' }, { op: 'word', at: 'main.kmain+0x10', value: '0xd503201f' }] }), /edits 0 and 1 both change the word at/);
+  await rejects(
+    t,
+    'gowb@go1.19',
+    JSON.stringify({
+      name: 'o',
+      edits: [
+        { op: 'nop', at: 'main.kmain+0x10' },
+        { op: 'word', at: 'main.kmain+0x10', value: '0xd503201f' },
+      ],
+    }),
+    /edits 0 and 1 both change the word at/,
+  );
 });
 
 test('a malformed variant file names the line and column', async (t) => {
-  await rejects(t, 'gowb@go1.19', '{\n  "name": "m",\n  "edits": [\n    { "op": "nop", "at": "main.kmain" },\n  ]\n}\n', /v\.json:5:3: malformed JSON in the variant file: trailing comma/);
-  await rejects(t, 'gowb@go1.19', '{\n  "name": "m",\n  "edits": [\n    { "op": "jump", "at": "main.kmain" }\n  ]\n}\n', /v\.json:4:13: invalid variant file: \/edits\/0\/op must be one of/);
-  await rejects(t, 'gowb@go1.19', '{\n  "name": "m",\n  "edits": [\n    { "op": "call", "at": "main.kmain" }\n  ]\n}\n', /v\.json:4:5: invalid variant file: \/edits\/0 is missing the property "to"/);
+  await rejects(
+    t,
+    'gowb@go1.19',
+    '{\n  "name": "m",\n  "edits": [\n    { "op": "nop", "at": "main.kmain" },\n  ]\n}\n',
+    /v\.json:5:3: malformed JSON in the variant file: trailing comma/,
+  );
+  await rejects(
+    t,
+    'gowb@go1.19',
+    '{\n  "name": "m",\n  "edits": [\n    { "op": "jump", "at": "main.kmain" }\n  ]\n}\n',
+    /v\.json:4:13: invalid variant file: \/edits\/0\/op must be one of/,
+  );
+  await rejects(
+    t,
+    'gowb@go1.19',
+    '{\n  "name": "m",\n  "edits": [\n    { "op": "call", "at": "main.kmain" }\n  ]\n}\n',
+    /v\.json:4:5: invalid variant file: \/edits\/0 is missing the property "to"/,
+  );
 });
 
 test('an out-of-range branch is refused with the distance and the reach', async (t) => {
@@ -137,12 +188,27 @@ test('an out-of-range branch is refused with the distance and the reach', async 
   const dir = await mkdtemp(join(tmpdir(), 'wbdiff-far-'));
   await writeFile(join(dir, 'far.s'), '.text\n.globl _start\n_start:\n  bl _start\n  ret\n.section .far,"ax"\nfar:\n  ret\n');
   const elf = join(dir, 'far.elf');
-  await execa('aarch64-linux-gnu-gcc', ['-nostdlib', '-static', '-Wl,-Ttext=0x40080000', '-Wl,--section-start=.far=0x50080000', '-o', elf, join(dir, 'far.s')]);
-  await rejects(t, elf, JSON.stringify({ name: 'r', edits: [{ op: 'call', at: '_start', to: 'far' }] }), /BL from 0x40080000 to 0x50080000 is out of range \(\+0x10000000 bytes; BL reaches ±128 MiB\)/);
+  await execa('aarch64-linux-gnu-gcc', [
+    '-nostdlib',
+    '-static',
+    '-Wl,-Ttext=0x40080000',
+    '-Wl,--section-start=.far=0x50080000',
+    '-o',
+    elf,
+    join(dir, 'far.s'),
+  ]);
+  await rejects(
+    t,
+    elf,
+    JSON.stringify({ name: 'r', edits: [{ op: 'call', at: '_start', to: 'far' }] }),
+    /BL from 0x40080000 to 0x50080000 is out of range \(\+0x10000000 bytes; BL reaches ±128 MiB\)/,
+  );
 });
 
 test('the bundled variant schema file is the one the loader uses', async (t) => {
   const { variantSchema } = await import('../harness/patch/variant-schema.js');
   t.deepEqual(JSON.parse(await readFile(join(KERNELS_DIR, 'variant.schema.json'), 'utf8')), JSON.parse(JSON.stringify(variantSchema)));
-  t.throws(() => parseVariant('{"name":"x","edits":[{"op":"word","at":"0x40080000","value":"nope"}]}', 'x.json'), { message: /value must match pattern/ });
+  t.throws(() => parseVariant('{"name":"x","edits":[{"op":"word","at":"0x40080000","value":"nope"}]}', 'x.json'), {
+    message: /value must match pattern/,
+  });
 });

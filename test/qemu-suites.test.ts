@@ -49,7 +49,10 @@ test('an ET_DYN ELF gets an explanation of what QEMU would do with it and what t
   await writeFile(path, dyn);
   const result = await wbdiff(['run', path]);
   t.is(result.exitCode, 2);
-  t.regex(result.stderr, /position-independent ELF \(ET_DYN\) linked at 0x40080000: QEMU's -kernel would load its segments at that address as they are/);
+  t.regex(
+    result.stderr,
+    /position-independent ELF \(ET_DYN\) linked at 0x40080000: QEMU's -kernel would load its segments at that address as they are/,
+  );
   t.regex(result.stderr, /hint: run the raw image .* --symbols/);
   t.notRegex(result.stderr, /link the kernel \(ET_EXEC\), not just compile it/);
 });
@@ -112,7 +115,10 @@ test('QEMU itself failing is crash, infrastructure (exit 2) in run and in the ma
   t.is(run.run.verdict, 'crash');
   t.regex(run.run.reason, /QEMU failed .*no-such-device/);
   const dir = await mkdtemp(join(tmpdir(), 'wbdiff-crash-'));
-  await writeFile(join(dir, 'wbdiff.config.json'), JSON.stringify({ runners: ['qemu'], kernels: [{ kernel: 'hello', machine: { devices: ['no-such-device'] } }], diagnose: false }));
+  await writeFile(
+    join(dir, 'wbdiff.config.json'),
+    JSON.stringify({ runners: ['qemu'], kernels: [{ kernel: 'hello', machine: { devices: ['no-such-device'] } }], diagnose: false }),
+  );
   const matrix = await wbdiff(['matrix', '--config', join(dir, 'wbdiff.config.json'), '--no-baseline', '--out', join(dir, 'out')]);
   t.is(matrix.exitCode, 2, matrix.stdout);
   const summary = JSON.parse(await readFile(join(dir, 'out', 'summary.json'), 'utf8'));
@@ -122,12 +128,15 @@ test('QEMU itself failing is crash, infrastructure (exit 2) in run and in the ma
 test('matrix entries carry machine options: one build on two machines is two named cells, each with its machine in provenance', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'wbdiff-machine-'));
   const path = join(dir, 'wbdiff.config.json');
-  await writeFile(path, JSON.stringify({
-    runners: ['qemu'],
-    machine: { append: 'matrix default' },
-    kernels: [{ kernel: 'bootargs' }, { kernel: 'bootargs', machine: { append: 'entry says', smp: 2 } }],
-    diagnose: false,
-  }));
+  await writeFile(
+    path,
+    JSON.stringify({
+      runners: ['qemu'],
+      machine: { append: 'matrix default' },
+      kernels: [{ kernel: 'bootargs' }, { kernel: 'bootargs', machine: { append: 'entry says', smp: 2 } }],
+      diagnose: false,
+    }),
+  );
   const store = new ResultsStore(join(dir, 'out'));
   const summary = await runMatrix({ config: await loadMatrixConfig(path), store, runId: 'machine' });
   const ids = summary.cells.map((c) => c.id).sort();
@@ -152,7 +161,12 @@ test('the device tree QEMU generates for a machine is saved and cached by its op
 
 test('a board cannot honour machine options and says so, naming them', async (t) => {
   const board = new BoardRunner(await loadBoardFile(join(REPO_ROOT, 'qemu', 'board-qemu-tcp.json')));
-  const run = await board.run({ elfPath: (await subject('hello')).elfPath, cpu: 'cortex-a57', timeoutMs: 2000, machine: { smp: 2, devices: ['pci-testdev'] } });
+  const run = await board.run({
+    elfPath: (await subject('hello')).elfPath,
+    cpu: 'cortex-a57',
+    timeoutMs: 2000,
+    machine: { smp: 2, devices: ['pci-testdev'] },
+  });
   t.is(run.verdict, 'error');
   t.regex(run.reason, /cannot honour smp \(--smp\), devices \(--device\)/);
 });

@@ -17,7 +17,16 @@ import { RESULTS_DIR } from '../harness/paths.js';
 import { writeRunReports } from '../harness/report/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HOSTILE = 'boot\n<script>window.__pwned = 1</script></pre><img src=x onerror="window.__pwned = 2">\x01 done\n';
 
 test('index.html in headless Chromium: matrix matches summary.json, a click shows the serial, nothing injected runs', async (t) => {
@@ -27,15 +36,27 @@ test('index.html in headless Chromium: matrix matches summary.json, a click show
   }
   // A real matrix in a results root of its own, with a run id for a folder name as wbdiff makes.
   const root = await mkdtemp(join(tmpdir(), 'wbdiff-report-browser-'));
-  const runId = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const runId = new Date()
+    .toISOString()
+    .replace(/:/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const dir = join(root, runId);
   const configPath = join(root, 'config.json');
-  await writeFile(configPath, JSON.stringify({
-    kernels: [{ kernel: 'hello' }, { kernel: 'gowb@go1.19', variants: ['seed-barrier'] }],
-    known: [{ cells: 'gowb@go1.19/seed-barrier/emu/*', reason: 'the seed bug, tracked upstream', link: 'https://example.org/issues/1' }],
-  }));
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      kernels: [{ kernel: 'hello' }, { kernel: 'gowb@go1.19', variants: ['seed-barrier'] }],
+      known: [{ cells: 'gowb@go1.19/seed-barrier/emu/*', reason: 'the seed bug, tracked upstream', link: 'https://example.org/issues/1' }],
+    }),
+  );
   const { diagnoseSubjects } = await import('../harness/diagnose/matrix.js');
-  const summary = await runMatrix({ config: await loadMatrixConfig(configPath), store: new ResultsStore(dir), runId, diagnose: diagnoseSubjects, argv: ['wbdiff', 'matrix', '--config', configPath] });
+  const summary = await runMatrix({
+    config: await loadMatrixConfig(configPath),
+    store: new ResultsStore(dir),
+    runId,
+    diagnose: diagnoseSubjects,
+    argv: ['wbdiff', 'matrix', '--config', configPath],
+  });
   t.is(summary.cells.length, 6);
 
   // A kernel that prints markup, and a baseline diff whose text carries some too.
@@ -45,17 +66,35 @@ test('index.html in headless Chromium: matrix matches summary.json, a click show
   const cell = JSON.parse(await readFile(cellPath, 'utf8')) as CellResult;
   await writeFile(cellPath, JSON.stringify({ ...cell, run: { ...cell.run, serial: HOSTILE + cell.run.serial } }));
   const onDisk = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
-  onDisk.baseline = { runId: 'an-earlier-run', changes: [{ cell: seed.id, kind: 'regression', text: 'regression: <script>window.__pwned = 3</script>' }] };
+  onDisk.baseline = {
+    runId: 'an-earlier-run',
+    changes: [{ cell: seed.id, kind: 'regression', text: 'regression: <script>window.__pwned = 3</script>' }],
+  };
   await writeFile(join(dir, 'summary.json'), JSON.stringify(onDisk));
   // An earlier day beside it, for the trend.
   await mkdir(join(root, '2026-01-02T03-04-05Z'));
-  await writeFile(join(root, '2026-01-02T03-04-05Z', 'summary.json'), JSON.stringify({ ...onDisk, runId: '2026-01-02T03-04-05Z', baseline: null }));
+  await writeFile(
+    join(root, '2026-01-02T03-04-05Z', 'summary.json'),
+    JSON.stringify({ ...onDisk, runId: '2026-01-02T03-04-05Z', baseline: null }),
+  );
 
   const written = await writeRunReports(dir);
-  t.deepEqual(written.map((w) => [w.reporter, w.error]), [['junit', undefined], ['tap', undefined], ['html', undefined]]);
+  t.deepEqual(
+    written.map((w) => [w.reporter, w.error]),
+    [
+      ['junit', undefined],
+      ['tap', undefined],
+      ['html', undefined],
+    ],
+  );
 
   const profile = await mkdtemp(join(tmpdir(), 'wbdiff-chromium-profile-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1500, height: 950 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1500, height: 950 },
+  });
   t.teardown(async () => {
     await context.close();
     await rm(profile, { recursive: true, force: true });
@@ -72,12 +111,18 @@ test('index.html in headless Chromium: matrix matches summary.json, a click show
   await page.goto(url);
 
   // The matrix: one cell per summary cell, each with its outcome.
-  const cells = await page.$$eval('td[data-cell]', (tds) => tds.map((td) => [(td as HTMLElement).dataset['cell'], (td as HTMLElement).dataset['outcome']]));
+  const cells = await page.$$eval('td[data-cell]', (tds) =>
+    tds.map((td) => [(td as HTMLElement).dataset['cell'], (td as HTMLElement).dataset['outcome']]),
+  );
   t.deepEqual(cells.sort(), summary.cells.map((c) => [c.id, c.outcome]).sort());
   t.is(await page.textContent('#run-id'), runId);
   t.is(await page.locator('#baseline li.change[data-change-kind="regression"]').count(), 1);
   t.regex((await page.textContent('#baseline'))!, /regression: <script>window.__pwned = 3<\/script>/);
-  t.deepEqual(await page.$$eval('#trend g.run', (gs) => gs.map((g) => (g as SVGGElement).dataset['run'])), ['2026-01-02T03-04-05Z', runId], 'one bar per run');
+  t.deepEqual(
+    await page.$$eval('#trend g.run', (gs) => gs.map((g) => (g as SVGGElement).dataset['run'])),
+    ['2026-01-02T03-04-05Z', runId],
+    'one bar per run',
+  );
 
   // Morning triage: the header counts, the regressed cell marked, known failures apart, the environment.
   const headline = async (what: string) => (await page.textContent(`#headline [data-headline="${what}"]`))!.trim();
@@ -139,6 +184,10 @@ test('index.html in headless Chromium: matrix matches summary.json, a click show
   t.true(await page.locator('#details').isHidden());
 
   t.deepEqual(problems, [], 'no console errors (a CSP violation would be one)');
-  t.deepEqual(requests.filter((r) => r !== url), [], 'the page fetches nothing');
+  t.deepEqual(
+    requests.filter((r) => r !== url),
+    [],
+    'the page fetches nothing',
+  );
   await rm(root, { recursive: true, force: true });
 });

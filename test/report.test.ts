@@ -24,28 +24,83 @@ const EVIL = 'boot\n<script>alert(1)</script></pre>\x01\x02 raw ]]> & "quotes" \
 const CPU = 'cortex-a57';
 
 function run(runner: 'qemu' | 'emu', partial: Partial<RunResult> = {}): RunResult {
-  return { runner, cpu: CPU, verdict: 'completed', reason: 'PSCI SYSTEM_OFF', markers: {}, conflicts: [], done: true, poweredOff: true, fault: null, serial: '', serialBytes: 0, durationMs: 10, details: {}, ...partial };
+  return {
+    runner,
+    cpu: CPU,
+    verdict: 'completed',
+    reason: 'PSCI SYSTEM_OFF',
+    markers: {},
+    conflicts: [],
+    done: true,
+    poweredOff: true,
+    fault: null,
+    serial: '',
+    serialBytes: 0,
+    durationMs: 10,
+    details: {},
+    ...partial,
+  };
 }
 
-function cell(variant: string | null, runner: 'qemu' | 'emu', outcome: SummaryCell['outcome'], r: RunResult, findings: Finding[] = []): { summary: SummaryCell; full: CellResult } {
+function cell(
+  variant: string | null,
+  runner: 'qemu' | 'emu',
+  outcome: SummaryCell['outcome'],
+  r: RunResult,
+  findings: Finding[] = [],
+): { summary: SummaryCell; full: CellResult } {
   const key = { target: 'k', variant, runner, cpu: CPU };
   const id = `k/${variant ?? 'unpatched'}/${runner}/${CPU}`;
-  const provenance = { elfHash: 'e'.repeat(64), sourceHash: 's'.repeat(64), variantHashes: variant ? ['v'.repeat(64)] : [], toolchain: 'gcc <12>' };
+  const provenance = {
+    elfHash: 'e'.repeat(64),
+    sourceHash: 's'.repeat(64),
+    variantHashes: variant ? ['v'.repeat(64)] : [],
+    toolchain: 'gcc <12>',
+  };
   const subject = `k/${variant ?? 'unpatched'}`;
   return {
-    summary: { ...key, id, subject, outcome, findings, verdict: r.verdict, reason: r.reason, markers: r.markers, done: r.done, fault: r.fault, durationMs: r.durationMs, provenance },
+    summary: {
+      ...key,
+      id,
+      subject,
+      outcome,
+      findings,
+      verdict: r.verdict,
+      reason: r.reason,
+      markers: r.markers,
+      done: r.done,
+      fault: r.fault,
+      durationMs: r.durationMs,
+      provenance,
+    },
     full: { ...key, id, subject, provenance, run: r },
   };
 }
 
-const FLIP: Finding = { kind: 'patch-bug', summary: 'variant bad changes the outcome on every runner: T1 is N with bad but Y unpatched', evidence: [] };
+const FLIP: Finding = {
+  kind: 'patch-bug',
+  summary: 'variant bad changes the outcome on every runner: T1 is N with bad but Y unpatched',
+  evidence: [],
+};
 
 function fixture(options: { baseline?: boolean } = {}): ReportModel {
   const cells = [
     cell(null, 'qemu', 'expected', run('qemu', { markers: { T1: 'Y', tap3: 'SKIP' }, serial: 'T1 Y\nok 3 # SKIP\n', serialBytes: 17 })),
     cell(null, 'emu', 'expected', run('emu', { markers: { T1: 'Y', tap3: 'SKIP' }, serial: 'T1 Y\n', serialBytes: 5 })),
-    cell('bad', 'qemu', 'patch-bug', run('qemu', { markers: { T1: 'N', tap3: 'SKIP' }, serial: EVIL, serialBytes: EVIL.length, durationMs: 1234 }), [FLIP]),
-    cell('bad', 'emu', 'infrastructure', run('emu', { verdict: 'error', reason: 'libunicorn.so.2 <missing>', markers: {}, done: false, durationMs: 0 }), [{ kind: 'infrastructure', summary: 'the run did not happen: libunicorn.so.2 <missing>', evidence: [] }]),
+    cell(
+      'bad',
+      'qemu',
+      'patch-bug',
+      run('qemu', { markers: { T1: 'N', tap3: 'SKIP' }, serial: EVIL, serialBytes: EVIL.length, durationMs: 1234 }),
+      [FLIP],
+    ),
+    cell(
+      'bad',
+      'emu',
+      'infrastructure',
+      run('emu', { verdict: 'error', reason: 'libunicorn.so.2 <missing>', markers: {}, done: false, durationMs: 0 }),
+      [{ kind: 'infrastructure', summary: 'the run did not happen: libunicorn.so.2 <missing>', evidence: [] }],
+    ),
   ];
   const summary: ReportSummary = {
     version: 1,
@@ -57,17 +112,44 @@ function fixture(options: { baseline?: boolean } = {}): ReportModel {
     subjects: {
       'k/bad': {
         ok: true,
-        sites: [{ variant: 'bad', edit: 0, op: 'redirect-calls', address: '0x40001000', location: 'main+0x10', old: { word: '0x94000001', asm: 'bl #0x40001004', symbolic: 'bl runtime.gcWriteBarrier' }, new: { word: '0x94000002', asm: 'bl #0x40001008', symbolic: 'bl main.<wb>' } }],
+        sites: [
+          {
+            variant: 'bad',
+            edit: 0,
+            op: 'redirect-calls',
+            address: '0x40001000',
+            location: 'main+0x10',
+            old: { word: '0x94000001', asm: 'bl #0x40001004', symbolic: 'bl runtime.gcWriteBarrier' },
+            new: { word: '0x94000002', asm: 'bl #0x40001008', symbolic: 'bl main.<wb>' },
+          },
+        ],
       },
     },
-    diagnoses: { [`k/bad/${CPU}`]: { verdict: 'convention-bug', findings: [{ kind: 'convention-bug', text: 'x25 <not> restored & </pre>' }] } },
-    ...(options.baseline ? { baseline: { runId: '2026-11-22T03-00-00Z', changes: [{ cell: 'k/bad/qemu/cortex-a57', kind: 'regression', text: 'regression: was expected, now patch-bug <b>bold</b>' }] } } : {}),
+    diagnoses: {
+      [`k/bad/${CPU}`]: { verdict: 'convention-bug', findings: [{ kind: 'convention-bug', text: 'x25 <not> restored & </pre>' }] },
+    },
+    ...(options.baseline
+      ? {
+          baseline: {
+            runId: '2026-11-22T03-00-00Z',
+            changes: [{ cell: 'k/bad/qemu/cortex-a57', kind: 'regression', text: 'regression: was expected, now patch-bug <b>bold</b>' }],
+          },
+        }
+      : {}),
   };
   return { summary, cells: new Map(cells.map((c) => [c.full.id, c.full])), runInfo: { startedAt: '2026-11-23T17:28:04.123Z' }, trend: [] };
 }
 
 const asArray = new Set(['testsuite', 'testcase', 'property', 'failure', 'error', 'skipped', 'system-out']);
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseAttributeValue: false, parseTagValue: false, trimValues: false, htmlEntities: true, isArray: (name, _path, _leaf, isAttribute) => !isAttribute && asArray.has(name) });
+const xml = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseAttributeValue: false,
+  parseTagValue: false,
+  trimValues: false,
+  htmlEntities: true,
+  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && asArray.has(name),
+});
 
 type Node = Record<string, unknown>;
 const kids = (node: Node, name: string) => (node[name] as Node[] | undefined) ?? [];
@@ -77,15 +159,38 @@ const text = (node: Node | string) => (typeof node === 'string' ? node : String(
 function checkJunitStructure(t: import('ava').ExecutionContext, doc: Node): void {
   const allowed: Record<string, string[]> = {
     testsuites: ['testsuite', 'name', 'tests', 'failures', 'errors', 'skipped', 'time', 'disabled'],
-    testsuite: ['properties', 'testcase', 'system-out', 'system-err', 'name', 'tests', 'failures', 'errors', 'skipped', 'time', 'timestamp', 'hostname', 'id', 'package', 'disabled'],
+    testsuite: [
+      'properties',
+      'testcase',
+      'system-out',
+      'system-err',
+      'name',
+      'tests',
+      'failures',
+      'errors',
+      'skipped',
+      'time',
+      'timestamp',
+      'hostname',
+      'id',
+      'package',
+      'disabled',
+    ],
     testcase: ['skipped', 'error', 'failure', 'system-out', 'system-err', 'name', 'classname', 'time', 'assertions', 'status'],
   };
   const keys = (n: Node) => Object.keys(n).filter((k) => k !== '#text');
   const suites = doc['testsuites'] as Node;
-  t.deepEqual(keys(suites).filter((k) => !allowed['testsuites']!.includes(k)), []);
+  t.deepEqual(
+    keys(suites).filter((k) => !allowed['testsuites']!.includes(k)),
+    [],
+  );
   for (const attr of ['name', 'tests', 'failures', 'errors', 'skipped', 'time']) t.not(suites[attr], undefined, `testsuites@${attr}`);
   for (const suite of kids(suites, 'testsuite')) {
-    t.deepEqual(keys(suite).filter((k) => !allowed['testsuite']!.includes(k)), [], `children of ${suite['name']}`);
+    t.deepEqual(
+      keys(suite).filter((k) => !allowed['testsuite']!.includes(k)),
+      [],
+      `children of ${suite['name']}`,
+    );
     for (const attr of ['name', 'tests', 'failures', 'errors', 'skipped', 'time']) t.not(suite[attr], undefined, `testsuite@${attr}`);
     t.regex(String(suite['time']), /^\d+\.\d{3}$/);
     if (suite['timestamp'] !== undefined) t.regex(String(suite['timestamp']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
@@ -96,7 +201,10 @@ function checkJunitStructure(t: import('ava').ExecutionContext, doc: Node): void
     t.is(Number(suite['errors']), count('error'));
     t.is(Number(suite['skipped']), count('skipped'));
     for (const c of cases) {
-      t.deepEqual(keys(c).filter((k) => !allowed['testcase']!.includes(k)), []);
+      t.deepEqual(
+        keys(c).filter((k) => !allowed['testcase']!.includes(k)),
+        [],
+      );
       t.truthy(c['name']);
       t.truthy(c['classname']);
       t.regex(String(c['time']), /^\d+\.\d{3}$/);
@@ -115,22 +223,43 @@ test('junit.xml is well-formed JUnit: suites per build + variant, a testcase per
   const doc = xml.parse(out) as Node;
   checkJunitStructure(t, doc);
   const suites = kids(doc['testsuites'] as Node, 'testsuite');
-  t.deepEqual(suites.map((s) => s['name']), ['k.unpatched', 'k.bad']);
+  t.deepEqual(
+    suites.map((s) => s['name']),
+    ['k.unpatched', 'k.bad'],
+  );
   const cases = new Map(suites.flatMap((s) => kids(s, 'testcase')).map((c) => [`${c['classname']} ${c['name']}`, c]));
-  t.deepEqual([...cases.keys()], [
-    'k.unpatched T1 [qemu/cortex-a57]', 'k.unpatched tap3 [qemu/cortex-a57]', 'k.unpatched verdict [qemu/cortex-a57]',
-    'k.unpatched T1 [emu/cortex-a57]', 'k.unpatched tap3 [emu/cortex-a57]', 'k.unpatched verdict [emu/cortex-a57]',
-    'k.bad T1 [qemu/cortex-a57]', 'k.bad tap3 [qemu/cortex-a57]', 'k.bad verdict [qemu/cortex-a57]',
-    'k.bad verdict [emu/cortex-a57]',
-  ]);
-  t.deepEqual(kids(doc['testsuites'] as Node, 'testsuite').map((s) => [s['tests'], s['failures'], s['errors'], s['skipped']]), [['6', '0', '0', '2'], ['4', '2', '1', '1']]);
+  t.deepEqual(
+    [...cases.keys()],
+    [
+      'k.unpatched T1 [qemu/cortex-a57]',
+      'k.unpatched tap3 [qemu/cortex-a57]',
+      'k.unpatched verdict [qemu/cortex-a57]',
+      'k.unpatched T1 [emu/cortex-a57]',
+      'k.unpatched tap3 [emu/cortex-a57]',
+      'k.unpatched verdict [emu/cortex-a57]',
+      'k.bad T1 [qemu/cortex-a57]',
+      'k.bad tap3 [qemu/cortex-a57]',
+      'k.bad verdict [qemu/cortex-a57]',
+      'k.bad verdict [emu/cortex-a57]',
+    ],
+  );
+  t.deepEqual(
+    kids(doc['testsuites'] as Node, 'testsuite').map((s) => [s['tests'], s['failures'], s['errors'], s['skipped']]),
+    [
+      ['6', '0', '0', '2'],
+      ['4', '2', '1', '1'],
+    ],
+  );
 
   const flipped = kids(cases.get('k.bad T1 [qemu/cortex-a57]')!, 'failure')[0]!;
   t.is(flipped['type'], 'patch-bug');
   t.regex(String(flipped['message']), /T1 is N with bad but Y unpatched/);
   const verdict = cases.get('k.bad verdict [qemu/cortex-a57]')!;
   const failure = kids(verdict, 'failure')[0]!;
-  t.regex(text(failure), /diagnosis \(emulator trace of redirected calls\): convention-bug\n {2}\[convention-bug\] x25 <not> restored & <\/pre>/);
+  t.regex(
+    text(failure),
+    /diagnosis \(emulator trace of redirected calls\): convention-bug\n {2}\[convention-bug\] x25 <not> restored & <\/pre>/,
+  );
   t.is(verdict['time'], '1.234');
   const serial = text(kids(verdict, 'system-out')[0] as unknown as string);
   t.true(serial.includes('<script>alert(1)</script></pre>\\x01\\x02 raw ]]> & "quotes" \'single\''), serial);
@@ -164,8 +293,19 @@ test('results.tap is TAP 13 that tap-parser reads back: pass/fail/skip and the Y
   t.is(final.pass, 3);
   t.is(final.fail, 1);
   t.is(final.skip, 1);
-  t.deepEqual(final.failures.map((f: { name: string }) => f.name), ['k/bad/qemu/cortex-a57']);
-  t.deepEqual(asserts.map((a) => [a.ok, a.name]), [[true, 'k/unpatched/qemu/cortex-a57'], [true, 'k/unpatched/emu/cortex-a57'], [false, 'k/bad/qemu/cortex-a57'], [true, 'k/bad/emu/cortex-a57']]);
+  t.deepEqual(
+    final.failures.map((f: { name: string }) => f.name),
+    ['k/bad/qemu/cortex-a57'],
+  );
+  t.deepEqual(
+    asserts.map((a) => [a.ok, a.name]),
+    [
+      [true, 'k/unpatched/qemu/cortex-a57'],
+      [true, 'k/unpatched/emu/cortex-a57'],
+      [false, 'k/bad/qemu/cortex-a57'],
+      [true, 'k/bad/emu/cortex-a57'],
+    ],
+  );
   const bad = asserts[2]!.diag!;
   t.is(bad['outcome'], 'patch-bug');
   t.is(bad['verdict'], 'completed');
@@ -215,10 +355,16 @@ test('index.html: kernel text stays text, data is JSON with "<" escaped, one scr
   t.true(bad.serial.includes('<script>alert(1)</script></pre>\\x01\\x02 raw ]]>'));
   t.deepEqual(bad.diagnosis.findings, [{ kind: 'convention-bug', text: 'x25 <not> restored & </pre>' }]);
   t.is(data.sites['k/bad'][0].new.symbolic, 'bl main.<wb>');
-  t.deepEqual(bad.changes.map((c: { kind: string }) => c.kind), ['regression']);
+  t.deepEqual(
+    bad.changes.map((c: { kind: string }) => c.kind),
+    ['regression'],
+  );
   // The matrix: one td per cell with its id and outcome; the baseline on top.
   const tds = [...html.matchAll(/<td class="cell [^"]*" data-cell="([^"]+)" data-outcome="([^"]+)"/g)].map((m) => [m[1], m[2]]);
-  t.deepEqual(tds, fixture().summary.cells.map((c) => [c.id, c.outcome]));
+  t.deepEqual(
+    tds,
+    fixture().summary.cells.map((c) => [c.id, c.outcome]),
+  );
   t.true(html.indexOf('id="baseline"') < html.indexOf('id="matrix"'));
   t.regex(html, /data-change-kind="regression" data-change-cell="k\/bad\/qemu\/cortex-a57"/);
   t.regex(renderHtml(fixture()), /id="no-baseline">no baseline/);
@@ -234,11 +380,28 @@ test('jsonForScript cannot close its element or open a comment', (t) => {
 
 test('marker checks: SKIP skipped, flipped markers fail, an expected cell passes even with N', (t) => {
   const { summary } = fixture();
-  t.deepEqual(markerChecks(summary.cells, summary.cells[2]!).map((m) => m.status), ['fail', 'skip']);
+  t.deepEqual(
+    markerChecks(summary.cells, summary.cells[2]!).map((m) => m.status),
+    ['fail', 'skip'],
+  );
   const expectedN = { ...summary.cells[0]!, markers: { T1: 'N' } };
-  t.deepEqual(markerChecks([expectedN], expectedN).map((m) => m.status), ['pass']);
-  const parity = { ...summary.cells[2]!, outcome: 'parity-divergence' as const, findings: [{ kind: 'parity-divergence' as const, summary: 'differs: MIDR is 0x1 on qemu but 0x2 on emu', evidence: [] }], markers: { MIDR: '0x1', T1: 'Y' } };
-  t.deepEqual(markerChecks([summary.cells[0]!, parity], parity).map((m) => [m.id, m.status]), [['MIDR', 'fail'], ['T1', 'pass']]);
+  t.deepEqual(
+    markerChecks([expectedN], expectedN).map((m) => m.status),
+    ['pass'],
+  );
+  const parity = {
+    ...summary.cells[2]!,
+    outcome: 'parity-divergence' as const,
+    findings: [{ kind: 'parity-divergence' as const, summary: 'differs: MIDR is 0x1 on qemu but 0x2 on emu', evidence: [] }],
+    markers: { MIDR: '0x1', T1: 'Y' },
+  };
+  t.deepEqual(
+    markerChecks([summary.cells[0]!, parity], parity).map((m) => [m.id, m.status]),
+    [
+      ['MIDR', 'fail'],
+      ['T1', 'pass'],
+    ],
+  );
 });
 
 test('serial display: CRLF kept as lines, lone CR and control bytes visible, tail limited', (t) => {
@@ -252,7 +415,10 @@ test('trend: one point per run (two runs a day are two), ordered by start; parti
   const s = (runId: string, outcomes: string[], regressions: number | null, extra: object = {}) => ({
     runId,
     cells: outcomes.map((outcome) => ({ outcome })),
-    baseline: regressions === null ? null : { changes: Array.from({ length: regressions }, () => ({ kind: 'regression' })).concat([{ kind: 'fix' }]) },
+    baseline:
+      regressions === null
+        ? null
+        : { changes: Array.from({ length: regressions }, () => ({ kind: 'regression' })).concat([{ kind: 'fix' }]) },
     ...extra,
   });
   const runs = [
@@ -263,11 +429,14 @@ test('trend: one point per run (two runs a day are two), ordered by start; parti
     trendRunOf(s('2026-11-22T11-00-00Z', ['expected'], 0, { shard: { index: 0, count: 2 } }), '2026-11-22'),
   ].filter((r) => r !== null);
   t.is(runs.length, 3);
-  t.deepEqual(trendRuns(runs).map((r) => [r.runId, r.expected, r.notExpected, r.known, r.infrastructure, r.regressions]), [
-    ['2026-11-21T03-00-00Z', 3, 0, 0, 0, null],
-    ['2026-11-22T03-00-00Z', 1, 1, 0, 0, 1],
-    ['2026-11-22T09-00-00Z', 1, 1, 1, 1, 2],
-  ]);
+  t.deepEqual(
+    trendRuns(runs).map((r) => [r.runId, r.expected, r.notExpected, r.known, r.infrastructure, r.regressions]),
+    [
+      ['2026-11-21T03-00-00Z', 3, 0, 0, 0, null],
+      ['2026-11-22T03-00-00Z', 1, 1, 0, 0, 1],
+      ['2026-11-22T09-00-00Z', 1, 1, 1, 1, 2],
+    ],
+  );
   const svg = trendSvg(trendRuns(runs));
   t.is((svg.match(/<g class="run"/g) ?? []).length, 3);
   t.regex(svg, />11-22<\/text><text [^>]*>09:00</);
@@ -287,7 +456,15 @@ async function resultsOnDisk(): Promise<{ root: string; dir: string }> {
   await writeFile(join(dir, 'run.json'), JSON.stringify(model.runInfo));
   const older = join(root, '2026-11-22T03-00-00Z');
   await mkdir(older);
-  await writeFile(join(older, 'summary.json'), JSON.stringify({ ...model.summary, runId: '2026-11-22T03-00-00Z', baseline: null, cells: model.summary.cells.map((c) => ({ ...c, outcome: 'expected' })) }));
+  await writeFile(
+    join(older, 'summary.json'),
+    JSON.stringify({
+      ...model.summary,
+      runId: '2026-11-22T03-00-00Z',
+      baseline: null,
+      cells: model.summary.cells.map((c) => ({ ...c, outcome: 'expected' })),
+    }),
+  );
   return { root, dir };
 }
 
@@ -296,12 +473,22 @@ test('wbdiff report writes the three files into the results folder and prints th
   const result = await wbdiff(['report', dir]);
   t.is(result.exitCode, 0, result.stderr);
   const paths = result.stdout.trim().split('\n');
-  t.deepEqual(paths, ['junit.xml', 'results.tap', 'index.html'].map((f) => join(dir, f)));
+  t.deepEqual(
+    paths,
+    ['junit.xml', 'results.tap', 'index.html'].map((f) => join(dir, f)),
+  );
   const html = await readFile(join(dir, 'index.html'), 'utf8');
-  t.deepEqual([...html.matchAll(/data-run="([^"]+)" data-day="[^"]+" data-expected="(\d+)" data-not-expected="(\d+)" data-known="\d+" data-regressions="(\d*)"/g)].map((m) => m.slice(1)), [
-    ['2026-11-22T03-00-00Z', '4', '0', ''],
-    ['2026-11-23T17-28-04Z', '2', '1', '1'],
-  ]);
+  t.deepEqual(
+    [
+      ...html.matchAll(
+        /data-run="([^"]+)" data-day="[^"]+" data-expected="(\d+)" data-not-expected="(\d+)" data-known="\d+" data-regressions="(\d*)"/g,
+      ),
+    ].map((m) => m.slice(1)),
+    [
+      ['2026-11-22T03-00-00Z', '4', '0', ''],
+      ['2026-11-23T17-28-04Z', '2', '1', '1'],
+    ],
+  );
   t.false(html.includes('<script>alert(1)'));
   t.is(XMLValidator.validate(await readFile(join(dir, 'junit.xml'), 'utf8')), true);
 });

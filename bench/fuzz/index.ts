@@ -72,12 +72,21 @@ async function loadCorpus(): Promise<Corpus> {
       variants.push({ kernel: `gowb@${go}`, path: join(dir, name), value: JSON.parse(await readFile(join(dir, name), 'utf8')) });
     }
   }
-  variants.push({ kernel: 'hello', path: 'hello-nop', value: { name: 'hello-nop', edits: [{ op: 'nop', at: '_start+0x40', expect: 'movz*' }] } });
+  variants.push({
+    kernel: 'hello',
+    path: 'hello-nop',
+    value: { name: 'hello-nop', edits: [{ op: 'nop', at: '_start+0x40', expect: 'movz*' }] },
+  });
   return { elfs, variants };
 }
 
 /** One input: files in `dir` and the wbdiff arguments that use them. Deterministic in the seed. */
-async function makeInput(rng: Rng, corpus: Corpus, dir: string, commands: readonly FuzzCommand[]): Promise<{ command: FuzzCommand; args: string[]; edits: string[] }> {
+async function makeInput(
+  rng: Rng,
+  corpus: Corpus,
+  dir: string,
+  commands: readonly FuzzCommand[],
+): Promise<{ command: FuzzCommand; args: string[]; edits: string[] }> {
   const command = rng.pick(commands);
   const base = rng.pick(corpus.elfs);
   if (command === 'run') {
@@ -141,7 +150,16 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   await mkdir(cache, { recursive: true });
   if (existsSync(join(CACHE_DIR, 'builds'))) await symlink(join(CACHE_DIR, 'builds'), join(cache, 'builds'));
   const env = { WBDIFF_CACHE: cache, WBDIFF_RESULTS: join(work, 'results') };
-  const report: FuzzReport = { seed: options.seed, inputs: 0, byCommand: {}, exitCodes: {}, crashes: 0, hangs: 0, findings: [], elapsedMs: 0 };
+  const report: FuzzReport = {
+    seed: options.seed,
+    inputs: 0,
+    byCommand: {},
+    exitCodes: {},
+    crashes: 0,
+    hangs: 0,
+    findings: [],
+    elapsedMs: 0,
+  };
   const commands = options.commands ?? ['run', 'patch', 'matrix'];
   let next = 0;
   const worker = async () => {
@@ -153,22 +171,35 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
       const dir = join(work, `in-${index}`);
       await mkdir(dir);
       const input = await makeInput(rng, corpus, dir, commands);
-      const result = await execa(process.execPath, [WBDIFF, ...input.args], { reject: false, env, timeout: options.hangMs, all: true, maxBuffer: 64 * 1024 * 1024, stdin: 'ignore' });
+      const result = await execa(process.execPath, [WBDIFF, ...input.args], {
+        reject: false,
+        env,
+        timeout: options.hangMs,
+        all: true,
+        maxBuffer: 64 * 1024 * 1024,
+        stdin: 'ignore',
+      });
       report.inputs += 1;
       report.byCommand[input.command] = (report.byCommand[input.command] ?? 0) + 1;
       const code = result.timedOut ? 'hang' : result.signal ? result.signal : String(result.exitCode);
       report.exitCodes[code] = (report.exitCodes[code] ?? 0) + 1;
       const stderr = result.stderr ?? '';
       let finding: FuzzFinding | null = null;
-      if (result.timedOut) finding = { index, kind: 'hang', command: input.args, why: `no exit within ${options.hangMs} ms`, edits: input.edits };
-      else if (result.signal) finding = { index, kind: 'crash', command: input.args, why: `killed by ${result.signal}`, edits: input.edits };
-      else if (![0, 1, 2].includes(result.exitCode ?? -1)) finding = { index, kind: 'crash', command: input.args, why: `exit code ${result.exitCode}`, edits: input.edits };
-      else if (CRASH_TEXT.test(stderr)) finding = { index, kind: 'crash', command: input.args, why: stderr.split('\n').slice(0, 6).join('\n'), edits: input.edits };
+      if (result.timedOut)
+        finding = { index, kind: 'hang', command: input.args, why: `no exit within ${options.hangMs} ms`, edits: input.edits };
+      else if (result.signal)
+        finding = { index, kind: 'crash', command: input.args, why: `killed by ${result.signal}`, edits: input.edits };
+      else if (![0, 1, 2].includes(result.exitCode ?? -1))
+        finding = { index, kind: 'crash', command: input.args, why: `exit code ${result.exitCode}`, edits: input.edits };
+      else if (CRASH_TEXT.test(stderr))
+        finding = { index, kind: 'crash', command: input.args, why: stderr.split('\n').slice(0, 6).join('\n'), edits: input.edits };
       if (finding) {
         report.findings.push(finding);
         if (finding.kind === 'crash') report.crashes += 1;
         else report.hangs += 1;
-        log(`#${index} ${finding.kind}: wbdiff ${input.args.join(' ')}\n  ${finding.why.split('\n').join('\n  ')}\n  edits: ${input.edits.join('; ')}`);
+        log(
+          `#${index} ${finding.kind}: wbdiff ${input.args.join(' ')}\n  ${finding.why.split('\n').join('\n  ')}\n  edits: ${input.edits.join('; ')}`,
+        );
         if (options.keepDir) {
           const keep = join(options.keepDir, `seed-${options.seed}`, `${finding.kind}-${index}`);
           await mkdir(keep, { recursive: true });
@@ -177,7 +208,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
         }
       }
       await rm(dir, { recursive: true, force: true });
-      if (report.inputs % 50 === 0) log(`[${report.inputs}] ${report.crashes} crashes, ${report.hangs} hangs, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      if (report.inputs % 50 === 0)
+        log(`[${report.inputs}] ${report.crashes} crashes, ${report.hangs} hangs, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
   };
   try {
@@ -211,9 +243,20 @@ async function main(): Promise<void> {
   });
   const { findings: _findings, ...figures } = report;
   process.stdout.write(`\nwbdiff fuzz, seed ${report.seed}: ${report.inputs} inputs in ${(report.elapsedMs / 1000).toFixed(0)} s\n`);
-  process.stdout.write(`  by command: ${Object.entries(report.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
-  process.stdout.write(`  exit codes: ${Object.entries(report.exitCodes).sort().map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
-  process.stdout.write(`  crashes: ${report.crashes}, hangs: ${report.hangs}${report.findings.length ? ` (inputs kept in ${values.out})` : ''}\n`);
+  process.stdout.write(
+    `  by command: ${Object.entries(report.byCommand)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}\n`,
+  );
+  process.stdout.write(
+    `  exit codes: ${Object.entries(report.exitCodes)
+      .sort()
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')}\n`,
+  );
+  process.stdout.write(
+    `  crashes: ${report.crashes}, hangs: ${report.hangs}${report.findings.length ? ` (inputs kept in ${values.out})` : ''}\n`,
+  );
   process.stdout.write(`${JSON.stringify(figures)}\n`);
   process.exitCode = report.crashes + report.hangs > 0 ? 1 : 0;
 }

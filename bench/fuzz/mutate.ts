@@ -25,7 +25,19 @@ export class Rng {
   }
 }
 
-const INTERESTING_64 = [0n, 1n, 0x7fn, 0xffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x40000000n, 0x40080000n, 0x3fffffffffffffffn, 0xffffffffffffffffn];
+const INTERESTING_64 = [
+  0n,
+  1n,
+  0x7fn,
+  0xffn,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x40000000n,
+  0x40080000n,
+  0x3fffffffffffffffn,
+  0xffffffffffffffffn,
+];
 
 /** Mutates an ELF image: one to four edits chosen among structural and blind ones. */
 export function mutateElf(input: Uint8Array, rng: Rng): { bytes: Buffer; edits: string[] } {
@@ -43,19 +55,47 @@ export function mutateElf(input: Uint8Array, rng: Rng): { bytes: Buffer; edits: 
       bytes = bytes.subarray(0, at);
       edits.push(`truncate to ${at}`);
     } else if (kind === 1 && bytes.length >= 64) {
-      const fields: [string, number, 2 | 4 | 8][] = [['e_entry', 24, 8], ['e_phoff', 32, 8], ['e_shoff', 40, 8], ['e_phentsize', 54, 2], ['e_phnum', 56, 2], ['e_shentsize', 58, 2], ['e_shnum', 60, 2], ['e_shstrndx', 62, 2], ['e_type', 16, 2], ['e_machine', 18, 2], ['EI_CLASS', 4, 2]];
+      const fields: [string, number, 2 | 4 | 8][] = [
+        ['e_entry', 24, 8],
+        ['e_phoff', 32, 8],
+        ['e_shoff', 40, 8],
+        ['e_phentsize', 54, 2],
+        ['e_phnum', 56, 2],
+        ['e_shentsize', 58, 2],
+        ['e_shnum', 60, 2],
+        ['e_shstrndx', 62, 2],
+        ['e_type', 16, 2],
+        ['e_machine', 18, 2],
+        ['EI_CLASS', 4, 2],
+      ];
       const [name, at, size] = rng.pick(fields);
       write(bytes, at, size, rng.pick(INTERESTING_64) + BigInt(rng.int(3)) - 1n);
       edits.push(`header ${name}`);
     } else if (kind <= 3 && phnum > 0 && phoff + 56 * phnum <= bytes.length) {
       const i = rng.int(phnum);
-      const fields: [string, number, 4 | 8][] = [['p_type', 0, 4], ['p_flags', 4, 4], ['p_offset', 8, 8], ['p_vaddr', 16, 8], ['p_paddr', 24, 8], ['p_filesz', 32, 8], ['p_memsz', 40, 8]];
+      const fields: [string, number, 4 | 8][] = [
+        ['p_type', 0, 4],
+        ['p_flags', 4, 4],
+        ['p_offset', 8, 8],
+        ['p_vaddr', 16, 8],
+        ['p_paddr', 24, 8],
+        ['p_filesz', 32, 8],
+        ['p_memsz', 40, 8],
+      ];
       const [name, at, size] = rng.pick(fields);
       write(bytes, phoff + 56 * i + at, size, rng.chance(0.5) ? rng.pick(INTERESTING_64) : BigInt(rng.int(0x10000000)));
       edits.push(`phdr ${i} ${name}`);
     } else if (kind <= 5 && shnum > 0 && shoff + 64 * shnum <= bytes.length) {
       const i = rng.int(shnum);
-      const fields: [string, number, 4 | 8][] = [['sh_name', 0, 4], ['sh_type', 4, 4], ['sh_addr', 16, 8], ['sh_offset', 24, 8], ['sh_size', 32, 8], ['sh_link', 40, 4], ['sh_entsize', 56, 8]];
+      const fields: [string, number, 4 | 8][] = [
+        ['sh_name', 0, 4],
+        ['sh_type', 4, 4],
+        ['sh_addr', 16, 8],
+        ['sh_offset', 24, 8],
+        ['sh_size', 32, 8],
+        ['sh_link', 40, 4],
+        ['sh_entsize', 56, 8],
+      ];
       const [name, at, size] = rng.pick(fields);
       write(bytes, shoff + 64 * i + at, size, rng.chance(0.5) ? rng.pick(INTERESTING_64) : BigInt(rng.int(0x100000)));
       edits.push(`shdr ${i} ${name}`);
@@ -140,7 +180,9 @@ export function mutateJson(value: unknown, rng: Rng): { text: string; edits: str
       edits.push(`delete ${fmt(path)}`);
     } else if (kind === 4) {
       const target = getAt(doc, path);
-      if (target && typeof target === 'object' && !Array.isArray(target)) (target as Record<string, unknown>)[rng.pick(['extra', '__proto__', 'constructor', 'kernel', 'elf', 'regex'])] = rng.pick(HOSTILE_STRINGS);
+      if (target && typeof target === 'object' && !Array.isArray(target))
+        (target as Record<string, unknown>)[rng.pick(['extra', '__proto__', 'constructor', 'kernel', 'elf', 'regex'])] =
+          rng.pick(HOSTILE_STRINGS);
       edits.push(`add key under ${fmt(path)}`);
     } else if (kind === 5) {
       const target = getAt(doc, path);
@@ -155,7 +197,11 @@ export function mutateJson(value: unknown, rng: Rng): { text: string; edits: str
       doc = setAt(doc, path, NESTED);
       edits.push(`${fmt(path)} nested ${nestDepth} deep`);
     } else {
-      doc = setAt(doc, path, rng.pick(['hello', 'gowb', 'gowb@go1.19', 'nosuch', 'qemu', 'emu', 'board:x', 'replay', 'cortex-a53', 'cortex-a999']));
+      doc = setAt(
+        doc,
+        path,
+        rng.pick(['hello', 'gowb', 'gowb@go1.19', 'nosuch', 'qemu', 'emu', 'board:x', 'replay', 'cortex-a53', 'cortex-a999']),
+      );
       edits.push(`${fmt(path)} = plausible word`);
     }
   }
@@ -181,12 +227,16 @@ type Path = (string | number)[];
 function allPaths(value: unknown, prefix: Path = [], out: Path[] = [], depth = 0): Path[] {
   out.push(prefix);
   if (depth > 8 || value === null || typeof value !== 'object') return out;
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) allPaths(v, [...prefix, Array.isArray(value) ? Number(k) : k], out, depth + 1);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>))
+    allPaths(v, [...prefix, Array.isArray(value) ? Number(k) : k], out, depth + 1);
   return out;
 }
 
 function getAt(value: unknown, path: Path): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k as string] : undefined), value);
+  return path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k as string] : undefined),
+    value,
+  );
 }
 
 function setAt(root: unknown, path: Path, next: unknown): unknown {

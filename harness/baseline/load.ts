@@ -30,7 +30,11 @@ export async function loadBaseline(spec: string | undefined, query: BaselineQuer
   if (spec !== undefined) {
     const path = resolve(spec);
     const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'summary.json') : path;
-    if (!existsSync(file)) throw new WbdiffError('no summary.json for the baseline', { where: spec, hint: 'give a results folder of a finished run, or its summary.json' });
+    if (!existsSync(file))
+      throw new WbdiffError('no summary.json for the baseline', {
+        where: spec,
+        hint: 'give a results folder of a finished run, or its summary.json',
+      });
     const summary = JSON.parse(await readFile(file, 'utf8')) as MatrixSummary;
     return { runId: summary.runId ?? basename(dirname(file)), dir: dirname(file), summary };
   }
@@ -47,7 +51,8 @@ export async function loadBaseline(spec: string | undefined, query: BaselineQuer
     if (query.matrixKey !== undefined && key !== query.matrixKey) continue;
     const startedAt = summary.startedAt ?? info?.startedAt ?? statSync(join(dir, 'summary.json')).mtime.toISOString();
     if (query.before !== undefined && startedAt >= query.before) continue;
-    if (!best || startedAt > best.startedAt || (startedAt === best.startedAt && name > basename(best.dir))) best = { runId: summary.runId ?? name, dir, summary, startedAt };
+    if (!best || startedAt > best.startedAt || (startedAt === best.startedAt && name > basename(best.dir)))
+      best = { runId: summary.runId ?? name, dir, summary, startedAt };
   }
   return best && { runId: best.runId, dir: best.dir, summary: best.summary };
 }

@@ -43,24 +43,47 @@ export function valueOf(run: RunResult, marker: string): string {
   return run.markers[marker] ?? `(missing; ${run.verdict})`;
 }
 
-export async function bisectVariant(image: ElfImage, variant: Variant, options: BisectOptions, where = variant.name): Promise<BisectReport> {
+export async function bisectVariant(
+  image: ElfImage,
+  variant: Variant,
+  options: BisectOptions,
+  where = variant.name,
+): Promise<BisectReport> {
   const sites = planPatchExplained(image, variant, where).sort((a, b) => (a.address < b.address ? -1 : 1));
   const runner = new SiteRunner(image, options.spec);
   const value = async (set: readonly PatchSite[], on = options.runner) => valueOf(await runner.run(set, on), options.marker);
   let ddminTests = 0;
-  const report = (answer: BisectAnswer): BisectReport => ({ answer, sites: sites.length, runs: Object.fromEntries(runner.runs), totalRuns: runner.total, ddminTests });
+  const report = (answer: BisectAnswer): BisectReport => ({
+    answer,
+    sites: sites.length,
+    runs: Object.fromEntries(runner.runs),
+    totalRuns: runner.total,
+    ddminTests,
+  });
 
   // The unpatched kernel, repeated: a marker that varies with no edit at all cannot be bisected.
   const baseline: string[] = [];
   for (let i = 0; i < options.repeat; i++) baseline.push(await value([]));
   if (new Set(baseline).size > 1) {
-    return report({ kind: 'flaky', reason: `${options.marker} varies with no edit at all`, rates: [`unpatched: ${summarise(baseline)} over ${options.repeat} runs`] });
+    return report({
+      kind: 'flaky',
+      reason: `${options.marker} varies with no edit at all`,
+      rates: [`unpatched: ${summarise(baseline)} over ${options.repeat} runs`],
+    });
   }
   const unpatched = baseline[0]!;
   const want = options.want ?? unpatched;
-  if (unpatched !== want) return report({ kind: 'unresolvable', reason: `${options.marker} is ${unpatched} with no edit at all (want ${want}): nothing to bisect` });
+  if (unpatched !== want)
+    return report({
+      kind: 'unresolvable',
+      reason: `${options.marker} is ${unpatched} with no edit at all (want ${want}): nothing to bisect`,
+    });
   const full = await value(sites);
-  if (full === want) return report({ kind: 'unresolvable', reason: `${options.marker} stays ${want} with all ${sites.length} sites applied: the variant does not flip it` });
+  if (full === want)
+    return report({
+      kind: 'unresolvable',
+      reason: `${options.marker} stays ${want} with all ${sites.length} sites applied: the variant does not flip it`,
+    });
 
   const result = await ddmin(sites, async (subset) => (await value(subset)) !== want, siteKey);
   ddminTests = result.tests;
@@ -82,8 +105,16 @@ export async function bisectVariant(image: ElfImage, variant: Variant, options: 
       `culprit set alone flips ${options.marker} in ${aloneFlips}/${options.repeat} runs (${summarise(alone)})`,
       `all other sites flip it in ${withoutFlips}/${options.repeat} runs (${summarise(without)})`,
     ];
-    if (!consistent) return report({ kind: 'flaky', reason: `the outcome of ${options.marker} is flaky across repeated runs: no trustworthy culprit`, rates });
-    return report({ kind: 'unresolvable', reason: `the minimal set does not verify: ${rates.join('; ')} (the flip needs edits in more than one independent way)` });
+    if (!consistent)
+      return report({
+        kind: 'flaky',
+        reason: `the outcome of ${options.marker} is flaky across repeated runs: no trustworthy culprit`,
+        rates,
+      });
+    return report({
+      kind: 'unresolvable',
+      reason: `the minimal set does not verify: ${rates.join('; ')} (the flip needs edits in more than one independent way)`,
+    });
   }
 
   let confirmation = options.runner === 'qemu' ? 'found on QEMU' : 'not checked on QEMU (--no-confirm)';
@@ -113,6 +144,12 @@ export function culpritVariant(name: string, sites: readonly PatchSite[], source
   return {
     name: `${name}-culprits`,
     description: `The sites of ${source} that flip the marker (found by wbdiff bisect).`,
-    edits: sites.map((s) => ({ op: 'word' as const, at: s.location.startsWith('0x') ? hex(s.address) : s.location, value: wordHex(s.newWord), expect: wordHex(s.oldWord), note: `${s.old.symbolic} -> ${s.new.symbolic} (edit ${s.edit}, ${s.op})` })),
+    edits: sites.map((s) => ({
+      op: 'word' as const,
+      at: s.location.startsWith('0x') ? hex(s.address) : s.location,
+      value: wordHex(s.newWord),
+      expect: wordHex(s.oldWord),
+      note: `${s.old.symbolic} -> ${s.new.symbolic} (edit ${s.edit}, ${s.op})`,
+    })),
   };
 }

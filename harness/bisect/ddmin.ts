@@ -8,7 +8,11 @@ export interface DdminResult<T> {
   tests: number;
 }
 
-export async function ddmin<T>(items: readonly T[], fails: (subset: T[]) => Promise<boolean>, key: (item: T) => string): Promise<DdminResult<T>> {
+export async function ddmin<T>(
+  items: readonly T[],
+  fails: (subset: T[]) => Promise<boolean>,
+  key: (item: T) => string,
+): Promise<DdminResult<T>> {
   const cache = new Map<string, boolean>();
   let tests = 0;
   const test = async (subset: T[]): Promise<boolean> => {

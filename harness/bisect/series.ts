@@ -15,7 +15,11 @@ export type SeriesAnswer =
   | { kind: 'unresolvable'; reason: string; steps: SeriesStep[] };
 
 /** `valueOf(i)` runs variant i (or the unpatched kernel for -1) and returns the marker's value. */
-export async function bisectSeries(variants: readonly LoadedVariant[], want: string | undefined, valueOf: (index: number) => Promise<string>): Promise<SeriesAnswer & { want: string }> {
+export async function bisectSeries(
+  variants: readonly LoadedVariant[],
+  want: string | undefined,
+  valueOf: (index: number) => Promise<string>,
+): Promise<SeriesAnswer & { want: string }> {
   const steps: SeriesStep[] = [];
   let target = want;
   const probe = async (index: number) => {
@@ -27,7 +31,13 @@ export async function bisectSeries(variants: readonly LoadedVariant[], want: str
   };
   if (target === undefined) await probe(-1);
   const last = variants.length - 1;
-  if (!(await probe(last)).flips) return { kind: 'unresolvable', reason: `the last variant (${variants[last]!.variant.name}) does not flip the marker: no variant in the series does`, steps, want: target! };
+  if (!(await probe(last)).flips)
+    return {
+      kind: 'unresolvable',
+      reason: `the last variant (${variants[last]!.variant.name}) does not flip the marker: no variant in the series does`,
+      steps,
+      want: target!,
+    };
   let good = -1;
   let bad = last;
   while (bad - good > 1) {
@@ -36,7 +46,8 @@ export async function bisectSeries(variants: readonly LoadedVariant[], want: str
     else good = mid;
   }
   if (bad === 0 && !steps.some((s) => s.index === -1)) {
-    if ((await probe(-1)).flips) return { kind: 'unresolvable', reason: 'the marker already flips without any variant', steps, want: target! };
+    if ((await probe(-1)).flips)
+      return { kind: 'unresolvable', reason: 'the marker already flips without any variant', steps, want: target! };
   }
   return { kind: 'first-bad', index: bad, steps, want: target! };
 }

@@ -45,7 +45,13 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
   // A c-archive kernel is also built by gcc: its version is part of the key (other keys unchanged).
   const linker = archive ? await resolveToolchain({ kind: 'gcc' }) : null;
   const sourceHash = sha256(
-    JSON.stringify({ recipe: RECIPE_VERSION, target: target.id, toolchain: toolchain.version, ...(linker ? { linker: linker.version } : {}), files: inputs.map((f) => [f.rel, sha256(f.data)]) }),
+    JSON.stringify({
+      recipe: RECIPE_VERSION,
+      target: target.id,
+      toolchain: toolchain.version,
+      ...(linker ? { linker: linker.version } : {}),
+      files: inputs.map((f) => [f.rel, sha256(f.data)]),
+    }),
   );
   const outDir = join(CACHE_DIR, 'builds', `${target.id.replace(/[^A-Za-z0-9_.@-]/g, '_')}-${sourceHash.slice(0, 16)}`);
   const recordPath = join(outDir, 'build.json');
@@ -54,7 +60,8 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
   let stale = false;
   if (!options.force && existsSync(recordPath)) {
     const record = await readBuildRecord(recordPath);
-    if (record && (await fileSha256(record.elfPath)) === record.elfHash) return { ...withoutBookkeeping(record), cached: true, durationMs: Date.now() - started };
+    if (record && (await fileSha256(record.elfPath)) === record.elfHash)
+      return { ...withoutBookkeeping(record), cached: true, durationMs: Date.now() - started };
     stale = true;
   }
 
@@ -69,12 +76,21 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
           ? cArchiveCommands(target, archive, toolchain, linker, work, elfInWork)
           : [goCommand(target, toolchain, elfInWork)];
     for (const command of commands) {
-      const result = await execa(command.file, command.args, { cwd: command.cwd, env: command.env, reject: false, all: true, timeout: 300_000 });
+      const result = await execa(command.file, command.args, {
+        cwd: command.cwd,
+        env: command.env,
+        reject: false,
+        all: true,
+        timeout: 300_000,
+      });
       if (result.exitCode !== 0) {
-        throw new WbdiffError(`build of ${target.id} failed (${commands.length === 1 ? toolchain.id : basename(command.file)} exited with ${result.exitCode ?? result.signal}):\n${String(result.all ?? '').trim()}`, {
-          where: target.kernel.dir,
-          hint: `fix the kernel sources; the command was: ${[command.file, ...command.args].join(' ')}`,
-        });
+        throw new WbdiffError(
+          `build of ${target.id} failed (${commands.length === 1 ? toolchain.id : basename(command.file)} exited with ${result.exitCode ?? result.signal}):\n${String(result.all ?? '').trim()}`,
+          {
+            where: target.kernel.dir,
+            hint: `fix the kernel sources; the command was: ${[command.file, ...command.args].join(' ')}`,
+          },
+        );
       }
     }
     const command = { file: commands[0]!.file, args: commands.flatMap((c, i) => (i === 0 ? c.args : ['&&', c.file, ...c.args])) };
@@ -134,10 +150,13 @@ async function flatImage(target: BuildTarget, toolchain: ResolvedToolchain, elf:
   const objcopy = toolchain.command.replace(/gcc(-\d+)?$/, 'objcopy');
   const result = await execa(objcopy, ['-O', 'binary', elf, out], { reject: false, all: true });
   if (result.exitCode !== 0) {
-    throw new WbdiffError(`making the ${format} image of ${target.id} failed (${objcopy} exited with ${result.exitCode ?? result.signal}): ${String(result.all ?? '').trim()}`, {
-      where: target.kernel.dir,
-      hint: 'install binutils-aarch64-linux-gnu (npm run setup does)',
-    });
+    throw new WbdiffError(
+      `making the ${format} image of ${target.id} failed (${objcopy} exited with ${result.exitCode ?? result.signal}): ${String(result.all ?? '').trim()}`,
+      {
+        where: target.kernel.dir,
+        hint: 'install binutils-aarch64-linux-gnu (npm run setup does)',
+      },
+    );
   }
   return { hash: sha256(await readFile(out)) };
 }
@@ -154,16 +173,34 @@ function gccCommand(target: BuildTarget, toolchain: ResolvedToolchain, out: stri
   return {
     file: toolchain.command,
     args: [
-      '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-O2', '-mgeneral-regs-only',
-      '-Wl,--build-id=none', '-T', target.kernel.manifest.linkerScript ? join(target.kernel.dir, target.kernel.manifest.linkerScript) : join(common, 'virt.ld'), '-I', common,
-      '-o', out, ...(target.kernel.manifest.sources ?? []),
+      '-nostdlib',
+      '-nostartfiles',
+      '-ffreestanding',
+      '-static',
+      '-O2',
+      '-mgeneral-regs-only',
+      '-Wl,--build-id=none',
+      '-T',
+      target.kernel.manifest.linkerScript ? join(target.kernel.dir, target.kernel.manifest.linkerScript) : join(common, 'virt.ld'),
+      '-I',
+      common,
+      '-o',
+      out,
+      ...(target.kernel.manifest.sources ?? []),
     ],
     cwd: target.kernel.dir,
     env: {},
   };
 }
 
-const GO_ENV: Record<string, string> = { GOOS: 'linux', GOARCH: 'arm64', CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOWORK: 'off' };
+const GO_ENV: Record<string, string> = {
+  GOOS: 'linux',
+  GOARCH: 'arm64',
+  CGO_ENABLED: '0',
+  GOTOOLCHAIN: 'local',
+  GOFLAGS: '-mod=mod',
+  GOWORK: 'off',
+};
 
 function goCommand(target: BuildTarget, toolchain: ResolvedToolchain, out: string): Command {
   const entry = target.kernel.manifest.go?.entry ?? 'main.kentry';
@@ -181,18 +218,34 @@ function goCommand(target: BuildTarget, toolchain: ResolvedToolchain, out: strin
  * options of one kind in one call: objcopy applies --globalize before --weaken within a call,
  * so "globalize then weaken" needs two), then gcc links them with the kernel's linker script.
  */
-function cArchiveCommands(target: BuildTarget, recipe: CArchiveRecipe, go: ResolvedToolchain, gcc: ResolvedToolchain, work: string, out: string): Command[] {
+function cArchiveCommands(
+  target: BuildTarget,
+  recipe: CArchiveRecipe,
+  go: ResolvedToolchain,
+  gcc: ResolvedToolchain,
+  work: string,
+  out: string,
+): Command[] {
   const dir = target.kernel.dir;
   const archive = join(work, 'libgo.a');
   const objcopy = gcc.command.replace(/gcc$/, 'objcopy');
   const objects = recipe.sources.map((source) => ({ source, object: join(work, `${basename(source).replace(/\.[^.]+$/, '')}.o`) }));
   const commands: Command[] = [
-    { file: go.command, args: ['build', '-trimpath', '-buildmode=c-archive', '-o', archive, '.'], cwd: dir, env: { ...GO_ENV, CGO_ENABLED: '0' } },
+    {
+      file: go.command,
+      args: ['build', '-trimpath', '-buildmode=c-archive', '-o', archive, '.'],
+      cwd: dir,
+      env: { ...GO_ENV, CGO_ENABLED: '0' },
+    },
     ...objects.map(({ source, object }) => ({ file: gcc.command, args: ['-c', '-o', object, source], cwd: dir, env: {} })),
   ];
   for (const [name, options] of Object.entries(recipe.objcopy ?? {})) {
     const file = name === 'go' ? archive : objects.find((o) => o.source === name)?.object;
-    if (!file) throw new WbdiffError(`objcopy names "${name}", which is neither "go" nor one of the c-archive sources`, { where: target.kernel.manifestPath, hint: `sources: ${recipe.sources.join(', ')}` });
+    if (!file)
+      throw new WbdiffError(`objcopy names "${name}", which is neither "go" nor one of the c-archive sources`, {
+        where: target.kernel.manifestPath,
+        hint: `sources: ${recipe.sources.join(', ')}`,
+      });
     const groups: string[][] = [];
     for (const option of options) {
       const last = groups[groups.length - 1];
@@ -204,8 +257,19 @@ function cArchiveCommands(target: BuildTarget, recipe: CArchiveRecipe, go: Resol
   commands.push({
     file: gcc.command,
     args: [
-      '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-Wl,--build-id=none', '-Wl,--no-warn-rwx-segments',
-      '-T', recipe.linkerScript, `-Wl,-e,${target.kernel.manifest.go?.entry ?? '_start'}`, '-o', out, ...objects.map((o) => o.object), archive,
+      '-nostdlib',
+      '-nostartfiles',
+      '-ffreestanding',
+      '-static',
+      '-Wl,--build-id=none',
+      '-Wl,--no-warn-rwx-segments',
+      '-T',
+      recipe.linkerScript,
+      `-Wl,-e,${target.kernel.manifest.go?.entry ?? '_start'}`,
+      '-o',
+      out,
+      ...objects.map((o) => o.object),
+      archive,
     ],
     cwd: dir,
     env: {},
@@ -221,7 +285,8 @@ async function collectInputs(target: BuildTarget): Promise<{ rel: string; data: 
   // Sources listed from another kernel's folder ("../bootargs/bootargs.c") change the build too.
   for (const source of target.kernel.manifest.sources ?? []) {
     const path = join(target.kernel.dir, source);
-    if (!roots.some((root) => !relative(root, path).startsWith('..'))) files.push({ rel: relative(KERNELS_DIR, path), data: await readFile(path) });
+    if (!roots.some((root) => !relative(root, path).startsWith('..')))
+      files.push({ rel: relative(KERNELS_DIR, path), data: await readFile(path) });
   }
   for (const root of roots) {
     for (const path of await walk(root)) {

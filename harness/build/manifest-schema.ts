@@ -4,7 +4,10 @@ import { RESULT_PRESETS } from '../markers/presets.js';
 const markerValues = { type: 'object', additionalProperties: { type: 'string', minLength: 1 } };
 
 export const exitStatusSchema = {
-  anyOf: [{ type: 'integer', minimum: 0, maximum: 255 }, { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 }, minItems: 1 }],
+  anyOf: [
+    { type: 'integer', minimum: 0, maximum: 255 },
+    { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 }, minItems: 1 },
+  ],
   description: 'the kernel exit status expected (semihosting, chr-testdev, EXIT: STATUS=): one value, or any of a list',
 } as const;
 
@@ -33,7 +36,11 @@ export const kernelManifestSchema = {
     description: { type: 'string' },
     toolchain: { enum: ['gcc', 'go'] },
     sources: { type: 'array', items: { type: 'string', pattern: '^[^/].*' }, minItems: 1 },
-    linkerScript: { type: 'string', pattern: '^[^/].*', description: 'gcc only: the link map, relative to the kernel folder (default ../common/virt.ld)' },
+    linkerScript: {
+      type: 'string',
+      pattern: '^[^/].*',
+      description: 'gcc only: the link map, relative to the kernel folder (default ../common/virt.ld)',
+    },
     go: {
       type: 'object',
       additionalProperties: false,
@@ -52,7 +59,10 @@ export const kernelManifestSchema = {
             objcopy: {
               type: 'object',
               description: 'per object ("go" = the c-archive, or a source file): objcopy symbol options, applied in order',
-              additionalProperties: { type: 'array', items: { type: 'string', pattern: '^--(globalize|weaken|localize|keep-global|strip)-symbol=[^\\s=]+$' } },
+              additionalProperties: {
+                type: 'array',
+                items: { type: 'string', pattern: '^--(globalize|weaken|localize|keep-global|strip)-symbol=[^\\s=]+$' },
+              },
             },
           },
         },
@@ -74,10 +84,22 @@ export const kernelManifestSchema = {
         noFailingMarkers: { type: 'boolean', description: 'any marker with a failing value (N, FAIL, XPASS) not listed is a mismatch' },
       },
     },
-    results: { enum: RESULT_PRESETS, description: 'result format: markers (T<n> Y|N, TAP), kvm-unit-tests (PASS:/FAIL:/SKIP:, EXIT: STATUS=), ktap' },
-    image: { enum: ['elf', 'raw', 'linux-image'], description: 'boot the ELF (default), or its flat image (objcopy -O binary): raw, or with an arm64 Image header' },
+    results: {
+      enum: RESULT_PRESETS,
+      description: 'result format: markers (T<n> Y|N, TAP), kvm-unit-tests (PASS:/FAIL:/SKIP:, EXIT: STATUS=), ktap',
+    },
+    image: {
+      enum: ['elf', 'raw', 'linux-image'],
+      description: 'boot the ELF (default), or its flat image (objcopy -O binary): raw, or with an arm64 Image header',
+    },
     machine: machineOptionsSchema,
-    runners: { type: 'array', items: { enum: ['qemu', 'emu'] }, minItems: 1, uniqueItems: true, description: 'runners that can run it as it is (all when absent)' },
+    runners: {
+      type: 'array',
+      items: { enum: ['qemu', 'emu'] },
+      minItems: 1,
+      uniqueItems: true,
+      description: 'runners that can run it as it is (all when absent)',
+    },
     resultPatterns: { type: 'array', items: resultPatternSchema },
     convention: { type: 'object' },
   },

@@ -75,7 +75,10 @@ export const MANIFEST_FILE = 'kernel.json';
 
 export async function listKernels(root = KERNELS_DIR): Promise<Kernel[]> {
   const entries = await readdir(root, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory() && existsSync(join(root, e.name, MANIFEST_FILE))).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory() && existsSync(join(root, e.name, MANIFEST_FILE)))
+    .map((e) => e.name)
+    .sort();
   return Promise.all(names.map((name) => loadKernel(name, root)));
 }
 
@@ -88,14 +91,20 @@ export async function loadKernel(name: string, root = KERNELS_DIR): Promise<Kern
       hint: `bundled kernels: ${known.join(', ') || '(none)'}; or give the path of an ELF file`,
     });
   }
-  const manifest = await loadJsonFile<KernelManifest>(manifestPath, kernelManifestSchema, 'kernel manifest', 'see kernels/README.md for the manifest format');
+  const manifest = await loadJsonFile<KernelManifest>(
+    manifestPath,
+    kernelManifestSchema,
+    'kernel manifest',
+    'see kernels/README.md for the manifest format',
+  );
   for (const [i, pattern] of (manifest.resultPatterns ?? []).entries()) {
     const problem = validatePattern(pattern);
     if (problem) throw new WbdiffError(`resultPatterns[${i}] is not usable: ${problem}`, { where: manifestPath });
   }
   if (manifest.machine?.initrd !== undefined) manifest.machine.initrd = resolvePath(dir, manifest.machine.initrd);
   for (const source of [...(manifest.sources ?? []), ...(manifest.linkerScript ? [manifest.linkerScript] : [])]) {
-    if (!existsSync(join(dir, source))) throw new WbdiffError(`source "${source}" listed in the manifest does not exist`, { where: manifestPath });
+    if (!existsSync(join(dir, source)))
+      throw new WbdiffError(`source "${source}" listed in the manifest does not exist`, { where: manifestPath });
   }
   return { name, dir, manifestPath, manifest };
 }

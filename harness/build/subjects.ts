@@ -45,10 +45,23 @@ export async function resolveSubjects(spec: string, options: { force?: boolean; 
     // A clear error now beats one from each runner.
     if (imageFormat === 'elf' || spec.endsWith('.elf')) parseElf(bytes, spec);
     else imageFromBytes(bytes, imageFormat, { elfPath: spec }, null);
-    return [withOverrides({
-      id: basename(spec), elfPath, elfHash: sha256(bytes), kernel: null, build: null, timeoutMs: undefined, memoryMiB: undefined, maxSerialBytes: undefined, resultPatterns: [],
-      ...(imageFormat !== 'elf' ? { imageFormat } : {}),
-    }, overrides)];
+    return [
+      withOverrides(
+        {
+          id: basename(spec),
+          elfPath,
+          elfHash: sha256(bytes),
+          kernel: null,
+          build: null,
+          timeoutMs: undefined,
+          memoryMiB: undefined,
+          maxSerialBytes: undefined,
+          resultPatterns: [],
+          ...(imageFormat !== 'elf' ? { imageFormat } : {}),
+        },
+        overrides,
+      ),
+    ];
   }
   const targets = await resolveTargets(spec);
   const subjects: Subject[] = [];
@@ -56,20 +69,25 @@ export async function resolveSubjects(spec: string, options: { force?: boolean; 
     const result = await build(target, options);
     const manifest = target.kernel.manifest;
     const flat = result.imagePath !== undefined && manifest.image !== undefined && manifest.image !== 'elf';
-    subjects.push(withOverrides({
-      id: target.id,
-      elfPath: flat ? result.imagePath! : result.elfPath,
-      elfHash: flat ? result.imageHash! : result.elfHash,
-      kernel: target.kernel,
-      build: result,
-      timeoutMs: manifest.timeoutMs,
-      memoryMiB: manifest.memoryMiB,
-      maxSerialBytes: manifest.maxSerialBytes,
-      resultPatterns: manifest.resultPatterns ?? [],
-      results: manifest.results,
-      machine: manifest.machine,
-      ...(flat ? { imageFormat: manifest.image, symbolsElf: result.elfPath } : {}),
-    }, overrides));
+    subjects.push(
+      withOverrides(
+        {
+          id: target.id,
+          elfPath: flat ? result.imagePath! : result.elfPath,
+          elfHash: flat ? result.imageHash! : result.elfHash,
+          kernel: target.kernel,
+          build: result,
+          timeoutMs: manifest.timeoutMs,
+          memoryMiB: manifest.memoryMiB,
+          maxSerialBytes: manifest.maxSerialBytes,
+          resultPatterns: manifest.resultPatterns ?? [],
+          results: manifest.results,
+          machine: manifest.machine,
+          ...(flat ? { imageFormat: manifest.image, symbolsElf: result.elfPath } : {}),
+        },
+        overrides,
+      ),
+    );
   }
   return subjects;
 }

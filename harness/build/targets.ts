@@ -3,5 +3,9 @@ import type { BuildTarget, Kernel } from './manifest.js';
 
 export function buildTargets(kernel: Kernel): BuildTarget[] {
   if (kernel.manifest.toolchain === 'gcc') return [{ id: kernel.name, kernel, toolchain: { kind: 'gcc' } }];
-  return (kernel.manifest.go?.versions ?? []).map((version) => ({ id: `${kernel.name}@go${version}`, kernel, toolchain: { kind: 'go', version } }));
+  return (kernel.manifest.go?.versions ?? []).map((version) => ({
+    id: `${kernel.name}@go${version}`,
+    kernel,
+    toolchain: { kind: 'go', version },
+  }));
 }

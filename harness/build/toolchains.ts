@@ -46,7 +46,8 @@ async function findGo(want: string): Promise<ResolvedToolchain> {
     const m = /go(\d+\.\d+)(?:\.\d+)?/.exec(version);
     if (m && m[1] === want) return { id: `go${want}`, command, version: version.trim() };
   }
-  const pkg = want === '1.19' ? 'golang-go (Go 1.19 in Debian bookworm)' : `golang-${want}-go${want === '1.23' ? ' (from bookworm-backports)' : ''}`;
+  const pkg =
+    want === '1.19' ? 'golang-go (Go 1.19 in Debian bookworm)' : `golang-${want}-go${want === '1.23' ? ' (from bookworm-backports)' : ''}`;
   throw new WbdiffError(`Go ${want} not found${seen.length ? ` (found: ${seen.join('; ')})` : ''}`, {
     hint: `install the Debian package ${pkg} (npm run setup does), or set ${envName} to its go binary`,
   });

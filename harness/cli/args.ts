@@ -33,9 +33,11 @@ export function describeParseError(error: Error & { code?: string }, options: No
  */
 export function parseMarkerSpec(text: string, want: string | undefined): { id: string; value: string | undefined } {
   const match = /^([^=\s]+)(?:=(.+))?$/.exec(text);
-  if (!match) throw new WbdiffError(`--marker takes ID or ID=VALUE, not "${text}"`, { hint: 'e.g. --marker T2=Y (or --marker T2 --want Y)' });
+  if (!match)
+    throw new WbdiffError(`--marker takes ID or ID=VALUE, not "${text}"`, { hint: 'e.g. --marker T2=Y (or --marker T2 --want Y)' });
   const value = match[2];
-  if (value !== undefined && want !== undefined && value !== want) throw new WbdiffError(`--marker ${text} and --want ${want} disagree`, { hint: `say the value once: --marker ${match[1]}=${want}` });
+  if (value !== undefined && want !== undefined && value !== want)
+    throw new WbdiffError(`--marker ${text} and --want ${want} disagree`, { hint: `say the value once: --marker ${match[1]}=${want}` });
   return { id: match[1]!, value: value ?? want };
 }
 
@@ -46,9 +48,13 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 export function parsePositiveInt(value: string | undefined, flag: string, max = MAX_TIMER_MS): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new WbdiffError(`${flag} takes a positive whole number, not "${value}"`, { hint: `e.g. ${flag} 5000` });
+  if (!Number.isInteger(n) || n <= 0)
+    throw new WbdiffError(`${flag} takes a positive whole number, not "${value}"`, { hint: `e.g. ${flag} 5000` });
   if (n > max) {
-    throw new WbdiffError(`${flag} ${value} is too large: at most ${max}${max === MAX_TIMER_MS ? ' (2^31 - 1 ms, about 24.8 days: the longest timer Node can set)' : ''}`, { hint: `e.g. ${flag} 5000` });
+    throw new WbdiffError(
+      `${flag} ${value} is too large: at most ${max}${max === MAX_TIMER_MS ? ' (2^31 - 1 ms, about 24.8 days: the longest timer Node can set)' : ''}`,
+      { hint: `e.g. ${flag} 5000` },
+    );
   }
   return n;
 }

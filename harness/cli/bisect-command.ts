@@ -30,7 +30,8 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     ...MACHINE_FLAGS,
   });
-  const usage = 'wbdiff bisect <kernel|elf> --variant v.json --marker T2[=Y] [--runner emu|qemu]\n       wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2';
+  const usage =
+    'wbdiff bisect <kernel|elf> --variant v.json --marker T2[=Y] [--runner emu|qemu]\n       wbdiff bisect <kernel|elf> --series v1.json v2.json ... --marker T2';
   if (!values.marker) throw new WbdiffError('--marker is required', { hint: usage });
   // "--marker T2=Y" and "--marker T2 --want Y" say the same (as for wbdiff check).
   const marker = parseMarkerSpec(values.marker, values.want);
@@ -41,7 +42,8 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   const [spec, ...seriesFiles] = positionals;
   if (!spec) throw new WbdiffError('name the kernel or ELF', { hint: usage });
   const subjects = await resolveSubjects(spec, { overrides: machineOverrides(values) });
-  if (subjects.length !== 1) throw new WbdiffError(`"${spec}" names ${subjects.length} builds; bisect needs one`, { hint: `e.g. ${subjects[0]?.id}` });
+  if (subjects.length !== 1)
+    throw new WbdiffError(`"${spec}" names ${subjects.length} builds; bisect needs one`, { hint: `e.g. ${subjects[0]?.id}` });
   const subject = subjects[0]!;
   const { elfPath: _elf, ...runSpec } = runSpecFor(subject.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout'));
   const out = (text: string) => process.stdout.write(text);
@@ -58,9 +60,11 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     if (values.json) out(`${JSON.stringify({ ...answer, runs }, null, 2)}\n`);
     else {
       for (const s of answer.steps) out(`  ran ${s.name.padEnd(28)} ${values.marker}=${s.value}${s.flips ? '  (flips)' : ''}\n`);
-      out(answer.kind === 'first-bad'
-        ? `first variant that flips ${values.marker} (want ${answer.want}): #${answer.index + 1} ${variants[answer.index]!.variant.name} (${seriesFiles[answer.index]}), found in ${runs} runs of ${variants.length} variants\n`
-        : `no answer: ${answer.reason} (${runs} runs)\n`);
+      out(
+        answer.kind === 'first-bad'
+          ? `first variant that flips ${values.marker} (want ${answer.want}): #${answer.index + 1} ${variants[answer.index]!.variant.name} (${seriesFiles[answer.index]}), found in ${runs} runs of ${variants.length} variants\n`
+          : `no answer: ${answer.reason} (${runs} runs)\n`,
+      );
     }
     return answer.kind === 'first-bad' ? EXIT.ok : EXIT.failed;
   }
@@ -68,14 +72,19 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   if (!values.variant) throw new WbdiffError('--variant (or --series) is required', { hint: usage });
   const variant = await loadVariant(values.variant);
   const image = await readElf(subject.elfPath);
-  const report = await bisectVariant(image, variant.variant, {
-    marker: values.marker,
-    ...(values.want ? { want: values.want } : {}),
-    runner: values.runner,
-    repeat: parsePositiveInt(values.repeat, '--repeat') ?? 3,
-    confirmOnQemu: !values['no-confirm'],
-    spec: runSpec,
-  }, values.variant);
+  const report = await bisectVariant(
+    image,
+    variant.variant,
+    {
+      marker: values.marker,
+      ...(values.want ? { want: values.want } : {}),
+      runner: values.runner,
+      repeat: parsePositiveInt(values.repeat, '--repeat') ?? 3,
+      confirmOnQemu: !values['no-confirm'],
+      spec: runSpec,
+    },
+    values.variant,
+  );
   let written: string | null = null;
   if (report.answer.kind === 'culprits') {
     written = resolve(values.output ?? `${variant.variant.name}-culprits.json`);
@@ -87,7 +96,9 @@ export async function bisectCommand(argv: string[]): Promise<number> {
 }
 
 function renderReport(report: BisectReport, marker: string, written: string | null): string {
-  const runs = Object.entries(report.runs).map(([r, n]) => `${n} on ${r}`).join(', ');
+  const runs = Object.entries(report.runs)
+    .map(([r, n]) => `${n} on ${r}`)
+    .join(', ');
   const head = `${report.sites} sites; ${report.totalRuns} runs (${runs}); ddmin tested ${report.ddminTests} subsets\n`;
   const a = report.answer;
   switch (a.kind) {

@@ -39,10 +39,12 @@ async function check(argv: string[]): Promise<number> {
   // One marker syntax with bisect: "--marker T2=Y", or "--marker T2 --want Y".
   const expectations = (values.marker ?? []).map((m) => {
     const { id, value } = parseMarkerSpec(m, values.want);
-    if (value === undefined) throw new WbdiffError(`--marker ${m} needs the value it must have`, { hint: `--marker ${id}=Y, or --marker ${id} --want Y` });
+    if (value === undefined)
+      throw new WbdiffError(`--marker ${m} needs the value it must have`, { hint: `--marker ${id}=Y, or --marker ${id} --want Y` });
     return { id, value };
   });
-  if (positionals.length !== 1 || expectations.length === 0) throw new WbdiffError('usage: wbdiff check <kernel|elf> [--variant F] --marker T2=Y');
+  if (positionals.length !== 1 || expectations.length === 0)
+    throw new WbdiffError('usage: wbdiff check <kernel|elf> [--variant F] --marker T2=Y');
   let subject: Subject;
   try {
     const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
@@ -57,7 +59,9 @@ async function check(argv: string[]): Promise<number> {
   }
   const variants = await Promise.all((values.variant ?? []).map((v) => loadVariant(v)));
   const { subject: patched } = await withVariants(subject, variants);
-  const run = await createRunner(values.runner!).run(runSpecFor(patched.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout')));
+  const run = await createRunner(values.runner!).run(
+    runSpecFor(patched.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout')),
+  );
   if (isInfrastructure(run.verdict)) throw new Error(`the run could not be made: ${run.reason}`);
   const failures = expectations.filter((e) => run.markers[e.id] !== e.value);
   for (const e of expectations) process.stdout.write(`${e.id}: want ${e.value}, got ${run.markers[e.id] ?? `(missing; ${run.verdict})`}\n`);

@@ -34,7 +34,11 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
   // Diagnosis traces on the emulator: what it cannot honour is refused by name.
   for (const subject of subjects) {
     const refused = emuCannotHonour(subject);
-    if (refused) throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), { where: `wbdiff diagnose ${subject.id}`, hint: 'diagnosis traces calls on the emulator; run the kernel with wbdiff run --runner qemu instead' });
+    if (refused)
+      throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), {
+        where: `wbdiff diagnose ${subject.id}`,
+        hint: 'diagnosis traces calls on the emulator; run the kernel with wbdiff run --runner qemu instead',
+      });
   }
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const callerBudget = parsePositiveInt(values['caller-budget'], '--caller-budget');
@@ -42,13 +46,17 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
   for (const subject of subjects) {
     // A bundled variant name ("fixed-barrier") means this build's own file, as for run; a path is used as is.
     const toolchain = subject.build?.toolchain.id.startsWith('go') ? subject.build.toolchain.id : null;
-    const variants = await Promise.all((values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))));
+    const variants = await Promise.all(
+      (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
+    );
     const { elfPath, manifest } = await patchedBytes(subject, variants, { path: values.manifest, required: true });
     const diagnosis = await diagnoseElf(elfPath, manifest!.sites, {
       cpu: values.cpu!,
       recoverFaults: !values['no-recover'],
       ...(values.convention ? { convention: values.convention } : {}),
-      ...(subject.kernel?.manifest.convention ? { manifestConvention: subject.kernel.manifest.convention, manifestPath: subject.kernel.manifestPath } : {}),
+      ...(subject.kernel?.manifest.convention
+        ? { manifestConvention: subject.kernel.manifest.convention, manifestPath: subject.kernel.manifestPath }
+        : {}),
       ...(timeoutMs ? { timeoutMs } : subject.timeoutMs ? { timeoutMs: subject.timeoutMs } : {}),
       ...(callerBudget ? { callerBudget } : {}),
       ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
@@ -61,7 +69,6 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
   return results.every((r) => r.diagnosis.verdict === 'ok') ? EXIT.ok : EXIT.failed;
 }
 
-
 /**
  * Quiet by default: the reach line, the entry points, the verdict, the reasons and one line per
  * finding group. --verbose adds every traced call, every finding and the unreached sites.
@@ -71,27 +78,43 @@ export function formatDiagnosis(id: string, d: Diagnosis, options: { verbose?: b
   const convention = d.conventionLabel ? `${d.convention} (${d.conventionSource}: ${d.conventionLabel})` : 'unknown';
   lines.push(`${id}  (${d.elf})`);
   lines.push(`  Go version: ${d.goVersion ?? 'none (not a Go binary)'}; convention: ${convention}`);
-  lines.push(`  emulator run: ${d.run.outcome} (${d.run.detail})${d.run.recoveredPages.length ? `; zero pages mapped at ${d.run.recoveredPages.join(', ')} to keep tracing` : ''}`);
+  lines.push(
+    `  emulator run: ${d.run.outcome} (${d.run.detail})${d.run.recoveredPages.length ? `; zero pages mapped at ${d.run.recoveredPages.join(', ')} to keep tracing` : ''}`,
+  );
   if (d.reach.redirected) lines.push(`  ${d.reach.line}`);
   if (d.entryPoints.length) {
-    lines.push('  barrier entry points (the runtime\'s):');
+    lines.push("  barrier entry points (the runtime's):");
     for (const e of d.entryPoints.filter((x) => x.calls > 0 || options.verbose)) {
-      const namesakes = e.namesakes.length ? `; same name: ${e.namesakes.map((n) => `${n.label} at ${n.address} (${n.binding})`).join(', ')}` : '';
+      const namesakes = e.namesakes.length
+        ? `; same name: ${e.namesakes.map((n) => `${n.label} at ${n.address} (${n.binding})`).join(', ')}`
+        : '';
       lines.push(`    ${e.line}${namesakes}`);
-      if (options.verbose) for (const site of e.sites.filter((x) => x.ran)) lines.push(`      ran, left to the runtime: ${site.location} (${site.address})`);
+      if (options.verbose)
+        for (const site of e.sites.filter((x) => x.ran)) lines.push(`      ran, left to the runtime: ${site.location} (${site.address})`);
     }
   }
   if (options.verbose) {
     for (const site of d.sites) {
       for (const call of site.calls) {
-        lines.push(`  ${site.location} -> ${site.routine}${site.calls.length > 1 ? ` (call ${call.hit})` : ''}${site.op === 'left-to-runtime' ? ' (left to the runtime)' : ''}: ${call.symbolic.join(', ')}`);
-        for (const w of call.routineWrites) lines.push(`      routine: ${w.insn}  [${w.addressSymbol ?? w.address}] <- ${w.valueSymbol ?? w.value}${w.fault ? `  (${w.fault}${w.recovered ? ', recovered' : ''})` : ''}`);
-        lines.push(`      ${call.returned ? `returned to ${call.returnedTo}` : `did not return (${call.routineEnd})`}${call.changedPreserved.length ? `; changed: ${call.changedPreserved.map((c) => c.reg).join(', ')}` : ''}`);
-        for (const w of call.callerWrites) lines.push(`      caller:  ${w.insn}  [${w.addressSymbol ?? w.address}] <- ${w.valueSymbol ?? w.value}${w.fault ? `  (${w.fault}${w.recovered ? ', recovered' : ''})` : ''}`);
+        lines.push(
+          `  ${site.location} -> ${site.routine}${site.calls.length > 1 ? ` (call ${call.hit})` : ''}${site.op === 'left-to-runtime' ? ' (left to the runtime)' : ''}: ${call.symbolic.join(', ')}`,
+        );
+        for (const w of call.routineWrites)
+          lines.push(
+            `      routine: ${w.insn}  [${w.addressSymbol ?? w.address}] <- ${w.valueSymbol ?? w.value}${w.fault ? `  (${w.fault}${w.recovered ? ', recovered' : ''})` : ''}`,
+          );
+        lines.push(
+          `      ${call.returned ? `returned to ${call.returnedTo}` : `did not return (${call.routineEnd})`}${call.changedPreserved.length ? `; changed: ${call.changedPreserved.map((c) => c.reg).join(', ')}` : ''}`,
+        );
+        for (const w of call.callerWrites)
+          lines.push(
+            `      caller:  ${w.insn}  [${w.addressSymbol ?? w.address}] <- ${w.valueSymbol ?? w.value}${w.fault ? `  (${w.fault}${w.recovered ? ', recovered' : ''})` : ''}`,
+          );
       }
     }
     const unreached = d.sites.filter((s) => !s.reached);
-    if (unreached.length) lines.push(`  not reached (${unreached.length}): ${unreached.map((s) => `${s.location} -> ${s.routine}`).join(', ')}`);
+    if (unreached.length)
+      lines.push(`  not reached (${unreached.length}): ${unreached.map((s) => `${s.location} -> ${s.routine}`).join(', ')}`);
   }
   lines.push(`  verdict: ${d.verdict}`);
   for (const r of d.reasons) lines.push(`  reason: ${r.text}`);

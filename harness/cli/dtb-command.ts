@@ -13,7 +13,11 @@ export async function dtbCommand(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     ...MACHINE_FLAGS,
   });
-  if (positionals.length !== 1) throw new WbdiffError('name one kernel or kernel file', { where: 'wbdiff dtb', hint: 'e.g. wbdiff dtb bootargs --smp 2 --append "x" -o virt.dtb' });
+  if (positionals.length !== 1)
+    throw new WbdiffError('name one kernel or kernel file', {
+      where: 'wbdiff dtb',
+      hint: 'e.g. wbdiff dtb bootargs --smp 2 --append "x" -o virt.dtb',
+    });
   const [subject] = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
   const dtb = await qemuDtb(runSpecFor(subject!.elfPath, values.cpu!, subject!));
   if (values.output) await copyFile(dtb.path, values.output);

@@ -16,7 +16,9 @@ export async function explainCell(cell: SummaryCell, summary: MatrixSummary, sto
   }
   const full = JSON.parse(await readFile(join(store.dir, 'cells', cellFileName(cell)), 'utf8')) as CellResult;
   lines.push('', 'run:', formatRun(full.run));
-  lines.push(`  bytes: elf ${cell.provenance.elfHash.slice(0, 16)}${cell.provenance.sourceHash ? `, sources ${cell.provenance.sourceHash.slice(0, 16)}` : ''}${cell.provenance.variantHashes.length ? `, variant ${cell.provenance.variantHashes.map((h) => h.slice(0, 16)).join('+')}` : ''}`);
+  lines.push(
+    `  bytes: elf ${cell.provenance.elfHash.slice(0, 16)}${cell.provenance.sourceHash ? `, sources ${cell.provenance.sourceHash.slice(0, 16)}` : ''}${cell.provenance.variantHashes.length ? `, variant ${cell.provenance.variantHashes.map((h) => h.slice(0, 16)).join('+')}` : ''}`,
+  );
   const subject = summary.subjects[cell.subject];
   if (subject?.sites?.length) {
     lines.push('', 'patched sites:');

@@ -24,7 +24,7 @@ export interface OptionDoc {
 export const OPTION_HELP: Record<string, OptionDoc> = {
   runner: { arg: 'NAME', text: 'qemu, emu, or both (repeatable; comma lists work)' },
   cpu: { arg: 'MODEL', text: 'the CPU model, as QEMU -cpu names it (cortex-a57, cortex-a53, cortex-a72, max)' },
-  timeout: { arg: 'MS', text: 'wall-clock limit of one run, in milliseconds (default: the manifest\'s, else 10000)' },
+  timeout: { arg: 'MS', text: "wall-clock limit of one run, in milliseconds (default: the manifest's, else 10000)" },
   json: { text: 'print one JSON document instead of text' },
   variant: { arg: 'FILE|NAME', text: 'a variant file, or a bundled variant name (repeatable; applied in order)' },
   board: { arg: 'FILE', text: 'a board definition (JSON): run on that board too (repeatable)' },
@@ -66,9 +66,9 @@ export const OPTION_HELP: Record<string, OptionDoc> = {
   'qemu-arg': { arg: 'ARG', text: 'an extra QEMU argument, last resort; other runners refuse it (repeatable)' },
   results: { arg: 'PRESET', text: 'result format: markers, kvm-unit-tests or ktap' },
   'result-pattern': { arg: 'REGEX|JSON', text: 'a custom result pattern (repeatable)' },
-  symbols: { arg: 'ELF', text: 'symbolise a raw image with this ELF\'s symbols' },
+  symbols: { arg: 'ELF', text: "symbolise a raw image with this ELF's symbols" },
   suite: { arg: 'SUITE:DIR', text: 'run a test suite without a config, e.g. kvm-unit-tests:~/kvm-unit-tests (a built tree)' },
-  'max-smp': { arg: 'N', text: 'with --suite: $MAX_SMP of the suite\'s config (default 1)' },
+  'max-smp': { arg: 'N', text: "with --suite: $MAX_SMP of the suite's config (default 1)" },
   test: { arg: 'NAME', text: 'with --suite: only this test (repeatable)' },
   help: { text: 'show this help' },
 };
@@ -83,8 +83,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   run: {
     usage: [`run ${KERNEL} [options]`],
-    summary: 'Build (bundled kernels), patch with the variants if any, and run on each runner; print verdicts, markers and agreement. With a variant, the unpatched kernel runs too and the matrix\'s classification and one-line diagnosis are printed.',
-    examples: ['wbdiff run hello', 'wbdiff run gowb@go1.19 --variant seed-barrier --runner both', 'wbdiff run test.flat --results kvm-unit-tests --smp 2 --append "smp"'],
+    summary:
+      "Build (bundled kernels), patch with the variants if any, and run on each runner; print verdicts, markers and agreement. With a variant, the unpatched kernel runs too and the matrix's classification and one-line diagnosis are printed.",
+    examples: [
+      'wbdiff run hello',
+      'wbdiff run gowb@go1.19 --variant seed-barrier --runner both',
+      'wbdiff run test.flat --results kvm-unit-tests --smp 2 --append "smp"',
+    ],
     options: { explain: { text: 'with --variant: print the evidence behind each classification' } },
   },
   patch: {
@@ -94,9 +99,19 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: { output: { arg: 'FILE', text: 'the patched ELF to write (required)' } },
   },
   matrix: {
-    usage: ['matrix [--config FILE] [options] [kernel...]', 'matrix --resume <results-dir>', 'matrix --explain <cell> [--from <results-dir>]'],
-    summary: 'Run kernels x variants x runners x CPUs from the config, classify each cell, compare with the baseline, write the results folder and its reports.',
-    examples: ['wbdiff matrix', 'wbdiff matrix --repeat 3 hello', 'wbdiff matrix --explain gowb@go1.23/seed-barrier/qemu', 'wbdiff matrix --suite kvm-unit-tests:~/kvm-unit-tests --max-smp 2'],
+    usage: [
+      'matrix [--config FILE] [options] [kernel...]',
+      'matrix --resume <results-dir>',
+      'matrix --explain <cell> [--from <results-dir>]',
+    ],
+    summary:
+      'Run kernels x variants x runners x CPUs from the config, classify each cell, compare with the baseline, write the results folder and its reports.',
+    examples: [
+      'wbdiff matrix',
+      'wbdiff matrix --repeat 3 hello',
+      'wbdiff matrix --explain gowb@go1.23/seed-barrier/qemu',
+      'wbdiff matrix --suite kvm-unit-tests:~/kvm-unit-tests --max-smp 2',
+    ],
   },
   merge: {
     usage: ['merge <shard-dir>... [--out DIR] [--baseline DIR]'],
@@ -118,8 +133,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: { verbose: { text: 'every traced call, every finding and the unreached sites (default: one line per finding group)' } },
   },
   bisect: {
-    usage: [`bisect ${KERNEL} --variant FILE --marker ID[=VALUE] [options]`, `bisect ${KERNEL} --series v1.json v2.json ... --marker ID[=VALUE]`],
-    summary: 'The smallest set of a variant\'s sites that flips a marker (delta debugging), or the first bad variant of a series.',
+    usage: [
+      `bisect ${KERNEL} --variant FILE --marker ID[=VALUE] [options]`,
+      `bisect ${KERNEL} --series v1.json v2.json ... --marker ID[=VALUE]`,
+    ],
+    summary: "The smallest set of a variant's sites that flips a marker (delta debugging), or the first bad variant of a series.",
     examples: ['wbdiff bisect gowb@go1.19 --variant bisect-example --marker T2 -o culprits.json'],
     options: {
       marker: { arg: 'ID[=VALUE]', text: 'the marker to bisect on; ID=VALUE is the same as --marker ID --want VALUE' },
@@ -168,13 +186,17 @@ export function formatCommandHelp(command: string, options: OptionTable): string
   const rows = Object.entries(table).map(([flag, spec]) => {
     const doc = optionDoc(command, flag);
     const name = `${spec.short ? `-${spec.short}, ` : ''}--${flag}${spec.type === 'string' ? ` ${doc?.arg ?? 'VALUE'}` : ''}`;
-    const extra = [spec.multiple ? 'repeatable' : '', spec.default !== undefined && spec.default !== false ? `default ${String(spec.default)}` : ''].filter(Boolean);
+    const extra = [
+      spec.multiple ? 'repeatable' : '',
+      spec.default !== undefined && spec.default !== false ? `default ${String(spec.default)}` : '',
+    ].filter(Boolean);
     const text = `${doc?.text ?? '(undocumented)'}${extra.length && !doc?.text.includes('repeatable') ? ` [${extra.join(', ')}]` : ''}`;
     return { name, text };
   });
   const width = Math.min(28, Math.max(...rows.map((r) => r.name.length)) + 2);
   lines.push('', 'Options:');
-  for (const row of rows) lines.push(row.name.length + 2 > width ? `  ${row.name}\n  ${' '.repeat(width)}${row.text}` : `  ${row.name.padEnd(width)}${row.text}`);
+  for (const row of rows)
+    lines.push(row.name.length + 2 > width ? `  ${row.name}\n  ${' '.repeat(width)}${row.text}` : `  ${row.name.padEnd(width)}${row.text}`);
   if (help?.examples.length) lines.push('', 'Examples:', ...help.examples.map((e) => `  ${e}`));
   lines.push('', 'Exit codes and the other commands: wbdiff --help');
   return `${lines.join('\n')}\n`;

@@ -104,7 +104,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`wbdiff: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\n  hint: commands are ${Object.keys(COMMANDS).join(', ')}; see wbdiff --help\n`);
+    process.stderr.write(
+      `wbdiff: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\n  hint: commands are ${Object.keys(COMMANDS).join(', ')}; see wbdiff --help\n`,
+    );
     return EXIT.harness;
   }
   try {

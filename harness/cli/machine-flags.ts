@@ -44,7 +44,8 @@ export function machineOverrides(values: MachineFlagValues, cwd = process.cwd())
   if (smp !== undefined) machine.smp = smp;
   for (const text of values['machine-opt'] ?? []) {
     const kv = parseMachineOpt(text);
-    if (!kv) throw new WbdiffError(`--machine-opt takes K=V, not "${text}"`, { hint: 'e.g. --machine-opt gic-version=3 --machine-opt mte=on' });
+    if (!kv)
+      throw new WbdiffError(`--machine-opt takes K=V, not "${text}"`, { hint: 'e.g. --machine-opt gic-version=3 --machine-opt mte=on' });
     (machine.machine ??= {})[kv[0]] = kv[1];
   }
   if (values.append !== undefined) machine.append = values.append;
@@ -58,7 +59,8 @@ export function machineOverrides(values: MachineFlagValues, cwd = process.cwd())
   const memoryMiB = parsePositiveInt(values.memory, '--memory');
   if (memoryMiB !== undefined) out.memoryMiB = memoryMiB;
   if (values.results !== undefined) {
-    if (!isResultPreset(values.results)) throw new WbdiffError(`--results: no result format "${values.results}"`, { hint: `formats: ${RESULT_PRESETS.join(', ')}` });
+    if (!isResultPreset(values.results))
+      throw new WbdiffError(`--results: no result format "${values.results}"`, { hint: `formats: ${RESULT_PRESETS.join(', ')}` });
     out.results = values.results;
   }
   if (values['result-pattern']?.length) out.resultPatterns = values['result-pattern'].map(parseResultPatternFlag);
@@ -73,11 +75,17 @@ export function parseResultPatternFlag(text: string): ResultPattern {
     try {
       pattern = JSON.parse(text) as ResultPattern;
     } catch (error) {
-      throw new WbdiffError(`--result-pattern: not valid JSON: ${(error as Error).message}`, { hint: '--result-pattern \'{"regex": "assignment (?<result>failed)", "id": "T2", "map": {"failed": "N"}}\'' });
+      throw new WbdiffError(`--result-pattern: not valid JSON: ${(error as Error).message}`, {
+        hint: '--result-pattern \'{"regex": "assignment (?<result>failed)", "id": "T2", "map": {"failed": "N"}}\'',
+      });
     }
-    if (typeof pattern !== 'object' || pattern === null || typeof pattern.regex !== 'string') throw new WbdiffError('--result-pattern: a JSON pattern needs a "regex" string');
+    if (typeof pattern !== 'object' || pattern === null || typeof pattern.regex !== 'string')
+      throw new WbdiffError('--result-pattern: a JSON pattern needs a "regex" string');
   } else pattern = { regex: text };
   const problem = validatePattern(pattern);
-  if (problem) throw new WbdiffError(`--result-pattern ${JSON.stringify(text)}: ${problem}`, { hint: 'e.g. --result-pattern "(?<id>CHECK \\d+): (?<result>ok|bad)"' });
+  if (problem)
+    throw new WbdiffError(`--result-pattern ${JSON.stringify(text)}: ${problem}`, {
+      hint: 'e.g. --result-pattern "(?<id>CHECK \\d+): (?<result>ok|bad)"',
+    });
   return pattern;
 }

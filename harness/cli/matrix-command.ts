@@ -4,10 +4,30 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeRunReports } from '../report/index.js';
-import { formatDuration, progressLine, plural, renderBaseline, renderCounts, renderFailing, renderKnown, renderTable, terminalStyle, type ProgressState } from '../report/terminal.js';
+import {
+  formatDuration,
+  progressLine,
+  plural,
+  renderBaseline,
+  renderCounts,
+  renderFailing,
+  renderKnown,
+  renderTable,
+  terminalStyle,
+  type ProgressState,
+} from '../report/terminal.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import type { CellResult } from '../matrix/cells.js';
-import { CONFIG_FILE_NAMES, DEFAULT_CONFIG_PATH, findConfig, loadMatrixConfig, resultsRootFor, suiteConfig, type KernelEntry, type MatrixConfig } from '../matrix/config.js';
+import {
+  CONFIG_FILE_NAMES,
+  DEFAULT_CONFIG_PATH,
+  findConfig,
+  loadMatrixConfig,
+  resultsRootFor,
+  suiteConfig,
+  type KernelEntry,
+  type MatrixConfig,
+} from '../matrix/config.js';
 import { isInfrastructure } from '../runners/types.js';
 import { loadBaseline } from '../baseline/load.js';
 import { matrixKey } from '../baseline/key.js';
@@ -40,7 +60,10 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   const plan = await planValidMatrix(config, kernels);
   const key = matrixKey(config);
   const root = run.dir ? dirname(run.dir) : resultsRootFor(config);
-  const baseline = run.baseline === null ? null : await loadBaseline(run.baseline, { currentDir: run.dir ?? join(root, '(new)'), root, matrixKey: key, before: run.startedBefore });
+  const baseline =
+    run.baseline === null
+      ? null
+      : await loadBaseline(run.baseline, { currentDir: run.dir ?? join(root, '(new)'), root, matrixKey: key, before: run.startedBefore });
   const store = new ResultsStore(run.dir ?? (await claimRunDir(root)));
 
   const controller = new AbortController();
@@ -78,11 +101,17 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       ...(config.diagnose === false ? {} : { diagnose: (await import('../diagnose/matrix.js')).diagnoseSubjects }),
       onPlan: (planned, todo) => {
         progress.total = todo;
-        out.write(`wbdiff matrix: ${plural(planned.cells.length, 'cell')} (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plural(planned.subjects.length, 'build/variant', 'builds/variants')} -> ${store.dir}\n`);
+        out.write(
+          `wbdiff matrix: ${plural(planned.cells.length, 'cell')} (${todo} to run${repeat > 1 ? `, ${repeat} times each` : ''}) from ${plural(planned.subjects.length, 'build/variant', 'builds/variants')} -> ${store.dir}\n`,
+        );
         out.write(`config: ${config.source}\n`);
         // With a kernel filter most entries match nothing on purpose.
         if (!positionals.length) for (const warning of unmatchedKnownEntries(config, plan)) out.write(`warning: ${warning}\n`);
-        out.write(baseline ? `baseline: ${baseline.dir}\n` : `baseline: none (${run.baseline === null ? '--no-baseline' : 'no earlier complete run of this matrix'})\n`);
+        out.write(
+          baseline
+            ? `baseline: ${baseline.dir}\n`
+            : `baseline: none (${run.baseline === null ? '--no-baseline' : 'no earlier complete run of this matrix'})\n`,
+        );
         for (const s of config.skipped ?? []) out.write(`skipped: ${s.name}: ${s.reason}\n`);
       },
       onCell: (cell) => {
@@ -103,15 +132,24 @@ export async function matrixCommand(argv: string[]): Promise<number> {
   }
 
   // Reports of a finished run: a report failing is said, but the run's results stand.
-  const reports = summary.interrupted ? [] : await writeRunReports(store.dir).catch((error: Error) => {
-    out.write(`wbdiff matrix: writing the reports failed: ${error.message}\n`);
-    return [];
-  });
+  const reports = summary.interrupted
+    ? []
+    : await writeRunReports(store.dir).catch((error: Error) => {
+        out.write(`wbdiff matrix: writing the reports failed: ${error.message}\n`);
+        return [];
+      });
   const html = reports.find((r) => r.path.endsWith('.html'))?.path;
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else {
-    const sections = [renderTable(summary.cells, style), renderBaseline(summary.baseline, style), renderFailing(summary.cells, style), renderKnown(summary, style)].filter(Boolean);
-    out.write(`\n${sections.join('\n')}\n${renderCounts(summary.cells, style)} in ${formatDuration(Date.now() - started)}\nresults: ${store.dir}\n${html ? `report: ${html}\n` : ''}`);
+    const sections = [
+      renderTable(summary.cells, style),
+      renderBaseline(summary.baseline, style),
+      renderFailing(summary.cells, style),
+      renderKnown(summary, style),
+    ].filter(Boolean);
+    out.write(
+      `\n${sections.join('\n')}\n${renderCounts(summary.cells, style)} in ${formatDuration(Date.now() - started)}\nresults: ${store.dir}\n${html ? `report: ${html}\n` : ''}`,
+    );
   }
   if (summary.interrupted) {
     out.write(`interrupted: resume with  wbdiff matrix --resume ${store.dir}\n`);
@@ -159,13 +197,18 @@ async function newRun(values: MatrixValues, positionals: string[]): Promise<RunS
     });
   }
   // --suite kvm-unit-tests:DIR is a matrix of its own, without a config file.
-  let config = values.suite ? await suiteConfig(values.suite, { maxSmp: parsePositiveInt(values['max-smp'], '--max-smp'), tests: values.test }) : await loadMatrixConfig(path!);
+  let config = values.suite
+    ? await suiteConfig(values.suite, { maxSmp: parsePositiveInt(values['max-smp'], '--max-smp'), tests: values.test })
+    : await loadMatrixConfig(path!);
   if (positionals.length) {
     const entryNames = config.kernels.map((k) => k.kernel ?? k.name ?? k.elf!);
     const matches = (p: string, k: KernelEntry) => k.kernel === p || k.kernel?.split('@')[0] === p || k.name === p || k.elf === p;
     const unknown = positionals.filter((p) => !config.kernels.some((k) => matches(p, k)));
     if (unknown.length) {
-      throw new WbdiffError(`no kernel entry of the config is ${unknown.map((u) => `"${u}"`).join(', ')}${didYouMean(unknown[0]!, entryNames)}`, { where: config.source, hint: `entries: ${entryNames.join(', ')}` });
+      throw new WbdiffError(
+        `no kernel entry of the config is ${unknown.map((u) => `"${u}"`).join(', ')}${didYouMean(unknown[0]!, entryNames)}`,
+        { where: config.source, hint: `entries: ${entryNames.join(', ')}` },
+      );
     }
     config = { ...config, kernels: config.kernels.filter((k) => positionals.some((p) => matches(p, k))) };
   }
@@ -182,9 +225,14 @@ async function newRun(values: MatrixValues, positionals: string[]): Promise<RunS
 
 /** --resume: the run's own config and options, as run.json recorded them; changing them is refused. */
 async function resumedRun(values: MatrixValues, positionals: string[]): Promise<RunSetup> {
-  const given = ['config', 'out', 'shard', 'repeat', 'baseline', 'no-baseline', 'no-diagnose', 'suite', 'max-smp', 'test'].filter((k) => values[k as keyof MatrixValues] !== undefined && values[k as keyof MatrixValues] !== false);
+  const given = ['config', 'out', 'shard', 'repeat', 'baseline', 'no-baseline', 'no-diagnose', 'suite', 'max-smp', 'test'].filter(
+    (k) => values[k as keyof MatrixValues] !== undefined && values[k as keyof MatrixValues] !== false,
+  );
   if (given.length || positionals.length) {
-    throw new WbdiffError(`--resume keeps every option of the run it resumes; drop ${[...given.map((g) => `--${g}`), ...positionals].join(', ')}`, { hint: `wbdiff matrix --resume ${values.resume}` });
+    throw new WbdiffError(
+      `--resume keeps every option of the run it resumes; drop ${[...given.map((g) => `--${g}`), ...positionals].join(', ')}`,
+      { hint: `wbdiff matrix --resume ${values.resume}` },
+    );
   }
   const dir = resolve(values.resume!);
   const info = await new ResultsStore(dir).readRunInfo<Partial<MatrixRunInfo>>();
@@ -214,7 +262,10 @@ export function matrixExitCode(summary: Pick<MatrixSummary, 'cells'>): number {
 }
 
 export function newRunId(date = new Date()): string {
-  return date.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** A new results folder named by the time, claimed atomically (two runs in one second get -2, -3...). */
@@ -236,11 +287,10 @@ function parseShard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) throw new WbdiffError(`--shard takes i/n with 1 <= i <= n, not "${text}"`, { hint: 'e.g. --shard 2/3' });
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new WbdiffError(`--shard takes i/n with 1 <= i <= n, not "${text}"`, { hint: 'e.g. --shard 2/3' });
   return { index: index - 1, count };
 }
-
-
 
 async function explainCommand(query: string, from: string | undefined): Promise<number> {
   const dir = from ? resolve(from) : await latestRun();
@@ -248,7 +298,10 @@ async function explainCommand(query: string, from: string | undefined): Promise<
   const matches = summary.cells.filter((c) => c.id === query || c.id.includes(query));
   if (matches.length !== 1) {
     throw new WbdiffError(matches.length ? `"${query}" matches ${matches.length} cells` : `no cell matches "${query}" in ${dir}`, {
-      hint: `cells: ${(matches.length ? matches : summary.cells).slice(0, 12).map((c) => c.id).join(', ')}`,
+      hint: `cells: ${(matches.length ? matches : summary.cells)
+        .slice(0, 12)
+        .map((c) => c.id)
+        .join(', ')}`,
     });
   }
   process.stdout.write(await explainCell(matches[0]!, summary, new ResultsStore(dir)));
@@ -257,7 +310,8 @@ async function explainCommand(query: string, from: string | undefined): Promise<
 
 export async function latestRun(root = defaultResultsRoot()): Promise<string> {
   const runs = existsSync(root) ? (await readdir(root)).filter((n) => existsSync(join(root, n, 'summary.json'))).sort() : [];
-  if (!runs.length) throw new WbdiffError('no finished matrix run in results/', { hint: 'run wbdiff matrix first, or pass --from <results-dir>' });
+  if (!runs.length)
+    throw new WbdiffError('no finished matrix run in results/', { hint: 'run wbdiff matrix first, or pass --from <results-dir>' });
   return join(root, runs[runs.length - 1]!);
 }
 

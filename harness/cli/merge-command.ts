@@ -17,21 +17,32 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     'no-baseline': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
-  if (positionals.length === 0) throw new WbdiffError('name the shard result folders to merge', { hint: 'wbdiff merge shard-1 shard-2 shard-3 --out results/merged' });
+  if (positionals.length === 0)
+    throw new WbdiffError('name the shard result folders to merge', { hint: 'wbdiff merge shard-1 shard-2 shard-3 --out results/merged' });
   // By default the newest earlier whole run of the same matrix as the shards (their config).
   const shardConfig = (await new ResultsStore(resolve(positionals[0]!)).readRunInfo<{ config?: object }>()).config;
   const claimed = values.out === undefined;
   const outDir = resolve(values.out ?? (await claimRunDir(RESULTS_DIR)));
   let summary: Awaited<ReturnType<typeof mergeRuns>>;
   try {
-    const baseline = values['no-baseline'] ? null : await loadBaseline(values.baseline, { currentDir: outDir, ...(shardConfig ? { matrixKey: matrixKey(shardConfig) } : {}) });
-    summary = await mergeRuns(positionals.map((p) => resolve(p)), new ResultsStore(outDir), basename(outDir), baseline ? { runId: baseline.runId, cells: baseline.summary.cells } : null);
+    const baseline = values['no-baseline']
+      ? null
+      : await loadBaseline(values.baseline, { currentDir: outDir, ...(shardConfig ? { matrixKey: matrixKey(shardConfig) } : {}) });
+    summary = await mergeRuns(
+      positionals.map((p) => resolve(p)),
+      new ResultsStore(outDir),
+      basename(outDir),
+      baseline ? { runId: baseline.runId, cells: baseline.summary.cells } : null,
+    );
   } catch (error) {
     // A refused merge leaves no empty results folder behind (mergeRuns writes only once it has checked).
     if (claimed) await rmdir(outDir).catch(() => undefined);
     throw error;
   }
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else process.stdout.write(`${renderTable(summary.cells, terminalStyle(process.stdout, process.env))}\n\nmerged ${positionals.length} shard(s): ${plural(summary.cells.length, 'cell')}${summary.interrupted ? ' (some cells missing: a shard did not finish)' : ''}\nresults: ${outDir}\n`);
+  else
+    process.stdout.write(
+      `${renderTable(summary.cells, terminalStyle(process.stdout, process.env))}\n\nmerged ${positionals.length} shard(s): ${plural(summary.cells.length, 'cell')}${summary.interrupted ? ' (some cells missing: a shard did not finish)' : ''}\nresults: ${outDir}\n`,
+    );
   return summary.interrupted ? 2 : matrixExitCode(summary);
 }

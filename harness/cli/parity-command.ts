@@ -38,7 +38,11 @@ export async function parityCommand(argv: string[]): Promise<number> {
   // Parity runs the same bytes on the emulator: what it cannot honour is refused before QEMU starts.
   for (const subject of subjects) {
     const refused = emuCannotHonour(subject);
-    if (refused) throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), { where: `wbdiff parity ${subject.id}`, hint: 'parity compares QEMU with the emulator; run the kernel with wbdiff run --runner qemu instead' });
+    if (refused)
+      throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), {
+        where: `wbdiff parity ${subject.id}`,
+        hint: 'parity compares QEMU with the emulator; run the kernel with wbdiff run --runner qemu instead',
+      });
   }
   const maxHits = parsePositiveInt(values['max-hits'], '--max-hits');
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
@@ -51,10 +55,15 @@ export async function parityCommand(argv: string[]): Promise<number> {
     else {
       breakpoints = manifest ? breakpointsFromManifest(manifest.sites) : [];
       if (!breakpoints.length) {
-        throw new WbdiffError(manifest ? 'no breakpoints: the patch manifest lists no redirected call sites' : 'no breakpoints: no --at, and no patch manifest to take redirected call sites from', {
-          where: subject.id,
-          hint: 'give --at sym|addr (e.g. --at main.kmain+0x7c), or --variant with redirect-calls/call edits',
-        });
+        throw new WbdiffError(
+          manifest
+            ? 'no breakpoints: the patch manifest lists no redirected call sites'
+            : 'no breakpoints: no --at, and no patch manifest to take redirected call sites from',
+          {
+            where: subject.id,
+            hint: 'give --at sym|addr (e.g. --at main.kmain+0x7c), or --variant with redirect-calls/call edits',
+          },
+        );
       }
     }
     const report = await checkParity(elfPath, {
@@ -73,7 +82,6 @@ export async function parityCommand(argv: string[]): Promise<number> {
   return reports.every((r) => r.report.comparison.verdict === 'parity') ? EXIT.ok : EXIT.failed;
 }
 
-
 const MARK: Record<RegisterRow['status'], string> = { same: '', legitimate: '~', divergence: '!' };
 
 /** Plain text: per hit the qemu/emu register table with differences marked, then the verdict. Pure. */
@@ -81,7 +89,9 @@ export function formatParity(id: string, report: ParityReport, options: { differ
   const c = report.comparison;
   const lines: string[] = [];
   lines.push(`${id}  (${report.elf})`);
-  lines.push(`  cpu ${report.cpu} (emulator model ${report.model}); breakpoints: ${report.breakpoints.map((b) => `${b.location} (${b.address})`).join(', ')}`);
+  lines.push(
+    `  cpu ${report.cpu} (emulator model ${report.model}); breakpoints: ${report.breakpoints.map((b) => `${b.location} (${b.address})`).join(', ')}`,
+  );
   lines.push(`  qemu: ${report.qemu.hits} hits, ${report.qemu.end.detail} (${report.qemu.durationMs} ms)`);
   lines.push(`  emu:  ${report.emu.hits} hits, ${report.emu.end.detail} (${report.emu.durationMs} ms)`);
   lines.push(
@@ -92,7 +102,9 @@ export function formatParity(id: string, report: ParityReport, options: { differ
   for (const hit of c.hits) lines.push('', ...formatHit(hit, options.differencesOnly ?? false));
   lines.push('');
   if (c.undeterminedSomewhere.length) {
-    lines.push(`  not determined by the code at some hit (reset values, equal here because both runners reset them alike): ${compactRegisters(c.undeterminedSomewhere)}`);
+    lines.push(
+      `  not determined by the code at some hit (reset values, equal here because both runners reset them alike): ${compactRegisters(c.undeterminedSomewhere)}`,
+    );
   }
   for (const l of c.legitimate) lines.push(`  legitimate: ${l.reg} at hit${l.hits.length > 1 ? 's' : ''} ${l.hits.join(', ')}: ${l.why}`);
   lines.push(`  verdict: ${c.verdict} — ${c.summary}`);
@@ -105,9 +117,21 @@ function formatHit(hit: HitComparison, differencesOnly: boolean): string[] {
   }${hit.legitimate ? `, ${hit.legitimate} legitimately different` : ''}${hit.markersAgree ? '' : '; markers so far differ'}`;
   const rows = hit.rows
     .filter((r) => !differencesOnly || r.status !== 'same')
-    .map((r) => [MARK[r.status], r.reg, show(r.qemu, r.qemuSymbol), r.status === 'same' ? '=' : show(r.emu, r.emuSymbol), r.nondeterministic ? 'time' : r.determined === true ? 'code' : r.determined === false ? 'reset' : '', r.why ?? '']);
+    .map((r) => [
+      MARK[r.status],
+      r.reg,
+      show(r.qemu, r.qemuSymbol),
+      r.status === 'same' ? '=' : show(r.emu, r.emuSymbol),
+      r.nondeterministic ? 'time' : r.determined === true ? 'code' : r.determined === false ? 'reset' : '',
+      r.why ?? '',
+    ]);
   if (!rows.length) return [head];
-  return [head, ...table(['', 'reg', 'qemu', 'emu', 'set by', 'note'], rows).split('\n').map((l) => `    ${l}`)];
+  return [
+    head,
+    ...table(['', 'reg', 'qemu', 'emu', 'set by', 'note'], rows)
+      .split('\n')
+      .map((l) => `    ${l}`),
+  ];
 }
 
 function show(value: string | null, symbol: string | null): string {

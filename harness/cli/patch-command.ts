@@ -15,12 +15,16 @@ export async function patchCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   if (positionals.length < 2 || !values.output) {
-    throw new WbdiffError('usage: wbdiff patch <kernel|elf> <variant.json>... -o <out.elf>', { hint: 'e.g. wbdiff patch gowb@go1.19 kernels/gowb/variants/go1.19/seed-barrier.json -o /tmp/seed.elf' });
+    throw new WbdiffError('usage: wbdiff patch <kernel|elf> <variant.json>... -o <out.elf>', {
+      hint: 'e.g. wbdiff patch gowb@go1.19 kernels/gowb/variants/go1.19/seed-barrier.json -o /tmp/seed.elf',
+    });
   }
   const [spec, ...variantPaths] = positionals as [string, ...string[]];
   const subjects = await resolveSubjects(spec);
   if (subjects.length !== 1) {
-    throw new WbdiffError(`"${spec}" names ${subjects.length} builds (${subjects.map((s) => s.id).join(', ')}); patch needs one`, { hint: `e.g. ${subjects[0]?.id}` });
+    throw new WbdiffError(`"${spec}" names ${subjects.length} builds (${subjects.map((s) => s.id).join(', ')}); patch needs one`, {
+      hint: `e.g. ${subjects[0]?.id}`,
+    });
   }
   const variants = await Promise.all(variantPaths.map((p) => loadVariant(p)));
   const manifest = await applyVariants(subjects[0]!.elfPath, variants, resolve(values.output));
@@ -30,9 +34,14 @@ export async function patchCommand(argv: string[]): Promise<number> {
   }
   const rows = manifest.sites.map((s) => [s.address, s.location, `${s.old.word}  ${s.old.symbolic}`, `${s.new.word}  ${s.new.symbolic}`]);
   process.stdout.write(`${table(['address', 'location', 'old', 'new'], rows)}\n`);
-  const legend = sharedNameLegend((await readElf(subjects[0]!.elfPath)).symbols, manifest.sites.flatMap((s) => [s.old.symbolic, s.new.symbolic]));
+  const legend = sharedNameLegend(
+    (await readElf(subjects[0]!.elfPath)).symbols,
+    manifest.sites.flatMap((s) => [s.old.symbolic, s.new.symbolic]),
+  );
   if (legend.length) process.stdout.write(`same-named symbols:\n${legend.map((l) => `  ${l}`).join('\n')}\n`);
-  process.stdout.write(`${manifest.sites.length} site(s) patched from ${variants.map((v) => v.variant.name).join(' + ')}: ${manifest.output.path}\n`);
+  process.stdout.write(
+    `${manifest.sites.length} site(s) patched from ${variants.map((v) => v.variant.name).join(' + ')}: ${manifest.output.path}\n`,
+  );
   return EXIT.ok;
 }
 

@@ -29,20 +29,34 @@ export interface SubjectRuns {
   agree: boolean;
 }
 
-export async function runSubject(subject: Subject, runners: readonly (string | Runner)[], cpu: string, timeoutMs?: number): Promise<SubjectRuns> {
+export async function runSubject(
+  subject: Subject,
+  runners: readonly (string | Runner)[],
+  cpu: string,
+  timeoutMs?: number,
+): Promise<SubjectRuns> {
   const runs: RunResult[] = [];
   for (const runner of runners) {
-    const run = await (typeof runner === 'string' ? createRunner(runner) : runner).run(runSpecFor(subject.elfPath, cpu, subject, timeoutMs));
+    const run = await (typeof runner === 'string' ? createRunner(runner) : runner).run(
+      runSpecFor(subject.elfPath, cpu, subject, timeoutMs),
+    );
     runs.push(run);
   }
   return { target: subject.id, variant: null, elf: subject.elfPath, elfHash: subject.elfHash, runs, agree: runsAgree(runs) };
 }
 
 /** The subject with the variants applied (cached patched ELF), or the subject itself. */
-export async function withVariants(subject: Subject, variants: readonly LoadedVariant[]): Promise<{ subject: Subject; variant: string | null; patch?: PatchManifest }> {
+export async function withVariants(
+  subject: Subject,
+  variants: readonly LoadedVariant[],
+): Promise<{ subject: Subject; variant: string | null; patch?: PatchManifest }> {
   if (variants.length === 0) return { subject, variant: null };
   const patched = await patchedElf(subject.elfPath, subject.elfHash, variants);
-  return { subject: { ...subject, elfPath: patched.elfPath, elfHash: patched.elfHash }, variant: variants.map((v) => v.variant.name).join('+'), patch: patched.manifest };
+  return {
+    subject: { ...subject, elfPath: patched.elfPath, elfHash: patched.elfHash },
+    variant: variants.map((v) => v.variant.name).join('+'),
+    patch: patched.manifest,
+  };
 }
 
 /** For --json: the matrix's outcome and findings of a variant's run. */
@@ -91,17 +105,29 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const warning of elf ? layoutWarnings(elf, subject.memoryMiB) : []) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
     // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
     const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
-    const result: SubjectRuns = { ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)), variant: patched.variant };
+    const result: SubjectRuns = {
+      ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)),
+      variant: patched.variant,
+    };
     results.push(result);
     if (patched.variant && patched.patch) {
       const base = await runSubject(subject, own ?? runners, values.cpu!, timeoutMs);
-      const input = { subject, variant: patched.variant, patch: patched.patch, elfPath: patched.subject.elfPath, elfHash: patched.subject.elfHash, runs: result.runs, baseRuns: base.runs };
+      const input = {
+        subject,
+        variant: patched.variant,
+        patch: patched.patch,
+        elfPath: patched.subject.elfPath,
+        elfHash: patched.subject.elfHash,
+        runs: result.runs,
+        baseRuns: base.runs,
+      };
       verdicts.set(result, await classifyVariantRuns(input, { diagnose: !values['no-diagnose'] }));
     }
   }
 
   // Each subject is held to its manifest's expectation (patched or not), or without one to the default.
-  const expectationOf = (r: SubjectRuns): KernelExpectation => subjects.find((s) => s.id === r.target)?.kernel?.manifest.expect ?? DEFAULT_EXPECTATION;
+  const expectationOf = (r: SubjectRuns): KernelExpectation =>
+    subjects.find((s) => s.id === r.target)?.kernel?.manifest.expect ?? DEFAULT_EXPECTATION;
   let failed = false;
   for (const r of results) {
     if (!r.agree) failed = true;
@@ -112,8 +138,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const infra = results.some((r) => r.runs.some((run) => isInfrastructure(run.verdict)));
 
   if (values.json) {
-    const runs = results.flatMap((r) => r.runs.map((run) => ({ target: r.target, variant: r.variant, ...run, ...classificationOf(verdicts.get(r), run) })));
-    const doc = results.length === 1 ? { target: results[0]!.target, variant: results[0]!.variant, elf: results[0]!.elf, runs, agree: results[0]!.agree } : { runs, agree: results.every((r) => r.agree), targets: results.map(({ runs: _runs, ...rest }) => rest) };
+    const runs = results.flatMap((r) =>
+      r.runs.map((run) => ({ target: r.target, variant: r.variant, ...run, ...classificationOf(verdicts.get(r), run) })),
+    );
+    const doc =
+      results.length === 1
+        ? { target: results[0]!.target, variant: results[0]!.variant, elf: results[0]!.elf, runs, agree: results[0]!.agree }
+        : { runs, agree: results.every((r) => r.agree), targets: results.map(({ runs: _runs, ...rest }) => rest) };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     for (const r of results) {

@@ -31,9 +31,18 @@ export async function classifyVariantRuns(input: VariantRuns, options: { diagnos
   const target = input.subject.id;
   const cell = (variant: string | null, run: RunResult, elfHash: string): CellResult => {
     const key = { target, variant, runner: run.runner as RunnerName, cpu: run.cpu ?? DEFAULTS.cpu };
-    return { ...key, id: cellId(key), subject: `${target}/${variant ?? 'unpatched'}`, provenance: { elfHash, sourceHash: null, variantHashes: [], toolchain: null }, run };
+    return {
+      ...key,
+      id: cellId(key),
+      subject: `${target}/${variant ?? 'unpatched'}`,
+      provenance: { elfHash, sourceHash: null, variantHashes: [], toolchain: null },
+      run,
+    };
   };
-  const cells = [...input.baseRuns.map((r) => cell(null, r, input.subject.elfHash)), ...input.runs.map((r) => cell(input.variant, r, input.elfHash))];
+  const cells = [
+    ...input.baseRuns.map((r) => cell(null, r, input.subject.elfHash)),
+    ...input.runs.map((r) => cell(input.variant, r, input.elfHash)),
+  ];
   const expect = input.subject.kernel?.manifest.expect ?? null;
   const deterministic = input.subject.kernel?.manifest.deterministic !== false;
   const record = (variant: string | null) => ({ target, variant, ok: true, expect, ...(deterministic ? {} : { deterministic: false }) });
@@ -41,14 +50,31 @@ export async function classifyVariantRuns(input: VariantRuns, options: { diagnos
   if (options.diagnose) {
     const { diagnoseSubjects } = await import('../diagnose/matrix.js');
     const planned = plannedSubjectOf(input, options.convention ?? null);
-    const prepared = new Map<string, PreparedSubject>([[planned.key, { ok: true, elfPath: input.elfPath, elfHash: input.elfHash, sourceHash: null, toolchain: null, variantHashes: [], patch: input.patch }]]);
+    const prepared = new Map<string, PreparedSubject>([
+      [
+        planned.key,
+        {
+          ok: true,
+          elfPath: input.elfPath,
+          elfHash: input.elfHash,
+          sourceHash: null,
+          toolchain: null,
+          variantHashes: [],
+          patch: input.patch,
+        },
+      ],
+    ]);
     const cpus = [...new Set(input.runs.map((r) => r.cpu ?? DEFAULTS.cpu))];
     for (const [key, diagnosis] of await diagnoseSubjects([planned], prepared, cpus)) diagnoses[key] = diagnosis;
   }
   return summarize({
     runId: 'run',
     cells,
-    subjects: { version: RESULT_FORMAT_VERSION, subjects: { [`${target}/unpatched`]: record(null), [`${target}/${input.variant}`]: record(input.variant) }, diagnoses },
+    subjects: {
+      version: RESULT_FORMAT_VERSION,
+      subjects: { [`${target}/unpatched`]: record(null), [`${target}/${input.variant}`]: record(input.variant) },
+      diagnoses,
+    },
     interrupted: false,
     shard: null,
     machine: machineProfile(),
@@ -63,7 +89,16 @@ function plannedSubjectOf(input: VariantRuns, convention: string | null): Planne
     target: subject.id,
     variant: input.variant,
     variantSpec: null,
-    build: subject.kernel && subject.build ? { id: subject.id, kernel: subject.kernel, toolchain: subject.build.toolchain.id.startsWith('go') ? { kind: 'go', version: subject.build.toolchain.id.slice(2) } : { kind: 'gcc' } } : null,
+    build:
+      subject.kernel && subject.build
+        ? {
+            id: subject.id,
+            kernel: subject.kernel,
+            toolchain: subject.build.toolchain.id.startsWith('go')
+              ? { kind: 'go', version: subject.build.toolchain.id.slice(2) }
+              : { kind: 'gcc' },
+          }
+        : null,
     elfPath: input.elfPath,
     kernelName: subject.kernel?.name ?? null,
     toolchainId: null,
@@ -90,8 +125,11 @@ export function renderVariantVerdict(summary: MatrixSummary, variant: string, ex
   for (const cell of summary.cells.filter((c) => c.variant !== null)) {
     const label = isOutcome(cell.outcome) ? OUTCOME_LABEL[cell.outcome] : cell.outcome;
     const finding = mainFinding(cell);
-    lines.push(`    ${cell.runner.padEnd(6)} ${label}${finding ? `: ${explain ? finding.summary : firstSentence(finding.summary)}` : ': as expected'}`);
-    if (!explain && finding?.kind === 'parity-divergence' && finding.evidence[0]) lines.push(`           probable cause: ${finding.evidence[0]}`);
+    lines.push(
+      `    ${cell.runner.padEnd(6)} ${label}${finding ? `: ${explain ? finding.summary : firstSentence(finding.summary)}` : ': as expected'}`,
+    );
+    if (!explain && finding?.kind === 'parity-divergence' && finding.evidence[0])
+      lines.push(`           probable cause: ${finding.evidence[0]}`);
     if (explain) for (const line of explainLines(summary, cell)) lines.push(`           ${line}`);
   }
   if (!explain && summary.cells.some((c) => c.variant !== null && c.findings.length)) lines.push('  (--explain for the evidence)');

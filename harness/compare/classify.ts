@@ -39,7 +39,19 @@ export type Outcome =
  * Most specific first: the first outcome found in this order names the cell. `known` is never
  * found by the classifier: a config's known-failure entry gives it afterwards (compare/known.ts).
  */
-export const OUTCOME_ORDER: readonly Outcome[] = ['infrastructure', 'layout-bug', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected', 'known', 'fix', 'cpu-dependent', 'expected'];
+export const OUTCOME_ORDER: readonly Outcome[] = [
+  'infrastructure',
+  'layout-bug',
+  'convention-bug',
+  'masked-failure',
+  'patch-bug',
+  'parity-divergence',
+  'unexpected',
+  'known',
+  'fix',
+  'cpu-dependent',
+  'expected',
+];
 
 /** The finding that names the cell's outcome (a known cell: the outcome it had), else the first. */
 export function mainFinding(cell: { outcome: string; findings: readonly Finding[]; known?: { outcome: string } }): Finding | undefined {
@@ -48,7 +60,14 @@ export function mainFinding(cell: { outcome: string; findings: readonly Finding[
 }
 
 /** Outcomes that fail a run (exit 1, a JUnit failure) until they pass or are known. */
-export const FAILING_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['layout-bug', 'convention-bug', 'masked-failure', 'patch-bug', 'parity-divergence', 'unexpected']);
+export const FAILING_OUTCOMES: ReadonlySet<string> = new Set<Outcome>([
+  'layout-bug',
+  'convention-bug',
+  'masked-failure',
+  'patch-bug',
+  'parity-divergence',
+  'unexpected',
+]);
 
 export function isFailing(outcome: string): boolean {
   return FAILING_OUTCOMES.has(outcome);
@@ -106,7 +125,11 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
   // QEMU crashing is infrastructure like a missing tool: never a kernel outcome.
   const usable = (c: ClassifiableCell) => !isInfrastructure(c.run.verdict);
   if (!usable(cell)) {
-    findings.push({ kind: 'infrastructure', summary: `${cell.run.verdict === 'crash' ? 'QEMU itself failed' : 'the run did not happen'}: ${cell.run.reason}`, evidence: [] });
+    findings.push({
+      kind: 'infrastructure',
+      summary: `${cell.run.verdict === 'crash' ? 'QEMU itself failed' : 'the run did not happen'}: ${cell.run.reason}`,
+      evidence: [],
+    });
     return { outcome: 'infrastructure', findings };
   }
   const expectOf = (c: ClassifiableCell) => expectationFor(c, context);
@@ -147,13 +170,27 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
             return failsExpectation(c).length > 0 && (!b || !usable(b) || failsExpectation(b).length === 0);
           });
         const flip = firstDifference(view(cell), view(base!), [`with ${cell.variant}`, 'unpatched']);
-        if (breaksEverywhere) findings.push({ kind: 'patch-bug', summary: `variant ${cell.variant} changes the outcome on every runner: ${flip ?? mismatchText(mismatches)}`, evidence: [] });
-        else if (!findings.some((f) => f.kind === 'parity-divergence')) findings.push({ kind: 'unexpected', summary: `not as the kernel expects with ${cell.variant}: ${mismatchText(mismatches)}`, evidence: [] });
+        if (breaksEverywhere)
+          findings.push({
+            kind: 'patch-bug',
+            summary: `variant ${cell.variant} changes the outcome on every runner: ${flip ?? mismatchText(mismatches)}`,
+            evidence: [],
+          });
+        else if (!findings.some((f) => f.kind === 'parity-divergence'))
+          findings.push({
+            kind: 'unexpected',
+            summary: `not as the kernel expects with ${cell.variant}: ${mismatchText(mismatches)}`,
+            evidence: [],
+          });
       } else if (mismatches.length) {
         const why = baseFails ? 'the unpatched kernel fails too' : 'the unpatched kernel did not run';
         findings.push({ kind: 'unexpected', summary: `not as the kernel expects: ${mismatchText(mismatches)} (${why})`, evidence: [] });
       } else if (baseFails) {
-        findings.push({ kind: 'fix', summary: `variant ${cell.variant} makes the kernel do what it must: unpatched, ${mismatchText(failsExpectation(base!))}`, evidence: [] });
+        findings.push({
+          kind: 'fix',
+          summary: `variant ${cell.variant} makes the kernel do what it must: unpatched, ${mismatchText(failsExpectation(base!))}`,
+          evidence: [],
+        });
       }
     } else if (baseUsable) {
       // No expectation: the unpatched kernel is the reference, runner by runner.
@@ -165,12 +202,19 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
             const b = baseOf(c, all);
             return !b || !usable(b) || firstDifference(view(c), view(b)) !== null;
           });
-        if (everywhere) findings.push({ kind: 'patch-bug', summary: `variant ${cell.variant} changes the outcome on every runner: ${flip}`, evidence: [] });
+        if (everywhere)
+          findings.push({
+            kind: 'patch-bug',
+            summary: `variant ${cell.variant} changes the outcome on every runner: ${flip}`,
+            evidence: [],
+          });
       }
     }
     const diagnosis = context.diagnosisOf(cell.target, cell.variant, cell.cpu);
     // The convention bug first: it explains the others (a flag store, a clobber) when there is one.
-    const bugs = (diagnosis?.findings.filter((f) => BUG_FINDINGS.has(f.kind)) ?? []).sort((a, b) => BUG_ORDER.indexOf(a.kind) - BUG_ORDER.indexOf(b.kind));
+    const bugs = (diagnosis?.findings.filter((f) => BUG_FINDINGS.has(f.kind)) ?? []).sort(
+      (a, b) => BUG_ORDER.indexOf(a.kind) - BUG_ORDER.indexOf(b.kind),
+    );
     if (diagnosis && bugs.length) {
       const texts = bugs.map((f) => f.text);
       const passes = expect ? mismatches.length === 0 : baseUsable && firstDifference(view(cell), view(base)) === null;
@@ -197,10 +241,15 @@ export function classifyCell(cell: ClassifiableCell, all: readonly ClassifiableC
 
 /** Dropped stores on this cell's bytes (its own record, or its emulator peer's on the same CPU). */
 function layoutFindingOf(cell: ClassifiableCell, all: readonly ClassifiableCell[], context: ClassifyContext): Finding | null {
-  const emuPeer = cell.runner === 'emu' ? cell : all.find((c) => c.runner === 'emu' && c.target === cell.target && c.variant === cell.variant && c.cpu === cell.cpu);
+  const emuPeer =
+    cell.runner === 'emu'
+      ? cell
+      : all.find((c) => c.runner === 'emu' && c.target === cell.target && c.variant === cell.variant && c.cpu === cell.cpu);
   const dropped = emuPeer?.run.details['droppedWrites'] as DroppedWritesDetail | undefined;
   if (!dropped) return null;
-  const failing = Object.entries(cell.run.markers).filter(([, v]) => v === 'N').map(([id]) => id);
+  const failing = Object.entries(cell.run.markers)
+    .filter(([, v]) => v === 'N')
+    .map(([id]) => id);
   const diagnosis = context.diagnosisOf(cell.target, cell.variant, cell.cpu);
   const conventionBug = diagnosis?.findings.some((f) => BUG_FINDINGS.has(f.kind)) ?? false;
   return cellLayoutFinding(cell.runner, dropped, failing, conventionBug);
@@ -292,11 +341,16 @@ export function probableCauses(cell: ClassifiableCell, peer: ClassifiableCell, m
   const midrA = a.markers['MIDR'];
   const midrB = b.markers['MIDR'];
   if (cell.cpu !== peer.cpu) {
-    causes.push(`the CPU models differ (${cell.cpu} vs ${peer.cpu})${midrA && midrB && midrA !== midrB ? `: MIDR ${midrA} vs ${midrB}` : ''}`);
+    causes.push(
+      `the CPU models differ (${cell.cpu} vs ${peer.cpu})${midrA && midrB && midrA !== midrB ? `: MIDR ${midrA} vs ${midrB}` : ''}`,
+    );
   } else if (midrA && midrB && midrA !== midrB) {
     causes.push(`different MIDR on the same -cpu: ${midrA} on ${cell.runner} vs ${midrB} on ${peer.runner}`);
   }
-  for (const [run, other] of [[a, b], [b, a]] as const) {
+  for (const [run, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
     if (run.verdict !== 'fault' || !run.fault?.address) continue;
     const address = BigInt(run.fault.address);
     const region = qemuRegionAt(address, machine);

@@ -13,7 +13,8 @@ export function checkExpectation(run: RunResult, expect: KernelExpectation): Mis
   const out: Mismatch[] = [];
   const verdict = expect.verdict ?? 'completed';
   if (run.verdict !== verdict) out.push({ what: 'verdict', expected: verdict, actual: run.verdict });
-  if (expect.done !== undefined && run.done !== expect.done) out.push({ what: 'done', expected: String(expect.done), actual: String(run.done) });
+  if (expect.done !== undefined && run.done !== expect.done)
+    out.push({ what: 'done', expected: String(expect.done), actual: String(run.done) });
   for (const [id, want] of Object.entries(expect.markers ?? {})) {
     const got = run.markers[id];
     if (got === undefined) out.push({ what: 'marker', id, expected: want, actual: '(missing)' });
@@ -22,15 +23,19 @@ export function checkExpectation(run: RunResult, expect: KernelExpectation): Mis
   if (run.exitStatus != null || expect.exitStatus !== undefined) {
     const allowed = expect.exitStatus === undefined ? [0] : Array.isArray(expect.exitStatus) ? expect.exitStatus : [expect.exitStatus];
     const got = run.exitStatus ?? null;
-    if (got === null || !allowed.includes(got)) out.push({ what: 'exit status', expected: allowed.join(' or '), actual: got === null ? '(none)' : String(got) });
+    if (got === null || !allowed.includes(got))
+      out.push({ what: 'exit status', expected: allowed.join(' or '), actual: got === null ? '(none)' : String(got) });
   }
   if (expect.noFailingMarkers) {
-    for (const [id, value] of Object.entries(run.markers)) if (FAILING_VALUES.has(value) && expect.markers?.[id] === undefined) out.push({ what: 'marker', id, expected: 'not failing', actual: value });
+    for (const [id, value] of Object.entries(run.markers))
+      if (FAILING_VALUES.has(value) && expect.markers?.[id] === undefined)
+        out.push({ what: 'marker', id, expected: 'not failing', actual: value });
   }
   const wantConflicts = new Set(expect.conflicts ?? []);
   const gotConflicts = new Set(run.conflicts.map((c) => c.id));
   for (const id of wantConflicts) if (!gotConflicts.has(id)) out.push({ what: 'conflict', id, expected: 'conflict', actual: 'none' });
-  for (const id of gotConflicts) if (!wantConflicts.has(id)) out.push({ what: 'conflict', id, expected: 'none', actual: run.markers[id] ?? 'conflict' });
+  for (const id of gotConflicts)
+    if (!wantConflicts.has(id)) out.push({ what: 'conflict', id, expected: 'none', actual: run.markers[id] ?? 'conflict' });
   return out;
 }
 
@@ -48,7 +53,8 @@ export function formatMismatch(m: Mismatch): string {
 export function runsAgree(runs: readonly RunResult[]): boolean {
   const usable = runs.filter((r) => !isInfrastructure(r.verdict));
   if (usable.length < 2) return true;
-  const key = (r: RunResult) => JSON.stringify([r.verdict, r.done, sortedEntries(r.markers), r.fault ? [r.fault.pc, r.fault.address] : null, r.exitStatus ?? null]);
+  const key = (r: RunResult) =>
+    JSON.stringify([r.verdict, r.done, sortedEntries(r.markers), r.fault ? [r.fault.pc, r.fault.address] : null, r.exitStatus ?? null]);
   const first = key(usable[0]!);
   return usable.every((r) => key(r) === first);
 }

@@ -53,7 +53,11 @@ export function namesMarker(finding: Pick<Finding, 'summary' | 'evidence'>, id: 
   return pattern.test(finding.summary) || finding.evidence.some((e) => pattern.test(e));
 }
 
-export function applyKnown<T extends KnownCell>(cells: readonly T[], entries: readonly KnownEntry[], today: string): { cells: T[]; report: KnownReport } {
+export function applyKnown<T extends KnownCell>(
+  cells: readonly T[],
+  entries: readonly KnownEntry[],
+  today: string,
+): { cells: T[]; report: KnownReport } {
   const report: KnownReport = { xpass: [], expired: [] };
   const compiled = entries.map((entry) => ({ entry, glob: globMatcher(entry.cells) }));
   const out = cells.map((cell): T => {

@@ -140,7 +140,12 @@ export function conventionFromSpec(value: unknown, where: string, source: Conven
  * Which convention to expect: an explicit override, else the one the kernel manifest declares,
  * else the one of the Go version recorded in the ELF; null when none applies.
  */
-export function resolveConvention(input: { override?: Convention | null; manifest?: unknown; manifestPath?: string; goVersion?: string | null }): Convention | null {
+export function resolveConvention(input: {
+  override?: Convention | null;
+  manifest?: unknown;
+  manifestPath?: string;
+  goVersion?: string | null;
+}): Convention | null {
   if (input.override) return input.override;
   if (input.manifest !== undefined && input.manifest !== null) {
     return conventionFromSpec(input.manifest, `${input.manifestPath ?? 'kernel.json'}: "convention"`, 'manifest');
@@ -163,7 +168,8 @@ function validateSpec(value: unknown, where: string): ConventionSpec {
   if (v['description'] !== undefined && typeof v['description'] !== 'string') fail('"description" must be a string');
   const hasArgs = v['args'] !== undefined;
   const hasReturns = v['returns'] !== undefined;
-  if (hasArgs === hasReturns) fail('give exactly one of "args" (the routine gets slot and value) or "returns" (the routine returns buffer space)');
+  if (hasArgs === hasReturns)
+    fail('give exactly one of "args" (the routine gets slot and value) or "returns" (the routine returns buffer space)');
   if (hasArgs) {
     const args = v['args'] as Record<string, unknown>;
     if (typeof args !== 'object' || args === null) fail('"args" must be an object {"slot": "x2", "value": "x3"}');
@@ -178,7 +184,8 @@ function validateSpec(value: unknown, where: string): ConventionSpec {
     if (typeof returns !== 'object' || returns === null) fail('"returns" must be an object {"buffer": "x25"}');
     for (const key of Object.keys(returns)) if (key !== 'buffer' && key !== 'bytes') fail(`"returns" has an unknown property "${key}"`);
     checkReg(returns['buffer'], '"returns.buffer"', fail);
-    if (returns['bytes'] !== undefined && (!Number.isInteger(returns['bytes']) || (returns['bytes'] as number) <= 0)) fail('"returns.bytes" must be a positive whole number');
+    if (returns['bytes'] !== undefined && (!Number.isInteger(returns['bytes']) || (returns['bytes'] as number) <= 0))
+      fail('"returns.bytes" must be a positive whole number');
     if (v['performsStore'] === true) fail('"performsStore": true contradicts "returns": with a buffer the compiled code does the store');
   }
   for (const key of ['routines', 'preserve', 'scratch']) {

@@ -57,14 +57,29 @@ export function diagnose(input: DiagnoseInput): Finding[] {
     for (const { kind, text } of diagnoseCall(call, siblings, input.convention, input.symbols, names)) {
       const same = findings.find((f) => f.address === hex(call.site.address) && f.kind === kind && f.text === text);
       if (same) same.calls.push(call.hit);
-      else findings.push({ kind, site: call.site.location, address: hex(call.site.address), routine: routineName(call.site.routineSymbol), calls: [call.hit], text });
+      else
+        findings.push({
+          kind,
+          site: call.site.location,
+          address: hex(call.site.address),
+          routine: routineName(call.site.routineSymbol),
+          calls: [call.hit],
+          text,
+        });
     }
   }
   findings.push(...leftToRuntime(input));
   for (const site of (input.notReached ?? []).filter((s) => s.op !== LEFT_TO_RUNTIME)) {
     const routine = routineName(site.routineSymbol);
     const why = input.runEnd ? `; the run ended first (${input.runEnd})` : ': the code path to it was not taken';
-    findings.push({ kind: 'not-reached', site: site.location, address: hex(site.address), routine, calls: [], text: `the call to ${routine} at ${site.location} never ran${why}.` });
+    findings.push({
+      kind: 'not-reached',
+      site: site.location,
+      address: hex(site.address),
+      routine,
+      calls: [],
+      text: `the call to ${routine} at ${site.location} never ran${why}.`,
+    });
   }
   return findings;
 }
@@ -84,17 +99,27 @@ function leftToRuntime(input: DiagnoseInput): Finding[] {
     const left = entry.calls.filter((c) => c.redirectedTo === null).length;
     const sitesRan = new Set(mine.map((c) => c.site.address)).size;
     const t = new Teller(first, mine, input.convention, input.symbols);
-    const namesake = entry.namesakes.length ? ` (${entry.label}, ${entry.binding ?? 'global'}, not the kernel's own ${joinWords(entry.namesakes.map((n) => `${n.label} (${n.binding})`))})` : '';
+    const namesake = entry.namesakes.length
+      ? ` (${entry.label}, ${entry.binding ?? 'global'}, not the kernel's own ${joinWords(entry.namesakes.map((n) => `${n.label} (${n.binding})`))})`
+      : '';
     const g = `x28 = ${nameValue(input.symbols, first.before.x[28]!)}`;
     const fault = first.faults.find((f) => f.phase === 'routine');
     let effect: string;
-    if (fault) effect = `faults at ${t.placeOf(fault.pc)}${fault.access && fault.address !== null ? ` (${fault.access} of ${nameValue(input.symbols, fault.address)})` : ''} with ${g}`;
+    if (fault)
+      effect = `faults at ${t.placeOf(fault.pc)}${fault.access && fault.address !== null ? ` (${fault.access} of ${nameValue(input.symbols, fault.address)})` : ''} with ${g}`;
     else if (first.returned) effect = `returned (with ${g}): the runtime's barrier ran on this g`;
     else effect = `never returned (${endWords(first.routineEnd)}) with ${g}`;
     const text =
       `${left} call${left === 1 ? '' : 's'} to ${entry.name} still reach${left === 1 ? 'es' : ''} the runtime's barrier${namesake}, which needs g in x28: it reads the write-barrier buffer of g.m.p (MOVD g_m(g), R0; MOVD m_p(R0), R0 in asm_arm64.s). ` +
       `${sitesRan} of those call sites ran; the first one executed, at ${first.site.location}, ${effect}.`;
-    out.push({ kind: 'left-to-runtime', site: first.site.location, address: hex(first.site.address), routine: entry.label, calls: mine.filter((c) => c.site.address === first.site.address).map((c) => c.hit), text });
+    out.push({
+      kind: 'left-to-runtime',
+      site: first.site.location,
+      address: hex(first.site.address),
+      routine: entry.label,
+      calls: mine.filter((c) => c.site.address === first.site.address).map((c) => c.hit),
+      text,
+    });
   }
   return out;
 }
@@ -156,7 +181,13 @@ function namesakeWords(entryPoints: readonly EntryPoint[] | undefined): Map<stri
   return words;
 }
 
-function diagnoseCall(call: CallTrace, siblings: readonly CallTrace[], convention: Convention | null, ctx: SymbolContext, names: ReadonlyMap<string, string> = new Map()): Said[] {
+function diagnoseCall(
+  call: CallTrace,
+  siblings: readonly CallTrace[],
+  convention: Convention | null,
+  ctx: SymbolContext,
+  names: ReadonlyMap<string, string> = new Map(),
+): Said[] {
   const out: Said[] = [];
   const t = new Teller(call, siblings, convention, ctx, names);
   out.push(...t.noReturn());
@@ -193,10 +224,16 @@ class Teller {
     const fault = call.faults.find((f) => f.phase === 'routine' && !f.recovered);
     let why: string;
     if (fault) why = `it took ${this.faultWords(fault)}`;
-    else if (call.routineEnd === 'budget') why = `after ${call.routineInstructions} instructions it was still away, at ${this.where(call.after?.pc ?? null)}${this.trailWords()}`;
+    else if (call.routineEnd === 'budget')
+      why = `after ${call.routineInstructions} instructions it was still away, at ${this.where(call.after?.pc ?? null)}${this.trailWords()}`;
     else why = `the run ended inside it (${endWords(call.routineEnd)}${call.after ? `, at ${this.where(call.after.pc)}` : ''})`;
     const lr = call.after ? ` x30 was ${nameValue(this.ctx, call.after.x[30]!)}.` : '';
-    return [{ kind: 'no-return', text: `${this.who} never returned to the call site + 4 (${this.where(this.ret)}): ${why}.${lr} A barrier routine must return to the instruction after the call.` }];
+    return [
+      {
+        kind: 'no-return',
+        text: `${this.who} never returned to the call site + 4 (${this.where(this.ret)}): ${why}.${lr} A barrier routine must return to the instruction after the call.`,
+      },
+    ];
   }
 
   flagStores(): Said[] {
@@ -210,7 +247,12 @@ class Teller {
       word !== 0n
         ? `its 32-bit word, which the compiled code tests, now reads ${hex(word)}: the barrier is "enabled" for every later pointer store`
         : 'it now reads 0: the barrier is "disabled" for every later pointer store';
-    return [{ kind: 'flag-store', text: `${this.who} wrote into the write-barrier flag ${flag} itself: it ${this.storeWords(w, 'routine')}; ${effect}.` }];
+    return [
+      {
+        kind: 'flag-store',
+        text: `${this.who} wrote into the write-barrier flag ${flag} itself: it ${this.storeWords(w, 'routine')}; ${effect}.`,
+      },
+    ];
   }
 
   conventionCheck(): Said[] {
@@ -224,17 +266,22 @@ class Teller {
     const preserved = this.c?.preserved ?? ['x19', 'x20', 'x21', 'x22', 'x23', 'x24', 'x25', 'x26', 'x27', 'x28', 'x29', 'sp'];
     const changed = preserved.filter((r) => reg(call.before, r) !== reg(call.after!, r));
     if (changed.length === 0) return [];
-    const list = changed.map((r) => `${r}${RESERVED[r] ? ` (${RESERVED[r]})` : ''} ${nameValue(this.ctx, reg(call.before, r)!)} -> ${nameValue(this.ctx, reg(call.after!, r)!)}`);
-    const rule = this.c?.source === 'go-version'
-      ? "Go's compiler keeps values in every general register except x16, x17, x27 (REGTMP) and x30 across a barrier call (LoweredWB in ARM64Ops.go), and x19-x29 and sp are callee-saved or reserved"
-      : 'a barrier routine must preserve x19-x29 and sp (callee-saved or reserved)';
+    const list = changed.map(
+      (r) =>
+        `${r}${RESERVED[r] ? ` (${RESERVED[r]})` : ''} ${nameValue(this.ctx, reg(call.before, r)!)} -> ${nameValue(this.ctx, reg(call.after!, r)!)}`,
+    );
+    const rule =
+      this.c?.source === 'go-version'
+        ? "Go's compiler keeps values in every general register except x16, x17, x27 (REGTMP) and x30 across a barrier call (LoweredWB in ARM64Ops.go), and x19-x29 and sp are callee-saved or reserved"
+        : 'a barrier routine must preserve x19-x29 and sp (callee-saved or reserved)';
     return [{ kind: 'clobber', text: `${this.who} returned with ${joinWords(list)} changed and not restored; ${rule}.` }];
   }
 
   okText(): string {
     const call = this.call;
     const tail = call.returned ? `returned to ${this.where(this.ret)} with the preserved registers intact` : 'ran';
-    if (!this.c) return `${this.who} ${tail}; no write-barrier convention is known for this binary, so its stores were not checked (give --convention).`;
+    if (!this.c)
+      return `${this.who} ${tail}; no write-barrier convention is known for this binary, so its stores were not checked (give --convention).`;
     if (this.c.style === 'store') {
       const slot = this.c.args!.slot;
       const value = this.c.args!.value;
@@ -258,13 +305,19 @@ class Teller {
     const toSlot = writes.filter((w) => w.address === slotAt);
     const good = toSlot.some((w) => w.value === val && w.size === 8);
     if (!c.performsStore || good) return [];
-    const others = writes.filter((w) => !toSlot.includes(w)).slice(0, 3).map((w) => this.storeWords(w, 'routine'));
-    const wrongValue = toSlot.length ? `stored ${nameValue(this.ctx, toSlot[0]!.value)} to the slot [${slot}] instead of ${value} (=${this.nameReg(value)}, the value)` : null;
+    const others = writes
+      .filter((w) => !toSlot.includes(w))
+      .slice(0, 3)
+      .map((w) => this.storeWords(w, 'routine'));
+    const wrongValue = toSlot.length
+      ? `stored ${nameValue(this.ctx, toSlot[0]!.value)} to the slot [${slot}] instead of ${value} (=${this.nameReg(value)}, the value)`
+      : null;
     let did: string;
     if (wrongValue) did = [wrongValue, ...others].join(' and ');
     else if (others.length) did = `${joinWords(others)}; the slot was never written`;
     else did = `wrote nothing to memory; the slot [${slot}] (=${this.nameReg(slot)}) was never written`;
-    if (!wrongValue && others.length && call.callerWrites.some((w) => w.address === slotAt)) did = did.replace('the slot was never written', 'the routine never wrote the slot');
+    if (!wrongValue && others.length && call.callerWrites.some((w) => w.address === slotAt))
+      did = did.replace('the slot was never written', 'the routine never wrote the slot');
     const rule = `${capital(c.label)} takes the slot in ${slot} and the value in ${value}${others.length || wrongValue ? ` (=${this.nameReg(value)})` : ''} and performs the store itself: the routine should store ${value} to [${slot}].`;
     const notes = [this.regtmpNoteFor(writes), this.otherConventionNote()].filter((s) => s !== '').join('');
     return [{ kind: 'convention-bug', text: `${this.who} ${did}. ${rule}${notes}` }];
@@ -278,41 +331,59 @@ class Teller {
     const after = call.after ? reg(call.after, buf)! : null;
     const out: Said[] = [];
     const stray = this.strayWrites(c);
-    const strayText = stray.length ? ` It also ${joinWords(stray.slice(0, 3).map((w) => this.storeWords(w, 'routine')))}: ${c.label} takes no arguments, so those registers hold whatever the caller left in them.${this.regtmpNoteFor(stray)}` : '';
+    const strayText = stray.length
+      ? ` It also ${joinWords(stray.slice(0, 3).map((w) => this.storeWords(w, 'routine')))}: ${c.label} takes no arguments, so those registers hold whatever the caller left in them.${this.regtmpNoteFor(stray)}`
+      : '';
     const replaced = call.site.replaced ? (this.names.get(call.site.replaced) ?? call.site.replaced) : null;
     const size = bytes ? ` (${replaced ? `${replaced}: ` : ''}${bytes} bytes)` : '';
     const rule = `${capital(c.label)} returns buffer space in ${buf}${size}; the compiled code stores the new value and the old contents of the slot there, then does the slot store itself. The routine should set ${buf} to a buffer of at least ${bytes ?? 'the needed number of'} bytes.`;
     const fillsAt = this.bufferWrites(buf, after ?? before);
     const unusable = (after ?? before) === 0n || fillsAt.some((w) => w.fault !== null || w.recovered);
     // Unchanged is "not set" unless the value is usable and the routine set it in another call.
-    const setsIt = (call.registersWritten ?? []).includes(buf) || this.siblings.some((s) => s.returned && s.after && reg(s.after, buf) !== reg(s.before, buf));
+    const setsIt =
+      (call.registersWritten ?? []).includes(buf) ||
+      this.siblings.some((s) => s.returned && s.after && reg(s.after, buf) !== reg(s.before, buf));
     if (after === null || (after === before && (unusable || !setsIt))) {
       const when = call.returned ? '' : call.routineEnd === 'fault' ? ' before it faulted' : ' before the window ended';
       const fills = fillsAt;
-      const fillText = fills.length ? ` The caller stored ${joinWords(fills.map((w) => this.storeWords(w, 'caller', true, true)))}${this.faultTail(fills)}.` : '';
-      out.push({ kind: 'convention-bug', text: `${buf} was not set by ${this.routine} (called at ${call.site.location})${when}: it still held ${nameValue(this.ctx, before)} from before the call.${fillText} ${rule}${strayText}` });
+      const fillText = fills.length
+        ? ` The caller stored ${joinWords(fills.map((w) => this.storeWords(w, 'caller', true, true)))}${this.faultTail(fills)}.`
+        : '';
+      out.push({
+        kind: 'convention-bug',
+        text: `${buf} was not set by ${this.routine} (called at ${call.site.location})${when}: it still held ${nameValue(this.ctx, before)} from before the call.${fillText} ${rule}${strayText}`,
+      });
       return out;
     }
     // Set: the buffer must take the caller's stores.
     const faulted = fillsAt.filter((w) => w.fault !== null || w.recovered);
     const target = symbolOf(this.ctx, after);
     if (faulted.length) {
-      out.push({ kind: 'convention-bug', text: `${this.routine} (called at ${call.site.location}) set ${buf} = ${nameValue(this.ctx, after)}, which is not writable memory: the caller stored ${joinWords(faulted.map((w) => this.storeWords(w, 'caller', true, true)))}${this.faultTail(faulted)}. ${rule}${strayText}` });
+      out.push({
+        kind: 'convention-bug',
+        text: `${this.routine} (called at ${call.site.location}) set ${buf} = ${nameValue(this.ctx, after)}, which is not writable memory: the caller stored ${joinWords(faulted.map((w) => this.storeWords(w, 'caller', true, true)))}${this.faultTail(faulted)}. ${rule}${strayText}`,
+      });
       return out;
     }
     const room = this.roomAt(after);
     if (bytes !== null && room !== null && room < bytes) {
-      out.push({ kind: 'convention-bug', text: `${this.routine} (called at ${call.site.location}) set ${buf} = ${target}, which has only ${room} bytes left; the caller writes ${bytes} there. ${rule}${strayText}` });
+      out.push({
+        kind: 'convention-bug',
+        text: `${this.routine} (called at ${call.site.location}) set ${buf} = ${target}, which has only ${room} bytes left; the caller writes ${bytes} there. ${rule}${strayText}`,
+      });
       return out;
     }
-    if (stray.length) out.push({ kind: 'convention-bug', text: `${this.who} set ${buf} correctly, but${strayText.replace(/^ It also/, ' it also')}` });
+    if (stray.length)
+      out.push({ kind: 'convention-bug', text: `${this.who} set ${buf} correctly, but${strayText.replace(/^ It also/, ' it also')}` });
     return out;
   }
 
   /** Routine writes through a register it did not change since the call (other than sp and the buffer). */
   private strayWrites(c: Convention): TracedWrite[] {
     const buf = c.returns?.buffer;
-    return this.call.routineWrites.filter((w) => w.base !== null && w.base !== 'sp' && w.base !== buf && w.baseValue !== null && reg(this.call.before, w.base) === w.baseValue);
+    return this.call.routineWrites.filter(
+      (w) => w.base !== null && w.base !== 'sp' && w.base !== buf && w.baseValue !== null && reg(this.call.before, w.base) === w.baseValue,
+    );
   }
 
   private bufferWrites(buf: Reg, at: bigint | null): TracedWrite[] {
@@ -326,7 +397,11 @@ class Teller {
   storeWords(w: TracedWrite, phase: 'routine' | 'caller', short = false, addressAsValue = false): string {
     const regs = phase === 'routine' ? this.call.before : (this.call.after ?? this.call.before);
     const src = w.source && w.source !== 'xzr' ? w.source : null;
-    const what = src ? `${src} (=${nameValue(this.ctx, w.value)}${this.role(src, regs, w.value)})` : w.source === 'xzr' ? 'zero' : nameValue(this.ctx, w.value);
+    const what = src
+      ? `${src} (=${nameValue(this.ctx, w.value)}${this.role(src, regs, w.value)})`
+      : w.source === 'xzr'
+        ? 'zero'
+        : nameValue(this.ctx, w.value);
     const off = w.baseValue !== null ? w.address - w.baseValue : 0n;
     const place = w.base ? `[${w.base}${off > 0n ? `+${hex(off)}` : off < 0n ? `-${hex(-off)}` : ''}]` : `[${hex(w.address)}]`;
     if (addressAsValue) return `${what} to ${place} = ${hex(w.address)}`;
@@ -390,7 +465,9 @@ class Teller {
     const emu = dropped
       ? `${hex(first)} is virt's flash, not RAM: the store is dropped there (the emulator records it)`
       : `${hex(first)} is not RAM: the emulator maps nothing there (a data abort${recovered ? '; the tracer mapped a zero page to keep going' : ''})`;
-    const qemu = bad.every((w) => w.address < QEMU_FLASH_END) ? `, and on QEMU virt it is flash, where such stores vanish and every marker can still say Y: a masked failure` : '';
+    const qemu = bad.every((w) => w.address < QEMU_FLASH_END)
+      ? `, and on QEMU virt it is flash, where such stores vanish and every marker can still say Y: a masked failure`
+      : '';
     return ` — ${emu}${qemu}`;
   }
 

@@ -14,9 +14,25 @@ import { barrierInventory, inventoryLine, type EntryPoint } from './entry-points
 import { barrierExplanations, orderReasons, type ExplanationSource, type MarkerReason } from './reasons.js';
 import { parseMarkers } from '../markers/parse.js';
 import { goVersion } from './go-version.js';
-import { droppedStoresFinding, droppedWritesDetail, layoutExplains, type DroppedWritesDetail, type LayoutFinding } from '../machine/layout.js';
+import {
+  droppedStoresFinding,
+  droppedWritesDetail,
+  layoutExplains,
+  type DroppedWritesDetail,
+  type LayoutFinding,
+} from '../machine/layout.js';
 import { layoutWarnings } from '../machine/layout-check.js';
-import { traceCalls, traceSitesFrom, type CallTrace, type ManifestSiteLike, type Registers, type TraceOptions, type TracedWrite, type TraceResult, type TraceSite } from './trace.js';
+import {
+  traceCalls,
+  traceSitesFrom,
+  type CallTrace,
+  type ManifestSiteLike,
+  type Registers,
+  type TraceOptions,
+  type TracedWrite,
+  type TraceResult,
+  type TraceSite,
+} from './trace.js';
 
 export { diagnose, groupFindings, verdictOf } from './diagnose.js';
 export type { Finding, FindingGroup, FindingKind, DiagnosisVerdict } from './diagnose.js';
@@ -78,7 +94,17 @@ export interface CallSummary {
   callerInstructions: number;
   callerEnd: string | null;
   callerWrites: WriteSummary[];
-  faults: { phase: string; kind: string; pc: string | null; pcSymbol: string | null; address: string | null; addressSymbol: string | null; access: string | null; detail: string; recovered: boolean }[];
+  faults: {
+    phase: string;
+    kind: string;
+    pc: string | null;
+    pcSymbol: string | null;
+    address: string | null;
+    addressSymbol: string | null;
+    access: string | null;
+    detail: string;
+    recovered: boolean;
+  }[];
   droppedWrites: number;
 }
 
@@ -162,12 +188,18 @@ export interface Diagnosis {
 const PRESERVED_SHOWN = ['x19', 'x20', 'x21', 'x22', 'x23', 'x24', 'x25', 'x26', 'x27', 'x28', 'x29', 'sp'];
 
 /** Traces and diagnoses the redirected call sites (`redirect-calls`, `call`) of a patched ELF. */
-export async function diagnoseElf(patchedElfPath: string, manifestSites: readonly ManifestSiteLike[], options: DiagnoseOptions = {}): Promise<Diagnosis> {
+export async function diagnoseElf(
+  patchedElfPath: string,
+  manifestSites: readonly ManifestSiteLike[],
+  options: DiagnoseOptions = {},
+): Promise<Diagnosis> {
   const image = await readElf(patchedElfPath);
   const cpu = options.cpu ?? 'cortex-a57';
   const model = unicornModelFor(cpu);
   if (!model) {
-    throw new WbdiffError(`the emulator has no CPU model for -cpu "${cpu}"`, { hint: `it has: ${Object.keys(UNICORN_CPU_MODELS).join(', ')}` });
+    throw new WbdiffError(`the emulator has no CPU model for -cpu "${cpu}"`, {
+      hint: `it has: ${Object.keys(UNICORN_CPU_MODELS).join(', ')}`,
+    });
   }
   const version = goVersion(image);
   const override = typeof options.convention === 'string' ? await conventionFromOption(options.convention) : (options.convention ?? null);
@@ -187,7 +219,15 @@ export async function diagnoseElf(patchedElfPath: string, manifestSites: readonl
     ? entryPoints.flatMap((e) =>
         e.calls
           .filter((c) => c.redirectedTo === null && !edited.has(c.address))
-          .map((c) => ({ address: c.address, location: c.location, op: LEFT_TO_RUNTIME, variant: null, routine: e.address, routineSymbol: e.label, replaced: null })),
+          .map((c) => ({
+            address: c.address,
+            location: c.location,
+            op: LEFT_TO_RUNTIME,
+            variant: null,
+            routine: e.address,
+            routineSymbol: e.label,
+            replaced: null,
+          })),
       )
     : [];
   const { convention: _c, manifestConvention: _m, manifestPath: _p, cpu: _cpu, expectedMarkers = [], ...traceOptions } = options;
@@ -210,13 +250,24 @@ function summarise(
   const ctx = symbolContext(image);
   const runEnd = trace ? runEndWords(trace, ctx) : undefined;
   const findings = trace
-    ? diagnose({ calls: trace.calls, notReached: trace.notReached, ...(runEnd && trace.outcome.kind !== 'poweroff' ? { runEnd } : {}), convention, symbols: ctx, entryPoints })
+    ? diagnose({
+        calls: trace.calls,
+        notReached: trace.notReached,
+        ...(runEnd && trace.outcome.kind !== 'poweroff' ? { runEnd } : {}),
+        convention,
+        symbols: ctx,
+        entryPoints,
+      })
     : [];
   const ran = new Set((trace?.calls ?? []).map((c) => c.site.address));
   const reached = (trace?.calls ?? []).filter((c) => c.site.op !== LEFT_TO_RUNTIME).map((c) => c.site.address);
   const reachedCount = new Set(reached).size;
   const markers = trace ? parseMarkers(trace.serial).markers : {};
-  const explanations = trace ? EXPLANATION_SOURCES.flatMap((source) => source({ image, symbols: ctx, findings, calls: trace.calls, serial: trace.serial, markers, expectedMarkers })) : [];
+  const explanations = trace
+    ? EXPLANATION_SOURCES.flatMap((source) =>
+        source({ image, symbols: ctx, findings, calls: trace.calls, serial: trace.serial, markers, expectedMarkers }),
+      )
+    : [];
   const reasons = orderReasons(explanations, markers);
   const sites: SiteSummary[] = [];
   for (const call of trace?.calls ?? []) {
@@ -230,7 +281,9 @@ function summarise(
   for (const s of trace?.notReached ?? []) if (s.op !== LEFT_TO_RUNTIME) sites.push(siteSummary(s, trace!, false));
   const droppedStores = trace && trace.droppedStores.droppedTotal > 0 ? droppedWritesDetail(trace.droppedStores, image.symbols) : null;
   const layoutFinding = droppedStoresFinding(droppedStores);
-  const conventionBug = findings.some((f) => f.kind === 'convention-bug' || f.kind === 'clobber' || f.kind === 'no-return' || f.kind === 'flag-store');
+  const conventionBug = findings.some(
+    (f) => f.kind === 'convention-bug' || f.kind === 'clobber' || f.kind === 'no-return' || f.kind === 'flag-store',
+  );
   return {
     elf: path,
     goVersion: version,
@@ -240,7 +293,11 @@ function summarise(
     verdict: verdictOf(findings, siteCount),
     findings,
     groups: groupFindings(findings),
-    reach: { redirected: siteCount, reached: reachedCount, line: `${reachedCount} of ${siteCount} redirected site${siteCount === 1 ? '' : 's'} reached; unreached sites are not judged` },
+    reach: {
+      redirected: siteCount,
+      reached: reachedCount,
+      line: `${reachedCount} of ${siteCount} redirected site${siteCount === 1 ? '' : 's'} reached; unreached sites are not judged`,
+    },
     entryPoints: entryPoints.map((e) => entrySummary(e, trace ? ran : null)),
     reasons,
     sites,
@@ -282,7 +339,12 @@ function entrySummary(e: EntryPoint, ran: ReadonlySet<bigint> | null): EntryPoin
     leftToRuntime: left.length,
     leftRan,
     line: inventoryLine(e, leftRan),
-    sites: e.calls.map((c) => ({ address: hex(c.address), location: c.location, redirectedTo: c.redirectedTo, ran: c.redirectedTo === null && ran ? ran.has(c.address) : null })),
+    sites: e.calls.map((c) => ({
+      address: hex(c.address),
+      location: c.location,
+      redirectedTo: c.redirectedTo,
+      ran: c.redirectedTo === null && ran ? ran.has(c.address) : null,
+    })),
   };
 }
 
@@ -311,7 +373,11 @@ function callSummary(call: CallTrace, ctx: SymbolContext): CallSummary {
   const spSymbol = symbolOf(ctx, call.before.sp);
   if (spSymbol) symbolic.push(`sp = ${spSymbol}`);
   const changedPreserved = call.after
-    ? PRESERVED_SHOWN.filter((r) => regValue(call.before, r) !== regValue(call.after!, r)).map((r) => ({ reg: r, before: nameValue(ctx, regValue(call.before, r)), after: nameValue(ctx, regValue(call.after!, r)) }))
+    ? PRESERVED_SHOWN.filter((r) => regValue(call.before, r) !== regValue(call.after!, r)).map((r) => ({
+        reg: r,
+        before: nameValue(ctx, regValue(call.before, r)),
+        after: nameValue(ctx, regValue(call.after!, r)),
+      }))
     : [];
   return {
     hit: call.hit,

@@ -23,12 +23,24 @@ export async function diagnoseSubjects(
         const diagnosis = await diagnoseElf(bytes.elfPath, bytes.patch.sites, {
           cpu,
           ...(subject.convention ? { convention: subject.convention } : {}),
-          ...(subject.build?.kernel.manifest.convention ? { manifestConvention: subject.build.kernel.manifest.convention, manifestPath: subject.build.kernel.manifestPath } : {}),
-          ...(subject.build?.kernel.manifest.expect.markers ? { expectedMarkers: Object.keys(subject.build.kernel.manifest.expect.markers) } : {}),
+          ...(subject.build?.kernel.manifest.convention
+            ? { manifestConvention: subject.build.kernel.manifest.convention, manifestPath: subject.build.kernel.manifestPath }
+            : {}),
+          ...(subject.build?.kernel.manifest.expect.markers
+            ? { expectedMarkers: Object.keys(subject.build.kernel.manifest.expect.markers) }
+            : {}),
         });
-        out.set(diagnosisKey(subject.target, subject.variant, cpu), { verdict: diagnosis.verdict, findings: matrixFindings(diagnosis), convention: diagnosis.convention, goVersion: diagnosis.goVersion } as DiagnosisLike);
+        out.set(diagnosisKey(subject.target, subject.variant, cpu), {
+          verdict: diagnosis.verdict,
+          findings: matrixFindings(diagnosis),
+          convention: diagnosis.convention,
+          goVersion: diagnosis.goVersion,
+        } as DiagnosisLike);
       } catch (error) {
-        out.set(diagnosisKey(subject.target, subject.variant, cpu), { verdict: 'error', findings: [{ kind: 'error', text: `the diagnosis could not be made: ${(error as Error).message}` }] });
+        out.set(diagnosisKey(subject.target, subject.variant, cpu), {
+          verdict: 'error',
+          findings: [{ kind: 'error', text: `the diagnosis could not be made: ${(error as Error).message}` }],
+        });
       }
     }
   }
@@ -44,6 +56,11 @@ function matrixFindings(d: Diagnosis): { kind: string; text: string }[] {
   return [
     ...d.reasons.map((r) => ({ kind: 'reason', text: r.text })),
     ...(d.reach.redirected ? [{ kind: 'reach', text: d.reach.line }] : []),
-    ...d.groups.filter((g) => g.kind !== 'not-reached').map((g) => ({ kind: g.kind, text: g.sites > 1 ? `${g.first.text} (the same at ${g.sites - 1} more site${g.sites > 2 ? 's' : ''})` : g.first.text })),
+    ...d.groups
+      .filter((g) => g.kind !== 'not-reached')
+      .map((g) => ({
+        kind: g.kind,
+        text: g.sites > 1 ? `${g.first.text} (the same at ${g.sites - 1} more site${g.sites > 2 ? 's' : ''})` : g.first.text,
+      })),
   ];
 }

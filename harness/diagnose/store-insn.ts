@@ -26,10 +26,17 @@ export function parseStore(text: string): StoreOperands | null {
   const open = rest.indexOf('[');
   const close = rest.indexOf(']');
   if (open < 0 || close < open) return { mnemonic, sources: [], base: null, offset: null, index: null, writeback: null };
-  let sources = rest.slice(0, open).split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  let sources = rest
+    .slice(0, open)
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   // Exclusive stores name a status register first (stxr w1, x2, [x0]).
   if (/^st(l)?x/.test(mnemonic) && sources.length > 1) sources = sources.slice(1);
-  const inside = rest.slice(open + 1, close).split(',').map((s) => s.trim().toLowerCase());
+  const inside = rest
+    .slice(open + 1, close)
+    .split(',')
+    .map((s) => s.trim().toLowerCase());
   const base = inside[0] ?? null;
   let offset: bigint | null = 0n;
   let index: string | null = null;
@@ -83,7 +90,8 @@ export function sourceForWrite(store: StoreOperands, address: bigint, baseValue:
 }
 
 /** Mnemonics whose first operand is not written (stores, compares, branches, barriers, hints). */
-const NO_DESTINATION = /^(st|cmp|cmn|tst|b$|b\.|bl$|br|blr|ret|cb|tb|nop|isb|dsb|dmb|hvc|svc|smc|msr|prfm|eret|wf|sev|yield|hint|clrex|at$|dc$|ic$|tlbi)/;
+const NO_DESTINATION =
+  /^(st|cmp|cmn|tst|b$|b\.|bl$|br|blr|ret|cb|tb|nop|isb|dsb|dmb|hvc|svc|smc|msr|prfm|eret|wf|sev|yield|hint|clrex|at$|dc$|ic$|tlbi)/;
 
 /**
  * The x registers an instruction writes, from capstone's text: the first operand (two for load

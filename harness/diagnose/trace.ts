@@ -263,16 +263,24 @@ class Tracer {
       uc.hookCode(() => this.onSite(site), site.address, site.address);
     }
     for (const routine of new Set([...this.sites.values()].map((s) => s.routine))) {
-      uc.hookCode(() => {
-        const w = this.window;
-        if (w && w.phase === 'routine' && w.call.site.routine === routine) w.call.entered = true;
-      }, routine, routine);
+      uc.hookCode(
+        () => {
+          const w = this.window;
+          if (w && w.phase === 'routine' && w.call.site.routine === routine) w.call.entered = true;
+        },
+        routine,
+        routine,
+      );
     }
     for (const ret of new Set([...this.sites.values()].map((s) => s.address + 4n))) {
-      uc.hookCode(() => {
-        const w = this.window;
-        if (w && w.phase === 'routine' && w.call.site.address + 4n === ret) this.markReturned(w);
-      }, ret, ret);
+      uc.hookCode(
+        () => {
+          const w = this.window;
+          if (w && w.phase === 'routine' && w.call.site.address + 4n === ret) this.markReturned(w);
+        },
+        ret,
+        ret,
+      );
     }
   }
 
@@ -319,7 +327,8 @@ class Tracer {
         call.trail.push(address);
         // The registers its instructions write (a routine that sets x25 to the value it already held did set it).
         const written = (call.registersWritten ??= []);
-        for (let i = 0; i < instructions; i++) for (const r of writtenRegisters(this.instructionAt(address + BigInt(4 * i)))) if (!written.includes(r)) written.push(r);
+        for (let i = 0; i < instructions; i++)
+          for (const r of writtenRegisters(this.instructionAt(address + BigInt(4 * i)))) if (!written.includes(r)) written.push(r);
       }
     } else if (w.phase === 'caller') {
       if (call.callerInstructions >= this.settings.callerBudget) return this.endWindow(w, 'budget');
@@ -341,7 +350,8 @@ class Tracer {
     const pc = this.uc.regRead('pc');
     const last = list[list.length - 1];
     // A write retried after a recovered fault is reported twice.
-    if (last?.recovered && last.pc === pc && last.address === event.address && last.size === event.size && last.value === event.value) return;
+    if (last?.recovered && last.pc === pc && last.address === event.address && last.size === event.size && last.value === event.value)
+      return;
     if (list.length >= this.settings.maxWritesPerPhase) {
       w.call.droppedWrites++;
       return;
@@ -444,7 +454,10 @@ class Tracer {
     const hooks = [
       uc.hookBlock((address, size) => this.onBlock(address, size), 1n, 0n),
       uc.hookMem(['write'], (event) => this.onWrite(event), 1n, 0n),
-      uc.hookMemInvalid((event) => this.onInvalid(event), UC_HOOK.MEM_READ_UNMAPPED | UC_HOOK.MEM_WRITE_UNMAPPED | UC_HOOK.MEM_FETCH_UNMAPPED | UC_HOOK.MEM_WRITE_PROT),
+      uc.hookMemInvalid(
+        (event) => this.onInvalid(event),
+        UC_HOOK.MEM_READ_UNMAPPED | UC_HOOK.MEM_WRITE_UNMAPPED | UC_HOOK.MEM_FETCH_UNMAPPED | UC_HOOK.MEM_WRITE_PROT,
+      ),
     ];
     if (site.op === 'left-to-runtime') {
       for (const page of this.recoveredPages) {
@@ -583,7 +596,15 @@ class Tracer {
       known.pc = fault.pc ?? known.pc;
       known.kind = fault.kind;
     } else {
-      w.call.faults.push({ phase, kind: fault.kind, pc: fault.pc, address: fault.address, access: fault.access, detail: fault.detail, recovered: false });
+      w.call.faults.push({
+        phase,
+        kind: fault.kind,
+        pc: fault.pc,
+        address: fault.address,
+        access: fault.access,
+        detail: fault.detail,
+        recovered: false,
+      });
     }
     this.endWindow(w, 'fault', false);
   }

@@ -22,7 +22,9 @@ function load(): CapstoneApi {
   try {
     lib = koffi.load('libcapstone.so.4');
   } catch (error) {
-    throw new WbdiffError(`cannot load libcapstone.so.4: ${(error as Error).message}`, { hint: 'install the Debian package libcapstone4 (npm run setup does)' });
+    throw new WbdiffError(`cannot load libcapstone.so.4: ${(error as Error).message}`, {
+      hint: 'install the Debian package libcapstone4 (npm run setup does)',
+    });
   }
   const insnType = koffi.struct('wbdiff_cs_insn', {
     id: 'uint',
@@ -34,7 +36,9 @@ function load(): CapstoneApi {
     detail: 'void *',
   });
   const csOpen = lib.func('int cs_open(int arch, int mode, _Out_ size_t *handle)');
-  const disasm = lib.func('size_t cs_disasm(size_t handle, const uint8_t *code, size_t size, uint64_t address, size_t count, _Out_ void **insn)');
+  const disasm = lib.func(
+    'size_t cs_disasm(size_t handle, const uint8_t *code, size_t size, uint64_t address, size_t count, _Out_ void **insn)',
+  );
   const free = lib.func('void cs_free(void *insn, size_t count)');
   const out: [bigint | number] = [0];
   const err = csOpen(CS_ARCH_ARM64, CS_MODE_LITTLE_ENDIAN, out);

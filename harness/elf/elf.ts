@@ -51,7 +51,8 @@ export function parseElf(bytes: Uint8Array, path = '<memory>', options: { allowD
   if (buffer.length < 4 || buffer.readUInt32BE(0) !== 0x7f454c46) {
     fail('not an ELF file (no \\x7fELF magic)', 'pass the kernel ELF, not a raw binary image or a source file');
   }
-  if (buffer.length < 64) fail(`truncated ELF: ${buffer.length} bytes, shorter than the 64-byte ELF header`, 'rebuild the kernel; the file was cut short');
+  if (buffer.length < 64)
+    fail(`truncated ELF: ${buffer.length} bytes, shorter than the 64-byte ELF header`, 'rebuild the kernel; the file was cut short');
   if (buffer[4] !== 2) fail('not a 64-bit ELF (ELFCLASS32): wbdiff runs AArch64 kernels');
   if (buffer[5] !== 1) fail('not a little-endian ELF: wbdiff runs little-endian AArch64 kernels');
 
@@ -65,7 +66,8 @@ export function parseElf(bytes: Uint8Array, path = '<memory>', options: { allowD
     fail(`not an AArch64 ELF (machine: ${parsed.machine})`, 'build the kernel with an aarch64 toolchain');
   }
   const dyn = parsed.type === 'dyn';
-  if (parsed.type !== 'exec' && !dyn) fail(`not an executable ELF (type: ${parsed.type})`, 'link the kernel (ET_EXEC), not just compile it');
+  if (parsed.type !== 'exec' && !dyn)
+    fail(`not an executable ELF (type: ${parsed.type})`, 'link the kernel (ET_EXEC), not just compile it');
 
   const segments: ElfSegment[] = parsed.body.programs.map((p, i) => {
     if (p.type === 'load' && p.offset + p.filesz > buffer.length) {

@@ -84,7 +84,9 @@ export class Symbolizer {
       const offset = addr - symbol.value;
       if (symbol.size > 0n ? offset < symbol.size : offset < 0x10000n) {
         // A zero-sized label (__bss_start) beside a sized object at the same address (fakeg): the object.
-        if (symbol.size === 0n) for (let j = i - 1; j >= 0 && this.sorted[j]!.value === symbol.value; j--) if (this.sorted[j]!.size > offset) return { symbol: this.sorted[j]!, offset };
+        if (symbol.size === 0n)
+          for (let j = i - 1; j >= 0 && this.sorted[j]!.value === symbol.value; j--)
+            if (this.sorted[j]!.size > offset) return { symbol: this.sorted[j]!, offset };
         return { symbol, offset };
       }
     }
@@ -107,7 +109,9 @@ export class Symbolizer {
     if (!this.shared.has(symbol.name)) return symbol.name;
     const others = this.byName.get(symbol.name)!.filter((s) => s.value !== symbol.value);
     const local = symbol.binding === 'local';
-    return others.every((s) => (s.binding === 'local') !== local) ? `${symbol.name}@${local ? 'local' : 'global'}` : `${symbol.name}@${hex(symbol.value)}`;
+    return others.every((s) => (s.binding === 'local') !== local)
+      ? `${symbol.name}@${local ? 'local' : 'global'}`
+      : `${symbol.name}@${hex(symbol.value)}`;
   }
 
   /** Does another symbol at a different address carry this name? */
@@ -133,9 +137,14 @@ export class Symbolizer {
     if (list.length === 0) return null;
     if (q && name !== text) {
       const all = list;
-      list = list.filter((s) => (q.address === null || s.value === q.address) && (q.binding === null || (q.binding === 'global' ? s.binding !== 'local' : (s.binding ?? 'global') === q.binding)));
+      list = list.filter(
+        (s) =>
+          (q.address === null || s.value === q.address) &&
+          (q.binding === null || (q.binding === 'global' ? s.binding !== 'local' : (s.binding ?? 'global') === q.binding)),
+      );
       if (list.length === 0) {
-        const want = q.address !== null ? `at ${hex(q.address)}` : q.binding === 'global' ? 'that is global or weak' : `that is ${q.binding}`;
+        const want =
+          q.address !== null ? `at ${hex(q.address)}` : q.binding === 'global' ? 'that is global or weak' : `that is ${q.binding}`;
         throw new Error(`no symbol "${name}" ${want}: ${describeAll(all)}`);
       }
     }
@@ -171,8 +180,13 @@ function pickOne(name: string, list: ElfSymbol[]): ElfSymbol {
   if (distinct.size > 1) {
     const symbols = [...distinct.values()];
     const bindings = new Set(symbols.map((s) => (s.binding === 'local' ? 'local' : 'global')));
-    const byBinding = bindings.size === symbols.length ? `${symbols.map((s) => `"${s.name}@${s.binding === 'local' ? 'local' : 'global'}"`).join(' or ')}, or ` : '';
-    throw new Error(`symbol "${name}" is ambiguous: ${describeAll(symbols)}; name one as ${byBinding}"${symbols[0]!.name}@${hex(symbols[0]!.value)}"`);
+    const byBinding =
+      bindings.size === symbols.length
+        ? `${symbols.map((s) => `"${s.name}@${s.binding === 'local' ? 'local' : 'global'}"`).join(' or ')}, or `
+        : '';
+    throw new Error(
+      `symbol "${name}" is ambiguous: ${describeAll(symbols)}; name one as ${byBinding}"${symbols[0]!.name}@${hex(symbols[0]!.value)}"`,
+    );
   }
   return list[0]!;
 }

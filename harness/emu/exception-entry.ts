@@ -119,7 +119,8 @@ export class ExceptionEntry {
       case EXCP.BKPT: {
         const word = this.readWord(pc);
         const decoded = word === null ? null : decodeExceptionGenerating(word);
-        if (decoded?.kind === 'brk') return this.exception(esrBrk(decoded.imm16), pc, null, `${base}: brk #${hex(decoded.imm16)} at ${hex(pc)}`);
+        if (decoded?.kind === 'brk')
+          return this.exception(esrBrk(decoded.imm16), pc, null, `${base}: brk #${hex(decoded.imm16)} at ${hex(pc)}`);
         return this.exception(esrDebug('breakpoint', { sameEl }), pc, null, `${base} at ${hex(pc)}`);
       }
       case EXCP.UDEF: {
@@ -134,18 +135,40 @@ export class ExceptionEntry {
         return this.exception(esrUndefined(), pc, null, `${base} at ${hex(pc)}${words}`);
       }
       case EXCP.PREFETCH_ABORT: {
-        if (this.breakpointAt(pc)) return this.exception(esrDebug('breakpoint', { sameEl }), pc, null, `${base}: hardware breakpoint at ${hex(pc)}`);
-        return this.exception(esrInstructionAbort({ sameEl, fsc: this.translationFsc(pc) }), pc, pc, `${base}: MMU fault on the fetch at ${hex(pc)}`);
+        if (this.breakpointAt(pc))
+          return this.exception(esrDebug('breakpoint', { sameEl }), pc, null, `${base}: hardware breakpoint at ${hex(pc)}`);
+        return this.exception(
+          esrInstructionAbort({ sameEl, fsc: this.translationFsc(pc) }),
+          pc,
+          pc,
+          `${base}: MMU fault on the fetch at ${hex(pc)}`,
+        );
       }
       case EXCP.DATA_ABORT: {
         const probe = this.probeDataAddress(pc);
-        if (!probe) return this.exception(esrDataAbort({ sameEl, write: false, fsc: FSC.TRANSLATION_L0 }), pc, null, `${base} at ${hex(pc)} (address unknown: the access could not be replayed)`);
+        if (!probe)
+          return this.exception(
+            esrDataAbort({ sameEl, write: false, fsc: FSC.TRANSLATION_L0 }),
+            pc,
+            null,
+            `${base} at ${hex(pc)} (address unknown: the access could not be replayed)`,
+          );
         const write = probe.access === 'write';
         if (this.watchpointAt(probe.address)) {
-          return this.exception(esrDebug('watchpoint', { sameEl, write }), pc, probe.address, `${base}: watchpoint on the ${probe.access} of ${hex(probe.address)}`);
+          return this.exception(
+            esrDebug('watchpoint', { sameEl, write }),
+            pc,
+            probe.address,
+            `${base}: watchpoint on the ${probe.access} of ${hex(probe.address)}`,
+          );
         }
         const fsc = this.translationFsc(probe.address);
-        return this.exception(esrDataAbort({ sameEl, write, fsc }), pc, probe.address, `${base}: MMU fault on the ${probe.access} of ${hex(probe.address)}`);
+        return this.exception(
+          esrDataAbort({ sameEl, write, fsc }),
+          pc,
+          probe.address,
+          `${base}: MMU fault on the ${probe.access} of ${hex(probe.address)}`,
+        );
       }
       default:
         return this.exception(esrUndefined(), pc, null, `${base} at ${hex(pc)}, which wbdiff does not know how to take`);
@@ -171,17 +194,29 @@ export class ExceptionEntry {
     const pstate = uc.regRead('pstate');
     const from = decodePstate(pstate);
     if (from.el !== 1 && (from.el !== 0 || from.aarch32)) {
-      return { kind: 'limit', exception: e, why: `the emulator cannot take an exception from EL${from.el}${from.aarch32 ? ' (AArch32)' : ''} to EL1` };
+      return {
+        kind: 'limit',
+        exception: e,
+        why: `the emulator cannot take an exception from EL${from.el}${from.aarch32 ? ' (AArch32)' : ''} to EL1`,
+      };
     }
     const vbar = uc.regRead('vbar_el1');
     const vector = vbar + vectorOffset(from, 1, vectorKind);
     const entry = this.readWord(vector);
     if (entry === null || (vbar === 0n && entry === 0)) {
       const where = entry === null ? 'nothing is mapped there' : 'it holds zeros (an undefined instruction that would re-enter itself)';
-      return { kind: 'unhandled', exception: e, why: `no vector table: VBAR_EL1 is ${hex(vbar)} and the vector at ${hex(vector)} is empty (${where})` };
+      return {
+        kind: 'unhandled',
+        exception: e,
+        why: `no vector table: VBAR_EL1 is ${hex(vbar)} and the vector at ${hex(vector)} is empty (${where})`,
+      };
     }
     if (entry === BRANCH_TO_SELF) {
-      return { kind: 'unhandled', exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
+      return {
+        kind: 'unhandled',
+        exception: e,
+        why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns`,
+      };
     }
     // SVC/HVC return past themselves: taking one again means the code after it ran (progress).
     // An IRQ/FIQ is no retry, and leaves the count of the synchronous ones alone (a timer tick
@@ -193,14 +228,22 @@ export class ExceptionEntry {
       this.lastSignature = signature;
     }
     if (synchronous && this.repeats >= REPEAT_LIMIT) {
-      return { kind: 'unhandled', exception: e, why: `taken ${this.repeats} times in a row at ${hex(e.elr)} with the same registers: the handler makes no progress` };
+      return {
+        kind: 'unhandled',
+        exception: e,
+        why: `taken ${this.repeats} times in a row at ${hex(e.elr)} with the same registers: the handler makes no progress`,
+      };
     }
 
     // PSTATE first: from EL0 the cached translation flags must follow, or nothing is changed.
     uc.regWrite('pstate', entryPstate());
     if (from.el === 0 && !this.switchTranslationFlagsToEl1(pstate)) {
       uc.regWrite('pstate', pstate);
-      return { kind: 'limit', exception: e, why: 'the emulator cannot take an exception from EL0 to EL1: Unicorn\'s cached EL0 translation flags are not where this build of the library was expected to keep them' };
+      return {
+        kind: 'limit',
+        exception: e,
+        why: "the emulator cannot take an exception from EL0 to EL1: Unicorn's cached EL0 translation flags are not where this build of the library was expected to keep them",
+      };
     }
     if (synchronous) {
       uc.regWrite('esr_el1', e.esr);
@@ -229,10 +272,16 @@ export class ExceptionEntry {
    */
   takeInterrupt(kind: 'irq' | 'fiq'): EntryResult {
     const pc = this.uc.regRead('pc');
-    const e: GuestException = { esr: 0n, elr: pc, far: null, kind: kind.toUpperCase(), access: null, detail: `${kind.toUpperCase()} taken at ${hex(pc)}` };
+    const e: GuestException = {
+      esr: 0n,
+      elr: pc,
+      far: null,
+      kind: kind.toUpperCase(),
+      access: null,
+      detail: `${kind.toUpperCase()} taken at ${hex(pc)}`,
+    };
     return this.take(e, kind);
   }
-
 
   /**
    * Debug events the guest armed that Unicorn 2.0.1 never raises, so that a kernel's "not
@@ -242,12 +291,14 @@ export class ExceptionEntry {
   unmodelledDebug(): string | null {
     const mdscr = this.uc.sysRegRead(SYSREG.MDSCR_EL1);
     const kde = (mdscr >> 13n) & 1n;
-    if ((mdscr & 1n) === 1n && kde === 1n) return `the guest turned on software step (MDSCR_EL1 = ${hex(mdscr)}), which Unicorn 2.0.1 does not raise`;
+    if ((mdscr & 1n) === 1n && kde === 1n)
+      return `the guest turned on software step (MDSCR_EL1 = ${hex(mdscr)}), which Unicorn 2.0.1 does not raise`;
     if (((mdscr >> 15n) & 1n) === 0n) return null;
     for (let n = 0; n < 16; n++) {
       const ctrl = this.debugReg(7, n);
       if (ctrl === null) break;
-      if ((ctrl & 1n) === 1n) return `the guest armed hardware watchpoint ${n} (DBGWCR${n}_EL1 = ${hex(ctrl)}), which Unicorn 2.0.1 never raises (cpu_watchpoint_insert is compiled out)`;
+      if ((ctrl & 1n) === 1n)
+        return `the guest armed hardware watchpoint ${n} (DBGWCR${n}_EL1 = ${hex(ctrl)}), which Unicorn 2.0.1 never raises (cpu_watchpoint_insert is compiled out)`;
     }
     return null;
   }
@@ -300,10 +351,14 @@ export class ExceptionEntry {
       this.returnHook = null;
     }
     if (esr !== null && esrAccess(esr) === 'fetch') return;
-    this.returnHook = this.uc.hookCode(() => {
-      if (!this.returned) this.returns++;
-      this.returned = true;
-    }, elr, elr + 4n);
+    this.returnHook = this.uc.hookCode(
+      () => {
+        if (!this.returned) this.returns++;
+        this.returned = true;
+      },
+      elr,
+      elr + 4n,
+    );
     try {
       this.uc.removeCachedCode(elr, elr + 8n);
     } catch {
@@ -327,7 +382,6 @@ export class ExceptionEntry {
     return result.ok ? FSC.PERMISSION_L0 + result.level : walkFsc(result);
   }
 
-
   /**
    * Replays the instruction at pc for one step with a memory hook, which Unicorn calls with the
    * virtual address before it translates it; the replay faults again and is stopped there.
@@ -335,9 +389,14 @@ export class ExceptionEntry {
   private probeDataAddress(pc: bigint): { address: bigint; access: MemAccess } | null {
     let seen: { address: bigint; access: MemAccess } | null = null;
     const registers = SNAPSHOT_REGS.map((r) => [r, this.uc.regRead(r)] as const);
-    const hook = this.uc.hookMem(['read', 'write'], (event) => {
-      if (!seen) seen = { address: event.address, access: event.access };
-    }, 1n, 0n);
+    const hook = this.uc.hookMem(
+      ['read', 'write'],
+      (event) => {
+        if (!seen) seen = { address: event.address, access: event.access };
+      },
+      1n,
+      0n,
+    );
     this.probing = true;
     try {
       this.uc.removeCachedCode(pc, pc + 4n);

@@ -145,8 +145,15 @@ export function esrAccess(esr: bigint): 'read' | 'write' | 'fetch' | null {
 /** True for the classes that report an address in FAR_ELx. */
 export function esrHasFar(esr: bigint): boolean {
   const ec = esrEc(esr);
-  return ec === EC.INSN_ABORT_LOWER || ec === EC.INSN_ABORT_SAME || ec === EC.DATA_ABORT_LOWER || ec === EC.DATA_ABORT_SAME ||
-    ec === EC.PC_ALIGNMENT || ec === EC.WATCHPOINT_LOWER || ec === EC.WATCHPOINT_SAME;
+  return (
+    ec === EC.INSN_ABORT_LOWER ||
+    ec === EC.INSN_ABORT_SAME ||
+    ec === EC.DATA_ABORT_LOWER ||
+    ec === EC.DATA_ABORT_SAME ||
+    ec === EC.PC_ALIGNMENT ||
+    ec === EC.WATCHPOINT_LOWER ||
+    ec === EC.WATCHPOINT_SAME
+  );
 }
 
 // ------------------------------------------------------------ PSTATE and vectors

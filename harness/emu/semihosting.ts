@@ -69,7 +69,8 @@ export function semihostingCall(op: number, x1: bigint, memory: SemihostingMemor
       const reason = u64(block, 0);
       const subcode = u64(block, 8);
       const name = op === SEMIHOSTING_OP.SYS_EXIT ? 'SYS_EXIT' : 'SYS_EXIT_EXTENDED';
-      if (reason === ADP_STOPPED_APPLICATION_EXIT) return { kind: 'exit', status: Number(subcode & 0xffn), reason: `semihosting ${name} (status ${Number(subcode & 0xffn)})` };
+      if (reason === ADP_STOPPED_APPLICATION_EXIT)
+        return { kind: 'exit', status: Number(subcode & 0xffn), reason: `semihosting ${name} (status ${Number(subcode & 0xffn)})` };
       return { kind: 'exit', status: 1, reason: `semihosting ${name} with reason 0x${reason.toString(16)} (status 1)` };
     }
     default:

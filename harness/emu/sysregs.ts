@@ -107,5 +107,9 @@ export function el1HflagsFromEl0(hflags: number, cpacr: bigint, sctlr: bigint): 
 export function hflagsEditable(env: DataView, livePstate: bigint): boolean {
   const pstateMode = env.getUint32(ENV_OFFSET.pstate, true) & 0x1f;
   const hflags = env.getUint32(ENV_OFFSET.hflags, true);
-  return BigInt(pstateMode) === (livePstate & 0x1fn) && (hflags & HFLAG.AARCH64_STATE) !== 0 && ((hflags & HFLAG.MMUIDX_MASK) >>> HFLAG.MMUIDX_SHIFT) === MMUIDX_E10_0;
+  return (
+    BigInt(pstateMode) === (livePstate & 0x1fn) &&
+    (hflags & HFLAG.AARCH64_STATE) !== 0 &&
+    (hflags & HFLAG.MMUIDX_MASK) >>> HFLAG.MMUIDX_SHIFT === MMUIDX_E10_0
+  );
 }

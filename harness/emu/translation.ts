@@ -28,7 +28,9 @@ export function walkStage1(va: bigint, regs: TranslationRegs, read64: (pa: bigin
   const epd = bits(regs.tcr, upper ? 23 : 7, 1);
   // TG0: 0 = 4K, 1 = 64K, 2 = 16K; TG1: 1 = 16K, 2 = 4K, 3 = 64K.
   const tg = bits(regs.tcr, upper ? 30 : 14, 2);
-  const granuleBits = upper ? ({ 1: 14, 2: 12, 3: 16 } as Record<number, number>)[tg] ?? 12 : ({ 0: 12, 1: 16, 2: 14 } as Record<number, number>)[tg] ?? 12;
+  const granuleBits = upper
+    ? (({ 1: 14, 2: 12, 3: 16 } as Record<number, number>)[tg] ?? 12)
+    : (({ 0: 12, 1: 16, 2: 14 } as Record<number, number>)[tg] ?? 12);
   const inputBits = 64 - tsz;
   const top = va >> BigInt(inputBits);
   const expected = upper ? (1n << BigInt(64 - inputBits)) - 1n : 0n;

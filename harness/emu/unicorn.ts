@@ -76,7 +76,7 @@ const UC_CTL_CPU_MODEL = 7;
 const UC_CTL_TB_REMOVE_CACHE = 9;
 const UC_CTL_IO_WRITE = 1;
 const UC_CTL_IO_READ = 2;
-const ucCtl = (type: number, nr: number, rw: number): number => (type | (nr << 26) | (rw << 30)) | 0;
+const ucCtl = (type: number, nr: number, rw: number): number => type | (nr << 26) | (rw << 30) | 0;
 
 /** enum uc_cpu_arm64 (arm64.h 2.0.1). */
 export const UC_CPU_ARM64 = { A57: 0, A53: 1, A72: 2, MAX: 3 } as const;
@@ -260,7 +260,16 @@ interface Native {
     insnSys: koffi.IKoffiCType;
   };
   /** uc_hook_add with the UC_HOOK_INSN extra argument (the instruction id). */
-  uc_hook_add_insn: (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, insn: number) => number;
+  uc_hook_add_insn: (
+    uc: unknown,
+    hh: BigUint64Array,
+    type: number,
+    cb: unknown,
+    user: null,
+    begin: bigint,
+    end: bigint,
+    insn: number,
+  ) => number;
   cpRegFields: koffi.IKoffiCType;
 }
 
@@ -320,12 +329,16 @@ export function loadUnicorn(): Native {
     uc_emu_stop: lib.func('int uc_emu_stop(void *uc)'),
     // Variadic in C (extra args only for UC_HOOK_INSN); declared variadic so the call is ABI-correct.
     uc_hook_add: (() => {
-      const f = lib.func('int uc_hook_add(void *uc, void *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)');
+      const f = lib.func(
+        'int uc_hook_add(void *uc, void *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)',
+      );
       return (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint) =>
         f(uc, hh, type, cb, user, begin, end) as number;
     })(),
     uc_hook_add_insn: (() => {
-      const f = lib.func('int uc_hook_add(void *uc, void *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)');
+      const f = lib.func(
+        'int uc_hook_add(void *uc, void *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)',
+      );
       return (uc: unknown, hh: BigUint64Array, type: number, cb: unknown, user: null, begin: bigint, end: bigint, insn: number) =>
         f(uc, hh, type, cb, user, begin, end, 'int', insn) as number;
     })(),
@@ -485,7 +498,11 @@ export class Unicorn {
     if (value === undefined) {
       throw new Error(`unknown Unicorn AArch64 CPU model "${model}"; known: ${Object.keys(UC_CPU_ARM64).join(', ')}`);
     }
-    check('uc_ctl(UC_CTL_CPU_MODEL write)', this.n.uc_ctl_int(this.h, ucCtl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), 'int', value), `model ${model}=${value}; it must be set before any other call`);
+    check(
+      'uc_ctl(UC_CTL_CPU_MODEL write)',
+      this.n.uc_ctl_int(this.h, ucCtl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), 'int', value),
+      `model ${model}=${value}; it must be set before any other call`,
+    );
   }
 
   getCpuModel(): number {
@@ -501,7 +518,11 @@ export class Unicorn {
    */
   removeCachedCode(begin: bigint, end: bigint): void {
     const ctl = ucCtl(UC_CTL_TB_REMOVE_CACHE, 2, UC_CTL_IO_WRITE);
-    check('uc_ctl(UC_CTL_TB_REMOVE_CACHE)', this.n.uc_ctl_u64x2(this.h, ctl, 'uint64_t', u64(begin), 'uint64_t', u64(end)), `${hex(begin)}-${hex(end)}`);
+    check(
+      'uc_ctl(UC_CTL_TB_REMOVE_CACHE)',
+      this.n.uc_ctl_u64x2(this.h, ctl, 'uint64_t', u64(begin), 'uint64_t', u64(end)),
+      `${hex(begin)}-${hex(end)}`,
+    );
   }
 
   query(type: number): bigint {
@@ -511,7 +532,11 @@ export class Unicorn {
   }
 
   memMap(address: bigint, size: number, perms: number = UC_PROT.ALL): void {
-    check('uc_mem_map', this.n.uc_mem_map(this.h, address, size, perms), `at ${hex(address)} size ${hex(size)} (both must be 4 KiB aligned and not overlap)`);
+    check(
+      'uc_mem_map',
+      this.n.uc_mem_map(this.h, address, size, perms),
+      `at ${hex(address)} size ${hex(size)} (both must be 4 KiB aligned and not overlap)`,
+    );
   }
 
   /**
@@ -519,7 +544,11 @@ export class Unicorn {
    * CPU -- can share one RAM. The engine keeps a reference until it is closed.
    */
   memMapPtr(address: bigint, backing: Uint8Array, perms: number = UC_PROT.ALL): void {
-    check('uc_mem_map_ptr', this.n.uc_mem_map_ptr(this.h, address, backing.length, perms, backing), `at ${hex(address)} size ${hex(backing.length)} (both must be 4 KiB aligned and not overlap)`);
+    check(
+      'uc_mem_map_ptr',
+      this.n.uc_mem_map_ptr(this.h, address, backing.length, perms, backing),
+      `at ${hex(address)} size ${hex(backing.length)} (both must be 4 KiB aligned and not overlap)`,
+    );
     this.backings.push(backing);
   }
 
@@ -575,23 +604,45 @@ export class Unicorn {
   /** Any system register Unicorn's CPU model knows, by encoding (UC_ARM64_REG_CP_REG). */
   sysRegRead(enc: SysRegEncoding): bigint {
     const buf = cpRegBuffer(enc, 0n);
-    check('uc_reg_read', this.n.uc_reg_read(this.h, UC_ARM64_REG_CP_REG, buf), `system register ${formatSysReg(enc)} (not in this CPU model?)`);
+    check(
+      'uc_reg_read',
+      this.n.uc_reg_read(this.h, UC_ARM64_REG_CP_REG, buf),
+      `system register ${formatSysReg(enc)} (not in this CPU model?)`,
+    );
     return new DataView(buf.buffer).getBigUint64(24, true);
   }
 
   sysRegWrite(enc: SysRegEncoding, value: bigint): void {
     const buf = cpRegBuffer(enc, u64(value));
-    check('uc_reg_write', this.n.uc_reg_write(this.h, UC_ARM64_REG_CP_REG, buf), `system register ${formatSysReg(enc)} (not in this CPU model?)`);
+    check(
+      'uc_reg_write',
+      this.n.uc_reg_write(this.h, UC_ARM64_REG_CP_REG, buf),
+      `system register ${formatSysReg(enc)} (not in this CPU model?)`,
+    );
   }
 
   /** UC_HOOK_CODE over [begin, end] (inclusive). Keep ranges small: each instruction costs a JS call. */
   hookCode(cb: (address: bigint, size: number) => void, begin: bigint, end: bigint): HookHandle {
-    return this.addHook('code', UC_HOOK.CODE, this.n.protos.code, (_uc: unknown, address: number | bigint, size: number) => cb(BigInt(address), size), begin, end);
+    return this.addHook(
+      'code',
+      UC_HOOK.CODE,
+      this.n.protos.code,
+      (_uc: unknown, address: number | bigint, size: number) => cb(BigInt(address), size),
+      begin,
+      end,
+    );
   }
 
   /** UC_HOOK_BLOCK over [begin, end]. */
   hookBlock(cb: (address: bigint, size: number) => void, begin: bigint, end: bigint): HookHandle {
-    return this.addHook('block', UC_HOOK.BLOCK, this.n.protos.code, (_uc: unknown, address: number | bigint, size: number) => cb(BigInt(address), size), begin, end);
+    return this.addHook(
+      'block',
+      UC_HOOK.BLOCK,
+      this.n.protos.code,
+      (_uc: unknown, address: number | bigint, size: number) => cb(BigInt(address), size),
+      begin,
+      end,
+    );
   }
 
   /** Successful data accesses in [begin, end]: 'read' | 'write' | 'fetch' (any mix). */
@@ -639,7 +690,11 @@ export class Unicorn {
   syncPcOnMemoryAccess(): HookHandle {
     const hh = new BigUint64Array(1);
     const noop = this.n.noopHookCallback;
-    check('uc_hook_add', this.n.uc_hook_add(this.h, hh, UC_HOOK.MEM_READ | UC_HOOK.MEM_WRITE, noop, null, ...ALL_ADDRESSES), 'pc-sync memory hook');
+    check(
+      'uc_hook_add',
+      this.n.uc_hook_add(this.h, hh, UC_HOOK.MEM_READ | UC_HOOK.MEM_WRITE, noop, null, ...ALL_ADDRESSES),
+      'pc-sync memory hook',
+    );
     return { id: hh[0]!, kind: 'pc sync' };
   }
 
@@ -728,7 +783,8 @@ export class Unicorn {
       koffi.pointer(this.n.protos.mmioRead),
     );
     const wcb = koffi.register(
-      (_uc: unknown, offset: number | bigint, sz: number, value: number | bigint) => this.guard(() => write(BigInt(offset), sz, u64(value)), undefined),
+      (_uc: unknown, offset: number | bigint, sz: number, value: number | bigint) =>
+        this.guard(() => write(BigInt(offset), sz, u64(value)), undefined),
       koffi.pointer(this.n.protos.mmioWrite),
     );
     this.mmioCallbacks.push(rcb, wcb);

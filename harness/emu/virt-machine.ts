@@ -21,30 +21,12 @@ import type { ElfImage } from '../elf/elf.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
-import {
-  EmptyPciWindow,
-  FwCfg,
-  PcieEcam,
-  Pl011,
-  Pl031,
-  Pl061,
-  VirtioMmioTransports,
-  type MmioDevice,
-} from './devices/mmio.js';
+import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
 import { attachInterrupts, QuantumCounter } from './interrupts/engine-hooks.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall } from './psci.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
-import {
-  EXCP,
-  strerror,
-  UC_ERR,
-  UC_PROT,
-  Unicorn,
-  type Arm64CpuModel,
-  type InvalidMemEvent,
-  type MemAccess,
-} from './unicorn.js';
+import { EXCP, strerror, UC_ERR, UC_PROT, Unicorn, type Arm64CpuModel, type InvalidMemEvent, type MemAccess } from './unicorn.js';
 import { enterNonSecureEl1 } from './sysregs.js';
 import { ExceptionEntry, type GuestException, type TakenException } from './exception-entry.js';
 import { VirtualAliasPages } from './virtual-alias.js';
@@ -188,18 +170,28 @@ export class VirtMachine {
     this.aliases = new VirtualAliasPages(uc);
     this.semihosting = options.semihosting ?? false;
     this.qemuRegions = options.qemuRegions ?? [];
-    this.interrupts = new VirtInterrupts({ gicVersion: options.gicVersion ?? 2, cpus: 1, ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}) });
+    this.interrupts = new VirtInterrupts({
+      gicVersion: options.gicVersion ?? 2,
+      cpus: 1,
+      ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}),
+    });
     this.quantum = new QuantumCounter(uc);
     this.flash = new FlashBus(uc, () => {
       const f = this.flash.fetchFromCommandMode!;
-      this.unmodelled(f.device, f.pc, `instruction fetches from ${f.device} in ${f.mode} (QEMU would fetch the device's status/id registers instead of code; the store at ${hex(f.pc)} switched the bank the code runs from out of read-array mode)`);
+      this.unmodelled(
+        f.device,
+        f.pc,
+        `instruction fetches from ${f.device} in ${f.mode} (QEMU would fetch the device's status/id registers instead of code; the store at ${hex(f.pc)} switched the bank the code runs from out of read-array mode)`,
+      );
     });
   }
 
   static create(options: VirtMachineOptions): VirtMachine {
     const memoryMiB = options.memoryMiB ?? 128;
     if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 4096) {
-      throw new WbdiffError(`memory size ${memoryMiB} MiB is out of range`, { hint: 'use a whole number of MiB between 1 and 4096 (QEMU virt\'s default is 128)' });
+      throw new WbdiffError(`memory size ${memoryMiB} MiB is out of range`, {
+        hint: "use a whole number of MiB between 1 and 4096 (QEMU virt's default is 128)",
+      });
     }
     const uc = Unicorn.open({ model: options.model });
     try {
@@ -226,7 +218,11 @@ export class VirtMachine {
     // looked at after each slice (runSlice). The only MRS/MSR hook (Unicorn runs one per kind) is
     // attachInterrupts': the ICC_* and CNT* registers; any other handler must go through it.
     const gic = this.interrupts.mmioRegions().map((region) => deviceForCpu(region, 0));
-    attachInterrupts(uc, 0, this.interrupts, { mapMmio: false, executedInQuantum: this.quantum.inQuantum, beforeStop: () => this.quantum.stopHere(true) });
+    attachInterrupts(uc, 0, this.interrupts, {
+      mapMmio: false,
+      executedInQuantum: this.quantum.inQuantum,
+      beforeStop: () => this.quantum.stopHere(true),
+    });
     this.devices.push(
       ...gic,
       new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
@@ -241,7 +237,12 @@ export class VirtMachine {
     for (const device of this.devices) {
       // Whole pages for Unicorn; the device sees offsets past its size as its own (none care).
       const size = Math.max(0x1000, Math.ceil(device.size / 0x1000) * 0x1000);
-      uc.mmioMap(device.base, size, (offset, sz) => device.read(Number(offset), sz), (offset, sz, value) => device.write(Number(offset), sz, value));
+      uc.mmioMap(
+        device.base,
+        size,
+        (offset, sz) => device.read(Number(offset), sz),
+        (offset, sz, value) => device.write(Number(offset), sz, value),
+      );
     }
     uc.hookIntr((intno) => this.onException(intno));
     uc.hookMemInvalid((event) => {
@@ -274,9 +275,10 @@ export class VirtMachine {
           `PT_LOAD segment ${index} (${hex(start)}-${hex(end)}, ${segment.memsz} bytes) lies outside virt's RAM ${hex(VIRT.ramBase)}-${hex(ramEnd)} and flash ${hex(VIRT.flashBase)}-${hex(VIRT.flashBase + VIRT.flashSize)}`,
           {
             where: image.path,
-            hint: end > ramEnd && start >= VIRT.ramBase
-              ? `raise the memory size (now ${this.ramSize >> 20n} MiB) or link the kernel lower in RAM`
-              : 'link the kernel in RAM (the bundled kernels load at 0x40080000) or in flash (below 0x08000000); QEMU -kernel refuses other addresses too',
+            hint:
+              end > ramEnd && start >= VIRT.ramBase
+                ? `raise the memory size (now ${this.ramSize >> 20n} MiB) or link the kernel lower in RAM`
+                : 'link the kernel in RAM (the bundled kernels load at 0x40080000) or in flash (below 0x08000000); QEMU -kernel refuses other addresses too',
           },
         );
       }
@@ -293,7 +295,10 @@ export class VirtMachine {
     const ramEnd = VIRT.ramBase + this.ramSize;
     const end = address + BigInt(bytes.length);
     if (!(address >= VIRT.ramBase && end <= ramEnd) && !(address >= VIRT.flashBase && end <= VIRT.flashBase + VIRT.flashSize)) {
-      throw new WbdiffError(`${bytes.length} bytes at ${hex(address)} do not fit in virt's RAM (${hex(VIRT.ramBase)}-${hex(ramEnd)}) or flash`, { hint: `raise the memory size (now ${this.ramSize >> 20n} MiB)` });
+      throw new WbdiffError(
+        `${bytes.length} bytes at ${hex(address)} do not fit in virt's RAM (${hex(VIRT.ramBase)}-${hex(ramEnd)}) or flash`,
+        { hint: `raise the memory size (now ${this.ramSize >> 20n} MiB)` },
+      );
     }
     this.uc.memWrite(address, bytes);
   }
@@ -380,7 +385,8 @@ export class VirtMachine {
       this.pc = result.exception.vector;
       return { kind: 'running' };
     }
-    if (result.kind === 'limit') return { kind: 'emulator-limit', reason: `${result.why} (${pending.toUpperCase()} at ${hex(this.pc)})`, pc: this.pc };
+    if (result.kind === 'limit')
+      return { kind: 'emulator-limit', reason: `${result.why} (${pending.toUpperCase()} at ${hex(this.pc)})`, pc: this.pc };
     return { kind: 'fault', fault: machineFault(result.exception, result.why) };
   }
 
@@ -450,7 +456,7 @@ export class VirtMachine {
     // EXCP_UDEF reports the instruction's own address, EXCP_HVC / EXCP_SEMIHOST the next one.
     const at = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : intno === EXCP.SEMIHOST ? pc : null;
     const word = at === null ? null : this.readWord(at);
-    if (at !== null && word !== null && ((word & 0xffe0_001f) >>> 0) === HVC_0) {
+    if (at !== null && word !== null && (word & 0xffe0_001f) >>> 0 === HVC_0) {
       this.psci(at);
       return;
     }
@@ -477,7 +483,8 @@ export class VirtMachine {
       this.pc = result.exception.vector;
       return { kind: 'running' };
     }
-    if (result.kind === 'limit') return { kind: 'emulator-limit', reason: `${result.why} (${exception.kind} at ${hex(exception.elr)})`, pc: exception.elr };
+    if (result.kind === 'limit')
+      return { kind: 'emulator-limit', reason: `${result.why} (${exception.kind} at ${hex(exception.elr)})`, pc: exception.elr };
     return { kind: 'fault', fault: machineFault(exception, result.why) };
   }
 
@@ -496,7 +503,9 @@ export class VirtMachine {
     }
     this.takeSerial(); // output after the end of the run is not the run's
     const pending: TakenException | null = this.exceptions.returns === returnsBefore ? this.exceptions.unreturned() : null;
-    return pending ? machineFault(pending, `taken to the vector at ${hex(pending.vector)}; the handler did not return before the run ended`) : null;
+    return pending
+      ? machineFault(pending, `taken to the vector at ${hex(pending.vector)}; the handler did not return before the run ended`)
+      : null;
   }
 
   private psci(hvcAt: bigint): void {
@@ -534,7 +543,16 @@ export class VirtMachine {
     try {
       result = semihostingCall(op, this.uc.regRead('x1'), memory, process.hrtime.bigint() - this.startedAt);
     } catch (error) {
-      this.stop({ kind: 'fault', fault: { kind: 'semihosting error', pc: hltAt, address: null, access: null, detail: `semihosting call ${hex(op)}: ${(error as Error).message}` } });
+      this.stop({
+        kind: 'fault',
+        fault: {
+          kind: 'semihosting error',
+          pc: hltAt,
+          address: null,
+          access: null,
+          detail: `semihosting call ${hex(op)}: ${(error as Error).message}`,
+        },
+      });
       return;
     }
     switch (result.kind) {
@@ -542,7 +560,11 @@ export class VirtMachine {
         this.stop({ kind: 'exit', status: result.status, reason: result.reason, pc: hltAt });
         return;
       case 'unsupported':
-        this.unmodelled('semihosting', null, `semihosting operation ${hex(op)} at ${hex(hltAt)} (modelled: SYS_WRITEC, SYS_WRITE0, SYS_WRITE to the console, SYS_CLOCK, SYS_ELAPSED, SYS_TICKFREQ, SYS_EXIT, SYS_EXIT_EXTENDED)`);
+        this.unmodelled(
+          'semihosting',
+          null,
+          `semihosting operation ${hex(op)} at ${hex(hltAt)} (modelled: SYS_WRITEC, SYS_WRITE0, SYS_WRITE to the console, SYS_CLOCK, SYS_ELAPSED, SYS_TICKFREQ, SYS_EXIT, SYS_EXIT_EXTENDED)`,
+        );
         return;
       case 'return':
         for (const byte of result.output ?? []) this.transmit(byte);
@@ -573,7 +595,13 @@ export class VirtMachine {
     }
     if (err === UC_ERR.READ_UNALIGNED || err === UC_ERR.WRITE_UNALIGNED || err === UC_ERR.FETCH_UNALIGNED) {
       const access = err === UC_ERR.READ_UNALIGNED ? 'read' : err === UC_ERR.WRITE_UNALIGNED ? 'write' : 'fetch';
-      return { kind: access === 'fetch' ? 'prefetch abort' : 'data abort', pc: this.pc, address: null, access, detail: `unaligned ${access}; ${words}` };
+      return {
+        kind: access === 'fetch' ? 'prefetch abort' : 'data abort',
+        pc: this.pc,
+        address: null,
+        access,
+        detail: `unaligned ${access}; ${words}`,
+      };
     }
     if (err === UC_ERR.INSN_INVALID) return { kind: 'undefined instruction', pc: this.pc, address: null, access: null, detail: words };
     return { kind: 'emulator error', pc: this.pc, address: null, access: null, detail: words };

@@ -89,7 +89,10 @@ export type FrameEvent =
   /** Bytes that are none of the above. */
   | { kind: 'garbage'; bytes: string };
 
-type ReaderState = { at: 'idle' } | { at: 'body'; start: '$' | '%'; body: string } | { at: 'checksum'; start: '$' | '%'; body: string; digits: string };
+type ReaderState =
+  | { at: 'idle' }
+  | { at: 'body'; start: '$' | '%'; body: string }
+  | { at: 'checksum'; start: '$' | '%'; body: string; digits: string };
 
 /**
  * Streaming frame reader: push byte chunks as they come, get events out. Pure and incremental: a

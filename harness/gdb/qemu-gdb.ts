@@ -75,20 +75,27 @@ export async function snapshotOnQemu(options: QemuSnapshotOptions): Promise<Snap
   // A hard bound on the whole session, whatever the stub does: at the limit the socket is closed
   // and the pending request fails (each request has its own, shorter timeout besides).
   let overran = false;
-  const watchdog = setTimeout(() => {
-    overran = true;
-    client.close();
-  }, Math.max(1, deadline - Date.now()) + 1000);
+  const watchdog = setTimeout(
+    () => {
+      overran = true;
+      client.close();
+    },
+    Math.max(1, deadline - Date.now()) + 1000,
+  );
   try {
     // The client bounds each request; this only bounds the handshake's few requests together.
     await withDeadline(client.handshake(), request() * 3 + 250, 'the gdbstub handshake');
     const layout = await client.registerLayout();
     const missing = CORE_REGISTERS.filter((r) => !layout.registers.some((l) => l.name === r));
     if (missing.length) {
-      throw new WbdiffError(`the gdbstub's target description has no ${missing.join(', ')}`, { where: `QEMU gdbstub ${client.endpoint}`, hint: `is this an AArch64 target? (architecture: ${layout.architecture ?? 'unknown'})` });
+      throw new WbdiffError(`the gdbstub's target description has no ${missing.join(', ')}`, {
+        where: `QEMU gdbstub ${client.endpoint}`,
+        hint: `is this an AArch64 target? (architecture: ${layout.architecture ?? 'unknown'})`,
+      });
     }
     const halt = await client.haltReason();
-    if (halt.kind !== 'stopped') throw new WbdiffError(`QEMU was not stopped at reset (${describeStop(halt)})`, { where: `QEMU gdbstub ${client.endpoint}` });
+    if (halt.kind !== 'stopped')
+      throw new WbdiffError(`QEMU was not stopped at reset (${describeStop(halt)})`, { where: `QEMU gdbstub ${client.endpoint}` });
     const reset = await readSnapshot(client);
 
     const breakpoints = [...new Set(options.breakpoints)];
@@ -146,9 +153,13 @@ export async function snapshotOnQemu(options: QemuSnapshotOptions): Promise<Snap
         resumed = await client.resume('continue', wait);
       } catch (error) {
         if (error instanceof RspError && error.kind === 'timeout' && Date.now() >= waitUntil - 5) {
-          end = settling && wait < remaining()
-            ? { kind: 'settled', detail: `no further breakpoint or power-off within ${wait} ms after hit ${hits.length}` }
-            : { kind: 'timeout', detail: `the guest did not reach a breakpoint or power off within the ${settings.timeoutMs} ms limit (${hits.length} hits)` };
+          end =
+            settling && wait < remaining()
+              ? { kind: 'settled', detail: `no further breakpoint or power-off within ${wait} ms after hit ${hits.length}` }
+              : {
+                  kind: 'timeout',
+                  detail: `the guest did not reach a breakpoint or power off within the ${settings.timeoutMs} ms limit (${hits.length} hits)`,
+                };
           break;
         }
         throw error;
@@ -180,13 +191,18 @@ export async function snapshotOnQemu(options: QemuSnapshotOptions): Promise<Snap
         layout: layout.source,
         registersDescribed: layout.registers.length,
         /** name:regnum:bitsize of the registers the snapshots read, as the stub's description gives them. */
-        coreLayout: layout.registers.filter((r) => [...CORE_REGISTERS, 'cpsr'].includes(r.name)).map((r) => `${r.name}:${r.regnum}:${r.bitsize}`),
+        coreLayout: layout.registers
+          .filter((r) => [...CORE_REGISTERS, 'cpsr'].includes(r.name))
+          .map((r) => `${r.name}:${r.regnum}:${r.bitsize}`),
         noAck: client.noAckMode,
       },
     };
   } catch (error) {
     if (options.signal?.aborted) throw new WbdiffError('cancelled', { where: 'QEMU gdbstub session' });
-    if (overran) throw new RspError('timeout', `the QEMU gdbstub session at ${client.endpoint} passed its ${settings.timeoutMs} ms limit`, { cause: error });
+    if (overran)
+      throw new RspError('timeout', `the QEMU gdbstub session at ${client.endpoint} passed its ${settings.timeoutMs} ms limit`, {
+        cause: error,
+      });
     const stderr = lastLines(output.stderr, 3);
     if (error instanceof WbdiffError && stderr) {
       const message = `${error.message}; QEMU stderr: ${stderr}`;
@@ -320,7 +336,13 @@ async function stopProcess(child: QemuChild): Promise<void> {
   killGroup(child);
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, 3000)));
-  await Promise.race([child.then(() => undefined, () => undefined), limit]);
+  await Promise.race([
+    child.then(
+      () => undefined,
+      () => undefined,
+    ),
+    limit,
+  ]);
   clearTimeout(timer);
 }
 
@@ -337,7 +359,12 @@ function delay(ms: number): Promise<void> {
 }
 
 function lastLines(text: string, n: number): string {
-  return text.trim().split('\n').filter((l) => l && !l.startsWith('Taking exception') && !l.startsWith('...')).slice(-n).join(' | ');
+  return text
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('Taking exception') && !l.startsWith('...'))
+    .slice(-n)
+    .join(' | ');
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

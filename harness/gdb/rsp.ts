@@ -7,9 +7,25 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
-import { encodePacket, errorReply, FrameReader, hexToBytes, PacketFormatError, printable, unescapeData, type FrameEvent } from './packets.js';
+import {
+  encodePacket,
+  errorReply,
+  FrameReader,
+  hexToBytes,
+  PacketFormatError,
+  printable,
+  unescapeData,
+  type FrameEvent,
+} from './packets.js';
 import { parseStopReply, type StopReply } from './stop-reply.js';
-import { aarch64CoreLayout, buildRegisterLayout, decodeRegisterBlock, parseTargetXml, type RegisterLayout, type TargetDocument } from './target-xml.js';
+import {
+  aarch64CoreLayout,
+  buildRegisterLayout,
+  decodeRegisterBlock,
+  parseTargetXml,
+  type RegisterLayout,
+  type TargetDocument,
+} from './target-xml.js';
 
 export type RspErrorKind =
   /** Could not open the TCP connection. */
@@ -118,9 +134,15 @@ export class RspClient {
     };
     this.onTraffic = options.onTraffic;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) => this.fail(new RspError('closed', `the connection to the gdbstub at ${this.endpoint} failed: ${error.message}`, { cause: error })));
+    socket.on('error', (error) =>
+      this.fail(new RspError('closed', `the connection to the gdbstub at ${this.endpoint} failed: ${error.message}`, { cause: error })),
+    );
     socket.on('close', () =>
-      this.fail(new RspError('closed', `the gdbstub at ${this.endpoint} closed the connection`, { hint: 'the stub (QEMU) exited or dropped the debugger; see its stderr' })),
+      this.fail(
+        new RspError('closed', `the gdbstub at ${this.endpoint} closed the connection`, {
+          hint: 'the stub (QEMU) exited or dropped the debugger; see its stderr',
+        }),
+      ),
     );
   }
 
@@ -129,7 +151,11 @@ export class RspClient {
     const host = options.host ?? '127.0.0.1';
     const limit = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     if (!isLoopback(host) && !options.allowRemote) {
-      return Promise.reject(new RspError('connect', `refusing to connect to a gdbstub at ${host}:${options.port}: not a loopback address`, { hint: 'QEMU is started with -gdb tcp:127.0.0.1:PORT; pass allowRemote for a remote stub' }));
+      return Promise.reject(
+        new RspError('connect', `refusing to connect to a gdbstub at ${host}:${options.port}: not a loopback address`, {
+          hint: 'QEMU is started with -gdb tcp:127.0.0.1:PORT; pass allowRemote for a remote stub',
+        }),
+      );
     }
     return new Promise((resolve, reject) => {
       const socket = netConnect({ host, port: options.port });
@@ -141,7 +167,11 @@ export class RspClient {
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(new RspError('connect', `could not connect to a gdbstub at ${host}:${options.port}: ${error.code ?? error.message}`, { cause: error }));
+        reject(
+          new RspError('connect', `could not connect to a gdbstub at ${host}:${options.port}: ${error.code ?? error.message}`, {
+            cause: error,
+          }),
+        );
       });
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -202,13 +232,17 @@ export class RspClient {
 
   private timedOut(w: Waiter, timeoutMs: number): void {
     if (this.waiter !== w) return;
-    const seen = w.bytesIn === 0
-      ? 'nothing came back'
-      : w.garbageBytes > 0
-        ? `${w.bytesIn} bytes came back, ${w.garbageBytes} of them not RSP (last: "${printable(w.lastGarbage, 40)}")`
-        : `${w.bytesIn} bytes came back but no complete reply${w.acked ? ' (the request was acknowledged)' : ''}`;
+    const seen =
+      w.bytesIn === 0
+        ? 'nothing came back'
+        : w.garbageBytes > 0
+          ? `${w.bytesIn} bytes came back, ${w.garbageBytes} of them not RSP (last: "${printable(w.lastGarbage, 40)}")`
+          : `${w.bytesIn} bytes came back but no complete reply${w.acked ? ' (the request was acknowledged)' : ''}`;
     const error = new RspError('timeout', `no reply to ${w.what} from the gdbstub at ${this.endpoint} within ${timeoutMs} ms: ${seen}`, {
-      hint: w.bytesIn === 0 ? 'is a GDB stub listening there (QEMU -gdb tcp:HOST:PORT)? is the target running instead of stopped?' : 'the other end does not speak the GDB remote protocol',
+      hint:
+        w.bytesIn === 0
+          ? 'is a GDB stub listening there (QEMU -gdb tcp:HOST:PORT)? is the target running instead of stopped?'
+          : 'the other end does not speak the GDB remote protocol',
     });
     // The stream's state is unknown now (a late reply would answer the wrong request): stop here.
     this.breakConnection(error);
@@ -229,7 +263,12 @@ export class RspClient {
       case 'nack':
         if (!w || this.noAck) return;
         if (++w.retransmits > this.settings.maxRetries) {
-          this.breakConnection(new RspError('garbage', `the gdbstub at ${this.endpoint} rejected ${w.what} ${w.retransmits} times ("-"): the line corrupts packets`));
+          this.breakConnection(
+            new RspError(
+              'garbage',
+              `the gdbstub at ${this.endpoint} rejected ${w.what} ${w.retransmits} times ("-"): the line corrupts packets`,
+            ),
+          );
           return;
         }
         this.write(w.packet, '(retransmit)');
@@ -242,9 +281,13 @@ export class RspClient {
         w.lastGarbage = event.bytes.slice(-40);
         if (w.garbageBytes > this.settings.maxGarbageBytes) {
           this.breakConnection(
-            new RspError('garbage', `garbage on the line from ${this.endpoint} while waiting for the reply to ${w.what}: ${w.garbageBytes} bytes that are not RSP packets ("${printable(event.bytes, 40)}")`, {
-              hint: 'is this port a GDB stub? (a serial console or another service answers differently)',
-            }),
+            new RspError(
+              'garbage',
+              `garbage on the line from ${this.endpoint} while waiting for the reply to ${w.what}: ${w.garbageBytes} bytes that are not RSP packets ("${printable(event.bytes, 40)}")`,
+              {
+                hint: 'is this port a GDB stub? (a serial console or another service answers differently)',
+              },
+            ),
           );
         }
         return;
@@ -260,7 +303,10 @@ export class RspClient {
       if (!w) return;
       if (this.noAck || ++w.corruptReplies > this.settings.maxRetries) {
         this.breakConnection(
-          new RspError('garbage', `corrupt reply to ${w.what} from ${this.endpoint}: ${event.problem}${this.noAck ? ' (no-ack mode: it cannot be resent)' : ` (${w.corruptReplies} times)`}; data "${printable(event.raw, 40)}"`),
+          new RspError(
+            'garbage',
+            `corrupt reply to ${w.what} from ${this.endpoint}: ${event.problem}${this.noAck ? ' (no-ack mode: it cannot be resent)' : ` (${w.corruptReplies} times)`}; data "${printable(event.raw, 40)}"`,
+          ),
         );
         return;
       }
@@ -285,10 +331,14 @@ export class RspClient {
     if (!this.broken) this.broken = error;
     const w = this.waiter;
     if (w) {
-      const withContext = new RspError(error.kind, `${error.message} while waiting for the reply to ${w.what}${w.bytesIn ? ` (${w.bytesIn} bytes had come back)` : ''}`, {
-        ...(error.hint ? { hint: error.hint } : {}),
-        cause: error.cause,
-      });
+      const withContext = new RspError(
+        error.kind,
+        `${error.message} while waiting for the reply to ${w.what}${w.bytesIn ? ` (${w.bytesIn} bytes had come back)` : ''}`,
+        {
+          ...(error.hint ? { hint: error.hint } : {}),
+          cause: error.cause,
+        },
+      );
       w.reject(withContext);
     }
   }
@@ -318,7 +368,9 @@ export class RspClient {
   }
 
   private protocolError(what: string, error: unknown): RspError {
-    return new RspError('protocol', `the reply to ${what} from ${this.endpoint} is malformed: ${(error as Error).message}`, { cause: error });
+    return new RspError('protocol', `the reply to ${what} from ${this.endpoint} is malformed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 
   /** qSupported; then QStartNoAckMode when offered (acks are redundant over TCP). */
@@ -346,7 +398,8 @@ export class RspClient {
       const what = `qXfer:features:read:${annex}`;
       const reply = await this.command(`qXfer:features:read:${annex}:${out.length.toString(16)},${chunk.toString(16)}`, what);
       const kind = reply[0];
-      if (kind !== 'm' && kind !== 'l') throw this.protocolError(what, new Error(`it starts with "${printable(reply.slice(0, 1))}", not m or l`));
+      if (kind !== 'm' && kind !== 'l')
+        throw this.protocolError(what, new Error(`it starts with "${printable(reply.slice(0, 1))}", not m or l`));
       let data: string;
       try {
         data = unescapeData(reply.slice(1));
@@ -422,9 +475,15 @@ export class RspClient {
     const reg = layout.registers.find((r) => r.regnum === regnum);
     const what = `read register ${reg?.name ?? regnum} (p${regnum.toString(16)})`;
     const reply = await this.command(`p${regnum.toString(16)}`, what);
-    if (reg && reply.length !== reg.bitsize / 4) throw this.protocolError(what, new Error(`${reply.length / 2} bytes for a ${reg.bitsize}-bit register`));
+    if (reg && reply.length !== reg.bitsize / 4)
+      throw this.protocolError(what, new Error(`${reply.length / 2} bytes for a ${reg.bitsize}-bit register`));
     try {
-      return decodeRegisterBlock(reply, { ...layout, registers: [reg ?? { name: 'r', regnum, bitsize: reply.length * 4, type: null, group: null, feature: null }] }).values[reg?.name ?? 'r'] ?? null;
+      return (
+        decodeRegisterBlock(reply, {
+          ...layout,
+          registers: [reg ?? { name: 'r', regnum, bitsize: reply.length * 4, type: null, group: null, feature: null }],
+        }).values[reg?.name ?? 'r'] ?? null
+      );
     } catch (error) {
       throw this.protocolError(what, error);
     }

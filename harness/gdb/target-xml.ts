@@ -23,7 +23,11 @@ export interface TargetDocument {
   annex: string;
   architecture: string | null;
   /** In document order, each with what precedes it: an include's registers go where the include is. */
-  items: ({ kind: 'include'; href: string } | { kind: 'feature'; name: string } | { kind: 'reg'; feature: string | null; reg: DescribedRegister })[];
+  items: (
+    | { kind: 'include'; href: string }
+    | { kind: 'feature'; name: string }
+    | { kind: 'reg'; feature: string | null; reg: DescribedRegister }
+  )[];
 }
 
 export interface LayoutRegister {
@@ -48,7 +52,10 @@ const MAX_NAME = 64;
 /** Parses one description document. Only what register layout needs is kept; the rest is skipped. */
 export function parseTargetXml(xml: string, annex = 'target.xml'): TargetDocument {
   const fail = (why: string) => new PacketFormatError(`${annex}: ${why}`);
-  const text = xml.replace(/<!--[\s\S]*?-->/g, '').replace(/<\?[\s\S]*?\?>/g, '').replace(/<!DOCTYPE[^>]*>/gi, '');
+  const text = xml
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<\?[\s\S]*?\?>/g, '')
+    .replace(/<!DOCTYPE[^>]*>/gi, '');
   const doc: TargetDocument = { annex, architecture: null, items: [] };
   const tag = /<\s*(\/?)\s*([A-Za-z_][\w:.-]*)((?:\s+[A-Za-z_][\w:.-]*\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)\s*>/g;
   let feature: string | null = null;
@@ -101,7 +108,8 @@ export function parseTargetXml(xml: string, annex = 'target.xml'): TargetDocumen
 
 function parseReg(attrs: Record<string, string>, fail: (why: string) => Error): DescribedRegister {
   const name = attrs['name'];
-  if (!name || name.length > MAX_NAME || !/^[\w.$-]+$/.test(name)) throw fail(`a <reg> has a bad or missing name ${JSON.stringify(name ?? null)}`);
+  if (!name || name.length > MAX_NAME || !/^[\w.$-]+$/.test(name))
+    throw fail(`a <reg> has a bad or missing name ${JSON.stringify(name ?? null)}`);
   const bitsize = Number(attrs['bitsize']);
   if (!Number.isInteger(bitsize) || bitsize <= 0 || bitsize % 8 !== 0 || bitsize > 4096) {
     throw fail(`register ${name} has bitsize ${JSON.stringify(attrs['bitsize'] ?? null)}; expected a positive multiple of 8`);
@@ -109,7 +117,8 @@ function parseReg(attrs: Record<string, string>, fail: (why: string) => Error): 
   let regnum: number | null = null;
   if (attrs['regnum'] !== undefined) {
     regnum = Number(attrs['regnum']);
-    if (!Number.isInteger(regnum) || regnum < 0 || regnum > 100_000) throw fail(`register ${name} has regnum ${JSON.stringify(attrs['regnum'])}`);
+    if (!Number.isInteger(regnum) || regnum < 0 || regnum > 100_000)
+      throw fail(`register ${name} has regnum ${JSON.stringify(attrs['regnum'])}`);
   }
   return { name, bitsize, regnum, type: attrs['type'] ?? null, group: attrs['group'] ?? null };
 }
@@ -145,7 +154,14 @@ export function buildRegisterLayout(root: TargetDocument, annexes: ReadonlyMap<s
       } else if (item.kind === 'reg') {
         const regnum = item.reg.regnum ?? next;
         next = regnum + 1;
-        registers.push({ name: item.reg.name, regnum, bitsize: item.reg.bitsize, type: item.reg.type, group: item.reg.group, feature: item.feature ?? feature });
+        registers.push({
+          name: item.reg.name,
+          regnum,
+          bitsize: item.reg.bitsize,
+          type: item.reg.type,
+          group: item.reg.group,
+          feature: item.feature ?? feature,
+        });
       }
     }
   };
@@ -153,7 +169,9 @@ export function buildRegisterLayout(root: TargetDocument, annexes: ReadonlyMap<s
   registers.sort((a, b) => a.regnum - b.regnum);
   for (let i = 1; i < registers.length; i++) {
     if (registers[i]!.regnum === registers[i - 1]!.regnum) {
-      throw new PacketFormatError(`registers ${registers[i - 1]!.name} and ${registers[i]!.name} both claim number ${registers[i]!.regnum}`);
+      throw new PacketFormatError(
+        `registers ${registers[i - 1]!.name} and ${registers[i]!.name} both claim number ${registers[i]!.regnum}`,
+      );
     }
   }
   if (registers.length === 0) throw new PacketFormatError(`${root.annex} describes no registers`);
@@ -186,7 +204,8 @@ export interface DecodedRegisters {
  * a stub may stop early (QEMU sends only the core feature), but not mid-register or past the end.
  */
 export function decodeRegisterBlock(hexText: string, layout: RegisterLayout): DecodedRegisters {
-  if (!/^[0-9a-fA-Fx]*$/.test(hexText)) throw new PacketFormatError(`the register block has characters that are not hex digits: "${hexText.slice(0, 40)}"`);
+  if (!/^[0-9a-fA-Fx]*$/.test(hexText))
+    throw new PacketFormatError(`the register block has characters that are not hex digits: "${hexText.slice(0, 40)}"`);
   const values: Record<string, bigint | null> = {};
   let offset = 0;
   let covered = 0;
@@ -194,12 +213,17 @@ export function decodeRegisterBlock(hexText: string, layout: RegisterLayout): De
     if (offset === hexText.length) break;
     const width = reg.bitsize / 4;
     if (offset + width > hexText.length) {
-      throw new PacketFormatError(`the register block ends inside ${reg.name} (${hexText.length / 2} bytes; ${reg.name} needs bytes ${offset / 2}..${(offset + width) / 2 - 1})`);
+      throw new PacketFormatError(
+        `the register block ends inside ${reg.name} (${hexText.length / 2} bytes; ${reg.name} needs bytes ${offset / 2}..${(offset + width) / 2 - 1})`,
+      );
     }
     values[reg.name] = littleEndianHex(hexText.slice(offset, offset + width));
     offset += width;
     covered++;
   }
-  if (offset < hexText.length) throw new PacketFormatError(`the register block is ${hexText.length / 2} bytes, longer than the described registers (${offset / 2} bytes)`);
+  if (offset < hexText.length)
+    throw new PacketFormatError(
+      `the register block is ${hexText.length / 2} bytes, longer than the described registers (${offset / 2} bytes)`,
+    );
   return { values, covered };
 }

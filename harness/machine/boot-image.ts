@@ -54,7 +54,8 @@ export function placeImage(bytes: Uint8Array, ramBase: bigint = VIRT_RAM_BASE): 
   const header = linuxImageHeader(bytes);
   let offset = RAW_LOAD_OFFSET;
   // text_offset is only valid when image_size is non-zero (kernels before 3.17 left both 0).
-  if (header && header.imageSize !== 0n) offset = header.textOffset < BOOTLOADER_MAX_SIZE ? header.textOffset + 0x20_0000n : header.textOffset;
+  if (header && header.imageSize !== 0n)
+    offset = header.textOffset < BOOTLOADER_MAX_SIZE ? header.textOffset + 0x20_0000n : header.textOffset;
   const loadAddress = ramBase + offset;
   return { format: header ? 'linux-image' : 'raw', loadAddress, entry: loadAddress, size: bytes.length, header };
 }

@@ -102,7 +102,8 @@ export function canonicalMachine(options: MachineOptions | undefined): MachineOp
   const o = options ?? {};
   const out: MachineOptions = {};
   if (o.smp !== undefined && o.smp !== 1) out.smp = o.smp;
-  if (o.machine && Object.keys(o.machine).length) out.machine = Object.fromEntries(Object.entries(o.machine).sort(([a], [b]) => (a < b ? -1 : 1)));
+  if (o.machine && Object.keys(o.machine).length)
+    out.machine = Object.fromEntries(Object.entries(o.machine).sort(([a], [b]) => (a < b ? -1 : 1)));
   if (o.append) out.append = o.append;
   if (o.initrd) out.initrd = o.initrd;
   if (o.devices?.length) out.devices = [...o.devices];
@@ -124,7 +125,12 @@ export const machineOptionsSchema = {
   additionalProperties: false,
   properties: {
     smp: { type: 'integer', minimum: 1, maximum: 64, description: 'CPUs (QEMU -smp)' },
-    machine: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' }, description: '-machine virt,K=V options, e.g. {"gic-version": "3"}' },
+    machine: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
+      description: '-machine virt,K=V options, e.g. {"gic-version": "3"}',
+    },
     append: { type: 'string', description: 'kernel command line (QEMU -append, /chosen/bootargs)' },
     initrd: { type: 'string', minLength: 1, description: 'initrd file (QEMU -initrd), relative to the file that names it' },
     devices: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'QEMU -device specs' },

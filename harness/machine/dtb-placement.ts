@@ -27,12 +27,17 @@ export interface BootPlacement {
  * address (virt's tree is 1 MiB: a kernel at 0x40080000 gets none).
  */
 export function elfBootPlacement(elf: { low: bigint; high: bigint }, ramBase: bigint, dtbSize: number): BootPlacement {
-  if (!(elf.low > ramBase || elf.high < ramBase)) return { dtbAddress: null, x0: 0n, why: 'the ELF covers the base of RAM: QEMU loads no DTB' };
+  if (!(elf.low > ramBase || elf.high < ramBase))
+    return { dtbAddress: null, x0: 0n, why: 'the ELF covers the base of RAM: QEMU loads no DTB' };
   const limit = elf.low < ramBase ? 0n : elf.low;
   if (limit !== 0n && BigInt(dtbSize) > limit - ramBase) {
     return { dtbAddress: null, x0: 0n, why: `the ${dtbSize}-byte DTB would overlap the ELF at 0x${elf.low.toString(16)}: QEMU loads none` };
   }
-  return { dtbAddress: ramBase, x0: 0n, why: 'DTB at the base of RAM, as QEMU loads it for an ELF kernel (x0 = 0: QEMU jumps straight to the ELF entry)' };
+  return {
+    dtbAddress: ramBase,
+    x0: 0n,
+    why: 'DTB at the base of RAM, as QEMU loads it for an ELF kernel (x0 = 0: QEMU jumps straight to the ELF entry)',
+  };
 }
 
 /**

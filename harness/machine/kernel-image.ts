@@ -28,7 +28,11 @@ export async function loadKernelImage(spec: KernelImageSpec): Promise<KernelImag
   const detected = detectImageFormat(bytes);
   const format = spec.imageFormat ?? detected;
   if (format === 'elf' || detected === 'elf') {
-    if (detected !== 'elf') throw new WbdiffError('not an ELF file, though its format was given as elf', { where: spec.elfPath, hint: 'leave the format out (it is detected) or say raw / linux-image' });
+    if (detected !== 'elf')
+      throw new WbdiffError('not an ELF file, though its format was given as elf', {
+        where: spec.elfPath,
+        hint: 'leave the format out (it is detected) or say raw / linux-image',
+      });
     const elf = await readElf(spec.elfPath);
     return { format: 'elf', elf, boot: null, symbols: elf.symbols, wordAt: (addr) => readWord(elf, addr) };
   }
@@ -39,7 +43,10 @@ export async function loadKernelImage(spec: KernelImageSpec): Promise<KernelImag
 export function imageFromBytes(bytes: Uint8Array, format: ImageFormat, spec: KernelImageSpec, symbolsElf: ElfImage | null): KernelImage {
   const boot = placeImage(bytes);
   if (format === 'linux-image' && !boot.header) {
-    throw new WbdiffError('no arm64 Image header (magic "ARM\\x64" at offset 0x38)', { where: spec.elfPath, hint: 'give it as a raw image (--image raw), or build it with an Image header' });
+    throw new WbdiffError('no arm64 Image header (magic "ARM\\x64" at offset 0x38)', {
+      where: spec.elfPath,
+      hint: 'give it as a raw image (--image raw), or build it with an Image header',
+    });
   }
   const problem = boot.header ? imageHeaderProblem(boot.header) : null;
   if (problem) throw new WbdiffError(problem, { where: spec.elfPath });
@@ -48,7 +55,13 @@ export function imageFromBytes(bytes: Uint8Array, format: ImageFormat, spec: Ker
     const off = addr - boot.loadAddress;
     return off >= 0n && off + 4n <= BigInt(bytes.length) && (off & 3n) === 0n ? view.getUint32(Number(off), true) : null;
   };
-  return { format: boot.format, elf: null, boot, symbols: symbolsElf ? shiftedSymbols(symbolsElf, boot.loadAddress) : new Symbolizer([]), wordAt };
+  return {
+    format: boot.format,
+    elf: null,
+    boot,
+    symbols: symbolsElf ? shiftedSymbols(symbolsElf, boot.loadAddress) : new Symbolizer([]),
+    wordAt,
+  };
 }
 
 /** The symbols ELF's lowest loaded address is taken as the image's first byte (objcopy -O binary). */

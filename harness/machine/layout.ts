@@ -21,14 +21,37 @@ export type DroppedStore = DroppedWrite;
 export interface DroppedWritesDetail {
   total: number;
   /** The first stores, symbolised. */
-  first: { pc: string; pcSymbol: string; address: string; addressSymbol: string; size: number; value: string; device: string; command: string; effect: string }[];
+  first: {
+    pc: string;
+    pcSymbol: string;
+    address: string;
+    addressSymbol: string;
+    size: number;
+    value: string;
+    device: string;
+    command: string;
+    effect: string;
+  }[];
   /** Per variable (symbol the address falls in), in order of the first store to it. */
-  variables: { symbol: string; address: string; stores: number; firstPc: string; firstPcSymbol: string; lastPc: string; lastPcSymbol: string; lastValue: string; device: string }[];
+  variables: {
+    symbol: string;
+    address: string;
+    stores: number;
+    firstPc: string;
+    firstPcSymbol: string;
+    lastPc: string;
+    lastPcSymbol: string;
+    lastValue: string;
+    device: string;
+  }[];
 }
 
 const FIRST_KEPT = 32;
 
-export function droppedWritesDetail(source: { dropped: readonly DroppedStore[]; droppedTotal: number }, symbols: Symbolizer): DroppedWritesDetail {
+export function droppedWritesDetail(
+  source: { dropped: readonly DroppedStore[]; droppedTotal: number },
+  symbols: Symbolizer,
+): DroppedWritesDetail {
   const variables = new Map<string, DroppedWritesDetail['variables'][number]>();
   const variableAt = dataSymbolFinder(symbols);
   for (const write of source.dropped) {
@@ -37,7 +60,16 @@ export function droppedWritesDetail(source: { dropped: readonly DroppedStore[]; 
     const known = variables.get(symbol);
     const last = { lastPc: hex(write.pc), lastPcSymbol: symbols.format(write.pc), lastValue: hex(write.value) };
     if (known) Object.assign(known, { stores: known.stores + 1, ...last });
-    else variables.set(symbol, { symbol, address: hex(hit ? hit.value : write.address), stores: 1, firstPc: hex(write.pc), firstPcSymbol: symbols.format(write.pc), ...last, device: write.device });
+    else
+      variables.set(symbol, {
+        symbol,
+        address: hex(hit ? hit.value : write.address),
+        stores: 1,
+        firstPc: hex(write.pc),
+        firstPcSymbol: symbols.format(write.pc),
+        ...last,
+        device: write.device,
+      });
   }
   return {
     total: source.droppedTotal,
@@ -97,21 +129,35 @@ export function writableOutsideRam(image: ElfImage, ram: MemoryWindow, windows: 
   const inRam = (start: bigint, end: bigint) => start >= ram.base && end <= ram.end;
   const windowOf = (address: bigint) => windows.find((w) => address >= w.base && address < w.end)?.name ?? null;
   const variablesIn = (start: bigint, end: bigint) =>
-    image.symbols.all.filter((s) => s.kind === 'object' && s.value >= start && s.value < end).slice(0, 8).map((s) => `${s.name} (${hex(s.value)})`);
+    image.symbols.all
+      .filter((s) => s.kind === 'object' && s.value >= start && s.value < end)
+      .slice(0, 8)
+      .map((s) => `${s.name} (${hex(s.value)})`);
   const warn = (what: string, start: bigint, end: bigint) => {
     if (end <= start || inRam(start, end)) return;
     const window = windowOf(start);
     const variables = variablesIn(start, end);
     const where = window ? `in virt's ${window}` : 'outside every region of virt';
-    const effect = window?.startsWith('flash') ? "QEMU's CFI flash takes every store to it for a command and drops it" : 'stores to it are lost or fault';
+    const effect = window?.startsWith('flash')
+      ? "QEMU's CFI flash takes every store to it for a command and drops it"
+      : 'stores to it are lost or fault';
     const named = variables.length ? `; it holds ${variables.join(', ')}` : '';
-    out.push({ what, start, end, window, variables, text: `${what} (${hex(start)}-${hex(end)}) is ${where}, not in RAM (${hex(ram.base)}-${hex(ram.end)}): ${effect}${named}` });
+    out.push({
+      what,
+      start,
+      end,
+      window,
+      variables,
+      text: `${what} (${hex(start)}-${hex(end)}) is ${where}, not in RAM (${hex(ram.base)}-${hex(ram.end)}): ${effect}${named}`,
+    });
   };
   image.segments.forEach((segment, index) => {
-    if (segment.type === 'load' && segment.flags.w && segment.memsz > 0n) warn(`writable PT_LOAD segment ${index}`, segment.paddr, segment.paddr + segment.memsz);
+    if (segment.type === 'load' && segment.flags.w && segment.memsz > 0n)
+      warn(`writable PT_LOAD segment ${index}`, segment.paddr, segment.paddr + segment.memsz);
   });
   for (const section of image.sections) {
-    if (['.data', '.bss', '.noptrdata', '.noptrbss'].includes(section.name) && section.size > 0) warn(section.name, section.addr, section.addr + BigInt(section.size));
+    if (['.data', '.bss', '.noptrdata', '.noptrbss'].includes(section.name) && section.size > 0)
+      warn(section.name, section.addr, section.addr + BigInt(section.size));
   }
   return out;
 }
@@ -130,7 +176,8 @@ export interface LayoutFinding {
 export function droppedStoresFinding(detail: DroppedWritesDetail | null | undefined): LayoutFinding | null {
   if (!detail || detail.total === 0) return null;
   const lines = detail.variables.map(
-    (v) => `${v.symbol} is at ${v.address}, in virt's flash (${v.device}): QEMU drops the stores to it (${v.stores} store${v.stores === 1 ? '' : 's'} dropped, the first at ${v.firstPcSymbol}, the last ${v.lastValue} at ${v.lastPcSymbol})`,
+    (v) =>
+      `${v.symbol} is at ${v.address}, in virt's flash (${v.device}): QEMU drops the stores to it (${v.stores} store${v.stores === 1 ? '' : 's'} dropped, the first at ${v.firstPcSymbol}, the last ${v.lastValue} at ${v.lastPcSymbol})`,
   );
   const names = detail.variables.map((v) => v.symbol);
   return {
@@ -147,9 +194,16 @@ export function droppedStoresFinding(detail: DroppedWritesDetail | null | undefi
  * variable the marker's check depends on lost a store, and any convention bug is then latent
  * (the barrier path that would show it is never taken while the flag's own store is dropped).
  */
-export function layoutExplains(finding: LayoutFinding | null, conventionBug: boolean): { cause: 'layout' | 'convention' | null; latent: 'layout' | 'convention' | null; text: string | null } {
+export function layoutExplains(
+  finding: LayoutFinding | null,
+  conventionBug: boolean,
+): { cause: 'layout' | 'convention' | null; latent: 'layout' | 'convention' | null; text: string | null } {
   if (finding && conventionBug) {
-    return { cause: 'layout', latent: 'convention', text: `${finding.text}; this explains the marker. The register-convention bug is real but latent: with the stores dropped its path never runs as intended` };
+    return {
+      cause: 'layout',
+      latent: 'convention',
+      text: `${finding.text}; this explains the marker. The register-convention bug is real but latent: with the stores dropped its path never runs as intended`,
+    };
   }
   if (finding) return { cause: 'layout', latent: null, text: `${finding.text}; this explains the marker` };
   if (conventionBug) return { cause: 'convention', latent: null, text: null };
@@ -180,10 +234,18 @@ export function cellLayoutFinding(
   if (failing.length === 0) {
     // The stores went to flash because of the convention bug (an unset buffer register): that finding explains the cell.
     if (conventionBug) return null;
-    if (runner === 'emu') return { kind: 'layout-bug', summary: `passes only because the stores went nowhere: ${finding.text}`, evidence: finding.lines };
-    return { kind: 'masked-failure', summary: `passes on ${runner}, but it relied on dropped stores: ${finding.text}${seenBy}`, evidence: finding.lines };
+    if (runner === 'emu')
+      return { kind: 'layout-bug', summary: `passes only because the stores went nowhere: ${finding.text}`, evidence: finding.lines };
+    return {
+      kind: 'masked-failure',
+      summary: `passes on ${runner}, but it relied on dropped stores: ${finding.text}${seenBy}`,
+      evidence: finding.lines,
+    };
   }
   const because = layoutExplains(finding, conventionBug).text ?? finding.text;
-  return { kind: 'layout-bug', summary: `${failing.join(', ')} fail${failing.length === 1 ? 's' : ''} because of the layout: ${because}${seenBy}`, evidence: finding.lines };
+  return {
+    kind: 'layout-bug',
+    summary: `${failing.join(', ')} fail${failing.length === 1 ? 's' : ''} because of the layout: ${because}${seenBy}`,
+    evidence: finding.lines,
+  };
 }
-

@@ -139,8 +139,10 @@ export function validatePattern(pattern: ResultPattern): string | null {
     const regex = safeRegExp(pattern.regex, pattern.flags ?? '');
     void regex;
     if (/\(\?<status>/.test(pattern.regex)) return null;
-    if (pattern.id === undefined && !/\(\?<id>/.test(pattern.regex)) return 'the regex needs a named group (?<id>...), or the pattern a fixed "id"';
-    if (pattern.id === undefined && !/\(\?<result>/.test(pattern.regex) && !pattern.map) return 'the regex needs a named group (?<result>...), or the pattern a value "map"';
+    if (pattern.id === undefined && !/\(\?<id>/.test(pattern.regex))
+      return 'the regex needs a named group (?<id>...), or the pattern a fixed "id"';
+    if (pattern.id === undefined && !/\(\?<result>/.test(pattern.regex) && !pattern.map)
+      return 'the regex needs a named group (?<result>...), or the pattern a value "map"';
     return null;
   } catch (error) {
     return (error as Error).message;

@@ -79,7 +79,13 @@ const MAX_FILE_STEM = 200;
 export function cellFileName(key: CellKey): string {
   const id = cellId(key);
   const encoded = [...id]
-    .map((ch) => (ch === '/' ? '_' : /[A-Za-z0-9.@-]/.test(ch) ? ch : [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')))
+    .map((ch) =>
+      ch === '/'
+        ? '_'
+        : /[A-Za-z0-9.@-]/.test(ch)
+          ? ch
+          : [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    )
     .join('');
   if (encoded.length <= MAX_FILE_STEM) return `${encoded}.json`;
   return `${encoded.slice(0, MAX_FILE_STEM - 17)}-${createHash('sha256').update(id).digest('hex').slice(0, 16)}.json`;

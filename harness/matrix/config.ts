@@ -80,7 +80,9 @@ export const DEFAULT_CONFIG_PATH = join(REPO_ROOT, 'wbdiff.config.json');
  * What a config file holds (wbdiff.config.json, or the default export of wbdiff.config.ts/.js).
  * A kernel may be written as a string: "hello" (bundled) or "path/to.elf" (an ELF).
  */
-export type MatrixConfigFile = Omit<MatrixConfig, 'baseDir' | 'source' | 'kernels' | 'skipped'> & { kernels: (KernelEntry | SuiteEntry | string)[] };
+export type MatrixConfigFile = Omit<MatrixConfig, 'baseDir' | 'source' | 'kernels' | 'skipped'> & {
+  kernels: (KernelEntry | SuiteEntry | string)[];
+};
 
 /** "hello" -> { kernel: "hello" }; "build/mine.elf" (a "/" or an .elf suffix) -> { elf: "build/mine.elf" }. */
 export function normalizeKernelEntry<T extends object>(entry: T | string): T | KernelEntry {
@@ -105,16 +107,28 @@ export async function loadMatrixConfig(path: string = DEFAULT_CONFIG_PATH): Prom
   return { ...(await expandSuites(normalized, baseDir)), baseDir, source: resolve(path) };
 }
 /** `--suite kvm-unit-tests:DIR` (with --max-smp, --test): a matrix of one suite entry, no config file. */
-export async function suiteConfig(spec: string, options: { maxSmp?: number | undefined; tests?: string[] | undefined; cwd?: string }): Promise<MatrixConfig> {
+export async function suiteConfig(
+  spec: string,
+  options: { maxSmp?: number | undefined; tests?: string[] | undefined; cwd?: string },
+): Promise<MatrixConfig> {
   const m = /^(kvm-unit-tests):(.+)$/.exec(spec);
-  if (!m) throw new WbdiffError(`--suite takes SUITE:DIR, not "${spec}"`, { hint: 'e.g. --suite kvm-unit-tests:~/kvm-unit-tests --max-smp 2' });
+  if (!m)
+    throw new WbdiffError(`--suite takes SUITE:DIR, not "${spec}"`, { hint: 'e.g. --suite kvm-unit-tests:~/kvm-unit-tests --max-smp 2' });
   const cwd = options.cwd ?? process.cwd();
-  const entry: SuiteEntry = { suite: 'kvm-unit-tests', dir: resolve(cwd, m[2]!), ...(options.maxSmp ? { maxSmp: options.maxSmp } : {}), ...(options.tests?.length ? { tests: options.tests } : {}) };
+  const entry: SuiteEntry = {
+    suite: 'kvm-unit-tests',
+    dir: resolve(cwd, m[2]!),
+    ...(options.maxSmp ? { maxSmp: options.maxSmp } : {}),
+    ...(options.tests?.length ? { tests: options.tests } : {}),
+  };
   return { ...(await expandSuites({ kernels: [entry] }, cwd)), baseDir: cwd, source: `--suite ${spec}` };
 }
 
 /** Suite entries become kernel entries (one per test); what is not run is listed in `skipped`. */
-export async function expandSuites(raw: Omit<MatrixConfigFile, 'kernels'> & { kernels: (KernelEntry | SuiteEntry)[] }, baseDir: string): Promise<Omit<MatrixConfig, 'baseDir' | 'source'>> {
+export async function expandSuites(
+  raw: Omit<MatrixConfigFile, 'kernels'> & { kernels: (KernelEntry | SuiteEntry)[] },
+  baseDir: string,
+): Promise<Omit<MatrixConfig, 'baseDir' | 'source'>> {
   const kernels: KernelEntry[] = [];
   const skipped: SkippedTest[] = [];
   for (const entry of raw.kernels) {
@@ -141,9 +155,15 @@ async function importConfigModule(path: string): Promise<unknown> {
       try {
         ts = (await import('typescript')).default;
       } catch {
-        throw new WbdiffError('a .ts config needs the typescript package', { where: path, hint: 'npm ci installs it (a dev dependency), or write the config as .json or .mjs' });
+        throw new WbdiffError('a .ts config needs the typescript package', {
+          where: path,
+          hint: 'npm ci installs it (a dev dependency), or write the config as .json or .mjs',
+        });
       }
-      const output = ts.transpileModule(await readFile(absolute, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, fileName: absolute });
+      const output = ts.transpileModule(await readFile(absolute, 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+        fileName: absolute,
+      });
       temporary = `${absolute}.${process.pid}.${Date.now()}.mjs`;
       await writeFile(temporary, output.outputText);
       modulePath = temporary;
@@ -154,16 +174,23 @@ async function importConfigModule(path: string): Promise<unknown> {
     } catch (error) {
       // The line of the config that threw, when the stack names it (a .ts config: the transpiled line).
       const stack = error instanceof Error ? (error.stack ?? '') : '';
-      const at = stack.split('\n').map((l) => l.split(modulePath)[1]).find((rest) => rest !== undefined);
+      const at = stack
+        .split('\n')
+        .map((l) => l.split(modulePath)[1])
+        .find((rest) => rest !== undefined);
       const line = at ? /^:(\d+:\d+)/.exec(at)?.[1] : undefined;
-      throw new WbdiffError(`the config module failed while loading: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, {
-        where: line ? `${path}:${line}` : path,
-        hint: 'fix the config module (it is imported and its default export checked against the schema)',
-        cause: error,
-      });
+      throw new WbdiffError(
+        `the config module failed while loading: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+        {
+          where: line ? `${path}:${line}` : path,
+          hint: 'fix the config module (it is imported and its default export checked against the schema)',
+          cause: error,
+        },
+      );
     }
     const value = module.default ?? module.config;
-    if (value === undefined) throw new WbdiffError('the config module exports nothing', { where: path, hint: 'export default defineConfig({ kernels: [...] })' });
+    if (value === undefined)
+      throw new WbdiffError('the config module exports nothing', { where: path, hint: 'export default defineConfig({ kernels: [...] })' });
     return value;
   } finally {
     if (temporary) await rm(temporary, { force: true });
@@ -182,7 +209,10 @@ export function resolveVariantPath(spec: string, kernelName: string | null, tool
     return path;
   }
   const candidates = kernelName
-    ? [...(toolchainId ? [join(KERNELS_DIR, kernelName, 'variants', toolchainId, `${spec}.json`)] : []), join(KERNELS_DIR, kernelName, 'variants', `${spec}.json`)]
+    ? [
+        ...(toolchainId ? [join(KERNELS_DIR, kernelName, 'variants', toolchainId, `${spec}.json`)] : []),
+        join(KERNELS_DIR, kernelName, 'variants', `${spec}.json`),
+      ]
     : [];
   const found = candidates.find((c) => existsSync(c));
   if (!found) {
@@ -213,9 +243,10 @@ export function resultsRootFor(config: Pick<MatrixConfig, 'baseDir'>): string {
 /** Every entry's result patterns compile, have the groups, and run in bounded time (as a manifest's). */
 function checkResultPatterns(config: { kernels: (KernelEntry | SuiteEntry)[] }, path: string): void {
   config.kernels.forEach((entry, k) =>
-    ('suite' in entry ? [] : entry.resultPatterns ?? []).forEach((pattern, i) => {
+    ('suite' in entry ? [] : (entry.resultPatterns ?? [])).forEach((pattern, i) => {
       const problem = validatePattern(pattern);
-      if (problem) throw new WbdiffError(`kernels[${k}].resultPatterns[${i}] is not usable: ${problem}`, { where: path, hint: CONFIG_HINT });
+      if (problem)
+        throw new WbdiffError(`kernels[${k}].resultPatterns[${i}] is not usable: ${problem}`, { where: path, hint: CONFIG_HINT });
     }),
   );
 }

@@ -36,7 +36,10 @@ export async function executeCells(
     if (name === 'replay') return new ReplayRunner(subject.logPath ?? '(no captured log for these bytes)');
     if (name.startsWith('board:')) {
       const board = options.boards?.[name.slice(6)];
-      if (!board) throw new WbdiffError(`runner ${name}: no board "${name.slice(6)}" in the config's "boards"`, { hint: `boards: ${Object.keys(options.boards ?? {}).join(', ') || '(none)'}` });
+      if (!board)
+        throw new WbdiffError(`runner ${name}: no board "${name.slice(6)}" in the config's "boards"`, {
+          hint: `boards: ${Object.keys(options.boards ?? {}).join(', ') || '(none)'}`,
+        });
       return new BoardRunner({ ...board, name: name.slice(6) });
     }
     return createRunner(name);
@@ -51,11 +54,18 @@ export async function executeCells(
     if (!bytes?.ok) {
       runs.push(errorResult(cell.runner, cell.cpu, bytes && !bytes.ok ? bytes.error : 'not prepared'));
     } else if (now !== bytes.elfHash) {
-      runs.push(errorResult(cell.runner, cell.cpu, `${bytes.elfPath} changed since it was prepared (sha256 ${bytes.elfHash.slice(0, 12)}, now ${now?.slice(0, 12) ?? 'unreadable'}): not run`));
-    } else for (let i = 0; i < (options.repeat ?? 1); i++) {
-      const spec = runSpecFor(bytes.elfPath, cell.cpu, subject, undefined, bytes.symbolsElf ? { symbolsElf: bytes.symbolsElf } : {});
-      runs.push(await runnerFor(cell.runner, subject).run(spec, options.signal ? { signal: options.signal } : {}));
-    }
+      runs.push(
+        errorResult(
+          cell.runner,
+          cell.cpu,
+          `${bytes.elfPath} changed since it was prepared (sha256 ${bytes.elfHash.slice(0, 12)}, now ${now?.slice(0, 12) ?? 'unreadable'}): not run`,
+        ),
+      );
+    } else
+      for (let i = 0; i < (options.repeat ?? 1); i++) {
+        const spec = runSpecFor(bytes.elfPath, cell.cpu, subject, undefined, bytes.symbolsElf ? { symbolsElf: bytes.symbolsElf } : {});
+        runs.push(await runnerFor(cell.runner, subject).run(spec, options.signal ? { signal: options.signal } : {}));
+      }
     // A cell cut short by Ctrl-C did not finish: leave it for --resume.
     if (options.signal?.aborted && runs.some((r) => r.verdict === 'error')) return;
     await options.onCell(cell, runs);
@@ -68,7 +78,8 @@ export async function executeCells(
   };
   // Longest first (LPT scheduling): cells expected to run into their timeout would otherwise
   // start last and leave the other lanes idle while they finish.
-  const slowFirst = (list: PlannedCell[]) => list.sort((a, b) => expectedCost(subjects.get(b.subject)!) - expectedCost(subjects.get(a.subject)!));
+  const slowFirst = (list: PlannedCell[]) =>
+    list.sort((a, b) => expectedCost(subjects.get(b.subject)!) - expectedCost(subjects.get(a.subject)!));
   // Lanes: QEMU processes in parallel; the emulator thread; each board one run at a time.
   const boardNames = [...new Set(cells.map((c) => c.runner).filter((r) => r.startsWith('board:')))];
   try {
@@ -84,5 +95,9 @@ export async function executeCells(
 
 /** A rough cost estimate: a kernel expected to hang costs its timeout; others are quick. */
 function expectedCost(subject: PlannedSubject): number {
-  return subject.expect?.verdict === 'timeout' ? subject.timeoutMs : subject.expect?.verdict === 'output-limit' ? subject.timeoutMs / 10 : 0;
+  return subject.expect?.verdict === 'timeout'
+    ? subject.timeoutMs
+    : subject.expect?.verdict === 'output-limit'
+      ? subject.timeoutMs / 10
+      : 0;
 }

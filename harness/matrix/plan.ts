@@ -95,7 +95,8 @@ export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Ke
     for (const planned of entrySubjects(entry, config, kernels)) {
       const label = machineLabel(planned.machine);
       const claimed = machineOf.get(planned.target);
-      const base = claimed !== undefined && claimed !== label ? { ...planned, target: `${planned.target}[${label || 'default machine'}]` } : planned;
+      const base =
+        claimed !== undefined && claimed !== label ? { ...planned, target: `${planned.target}[${label || 'default machine'}]` } : planned;
       if (!machineOf.has(base.target)) machineOf.set(base.target, label);
       for (const [v, variantSpec] of [null, ...specs].entries()) {
         const variant = variantSpec === null ? null : names[v - 1]!;
@@ -103,13 +104,22 @@ export function planMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Ke
         const log = entry.logs?.[variant ?? 'unpatched'];
         const logPath = log === undefined ? null : isAbsolute(log) ? log : resolve(config.baseDir, log);
         // The same name must mean the same bytes: one ELF (or build) and one variant file.
-        const identity = JSON.stringify([base.build?.id ?? base.elfPath, variantSpec === null ? null : isAbsolute(variantSpec) || variantSpec.includes('/') ? resolve(config.baseDir, variantSpec) : variantSpec]);
+        const identity = JSON.stringify([
+          base.build?.id ?? base.elfPath,
+          variantSpec === null
+            ? null
+            : isAbsolute(variantSpec) || variantSpec.includes('/')
+              ? resolve(config.baseDir, variantSpec)
+              : variantSpec,
+        ]);
         const before = seen.get(key);
         if (before === undefined) {
           seen.set(key, identity);
           subjects.push({ ...base, key, variant, variantSpec, logPath, baseKey: subjectKey(base.target, null) });
         } else if (before !== identity && variant === null) {
-          collisions.push(`kernels[${index}]: "${base.target}" names other bytes than an earlier entry of that name (${base.elfPath ?? base.build?.id})`);
+          collisions.push(
+            `kernels[${index}]: "${base.target}" names other bytes than an earlier entry of that name (${base.elfPath ?? base.build?.id})`,
+          );
         } else if (before !== identity) {
           collisions.push(`kernels[${index}]: "${key}" names another variant file (${variantSpec}) than an earlier entry`);
         }
@@ -139,25 +149,27 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
   };
   if (entry.elf !== undefined) {
     const elfPath = fromConfig(entry.elf);
-    return [{
-      target: entry.name ?? basename(entry.elf),
-      build: null,
-      elfPath,
-      kernelName: null,
-      toolchainId: null,
-      expect: entry.expect ?? null,
-      expectByCpu: entry.expectByCpu ?? null,
-      deterministic: true,
-      timeoutMs: timeout(),
-      memoryMiB: entry.memoryMiB ?? config.memoryMiB,
-      maxSerialBytes: undefined,
-      resultPatterns: entry.resultPatterns ?? [],
-      results: entry.results ?? config.results,
-      machine: machine(),
-      imageFormat: entry.image,
-      symbolsElf: entry.symbols === undefined ? undefined : fromConfig(entry.symbols),
-      convention: entry.convention ?? null,
-    }];
+    return [
+      {
+        target: entry.name ?? basename(entry.elf),
+        build: null,
+        elfPath,
+        kernelName: null,
+        toolchainId: null,
+        expect: entry.expect ?? null,
+        expectByCpu: entry.expectByCpu ?? null,
+        deterministic: true,
+        timeoutMs: timeout(),
+        memoryMiB: entry.memoryMiB ?? config.memoryMiB,
+        maxSerialBytes: undefined,
+        resultPatterns: entry.resultPatterns ?? [],
+        results: entry.results ?? config.results,
+        machine: machine(),
+        imageFormat: entry.image,
+        symbolsElf: entry.symbols === undefined ? undefined : fromConfig(entry.symbols),
+        convention: entry.convention ?? null,
+      },
+    ];
   }
   const [name, only] = entry.kernel!.split('@') as [string, string | undefined];
   const kernel = kernels.get(name);
@@ -169,29 +181,33 @@ function entrySubjects(entry: KernelEntry, config: MatrixConfig, kernels: Readon
   }
   const builds = buildTargets(kernel).filter((t) => only === undefined || t.id === entry.kernel);
   if (builds.length === 0) {
-    throw new WbdiffError(`kernels entry "${entry.kernel}": ${name} has no build "${only}"`, { where: config.source, hint: `builds: ${buildTargets(kernel).map((t) => t.id).join(', ')}` });
+    throw new WbdiffError(`kernels entry "${entry.kernel}": ${name} has no build "${only}"`, {
+      where: config.source,
+      hint: `builds: ${buildTargets(kernel)
+        .map((t) => t.id)
+        .join(', ')}`,
+    });
   }
-  return builds
-    .map((build) => ({
-      target: build.id,
-      build,
-      elfPath: null,
-      kernelName: name,
-      toolchainId: build.toolchain.kind === 'go' ? `go${build.toolchain.version}` : null,
-      expect: entry.expect ?? kernel.manifest.expect,
-      expectByCpu: entry.expectByCpu ?? null,
-      deterministic: kernel.manifest.deterministic !== false,
-      timeoutMs: timeout(kernel.manifest.timeoutMs),
-      memoryMiB: entry.memoryMiB ?? config.memoryMiB ?? kernel.manifest.memoryMiB,
-      maxSerialBytes: kernel.manifest.maxSerialBytes,
-      resultPatterns: [...(entry.resultPatterns ?? []), ...(kernel.manifest.resultPatterns ?? [])],
-      results: entry.results ?? config.results ?? kernel.manifest.results,
-      machine: machine(kernel.manifest.machine),
-      // A flat image is made by the build; its path (and the ELF for symbols) comes with the prepared bytes.
-      imageFormat: kernel.manifest.image === 'elf' ? undefined : kernel.manifest.image,
-      symbolsElf: undefined,
-      convention: entry.convention ?? null,
-    }));
+  return builds.map((build) => ({
+    target: build.id,
+    build,
+    elfPath: null,
+    kernelName: name,
+    toolchainId: build.toolchain.kind === 'go' ? `go${build.toolchain.version}` : null,
+    expect: entry.expect ?? kernel.manifest.expect,
+    expectByCpu: entry.expectByCpu ?? null,
+    deterministic: kernel.manifest.deterministic !== false,
+    timeoutMs: timeout(kernel.manifest.timeoutMs),
+    memoryMiB: entry.memoryMiB ?? config.memoryMiB ?? kernel.manifest.memoryMiB,
+    maxSerialBytes: kernel.manifest.maxSerialBytes,
+    resultPatterns: [...(entry.resultPatterns ?? []), ...(kernel.manifest.resultPatterns ?? [])],
+    results: entry.results ?? config.results ?? kernel.manifest.results,
+    machine: machine(kernel.manifest.machine),
+    // A flat image is made by the build; its path (and the ELF for symbols) comes with the prepared bytes.
+    imageFormat: kernel.manifest.image === 'elf' ? undefined : kernel.manifest.image,
+    symbolsElf: undefined,
+    convention: entry.convention ?? null,
+  }));
 }
 
 /** Playwright-style sharding: a pure, stable function of the cell id (issue: nightly sharding). */

@@ -14,10 +14,23 @@ import { resolveVariantPath, type MatrixConfig } from './config.js';
 import type { PlannedSubject } from './plan.js';
 
 export type PreparedSubject =
-  | { ok: true; elfPath: string; elfHash: string; sourceHash: string | null; toolchain: string | null; variantHashes: string[]; patch: PatchManifest | null; symbolsElf?: string }
+  | {
+      ok: true;
+      elfPath: string;
+      elfHash: string;
+      sourceHash: string | null;
+      toolchain: string | null;
+      variantHashes: string[];
+      patch: PatchManifest | null;
+      symbolsElf?: string;
+    }
   | { ok: false; error: string };
 
-export async function prepareSubjects(subjects: readonly PlannedSubject[], config: MatrixConfig, log: (line: string) => void): Promise<Map<string, PreparedSubject>> {
+export async function prepareSubjects(
+  subjects: readonly PlannedSubject[],
+  config: MatrixConfig,
+  log: (line: string) => void,
+): Promise<Map<string, PreparedSubject>> {
   const out = new Map<string, PreparedSubject>();
   // Unpatched subjects first: each variant builds on its base.
   const ordered = [...subjects].sort((a, b) => Number(a.variant !== null) - Number(b.variant !== null));
@@ -38,17 +51,45 @@ async function prepareOne(subject: PlannedSubject, done: Map<string, PreparedSub
     if (subject.build) {
       const result = await build(subject.build);
       if (subject.imageFormat && result.imagePath && result.imageHash) {
-        return { ok: true, elfPath: result.imagePath, elfHash: result.imageHash, sourceHash: result.sourceHash, toolchain: result.toolchain.version, variantHashes: [], patch: null, symbolsElf: result.elfPath };
+        return {
+          ok: true,
+          elfPath: result.imagePath,
+          elfHash: result.imageHash,
+          sourceHash: result.sourceHash,
+          toolchain: result.toolchain.version,
+          variantHashes: [],
+          patch: null,
+          symbolsElf: result.elfPath,
+        };
       }
-      return { ok: true, elfPath: result.elfPath, elfHash: result.elfHash, sourceHash: result.sourceHash, toolchain: result.toolchain.version, variantHashes: [], patch: null };
+      return {
+        ok: true,
+        elfPath: result.elfPath,
+        elfHash: result.elfHash,
+        sourceHash: result.sourceHash,
+        toolchain: result.toolchain.version,
+        variantHashes: [],
+        patch: null,
+      };
     }
     const bytes = await readElfBytes(subject.elfPath!);
     const format = detectImageFormat(bytes);
     if (format === 'elf' || subject.imageFormat === 'elf') parseElf(bytes, subject.elfPath!);
     else imageFromBytes(bytes, subject.imageFormat ?? format, { elfPath: subject.elfPath! }, null);
-    return { ok: true, elfPath: subject.elfPath!, elfHash: sha256(bytes), sourceHash: null, toolchain: null, variantHashes: [], patch: null };
+    return {
+      ok: true,
+      elfPath: subject.elfPath!,
+      elfHash: sha256(bytes),
+      sourceHash: null,
+      toolchain: null,
+      variantHashes: [],
+      patch: null,
+    };
   }
-  if (subject.imageFormat && subject.imageFormat !== 'elf') throw new WbdiffError(`variants patch ELF files; ${subject.target} boots as a ${subject.imageFormat} image`, { hint: 'patch the ELF and run it, or leave the variants out of this entry' });
+  if (subject.imageFormat && subject.imageFormat !== 'elf')
+    throw new WbdiffError(`variants patch ELF files; ${subject.target} boots as a ${subject.imageFormat} image`, {
+      hint: 'patch the ELF and run it, or leave the variants out of this entry',
+    });
   const base = done.get(subject.baseKey);
   if (!base?.ok) throw new WbdiffError(`the unpatched build failed${base && !base.ok ? `: ${base.error.split('\n')[0]}` : ''}`);
   const variant = await loadVariant(resolveVariantPath(subject.variantSpec!, subject.kernelName, subject.toolchainId, config.baseDir));

@@ -24,7 +24,21 @@ const fault = {
 
 export const runResultSchema = {
   type: 'object',
-  required: ['runner', 'cpu', 'verdict', 'reason', 'markers', 'conflicts', 'done', 'poweredOff', 'fault', 'serial', 'serialBytes', 'durationMs', 'details'],
+  required: [
+    'runner',
+    'cpu',
+    'verdict',
+    'reason',
+    'markers',
+    'conflicts',
+    'done',
+    'poweredOff',
+    'fault',
+    'serial',
+    'serialBytes',
+    'durationMs',
+    'details',
+  ],
   properties: {
     runner,
     cpu: textOrNull,
@@ -33,7 +47,11 @@ export const runResultSchema = {
     markers: strings,
     conflicts: {
       type: 'array',
-      items: { type: 'object', required: ['id', 'values', 'lines'], properties: { id: text, values: { type: 'array', items: text }, lines: { type: 'array', items: { type: 'integer' } } } },
+      items: {
+        type: 'object',
+        required: ['id', 'values', 'lines'],
+        properties: { id: text, values: { type: 'array', items: text }, lines: { type: 'array', items: { type: 'integer' } } },
+      },
     },
     done: { type: 'boolean' },
     poweredOff: { type: 'boolean' },
@@ -62,12 +80,21 @@ export const cellFileSchema = {
     provenance: {
       type: 'object',
       required: ['elfHash', 'sourceHash', 'variantHashes', 'toolchain'],
-      properties: { elfHash: hash, sourceHash: { anyOf: [hash, { type: 'null' }] }, variantHashes: { type: 'array', items: hash }, toolchain: textOrNull },
+      properties: {
+        elfHash: hash,
+        sourceHash: { anyOf: [hash, { type: 'null' }] },
+        variantHashes: { type: 'array', items: hash },
+        toolchain: textOrNull,
+      },
     },
     run: runResultSchema,
     repeats: {
       type: 'array',
-      items: { type: 'object', required: ['verdict', 'done', 'markers', 'faultPc'], properties: { verdict, done: { type: 'boolean' }, markers: strings, faultPc: textOrNull } },
+      items: {
+        type: 'object',
+        required: ['verdict', 'done', 'markers', 'faultPc'],
+        properties: { verdict, done: { type: 'boolean' }, markers: strings, faultPc: textOrNull },
+      },
     },
   },
 } as const;
@@ -82,10 +109,23 @@ export const subjectsFileSchema = {
       additionalProperties: {
         type: 'object',
         required: ['target', 'variant', 'ok'],
-        properties: { target: text, variant: textOrNull, ok: { type: 'boolean' }, error: text, elfHash: hash, sourceHash: { anyOf: [hash, { type: 'null' }] }, toolchain: textOrNull, sites: { type: 'array' }, expect: { type: ['object', 'null'] } },
+        properties: {
+          target: text,
+          variant: textOrNull,
+          ok: { type: 'boolean' },
+          error: text,
+          elfHash: hash,
+          sourceHash: { anyOf: [hash, { type: 'null' }] },
+          toolchain: textOrNull,
+          sites: { type: 'array' },
+          expect: { type: ['object', 'null'] },
+        },
       },
     },
-    diagnoses: { type: 'object', additionalProperties: { type: 'object', required: ['verdict'], properties: { verdict: text, findings: { type: 'array' } } } },
+    diagnoses: {
+      type: 'object',
+      additionalProperties: { type: 'object', required: ['verdict'], properties: { verdict: text, findings: { type: 'array' } } },
+    },
   },
 } as const;
 
@@ -95,8 +135,21 @@ export const runInfoSchema = {
   properties: {
     version: { type: 'integer' },
     runId: text,
-    config: { type: 'object', required: ['kernels', 'baseDir'], properties: { kernels: { type: 'array', items: { type: 'object' } }, baseDir: text } },
-    shard: { anyOf: [{ type: 'null' }, { type: 'object', required: ['index', 'count'], properties: { index: { type: 'integer', minimum: 0 }, count: { type: 'integer', minimum: 1 } } }] },
+    config: {
+      type: 'object',
+      required: ['kernels', 'baseDir'],
+      properties: { kernels: { type: 'array', items: { type: 'object' } }, baseDir: text },
+    },
+    shard: {
+      anyOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          required: ['index', 'count'],
+          properties: { index: { type: 'integer', minimum: 0 }, count: { type: 'integer', minimum: 1 } },
+        },
+      ],
+    },
   },
 } as const;
 
@@ -107,6 +160,13 @@ export const summaryFileSchema = {
     version: { type: 'integer' },
     runId: text,
     interrupted: { type: 'boolean' },
-    cells: { type: 'array', items: { type: 'object', required: ['id', 'target', 'runner', 'cpu', 'verdict', 'outcome', 'markers'], properties: { id: text, verdict, markers: strings } } },
+    cells: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'target', 'runner', 'cpu', 'verdict', 'outcome', 'markers'],
+        properties: { id: text, verdict, markers: strings },
+      },
+    },
   },
 } as const;

@@ -75,12 +75,15 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> 
 
 async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   const log = options.log ?? (() => undefined);
-  const plan = options.plan ?? (await planValidMatrix(options.config, new Map<string, Kernel>((await listKernels()).map((k) => [k.name, k]))));
+  const plan =
+    options.plan ?? (await planValidMatrix(options.config, new Map<string, Kernel>((await listKernels()).map((k) => [k.name, k]))));
   const key = matrixKey(options.config);
   const shard = options.shard ?? null;
   const cells = shard ? plan.cells.filter((c) => shardOf(c.id, shard.count) === shard.index) : plan.cells;
   const previous = options.resume ? await options.store.readCells() : [];
-  const known: SubjectsFile = options.resume ? await options.store.readSubjects() : { version: RESULT_FORMAT_VERSION, subjects: {}, diagnoses: {} };
+  const known: SubjectsFile = options.resume
+    ? await options.store.readSubjects()
+    : { version: RESULT_FORMAT_VERSION, subjects: {}, diagnoses: {} };
   const finished = new Map(previous.map((c) => [c.id, c]));
   const todo = cells.filter((c) => !finished.has(c.id));
   options.onPlan?.(plan, todo.length);
@@ -91,7 +94,8 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   const prepared = await prepareSubjects(subjects, options.config, log);
   let startedAt = new Date().toISOString();
   if (options.resume) {
-    startedAt = (await options.store.readRunInfo<Partial<MatrixRunInfo>>().catch(() => ({}) as Partial<MatrixRunInfo>)).startedAt ?? startedAt;
+    startedAt =
+      (await options.store.readRunInfo<Partial<MatrixRunInfo>>().catch(() => ({}) as Partial<MatrixRunInfo>)).startedAt ?? startedAt;
   } else {
     const info: MatrixRunInfo = {
       runId: options.runId,
@@ -108,7 +112,10 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   }
 
   const cpus = [...new Set(todo.map((c) => c.cpu))];
-  const diagnoses = options.diagnose && options.config.diagnose !== false ? await options.diagnose(subjects, prepared, cpus) : new Map<string, DiagnosisLike>();
+  const diagnoses =
+    options.diagnose && options.config.diagnose !== false
+      ? await options.diagnose(subjects, prepared, cpus)
+      : new Map<string, DiagnosisLike>();
   const subjectsFile: SubjectsFile = {
     version: RESULT_FORMAT_VERSION,
     subjects: { ...known.subjects, ...Object.fromEntries(subjects.map((s) => [s.key, subjectRecord(s, prepared.get(s.key))])) },
@@ -132,7 +139,13 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
         id: cell.id,
         subject: cell.subject,
         provenance: bytes?.ok
-          ? { elfHash: bytes.elfHash, sourceHash: bytes.sourceHash, variantHashes: bytes.variantHashes, toolchain: bytes.toolchain, ...machineProvenance(subjectMap.get(cell.subject)) }
+          ? {
+              elfHash: bytes.elfHash,
+              sourceHash: bytes.sourceHash,
+              variantHashes: bytes.variantHashes,
+              toolchain: bytes.toolchain,
+              ...machineProvenance(subjectMap.get(cell.subject)),
+            }
           : { elfHash: '', sourceHash: null, variantHashes: [], toolchain: null },
         run: runs[0]!,
         ...(runs.length > 1 ? { repeats: runs.map(repeatOutcome) } : {}),
@@ -175,7 +188,14 @@ function subjectRecord(subject: PlannedSubject, prepared: PreparedSubject | unde
   };
   if (!prepared) return { ...base, ok: false, error: 'not prepared' };
   if (!prepared.ok) return { ...base, ok: false, error: prepared.error };
-  return { ...base, ok: true, elfHash: prepared.elfHash, sourceHash: prepared.sourceHash, toolchain: prepared.toolchain, ...(prepared.patch ? { sites: prepared.patch.sites } : {}) };
+  return {
+    ...base,
+    ok: true,
+    elfHash: prepared.elfHash,
+    sourceHash: prepared.sourceHash,
+    toolchain: prepared.toolchain,
+    ...(prepared.patch ? { sites: prepared.patch.sites } : {}),
+  };
 }
 
 function repeatOutcome(run: RunResult): RepeatOutcome {

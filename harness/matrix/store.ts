@@ -67,10 +67,13 @@ export class ResultsStore {
         });
       }
       if (holder && holder.host !== hostname()) {
-        throw new WbdiffError(`the results folder is locked by wbdiff on host ${holder.host} (pid ${holder.pid}, since ${holder.startedAt})`, {
-          where: this.dir,
-          hint: `if no run is writing it any more, delete ${path}`,
-        });
+        throw new WbdiffError(
+          `the results folder is locked by wbdiff on host ${holder.host} (pid ${holder.pid}, since ${holder.startedAt})`,
+          {
+            where: this.dir,
+            hint: `if no run is writing it any more, delete ${path}`,
+          },
+        );
       }
       await rm(path, { force: true }); // stale: its process is gone
     }
@@ -90,11 +93,17 @@ export class ResultsStore {
       const rerun = `it is not a cell file wbdiff wrote (corrupt or edited): delete it and its cell runs again with  rm '${path}' && wbdiff matrix --resume ${this.dir}`;
       const doc = await this.readJson<CellResult & { version: number }>(path, { type: 'object' }, 'cell file', rerun);
       if (doc.version !== RESULT_FORMAT_VERSION) {
-        throw new WbdiffError(`result format version ${doc.version} is not ${RESULT_FORMAT_VERSION}`, { where: path, hint: 'results from another wbdiff version cannot be resumed or merged' });
+        throw new WbdiffError(`result format version ${doc.version} is not ${RESULT_FORMAT_VERSION}`, {
+          where: path,
+          hint: 'results from another wbdiff version cannot be resumed or merged',
+        });
       }
       await this.readJson(path, cellFileSchema, 'cell file', rerun);
       if (doc.id !== cellId(doc) || name !== cellFileName(doc)) {
-        throw new WbdiffError(`the cell file says it is cell "${doc.id}", which is not what its fields (${cellId(doc)}) and its file name say`, { where: path, hint: rerun });
+        throw new WbdiffError(
+          `the cell file says it is cell "${doc.id}", which is not what its fields (${cellId(doc)}) and its file name say`,
+          { where: path, hint: rerun },
+        );
       }
       out.push(doc);
     }
@@ -108,7 +117,12 @@ export class ResultsStore {
   async readRunInfo<T>(): Promise<T> {
     const path = join(this.dir, 'run.json');
     if (!existsSync(path)) throw new WbdiffError('no run.json here: not a wbdiff results folder', { where: this.dir });
-    return this.readJson<T>(path, runInfoSchema, 'run.json', 'it holds the run\'s config and is not what wbdiff wrote (corrupt or edited): start a new run (wbdiff matrix) instead of resuming or merging this one');
+    return this.readJson<T>(
+      path,
+      runInfoSchema,
+      'run.json',
+      "it holds the run's config and is not what wbdiff wrote (corrupt or edited): start a new run (wbdiff matrix) instead of resuming or merging this one",
+    );
   }
 
   writeSubjects(subjects: SubjectsFile): Promise<void> {
@@ -118,14 +132,32 @@ export class ResultsStore {
   async readSubjects(): Promise<SubjectsFile> {
     const path = join(this.dir, 'subjects.json');
     if (!existsSync(path)) return { version: RESULT_FORMAT_VERSION, subjects: {}, diagnoses: {} };
-    return this.readJson<SubjectsFile>(path, subjectsFileSchema, 'subjects.json', `it is not what wbdiff wrote (corrupt or edited): delete it and  wbdiff matrix --resume ${this.dir}  makes it again`);
+    return this.readJson<SubjectsFile>(
+      path,
+      subjectsFileSchema,
+      'subjects.json',
+      `it is not what wbdiff wrote (corrupt or edited): delete it and  wbdiff matrix --resume ${this.dir}  makes it again`,
+    );
   }
 
   async readSummary(): Promise<MatrixSummary> {
     const path = join(this.dir, 'summary.json');
-    if (!existsSync(this.dir)) throw new WbdiffError('no such results folder', { where: this.dir, hint: 'give a folder written by wbdiff matrix (results/<run-id>)' });
-    if (!existsSync(path)) throw new WbdiffError('no summary.json here: not a finished wbdiff matrix run', { where: this.dir, hint: 'run wbdiff matrix, or --resume an interrupted run' });
-    return this.readJson<MatrixSummary>(path, summaryFileSchema, 'summary.json', `it is not what wbdiff wrote (corrupt or edited): wbdiff matrix --resume ${this.dir} writes it again`);
+    if (!existsSync(this.dir))
+      throw new WbdiffError('no such results folder', {
+        where: this.dir,
+        hint: 'give a folder written by wbdiff matrix (results/<run-id>)',
+      });
+    if (!existsSync(path))
+      throw new WbdiffError('no summary.json here: not a finished wbdiff matrix run', {
+        where: this.dir,
+        hint: 'run wbdiff matrix, or --resume an interrupted run',
+      });
+    return this.readJson<MatrixSummary>(
+      path,
+      summaryFileSchema,
+      'summary.json',
+      `it is not what wbdiff wrote (corrupt or edited): wbdiff matrix --resume ${this.dir} writes it again`,
+    );
   }
 
   writeSummary(summary: object): Promise<void> {
@@ -140,7 +172,9 @@ export class ResultsStore {
 async function readLock(path: string): Promise<{ pid: number; host: string; startedAt: string } | null> {
   try {
     const doc = JSON.parse(await readFile(path, 'utf8')) as { pid?: unknown; host?: unknown; startedAt?: unknown };
-    return typeof doc.pid === 'number' && typeof doc.host === 'string' ? { pid: doc.pid, host: doc.host, startedAt: String(doc.startedAt) } : null;
+    return typeof doc.pid === 'number' && typeof doc.host === 'string'
+      ? { pid: doc.pid, host: doc.host, startedAt: String(doc.startedAt) }
+      : null;
   } catch {
     return null;
   }

@@ -108,7 +108,10 @@ export function summarize(input: {
   const today = input.today ?? new Date().toISOString().slice(0, 10);
   const { cells: judged, report: known } = applyKnown(classified, input.known ?? [], today);
   const before = new Map((input.baseline?.cells ?? []).map((c) => [c.id, c]));
-  const cells = judged.map((c): SummaryCell => (isFailing(c.outcome) ? { ...c, failingSince: failingSince(before.get(c.id), input.baseline?.runId, input.runId) } : c));
+  const cells = judged.map(
+    (c): SummaryCell =>
+      isFailing(c.outcome) ? { ...c, failingSince: failingSince(before.get(c.id), input.baseline?.runId, input.runId) } : c,
+  );
   const counts: MatrixSummary['counts'] = { cells: cells.length };
   for (const c of cells) counts[c.outcome] = (counts[c.outcome] ?? 0) + 1;
   const flaky = cells.filter((c) => c.flaky).length;
@@ -141,7 +144,10 @@ function failingSince(before: SummaryCell | undefined, baselineRunId: string | u
 
 /** A cell is flaky when its repeats disagree on verdict, DONE or any marker it compares (not the varying ones). */
 export function isFlaky(cell: Pick<CellResult, 'repeats'>, varying: readonly string[] = []): boolean {
-  const stable = (markers: Record<string, string>) => Object.entries(markers).filter(([id]) => !varying.includes(id)).sort();
+  const stable = (markers: Record<string, string>) =>
+    Object.entries(markers)
+      .filter(([id]) => !varying.includes(id))
+      .sort();
   const keys = new Set((cell.repeats ?? []).map((r) => JSON.stringify([r.verdict, r.done, stable(r.markers)])));
   return keys.size > 1;
 }

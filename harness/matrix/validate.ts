@@ -25,7 +25,11 @@ export interface ValidateOptions {
 }
 
 /** Plans the matrix and checks it; throws one WbdiffError (exit 2) listing every problem. */
-export async function planValidMatrix(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel>, options: ValidateOptions = {}): Promise<MatrixPlan> {
+export async function planValidMatrix(
+  config: MatrixConfig,
+  kernels: ReadonlyMap<string, Kernel>,
+  options: ValidateOptions = {},
+): Promise<MatrixPlan> {
   const problems = entryProblems(config, kernels);
   if (problems.length) throw problemsError(config, problems);
   const plan = planMatrix(config, kernels);
@@ -37,10 +41,14 @@ export async function planValidMatrix(config: MatrixConfig, kernels: ReadonlyMap
     // Case-insensitive: macOS and Windows file systems would still put two cells in one file.
     const file = cellFileName(cell).toLowerCase();
     const other = files.get(file);
-    if (other !== undefined && other !== cell.id) problems.push(`cells "${other}" and "${cell.id}" would share the results file ${cellFileName(cell)}: rename one kernel entry ("name")`);
+    if (other !== undefined && other !== cell.id)
+      problems.push(
+        `cells "${other}" and "${cell.id}" would share the results file ${cellFileName(cell)}: rename one kernel entry ("name")`,
+      );
     files.set(file, cell.id);
   }
-  if (!problems.length && plan.cells.length === 0) problems.push('the matrix has no cells: no runner applies to any kernel (a "replay" runner needs "logs")');
+  if (!problems.length && plan.cells.length === 0)
+    problems.push('the matrix has no cells: no runner applies to any kernel (a "replay" runner needs "logs")');
   if (problems.length) throw problemsError(config, problems);
   return plan;
 }
@@ -63,11 +71,15 @@ function entryProblems(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel
       const [name, only] = entry.kernel.split('@') as [string, string | undefined];
       const kernel = kernels.get(name);
       if (!kernel) {
-        problems.push(`${at}: no bundled kernel "${name}"${didYouMean(name, names)}; bundled kernels: ${names.join(', ')} (or give an ELF: "elf": "path/to.elf")`);
+        problems.push(
+          `${at}: no bundled kernel "${name}"${didYouMean(name, names)}; bundled kernels: ${names.join(', ')} (or give an ELF: "elf": "path/to.elf")`,
+        );
       } else if (only !== undefined) {
         const builds = buildTargets(kernel).map((b) => b.id);
         if (!builds.includes(entry.kernel)) {
-          problems.push(`${at}: ${name} has no build "${entry.kernel}"${didYouMean(entry.kernel, builds)}; its builds: ${builds.join(', ')}`);
+          problems.push(
+            `${at}: ${name} has no build "${entry.kernel}"${didYouMean(entry.kernel, builds)}; its builds: ${builds.join(', ')}`,
+          );
         }
       }
     }
@@ -77,15 +89,22 @@ function entryProblems(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel
     }
     if (entry.name?.includes('/')) problems.push(`${at}: the name "${entry.name}" contains "/", which separates the parts of a cell id`);
     for (const runner of entry.runners ?? []) {
-      if (runner.startsWith('board:') && !boards.includes(runner.slice(6))) problems.push(`${at}: no board "${runner.slice(6)}" in "boards"${didYouMean(runner.slice(6), boards)}; boards: ${boards.join(', ') || '(none)'}`);
+      if (runner.startsWith('board:') && !boards.includes(runner.slice(6)))
+        problems.push(
+          `${at}: no board "${runner.slice(6)}" in "boards"${didYouMean(runner.slice(6), boards)}; boards: ${boards.join(', ') || '(none)'}`,
+        );
     }
     const cpus = entry.cpus ?? config.cpus ?? [DEFAULTS.cpu];
     for (const cpu of Object.keys(entry.expectByCpu ?? {})) {
-      if (!cpus.includes(cpu)) problems.push(`${at}.expectByCpu: "${cpu}" is not a CPU model this entry runs${didYouMean(cpu, cpus)}; it runs ${cpus.join(', ')}`);
+      if (!cpus.includes(cpu))
+        problems.push(`${at}.expectByCpu: "${cpu}" is not a CPU model this entry runs${didYouMean(cpu, cpus)}; it runs ${cpus.join(', ')}`);
     }
   }
   for (const runner of config.runners ?? []) {
-    if (runner.startsWith('board:') && !boards.includes(runner.slice(6))) problems.push(`runners: no board "${runner.slice(6)}" in "boards"${didYouMean(runner.slice(6), boards)}; boards: ${boards.join(', ') || '(none)'}`);
+    if (runner.startsWith('board:') && !boards.includes(runner.slice(6)))
+      problems.push(
+        `runners: no board "${runner.slice(6)}" in "boards"${didYouMean(runner.slice(6), boards)}; boards: ${boards.join(', ') || '(none)'}`,
+      );
   }
   return problems;
 }
@@ -103,7 +122,10 @@ function variantProblems(config: MatrixConfig, plan: MatrixPlan): string[] {
     } catch (error) {
       const bundled = subject.kernelName ? bundledVariants(subject.kernelName, subject.toolchainId) : [];
       const isPath = subject.variantSpec.includes('/') || subject.variantSpec.endsWith('.json');
-      const known = isPath || !bundled.length ? '' : `${didYouMean(subject.variantSpec, bundled)}; variants of ${subject.target}: ${bundled.join(', ')}`;
+      const known =
+        isPath || !bundled.length
+          ? ''
+          : `${didYouMean(subject.variantSpec, bundled)}; variants of ${subject.target}: ${bundled.join(', ')}`;
       problems.push(`${subject.target}: ${(error as Error).message}${known}`);
     }
   }
@@ -112,8 +134,17 @@ function variantProblems(config: MatrixConfig, plan: MatrixPlan): string[] {
 
 /** Bundled variant names of a kernel for one toolchain (kernels/<k>/variants/<tc>/ and variants/). */
 export function bundledVariants(kernelName: string, toolchainId: string | null): string[] {
-  const folders = [...(toolchainId ? [join(KERNELS_DIR, kernelName, 'variants', toolchainId)] : []), join(KERNELS_DIR, kernelName, 'variants')];
-  const names = folders.flatMap((folder) => (existsSync(folder) ? readdirSync(folder).filter((n) => n.endsWith('.json')).map((n) => n.replace(/\.json$/, '')) : []));
+  const folders = [
+    ...(toolchainId ? [join(KERNELS_DIR, kernelName, 'variants', toolchainId)] : []),
+    join(KERNELS_DIR, kernelName, 'variants'),
+  ];
+  const names = folders.flatMap((folder) =>
+    existsSync(folder)
+      ? readdirSync(folder)
+          .filter((n) => n.endsWith('.json'))
+          .map((n) => n.replace(/\.json$/, ''))
+      : [],
+  );
   return [...new Set(names)].sort();
 }
 
@@ -130,7 +161,8 @@ async function cpuProblems(config: MatrixConfig, qemuCpus: () => Promise<string[
       }
       if (runners.includes('qemu')) {
         qemu ??= await qemuCpus();
-        if (qemu && !qemu.includes(cpu)) problems.push(`kernels[${i}]: QEMU has no CPU model "${cpu}"${didYouMean(cpu, qemu)}; see qemu-system-aarch64 -cpu help`);
+        if (qemu && !qemu.includes(cpu))
+          problems.push(`kernels[${i}]: QEMU has no CPU model "${cpu}"${didYouMean(cpu, qemu)}; see qemu-system-aarch64 -cpu help`);
       }
     }
   }
@@ -142,7 +174,13 @@ let qemuCpuCache: Promise<string[] | null> | null = null;
 /** `qemu-system-aarch64 -cpu help`, once per process; null when QEMU is missing (its cells say so). */
 export function qemuCpuModels(): Promise<string[] | null> {
   qemuCpuCache ??= execa(process.env['WBDIFF_QEMU'] ?? QEMU_BINARY, ['-cpu', 'help'], { reject: false, timeout: 10_000 }).then((r) =>
-    r.exitCode === 0 ? r.stdout.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean) : null,
+    r.exitCode === 0
+      ? r.stdout
+          .split('\n')
+          .slice(1)
+          .map((l) => l.trim().split(/\s+/)[0]!)
+          .filter(Boolean)
+      : null,
   );
   return qemuCpuCache;
 }
@@ -151,6 +189,10 @@ export function qemuCpuModels(): Promise<string[] | null> {
 export function unmatchedKnownEntries(config: MatrixConfig, plan: MatrixPlan): string[] {
   return (config.known ?? []).flatMap((entry, i) => {
     const glob = globMatcher(entry.cells);
-    return plan.cells.some((c) => glob.test(c.id)) ? [] : [`known[${i}]: "${entry.cells}" matches no cell of this matrix (cell ids look like ${plan.cells[0]?.id ?? 'kernel/variant/runner/cpu'})`];
+    return plan.cells.some((c) => glob.test(c.id))
+      ? []
+      : [
+          `known[${i}]: "${entry.cells}" matches no cell of this matrix (cell ids look like ${plan.cells[0]?.id ?? 'kernel/variant/runner/cpu'})`,
+        ];
   });
 }

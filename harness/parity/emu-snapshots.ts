@@ -34,7 +34,13 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
   const startedAt = Date.now();
   const maxHits = options.maxHits ?? 64;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const machine = VirtMachine.create({ model: options.model, memoryMiB: options.memoryMiB ?? 128, precisePc: true, serialLimit: options.maxSerialBytes ?? RUN_DEFAULTS.maxSerialBytes, ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}) });
+  const machine = VirtMachine.create({
+    model: options.model,
+    memoryMiB: options.memoryMiB ?? 128,
+    precisePc: true,
+    serialLimit: options.maxSerialBytes ?? RUN_DEFAULTS.maxSerialBytes,
+    ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}),
+  });
   const uc = machine.uc;
   let serial = '';
   const takeSerial = () => {
@@ -58,17 +64,21 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
     const perAddress = new Map<bigint, number>();
     let full = false;
     for (const address of new Set(options.breakpoints)) {
-      uc.hookCode(() => {
-        if (full) return;
-        takeSerial();
-        const n = (perAddress.get(address) ?? 0) + 1;
-        perAddress.set(address, n);
-        hits.push({ seq: hits.length + 1, address, hitOfBreakpoint: n, registers: read(), serialBefore: serial });
-        if (hits.length >= maxHits) {
-          full = true;
-          uc.emuStop();
-        }
-      }, address, address);
+      uc.hookCode(
+        () => {
+          if (full) return;
+          takeSerial();
+          const n = (perAddress.get(address) ?? 0) + 1;
+          perAddress.set(address, n);
+          hits.push({ seq: hits.length + 1, address, hitOfBreakpoint: n, registers: read(), serialBefore: serial });
+          if (hits.length >= maxHits) {
+            full = true;
+            uc.emuStop();
+          }
+        },
+        address,
+        address,
+      );
     }
     const deadline = startedAt + timeoutMs;
     let end: SnapshotRun['end'] | null = null;
@@ -90,7 +100,10 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
           end = { kind: 'exited', detail: `${slice.reason} at ${hex(slice.pc)}` };
           break;
         case 'fault':
-          end = { kind: 'fault', detail: `${slice.fault.kind}${slice.fault.pc !== null ? ` at ${image.symbols.format(slice.fault.pc)}` : ''}: ${slice.fault.detail}` };
+          end = {
+            kind: 'fault',
+            detail: `${slice.fault.kind}${slice.fault.pc !== null ? ` at ${image.symbols.format(slice.fault.pc)}` : ''}: ${slice.fault.detail}`,
+          };
           break;
         case 'halted':
           end = { kind: 'halted', detail: `WFI at ${hex(slice.pc - 4n)}: nothing raises interrupts` };
@@ -106,7 +119,15 @@ export function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOptions)
           break;
       }
     }
-    return { runner: 'emu', reset, hits, end: end!, serial, durationMs: Date.now() - startedAt, details: { model: options.model, seeded: options.initialRegisters !== undefined } };
+    return {
+      runner: 'emu',
+      reset,
+      hits,
+      end: end!,
+      serial,
+      durationMs: Date.now() - startedAt,
+      details: { model: options.model, seeded: options.initialRegisters !== undefined },
+    };
   } finally {
     machine.close();
   }

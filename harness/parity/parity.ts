@@ -70,7 +70,10 @@ export function resolveBreakpoints(image: ElfImage, words: readonly string[]): B
       if (address % 4n !== 0n) throw new Error(`${hex(address)} is not 4-byte aligned: A64 instructions are`);
       return { address, label };
     } catch (error) {
-      throw new WbdiffError(`--at ${word}: ${(error as Error).message}`, { where: image.path, hint: 'give a symbol, symbol+0xoffset, or a 0x address of an instruction' });
+      throw new WbdiffError(`--at ${word}: ${(error as Error).message}`, {
+        where: image.path,
+        hint: 'give a symbol, symbol+0xoffset, or a 0x address of an instruction',
+      });
     }
   });
 }
@@ -82,12 +85,18 @@ export function breakpointsFromManifest(sites: readonly { op: string; address: s
 
 export async function checkParity(elfPath: string, options: ParityOptions): Promise<ParityReport> {
   if (options.breakpoints.length === 0) {
-    throw new WbdiffError('no breakpoints: nothing says where to compare registers', { where: elfPath, hint: 'give --at sym|addr, or a patched ELF whose manifest lists redirected call sites (--variant)' });
+    throw new WbdiffError('no breakpoints: nothing says where to compare registers', {
+      where: elfPath,
+      hint: 'give --at sym|addr, or a patched ELF whose manifest lists redirected call sites (--variant)',
+    });
   }
   const image = await readElf(elfPath);
   const cpu = options.cpu ?? 'cortex-a57';
   const model = unicornModelFor(cpu);
-  if (!model) throw new WbdiffError(`the emulator has no CPU model for -cpu "${cpu}"`, { hint: `it has: ${Object.keys(UNICORN_CPU_MODELS).join(', ')}` });
+  if (!model)
+    throw new WbdiffError(`the emulator has no CPU model for -cpu "${cpu}"`, {
+      hint: `it has: ${Object.keys(UNICORN_CPU_MODELS).join(', ')}`,
+    });
   const addresses = options.breakpoints.map((b) => b.address);
   const maxHits = options.maxHits ?? 64;
   const emuTimeout = Math.min(options.timeoutMs ?? 10_000, 10_000);

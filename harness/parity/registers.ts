@@ -122,8 +122,14 @@ export function poisonedResetRegisters(): RegisterValues {
 }
 
 /** The reset registers that differ between two runs (the seeded run is needed only when some do). */
-export function resetDifferences(qemu: RegisterValues, emu: RegisterValues, registers: readonly string[]): { reg: string; qemu: string; emu: string }[] {
-  return registers.filter((r) => r !== 'pc' && r in qemu && r in emu && qemu[r] !== emu[r]).map((r) => ({ reg: r, qemu: hex(qemu[r]!), emu: hex(emu[r]!) }));
+export function resetDifferences(
+  qemu: RegisterValues,
+  emu: RegisterValues,
+  registers: readonly string[],
+): { reg: string; qemu: string; emu: string }[] {
+  return registers
+    .filter((r) => r !== 'pc' && r in qemu && r in emu && qemu[r] !== emu[r])
+    .map((r) => ({ reg: r, qemu: hex(qemu[r]!), emu: hex(emu[r]!) }));
 }
 
 export function compareRuns(input: CompareInput): ParityComparison {
@@ -162,7 +168,16 @@ export function compareRuns(input: CompareInput): ParityComparison {
   const undeterminedSomewhere = registers.filter((r) => hits.some((h) => h.undetermined.includes(r)));
   const determinedEverywhere = input.poisoned ? registers.filter((r) => !undeterminedSomewhere.includes(r) && hits.length > 0) : [];
   const verdict: ParityVerdict = earliest ? 'divergence' : hits.length === 0 ? 'no-hits' : 'parity';
-  return { verdict, summary: summarise(verdict, hits, earliest, legitimate, qemu, emu), hits, earliest, legitimate, determinedEverywhere, undeterminedSomewhere, resetDifferences: resetDiff };
+  return {
+    verdict,
+    summary: summarise(verdict, hits, earliest, legitimate, qemu, emu),
+    hits,
+    earliest,
+    legitimate,
+    determinedEverywhere,
+    undeterminedSomewhere,
+    resetDifferences: resetDiff,
+  };
 }
 
 interface HitContext {
@@ -196,7 +211,13 @@ export function compareHit(q: BreakpointHit, e: BreakpointHit, ctx: HitContext):
     // and only when the value is reproducible (a time-derived value differs between any two runs).
     let determined: boolean | null = null;
     if (reg === 'pc') determined = ctx.poisoned ? true : null;
-    else if (!nondeterministic && ctx.poisoned && ctx.poisonedReset?.[reg] !== undefined && ctx.poisonedReset[reg] !== ctx.emuReset[reg] && ev !== undefined) {
+    else if (
+      !nondeterministic &&
+      ctx.poisoned &&
+      ctx.poisonedReset?.[reg] !== undefined &&
+      ctx.poisonedReset[reg] !== ctx.emuReset[reg] &&
+      ev !== undefined
+    ) {
       determined = ctx.poisoned.registers[reg] === ev;
     }
     if (determined === false) undetermined.push(reg);
@@ -279,7 +300,14 @@ function registerDivergence(hit: HitComparison, row: RegisterRow): EarliestDiver
   };
 }
 
-function pathDivergence(index: number, q: BreakpointHit | null, e: BreakpointHit | null, qemu: SnapshotRun, emu: SnapshotRun, symbols: SymbolContext): EarliestDivergence {
+function pathDivergence(
+  index: number,
+  q: BreakpointHit | null,
+  e: BreakpointHit | null,
+  qemu: SnapshotRun,
+  emu: SnapshotRun,
+  symbols: SymbolContext,
+): EarliestDivergence {
   const at = (h: BreakpointHit) => `${symbols.symbols.format(h.address)} (${hex(h.address)})`;
   let text: string;
   if (q && e) text = `at hit ${index + 1} QEMU reached ${at(q)} but the emulator reached ${at(e)}`;
@@ -287,7 +315,10 @@ function pathDivergence(index: number, q: BreakpointHit | null, e: BreakpointHit
   else text = `the emulator reached ${at(e!)} (hit ${index + 1}) but QEMU ended first: ${qemu.end.detail}`;
   const hit = q ?? e!;
   const serialAgreed = !!q && !!e && q.serialBefore === e.serialBefore;
-  const markersAgreed = !!q && !!e && JSON.stringify(sortKeys(parseMarkers(q.serialBefore).markers)) === JSON.stringify(sortKeys(parseMarkers(e.serialBefore).markers));
+  const markersAgreed =
+    !!q &&
+    !!e &&
+    JSON.stringify(sortKeys(parseMarkers(q.serialBefore).markers)) === JSON.stringify(sortKeys(parseMarkers(e.serialBefore).markers));
   return {
     kind: 'path',
     seq: index + 1,
@@ -317,7 +348,14 @@ function collectLegitimate(hits: readonly HitComparison[]): ParityComparison['le
   return out;
 }
 
-function summarise(verdict: ParityVerdict, hits: readonly HitComparison[], earliest: EarliestDivergence | null, legitimate: ParityComparison['legitimate'], qemu: SnapshotRun, emu: SnapshotRun): string {
+function summarise(
+  verdict: ParityVerdict,
+  hits: readonly HitComparison[],
+  earliest: EarliestDivergence | null,
+  legitimate: ParityComparison['legitimate'],
+  qemu: SnapshotRun,
+  emu: SnapshotRun,
+): string {
   if (verdict === 'divergence') return earliest!.text;
   if (verdict === 'no-hits') return `no breakpoint was reached (QEMU: ${qemu.end.detail}; emulator: ${emu.end.detail})`;
   const legit = legitimate.length ? `; legitimately different: ${legitimate.map((l) => `${l.reg} (${l.reason})`).join(', ')}` : '';

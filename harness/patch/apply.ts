@@ -29,7 +29,11 @@ export interface PatchManifest {
 }
 
 /** Patched bytes for one or more variants applied in order (later variants see earlier edits). */
-export function patchBytes(input: Uint8Array, inputPath: string, variants: readonly LoadedVariant[]): { bytes: Uint8Array; sites: { variant: string; site: PatchSite }[] } {
+export function patchBytes(
+  input: Uint8Array,
+  inputPath: string,
+  variants: readonly LoadedVariant[],
+): { bytes: Uint8Array; sites: { variant: string; site: PatchSite }[] } {
   let bytes = Uint8Array.from(input);
   const all: { variant: string; site: PatchSite }[] = [];
   const touched = new Map<bigint, string>();
@@ -40,7 +44,10 @@ export function patchBytes(input: Uint8Array, inputPath: string, variants: reado
     for (const site of sites) {
       const other = touched.get(site.address);
       if (other !== undefined) {
-        throw new WbdiffError(`variants "${other}" and "${loaded.variant.name}" both change the word at ${hex(site.address)} (${site.location})`, { where: loaded.path });
+        throw new WbdiffError(
+          `variants "${other}" and "${loaded.variant.name}" both change the word at ${hex(site.address)} (${site.location})`,
+          { where: loaded.path },
+        );
       }
       touched.set(site.address, loaded.variant.name);
       view.setUint32(fileOffsetOf(image, site.address)!, site.newWord >>> 0, true);

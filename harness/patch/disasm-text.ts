@@ -21,7 +21,14 @@ export function instructionText(word: number, at: bigint, symbols: Symbolizer): 
 
 /** Does the instruction match an `expect` pattern? "*" matches any run of text; '#', case, and spacing are ignored. */
 export function matchesPattern(pattern: string, text: InstructionText): boolean {
-  const norm = (s: string) => s.toLowerCase().replace(/#/g, '').replace(/\.abi0\b/g, '').replace(/\s*,\s*/g, ', ').replace(/\s+/g, ' ').trim();
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/#/g, '')
+      .replace(/\.abi0\b/g, '')
+      .replace(/\s*,\s*/g, ', ')
+      .replace(/\s+/g, ' ')
+      .trim();
   const glob = norm(pattern);
   return globMatches(glob, norm(text.asm)) || globMatches(glob, norm(text.symbolic));
 }

@@ -45,7 +45,9 @@ export function branchImmediate(kind: BranchKind, from: bigint, to: bigint): num
   const imm = delta / 4n;
   const limit = 1n << BigInt(bits - 1);
   if (imm < -limit || imm >= limit) {
-    throw new EncodeError(`${kind.toUpperCase()} from ${hex(from)} to ${hex(to)} is out of range (${delta < 0n ? '-' : '+'}${hex(delta < 0n ? -delta : delta)} bytes; ${kind.toUpperCase()} reaches ${label})`);
+    throw new EncodeError(
+      `${kind.toUpperCase()} from ${hex(from)} to ${hex(to)} is out of range (${delta < 0n ? '-' : '+'}${hex(delta < 0n ? -delta : delta)} bytes; ${kind.toUpperCase()} reaches ${label})`,
+    );
   }
   return Number(imm & ((1n << BigInt(bits)) - 1n));
 }
@@ -72,7 +74,14 @@ export function encodeCbz(from: bigint, to: bigint, reg: string, nonZero = false
 export function encodeTbz(from: bigint, to: bigint, reg: string, bit: number, nonZero = false): number {
   const { n } = parseReg(reg);
   if (!Number.isInteger(bit) || bit < 0 || bit > 63) throw new EncodeError(`bit ${bit} is not 0..63`);
-  return (((bit >> 5) << 31) | (nonZero ? 0x37000000 : 0x36000000) | ((bit & 31) << 19) | (branchImmediate(nonZero ? 'tbnz' : 'tbz', from, to) << 5) | n) >>> 0;
+  return (
+    (((bit >> 5) << 31) |
+      (nonZero ? 0x37000000 : 0x36000000) |
+      ((bit & 31) << 19) |
+      (branchImmediate(nonZero ? 'tbnz' : 'tbz', from, to) << 5) |
+      n) >>>
+    0
+  );
 }
 
 function parseReg(reg: string): { sf: number; n: number } {

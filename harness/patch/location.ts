@@ -27,7 +27,8 @@ export function resolveFunction(text: string, symbols: Symbolizer): { start: big
   if (symbol.size > 0n) return { start: symbol.value, end: symbol.value + symbol.size, name: symbol.name };
   // Assembly labels often carry no .size: like objdump, take the function to run to the next symbol.
   const next = symbols.nextAfter(symbol.value);
-  if (next === null) throw new LocationError(`symbol "${symbol.name}" has no size and no symbol follows it, so "in" cannot tell where it ends`);
+  if (next === null)
+    throw new LocationError(`symbol "${symbol.name}" has no size and no symbol follows it, so "in" cannot tell where it ends`);
   return { start: symbol.value, end: next, name: symbol.name };
 }
 

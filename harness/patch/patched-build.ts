@@ -24,7 +24,8 @@ export async function patchedElf(inputPath: string, inputHash: string, variants:
   if (existsSync(elfPath) && existsSync(manifestPath)) {
     // Used only while the cached bytes still have the hash their manifest records; else re-patched.
     const manifest = await readPatchManifest(manifestPath, false).catch(() => null);
-    if (manifest?.output?.sha256 && (await fileSha256(elfPath)) === manifest.output.sha256) return { elfPath, elfHash: manifest.output.sha256, manifest, cached: true };
+    if (manifest?.output?.sha256 && (await fileSha256(elfPath)) === manifest.output.sha256)
+      return { elfPath, elfHash: manifest.output.sha256, manifest, cached: true };
   }
   const manifest = await applyVariants(inputPath, variants, elfPath);
   return { elfPath, elfHash: manifest.output.sha256, manifest, cached: false };
@@ -44,7 +45,10 @@ export async function patchedBytes(
     const patched = await patchedElf(input.elfPath, input.elfHash, variants);
     return { elfPath: patched.elfPath, elfHash: patched.elfHash, manifest: patched.manifest };
   }
-  return { ...input, manifest: await readPatchManifest(manifest.path ?? manifestPathFor(input.elfPath), manifest.required || manifest.path !== undefined) };
+  return {
+    ...input,
+    manifest: await readPatchManifest(manifest.path ?? manifestPathFor(input.elfPath), manifest.required || manifest.path !== undefined),
+  };
 }
 
 export async function readPatchManifest(path: string, required: boolean): Promise<PatchManifest | null> {
@@ -60,6 +64,9 @@ export async function readPatchManifest(path: string, required: boolean): Promis
     if (!Array.isArray(manifest.sites)) throw new Error('it has no "sites" list');
     return manifest;
   } catch (error) {
-    throw new WbdiffError(`unreadable patch manifest: ${(error as Error).message}`, { where: path, hint: 'write it again with wbdiff patch' });
+    throw new WbdiffError(`unreadable patch manifest: ${(error as Error).message}`, {
+      where: path,
+      hint: 'write it again with wbdiff patch',
+    });
   }
 }

@@ -38,7 +38,11 @@ export function planPatch(image: ElfImage, variant: Variant): PatchSite[] {
     for (const site of expandEdit(image, edit, index)) {
       const previous = owner.get(site.address);
       if (previous !== undefined) {
-        throw new PatchError(`edits ${previous} and ${index} both change the word at ${hex(site.address)} (${site.location})`, index, 'overlap');
+        throw new PatchError(
+          `edits ${previous} and ${index} both change the word at ${hex(site.address)} (${site.location})`,
+          index,
+          'overlap',
+        );
       }
       owner.set(site.address, index);
       sites.push(site);
@@ -76,7 +80,16 @@ function expandEdit(image: ElfImage, edit: VariantEdit, index: number): PatchSit
         'stale',
       );
     }
-    return { edit: index, op: edit.op, address, location: label, oldWord, newWord, old, new: instructionText(newWord, address, image.symbols) };
+    return {
+      edit: index,
+      op: edit.op,
+      address,
+      location: label,
+      oldWord,
+      newWord,
+      old,
+      new: instructionText(newWord, address, image.symbols),
+    };
   };
   const encode = (f: () => number): number => {
     try {
@@ -103,7 +116,13 @@ function expandEdit(image: ElfImage, edit: VariantEdit, index: number): PatchSit
       for (const [address, word] of codeWords(image, range)) {
         const branch = decodeBranch(word, address);
         if (branch?.kind === 'bl' && branch.target === from.address) {
-          out.push(site(address, image.symbols.format(address), encode(() => encodeBL(address, to.address))));
+          out.push(
+            site(
+              address,
+              image.symbols.format(address),
+              encode(() => encodeBL(address, to.address)),
+            ),
+          );
         }
       }
       if (out.length === 0) fail(`no "bl ${from.label}" found ${range ? `in ${range.name}` : 'in any executable segment'}`, 'no-match');
@@ -127,7 +146,10 @@ function expandEdit(image: ElfImage, edit: VariantEdit, index: number): PatchSit
         const word = codeWord(address, label);
         const branch = decodeBranch(word, address);
         if (!isConditionalBranch(branch)) {
-          fail(`${hex(address)} (${label}) holds "${instructionText(word, address, image.symbols).symbolic}", not a conditional branch (b.cond, cbz, cbnz, tbz, tbnz)`, 'invalid');
+          fail(
+            `${hex(address)} (${label}) holds "${instructionText(word, address, image.symbols).symbolic}", not a conditional branch (b.cond, cbz, cbnz, tbz, tbnz)`,
+            'invalid',
+          );
         }
         const newWord = edit.op === 'branch-never' ? NOP : encode(() => encodeB(address, (branch as { target: bigint }).target));
         return site(address, label, newWord);
@@ -152,7 +174,7 @@ function expandEdit(image: ElfImage, edit: VariantEdit, index: number): PatchSit
 }
 
 function expectationHolds(expect: string, word: number, text: InstructionText): boolean {
-  if (/^0x[0-9a-f]{1,8}$/i.test(expect.trim())) return (Number(BigInt(expect.trim())) >>> 0) === word >>> 0;
+  if (/^0x[0-9a-f]{1,8}$/i.test(expect.trim())) return Number(BigInt(expect.trim())) >>> 0 === word >>> 0;
   return matchesPattern(expect, text);
 }
 

@@ -37,7 +37,13 @@ export function escapeXmlAttr(text: string): string {
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(INVISIBLE, visibleEscape).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(INVISIBLE, visibleEscape)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /**
@@ -50,11 +56,18 @@ export function jsonForScript(value: unknown): string {
 
 /** A YAML 1.2 double-quoted scalar (JSON's escapes are a subset), with YAML 1.1 line breaks escaped too. */
 export function yamlString(text: string): string {
-  return JSON.stringify(text.replace(INVISIBLE, visibleEscape)).replace(/[\u0085\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text.replace(INVISIBLE, visibleEscape)).replace(
+    /[\u0085\u2028\u2029]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** A TAP test point description: one line, "#" escaped so it cannot start a directive, and
  *  control bytes (NUL, ESC...) shown as "\xNN" as in the serial text (after "\" is doubled). */
 export function tapDescription(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/\\/g, '\\\\').replace(/#/g, '\\#').replace(INVISIBLE, visibleEscape);
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/\\/g, '\\\\')
+    .replace(/#/g, '\\#')
+    .replace(INVISIBLE, visibleEscape);
 }

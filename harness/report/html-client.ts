@@ -58,7 +58,8 @@ export function clientMain(): void {
   function el(tag: string, className?: string | null, ...kids: (Node | string | null | undefined)[]): HTMLElement {
     const node = document.createElement(tag);
     if (className) node.className = className;
-    for (const kid of kids) if (kid !== null && kid !== undefined) node.append(typeof kid === 'string' ? document.createTextNode(kid) : kid);
+    for (const kid of kids)
+      if (kid !== null && kid !== undefined) node.append(typeof kid === 'string' ? document.createTextNode(kid) : kid);
     return node;
   }
 
@@ -110,38 +111,106 @@ export function clientMain(): void {
     const cell = byId.get(id);
     if (!cell) return;
     for (const td of tds) td.classList.toggle('selected', td.dataset['cell'] === id);
-    title.replaceChildren(el('span', `badge o-${cell.outcome}`, cell.label), el('span', 'mono', cell.id), el('div', 'where', `${cell.row} on ${cell.place}`));
+    title.replaceChildren(
+      el('span', `badge o-${cell.outcome}`, cell.label),
+      el('span', 'mono', cell.id),
+      el('div', 'where', `${cell.row} on ${cell.place}`),
+    );
     if (cell.flaky) title.insertBefore(el('span', 'badge flaky', 'flaky'), title.children[1] ?? null);
     body.replaceChildren();
     if (cell.changes.length) {
-      section('Against the baseline', el('p', 'note', `compared with run ${data.baselineRunId ?? '?'}`), el('ul', 'changes', ...cell.changes.map((c) => el('li', `change k-${c.kind}`, el('span', 'kind', c.kind), el('span', 'text', c.text)))));
+      section(
+        'Against the baseline',
+        el('p', 'note', `compared with run ${data.baselineRunId ?? '?'}`),
+        el(
+          'ul',
+          'changes',
+          ...cell.changes.map((c) => el('li', `change k-${c.kind}`, el('span', 'kind', c.kind), el('span', 'text', c.text))),
+        ),
+      );
     }
     section(
       'Findings',
       cell.findings.length
-        ? el('ul', 'findings', ...cell.findings.map((f) => el('li', `o-${f.kind}`, el('span', 'badge', f.kind), f.summary, f.evidence.length ? el('ul', null, ...f.evidence.map((e) => el('li', null, e))) : null)))
+        ? el(
+            'ul',
+            'findings',
+            ...cell.findings.map((f) =>
+              el(
+                'li',
+                `o-${f.kind}`,
+                el('span', 'badge', f.kind),
+                f.summary,
+                f.evidence.length ? el('ul', null, ...f.evidence.map((e) => el('li', null, e))) : null,
+              ),
+            ),
+          )
         : el('p', 'note', cell.outcome === 'expected' ? 'None: the cell is as expected.' : 'None recorded.'),
     );
-    section('Run', kv([['verdict', cell.verdict], ['reason', cell.reason], ['duration', `${cell.durationMs} ms`], ['DONE printed', cell.done ? 'yes' : 'no']]));
+    section(
+      'Run',
+      kv([
+        ['verdict', cell.verdict],
+        ['reason', cell.reason],
+        ['duration', `${cell.durationMs} ms`],
+        ['DONE printed', cell.done ? 'yes' : 'no'],
+      ]),
+    );
     // The serial output right after the run, in a box of its own: never below pages of evidence.
     section('Serial output', el('p', 'note', cell.serialNote), cell.serial === null ? null : el('pre', 'serial', cell.serial));
     section(
       'Markers',
       cell.markers.length
-        ? table(['marker', 'value', 'check'], cell.markers.map((m) => [el('span', 'mono', m.id), el('span', 'mono', m.value), el('span', `st-${m.status}`, m.status + (m.message ? `: ${m.message}` : ''))]))
+        ? table(
+            ['marker', 'value', 'check'],
+            cell.markers.map((m) => [
+              el('span', 'mono', m.id),
+              el('span', 'mono', m.value),
+              el('span', `st-${m.status}`, m.status + (m.message ? `: ${m.message}` : '')),
+            ]),
+          )
         : el('p', 'note', 'No markers were printed.'),
-      cell.conflicts.length ? el('ul', null, ...cell.conflicts.map((c) => el('li', null, `conflict: ${c.id} printed as ${c.values.join(' then ')} (lines ${c.lines.join(', ')})`))) : null,
+      cell.conflicts.length
+        ? el(
+            'ul',
+            null,
+            ...cell.conflicts.map((c) =>
+              el('li', null, `conflict: ${c.id} printed as ${c.values.join(' then ')} (lines ${c.lines.join(', ')})`),
+            ),
+          )
+        : null,
     );
     if (cell.fault) {
       const f = cell.fault;
-      section('Fault', kv([['kind', f['kind']], ['pc', f['pc']], ['pc symbol', f['pcSymbol']], ['address', f['address']], ['address symbol', f['addressSymbol']], ['access', f['access']], ['ESR', f['esr']], ['detail', f['detail']]]));
+      section(
+        'Fault',
+        kv([
+          ['kind', f['kind']],
+          ['pc', f['pc']],
+          ['pc symbol', f['pcSymbol']],
+          ['address', f['address']],
+          ['address symbol', f['addressSymbol']],
+          ['access', f['access']],
+          ['ESR', f['esr']],
+          ['detail', f['detail']],
+        ]),
+      );
     }
     if (cell.variant !== null) {
       const sites = data.sites[cell.subject] ?? [];
       section(
         'Patched sites',
         sites.length
-          ? table(['address', 'location', 'old', 'new', 'edit'], sites.map((s) => [el('span', 'mono', s.address), el('span', 'mono', s.location), el('span', 'mono', s.old.symbolic), el('span', 'mono', s.new.symbolic), new Set(sites.map((x) => x.variant)).size > 1 ? `${s.variant}: ${s.op}` : s.op]))
+          ? table(
+              ['address', 'location', 'old', 'new', 'edit'],
+              sites.map((s) => [
+                el('span', 'mono', s.address),
+                el('span', 'mono', s.location),
+                el('span', 'mono', s.old.symbolic),
+                el('span', 'mono', s.new.symbolic),
+                new Set(sites.map((x) => x.variant)).size > 1 ? `${s.variant}: ${s.op}` : s.op,
+              ]),
+            )
           : el('p', 'note', 'No patched sites are recorded for this variant.'),
       );
     }
@@ -156,9 +225,23 @@ export function clientMain(): void {
               ? el('ul', null, ...cell.diagnosis.findings.map((f) => el('li', null, el('b', null, `[${f.kind}] `), f.text)))
               : el('p', 'note', 'Its findings are the ones under Findings above.'),
           )
-        : el('p', 'note', cell.variant === null ? 'Not applicable: diagnoses trace the redirected calls of variants.' : 'No diagnosis was made for this build, variant and CPU.'),
+        : el(
+            'p',
+            'note',
+            cell.variant === null
+              ? 'Not applicable: diagnoses trace the redirected calls of variants.'
+              : 'No diagnosis was made for this build, variant and CPU.',
+          ),
     );
-    section('Bytes that ran', kv([['ELF', cell.provenance.elfHash], ['sources', cell.provenance.sourceHash], ['variants', cell.provenance.variantHashes.join(' + ')], ['toolchain', cell.provenance.toolchain]]));
+    section(
+      'Bytes that ran',
+      kv([
+        ['ELF', cell.provenance.elfHash],
+        ['sources', cell.provenance.sourceHash],
+        ['variants', cell.provenance.variantHashes.join(' + ')],
+        ['toolchain', cell.provenance.toolchain],
+      ]),
+    );
     if (cell.details) {
       const raw = el('details', 'raw', el('summary', null, 'runner details'), el('pre', null, cell.details));
       body.append(raw);
@@ -182,7 +265,8 @@ export function clientMain(): void {
     }
   }
   for (const td of tds) td.addEventListener('click', () => open(td.dataset['cell'] ?? ''));
-  for (const link of Array.from(document.querySelectorAll<HTMLElement>('[data-open-cell]'))) link.addEventListener('click', () => open(link.dataset['openCell'] ?? ''));
+  for (const link of Array.from(document.querySelectorAll<HTMLElement>('[data-open-cell]')))
+    link.addEventListener('click', () => open(link.dataset['openCell'] ?? ''));
   document.getElementById('details-close')?.addEventListener('click', close);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !panel.hidden) close();

@@ -102,7 +102,9 @@ function renderHeadline(model: ReportModel): string {
   const fresh = changes.filter((c) => c.kind === 'new').length;
   const items = [
     `<li class="h-failing${failing ? ' bad' : ' good'}" data-headline="failing" data-count="${failing}">${failing ? `<b>${plural(failing, 'failing cell')}</b>` : 'nothing failing'}</li>`,
-    summary.baseline ? `<li class="h-regressions${regressions ? ' bad' : ''}" data-headline="regressions" data-count="${regressions}"><b>${plural(regressions, 'regression')}</b></li>` : '<li class="h-regressions" data-headline="regressions" data-count="">no baseline</li>',
+    summary.baseline
+      ? `<li class="h-regressions${regressions ? ' bad' : ''}" data-headline="regressions" data-count="${regressions}"><b>${plural(regressions, 'regression')}</b></li>`
+      : '<li class="h-regressions" data-headline="regressions" data-count="">no baseline</li>',
     `<li class="h-known" data-headline="known" data-count="${known}">${plural(known, 'known failure')}</li>`,
     summary.baseline ? `<li class="h-new" data-headline="new" data-count="${fresh}">${plural(fresh, 'new cell')}</li>` : '',
   ];
@@ -114,7 +116,10 @@ function renderCounts(model: ReportModel): string {
   const items = [`<li class="total"><b>${summary.cells.length}</b> ${summary.cells.length === 1 ? 'cell' : 'cells'}</li>`];
   for (const o of OUTCOME_ORDER) {
     const n = summary.cells.filter((c) => c.outcome === o).length;
-    if (n) items.push(`<li class="count o-${o}" data-outcome="${o}" data-count="${n}" title="${escapeHtml(`show only ${o}: ${OUTCOME_MEANING[o]}`)}"><b>${n}</b> ${escapeHtml(o)}</li>`);
+    if (n)
+      items.push(
+        `<li class="count o-${o}" data-outcome="${o}" data-count="${n}" title="${escapeHtml(`show only ${o}: ${OUTCOME_MEANING[o]}`)}"><b>${n}</b> ${escapeHtml(o)}</li>`,
+      );
   }
   const flaky = summary.cells.filter((c) => c.flaky).length;
   if (flaky) items.push(`<li class="total" data-flaky="${flaky}"><b>${flaky}</b> flaky</li>`);
@@ -151,15 +156,21 @@ function renderBaseline(model: ReportModel): string {
   const changes = [...baseline.changes].sort((a, b) => rank(a.kind) - rank(b.kind));
   const counts = new Map<string, number>();
   for (const c of changes) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
-  const kinds = [...counts].map(([k, n]) => `<li class="k-${escapeHtml(k)}" data-change-kind="${escapeHtml(k)}">${escapeHtml(changeCount(k, n))}</li>`).join('');
+  const kinds = [...counts]
+    .map(([k, n]) => `<li class="k-${escapeHtml(k)}" data-change-kind="${escapeHtml(k)}">${escapeHtml(changeCount(k, n))}</li>`)
+    .join('');
   const list = changes
     .map((c) => {
-      const cell = ids.has(c.cell) ? `<button type="button" class="link mono" data-open-cell="${escapeHtml(c.cell)}">${escapeHtml(c.cell)}</button>` : `<span class="mono">${escapeHtml(c.cell)}</span>`;
+      const cell = ids.has(c.cell)
+        ? `<button type="button" class="link mono" data-open-cell="${escapeHtml(c.cell)}">${escapeHtml(c.cell)}</button>`
+        : `<span class="mono">${escapeHtml(c.cell)}</span>`;
       return `<li class="change k-${escapeHtml(c.kind)}" data-change-kind="${escapeHtml(c.kind)}" data-change-cell="${escapeHtml(c.cell)}"><span class="kind">${escapeHtml(c.kind)}</span><span>${cell}<br><span class="text">${escapeHtml(displayText(c.text))}</span></span></li>`;
     })
     .join('');
   return `<section class="panel" id="baseline"><h2>Against the baseline <span class="sub">run <code>${escapeHtml(baseline.runId)}</code></span></h2>${
-    changes.length ? `<ul class="kinds">${kinds}</ul><ul class="changes">${list}</ul>` : '<p class="none">no change: every cell behaves as in the baseline.</p>'
+    changes.length
+      ? `<ul class="kinds">${kinds}</ul><ul class="changes">${list}</ul>`
+      : '<p class="none">no change: every cell behaves as in the baseline.</p>'
   }</section>`;
 }
 
@@ -177,9 +188,18 @@ function renderKnownPanel(model: ReportModel): string {
   if (!known.length && !expired.length && !xpass.length) return '';
   const link = (id: string) => `<button type="button" class="link mono" data-open-cell="${escapeHtml(id)}">${escapeHtml(id)}</button>`;
   const rows = [
-    ...known.map((c) => `<li class="known" data-known-cell="${escapeHtml(c.id)}"><span class="kind">known</span><span>${link(c.id)} <span class="text">${escapeHtml(c.known!.outcome)}: ${escapeHtml(c.known!.reason)}${c.known!.until ? ` (until ${escapeHtml(c.known!.until)})` : ''}</span>${c.known!.link ? ` <a href="${escapeHtml(c.known!.link)}" rel="noreferrer">${escapeHtml(c.known!.link)}</a>` : ''}</span></li>`),
-    ...expired.map((c) => `<li class="expired" data-expired-cell="${escapeHtml(c.id)}"><span class="kind">expired</span><span>${link(c.id)} <span class="text">entry "${escapeHtml(c.knownExpired!.cells)}" ended ${escapeHtml(c.knownExpired!.until ?? '')}: failing again</span></span></li>`),
-    ...xpass.map((x) => `<li class="xpass" data-xpass-cell="${escapeHtml(x.cell)}"><span class="kind">passes</span><span>${link(x.cell)} <span class="text">passes, but entry "${escapeHtml(x.entry.cells)}" lists it: remove or narrow it</span></span></li>`),
+    ...known.map(
+      (c) =>
+        `<li class="known" data-known-cell="${escapeHtml(c.id)}"><span class="kind">known</span><span>${link(c.id)} <span class="text">${escapeHtml(c.known!.outcome)}: ${escapeHtml(c.known!.reason)}${c.known!.until ? ` (until ${escapeHtml(c.known!.until)})` : ''}</span>${c.known!.link ? ` <a href="${escapeHtml(c.known!.link)}" rel="noreferrer">${escapeHtml(c.known!.link)}</a>` : ''}</span></li>`,
+    ),
+    ...expired.map(
+      (c) =>
+        `<li class="expired" data-expired-cell="${escapeHtml(c.id)}"><span class="kind">expired</span><span>${link(c.id)} <span class="text">entry "${escapeHtml(c.knownExpired!.cells)}" ended ${escapeHtml(c.knownExpired!.until ?? '')}: failing again</span></span></li>`,
+    ),
+    ...xpass.map(
+      (x) =>
+        `<li class="xpass" data-xpass-cell="${escapeHtml(x.cell)}"><span class="kind">passes</span><span>${link(x.cell)} <span class="text">passes, but entry "${escapeHtml(x.entry.cells)}" lists it: remove or narrow it</span></span></li>`,
+    ),
   ];
   return `<section class="panel" id="known"><h2>Known failures <span class="sub">${plural(known.length, 'cell')} covered by the config's "known" list; not failing the run</span></h2><ul class="changes">${rows.join('')}</ul></section>`;
 }
@@ -195,7 +215,9 @@ function renderEnvironment(model: ReportModel): string {
     ['toolchains', text(versions['toolchains'])],
     ['wbdiff', text(versions['wbdiff'])],
     ['node', text(versions['node'])],
-    ...Object.entries(versions).filter(([k]) => !['qemu', 'unicorn', 'toolchains', 'wbdiff', 'node'].includes(k)).map(([k, v]): [string, string] => [k, text(v)]),
+    ...Object.entries(versions)
+      .filter(([k]) => !['qemu', 'unicorn', 'toolchains', 'wbdiff', 'node'].includes(k))
+      .map(([k, v]): [string, string] => [k, text(v)]),
     ['command line', (info?.command ?? []).join(' ')],
     ['config', info?.config?.source ?? ''],
     ['started', info?.startedAt ?? ''],
@@ -203,7 +225,9 @@ function renderEnvironment(model: ReportModel): string {
   ];
   const shown = rows.filter(([, v]) => v !== '');
   return `<section class="panel" id="environment"><h2>Environment <span class="sub">from run.json</span></h2>${
-    shown.length ? `<dl class="kv">${shown.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd class="mono" data-env="${escapeHtml(k)}">${escapeHtml(displayText(v))}</dd>`).join('')}</dl>` : '<p class="none">run.json records no environment.</p>'
+    shown.length
+      ? `<dl class="kv">${shown.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd class="mono" data-env="${escapeHtml(k)}">${escapeHtml(displayText(v))}</dd>`).join('')}</dl>`
+      : '<p class="none">run.json records no environment.</p>'
   }</section>`;
 }
 
@@ -215,7 +239,10 @@ function renderMatrix(model: ReportModel): string {
   for (const c of summary.cells) counts.set(c.outcome, (counts.get(c.outcome) ?? 0) + 1);
   const legend = OUTCOME_ORDER.slice()
     .reverse()
-    .map((o) => `<label class="o-${o}${counts.get(o) ? '' : ' zero'}" title="${escapeHtml(OUTCOME_MEANING[o])}"><input type="checkbox" data-filter-outcome="${o}" checked>${escapeHtml(o)} <span class="n">${counts.get(o) ?? 0}</span></label>`)
+    .map(
+      (o) =>
+        `<label class="o-${o}${counts.get(o) ? '' : ' zero'}" title="${escapeHtml(OUTCOME_MEANING[o])}"><input type="checkbox" data-filter-outcome="${o}" checked>${escapeHtml(o)} <span class="n">${counts.get(o) ?? 0}</span></label>`,
+    )
     .join('');
   const head = `<tr><th>kernel + variant</th>${grid.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
   let lastTarget: string | null = null;
@@ -223,7 +250,9 @@ function renderMatrix(model: ReportModel): string {
     .map((row) => {
       const first = row.target !== lastTarget;
       lastTarget = row.target;
-      const name = row.variant ? `${escapeHtml(row.target)} <span class="variant">+ ${escapeHtml(row.variant)}</span>` : escapeHtml(row.target);
+      const name = row.variant
+        ? `${escapeHtml(row.target)} <span class="variant">+ ${escapeHtml(row.variant)}</span>`
+        : escapeHtml(row.target);
       const cells = grid.columns.map((col) => {
         const cell = row.cells.get(col);
         return cell ? renderCell(cell, regressed.has(cell.id)) : '<td class="empty" aria-label="not in the matrix"></td>';
@@ -243,9 +272,14 @@ function renderCell(cell: SummaryCell, regressed: boolean): string {
   const flags = [
     regressed ? '<span class="flag reg" title="a regression against the baseline">▲ regressed</span>' : '',
     cell.flaky ? '<span class="flag">flaky</span>' : '',
-    cell.failingSince && cell.failingSince.runs > 1 ? `<span class="flag" title="failing since ${escapeHtml(cell.failingSince.runId)}">${cell.failingSince.runs} runs</span>` : '',
+    cell.failingSince && cell.failingSince.runs > 1
+      ? `<span class="flag" title="failing since ${escapeHtml(cell.failingSince.runId)}">${cell.failingSince.runs} runs</span>`
+      : '',
   ].join('');
-  const what = cell.verdict === 'completed' ? formatMarkers(cell.markers) : `${cell.verdict}${Object.keys(cell.markers).length ? ` ${formatMarkers(cell.markers)}` : ''}`;
+  const what =
+    cell.verdict === 'completed'
+      ? formatMarkers(cell.markers)
+      : `${cell.verdict}${Object.keys(cell.markers).length ? ` ${formatMarkers(cell.markers)}` : ''}`;
   return `<td class="cell o-${escapeHtml(cell.outcome)}${regressed ? ' regressed' : ''}" data-cell="${escapeHtml(cell.id)}" data-outcome="${escapeHtml(cell.outcome)}"${regressed ? ' data-regressed="1"' : ''}><button type="button" title="${escapeHtml(displayText(headline(cell)))}"><span class="lbl">${escapeHtml(label)}</span>${flags}<span class="mk">${escapeHtml(what)}</span></button></td>`;
 }
 
@@ -260,11 +294,23 @@ export function pageData(model: ReportModel): PageData {
     const serialNote = !full
       ? 'The cell file is missing: no serial output.'
       : `${full.run.serialBytes} bytes${tail!.truncated ? `; the last ${tail!.text.split('\n').length} lines shown` : ''}${full.run.serialBytes > full.run.serial.length + 4 ? ' (the runner kept only the first part)' : ''}.`;
-    const details = full && Object.keys(full.run.details).length ? displayText(JSON.stringify(full.run.details, null, 2)).slice(0, DETAILS_LIMIT) : '';
+    const details =
+      full && Object.keys(full.run.details).length ? displayText(JSON.stringify(full.run.details, null, 2)).slice(0, DETAILS_LIMIT) : '';
     const markers = markerChecks(summary.cells, cell);
     const diagnosis = diagnosisOnce(diagnosisFor(summary, cell), cell);
     const changes = changesFor(summary, cell);
-    const search = [cell.id, rowName(cell), placeName(cell), cell.outcome, cell.verdict, cell.reason, formatMarkers(cell.markers), ...cell.findings.flatMap((f) => [f.summary, ...f.evidence]), ...changes.map((c) => `${c.kind} ${c.text}`), cell.flaky ? 'flaky' : '']
+    const search = [
+      cell.id,
+      rowName(cell),
+      placeName(cell),
+      cell.outcome,
+      cell.verdict,
+      cell.reason,
+      formatMarkers(cell.markers),
+      ...cell.findings.flatMap((f) => [f.summary, ...f.evidence]),
+      ...changes.map((c) => `${c.kind} ${c.text}`),
+      cell.flaky ? 'flaky' : '',
+    ]
       .join('\n')
       .toLowerCase();
     return {

@@ -17,7 +17,11 @@ export interface WrittenReport {
   error?: unknown;
 }
 
-export async function writeReports(model: ReportModel, outDir: string, reporters: readonly Reporter[] = REPORTERS): Promise<WrittenReport[]> {
+export async function writeReports(
+  model: ReportModel,
+  outDir: string,
+  reporters: readonly Reporter[] = REPORTERS,
+): Promise<WrittenReport[]> {
   const written: WrittenReport[] = [];
   for (const reporter of reporters) {
     const path = join(resolve(outDir), reporter.fileName);

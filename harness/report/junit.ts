@@ -5,7 +5,18 @@
 // <skipped>, so the failure count agrees with the exit code. Pure.
 import type { SummaryCell } from '../matrix/cells.js';
 import { escapeXmlAttr, escapeXmlText } from './escape.js';
-import { explainLines, headline, isExpected, knownText, markerChecks, placeName, serialTail, suiteName, type ReportModel, type Reporter } from './model.js';
+import {
+  explainLines,
+  headline,
+  isExpected,
+  knownText,
+  markerChecks,
+  placeName,
+  serialTail,
+  suiteName,
+  type ReportModel,
+  type Reporter,
+} from './model.js';
 
 interface Case {
   name: string;
@@ -37,7 +48,9 @@ export function renderJunit(model: ReportModel): string {
     totals.errors += stats.errors;
     totals.skipped += stats.skipped;
     totals.seconds += seconds;
-    body.push(`  <testsuite ${attrs({ name, tests: stats.tests, failures: stats.failures, errors: stats.errors, skipped: stats.skipped, time: seconds.toFixed(3), ...timestamp(model) })}>`);
+    body.push(
+      `  <testsuite ${attrs({ name, tests: stats.tests, failures: stats.failures, errors: stats.errors, skipped: stats.skipped, time: seconds.toFixed(3), ...timestamp(model) })}>`,
+    );
     const first = cells[0]!;
     body.push('    <properties>');
     body.push(`      <property ${attrs({ name: 'subject', value: first.subject })}/>`);
@@ -56,20 +69,24 @@ function casesOf(model: ReportModel, cell: SummaryCell): Case[] {
   const classname = suiteName(cell);
   const place = placeName(cell);
   const explanation = explainLines(summary, cell).join('\n');
-  const cases: Case[] = markerChecks(summary.cells, cell).map((m): Case => ({
-    name: `${m.id} [${place}]`,
-    classname,
-    seconds: 0,
-    result:
-      m.status === 'pass'
-        ? { kind: 'pass' }
-        : m.status === 'skip'
-          ? { kind: 'skipped', message: m.message }
-          : { kind: 'failure', message: m.message, type: cell.outcome, body: `${m.id}=${m.value}\n${explanation}` },
-  }));
+  const cases: Case[] = markerChecks(summary.cells, cell).map(
+    (m): Case => ({
+      name: `${m.id} [${place}]`,
+      classname,
+      seconds: 0,
+      result:
+        m.status === 'pass'
+          ? { kind: 'pass' }
+          : m.status === 'skip'
+            ? { kind: 'skipped', message: m.message }
+            : { kind: 'failure', message: m.message, type: cell.outcome, body: `${m.id}=${m.value}\n${explanation}` },
+    }),
+  );
   const verdict: Case = { name: `verdict [${place}]`, classname, seconds: cell.durationMs / 1000, result: { kind: 'pass' } };
-  if (cell.outcome === 'infrastructure') verdict.result = { kind: 'error', message: headline(cell), type: 'infrastructure', body: explanation };
-  else if (cell.outcome === 'known') verdict.result = { kind: 'skipped', message: `${knownText(cell)}: ${headline({ ...cell, outcome: cell.known?.outcome ?? 'known' })}` };
+  if (cell.outcome === 'infrastructure')
+    verdict.result = { kind: 'error', message: headline(cell), type: 'infrastructure', body: explanation };
+  else if (cell.outcome === 'known')
+    verdict.result = { kind: 'skipped', message: `${knownText(cell)}: ${headline({ ...cell, outcome: cell.known?.outcome ?? 'known' })}` };
   else if (!isExpected(cell)) verdict.result = { kind: 'failure', message: headline(cell), type: cell.outcome, body: explanation };
   if (verdict.result.kind !== 'pass') {
     const serial = model.cells.get(cell.id)?.run;

@@ -20,7 +20,8 @@ export async function loadReportModel(dir: string): Promise<ReportModel> {
     });
   }
   const summary = await readJsonOrNull<ReportSummary>(summaryPath);
-  if (!summary || !Array.isArray(summary.cells)) throw new WbdiffError('summary.json has no cells: not a wbdiff matrix summary', { where: summaryPath });
+  if (!summary || !Array.isArray(summary.cells))
+    throw new WbdiffError('summary.json has no cells: not a wbdiff matrix summary', { where: summaryPath });
   const cells = new Map<string, CellResult>();
   for (const cell of summary.cells) {
     const full = await readJsonOrNull<CellResult>(join(root, 'cells', cellFileName(cell)));
@@ -33,7 +34,11 @@ export async function loadReportModel(dir: string): Promise<ReportModel> {
 /** The current run and every finished, whole run of the same matrix whose folder is named like a run id beside it. */
 async function loadTrend(root: string, current: ReportSummary, runInfo: RunInfo | null): Promise<ReportModel['trend']> {
   const runs: TrendRun[] = [];
-  const currentDay = dayOfRunId(current.runId) ?? dayOfRunId(basename(root)) ?? runInfo?.startedAt?.slice(0, 10) ?? dayOfDate(statSync(join(root, 'summary.json')).mtime);
+  const currentDay =
+    dayOfRunId(current.runId) ??
+    dayOfRunId(basename(root)) ??
+    runInfo?.startedAt?.slice(0, 10) ??
+    dayOfDate(statSync(join(root, 'summary.json')).mtime);
   const mine = trendRunOf(current, currentDay);
   if (mine) runs.push(mine);
   const parent = dirname(root);

@@ -69,7 +69,8 @@ export interface Reporter {
 }
 
 /** A cell that passes: as expected, a fix, or a difference between CPU models its expectation allows. */
-export const isExpected = (cell: Pick<SummaryCell, 'outcome'>): boolean => !isFailing(cell.outcome) && cell.outcome !== 'infrastructure' && cell.outcome !== 'known';
+export const isExpected = (cell: Pick<SummaryCell, 'outcome'>): boolean =>
+  !isFailing(cell.outcome) && cell.outcome !== 'infrastructure' && cell.outcome !== 'known';
 
 /** "known failure: reason (link), until 2027-01-31": how every report names a known failure. */
 export function knownText(cell: Pick<SummaryCell, 'known'>): string {
@@ -169,10 +170,12 @@ export function markerChecks(cells: readonly SummaryCell[], cell: SummaryCell): 
     if (named) return { id, value, status: 'fail', message: `${named.kind}: ${named.summary}` };
     if (reference) {
       const was = reference.markers[id];
-      if (was !== value) return { id, value, status: 'fail', message: `${id} is ${value} with ${cell.variant} but ${was ?? '(missing)'} unpatched` };
+      if (was !== value)
+        return { id, value, status: 'fail', message: `${id} is ${value} with ${cell.variant} but ${was ?? '(missing)'} unpatched` };
       return { id, value, status: 'pass', message: '' };
     }
-    if (value === 'N' || value.includes('/')) return { id, value, status: 'fail', message: value === 'N' ? `${id} is N` : `${id} was printed with conflicting values ${value}` };
+    if (value === 'N' || value.includes('/'))
+      return { id, value, status: 'fail', message: value === 'N' ? `${id} is N` : `${id} was printed with conflicting values ${value}` };
     return { id, value, status: 'pass', message: '' };
   });
 }
@@ -184,7 +187,9 @@ export function formatMarkers(markers: Record<string, string>): string {
 
 export function describeFault(fault: FaultInfo): string {
   const where = `${fault.pc ?? '?'}${fault.pcSymbol && fault.pcSymbol !== fault.pc ? ` [${fault.pcSymbol}]` : ''}`;
-  const address = fault.address ? `, address ${fault.address}${fault.addressSymbol && fault.addressSymbol !== fault.address ? ` [${fault.addressSymbol}]` : ''}` : '';
+  const address = fault.address
+    ? `, address ${fault.address}${fault.addressSymbol && fault.addressSymbol !== fault.address ? ` [${fault.addressSymbol}]` : ''}`
+    : '';
   return `${fault.kind}${fault.access ? ` (${fault.access})` : ''} at pc ${where}${address}${fault.esr ? `, ESR ${fault.esr}` : ''}${fault.detail ? ` — ${fault.detail}` : ''}`;
 }
 
@@ -206,18 +211,26 @@ export function explainLines(summary: ReportSummary, cell: SummaryCell): string[
   }
   if (cell.flaky) lines.push('flaky: its repeated runs disagree');
   if (cell.known) lines.push(`${knownText(cell)} (covers "${cell.known.cells}"; the cell is ${cell.known.outcome})`);
-  if (cell.knownExpired) lines.push(`its known-failure entry "${cell.knownExpired.cells}" expired on ${cell.knownExpired.until}: ${cell.knownExpired.reason}`);
-  if (cell.failingSince) lines.push(cell.failingSince.runs > 1 ? `failing since ${cell.failingSince.runId} (${cell.failingSince.runs} runs)` : 'failing since this run');
+  if (cell.knownExpired)
+    lines.push(`its known-failure entry "${cell.knownExpired.cells}" expired on ${cell.knownExpired.until}: ${cell.knownExpired.reason}`);
+  if (cell.failingSince)
+    lines.push(
+      cell.failingSince.runs > 1 ? `failing since ${cell.failingSince.runId} (${cell.failingSince.runs} runs)` : 'failing since this run',
+    );
   lines.push(`verdict: ${cell.verdict} (${cell.reason}) in ${cell.durationMs} ms`);
   lines.push(`markers: ${formatMarkers(cell.markers)}${cell.done ? ' DONE' : ''}`);
   if (cell.fault) lines.push(`fault: ${describeFault(cell.fault)}`);
   const diagnosis = diagnosisOnce(diagnosisFor(summary, cell), cell);
   if (diagnosis) {
-    lines.push(`diagnosis (emulator trace of redirected calls): ${diagnosis.verdict}${diagnosis.findings.length ? '' : ' (its findings are the ones above)'}`);
+    lines.push(
+      `diagnosis (emulator trace of redirected calls): ${diagnosis.verdict}${diagnosis.findings.length ? '' : ' (its findings are the ones above)'}`,
+    );
     for (const f of diagnosis.findings) lines.push(`  [${f.kind}] ${f.text}`);
   }
   for (const change of changesFor(summary, cell)) lines.push(`against baseline ${summary.baseline!.runId}: ${change.text}`);
-  lines.push(`cell: ${cell.id}; elf ${cell.provenance.elfHash.slice(0, 16) || '(none)'}${cell.provenance.variantHashes.length ? `, variant ${cell.provenance.variantHashes.map((h) => h.slice(0, 16)).join('+')}` : ''}`);
+  lines.push(
+    `cell: ${cell.id}; elf ${cell.provenance.elfHash.slice(0, 16) || '(none)'}${cell.provenance.variantHashes.length ? `, variant ${cell.provenance.variantHashes.map((h) => h.slice(0, 16)).join('+')}` : ''}`,
+  );
   return lines.map(displayText);
 }
 

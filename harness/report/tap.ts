@@ -4,14 +4,26 @@
 // a kernel failure (tap-parser counts it as a skip, not a failure). Pure.
 import type { SummaryCell } from '../matrix/cells.js';
 import { displayText, tapDescription, yamlString } from './escape.js';
-import { changesFor, diagnosisFor, describeFault, isExpected, knownText, type ReportModel, type Reporter, type ReportSummary } from './model.js';
+import {
+  changesFor,
+  diagnosisFor,
+  describeFault,
+  isExpected,
+  knownText,
+  type ReportModel,
+  type Reporter,
+  type ReportSummary,
+} from './model.js';
 import { OUTCOME_ORDER } from './outcomes.js';
 
 export function renderTap(model: ReportModel): string {
   const { summary } = model;
   const tally = (o: string) => summary.cells.filter((c) => c.outcome === o).length;
   const counts = OUTCOME_ORDER.filter((o) => tally(o)).map((o) => `${tally(o)} ${o}`);
-  const lines = ['TAP version 13', `# wbdiff matrix ${tapDescription(summary.runId)}: ${summary.cells.length} cells${counts.length ? `: ${counts.join(', ')}` : ''}`];
+  const lines = [
+    'TAP version 13',
+    `# wbdiff matrix ${tapDescription(summary.runId)}: ${summary.cells.length} cells${counts.length ? `: ${counts.join(', ')}` : ''}`,
+  ];
   lines.push(`1..${summary.cells.length}`);
   summary.cells.forEach((cell, i) => {
     const n = i + 1;
@@ -22,7 +34,8 @@ export function renderTap(model: ReportModel): string {
     }
     // TAP's TODO is its known failure: reported, not counted as failing.
     if (cell.outcome === 'known') lines.push(`not ok ${n} - ${name} # TODO ${tapDescription(displayText(knownText(cell)))}`);
-    else if (cell.outcome === 'infrastructure') lines.push(`ok ${n} - ${name} # SKIP infrastructure error: ${tapDescription(displayText(cell.reason))}`);
+    else if (cell.outcome === 'infrastructure')
+      lines.push(`ok ${n} - ${name} # SKIP infrastructure error: ${tapDescription(displayText(cell.reason))}`);
     else lines.push(`not ok ${n} - ${name}`);
     lines.push('  ---', ...yamlBlock(diagnostic(summary, cell), '  '), '  ...');
   });
@@ -43,7 +56,13 @@ function diagnostic(summary: ReportSummary, cell: SummaryCell): Record<string, u
   };
   if (cell.fault) doc['fault'] = describeFault(cell.fault);
   if (cell.flaky) doc['flaky'] = true;
-  if (cell.known) doc['known'] = { outcome: cell.known.outcome, reason: cell.known.reason, ...(cell.known.link ? { link: cell.known.link } : {}), ...(cell.known.until ? { until: cell.known.until } : {}) };
+  if (cell.known)
+    doc['known'] = {
+      outcome: cell.known.outcome,
+      reason: cell.known.reason,
+      ...(cell.known.link ? { link: cell.known.link } : {}),
+      ...(cell.known.until ? { until: cell.known.until } : {}),
+    };
   if (cell.failingSince) doc['failingSince'] = cell.failingSince;
   const diagnosis = diagnosisFor(summary, cell);
   if (diagnosis) doc['diagnosis'] = { verdict: diagnosis.verdict, findings: diagnosis.findings.map((f) => `[${f.kind}] ${f.text}`) };
@@ -57,7 +76,9 @@ function diagnostic(summary: ReportSummary, cell: SummaryCell): Record<string, u
 export function yamlBlock(value: unknown, indent: string): string[] {
   if (Array.isArray(value)) {
     if (!value.length) return [`${indent}[]`];
-    return value.flatMap((item) => (isScalar(item) || isEmpty(item) ? [`${indent}- ${scalar(item)}`] : [`${indent}-`, ...yamlBlock(item, `${indent}  `)]));
+    return value.flatMap((item) =>
+      isScalar(item) || isEmpty(item) ? [`${indent}- ${scalar(item)}`] : [`${indent}-`, ...yamlBlock(item, `${indent}  `)],
+    );
   }
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);

@@ -71,10 +71,14 @@ export function renderTable(cells: readonly SummaryCell[], style: TerminalStyle 
   const cellText = (c: SummaryCell | undefined, withMarkers: boolean): TableCell => {
     if (!c) return { text: '' };
     const label = isOutcome(c.outcome) ? OUTCOME_LABEL[c.outcome] : c.outcome;
-    const what = c.verdict === 'completed' ? formatMarkers(c.markers) : `${c.verdict}${Object.keys(c.markers).length ? ` ${formatMarkers(c.markers)}` : ''}`;
+    const what =
+      c.verdict === 'completed'
+        ? formatMarkers(c.markers)
+        : `${c.verdict}${Object.keys(c.markers).length ? ` ${formatMarkers(c.markers)}` : ''}`;
     return { text: withMarkers ? `${label}: ${what}` : label, outcome: c.outcome };
   };
-  const build = (withMarkers: boolean) => grid.rows.map((row) => [{ text: row.name }, ...grid.columns.map((col) => cellText(row.cells.get(col), withMarkers))]);
+  const build = (withMarkers: boolean) =>
+    grid.rows.map((row) => [{ text: row.name }, ...grid.columns.map((col) => cellText(row.cells.get(col), withMarkers))]);
   let rows = build(true);
   if (tableWidth(header, rows) > style.width) rows = build(false);
   // "qemu/cortex-a57" -> "qemu/a57": the CPU family is the same word in every column.
@@ -92,7 +96,9 @@ export function renderTable(cells: readonly SummaryCell[], style: TerminalStyle 
       .join('  ')
       .trimEnd();
   const head = line(header.map((text) => ({ text })));
-  return [style.colour ? paint(head, 'bold', style) : head, line(widths.map((w) => ({ text: '-'.repeat(w) }))), ...rows.map(line)].join('\n');
+  return [style.colour ? paint(head, 'bold', style) : head, line(widths.map((w) => ({ text: '-'.repeat(w) }))), ...rows.map(line)].join(
+    '\n',
+  );
 }
 
 function columnWidths(header: string[], rows: TableCell[][]): number[] {
@@ -116,7 +122,11 @@ export function renderFailing(cells: readonly SummaryCell[], style: TerminalStyl
   const failing = cells.filter((c) => isFailing(c.outcome));
   if (!failing.length) return '';
   const lines = failing.map((c) => {
-    const since = c.failingSince ? (c.failingSince.runs > 1 ? ` (failing since ${c.failingSince.runId}, ${plural(c.failingSince.runs, 'run')})` : ' (failing since this run)') : '';
+    const since = c.failingSince
+      ? c.failingSince.runs > 1
+        ? ` (failing since ${c.failingSince.runId}, ${plural(c.failingSince.runs, 'run')})`
+        : ' (failing since this run)'
+      : '';
     const expired = c.knownExpired ? ` [its known-failure entry expired on ${c.knownExpired.until}]` : '';
     return `  ${paint(OUTCOME_LABEL[c.outcome as Outcome] ?? c.outcome, c.outcome as Outcome, style)} ${c.id}: ${mainFinding(c)?.summary ?? c.reason}${since}${expired}`;
   });
@@ -124,7 +134,10 @@ export function renderFailing(cells: readonly SummaryCell[], style: TerminalStyl
 }
 
 /** Known failures (apart from the failing ones), one line per entry, and those that pass now. */
-export function renderKnown(summary: { cells: readonly SummaryCell[]; known?: { xpass: { cell: string; entry: { cells: string; reason: string } }[] } }, style: TerminalStyle = { width: Infinity, colour: false }): string {
+export function renderKnown(
+  summary: { cells: readonly SummaryCell[]; known?: { xpass: { cell: string; entry: { cells: string; reason: string } }[] } },
+  style: TerminalStyle = { width: Infinity, colour: false },
+): string {
   const known = summary.cells.filter((c) => c.outcome === 'known' && c.known);
   const lines: string[] = [];
   if (known.length) {
@@ -135,11 +148,15 @@ export function renderKnown(summary: { cells: readonly SummaryCell[]; known?: { 
       const k = cells[0]!.known!;
       const outcomes = [...new Set(cells.map((c) => c.known!.outcome))].join(', ');
       const which = cells.length === 1 ? cells[0]!.id : `${pattern} (${plural(cells.length, 'cell')})`;
-      lines.push(`  ${paint('KNOWN', 'known', style)} ${which}: ${outcomes}: ${k.reason}${k.link ? ` <${k.link}>` : ''}${k.until ? ` (until ${k.until})` : ''}`);
+      lines.push(
+        `  ${paint('KNOWN', 'known', style)} ${which}: ${outcomes}: ${k.reason}${k.link ? ` <${k.link}>` : ''}${k.until ? ` (until ${k.until})` : ''}`,
+      );
     }
   }
   for (const x of summary.known?.xpass ?? []) {
-    lines.push(`  ${paint('XPASS', 'fix', style)} ${x.cell} passes, but the known-failure entry "${x.entry.cells}" lists it (${x.entry.reason}): remove or narrow the entry`);
+    lines.push(
+      `  ${paint('XPASS', 'fix', style)} ${x.cell} passes, but the known-failure entry "${x.entry.cells}" lists it (${x.entry.reason}): remove or narrow the entry`,
+    );
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
@@ -152,7 +169,10 @@ export interface BaselineView {
 const CHANGE_ORDER = ['regression', 'infrastructure', 'not-run', 'flaky', 'new', 'fix', 'known', 'changed', 'changed-diagnosis', 'gone'];
 
 /** The changes against the baseline, regressions first. */
-export function renderBaseline(baseline: BaselineView | null | undefined, style: TerminalStyle = { width: Infinity, colour: false }): string {
+export function renderBaseline(
+  baseline: BaselineView | null | undefined,
+  style: TerminalStyle = { width: Infinity, colour: false },
+): string {
   if (!baseline) return '';
   if (!baseline.changes.length) return `against baseline ${baseline.runId}: no changes\n`;
   const rank = (kind: string) => (CHANGE_ORDER.indexOf(kind) + 100) % 100;
@@ -175,12 +195,19 @@ export interface ProgressState {
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`
+    : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 /** "[12/40] 2 failing · 0:05, ~0:12 left · hello/unpatched/qemu/cortex-a57", cut to width - 1 (no wrap). */
 export function progressLine(p: ProgressState, style: TerminalStyle): string {
-  const so = [p.failing ? paint(`${p.failing} failing`, 'unexpected', style) : '', p.infrastructure ? paint(`${p.infrastructure} infrastructure`, 'infrastructure', style) : ''].filter(Boolean).join(', ');
+  const so = [
+    p.failing ? paint(`${p.failing} failing`, 'unexpected', style) : '',
+    p.infrastructure ? paint(`${p.infrastructure} infrastructure`, 'infrastructure', style) : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const eta = p.done > 0 && p.done < p.total ? `, ~${formatDuration((p.elapsedMs / p.done) * (p.total - p.done))} left` : '';
   const head = `[${p.done}/${p.total}]${so ? ` ${so}` : ''} · ${formatDuration(p.elapsedMs)}${eta} · `;
   const visible = head.replace(/\x1b\[[0-9;]*m/g, '').length;

@@ -21,7 +21,17 @@ export interface TrendRun {
 }
 
 /** A run's counts, or null for a run that is not whole (interrupted, or one shard). */
-export function trendRunOf(summary: { runId: string; startedAt?: string; interrupted?: boolean; shard?: unknown; cells: readonly { outcome: string }[]; baseline?: { changes: readonly { kind: string }[] } | null }, day: string): TrendRun | null {
+export function trendRunOf(
+  summary: {
+    runId: string;
+    startedAt?: string;
+    interrupted?: boolean;
+    shard?: unknown;
+    cells: readonly { outcome: string }[];
+    baseline?: { changes: readonly { kind: string }[] } | null;
+  },
+  day: string,
+): TrendRun | null {
   if (summary.interrupted || summary.shard) return null;
   const count = (test: (outcome: string) => boolean) => summary.cells.filter((c) => test(c.outcome)).length;
   const notExpected = count(isFailing);
@@ -65,7 +75,9 @@ export function trendSvg(runs: readonly TrendRun[]): string {
   const max = Math.max(1, ...runs.map((d) => d.expected + d.notExpected + d.known + d.infrastructure));
   const y = (n: number) => (n / max) * PLOT;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-label="cells per run: as expected, failing, known failures, infrastructure errors; regressions on top">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-label="cells per run: as expected, failing, known failures, infrastructure errors; regressions on top">`,
+  );
   parts.push(`<line x1="${LEFT - 4}" y1="${TOP + PLOT}" x2="${width - GAP / 2}" y2="${TOP + PLOT}" class="axis"/>`);
   parts.push(`<text x="${LEFT - 8}" y="${TOP + 4}" class="tick" text-anchor="end">${max}</text>`);
   parts.push(`<text x="${LEFT - 8}" y="${TOP + PLOT}" class="tick" text-anchor="end">0</text>`);
@@ -73,7 +85,9 @@ export function trendSvg(runs: readonly TrendRun[]): string {
     const x = LEFT + GAP / 2 + i * (BAR + GAP);
     let base = TOP + PLOT;
     const title = `${d.runId}: ${d.expected} as expected, ${d.notExpected} failing, ${d.known} known, ${plural(d.infrastructure, 'infrastructure error')}; ${d.regressions === null ? 'no baseline' : plural(d.regressions, 'regression')}`;
-    parts.push(`<g class="run" data-run="${escapeXmlAttr(d.runId)}" data-day="${escapeXmlAttr(d.day)}" data-expected="${d.expected}" data-not-expected="${d.notExpected}" data-known="${d.known}" data-regressions="${d.regressions ?? ''}"><title>${escapeXmlText(title)}</title>`);
+    parts.push(
+      `<g class="run" data-run="${escapeXmlAttr(d.runId)}" data-day="${escapeXmlAttr(d.day)}" data-expected="${d.expected}" data-not-expected="${d.notExpected}" data-known="${d.known}" data-regressions="${d.regressions ?? ''}"><title>${escapeXmlText(title)}</title>`,
+    );
     for (const [n, colour] of [
       [d.expected, OUTCOME_COLOUR.expected.fg],
       [d.notExpected, OUTCOME_COLOUR['patch-bug'].fg],

@@ -25,8 +25,18 @@ export const boardSchema = {
     description: { type: 'string' },
     console: {
       oneOf: [
-        { type: 'object', additionalProperties: false, required: ['tcp'], properties: { tcp: { type: 'string', pattern: '^(\\[[^\\]]+\\]|[^:]+):(\\d+|\\{port\\})$' } } },
-        { type: 'object', additionalProperties: false, required: ['tty'], properties: { tty: { type: 'string' }, baud: { type: 'integer', minimum: 50 } } },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['tcp'],
+          properties: { tcp: { type: 'string', pattern: '^(\\[[^\\]]+\\]|[^:]+):(\\d+|\\{port\\})$' } },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['tty'],
+          properties: { tty: { type: 'string' }, baud: { type: 'integer', minimum: 50 } },
+        },
       ],
     },
     connect: { enum: ['before-power-on', 'after-power-on'] },
@@ -42,6 +52,11 @@ export const boardSchema = {
 } as const;
 
 export async function loadBoardFile(path: string): Promise<BoardSpec> {
-  const spec = await loadJsonFile<Omit<BoardSpec, 'name'> & { name?: string }>(path, boardSchema, 'board file', 'see "Hardware parity" in README.md');
+  const spec = await loadJsonFile<Omit<BoardSpec, 'name'> & { name?: string }>(
+    path,
+    boardSchema,
+    'board file',
+    'see "Hardware parity" in README.md',
+  );
   return { ...spec, name: spec.name ?? basename(path).replace(/\.json$/, '') };
 }

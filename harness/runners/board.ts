@@ -41,7 +41,13 @@ export class BoardRunner implements Runner {
     const board = this.board;
     // A board is what it is: machine options (smp, -machine, devices...) cannot be applied to it.
     const cannot = setOptions(spec.machine);
-    if (cannot.length) return errorResult('board', spec.cpu, `board ${board.name} cannot honour ${cannot.map((o) => `${o} (${OPTION_FLAG[o]})`).join(', ')}: its machine is fixed`, startedAt);
+    if (cannot.length)
+      return errorResult(
+        'board',
+        spec.cpu,
+        `board ${board.name} cannot honour ${cannot.map((o) => `${o} (${OPTION_FLAG[o]})`).join(', ')}: its machine is fixed`,
+        startedAt,
+      );
     const background: ReturnType<typeof startStep>[] = [];
     const capture = new SerialCapture(spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes);
     // "{port}" in the console endpoint: a free loopback port per run, also given to the commands.
@@ -56,7 +62,9 @@ export class BoardRunner implements Runner {
     const step = async (label: 'load' | 'power-on' | 'power-off'): Promise<string | null> => {
       const s = board.commands?.[label];
       if (!s) return null;
-      const argv = s.argv.map((a) => a.replaceAll('{elf}', spec.elfPath).replaceAll('{cpu}', spec.cpu).replaceAll('{board}', board.name).replaceAll('{port}', port));
+      const argv = s.argv.map((a) =>
+        a.replaceAll('{elf}', spec.elfPath).replaceAll('{cpu}', spec.cpu).replaceAll('{board}', board.name).replaceAll('{port}', port),
+      );
       steps.push(`${label}: ${argv.join(' ')}`);
       const timeout = s.timeoutMs ?? board.stepTimeoutMs ?? 60_000;
       const child = startStep(argv, s.cwd);
@@ -64,7 +72,8 @@ export class BoardRunner implements Runner {
         background.push(child);
         // A background step that dies at once is a failed step (e.g. the port is taken).
         const early = await Promise.race([child.exited, new Promise<null>((r) => setTimeout(() => r(null), 150))]);
-        if (early) return `${label} exited at once with ${early.exitCode ?? early.signal}: ${child.output().trim().split('\n').pop() ?? ''}`;
+        if (early)
+          return `${label} exited at once with ${early.exitCode ?? early.signal}: ${child.output().trim().split('\n').pop() ?? ''}`;
         return null;
       }
       // The step is over when its process exits (or at its time limit): a grandchild that keeps
@@ -75,7 +84,8 @@ export class BoardRunner implements Runner {
       await child.stop();
       if (result === 'timeout') return `${label} took longer than ${timeout} ms`;
       if (result.notFound) return `${label}: ${argv[0]} not found`;
-      if (result.exitCode !== 0) return `${label} exited with ${result.exitCode ?? result.signal}: ${child.output().trim().split('\n').slice(-3).join(' / ')}`;
+      if (result.exitCode !== 0)
+        return `${label} exited with ${result.exitCode ?? result.signal}: ${child.output().trim().split('\n').slice(-3).join(' / ')}`;
       return null;
     };
 
@@ -93,7 +103,8 @@ export class BoardRunner implements Runner {
         line.onData((chunk) => {
           capture.push(chunk);
           options.onSerial?.(chunk);
-          if (capture.overflowed) stop('output-limit', `serial output passed the ${spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes}-byte cap`);
+          if (capture.overflowed)
+            stop('output-limit', `serial output passed the ${spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes}-byte cap`);
         });
         line.onClose((why) => {
           if (capture.doneSeen) stop('completed', 'DONE printed; then the console closed');
@@ -119,12 +130,17 @@ export class BoardRunner implements Runner {
         if (options.signal?.aborted) stop('error', 'cancelled');
         else if (capture.doneSeen && doneAt === null) doneAt = now;
         if (doneAt !== null && now - doneAt >= (spec.afterDoneMs ?? DEFAULTS.afterDoneMs)) stop('completed', 'DONE printed');
-        else if (now >= deadline) stop('timeout', `timeout after ${spec.timeoutMs} ms${capture.total ? '' : ' with no serial output at all: the board never answered'}`);
+        else if (now >= deadline)
+          stop(
+            'timeout',
+            `timeout after ${spec.timeoutMs} ms${capture.total ? '' : ' with no serial output at all: the board never answered'}`,
+          );
         else if (silence > 0 && now - capture.lastOutputAt >= silence) stop('timeout', `no serial output for ${silence} ms`);
-        if (!ended) await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 25);
-        });
+        if (!ended)
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 25);
+          });
       }
       return ended as { verdict: Verdict; reason: string };
     };
@@ -143,7 +159,10 @@ export class BoardRunner implements Runner {
     const offFailure = details['powerOff'];
     if (typeof offFailure === 'string') {
       details['runVerdict'] = outcome.verdict;
-      return finish('error', `board ${board.name}: ${offFailure}: the board may still be powered on (the run itself: ${outcome.verdict}, ${outcome.reason})`);
+      return finish(
+        'error',
+        `board ${board.name}: ${offFailure}: the board may still be powered on (the run itself: ${outcome.verdict}, ${outcome.reason})`,
+      );
     }
     return finish(outcome.verdict, outcome.reason);
   }
@@ -161,7 +180,14 @@ interface StepExit {
  * the pipes to close.
  */
 function startStep(argv: string[], cwd: string | undefined) {
-  const child = startTiedChild(argv[0]!, argv.slice(1), { reject: false, stdin: 'ignore', buffer: false, detached: true, cleanup: false, ...(cwd ? { cwd } : {}) });
+  const child = startTiedChild(argv[0]!, argv.slice(1), {
+    reject: false,
+    stdin: 'ignore',
+    buffer: false,
+    detached: true,
+    cleanup: false,
+    ...(cwd ? { cwd } : {}),
+  });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-16 * 1024);

@@ -47,7 +47,14 @@ export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
 export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
   const refused: string[] = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS).map((name) => {
     const m = spec.machine!;
-    const value = name === 'smp' ? ` ${m.smp}` : name === 'devices' ? ` ${m.devices!.join(', ')}` : name === 'qemuArgs' ? ` ${m.qemuArgs!.join(' ')}` : '';
+    const value =
+      name === 'smp'
+        ? ` ${m.smp}`
+        : name === 'devices'
+          ? ` ${m.devices!.join(', ')}`
+          : name === 'qemuArgs'
+            ? ` ${m.qemuArgs!.join(' ')}`
+            : '';
     return `${OPTION_FLAG[name]}${value}`;
   });
   for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
@@ -94,7 +101,9 @@ export class EmuRunner implements Runner {
       return errorResult('emu', spec.cpu, (error as Error).message, startedAt);
     }
     if (!model) {
-      const known = Object.entries(UNICORN_CPU_MODELS).map(([q, u]) => `${q} (${u})`).join(', ');
+      const known = Object.entries(UNICORN_CPU_MODELS)
+        .map(([q, u]) => `${q} (${u})`)
+        .join(', ');
       return errorResult('emu', spec.cpu, `Unicorn ${unicorn} has no CPU model for -cpu "${spec.cpu}"; it has: ${known}`, startedAt);
     }
     // The QEMU name, so results line up with the qemu runner's; the Unicorn model is in details.
@@ -165,7 +174,13 @@ export class EmuRunner implements Runner {
     });
   }
 
-  private async loop(machine: VirtMachine, spec: RunSpec, options: RunOptions, capture: SerialCapture, symbols: Symbolizer): Promise<Ending> {
+  private async loop(
+    machine: VirtMachine,
+    spec: RunSpec,
+    options: RunOptions,
+    capture: SerialCapture,
+    symbols: Symbolizer,
+  ): Promise<Ending> {
     const startedAt = Date.now();
     const timeoutAt = startedAt + spec.timeoutMs;
     const afterDoneMs = spec.afterDoneMs ?? DEFAULTS.afterDoneMs;
@@ -178,7 +193,8 @@ export class EmuRunner implements Runner {
       if (options.signal?.aborted) return { verdict: 'error', reason: 'cancelled' };
       if (doneDeadline !== null && now >= doneDeadline) return { verdict: 'completed', reason: 'DONE printed; no PSCI power-off followed' };
       if (now >= timeoutAt) return timeoutEnding(machine, `timeout after ${spec.timeoutMs} ms`, symbols);
-      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs) return timeoutEnding(machine, `no serial output for ${silenceMs} ms`, symbols);
+      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs)
+        return timeoutEnding(machine, `no serial output for ${silenceMs} ms`, symbols);
 
       const outcome = machine.runSlice(this.sliceInstructions);
 
@@ -201,13 +217,20 @@ export class EmuRunner implements Runner {
           return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
         case 'unmodelled': {
           const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
-          return { verdict: 'error', reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})` };
+          return {
+            verdict: 'error',
+            reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})`,
+          };
         }
         case 'halted': {
           // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
           const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
-          if (capture.doneSeen) return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };
-          return { verdict: 'timeout', reason: `the CPU waits in WFI at ${where} and nothing can raise an interrupt (no interrupt pending, no timer armed)` };
+          if (capture.doneSeen)
+            return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };
+          return {
+            verdict: 'timeout',
+            reason: `the CPU waits in WFI at ${where} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+          };
         }
         case 'emulator-limit':
           return { verdict: 'error', reason: `emulator limit at ${hex(outcome.pc)} (${symbols.format(outcome.pc)}): ${outcome.reason}` };
@@ -237,7 +260,11 @@ function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {
 function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer): Ending {
   const pending = machine.unreturnedException();
   if (!pending) return { verdict: 'timeout', reason };
-  return { verdict: 'fault', reason: `guest took ${pending.kind} and did not return from its handler (${reason})`, fault: toFaultInfo(pending, symbols) };
+  return {
+    verdict: 'fault',
+    reason: `guest took ${pending.kind} and did not return from its handler (${reason})`,
+    fault: toFaultInfo(pending, symbols),
+  };
 }
 
 /**

@@ -46,7 +46,8 @@ export class ExceptionJudge {
       if (word === null && vector < NO_VECTOR_TABLE_END) {
         return { exception: e, why: `no vector table (VBAR_EL${e.toEl ?? 1} is 0 and nothing is loaded at ${hex(vector)})` };
       }
-      if (word === BRANCH_TO_SELF) return { exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
+      if (word === BRANCH_TO_SELF)
+        return { exception: e, why: `its vector at ${hex(vector)} is a branch to itself (b .): the handler never returns` };
     }
     const key = `${e.name}|${e.elr}|${e.esr}`;
     // No progress: back at the instruction that trapped (an abort, UDF, BRK re-executed), or
@@ -60,7 +61,10 @@ export class ExceptionJudge {
     if (this.pending.length < PENDING_KEEP) this.pending.push(e);
     else this.pendingDropped += 1;
     if (this.streak >= REPEAT_LIMIT) {
-      return { exception: e, why: `taken ${this.streak} times in a row at ${e.elr === null ? 'the same place' : hex(e.elr)} without progress (a loop at the vector)` };
+      return {
+        exception: e,
+        why: `taken ${this.streak} times in a row at ${e.elr === null ? 'the same place' : hex(e.elr)} without progress (a loop at the vector)`,
+      };
     }
     return null;
   }

@@ -19,7 +19,10 @@ export function createRunner(name: string): Runner {
 
 /** "both" -> ["qemu", "emu"]; "qemu,emu" and repeated flags work too. */
 export function parseRunnerList(values: readonly string[]): RunnerName[] {
-  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   const out = new Set<RunnerName>();
   for (const name of names.length ? names : ['both']) {
     if (name === 'both' || name === 'all') LOCAL_RUNNERS.forEach((r) => out.add(r));

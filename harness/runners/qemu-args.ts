@@ -23,19 +23,26 @@ export function machineArg(machine: MachineOptions['machine']): string {
 export function qemuInvocation(spec: RunSpec, extra: { gdbPort?: number; binary?: string } = {}): QemuInvocation {
   const m = spec.machine ?? {};
   const args = [
-    '-M', machineArg(m.machine),
-    '-cpu', spec.cpu,
-    '-m', `${spec.memoryMiB ?? DEFAULTS.memoryMiB}M`,
+    '-M',
+    machineArg(m.machine),
+    '-cpu',
+    spec.cpu,
+    '-m',
+    `${spec.memoryMiB ?? DEFAULTS.memoryMiB}M`,
     ...(m.smp !== undefined && m.smp !== 1 ? ['-smp', String(m.smp)] : []),
     '-nographic',
-    '-monitor', 'none',
+    '-monitor',
+    'none',
     // No NIC: the default virtio NIC wants a ROM file that minimal installs lack, and kernels need none.
-    '-nic', 'none',
+    '-nic',
+    'none',
     // PSCI SYSTEM_RESET should end the run like SYSTEM_OFF, not loop.
     '-no-reboot',
     // Exceptions, their returns and bad accesses go to stderr, where the runner reads them live.
-    '-d', 'int,guest_errors',
-    '-kernel', spec.elfPath,
+    '-d',
+    'int,guest_errors',
+    '-kernel',
+    spec.elfPath,
     ...(m.append !== undefined && m.append !== '' ? ['-append', m.append] : []),
     ...(m.initrd !== undefined ? ['-initrd', m.initrd] : []),
     ...(m.chardevs ?? []).flatMap((c) => ['-chardev', c]),

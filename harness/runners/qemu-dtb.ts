@@ -15,9 +15,18 @@ import { sha256 } from '../util/hash.js';
 export async function qemuDtb(spec: RunSpec): Promise<{ path: string; bytes: Uint8Array; cached: boolean }> {
   const { file, args } = qemuInvocation(spec);
   const version = await execa(file, ['--version'], { reject: false });
-  if (version.exitCode !== 0) throw new WbdiffError(`${file} --version failed`, { hint: 'install the Debian package qemu-system-arm (npm run setup does)' });
+  if (version.exitCode !== 0)
+    throw new WbdiffError(`${file} --version failed`, { hint: 'install the Debian package qemu-system-arm (npm run setup does)' });
   const initrdSize = spec.machine?.initrd ? (await stat(spec.machine.initrd)).size : null;
-  const key = sha256(JSON.stringify({ qemu: String(version.stdout).split('\n')[0], cpu: spec.cpu, memoryMiB: spec.memoryMiB ?? null, machine: spec.machine ?? {}, initrdSize }));
+  const key = sha256(
+    JSON.stringify({
+      qemu: String(version.stdout).split('\n')[0],
+      cpu: spec.cpu,
+      memoryMiB: spec.memoryMiB ?? null,
+      machine: spec.machine ?? {},
+      initrdSize,
+    }),
+  );
   const path = join(CACHE_DIR, 'dtb', `${key.slice(0, 24)}.dtb`);
   if (existsSync(path)) return { path, bytes: await readFile(path), cached: true };
   await mkdir(join(CACHE_DIR, 'dtb'), { recursive: true });
@@ -28,7 +37,13 @@ export async function qemuDtb(spec: RunSpec): Promise<{ path: string; bytes: Uin
   // QEMU writes the tree once the machine is built and exits before running the guest.
   const result = await startTiedChild(file, dumpArgs, { reject: false, timeout: 30_000, stdin: 'ignore', all: true });
   if (!existsSync(temp)) {
-    throw new WbdiffError(`QEMU did not write the device tree (exit ${result.exitCode ?? result.signal}): ${String(result.all ?? '').trim().split('\n').pop()}`, { hint: 'check the machine options' });
+    throw new WbdiffError(
+      `QEMU did not write the device tree (exit ${result.exitCode ?? result.signal}): ${String(result.all ?? '')
+        .trim()
+        .split('\n')
+        .pop()}`,
+      { hint: 'check the machine options' },
+    );
   }
   await rename(temp, path).catch(async (error) => {
     await rm(temp, { force: true });

@@ -86,8 +86,19 @@ export class QemuLogReader {
     if (start) {
       if (this.current) this.finish(events);
       this.current = {
-        number: Number(start[1]), name: start[2]!, cpu: start[3] === undefined ? null : Number(start[3]),
-        fromEl: null, toEl: null, ec: null, esr: null, far: null, elr: null, vector: null, psci: false, semihosting: false, text: line,
+        number: Number(start[1]),
+        name: start[2]!,
+        cpu: start[3] === undefined ? null : Number(start[3]),
+        fromEl: null,
+        toEl: null,
+        ec: null,
+        esr: null,
+        far: null,
+        elr: null,
+        vector: null,
+        psci: false,
+        semihosting: false,
+        text: line,
       };
       return;
     }
@@ -159,5 +170,9 @@ export function exceptionKind(e: QemuException): string {
 
 /** QEMU's own error messages (it failed, not the guest); its harmless module warnings are not. */
 export function qemuErrorLines(messages: readonly string[]): string[] {
-  return messages.filter((line) => (/^(qemu-system-[\w-]+|qemu): /.test(line) && !/: module \S+ not found/.test(line)) || /^\*\*|GLib|^\(process:\d+\)|Aborted|Segmentation fault/.test(line));
+  return messages.filter(
+    (line) =>
+      (/^(qemu-system-[\w-]+|qemu): /.test(line) && !/: module \S+ not found/.test(line)) ||
+      /^\*\*|GLib|^\(process:\d+\)|Aborted|Segmentation fault/.test(line),
+  );
 }

@@ -52,7 +52,8 @@ export class QemuRunner implements Runner {
       stop = fault ? { verdict, reason, fault } : { verdict, reason };
       child.kill('SIGKILL');
     };
-    const unhandled = (u: UnhandledException) => end('fault', `guest took ${exceptionKind(u.exception)}: ${u.why}`, faultFromException(u.exception, symbols));
+    const unhandled = (u: UnhandledException) =>
+      end('fault', `guest took ${exceptionKind(u.exception)}: ${u.why}`, faultFromException(u.exception, symbols));
 
     child.stdout?.on('data', (chunk: Buffer) => {
       capture.push(chunk);
@@ -78,20 +79,34 @@ export class QemuRunner implements Runner {
       const seen = log.taken + log.returns;
       grace = setTimeout(() => {
         if (judge.pendingCause() === pending && log.taken + log.returns === seen) {
-          end('fault', `guest took ${exceptionKind(pending)} and did not return from its handler before the timeout (${spec.timeoutMs} ms)`, faultFromException(pending, symbols));
+          end(
+            'fault',
+            `guest took ${exceptionKind(pending)} and did not return from its handler before the timeout (${spec.timeoutMs} ms)`,
+            faultFromException(pending, symbols),
+          );
         } else end('timeout', `timeout after ${spec.timeoutMs} ms`);
       }, TIMEOUT_GRACE_MS);
     }, spec.timeoutMs);
     const silence = spec.silenceTimeoutMs
-      ? setInterval(() => {
-          if (Date.now() - capture.lastOutputAt > spec.silenceTimeoutMs!) end('timeout', `no serial output for ${spec.silenceTimeoutMs} ms`);
-        }, Math.min(250, spec.silenceTimeoutMs))
+      ? setInterval(
+          () => {
+            if (Date.now() - capture.lastOutputAt > spec.silenceTimeoutMs!)
+              end('timeout', `no serial output for ${spec.silenceTimeoutMs} ms`);
+          },
+          Math.min(250, spec.silenceTimeoutMs),
+        )
       : undefined;
 
     // Everything QEMU wrote before it ended is read, however early it was killed: the output seen
     // before a fault must not depend on how fast this process drained the pipe.
     const drained = (stream: NodeJS.ReadableStream | null | undefined) =>
-      stream ? new Promise<void>((resolve) => { stream.once('end', resolve); stream.once('close', resolve); stream.once('error', () => resolve()); }) : Promise.resolve();
+      stream
+        ? new Promise<void>((resolve) => {
+            stream.once('end', resolve);
+            stream.once('close', resolve);
+            stream.once('error', () => resolve());
+          })
+        : Promise.resolve();
     const [outcome] = await Promise.all([child, drained(child.stdout), drained(child.stderr)]);
     clearTimeout(timer);
     clearTimeout(grace);
@@ -101,7 +116,12 @@ export class QemuRunner implements Runner {
       for (const event of log.end()) {
         lastWasSemihosting = event.kind === 'taken' && event.exception.semihosting;
         const found = judge.onEvent(event);
-        if (found && !stop) stop = { verdict: 'fault', reason: `guest took ${exceptionKind(found.exception)}: ${found.why}`, fault: faultFromException(found.exception, symbols) };
+        if (found && !stop)
+          stop = {
+            verdict: 'fault',
+            reason: `guest took ${exceptionKind(found.exception)}: ${found.why}`,
+            fault: faultFromException(found.exception, symbols),
+          };
       }
     }
 
@@ -113,8 +133,22 @@ export class QemuRunner implements Runner {
       ...(image.boot ? { image: { format: image.format, loadAddress: hex(image.boot.loadAddress) } } : {}),
     };
     if (log.guestErrors.length) details['guestErrors'] = log.guestErrors.slice(0, 20);
-    const result = (verdict: Verdict, reason: string, extra: { poweredOff?: boolean; exitStatus?: number | null; fault?: FaultInfo | null } = {}) =>
-      buildRunResult({ runner: 'qemu', cpu: spec.cpu, verdict, reason, capture, resultPatterns: spec.resultPatterns, startedAt, details, ...extra });
+    const result = (
+      verdict: Verdict,
+      reason: string,
+      extra: { poweredOff?: boolean; exitStatus?: number | null; fault?: FaultInfo | null } = {},
+    ) =>
+      buildRunResult({
+        runner: 'qemu',
+        cpu: spec.cpu,
+        verdict,
+        reason,
+        capture,
+        resultPatterns: spec.resultPatterns,
+        startedAt,
+        details,
+        ...extra,
+      });
 
     const finished = stop as { verdict: Verdict; reason: string; fault?: FaultInfo } | null;
     if (finished) return result(finished.verdict, finished.reason, { fault: finished.fault ?? null });
@@ -125,7 +159,13 @@ export class QemuRunner implements Runner {
     }
     const qemuErrors = qemuErrorLines(log.messages);
     if (qemuErrors.length) details['stderr'] = log.messages.join('\n');
-    const ending = interpretExit(outcome.exitCode ?? null, outcome.signal ?? null, qemuErrors, kernelSetsExitCode(spec.machine), lastWasSemihosting);
+    const ending = interpretExit(
+      outcome.exitCode ?? null,
+      outcome.signal ?? null,
+      qemuErrors,
+      kernelSetsExitCode(spec.machine),
+      lastWasSemihosting,
+    );
     if (ending.verdict === 'crash') details['stderr'] = log.messages.join('\n');
     return result(ending.verdict, ending.reason, { poweredOff: ending.poweredOff, exitStatus: ending.exitStatus });
   }
@@ -144,13 +184,21 @@ export interface ExitInterpretation {
  * (code << 1) | 1, reported as arm/run does (1 -> 0, else as is). Anything else, a signal, or
  * QEMU's own error message is QEMU failing: `crash`, infrastructure, never a kernel outcome.
  */
-export function interpretExit(code: number | null, signal: string | null, qemuErrors: readonly string[], exitDevice: 'semihosting' | 'chr-testdev' | null, lastCallSemihosting = false): ExitInterpretation {
+export function interpretExit(
+  code: number | null,
+  signal: string | null,
+  qemuErrors: readonly string[],
+  exitDevice: 'semihosting' | 'chr-testdev' | null,
+  lastCallSemihosting = false,
+): ExitInterpretation {
   const crash = (why: string): ExitInterpretation => ({ verdict: 'crash', reason: why, poweredOff: false, exitStatus: null });
   if (signal) return crash(`QEMU was killed by ${signal}${qemuErrors.length ? `: ${qemuErrors[qemuErrors.length - 1]}` : ''}`);
   if (qemuErrors.length) return crash(`QEMU failed (exit ${code}): ${qemuErrors[qemuErrors.length - 1]}`);
-  if (code === 0 && exitDevice === 'semihosting' && lastCallSemihosting) return { verdict: 'completed', reason: 'semihosting SYS_EXIT with status 0', poweredOff: false, exitStatus: 0 };
+  if (code === 0 && exitDevice === 'semihosting' && lastCallSemihosting)
+    return { verdict: 'completed', reason: 'semihosting SYS_EXIT with status 0', poweredOff: false, exitStatus: 0 };
   if (code === 0) return { verdict: 'completed', reason: 'PSCI SYSTEM_OFF (QEMU exited)', poweredOff: true, exitStatus: null };
-  if (code !== null && exitDevice === 'semihosting') return { verdict: 'completed', reason: `semihosting SYS_EXIT with status ${code}`, poweredOff: false, exitStatus: code };
+  if (code !== null && exitDevice === 'semihosting')
+    return { verdict: 'completed', reason: `semihosting SYS_EXIT with status ${code}`, poweredOff: false, exitStatus: code };
   if (code !== null && exitDevice === 'chr-testdev' && code % 2 === 1) {
     const status = code === 1 ? 0 : code;
     return { verdict: 'completed', reason: `chr-testdev exit, status ${status}`, poweredOff: false, exitStatus: status };

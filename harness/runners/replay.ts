@@ -23,7 +23,12 @@ export class ReplayRunner implements Runner {
         if (capture.overflowed) break;
       }
     } catch (error) {
-      return errorResult('replay', spec.cpu, `cannot read the captured log ${this.logPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, startedAt);
+      return errorResult(
+        'replay',
+        spec.cpu,
+        `cannot read the captured log ${this.logPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        startedAt,
+      );
     }
     const details = { log: this.logPath };
     const common = { runner: 'replay' as const, cpu: spec.cpu, capture, resultPatterns: spec.resultPatterns, startedAt, details };

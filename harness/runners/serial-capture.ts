@@ -14,7 +14,10 @@ export class SerialCapture {
   doneSeen = false;
   lastOutputAt = Date.now();
 
-  constructor(private readonly maxBytes: number, private readonly onDone?: () => void) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onDone?: () => void,
+  ) {}
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;

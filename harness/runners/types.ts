@@ -141,7 +141,13 @@ export interface RunLimits {
 export type RunOverrides = Pick<RunLimits, 'memoryMiB' | 'resultPatterns' | 'results' | 'machine' | 'imageFormat' | 'symbolsElf'>;
 
 /** The one way a RunSpec is made from a kernel's limits, so every command runs a kernel alike. */
-export function runSpecFor(elfPath: string, cpu: string, limits: RunLimits, timeoutOverride?: number, overrides: RunOverrides = {}): RunSpec {
+export function runSpecFor(
+  elfPath: string,
+  cpu: string,
+  limits: RunLimits,
+  timeoutOverride?: number,
+  overrides: RunOverrides = {},
+): RunSpec {
   const memoryMiB = overrides.memoryMiB ?? limits.memoryMiB;
   const machine = canonicalMachine(mergeMachine(limits.machine, overrides.machine));
   const imageFormat = overrides.imageFormat ?? limits.imageFormat;

@@ -29,7 +29,19 @@ export function parseUnittestsCfg(text: string): UnittestSection[] {
     if (line === '' || line.startsWith('#')) continue;
     const head = /^\[(.*)\]$/.exec(line);
     if (head) {
-      current = { name: head[1]!, file: '', smp: null, testArgs: null, params: null, groups: [], arch: null, accel: null, timeout: null, disabledIf: null, line: i + 1 };
+      current = {
+        name: head[1]!,
+        file: '',
+        smp: null,
+        testArgs: null,
+        params: null,
+        groups: [],
+        arch: null,
+        accel: null,
+        timeout: null,
+        disabledIf: null,
+        line: i + 1,
+      };
       sections.push(current);
       continue;
     }
@@ -43,16 +55,36 @@ export function parseUnittestsCfg(text: string): UnittestSection[] {
       value = value.replace(/"""\s*$/, '').replace(/\\\n/g, ' ');
     }
     switch (kv[1]) {
-      case 'file': current.file = value; break;
-      case 'smp': current.smp = value; break;
-      case 'test_args': current.testArgs = value; break;
-      case 'qemu_params': case 'extra_params': current.params = value; break;
-      case 'groups': current.groups = value.split(/\s+/).filter(Boolean); break;
-      case 'arch': current.arch = value; break;
-      case 'accel': current.accel = value; break;
-      case 'timeout': current.timeout = value; break;
-      case 'disabled_if': current.disabledIf = value; break;
-      default: break;
+      case 'file':
+        current.file = value;
+        break;
+      case 'smp':
+        current.smp = value;
+        break;
+      case 'test_args':
+        current.testArgs = value;
+        break;
+      case 'qemu_params':
+      case 'extra_params':
+        current.params = value;
+        break;
+      case 'groups':
+        current.groups = value.split(/\s+/).filter(Boolean);
+        break;
+      case 'arch':
+        current.arch = value;
+        break;
+      case 'accel':
+        current.accel = value;
+        break;
+      case 'timeout':
+        current.timeout = value;
+        break;
+      case 'disabled_if':
+        current.disabledIf = value;
+        break;
+      default:
+        break;
     }
   }
   return sections;
@@ -71,7 +103,8 @@ export function shellWords(text: string, where: string): string[] {
       const end = text.indexOf(c, i + 1);
       if (end < 0) throw new WbdiffError(`unterminated ${c} quote`, { where });
       const inner = text.slice(i + 1, end);
-      if (c === '"' && /[`$]/.test(inner)) throw new WbdiffError(`shell expansion in "${inner}" is not supported`, { where, hint: 'write the value out' });
+      if (c === '"' && /[`$]/.test(inner))
+        throw new WbdiffError(`shell expansion in "${inner}" is not supported`, { where, hint: 'write the value out' });
       word = (word ?? '') + inner;
       i = end;
     } else if (c === '\\' && i + 1 < text.length) {
@@ -86,7 +119,11 @@ export function shellWords(text: string, where: string): string[] {
 
 /** `smp = 2`, `$MAX_SMP`, or `$((($MAX_SMP < 8)?$MAX_SMP:8))`, as bash arithmetic would give them. */
 export function evaluateSmp(text: string, maxSmp: number, where: string): number {
-  const expr = text.replace(/\$\{?MAX_SMP\}?/g, String(maxSmp)).trim().replace(/^\$\(\((.*)\)\)$/, '$1').trim();
+  const expr = text
+    .replace(/\$\{?MAX_SMP\}?/g, String(maxSmp))
+    .trim()
+    .replace(/^\$\(\((.*)\)\)$/, '$1')
+    .trim();
   if (/^\d+$/.test(expr)) return Number(expr);
   const m = /^\(?\s*(\d+)\s*(<=|>=|<|>|==)\s*(\d+)\s*\)?\s*\?\s*(\d+)\s*:\s*(\d+)$/.exec(expr);
   if (!m) throw new WbdiffError(`cannot evaluate smp = ${text}`, { where, hint: 'wbdiff reads integers, $MAX_SMP and (a < b)?c:d' });
@@ -159,7 +196,8 @@ export function expandSection(section: UnittestSection, context: SuiteContext): 
   if (section.groups.includes('nodefault')) return { name: section.name, skipped: 'test marked as manual run only (group nodefault)' };
   if (section.arch && section.arch !== 'arm64') return { name: section.name, skipped: `${section.arch} only` };
   if (section.accel && section.accel !== 'tcg') return { name: section.name, skipped: `${section.accel} only (wbdiff runs QEMU with TCG)` };
-  if (section.groups.includes('migration')) return { name: section.name, skipped: 'migration test: needs two QEMU instances and QMP, which wbdiff does not drive' };
+  if (section.groups.includes('migration'))
+    return { name: section.name, skipped: 'migration test: needs two QEMU instances and QMP, which wbdiff does not drive' };
   if (!section.file) throw new WbdiffError('the section names no file', { where });
   const params = section.params ? machineFromParams(shellWords(section.params, where)) : { machine: {} as MachineOptions };
   const append = section.testArgs ? shellWords(section.testArgs, where).join(' ') : undefined;

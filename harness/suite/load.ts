@@ -22,12 +22,16 @@ export async function expandSuiteEntry(entry: SuiteEntry, baseDir: string): Prom
   const dir = isAbsolute(entry.dir) ? entry.dir : resolve(baseDir, entry.dir);
   const cfgPath = join(dir, 'arm', 'unittests.cfg');
   if (!existsSync(cfgPath)) {
-    throw new WbdiffError(`no arm/unittests.cfg in ${dir}: not a kvm-unit-tests tree`, { where: 'suite entry', hint: 'set "dir" to a kvm-unit-tests tree built for arm64 (./configure --arch=arm64 --cross-prefix=aarch64-linux-gnu- && make)' });
+    throw new WbdiffError(`no arm/unittests.cfg in ${dir}: not a kvm-unit-tests tree`, {
+      where: 'suite entry',
+      hint: 'set "dir" to a kvm-unit-tests tree built for arm64 (./configure --arch=arm64 --cross-prefix=aarch64-linux-gnu- && make)',
+    });
   }
   const sections = parseUnittestsCfg(await readFile(cfgPath, 'utf8'));
   const wanted = entry.tests ?? null;
   for (const name of wanted ?? []) {
-    if (!sections.some((s) => s.name === name)) throw new WbdiffError(`no test "${name}" in ${cfgPath}`, { hint: `its tests: ${sections.map((s) => s.name).join(', ')}` });
+    if (!sections.some((s) => s.name === name))
+      throw new WbdiffError(`no test "${name}" in ${cfgPath}`, { hint: `its tests: ${sections.map((s) => s.name).join(', ')}` });
   }
   const maxSmp = entry.maxSmp ?? 1;
   const environPath = await writeEnviron();
@@ -42,7 +46,8 @@ export async function expandSuiteEntry(entry: SuiteEntry, baseDir: string): Prom
       continue;
     }
     const image = join(dir, 'arm', test.file);
-    if (!existsSync(image)) throw new WbdiffError(`${test.file} is not built`, { where: `${cfgPath} [${test.name}]`, hint: `run make in ${dir}` });
+    if (!existsSync(image))
+      throw new WbdiffError(`${test.file} is not built`, { where: `${cfgPath} [${test.name}]`, hint: `run make in ${dir}` });
     const symbols = image.replace(/\.flat$/, '.elf');
     kernels.push({
       elf: image,
@@ -67,7 +72,9 @@ async function writeEnviron(): Promise<string> {
   const help = await execa(binary, ['-h'], { reject: false });
   const versionLine = String(help.stdout ?? '').split('\n')[0] ?? '';
   if (help.exitCode !== 0 || !versionLine.startsWith('QEMU')) {
-    throw new WbdiffError(`${binary} -h did not print its version`, { hint: 'install the Debian package qemu-system-arm (npm run setup does)' });
+    throw new WbdiffError(`${binary} -h did not print its version`, {
+      hint: 'install the Debian package qemu-system-arm (npm run setup does)',
+    });
   }
   const text = kvmUnitTestsEnviron(versionLine, release());
   const path = join(CACHE_DIR, 'suites', `kvm-unit-tests-environ-${sha256(text).slice(0, 16)}.txt`);

@@ -19,13 +19,19 @@ export interface BoundedReadOptions {
 export async function readFileBounded(path: string, options: BoundedReadOptions): Promise<Buffer> {
   const hint = options.hint ? { hint: options.hint } : {};
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new WbdiffError(error.code === 'ENOENT' ? 'no such file' : `cannot read the ${options.what}: ${error.code ?? error.message}`, { where: path, ...hint });
+    throw new WbdiffError(error.code === 'ENOENT' ? 'no such file' : `cannot read the ${options.what}: ${error.code ?? error.message}`, {
+      where: path,
+      ...hint,
+    });
   });
   if (!info.isFile()) {
     throw new WbdiffError(`not a regular file (${fileKind(info)}): cannot be a ${options.what}`, { where: path, ...hint });
   }
   const tooLarge = (size: number) =>
-    new WbdiffError(`too large for a ${options.what}: ${size} bytes or more, the limit is ${options.maxBytes} (${(options.maxBytes / MiB).toFixed(0)} MiB)`, { where: path, ...hint });
+    new WbdiffError(
+      `too large for a ${options.what}: ${size} bytes or more, the limit is ${options.maxBytes} (${(options.maxBytes / MiB).toFixed(0)} MiB)`,
+      { where: path, ...hint },
+    );
   if (info.size > options.maxBytes) throw tooLarge(info.size);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -37,7 +43,10 @@ export async function readFileBounded(path: string, options: BoundedReadOptions)
     }
   } catch (error) {
     if (error instanceof WbdiffError) throw error;
-    throw new WbdiffError(`cannot read the ${options.what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: path, ...hint });
+    throw new WbdiffError(`cannot read the ${options.what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      where: path,
+      ...hint,
+    });
   }
   return Buffer.concat(chunks, total);
 }

@@ -10,7 +10,12 @@ let setprivPath: string | null | undefined;
 
 /** The first executable `name` on PATH (or the path itself when it has a slash), or null. */
 export function findExecutable(name: string): string | null {
-  const candidates = name.includes('/') ? [name] : (process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const candidates = name.includes('/')
+    ? [name]
+    : (process.env['PATH'] ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, name));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

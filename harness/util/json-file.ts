@@ -21,7 +21,10 @@ export function parseJsonText<T>(text: string, path: string, schema: object, wha
     parsed = parseJsonWithPositions(text);
   } catch (error) {
     if (error instanceof JsonSyntaxError) {
-      throw new WbdiffError(`malformed JSON in the ${what}: ${error.message}`, { where: `${path}:${error.position.line}:${error.position.column}`, hint });
+      throw new WbdiffError(`malformed JSON in the ${what}: ${error.message}`, {
+        where: `${path}:${error.position.line}:${error.position.column}`,
+        hint,
+      });
     }
     throw error;
   }
@@ -32,7 +35,14 @@ export function parseJsonText<T>(text: string, path: string, schema: object, wha
  * Checks a value against a schema. With positions (JSON text) errors say file:line:column; without
  * (a value a .ts/.js config exported) they say the file and the JSON pointer.
  */
-export function validateValue<T>(value: unknown, path: string, schema: object, what: string, hint: string, positions?: Map<string, Position>): T {
+export function validateValue<T>(
+  value: unknown,
+  path: string,
+  schema: object,
+  what: string,
+  hint: string,
+  positions?: Map<string, Position>,
+): T {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
@@ -64,9 +74,12 @@ function usefulError(e: ErrorObject, _i: number, all: ErrorObject[]): boolean {
 
 function describe(e: ErrorObject): string {
   const where = e.instancePath || '(top level)';
-  if (e.keyword === 'additionalProperties') return `${where} has an unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-  if (e.keyword === 'enum') return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (e.keyword === 'oneOf' && Array.isArray((e.params as { passingSchemas?: unknown }).passingSchemas)) return `${where} matches more than one of its allowed forms (e.g. both "kernel" and "elf"): keep one`;
+  if (e.keyword === 'additionalProperties')
+    return `${where} has an unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'enum')
+    return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'oneOf' && Array.isArray((e.params as { passingSchemas?: unknown }).passingSchemas))
+    return `${where} matches more than one of its allowed forms (e.g. both "kernel" and "elf"): keep one`;
   if (e.keyword === 'required') return `${where} is missing the property "${(e.params as { missingProperty: string }).missingProperty}"`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }

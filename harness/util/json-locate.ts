@@ -7,7 +7,10 @@ export interface Position {
 }
 
 export class JsonSyntaxError extends Error {
-  constructor(message: string, readonly position: Position) {
+  constructor(
+    message: string,
+    readonly position: Position,
+  ) {
     super(message);
   }
 }

@@ -18,7 +18,15 @@ const CNTV_CTL_EL0 = sys(3, 3, 14, 3, 1);
 const CNTV_CVAL_EL0 = sys(3, 3, 14, 3, 2);
 
 /** The virtual timer's PPI 27 as a level: pending while high whatever ICPENDR says; pending and active at once. */
-const timerLevel = (pend: number, enable: number, active: number, ack: ProbeStep, eoi: ProbeStep, hppir: ProbeStep, rpr: ProbeStep): ProbeStep[] => [
+const timerLevel = (
+  pend: number,
+  enable: number,
+  active: number,
+  ack: ProbeStep,
+  eoi: ProbeStep,
+  hppir: ProbeStep,
+  rpr: ProbeStep,
+): ProbeStep[] => [
   msr(CNTV_CVAL_EL0, 0n),
   msr(CNTV_CTL_EL0, 1n),
   read(pend, 'T_PEND'),
@@ -51,7 +59,9 @@ export const ICC = {
 };
 
 const idRegisters = (base: number, prefix: string): ProbeStep[] =>
-  [0xfd0, 0xfd4, 0xfd8, 0xfdc, 0xfe0, 0xfe4, 0xfe8, 0xfec, 0xff0, 0xff4, 0xff8, 0xffc].map((o) => read(base + o, `${prefix}${o.toString(16)}`));
+  [0xfd0, 0xfd4, 0xfd8, 0xfdc, 0xfe0, 0xfe4, 0xfe8, 0xfec, 0xff0, 0xff4, 0xff8, 0xffc].map((o) =>
+    read(base + o, `${prefix}${o.toString(16)}`),
+  );
 
 /** GICv2 (-M virt): identification, reset state, sticky bits, then SGI 5 to self, acknowledged and EOId. */
 export const GICV2_PROBE: ProbeStep[] = [
@@ -146,7 +156,15 @@ export const GICV2_PROBE: ProbeStep[] = [
   write(GICC + 0x1000, 32),
   read(GICD + 0x304, 'S_ISACTIVER1d'),
   write(GICC + 0x000, 0x1),
-  ...timerLevel(GICD + 0x200, GICD + 0x100, GICD + 0x300, read(GICC + 0x00c, 'T_IAR'), write(GICC + 0x010, 27), read(GICC + 0x018, 'T_HPPIR'), read(GICC + 0x014, 'T_RPR')),
+  ...timerLevel(
+    GICD + 0x200,
+    GICD + 0x100,
+    GICD + 0x300,
+    read(GICC + 0x00c, 'T_IAR'),
+    write(GICC + 0x010, 27),
+    read(GICC + 0x018, 'T_HPPIR'),
+    read(GICC + 0x014, 'T_RPR'),
+  ),
 ];
 
 /** GICv3 (-M virt,gic-version=3): distributor, CPU 0's redistributor, ICC registers, SGI 3 to self. */
@@ -257,5 +275,13 @@ export const GICV3_PROBE: ProbeStep[] = [
   msr(ICC.CTLR, 0n),
   write(SGI_FRAME + 0x080, 0xffff_ffff),
   write(SGI_FRAME + 0xc04, 0), // PPIs level-sensitive again
-  ...timerLevel(SGI_FRAME + 0x200, SGI_FRAME + 0x100, SGI_FRAME + 0x300, mrs(ICC.IAR1, 'T_IAR'), msr(ICC.EOIR1, 27n), mrs(ICC.HPPIR1, 'T_HPPIR'), mrs(ICC.RPR, 'T_RPR')),
+  ...timerLevel(
+    SGI_FRAME + 0x200,
+    SGI_FRAME + 0x100,
+    SGI_FRAME + 0x300,
+    mrs(ICC.IAR1, 'T_IAR'),
+    msr(ICC.EOIR1, 27n),
+    mrs(ICC.HPPIR1, 'T_HPPIR'),
+    mrs(ICC.RPR, 'T_RPR'),
+  ),
 ];

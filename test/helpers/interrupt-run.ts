@@ -46,10 +46,15 @@ export async function runWithInterrupts(
   const quantum = options.quantum ?? 10_000;
   const maxInstructions = options.maxInstructions ?? 50_000_000n;
   const cpuCount = options.cpus ?? 1;
-  const model = new VirtInterrupts({ gicVersion, cpus: cpuCount, ...(options.icountShift !== undefined ? { icountShift: options.icountShift } : {}) });
+  const model = new VirtInterrupts({
+    gicVersion,
+    cpus: cpuCount,
+    ...(options.icountShift !== undefined ? { icountShift: options.icountShift } : {}),
+  });
   const ram = new Uint8Array(128 << 20);
   for (const segment of image.segments) {
-    if (segment.type === 'load' && segment.filesz > 0n) ram.set(segment.data.subarray(0, Number(segment.filesz)), Number(segment.paddr - RAM_BASE));
+    if (segment.type === 'load' && segment.filesz > 0n)
+      ram.set(segment.data.subarray(0, Number(segment.filesz)), Number(segment.paddr - RAM_BASE));
   }
   let serial = '';
   let ending: InterruptRun['ending'] | null = null;
@@ -69,8 +74,10 @@ export async function runWithInterrupts(
     let result = -1n; // NOT_SUPPORTED
     if (fn === PSCI_CPU_ON) {
       const target = cpus[Number(uc.regRead('x1') & 0xffn)];
-      if (!target) result = -2n; // INVALID_PARAMETERS
-      else if (target.state !== 'off') result = -4n; // ALREADY_ON
+      if (!target)
+        result = -2n; // INVALID_PARAMETERS
+      else if (target.state !== 'off')
+        result = -4n; // ALREADY_ON
       else {
         target.pc = uc.regRead('x2');
         target.uc.regWrite('x0', uc.regRead('x3'));
@@ -89,9 +96,14 @@ export async function runWithInterrupts(
       const cpu: Cpu = { index, uc, pc: image.entry, state: index === 0 ? 'running' : 'off', counter };
       cpus.push(cpu);
       uc.memMapPtr(RAM_BASE, ram, UC_PROT.ALL);
-      uc.mmioMap(0x0900_0000n, 0x1000, (offset) => (offset === 0x18n ? 0x90n : 0n), (offset, _size, value) => {
-        if (offset === 0n) serial += String.fromCharCode(Number(value & 0xffn));
-      });
+      uc.mmioMap(
+        0x0900_0000n,
+        0x1000,
+        (offset) => (offset === 0x18n ? 0x90n : 0n),
+        (offset, _size, value) => {
+          if (offset === 0n) serial += String.fromCharCode(Number(value & 0xffn));
+        },
+      );
       attachInterrupts(uc, index, model, { executedInQuantum: counter.inQuantum });
       uc.hookIntr((intno) => {
         const pc = uc.regRead('pc');

@@ -72,8 +72,21 @@ export async function buildTestKernel(dir: string, name: string, source: string,
   const elf = join(dir, `${name}.elf`);
   await writeFile(sourcePath, source);
   await execa('aarch64-linux-gnu-gcc', [
-    '-nostdlib', '-nostartfiles', '-ffreestanding', '-static', '-Wl,--build-id=none', ...defines.map((d) => `-D${d}`),
-    '-T', join(KERNELS_DIR, 'common', 'virt.ld'), '-I', join(KERNELS_DIR, 'common'), '-I', TEST_KERNELS_DIR, '-o', elf, sourcePath,
+    '-nostdlib',
+    '-nostartfiles',
+    '-ffreestanding',
+    '-static',
+    '-Wl,--build-id=none',
+    ...defines.map((d) => `-D${d}`),
+    '-T',
+    join(KERNELS_DIR, 'common', 'virt.ld'),
+    '-I',
+    join(KERNELS_DIR, 'common'),
+    '-I',
+    TEST_KERNELS_DIR,
+    '-o',
+    elf,
+    sourcePath,
   ]);
   return elf;
 }
@@ -82,7 +95,27 @@ export async function buildTestKernel(dir: string, name: string, source: string,
 export async function runOnQemu(elf: string, machine: string, smp = 1, extra: string[] = []): Promise<string> {
   const { stdout } = await execa(
     'qemu-system-aarch64',
-    ['-M', machine, '-cpu', 'cortex-a57', '-smp', String(smp), '-m', '128', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none', '-no-reboot', ...extra, '-kernel', elf],
+    [
+      '-M',
+      machine,
+      '-cpu',
+      'cortex-a57',
+      '-smp',
+      String(smp),
+      '-m',
+      '128',
+      '-nographic',
+      '-monitor',
+      'none',
+      '-serial',
+      'stdio',
+      '-nic',
+      'none',
+      '-no-reboot',
+      ...extra,
+      '-kernel',
+      elf,
+    ],
     { timeout: 20_000, stdin: 'ignore' },
   );
   if (!stdout.includes('DONE')) throw new Error(`kernel ${elf} did not finish on QEMU:\n${stdout}`);
@@ -100,5 +133,7 @@ export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise
 
 /** Builds the probe and runs it on qemu-system-aarch64 -M virt with the given machine options. */
 export async function runProbeOnQemu(steps: ProbeStep[], machine: string, smp = 1): Promise<ProbeValues> {
-  return withTempDir(async (dir) => parseProbeOutput(await runOnQemu(await buildTestKernel(dir, 'probe', probeSource(steps)), machine, smp)));
+  return withTempDir(async (dir) =>
+    parseProbeOutput(await runOnQemu(await buildTestKernel(dir, 'probe', probeSource(steps)), machine, smp)),
+  );
 }

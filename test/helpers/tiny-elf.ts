@@ -2,9 +2,17 @@
 
 export const words = (list: number[]) => new Uint8Array(new Uint32Array(list).buffer);
 
-
-export interface Segment { addr: bigint; code: number[]; bss?: number; flags?: number }
-export interface Sym { name: string; value: bigint; size: bigint }
+export interface Segment {
+  addr: bigint;
+  code: number[];
+  bss?: number;
+  flags?: number;
+}
+export interface Sym {
+  name: string;
+  value: bigint;
+  size: bigint;
+}
 
 export function buildElf(entry: bigint, segments: Segment[], symbols: Sym[] = []): Uint8Array {
   const align = (n: number) => (n + 15) & ~15;
@@ -29,9 +37,12 @@ export function buildElf(entry: bigint, segments: Segment[], symbols: Sym[] = []
     nameAt += Buffer.byteLength(s.name) + 1;
   });
   const shstrtab = Buffer.from('\0.text\0.symtab\0.strtab\0.shstrtab\0');
-  const symtabAt = offset; offset = align(offset + symtab.length);
-  const strtabAt = offset; offset = align(offset + strtab.length);
-  const shstrAt = offset; offset = align(offset + shstrtab.length);
+  const symtabAt = offset;
+  offset = align(offset + symtab.length);
+  const strtabAt = offset;
+  offset = align(offset + strtab.length);
+  const shstrAt = offset;
+  offset = align(offset + shstrtab.length);
   const shoff = offset;
   const out = Buffer.alloc(shoff + 64 * 5);
   Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(out, 0);
@@ -79,4 +90,3 @@ export function buildElf(entry: bigint, segments: Segment[], symbols: Sym[] = []
   section(4, 23, 3, 0n, shstrAt, shstrtab.length);
   return out;
 }
-

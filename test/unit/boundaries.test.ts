@@ -62,6 +62,9 @@ const ALLOWED: Record<string, RegExp> = { 'harness/patch/plan.ts': /^harness\/di
 for (const file of PURE) {
   test(`${file} does no I/O, directly or through what it imports`, async (t) => {
     const allowed = ALLOWED[file];
-    t.deepEqual((await ioImports(file)).filter((line) => !allowed?.test(line)), []);
+    t.deepEqual(
+      (await ioImports(file)).filter((line) => !allowed?.test(line)),
+      [],
+    );
   });
 }

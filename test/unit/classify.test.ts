@@ -4,12 +4,36 @@ import type { FaultInfo, RunResult } from '../../harness/runners/types.js';
 import { machineProfile } from '../../harness/machine-profile.js';
 
 function run(partial: Partial<RunResult>): RunResult {
-  return { runner: 'qemu', cpu: 'cortex-a57', verdict: 'completed', reason: '', markers: { T1: 'Y', T2: 'Y' }, conflicts: [], done: true, poweredOff: true, fault: null, serial: '', serialBytes: 0, durationMs: 1, details: {}, ...partial };
+  return {
+    runner: 'qemu',
+    cpu: 'cortex-a57',
+    verdict: 'completed',
+    reason: '',
+    markers: { T1: 'Y', T2: 'Y' },
+    conflicts: [],
+    done: true,
+    poweredOff: true,
+    fault: null,
+    serial: '',
+    serialBytes: 0,
+    durationMs: 1,
+    details: {},
+    ...partial,
+  };
 }
 function cell(variant: string | null, runner: 'qemu' | 'emu', partial: Partial<RunResult> = {}, cpu = 'cortex-a57'): ClassifiableCell {
   return { id: `k/${variant ?? 'unpatched'}/${runner}/${cpu}`, target: 'k', variant, runner, cpu, run: run({ runner, cpu, ...partial }) };
 }
-const writeFault = (address: string): FaultInfo => ({ kind: 'data abort', pc: '0x40', pcSymbol: 'main.kmain+0x5c', address, addressSymbol: address, access: 'write', esr: null, detail: '' });
+const writeFault = (address: string): FaultInfo => ({
+  kind: 'data abort',
+  pc: '0x40',
+  pcSymbol: 'main.kmain+0x5c',
+  address,
+  addressSymbol: address,
+  access: 'write',
+  esr: null,
+  detail: '',
+});
 const machine = machineProfile();
 const context = (diagnosis: DiagnosisLike | null = null) => ({
   machine,
@@ -18,7 +42,12 @@ const context = (diagnosis: DiagnosisLike | null = null) => ({
 });
 
 test('a variant that flips a marker on every runner is a patch bug', (t) => {
-  const cells = [cell(null, 'qemu'), cell(null, 'emu'), cell('v', 'qemu', { markers: { T1: 'Y', T2: 'N' } }), cell('v', 'emu', { markers: { T1: 'Y', T2: 'N' } })];
+  const cells = [
+    cell(null, 'qemu'),
+    cell(null, 'emu'),
+    cell('v', 'qemu', { markers: { T1: 'Y', T2: 'N' } }),
+    cell('v', 'emu', { markers: { T1: 'Y', T2: 'N' } }),
+  ];
   const result = classifyCells(cells, context());
   t.is(result.get('k/v/qemu/cortex-a57')!.outcome, 'patch-bug');
   t.regex(result.get('k/v/emu/cortex-a57')!.findings[0]!.summary, /changes the outcome on every runner: T2 is N with v but Y unpatched/);
@@ -26,9 +55,17 @@ test('a variant that flips a marker on every runner is a patch bug', (t) => {
 });
 
 test('a flip on one runner only is a parity divergence, with the flash as probable cause', (t) => {
-  const cells = [cell(null, 'qemu'), cell(null, 'emu'), cell('v', 'qemu'), cell('v', 'emu', { verdict: 'fault', markers: {}, fault: writeFault('0x0') })];
+  const cells = [
+    cell(null, 'qemu'),
+    cell(null, 'emu'),
+    cell('v', 'qemu'),
+    cell('v', 'emu', { verdict: 'fault', markers: {}, fault: writeFault('0x0') }),
+  ];
   // An emulator that does not map the flash (wbdiff's did not before it modelled pflash).
-  const result = classifyCells(cells, { ...context(), machine: { ...machine, emulatorMaps: machine.emulatorMaps.filter((name) => !name.startsWith('flash')) } });
+  const result = classifyCells(cells, {
+    ...context(),
+    machine: { ...machine, emulatorMaps: machine.emulatorMaps.filter((name) => !name.startsWith('flash')) },
+  });
   const emu = result.get('k/v/emu/cortex-a57')!;
   t.is(emu.outcome, 'parity-divergence');
   t.regex(emu.findings[0]!.summary, /T1 is \(missing\) on emu\/cortex-a57 but Y on qemu\/cortex-a57/);
@@ -38,7 +75,12 @@ test('a flip on one runner only is a parity divergence, with the flash as probab
 
 test('a bad diagnosis is a convention bug on the emulator and a masked failure where QEMU passes', (t) => {
   const diagnosis = { verdict: 'convention-bug', findings: [{ kind: 'convention-bug', text: 'x25 was not set' }] };
-  const cells = [cell(null, 'qemu'), cell(null, 'emu'), cell('v', 'qemu'), cell('v', 'emu', { verdict: 'fault', markers: {}, fault: writeFault('0x0') })];
+  const cells = [
+    cell(null, 'qemu'),
+    cell(null, 'emu'),
+    cell('v', 'qemu'),
+    cell('v', 'emu', { verdict: 'fault', markers: {}, fault: writeFault('0x0') }),
+  ];
   const result = classifyCells(cells, context(diagnosis));
   t.is(result.get('k/v/emu/cortex-a57')!.outcome, 'convention-bug');
   const qemu = result.get('k/v/qemu/cortex-a57')!;
@@ -47,11 +89,17 @@ test('a bad diagnosis is a convention bug on the emulator and a masked failure w
 });
 
 test('infrastructure errors are never kernel outcomes; unpatched mismatches are unexpected', (t) => {
-  const cells = [cell(null, 'qemu', { verdict: 'error', reason: 'qemu-system-aarch64 not found' }), cell(null, 'emu', { markers: { T1: 'N', T2: 'Y' } })];
+  const cells = [
+    cell(null, 'qemu', { verdict: 'error', reason: 'qemu-system-aarch64 not found' }),
+    cell(null, 'emu', { markers: { T1: 'N', T2: 'Y' } }),
+  ];
   const result = classifyCells(cells, context());
   t.is(result.get('k/unpatched/qemu/cortex-a57')!.outcome, 'infrastructure');
   t.is(result.get('k/unpatched/emu/cortex-a57')!.outcome, 'unexpected', 'no parity finding against an error run');
-  t.deepEqual(result.get('k/unpatched/emu/cortex-a57')!.findings.map((f) => f.kind), ['unexpected']);
+  t.deepEqual(
+    result.get('k/unpatched/emu/cortex-a57')!.findings.map((f) => f.kind),
+    ['unexpected'],
+  );
 });
 
 test('different CPU models are cpu-dependent (not failing), with MIDR named as the cause', (t) => {
@@ -85,15 +133,22 @@ test('expectations first: with a failing unpatched kernel a real bug is not ok a
   // The unpatched kernel prints T2 N (the bug); "fix" makes it Y; "worse" breaks T1 as well.
   const broken = { markers: { T1: 'Y', T2: 'N' } };
   const cells = [
-    cell(null, 'qemu', broken), cell(null, 'emu', broken),
-    cell('fix', 'qemu'), cell('fix', 'emu'),
-    cell('same', 'qemu', broken), cell('same', 'emu', broken),
-    cell('worse', 'qemu', { markers: { T1: 'N', T2: 'N' } }), cell('worse', 'emu', { markers: { T1: 'N', T2: 'N' } }),
+    cell(null, 'qemu', broken),
+    cell(null, 'emu', broken),
+    cell('fix', 'qemu'),
+    cell('fix', 'emu'),
+    cell('same', 'qemu', broken),
+    cell('same', 'emu', broken),
+    cell('worse', 'qemu', { markers: { T1: 'N', T2: 'N' } }),
+    cell('worse', 'emu', { markers: { T1: 'N', T2: 'N' } }),
   ];
   const result = classifyCells(cells, context());
   t.is(result.get('k/unpatched/qemu/cortex-a57')!.outcome, 'unexpected');
   t.is(result.get('k/fix/qemu/cortex-a57')!.outcome, 'fix');
-  t.regex(result.get('k/fix/emu/cortex-a57')!.findings[0]!.summary, /variant fix makes the kernel do what it must: unpatched, T2: expected Y, got N/);
+  t.regex(
+    result.get('k/fix/emu/cortex-a57')!.findings[0]!.summary,
+    /variant fix makes the kernel do what it must: unpatched, T2: expected Y, got N/,
+  );
   t.is(result.get('k/same/qemu/cortex-a57')!.outcome, 'unexpected', 'the same as unpatched is still not as expected');
   t.regex(result.get('k/same/qemu/cortex-a57')!.findings[0]!.summary, /the unpatched kernel fails too/);
   t.is(result.get('k/worse/emu/cortex-a57')!.outcome, 'unexpected');
@@ -110,5 +165,9 @@ test('a kernel declared non-deterministic is compared on what its expectation pi
   t.is(undeclared.get(a.id)!.outcome, 'parity-divergence');
   const missing = cell(null, 'emu', { markers: { T1: 'N' } });
   const gone = classifyCells([a, missing], { machine, expectOf, deterministicOf: () => false, diagnosisOf: () => null }).get(missing.id)!;
-  t.deepEqual(gone.findings.map((f) => f.kind), ['parity-divergence', 'unexpected'], 'a pinned marker missing still counts');
+  t.deepEqual(
+    gone.findings.map((f) => f.kind),
+    ['parity-divergence', 'unexpected'],
+    'a pinned marker missing still counts',
+  );
 });

@@ -2,7 +2,10 @@ import test from 'ava';
 import { ddmin, split } from '../../harness/bisect/ddmin.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-const needs = (...culprits: number[]) => async (subset: number[]) => culprits.every((c) => subset.includes(c));
+const needs =
+  (...culprits: number[]) =>
+  async (subset: number[]) =>
+    culprits.every((c) => subset.includes(c));
 
 test('one culprit among many is found in about log2(n) tests', async (t) => {
   const result = await ddmin(range(64), needs(37), String);
@@ -26,6 +29,10 @@ test('the result is 1-minimal: removing any element makes the failure go away', 
 });
 
 test('split makes contiguous, nearly equal parts', (t) => {
-  t.deepEqual(split(range(7), 3), [[0, 1], [2, 3], [4, 5, 6]]);
+  t.deepEqual(split(range(7), 3), [
+    [0, 1],
+    [2, 3],
+    [4, 5, 6],
+  ]);
   t.deepEqual(split(range(2), 4), [[0], [1]]);
 });

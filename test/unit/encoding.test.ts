@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import test from 'ava';
 import { execa } from 'execa';
 import {
-  decodeBranch, encodeB, encodeBCond, encodeBL, encodeCbz, encodeTbz, EncodeError, NOP, type BranchKind,
+  decodeBranch,
+  encodeB,
+  encodeBCond,
+  encodeBL,
+  encodeCbz,
+  encodeTbz,
+  EncodeError,
+  NOP,
+  type BranchKind,
 } from '../../harness/patch/encoding.js';
 
 /** Assembles lines at address 0 and returns the .text words. */

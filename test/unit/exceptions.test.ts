@@ -92,7 +92,10 @@ test('exception-generating instructions and FP/SIMD traps decode', (t) => {
 /** A 4 KiB-granule, 48-bit identity map like kernels/mmu builds, in a sparse memory. */
 function tables(): Map<bigint, bigint> {
   const mem = new Map<bigint, bigint>();
-  const L0 = 0x40081000n, L1 = 0x40082000n, L2 = 0x40083000n, L3 = 0x40084000n;
+  const L0 = 0x40081000n,
+    L1 = 0x40082000n,
+    L2 = 0x40083000n,
+    L3 = 0x40084000n;
   mem.set(L0, L1 | 3n);
   mem.set(L1, 0x0n | 0x401n); // 1 GiB device block at 0
   mem.set(L1 + 8n, L2 | 3n);
@@ -117,7 +120,11 @@ test('stage 1 walk: pages, blocks and the fault level of a miss', (t) => {
   t.deepEqual(noAf, { ok: false, fault: 'access flag', level: 3 });
   t.deepEqual(walkStage1(0x80000000n, regs, read), { ok: false, fault: 'translation', level: 1 });
   t.deepEqual(walkStage1(0xffff000000000000n, regs, read), { ok: false, fault: 'translation', level: 0 }, 'TTBR1 walks disabled (EPD1)');
-  t.deepEqual(walkStage1(0x40080000n, regs, () => null), { ok: false, fault: 'address size', level: 0 }, 'tables outside memory');
+  t.deepEqual(
+    walkStage1(0x40080000n, regs, () => null),
+    { ok: false, fault: 'address size', level: 0 },
+    'tables outside memory',
+  );
 });
 
 test('EL1 translation flags from EL0 ones: the value Unicorn 2.0.1 itself computes for EL1', (t) => {

@@ -3,16 +3,41 @@ import { checkExpectation, runsAgree } from '../../harness/compare/expect.js';
 import type { RunResult } from '../../harness/runners/types.js';
 
 function run(partial: Partial<RunResult>): RunResult {
-  return { runner: 'qemu', cpu: 'cortex-a57', verdict: 'completed', reason: '', markers: {}, conflicts: [], done: true, poweredOff: true, fault: null, serial: '', serialBytes: 0, durationMs: 1, details: {}, ...partial };
+  return {
+    runner: 'qemu',
+    cpu: 'cortex-a57',
+    verdict: 'completed',
+    reason: '',
+    markers: {},
+    conflicts: [],
+    done: true,
+    poweredOff: true,
+    fault: null,
+    serial: '',
+    serialBytes: 0,
+    durationMs: 1,
+    details: {},
+    ...partial,
+  };
 }
 
 test('a run matching the manifest has no mismatches; "*" matches any present value', (t) => {
-  t.deepEqual(checkExpectation(run({ markers: { T1: 'Y', MIDR: '0x1' } }), { verdict: 'completed', done: true, markers: { T1: 'Y', MIDR: '*' } }), []);
+  t.deepEqual(
+    checkExpectation(run({ markers: { T1: 'Y', MIDR: '0x1' } }), { verdict: 'completed', done: true, markers: { T1: 'Y', MIDR: '*' } }),
+    [],
+  );
 });
 
 test('each difference is named', (t) => {
-  const m = checkExpectation(run({ verdict: 'fault', done: false, markers: { T1: 'N' } }), { verdict: 'completed', done: true, markers: { T1: 'Y', T2: 'Y' } });
-  t.deepEqual(m.map((x) => x.what), ['verdict', 'done', 'marker', 'marker']);
+  const m = checkExpectation(run({ verdict: 'fault', done: false, markers: { T1: 'N' } }), {
+    verdict: 'completed',
+    done: true,
+    markers: { T1: 'Y', T2: 'Y' },
+  });
+  t.deepEqual(
+    m.map((x) => x.what),
+    ['verdict', 'done', 'marker', 'marker'],
+  );
   t.is(m[3]!.actual, '(missing)');
 });
 
@@ -29,7 +54,26 @@ test('runners agree on same verdict and markers; error runs are left out', (t) =
 });
 
 test('two faults at different places are not agreement', (t) => {
-  const fault = (pc: string, address: string) => ({ kind: 'data abort', pc, pcSymbol: null, address, addressSymbol: null, access: 'read' as const, esr: null, detail: '' });
-  t.true(runsAgree([run({ verdict: 'fault', fault: fault('0x40', '0x50') }), run({ runner: 'emu', verdict: 'fault', fault: fault('0x40', '0x50') })]));
-  t.false(runsAgree([run({ verdict: 'fault', fault: fault('0x40', '0x50') }), run({ runner: 'emu', verdict: 'fault', fault: fault('0x44', '0xd0') })]));
+  const fault = (pc: string, address: string) => ({
+    kind: 'data abort',
+    pc,
+    pcSymbol: null,
+    address,
+    addressSymbol: null,
+    access: 'read' as const,
+    esr: null,
+    detail: '',
+  });
+  t.true(
+    runsAgree([
+      run({ verdict: 'fault', fault: fault('0x40', '0x50') }),
+      run({ runner: 'emu', verdict: 'fault', fault: fault('0x40', '0x50') }),
+    ]),
+  );
+  t.false(
+    runsAgree([
+      run({ verdict: 'fault', fault: fault('0x40', '0x50') }),
+      run({ runner: 'emu', verdict: 'fault', fault: fault('0x44', '0xd0') }),
+    ]),
+  );
 });

@@ -24,7 +24,10 @@ test('glob expect patterns: "*" is any run, matched whole, in bounded time howev
 test('result patterns run on the linear-time engine; what it cannot take is judged by shape', (t) => {
   const nested = safeRegExp('(?<id>x)(?<result>(a*)*b)', 'g');
   t.is([...`x${'a'.repeat(100_000)}`.matchAll(nested)].length, 0, 'no exponential backtracking');
-  t.deepEqual([...'T1=ok'.matchAll(safeRegExp('(?<id>T\\d)=(?<result>\\w+)', 'g'))].map((m) => m.groups?.['result']), ['ok']);
+  t.deepEqual(
+    [...'T1=ok'.matchAll(safeRegExp('(?<id>T\\d)=(?<result>\\w+)', 'g'))].map((m) => m.groups?.['result']),
+    ['ok'],
+  );
   t.throws(() => safeRegExp('(a+)+b', 'i'), { message: /the group \(a\+\) is repeated and itself repeats or alternates/ });
   t.throws(() => safeRegExp('(a|ab)*c', 'i'), { message: /exponential/ });
   t.throws(() => safeRegExp('(a)\\1*', ''), { message: /repeated backreference/ });
@@ -36,7 +39,9 @@ test('result patterns run on the linear-time engine; what it cannot take is judg
   t.throws(() => safeRegExp('(', ''), { instanceOf: SyntaxError });
   t.regex(validatePattern({ regex: '(?<id>x)(?<result>(a+)+)', flags: 'i' }) ?? '', /exponential/);
   t.is(validatePattern({ regex: '(?<id>x)(?<result>(a+)+)' }), null, 'linear engine: accepted');
-  const report = parseMarkers(`x${'a'.repeat(50_000)}\nCOUNT=1f\n`, { resultPatterns: [{ regex: '(?<id>COUNT)=(?<result>([0-9a-f]+)+)' }] });
+  const report = parseMarkers(`x${'a'.repeat(50_000)}\nCOUNT=1f\n`, {
+    resultPatterns: [{ regex: '(?<id>COUNT)=(?<result>([0-9a-f]+)+)' }],
+  });
   t.deepEqual(report.markers, { COUNT: '1f' });
 });
 

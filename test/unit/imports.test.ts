@@ -30,7 +30,22 @@ const DEPENDS: Record<string, string[]> = {
   baseline: ['compare'],
   matrix: ['baseline', 'build', 'compare', 'elf', 'emu', 'machine', 'markers', 'patch', 'runners', 'suite'],
   report: ['compare', 'matrix'],
-  cli: ['baseline', 'bisect', 'build', 'compare', 'diagnose', 'elf', 'machine', 'markers', 'matrix', 'parity', 'patch', 'report', 'runners', 'suite'],
+  cli: [
+    'baseline',
+    'bisect',
+    'build',
+    'compare',
+    'diagnose',
+    'elf',
+    'machine',
+    'markers',
+    'matrix',
+    'parity',
+    'patch',
+    'report',
+    'runners',
+    'suite',
+  ],
 };
 
 /** The only modules that do I/O themselves; every other module is pure or reaches I/O through these. */
@@ -93,12 +108,14 @@ const files = await Promise.all(
 const folderOf = (file: string) => (file.includes('/') ? file.split('/')[0]! : ROOT);
 
 /** Every run-time edge between two folders, with the file that makes it. */
-const edges = files.flatMap(({ file, source }) =>
-  [...source.matchAll(RELATIVE)].map((m) => {
-    const target = normalize(join(dirname(file), `${m[1]}.ts`));
-    return { file, from: folderOf(file), to: folderOf(target), target };
-  }),
-).filter((e) => e.from !== e.to);
+const edges = files
+  .flatMap(({ file, source }) =>
+    [...source.matchAll(RELATIVE)].map((m) => {
+      const target = normalize(join(dirname(file), `${m[1]}.ts`));
+      return { file, from: folderOf(file), to: folderOf(target), target };
+    }),
+  )
+  .filter((e) => e.from !== e.to);
 
 test('every folder imports only the folders it declares', (t) => {
   const undeclared = edges
@@ -131,4 +148,3 @@ test('only the I/O edges import the file system, processes, sockets, threads or 
   const stale = [...EDGE_FILES].filter((file) => !doingIo.includes(file));
   t.deepEqual(stale, [], 'listed as an I/O edge but does no I/O: remove it from EDGE_FILES');
 });
-

@@ -45,10 +45,16 @@ test('GICv2: the same SGI from two sources is acknowledged once per source, lowe
 test('GICv2 GICD_SGIR filters: 1 = all but self, 2 = self', (t) => {
   const gic = enabledV2(3);
   gic.writeDistributor(0, 0xf00, 4, (1 << 24) | 1);
-  t.deepEqual([0, 1, 2].map((c) => gic.irqLine(c)), [false, true, true]);
+  t.deepEqual(
+    [0, 1, 2].map((c) => gic.irqLine(c)),
+    [false, true, true],
+  );
   const self = enabledV2(3);
   self.writeDistributor(2, 0xf00, 4, (2 << 24) | 1);
-  t.deepEqual([0, 1, 2].map((c) => self.irqLine(c)), [false, false, true]);
+  t.deepEqual(
+    [0, 1, 2].map((c) => self.irqLine(c)),
+    [false, false, true],
+  );
 });
 
 test('GICv2: a higher-priority interrupt preempts a running one; the running priority follows EOIs', (t) => {
@@ -95,11 +101,17 @@ test('GICv3 ICC_SGI1R: target list and affinity pick CPUs; IRM = 1 means all but
     gic.writeSysreg(cpu, ICC.IGRPEN1, 1n);
   }
   gic.writeSysreg(0, ICC.SGI1R, (5n << 24n) | 0b100n); // Aff0 2
-  t.deepEqual([0, 1, 2].map((c) => gic.irqLine(c)), [false, false, true]);
+  t.deepEqual(
+    [0, 1, 2].map((c) => gic.irqLine(c)),
+    [false, false, true],
+  );
   t.is(gic.readSysreg(2, ICC.IAR1), 5n);
   gic.writeSysreg(2, ICC.EOIR1, 5n);
   gic.writeSysreg(1, ICC.SGI1R, (6n << 24n) | (1n << 40n));
-  t.deepEqual([0, 1, 2].map((c) => gic.irqLine(c)), [true, false, true]);
+  t.deepEqual(
+    [0, 1, 2].map((c) => gic.irqLine(c)),
+    [true, false, true],
+  );
   t.is(gic.readSysreg(0, ICC.SGI1R), null, 'write-only: MRS is left to the engine (UNDEF)');
   // SGI0R asks for Group 0; these SGIs are Group 1, so nothing is sent (gicv3_redist_send_sgi).
   const quiet = new GicV3({ cpus: 1 });

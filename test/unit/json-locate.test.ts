@@ -19,7 +19,9 @@ test('syntax errors carry line and column', (t) => {
 
 test('schema errors name file:line:column and the property', (t) => {
   const schema = { type: 'object', required: ['op'], properties: { op: { enum: ['nop', 'word'] } }, additionalProperties: false };
-  const error = t.throws(() => parseJsonText('{\n  "op": "jump"\n}', 'v.json', schema, 'variant file', 'see docs'), { instanceOf: WbdiffError });
+  const error = t.throws(() => parseJsonText('{\n  "op": "jump"\n}', 'v.json', schema, 'variant file', 'see docs'), {
+    instanceOf: WbdiffError,
+  });
   t.is(error!.where, 'v.json:2:9');
   t.regex(error!.message, /\/op must be one of "nop", "word"/);
 });

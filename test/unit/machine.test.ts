@@ -8,15 +8,30 @@ import { presetPatterns } from '../../harness/markers/presets.js';
 import { runSpecFor, type RunResult } from '../../harness/runners/types.js';
 
 test('machine layers: scalars replaced, -machine merged per key, lists appended once', (t) => {
-  const merged = mergeMachine({ smp: 2, machine: { 'gic-version': '2' }, devices: ['pci-testdev'] }, null, { machine: { mte: 'on' }, devices: ['pci-testdev', 'virtio-rng-device'], append: 'x' }, { smp: 1 });
+  const merged = mergeMachine(
+    { smp: 2, machine: { 'gic-version': '2' }, devices: ['pci-testdev'] },
+    null,
+    { machine: { mte: 'on' }, devices: ['pci-testdev', 'virtio-rng-device'], append: 'x' },
+    { smp: 1 },
+  );
   t.deepEqual(merged, { smp: 1, machine: { 'gic-version': '2', mte: 'on' }, devices: ['pci-testdev', 'virtio-rng-device'], append: 'x' });
-  t.deepEqual(canonicalMachine(merged), { machine: { 'gic-version': '2', mte: 'on' }, append: 'x', devices: ['pci-testdev', 'virtio-rng-device'] }, 'smp 1 is the default');
+  t.deepEqual(
+    canonicalMachine(merged),
+    { machine: { 'gic-version': '2', mte: 'on' }, append: 'x', devices: ['pci-testdev', 'virtio-rng-device'] },
+    'smp 1 is the default',
+  );
   t.is(machineLabel({ smp: 2, machine: { mte: 'on', 'gic-version': '3' } }), 'smp=2,gic-version=3,mte=on');
   t.deepEqual(unsupportedOptions({ smp: 2, semihosting: true, append: '' }, new Set(['semihosting'])), ['smp']);
 });
 
 test('runSpecFor lays the command line over the kernel and puts a preset before its own patterns', (t) => {
-  const spec = runSpecFor('/k', 'max', { memoryMiB: 128, machine: { smp: 2 }, results: 'kvm-unit-tests', resultPatterns: [{ regex: '(?<id>A)=(?<result>\\d)' }] }, undefined, { memoryMiB: 256, machine: { append: 'a b' } });
+  const spec = runSpecFor(
+    '/k',
+    'max',
+    { memoryMiB: 128, machine: { smp: 2 }, results: 'kvm-unit-tests', resultPatterns: [{ regex: '(?<id>A)=(?<result>\\d)' }] },
+    undefined,
+    { memoryMiB: 256, machine: { append: 'a b' } },
+  );
   t.is(spec.memoryMiB, 256);
   t.deepEqual(spec.machine, { smp: 2, append: 'a b' });
   t.is(spec.resultPatterns![0]!.regex, presetPatterns('kvm-unit-tests')[0]!.regex);
@@ -42,12 +57,20 @@ test('boot formats are told from the bytes and placed where QEMU places them', (
 });
 
 test('the kvm-unit-tests preset: PASS/FAIL/SKIP lines by name, SUMMARY, and EXIT: STATUS= read as arm/run reads it', (t) => {
-  const serial = 'INFO: noise\nPASS: selftest: setup: smp\nFAIL: gic: mmio: ITARGETSR\nSKIP: pmu: event 0x8 not supported\nSUMMARY: 3 tests, 1 unexpected failures\n\nEXIT: STATUS=3\n';
+  const serial =
+    'INFO: noise\nPASS: selftest: setup: smp\nFAIL: gic: mmio: ITARGETSR\nSKIP: pmu: event 0x8 not supported\nSUMMARY: 3 tests, 1 unexpected failures\n\nEXIT: STATUS=3\n';
   const report = parseMarkers(serial, { resultPatterns: presetPatterns('kvm-unit-tests') });
-  t.deepEqual(report.markers, { 'selftest: setup: smp': 'PASS', 'gic: mmio: ITARGETSR': 'FAIL', 'pmu: event 0x8 not supported': 'SKIP', SUMMARY: '3 tests, 1 unexpected failures' });
+  t.deepEqual(report.markers, {
+    'selftest: setup: smp': 'PASS',
+    'gic: mmio: ITARGETSR': 'FAIL',
+    'pmu: event 0x8 not supported': 'SKIP',
+    SUMMARY: '3 tests, 1 unexpected failures',
+  });
   t.is(report.exitStatus, 3);
   t.is(parseMarkers('EXIT: STATUS=1\n', { resultPatterns: presetPatterns('kvm-unit-tests') }).exitStatus, 0, '(0 << 1) | 1 is a pass');
-  const ktap = parseMarkers('KTAP version 1\n1..3\nok 1 first\nnot ok 2 second\nok 3 third # SKIP no device\n', { resultPatterns: presetPatterns('ktap') });
+  const ktap = parseMarkers('KTAP version 1\n1..3\nok 1 first\nnot ok 2 second\nok 3 third # SKIP no device\n', {
+    resultPatterns: presetPatterns('ktap'),
+  });
   t.like(ktap.markers, { first: 'Y', second: 'N', third: 'SKIP' });
 });
 
@@ -60,19 +83,50 @@ test('a custom pattern may give a fixed id and a value map', (t) => {
 });
 
 test('exit statuses in expectations: the default wants 0 and no failing marker; a list allows several', (t) => {
-  const run = (over: Partial<RunResult>): RunResult => ({ runner: 'qemu', cpu: 'max', verdict: 'completed', reason: '', markers: {}, conflicts: [], done: false, poweredOff: false, fault: null, serial: '', serialBytes: 0, durationMs: 0, exitStatus: null, details: {}, ...over });
+  const run = (over: Partial<RunResult>): RunResult => ({
+    runner: 'qemu',
+    cpu: 'max',
+    verdict: 'completed',
+    reason: '',
+    markers: {},
+    conflicts: [],
+    done: false,
+    poweredOff: false,
+    fault: null,
+    serial: '',
+    serialBytes: 0,
+    durationMs: 0,
+    exitStatus: null,
+    details: {},
+    ...over,
+  });
   t.deepEqual(checkExpectation(run({}), DEFAULT_EXPECTATION), []);
-  t.deepEqual(checkExpectation(run({ exitStatus: 3 }), DEFAULT_EXPECTATION).map((m) => m.what), ['exit status']);
-  t.deepEqual(checkExpectation(run({ markers: { a: 'FAIL', T1: 'N' } }), DEFAULT_EXPECTATION).map((m) => m.id), ['a', 'T1']);
+  t.deepEqual(
+    checkExpectation(run({ exitStatus: 3 }), DEFAULT_EXPECTATION).map((m) => m.what),
+    ['exit status'],
+  );
+  t.deepEqual(
+    checkExpectation(run({ markers: { a: 'FAIL', T1: 'N' } }), DEFAULT_EXPECTATION).map((m) => m.id),
+    ['a', 'T1'],
+  );
   t.deepEqual(checkExpectation(run({ exitStatus: 77 }), { exitStatus: [0, 77] }), []);
-  t.deepEqual(checkExpectation(run({}), { exitStatus: 3 }).map((m) => m.actual), ['(none)']);
+  t.deepEqual(
+    checkExpectation(run({}), { exitStatus: 3 }).map((m) => m.actual),
+    ['(none)'],
+  );
 });
 
 test('the matrix exit code counts every unexpected finding of a cell, not only the outcome shown first', async (t) => {
   const { matrixExitCode } = await import('../../harness/cli/matrix-command.js');
   const cell = (outcome: string, kinds: string[]) => ({ outcome, findings: kinds.map((kind) => ({ kind, summary: '', evidence: [] })) });
-  const summary = (cells: object[]) => ({ counts: { cells: cells.length }, cells, baseline: null }) as unknown as Parameters<typeof matrixExitCode>[0];
+  const summary = (cells: object[]) =>
+    ({ counts: { cells: cells.length }, cells, baseline: null }) as unknown as Parameters<typeof matrixExitCode>[0];
   t.is(matrixExitCode(summary([cell('expected', [])])), 0);
   t.is(matrixExitCode(summary([cell('parity-divergence', ['parity-divergence', 'unexpected'])])), 1);
-  t.is(matrixExitCode({ ...summary([cell('infrastructure', ['infrastructure'])]), counts: { cells: 1, infrastructure: 1 } } as Parameters<typeof matrixExitCode>[0]), 2);
+  t.is(
+    matrixExitCode({ ...summary([cell('infrastructure', ['infrastructure'])]), counts: { cells: 1, infrastructure: 1 } } as Parameters<
+      typeof matrixExitCode
+    >[0]),
+    2,
+  );
 });

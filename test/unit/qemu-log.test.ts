@@ -1,6 +1,13 @@
 import test from 'ava';
 import { ExceptionJudge, REPEAT_LIMIT } from '../../harness/runners/exception-judge.js';
-import { accessKind, exceptionKind, qemuErrorLines, QemuLogReader, type LogEvent, type QemuException } from '../../harness/runners/qemu-log.js';
+import {
+  accessKind,
+  exceptionKind,
+  qemuErrorLines,
+  QemuLogReader,
+  type LogEvent,
+  type QemuException,
+} from '../../harness/runners/qemu-log.js';
 import { kernelSetsExitCode, qemuInvocation } from '../../harness/runners/qemu-args.js';
 import { interpretExit } from '../../harness/runners/qemu.js';
 
@@ -33,7 +40,9 @@ test('a data abort block is read whole, even split across chunks', (t) => {
 
 test('a PSCI call taken via HVC is not an exception the guest handles', (t) => {
   const reader = new QemuLogReader();
-  const found = taken(reader.push('Taking exception 6 [HVC] on CPU 0\n...from EL1 to EL2\n...with ESR 0x16/0x5a000000\n...handled as PSCI call\n'));
+  const found = taken(
+    reader.push('Taking exception 6 [HVC] on CPU 0\n...from EL1 to EL2\n...with ESR 0x16/0x5a000000\n...handled as PSCI call\n'),
+  );
   t.is(found.length, 1);
   t.true(found[0]!.psci);
   t.is(reader.taken, 0);
@@ -42,7 +51,9 @@ test('a PSCI call taken via HVC is not an exception the guest handles', (t) => {
 
 test('a semihosting call, as QEMU 7.2 logs it, is served by QEMU, not taken by the guest', (t) => {
   const reader = new QemuLogReader();
-  const found = taken(reader.push('Taking exception 16 [Semihosting call] on CPU 0\n...from EL1 to EL0\n...handling as semihosting call 0x18\n'));
+  const found = taken(
+    reader.push('Taking exception 16 [Semihosting call] on CPU 0\n...from EL1 to EL0\n...handling as semihosting call 0x18\n'),
+  );
   t.true(found[0]!.semihosting);
   t.is(reader.taken, 0);
 });
@@ -55,7 +66,9 @@ test('write aborts are told from reads by ESR.WnR; debug exceptions are named by
   t.is(exceptionKind(bp!), 'breakpoint');
   const [wp] = taken(reader.push('Taking exception 4 [Data Abort] on CPU 0\n...with ESR 0x35/0xd6000062\n...to EL1 PC 0x40080200\n'));
   t.is(exceptionKind(wp!), 'watchpoint');
-  const [ss] = taken(reader.push('Taking exception 1 [Undefined Instruction] on CPU 0\n...with ESR 0x33/0xce000022\n...to EL1 PC 0x40080200\n'));
+  const [ss] = taken(
+    reader.push('Taking exception 1 [Undefined Instruction] on CPU 0\n...with ESR 0x33/0xce000022\n...to EL1 PC 0x40080200\n'),
+  );
   t.is(exceptionKind(ss!), 'software step');
 });
 
@@ -72,7 +85,10 @@ test('an exception the kernel handles and returns from is no fault; a timeout na
   const reader = new QemuLogReader();
   const judge = new ExceptionJudge((addr) => (addr === 0x40081200n ? 0xd503201f : null));
   const events = reader.push(HANDLED);
-  t.deepEqual(events.map((e) => e.kind), ['taken', 'return']);
+  t.deepEqual(
+    events.map((e) => e.kind),
+    ['taken', 'return'],
+  );
   t.is(judge.onEvent(events[0]!), null);
   t.is(judge.pendingCause()?.elr, 0x4008043cn);
   t.is(judge.onEvent(events[1]!), null);
@@ -83,7 +99,10 @@ test('no vector table, a b . vector and a loop at the vector are unhandled', (t)
   const abort = taken(new QemuLogReader().push(ABORT))[0]!;
   t.regex(new ExceptionJudge(() => null).onEvent({ kind: 'taken', exception: abort })!.why, /no vector table/);
   const spinning = { ...abort, vector: 0x40080800n };
-  t.regex(new ExceptionJudge((a) => (a === 0x40080800n ? 0x14000000 : null)).onEvent({ kind: 'taken', exception: spinning })!.why, /branch to itself/);
+  t.regex(
+    new ExceptionJudge((a) => (a === 0x40080800n ? 0x14000000 : null)).onEvent({ kind: 'taken', exception: spinning })!.why,
+    /branch to itself/,
+  );
   const judge = new ExceptionJudge(() => 0xd503201f);
   const again = { ...abort, vector: 0x40080a00n };
   const findings = Array.from({ length: REPEAT_LIMIT }, () => {
@@ -126,7 +145,10 @@ test('QEMU exits: power-off, semihosting and chr-testdev statuses, and QEMU fail
   t.like(interpretExit(1, null, [], 'chr-testdev'), { verdict: 'completed', exitStatus: 0 });
   t.like(interpretExit(77, null, [], 'chr-testdev'), { verdict: 'completed', exitStatus: 77 });
   t.like(interpretExit(1, null, [], null), { verdict: 'crash' });
-  const glib = qemuErrorLines(['(process:1234): GLib-ERROR **: 10:00:00.000: ../../../glib/gmem.c:106: failed to allocate 18446744073709551615 bytes', 'qemu: module ui-ui-gtk not found, do you want to install qemu-system-gui package?']);
+  const glib = qemuErrorLines([
+    '(process:1234): GLib-ERROR **: 10:00:00.000: ../../../glib/gmem.c:106: failed to allocate 18446744073709551615 bytes',
+    'qemu: module ui-ui-gtk not found, do you want to install qemu-system-gui package?',
+  ]);
   t.is(glib.length, 1);
   t.like(interpretExit(null, 'SIGTRAP', glib, 'chr-testdev'), { verdict: 'crash' });
   t.like(interpretExit(1, null, ['qemu-system-aarch64: -device nope: unknown device'], 'chr-testdev'), { verdict: 'crash' });
@@ -139,7 +161,16 @@ test('the QEMU command line is built without a shell, with the machine descripti
   t.true(inv.args.includes('-nographic'));
   t.deepEqual(inv.args.slice(-2), ['-kernel', '/k.elf']);
   t.is(inv.args[inv.args.indexOf('-d') + 1], 'int,guest_errors');
-  const machine = { smp: 2, machine: { 'gic-version': '3', odd: 'a,b' }, append: 'x y', initrd: '/env', devices: ['pci-testdev'], chardevs: ['testdev,id=ctd'], semihosting: true, qemuArgs: ['-icount', '0'] };
+  const machine = {
+    smp: 2,
+    machine: { 'gic-version': '3', odd: 'a,b' },
+    append: 'x y',
+    initrd: '/env',
+    devices: ['pci-testdev'],
+    chardevs: ['testdev,id=ctd'],
+    semihosting: true,
+    qemuArgs: ['-icount', '0'],
+  };
   const full = qemuInvocation({ elfPath: '/k.flat', cpu: 'max', timeoutMs: 1000, machine }).args;
   t.is(full[1], 'virt,gic-version=3,odd=a,,b');
   t.is(full[full.indexOf('-smp') + 1], '2');

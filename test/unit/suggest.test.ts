@@ -13,6 +13,9 @@ test('suggest picks the closest name within a third of its length, or nothing', 
   t.is(suggest('matirx', ['build', 'run', 'matrix', 'merge']), 'matrix');
   t.is(suggest('helo', ['hello', 'hang', 'fault']), 'hello');
   t.is(suggest('xyz', ['hello', 'hang']), null);
-  t.is(didYouMean('runer', ['runner', 'cpu'], (s) => `--${s}`), ' (did you mean --runner?)');
+  t.is(
+    didYouMean('runer', ['runner', 'cpu'], (s) => `--${s}`),
+    ' (did you mean --runner?)',
+  );
   t.is(didYouMean('zzz', ['runner']), '');
 });

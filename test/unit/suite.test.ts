@@ -1,6 +1,14 @@
 // kvm-unit-tests' unittests.cfg format, on a config written here (not the suite's own file).
 import test from 'ava';
-import { evaluateSmp, expandSection, kvmUnitTestsEnviron, machineFromParams, parseTimeout, parseUnittestsCfg, shellWords } from '../../harness/suite/kvm-unit-tests.js';
+import {
+  evaluateSmp,
+  expandSection,
+  kvmUnitTestsEnviron,
+  machineFromParams,
+  parseTimeout,
+  parseUnittestsCfg,
+  shellWords,
+} from '../../harness/suite/kvm-unit-tests.js';
 
 const CFG = `# comment
 [alpha]
@@ -35,14 +43,22 @@ const context = { maxSmp: 4, environPath: '/cache/environ', where: 'unittests.cf
 
 test('sections are read as the suite runner reads them', (t) => {
   const sections = parseUnittestsCfg(CFG);
-  t.deepEqual(sections.map((s) => s.name), ['alpha', 'beta', 'gamma', 'delta', 'epsilon']);
+  t.deepEqual(
+    sections.map((s) => s.name),
+    ['alpha', 'beta', 'gamma', 'delta', 'epsilon'],
+  );
   t.like(sections[1], { file: 'beta.flat', testArgs: '"mode 0"', timeout: '10s', groups: ['two'] });
 });
 
-test('a section becomes a kernel with arm/run\'s devices, the environ initrd and its own options', (t) => {
+test("a section becomes a kernel with arm/run's devices, the environ initrd and its own options", (t) => {
   const [alpha, beta, gamma, delta, epsilon] = parseUnittestsCfg(CFG).map((s) => expandSection(s, context));
   t.like(alpha, { name: 'alpha', file: 'alpha.flat', memoryMiB: 256, timeoutMs: 90_000 });
-  t.like((alpha as { machine: object }).machine, { smp: 2, append: 'setup smp=2 mem=256', initrd: '/cache/environ', chardevs: ['testdev,id=ctd'] });
+  t.like((alpha as { machine: object }).machine, {
+    smp: 2,
+    append: 'setup smp=2 mem=256',
+    initrd: '/cache/environ',
+    chardevs: ['testdev,id=ctd'],
+  });
   const b = beta as { machine: { smp: number; machine: object; devices: string[]; qemuArgs: string[]; append: string }; timeoutMs: number };
   t.is(b.machine.smp, 4);
   t.deepEqual(b.machine.machine, { 'gic-version': '3', mte: 'on' });

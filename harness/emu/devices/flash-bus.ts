@@ -41,7 +41,10 @@ export class FlashBus {
   fetchFromCommandMode: { device: string; pc: bigint; mode: string } | null = null;
   private overlays: { address: bigint; bytes: Uint8Array }[] = [];
 
-  constructor(private readonly uc: Unicorn, private readonly onUnmodelled: () => void) {}
+  constructor(
+    private readonly uc: Unicorn,
+    private readonly onUnmodelled: () => void,
+  ) {}
 
   map(): void {
     this.uc.memMap(FLASH_BASE, Number(FLASH_SIZE));
@@ -89,7 +92,16 @@ export class FlashBus {
     this.overlays.push({ address: chunk.address, bytes: this.uc.memRead(chunk.address, chunk.size) });
     this.droppedTotal++;
     if (this.dropped.length < KEEP) {
-      this.dropped.push({ pc, address: chunk.address, size: chunk.size, value: chunk.value, device: flash.name, command: effect.command, effect: effect.kind, mode: effect.mode });
+      this.dropped.push({
+        pc,
+        address: chunk.address,
+        size: chunk.size,
+        value: chunk.value,
+        device: flash.name,
+        command: effect.command,
+        effect: effect.kind,
+        mode: effect.mode,
+      });
     }
   }
 

@@ -41,7 +41,10 @@ export class Pl011 implements MmioDevice {
   readonly name = 'PL011 UART';
   readonly size = 0x1000;
   private readonly regs = new Registers({ 0x30: 0x300, 0x24: 0, 0x28: 0 });
-  constructor(readonly base: bigint, private readonly transmit: (byte: number) => void) {}
+  constructor(
+    readonly base: bigint,
+    private readonly transmit: (byte: number) => void,
+  ) {}
   read(offset: number): bigint {
     const id = primecellId(offset, [0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1]);
     if (id !== null) return BigInt(id);
@@ -103,7 +106,11 @@ export class PcieEcam implements MmioDevice {
 
 /** A PCI window with nothing behind it: reads all-ones, writes ignored (QEMU's PCI bus does that). */
 export class EmptyPciWindow implements MmioDevice {
-  constructor(readonly name: string, readonly base: bigint, readonly size: number) {}
+  constructor(
+    readonly name: string,
+    readonly base: bigint,
+    readonly size: number,
+  ) {}
   read(_offset: number, size: number): bigint {
     return allOnes(size);
   }
@@ -143,7 +150,10 @@ export class Pl031 extends PrimeCell {
   private offset = 0;
   private match: number | null = null;
   private raised = 0;
-  constructor(base: bigint, private readonly now: () => number = Date.now) {
+  constructor(
+    base: bigint,
+    private readonly now: () => number = Date.now,
+  ) {
     super('PL031 RTC', base, [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1], { 0xc: 1 }, 0xffff_ffffn);
   }
   private seconds(): number {
@@ -196,7 +206,10 @@ export class FwCfg implements MmioDevice {
   readonly size = 0x18;
   private selector = 0;
   private position = 0;
-  constructor(readonly base: bigint, private readonly unmodelled: Unmodelled) {}
+  constructor(
+    readonly base: bigint,
+    private readonly unmodelled: Unmodelled,
+  ) {}
   read(offset: number, size: number): bigint {
     // The DMA address register reads as the signature "QEMU CFG" (big-endian).
     if (offset >= 0x10) return (offset < 0x14 ? 0x554d_4551n : 0x4746_4320n) & mask(size);

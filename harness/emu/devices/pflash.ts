@@ -152,7 +152,8 @@ export class CfiFlash {
       case 0x70:
       case 0xe8: {
         let ret = this.status;
-        for (let shift = VIRT_FLASH.deviceWidth * 8; shift + VIRT_FLASH.deviceWidth * 8 <= width * 8; shift += VIRT_FLASH.deviceWidth * 8) ret |= this.status << shift;
+        for (let shift = VIRT_FLASH.deviceWidth * 8; shift + VIRT_FLASH.deviceWidth * 8 <= width * 8; shift += VIRT_FLASH.deviceWidth * 8)
+          ret |= this.status << shift;
         return ret >>> 0;
       }
       case 0x90:

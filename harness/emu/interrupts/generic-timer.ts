@@ -121,7 +121,8 @@ export class GenericTimer {
     const events: { counter: bigint; ppi: number }[] = [];
     for (const kind of ['physical', 'virtual'] as const) {
       const t = this.timers[kind];
-      if ((t.ctl & CTL_ENABLE) !== 0n && (t.ctl & CTL_IMASK) === 0n && now < t.cval) events.push({ counter: t.cval, ppi: VIRT_TIMER_PPI[kind] });
+      if ((t.ctl & CTL_ENABLE) !== 0n && (t.ctl & CTL_IMASK) === 0n && now < t.cval)
+        events.push({ counter: t.cval, ppi: VIRT_TIMER_PPI[kind] });
     }
     return events;
   }

@@ -67,7 +67,8 @@ export class GicV2 {
     const { cpus } = options;
     const irqs = options.irqs ?? 288;
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 8) throw new RangeError(`a GICv2 serves 1 to 8 CPUs, not ${cpus}`);
-    if (irqs % 32 !== 0 || irqs < 32 || irqs > 1020) throw new RangeError(`GICv2 interrupt count ${irqs} must be a multiple of 32 in 32..1020`);
+    if (irqs % 32 !== 0 || irqs < 32 || irqs > 1020)
+      throw new RangeError(`GICv2 interrupt count ${irqs} must be a multiple of 32 in 32..1020`);
     this.cpus = cpus;
     this.irqs = irqs;
     this.enabled = new Uint8Array(irqs);
@@ -159,7 +160,7 @@ export class GicV2 {
       let bestPrio = 0x100;
       let bestIrq = SPURIOUS;
       for (let irq = 0; irq < this.irqs; irq++) {
-        if ((this.enabled[irq]! & cm) && this.testPending(irq, cm) && (irq < GIC_INTERNAL || this.target[irq]! & cm)) {
+        if (this.enabled[irq]! & cm && this.testPending(irq, cm) && (irq < GIC_INTERNAL || this.target[irq]! & cm)) {
           const prio = this.priority(irq, cpu);
           if (prio < bestPrio) {
             bestPrio = prio;
@@ -521,6 +522,8 @@ export class GicV2 {
     if (!(this.enabled[intid]! & cm)) return false;
     if (intid >= GIC_INTERNAL && !(this.target[intid]! & cm)) return false;
     const group = this.groupOf(intid, cpu);
-    return this.priority(intid, cpu) < this.priorityMask[cpu]! && ((this.ctlr >> group) & 1) === 1 && ((this.cpuCtlr[cpu]! >> group) & 1) === 1;
+    return (
+      this.priority(intid, cpu) < this.priorityMask[cpu]! && ((this.ctlr >> group) & 1) === 1 && ((this.cpuCtlr[cpu]! >> group) & 1) === 1
+    );
   }
 }

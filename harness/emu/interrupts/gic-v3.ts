@@ -47,7 +47,7 @@ export interface GicV3Options {
 }
 
 /** QEMU virt's CPU affinity with a GICv3: clusters of 16 (GICV3_TARGETLIST_BITS). */
-export const virtGicV3Affinity = (cpu: number): number => (Math.floor(cpu / 16) << 8) | cpu % 16;
+export const virtGicV3Affinity = (cpu: number): number => (Math.floor(cpu / 16) << 8) | (cpu % 16);
 
 interface Hppi {
   irq: number;
@@ -104,7 +104,8 @@ export class GicV3 {
     const { cpus } = options;
     const irqs = options.irqs ?? 288;
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 512) throw new RangeError(`GICv3 CPU count ${cpus} is out of range`);
-    if (irqs % 32 !== 0 || irqs < 32 || irqs > 1020) throw new RangeError(`GICv3 interrupt count ${irqs} must be a multiple of 32 in 32..1020`);
+    if (irqs % 32 !== 0 || irqs < 32 || irqs > 1020)
+      throw new RangeError(`GICv3 interrupt count ${irqs} must be a multiple of 32 in 32..1020`);
     this.cpus = cpus;
     this.irqs = irqs;
     this.group = new Uint8Array(irqs);
@@ -631,7 +632,6 @@ export class GicV3 {
     if (size === 8) return value;
     return (value >> BigInt(8 * (offset & 7 & ~3))) & 0xffff_ffffn;
   }
-
 
   /** True when `intid` raised on/for `cpu` would be signalled (for deciding whether a WFI can ever end). */
   deliverable(cpu: number, intid: number): boolean {

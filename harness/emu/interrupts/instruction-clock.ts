@@ -28,7 +28,8 @@ export class InstructionClock {
 
   /** `startNs`: guest time at the first instruction (0 as on QEMU; parity starts a run later to see what time sets). */
   constructor(shift = DEFAULT_ICOUNT_SHIFT, startNs = 0n) {
-    if (!Number.isInteger(shift) || shift < 0 || shift > 10) throw new RangeError(`icount shift ${shift} must be a whole number in 0..10 (QEMU's limit)`);
+    if (!Number.isInteger(shift) || shift < 0 || shift > 10)
+      throw new RangeError(`icount shift ${shift} must be a whole number in 0..10 (QEMU's limit)`);
     this.shift = shift;
     this.warpedNs = startNs;
   }

@@ -78,11 +78,15 @@ export class VirtInterrupts {
       if (options.cpus > 8) throw new RangeError(`QEMU virt with a GICv2 supports at most 8 CPUs, not ${options.cpus}; use gic-version=3`);
       this.gic = new GicV2({ cpus: options.cpus });
     } else {
-      if (options.cpus > VIRT_GIC_MAP.redistSize / GICV3_REDIST_STRIDE) throw new RangeError(`virt's redistributor region holds ${VIRT_GIC_MAP.redistSize / GICV3_REDIST_STRIDE} CPUs`);
+      if (options.cpus > VIRT_GIC_MAP.redistSize / GICV3_REDIST_STRIDE)
+        throw new RangeError(`virt's redistributor region holds ${VIRT_GIC_MAP.redistSize / GICV3_REDIST_STRIDE} CPUs`);
       this.gic = new GicV3({ cpus: options.cpus });
     }
     const gic = this.gic;
-    this.timers = Array.from({ length: options.cpus }, (_, cpu) => new GenericTimer(this.clock, (ppi, level) => gic.setPrivateLevel(cpu, ppi, level)));
+    this.timers = Array.from(
+      { length: options.cpus },
+      (_, cpu) => new GenericTimer(this.clock, (ppi, level) => gic.setPrivateLevel(cpu, ppi, level)),
+    );
   }
 
   get cpus(): number {
