@@ -17,8 +17,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { execa } from 'execa';
-import { resolveToolchain } from '../harness/build/toolchains.js';
 import { symbolContext } from '../harness/diagnose/describe.js';
 import { diagnoseElf } from '../harness/diagnose/index.js';
 import { readElf } from '../harness/elf/read-elf.js';
@@ -32,6 +30,7 @@ import { compareRuns, poisonedResetRegisters } from '../harness/parity/registers
 import { KERNELS_DIR } from '../harness/paths.js';
 import { hex } from '../harness/util/hex.js';
 import { wbdiff } from './helpers/cli.js';
+import { buildTestKernel } from './helpers/register-probe.js';
 import { gowbVariant, subject } from './helpers/subjects.js';
 
 /** Registers that legitimately differ between QEMU and the emulator at gowb@go1.19's call sites: none (see the header). */
@@ -148,30 +147,7 @@ async function pmcrKernel(): Promise<string> {
     '\tvirt_lib',
     '',
   ].join('\n');
-  await writeFile(join(dir, 'start.S'), source);
-  const gcc = await resolveToolchain({ kind: 'gcc' });
-  const common = join(KERNELS_DIR, 'common');
-  await execa(
-    gcc.command,
-    [
-      '-nostdlib',
-      '-nostartfiles',
-      '-ffreestanding',
-      '-static',
-      '-O2',
-      '-mgeneral-regs-only',
-      '-Wl,--build-id=none',
-      '-T',
-      join(common, 'virt.ld'),
-      '-I',
-      common,
-      '-o',
-      'kernel.elf',
-      'start.S',
-    ],
-    { cwd: dir },
-  );
-  return join(dir, 'kernel.elf');
+  return buildTestKernel(dir, 'kernel', source);
 }
 
 test('a register difference at the same pc before any marker differs is the earliest divergence, symbolised', async (t) => {

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { resolveToolchain } from '../../harness/build/toolchains.js';
 import { KERNELS_DIR, REPO_ROOT } from '../../harness/paths.js';
 
 /** Kernels written for the tests (not bundled: the matrix does not run them). */
@@ -71,7 +72,9 @@ export async function buildTestKernel(dir: string, name: string, source: string,
   const sourcePath = join(dir, `${name}.S`);
   const elf = join(dir, `${name}.elf`);
   await writeFile(sourcePath, source);
-  await execa('aarch64-linux-gnu-gcc', [
+  // The builder's cross gcc (WBDIFF_CC honoured), as for the bundled kernels.
+  const gcc = await resolveToolchain({ kind: 'gcc' });
+  await execa(gcc.command, [
     '-nostdlib',
     '-nostartfiles',
     '-ffreestanding',
