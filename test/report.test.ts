@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { runResult } from './helpers/run-result.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Parser } from 'tap-parser';
 import type { Finding } from '../harness/compare/classify.js';
@@ -24,22 +25,7 @@ const EVIL = 'boot\n<script>alert(1)</script></pre>\x01\x02 raw ]]> & "quotes" \
 const CPU = 'cortex-a57';
 
 function run(runner: 'qemu' | 'emu', partial: Partial<RunResult> = {}): RunResult {
-  return {
-    runner,
-    cpu: CPU,
-    verdict: 'completed',
-    reason: 'PSCI SYSTEM_OFF',
-    markers: {},
-    conflicts: [],
-    done: true,
-    poweredOff: true,
-    fault: null,
-    serial: '',
-    serialBytes: 0,
-    durationMs: 10,
-    details: {},
-    ...partial,
-  };
+  return runResult({ runner, cpu: CPU, reason: 'PSCI SYSTEM_OFF', durationMs: 10, ...partial });
 }
 
 function cell(

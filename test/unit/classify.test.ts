@@ -2,24 +2,10 @@ import test from 'ava';
 import { classifyCells, firstDifference, isFailing, type ClassifiableCell, type DiagnosisLike } from '../../harness/compare/classify.js';
 import type { FaultInfo, RunResult } from '../../harness/runners/types.js';
 import { machineProfile } from '../../harness/machine-profile.js';
+import { runResult } from '../helpers/run-result.js';
 
 function run(partial: Partial<RunResult>): RunResult {
-  return {
-    runner: 'qemu',
-    cpu: 'cortex-a57',
-    verdict: 'completed',
-    reason: '',
-    markers: { T1: 'Y', T2: 'Y' },
-    conflicts: [],
-    done: true,
-    poweredOff: true,
-    fault: null,
-    serial: '',
-    serialBytes: 0,
-    durationMs: 1,
-    details: {},
-    ...partial,
-  };
+  return runResult({ markers: { T1: 'Y', T2: 'Y' }, ...partial });
 }
 function cell(variant: string | null, runner: 'qemu' | 'emu', partial: Partial<RunResult> = {}, cpu = 'cortex-a57'): ClassifiableCell {
   return { id: `k/${variant ?? 'unpatched'}/${runner}/${cpu}`, target: 'k', variant, runner, cpu, run: run({ runner, cpu, ...partial }) };

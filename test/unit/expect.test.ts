@@ -1,25 +1,8 @@
 import test from 'ava';
 import { checkExpectation, runsAgree } from '../../harness/compare/expect.js';
-import type { RunResult } from '../../harness/runners/types.js';
+import { runResult } from '../helpers/run-result.js';
 
-function run(partial: Partial<RunResult>): RunResult {
-  return {
-    runner: 'qemu',
-    cpu: 'cortex-a57',
-    verdict: 'completed',
-    reason: '',
-    markers: {},
-    conflicts: [],
-    done: true,
-    poweredOff: true,
-    fault: null,
-    serial: '',
-    serialBytes: 0,
-    durationMs: 1,
-    details: {},
-    ...partial,
-  };
-}
+const run = runResult;
 
 test('a run matching the manifest has no mismatches; "*" matches any present value', (t) => {
   t.deepEqual(

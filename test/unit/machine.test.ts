@@ -1,4 +1,5 @@
 import test from 'ava';
+import { runResult } from '../helpers/run-result.js';
 import { checkExpectation, DEFAULT_EXPECTATION } from '../../harness/compare/expect.js';
 import { detectImageFormat, placeImage } from '../../harness/machine/boot-image.js';
 import { canonicalMachine, machineLabel, mergeMachine, unsupportedOptions } from '../../harness/machine/description.js';
@@ -83,23 +84,8 @@ test('a custom pattern may give a fixed id and a value map', (t) => {
 });
 
 test('exit statuses in expectations: the default wants 0 and no failing marker; a list allows several', (t) => {
-  const run = (over: Partial<RunResult>): RunResult => ({
-    runner: 'qemu',
-    cpu: 'max',
-    verdict: 'completed',
-    reason: '',
-    markers: {},
-    conflicts: [],
-    done: false,
-    poweredOff: false,
-    fault: null,
-    serial: '',
-    serialBytes: 0,
-    durationMs: 0,
-    exitStatus: null,
-    details: {},
-    ...over,
-  });
+  const run = (over: Partial<RunResult>): RunResult =>
+    runResult({ cpu: 'max', done: false, poweredOff: false, durationMs: 0, exitStatus: null, ...over });
   t.deepEqual(checkExpectation(run({}), DEFAULT_EXPECTATION), []);
   t.deepEqual(
     checkExpectation(run({ exitStatus: 3 }), DEFAULT_EXPECTATION).map((m) => m.what),
