@@ -114,11 +114,6 @@ export class Symbolizer {
       : `${symbol.name}@${hex(symbol.value)}`;
   }
 
-  /** Does another symbol at a different address carry this name? */
-  isShared(name: string): boolean {
-    return this.shared.has(name);
-  }
-
   /** The address of the first symbol placed after addr, or null: where a sizeless label ends. */
   nextAfter(addr: bigint): bigint | null {
     for (const symbol of this.sorted) if (symbol.value > addr) return symbol.value;

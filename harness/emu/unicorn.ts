@@ -2,6 +2,7 @@
 // Enum values are copied from include/unicorn/{unicorn,arm64}.h at tag 2.0.1 (Debian's
 // libunicorn2 2.0.1.post1); they are ABI, so they must not be renumbered.
 import koffi from 'koffi';
+import { formatSysReg, sysregKey } from './interrupts/sysreg.js';
 
 // ---------------------------------------------------------------- constants (unicorn.h 2.0.1)
 
@@ -745,7 +746,7 @@ export class Unicorn {
 
   /** Whether this engine's CPU model implements a system register (uc_reg_read of it succeeds). */
   knowsSysReg(enc: SysRegEncoding): boolean {
-    const key = (enc.op0 << 14) | (enc.op1 << 11) | (enc.crn << 7) | (enc.crm << 3) | enc.op2;
+    const key = sysregKey(enc);
     let known = this.sysRegKnown.get(key);
     if (known === undefined) {
       const buf = cpRegBuffer(enc, 0n);
@@ -915,10 +916,6 @@ function cpRegBuffer(enc: SysRegEncoding, value: bigint): Uint8Array {
   view.setUint32(16, enc.op2, true);
   view.setBigUint64(24, value, true);
   return buf;
-}
-
-function formatSysReg(e: SysRegEncoding): string {
-  return `S${e.op0}_${e.op1}_C${e.crn}_C${e.crm}_${e.op2}`;
 }
 
 function hex(v: bigint | number): string {

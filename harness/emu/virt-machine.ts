@@ -39,16 +39,6 @@ export const VIRT = {
   flashSize: FLASH_SIZE,
 } as const;
 
-/** PL011 registers the kernels touch: data register and flag register (TXFE|RXFE = idle, empty). */
-export const PL011 = { DR: 0x00n, FR: 0x18n, FR_IDLE: 0x90 } as const;
-
-/** PSCI 0.2 function ids (SMC32 convention: w0), as QEMU's virt implements them. */
-export const PSCI = {
-  SYSTEM_OFF: 0x8400_0008n,
-  SYSTEM_RESET: 0x8400_0009n,
-  NOT_SUPPORTED: -1n,
-} as const;
-
 /** `hvc #0`. */
 export const HVC_0 = 0xd400_0002;
 const WFI = 0xd503_207f;

@@ -7,7 +7,6 @@
 //   register value is placed in the array just for that load and the array put back after.
 // Every store that does not reach the array is recorded (pc, address, value, size, the command it
 // was taken for): on QEMU these stores vanish without a trace.
-import { hex } from '../../util/hex.js';
 import type { MemEvent, Unicorn } from '../unicorn.js';
 import { CfiFlash, VIRT_FLASH, type FlashEffect } from './pflash.js';
 
@@ -50,11 +49,6 @@ export class FlashBus {
     this.uc.memMap(FLASH_BASE, Number(FLASH_SIZE));
     this.uc.hookMem(['write'], (event) => this.onWrite(event), FLASH_BASE, FLASH_SIZE - 1n);
     this.uc.hookMem(['read'], (event) => this.onRead(event), FLASH_BASE, FLASH_SIZE - 1n);
-  }
-
-  /** Loads bytes as QEMU's -kernel does (straight into the array, whatever the device mode). */
-  load(address: bigint, bytes: Uint8Array): void {
-    this.uc.memWrite(address, bytes);
   }
 
   /** Puts back what the last access covered up; call when the engine has stopped. */
@@ -120,10 +114,6 @@ export class FlashBus {
     if (address < FLASH_BASE || address >= FLASH_SIZE) return null;
     const index = Number((address - FLASH_BASE) / BigInt(VIRT_FLASH.bankSize));
     return { base: FLASH_BASE + BigInt(index * VIRT_FLASH.bankSize), flash: this.banks[index]! };
-  }
-
-  describe(write: DroppedWrite): string {
-    return `${write.size}-byte store of ${hex(write.value)} at ${hex(write.address)} (${write.device}, ${write.effect})`;
   }
 }
 
