@@ -235,7 +235,7 @@ function cArchiveCommands(
       file: go.command,
       args: ['build', '-trimpath', '-buildmode=c-archive', '-o', archive, '.'],
       cwd: dir,
-      env: { ...GO_ENV, CGO_ENABLED: '0' },
+      env: GO_ENV,
     },
     ...objects.map(({ source, object }) => ({ file: gcc.command, args: ['-c', '-o', object, source], cwd: dir, env: {} })),
   ];

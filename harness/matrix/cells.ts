@@ -1,9 +1,9 @@
 // The result model of a matrix: one cell = build target x variant x runner x CPU. Pure.
-import { createHash } from 'node:crypto';
 import type { Classification } from '../compare/classify.js';
 import type { KnownMark } from '../compare/known.js';
 import type { MachineOptions } from '../machine/description.js';
 import type { RunnerName, RunResult } from '../runners/types.js';
+import { sha256 } from '../util/hash.js';
 
 export interface CellKey {
   target: string;
@@ -88,5 +88,5 @@ export function cellFileName(key: CellKey): string {
     )
     .join('');
   if (encoded.length <= MAX_FILE_STEM) return `${encoded}.json`;
-  return `${encoded.slice(0, MAX_FILE_STEM - 17)}-${createHash('sha256').update(id).digest('hex').slice(0, 16)}.json`;
+  return `${encoded.slice(0, MAX_FILE_STEM - 17)}-${sha256(id).slice(0, 16)}.json`;
 }

@@ -24,6 +24,7 @@ import {
 } from './model.js';
 import { OUTCOME_LABEL, OUTCOME_MEANING, OUTCOME_ORDER, isOutcome } from './outcomes.js';
 import { isFailing } from '../compare/classify.js';
+import { plural } from './terminal.js';
 import { trendSvg } from './trend.js';
 
 /** Serial output kept per cell in the page: the end of it, where a failure shows. */
@@ -85,11 +86,6 @@ ${renderEnvironment(model)}
 
 function sha256(text: string): string {
   return `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
-}
-
-/** "1 cell", "2 regressions". */
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** What morning triage reads first: failing, regressions, known, new; each links to its cells. */

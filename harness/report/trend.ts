@@ -5,6 +5,7 @@
 import { isFailing } from '../compare/classify.js';
 import { escapeXmlAttr, escapeXmlText } from './escape.js';
 import { OUTCOME_COLOUR } from './outcomes.js';
+import { plural } from './terminal.js';
 
 export interface TrendRun {
   runId: string;
@@ -59,8 +60,6 @@ function runLabel(run: TrendRun): [string, string] {
   const m = /^\d{4}-(\d{2}-\d{2})T(\d{2})-(\d{2})/.exec(run.runId) ?? /^\d{4}-(\d{2}-\d{2})T(\d{2}):(\d{2})/.exec(run.at);
   return m ? [m[1]!, `${m[2]}:${m[3]}`] : [run.day.slice(5), ''];
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 const BAR = 26;
 const GAP = 10;
