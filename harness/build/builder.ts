@@ -143,11 +143,16 @@ function withoutBookkeeping(record: BuildRecord): Omit<BuildResult, 'cached' | '
   return rest;
 }
 
+/** The cross objcopy beside a cross gcc (aarch64-linux-gnu-gcc[-12] -> aarch64-linux-gnu-objcopy). */
+function objcopyFor(gcc: string): string {
+  return gcc.replace(/gcc(-\d+)?$/, 'objcopy');
+}
+
 /** A raw or Image kernel is its ELF's loaded bytes (the Image header is the kernel's own first 64 bytes). */
 async function flatImage(target: BuildTarget, toolchain: ResolvedToolchain, elf: string, out: string): Promise<{ hash: string } | null> {
   const format = target.kernel.manifest.image;
   if (format === undefined || format === 'elf') return null;
-  const objcopy = toolchain.command.replace(/gcc(-\d+)?$/, 'objcopy');
+  const objcopy = objcopyFor(toolchain.command);
   const result = await execa(objcopy, ['-O', 'binary', elf, out], { reject: false, all: true });
   if (result.exitCode !== 0) {
     throw new WbdiffError(
@@ -228,7 +233,7 @@ function cArchiveCommands(
 ): Command[] {
   const dir = target.kernel.dir;
   const archive = join(work, 'libgo.a');
-  const objcopy = gcc.command.replace(/gcc$/, 'objcopy');
+  const objcopy = objcopyFor(gcc.command);
   const objects = recipe.sources.map((source) => ({ source, object: join(work, `${basename(source).replace(/\.[^.]+$/, '')}.o`) }));
   const commands: Command[] = [
     {
