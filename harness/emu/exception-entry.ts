@@ -23,6 +23,8 @@
 //   hook to learn it (see probeDataAddress), and the fault status comes from our own walk.
 import { hex } from '../util/hex.js';
 import {
+  BRANCH_TO_SELF,
+  REPEAT_LIMIT,
   decodeExceptionGenerating,
   decodePstate,
   EC,
@@ -76,11 +78,6 @@ export type EntryResult =
   | { kind: 'unhandled'; exception: GuestException; why: string }
   /** The emulator cannot take it faithfully. */
   | { kind: 'limit'; exception: GuestException; why: string };
-
-/** The same exception with the same registers this many times in a row is a loop without progress. */
-export const REPEAT_LIMIT = 8;
-/** `b .` */
-const BRANCH_TO_SELF = 0x14000000;
 
 const SNAPSHOT_REGS: Arm64Reg[] = [...Array.from({ length: 31 }, (_, i) => `x${i}` as Arm64Reg), 'sp', 'pstate'];
 

@@ -234,3 +234,8 @@ export function decodeExceptionGenerating(word: number): { kind: 'svc' | 'hvc' |
   if ((word & 0xffe0001f) >>> 0 === 0xd4400000) return { kind: 'hlt', imm16 };
   return null;
 }
+
+/** The same exception taken this many times in a row with no progress is a loop at the vector (both runners). */
+export const REPEAT_LIMIT = 8;
+/** `b .`: a vector that branches to itself never handles anything (both runners). */
+export const BRANCH_TO_SELF = 0x14000000;

@@ -6,6 +6,8 @@
 //   - the same exception is taken again and again at the same place without progress;
 //   - the run times out before the handler returns (asked by the runner: pendingCause()).
 // Pure: events in, findings out; the image is only asked for the word at an address.
+import { BRANCH_TO_SELF, REPEAT_LIMIT } from '../emu/exceptions.js';
+import { hex } from '../util/hex.js';
 import type { LogEvent, QemuException } from './qemu-log.js';
 
 export interface UnhandledException {
@@ -13,10 +15,8 @@ export interface UnhandledException {
   why: string;
 }
 
-/** Taken this many times in a row at one place with no progress between: a loop at the vector. */
-export const REPEAT_LIMIT = 8;
+export { REPEAT_LIMIT };
 const NO_VECTOR_TABLE_END = 0x800n;
-const BRANCH_TO_SELF = 0x14000000;
 const PENDING_KEEP = 64;
 
 export class ExceptionJudge {
@@ -79,8 +79,4 @@ export class ExceptionJudge {
 export function reexecutes(e: QemuException): boolean {
   if (/^(IRQ|FIQ|Virtual|vIRQ|vFIQ)/i.test(e.name)) return false;
   return e.ec === null || (e.ec !== 0x15 && e.ec !== 0x16 && e.ec !== 0x17 && e.ec !== 0x32 && e.ec !== 0x33);
-}
-
-function hex(value: bigint): string {
-  return `0x${value.toString(16)}`;
 }

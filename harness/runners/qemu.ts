@@ -3,6 +3,7 @@
 import { formatError } from '../errors.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
+import { decodeStatus } from '../markers/parse.js';
 import { startTiedChild } from '../util/child.js';
 import { hex } from '../util/hex.js';
 import { ExceptionJudge, type UnhandledException } from './exception-judge.js';
@@ -158,7 +159,6 @@ export class QemuRunner implements Runner {
       return errorResult('qemu', spec.cpu, `${file} not found: install the Debian package qemu-system-arm (npm run setup does)`, startedAt);
     }
     const qemuErrors = qemuErrorLines(log.messages);
-    if (qemuErrors.length) details['stderr'] = log.messages.join('\n');
     const ending = interpretExit(
       outcome.exitCode ?? null,
       outcome.signal ?? null,
@@ -200,7 +200,7 @@ export function interpretExit(
   if (code !== null && exitDevice === 'semihosting')
     return { verdict: 'completed', reason: `semihosting SYS_EXIT with status ${code}`, poweredOff: false, exitStatus: code };
   if (code !== null && exitDevice === 'chr-testdev' && code % 2 === 1) {
-    const status = code === 1 ? 0 : code;
+    const status = decodeStatus(code, 'testdev');
     return { verdict: 'completed', reason: `chr-testdev exit, status ${status}`, poweredOff: false, exitStatus: status };
   }
   return crash(`QEMU exited with ${code} and no kernel exit device (semihosting, chr-testdev) explains it`);
