@@ -12,6 +12,8 @@ export interface KernelImage {
   format: ImageFormat;
   elf: ElfImage | null;
   boot: BootImage | null;
+  /** A raw or Image file's bytes, as read (bounded) once; null for an ELF. */
+  bytes: Uint8Array | null;
   symbols: Symbolizer;
   /** The 32-bit word the image puts at a guest address, or null when nothing of the image is there. */
   wordAt(addr: bigint): number | null;
@@ -34,7 +36,7 @@ export async function loadKernelImage(spec: KernelImageSpec): Promise<KernelImag
         hint: 'leave the format out (it is detected) or say raw / linux-image',
       });
     const elf = await readElf(spec.elfPath);
-    return { format: 'elf', elf, boot: null, symbols: elf.symbols, wordAt: (addr) => readWord(elf, addr) };
+    return { format: 'elf', elf, boot: null, bytes: null, symbols: elf.symbols, wordAt: (addr) => readWord(elf, addr) };
   }
   return imageFromBytes(bytes, format, spec, spec.symbolsElf ? await readSymbolsElf(spec.symbolsElf) : null);
 }
@@ -59,6 +61,7 @@ export function imageFromBytes(bytes: Uint8Array, format: ImageFormat, spec: Ker
     format: boot.format,
     elf: null,
     boot,
+    bytes,
     symbols: symbolsElf ? shiftedSymbols(symbolsElf, boot.loadAddress) : new Symbolizer([]),
     wordAt,
   };

@@ -2,7 +2,6 @@
 // thread, so the run is cut into slices of a fixed number of instructions (never of time: see
 // virt-machine.ts); between slices the runner checks the clock, DONE, the serial cap and the
 // abort signal, and lets the event loop breathe.
-import { readFile } from 'node:fs/promises';
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
@@ -290,7 +289,7 @@ async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSp
     return { entry: kernel.elf.entry, why: placement.why };
   }
   const boot = kernel.boot!;
-  const bytes = new Uint8Array(await readFile(spec.elfPath));
+  const bytes = kernel.bytes!;
   const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry);
   machine.loadImage(boot.loadAddress, bytes);
   machine.loadImage(VIRT.ramBase, stub.code);

@@ -79,7 +79,6 @@ const EDGE_FILES = new Set<string>([
   'runners/console.ts',
   'runners/emu-thread-worker.ts',
   'runners/emu-thread.ts',
-  'runners/emu.ts',
   'runners/qemu-dtb.ts',
   'runners/replay.ts',
   'suite/load.ts',
