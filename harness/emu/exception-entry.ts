@@ -219,8 +219,10 @@ export class ExceptionEntry {
     // An IRQ/FIQ is no retry, and leaves the count of the synchronous ones alone (a timer tick
     // between two identical faults must not hide a handler that makes no progress).
     if (synchronous) {
-      const retried = esrEc(e.esr) !== EC.SVC64 && esrEc(e.esr) !== EC.HVC64;
-      const signature = this.signature(e);
+      const ec = esrEc(e.esr);
+      const retried = ec !== EC.SVC64 && ec !== EC.HVC64;
+      // The 33-register signature only for what can be a retry (no fault's signature is ever '').
+      const signature = retried ? this.signature(e) : '';
       this.repeats = retried && signature === this.lastSignature ? this.repeats + 1 : 1;
       this.lastSignature = signature;
     }
