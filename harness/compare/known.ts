@@ -1,6 +1,7 @@
 // Known failures: entries of the config's "known" list turn a failing cell into outcome `known`
 // (the run passes, JUnit skips it) until their `until` date; a known failure that passes is
 // reported so the entry can go. Pure: cells, entries and today's date in, marked cells out.
+import { globMatches } from '../util/glob.js';
 import { isFailing, type Finding, type Outcome } from './classify.js';
 
 export interface KnownEntry {
@@ -41,9 +42,9 @@ export interface KnownReport {
   expired: { cell: string; entry: KnownMark }[];
 }
 
-export function globMatcher(glob: string): RegExp {
-  const body = [...glob].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
-  return new RegExp(`^${body}$`);
+/** A cell-id glob ("*" any run, "?" any one character), matched in linear time. */
+export function globMatcher(glob: string): { test(cellId: string): boolean } {
+  return { test: (cellId) => globMatches(glob, cellId, true) };
 }
 
 /** Does a finding name this marker, in the classifier's words ("T1 is N …", "T1: expected Y, got N")? */

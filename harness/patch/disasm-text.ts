@@ -3,6 +3,7 @@
 import { disassembleWord } from '../disasm/capstone.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { decodeBranch } from './encoding.js';
+import { globMatches } from '../util/glob.js';
 
 export interface InstructionText {
   /** Capstone's text: "bl #0x40012340". */
@@ -31,32 +32,4 @@ export function matchesPattern(pattern: string, text: InstructionText): boolean 
       .trim();
   const glob = norm(pattern);
   return globMatches(glob, norm(text.asm)) || globMatches(glob, norm(text.symbolic));
-}
-
-/**
- * Whole-text match of a pattern whose only wildcard is "*" (any run). Greedy with one resume
- * point (the last star): O(pattern x text) at worst, never exponential however many stars (a
- * regex of ".*" runs took 39 s for 16 stars).
- */
-export function globMatches(pattern: string, text: string): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1;
-  let resume = 0;
-  while (t < text.length) {
-    if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      resume = t;
-    } else if (p < pattern.length && pattern[p] === text[t]) {
-      p++;
-      t++;
-    } else if (star >= 0) {
-      p = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === '*') p++;
-  return p === pattern.length;
 }

@@ -4,7 +4,7 @@ import test from 'ava';
 import { MAX_TIMER_MS, parsePositiveInt } from '../../harness/cli/args.js';
 import { decodeSerial } from '../../harness/markers/decode.js';
 import { parseMarkers, validatePattern } from '../../harness/markers/parse.js';
-import { globMatches } from '../../harness/patch/disasm-text.js';
+import { globMatches } from '../../harness/util/glob.js';
 import { tapDescription } from '../../harness/report/escape.js';
 import { backtrackingRisk, safeRegExp } from '../../harness/util/safe-regex.js';
 
