@@ -45,8 +45,13 @@ export const LEFT_TO_RUNTIME = 'left-to-runtime';
  */
 const PRIORITY: FindingKind[] = ['convention-bug', 'flag-store', 'clobber', 'no-return', 'left-to-runtime', 'ok', 'not-reached'];
 
-/** QEMU virt's flash: 0x0-0x7ffffff (two 64 MiB banks). The emulator maps nothing there. */
-const QEMU_FLASH_END = 0x0800_0000n;
+/** QEMU virt's flash: 0x0-0x7ffffff (two 64 MiB banks); stores there are dropped, on QEMU and (recorded) on the emulator. */
+export const QEMU_FLASH_END = 0x0800_0000n;
+
+/** The caller's stores that did not land as written: faulted, recovered, or dropped by the flash. */
+export function undeliveredWrites(writes: readonly TracedWrite[]): TracedWrite[] {
+  return writes.filter((w) => w.fault !== null || w.recovered || w.address < QEMU_FLASH_END);
+}
 
 export function diagnose(input: DiagnoseInput): Finding[] {
   const findings: Finding[] = [];
@@ -457,7 +462,7 @@ class Teller {
 
   private faultTail(writes: readonly TracedWrite[]): string {
     // A store into virt's flash neither faults nor lands: the emulator drops it as QEMU does (and records it).
-    const bad = writes.filter((w) => w.fault !== null || w.recovered || w.address < QEMU_FLASH_END);
+    const bad = undeliveredWrites(writes);
     if (bad.length === 0) return '';
     const first = bad[0]!.address;
     const recovered = bad.some((w) => w.recovered);

@@ -8,7 +8,7 @@
 // global linked into flash, whose stores QEMU drops) plugs in the same way with rank RANK.layout.
 import { parseMarkers } from '../markers/parse.js';
 import type { Finding } from './diagnose.js';
-import { LEFT_TO_RUNTIME } from './diagnose.js';
+import { LEFT_TO_RUNTIME, QEMU_FLASH_END, undeliveredWrites } from './diagnose.js';
 import type { ElfImage } from '../elf/elf.js';
 import type { SymbolContext } from './describe.js';
 import type { CallTrace } from './trace.js';
@@ -120,9 +120,6 @@ export function markerAfter(serial: string, serialAt: number | undefined, expect
   return expected.find((m) => !(m in before)) ?? null;
 }
 
-/** QEMU virt's flash: stores there vanish (and the emulator maps nothing there). */
-const QEMU_FLASH_END = 0x0800_0000n;
-
 /** Explanations of the barrier findings of diagnose.ts. */
 export const barrierExplanations: ExplanationSource = (context) => {
   const out: Explanation[] = [];
@@ -147,7 +144,7 @@ export const barrierExplanations: ExplanationSource = (context) => {
       }
       case 'convention-bug': {
         // Into virt's flash the stores are dropped (the emulator models it as QEMU does) rather than faulting.
-        const bad = call.callerWrites.filter((w) => w.fault !== null || w.recovered || w.address < QEMU_FLASH_END);
+        const bad = undeliveredWrites(call.callerWrites);
         // Stores through the unset register that land in QEMU's flash vanish; ones that land in a
         // buffer left from an earlier call work by accident; the rest act now.
         const absorbed = bad.length > 0 && bad.every((w) => w.address < QEMU_FLASH_END);
