@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { WbdiffError } from '../errors.js';
 import { writeError, writeJsonAtomic } from '../util/atomic.js';
-import { loadJsonFile } from '../util/json-file.js';
+import { loadJsonFile, parseJsonText, readJsonText } from '../util/json-file.js';
 import { cellFileName, cellId, RESULT_FORMAT_VERSION, type CellResult } from './cells.js';
 import { cellFileSchema, runInfoSchema, subjectsFileSchema, summaryFileSchema } from './result-schemas.js';
 import type { MatrixSummary, SubjectsFile } from './summarize.js';
@@ -91,14 +91,16 @@ export class ResultsStore {
     for (const name of (await readdir(folder)).filter((n) => n.endsWith('.json')).sort()) {
       const path = join(folder, name);
       const rerun = `it is not a cell file wbdiff wrote (corrupt or edited): delete it and its cell runs again with  rm '${path}' && wbdiff matrix --resume ${this.dir}`;
-      const doc = await this.readJson<CellResult & { version: number }>(path, { type: 'object' }, 'cell file', rerun);
+      // Read once; the version is checked before the schema, so an old format is named as such.
+      const text = await readJsonText(path, 'cell file', rerun);
+      const doc = parseJsonText<CellResult & { version: number }>(text, path, { type: 'object' }, 'cell file', rerun);
       if (doc.version !== RESULT_FORMAT_VERSION) {
         throw new WbdiffError(`result format version ${doc.version} is not ${RESULT_FORMAT_VERSION}`, {
           where: path,
           hint: 'results from another wbdiff version cannot be resumed or merged',
         });
       }
-      await this.readJson(path, cellFileSchema, 'cell file', rerun);
+      parseJsonText(text, path, cellFileSchema, 'cell file', rerun);
       if (doc.id !== cellId(doc) || name !== cellFileName(doc)) {
         throw new WbdiffError(
           `the cell file says it is cell "${doc.id}", which is not what its fields (${cellId(doc)}) and its file name say`,

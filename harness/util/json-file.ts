@@ -11,8 +11,12 @@ const compiled = new Map<object, ValidateFunction>();
 const MAX_JSON_BYTES = 64 * MiB;
 
 export async function loadJsonFile<T>(path: string, schema: object, what: string, hint: string): Promise<T> {
-  const text = (await readFileBounded(path, { what, maxBytes: MAX_JSON_BYTES, hint })).toString('utf8');
-  return parseJsonText<T>(text, path, schema, what, hint);
+  return parseJsonText<T>(await readJsonText(path, what, hint), path, schema, what, hint);
+}
+
+/** A JSON file's text, read bounded (for callers that check it in more than one step). */
+export async function readJsonText(path: string, what: string, hint: string): Promise<string> {
+  return (await readFileBounded(path, { what, maxBytes: MAX_JSON_BYTES, hint })).toString('utf8');
 }
 
 export function parseJsonText<T>(text: string, path: string, schema: object, what: string, hint: string): T {
