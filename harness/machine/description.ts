@@ -23,7 +23,23 @@ export interface MachineOptions {
   semihosting?: boolean;
   /** Last-resort extra QEMU arguments; other runners refuse a spec that has any. */
   qemuArgs?: string[];
+  /**
+   * Guest time from executed instructions, not the host clock: QEMU runs with `-icount
+   * shift=3,sleep=off` (DETERMINISTIC_ICOUNT), the emulator's clock (emu/interrupts/instruction-clock.ts)
+   * always does. Runners that cannot (boards, replayed logs) refuse it.
+   */
+  deterministic?: boolean;
 }
+
+/**
+ * QEMU's `-icount` of a deterministic run (QEMU 7.2 `-icount [shift=N|auto][,align=on|off][,sleep=on|off]`):
+ * shift=3 is 8 ns per instruction, the emulator's DEFAULT_ICOUNT_SHIFT; sleep=off jumps the clock to the
+ * next timer deadline when every vCPU is idle instead of letting host time pass (softmmu/icount.c
+ * icount_start_warp_timer), so WFI waits take no host time and do not depend on it. align=on (sleep the
+ * host to keep guest time behind host time) is refused with sleep=off and would make a run's speed,
+ * not its results, depend on the host.
+ */
+export const DETERMINISTIC_ICOUNT = { shift: 3, sleep: 'off' } as const;
 
 /** The option names of MachineOptions, as people write them (for "cannot honour" errors). */
 export type MachineOptionName = keyof MachineOptions;
@@ -41,6 +57,7 @@ export function mergeMachine(...layers: readonly (MachineOptions | null | undefi
     if (layer.append !== undefined) out.append = layer.append;
     if (layer.initrd !== undefined) out.initrd = layer.initrd;
     if (layer.semihosting !== undefined) out.semihosting = layer.semihosting;
+    if (layer.deterministic !== undefined) out.deterministic = layer.deterministic;
     if (layer.machine) out.machine = { ...(out.machine ?? {}), ...layer.machine };
     for (const list of ['devices', 'chardevs', 'qemuArgs'] as const) {
       const more = layer[list];
@@ -62,6 +79,7 @@ export function setOptions(options: MachineOptions | undefined): MachineOptionNa
   if (options.chardevs?.length) set.push('chardevs');
   if (options.semihosting) set.push('semihosting');
   if (options.qemuArgs?.length) set.push('qemuArgs');
+  if (options.deterministic) set.push('deterministic');
   return set;
 }
 
@@ -80,6 +98,7 @@ export const OPTION_FLAG: Readonly<Record<MachineOptionName, string>> = {
   chardevs: '--chardev',
   semihosting: '--semihosting',
   qemuArgs: '--qemu-arg',
+  deterministic: '--deterministic',
 };
 
 /** A short, stable label of the options set ("smp=2,gic-version=3"): cell names and provenance. */
@@ -94,6 +113,7 @@ export function machineLabel(options: MachineOptions | undefined): string {
   for (const c of options.chardevs ?? []) parts.push(`chardev=${c}`);
   if (options.semihosting) parts.push('semihosting');
   for (const a of options.qemuArgs ?? []) parts.push(`qemu-arg=${a}`);
+  if (options.deterministic) parts.push('deterministic');
   return parts.join(',');
 }
 
@@ -110,6 +130,7 @@ export function canonicalMachine(options: MachineOptions | undefined): MachineOp
   if (o.chardevs?.length) out.chardevs = [...o.chardevs];
   if (o.semihosting) out.semihosting = true;
   if (o.qemuArgs?.length) out.qemuArgs = [...o.qemuArgs];
+  if (o.deterministic) out.deterministic = true;
   return out;
 }
 
@@ -137,5 +158,9 @@ export const machineOptionsSchema = {
     chardevs: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'QEMU -chardev specs' },
     semihosting: { type: 'boolean', description: 'Arm semihosting (SYS_EXIT ends the run with its status)' },
     qemuArgs: { type: 'array', items: { type: 'string' }, description: 'last-resort extra QEMU arguments (other runners refuse them)' },
+    deterministic: {
+      type: 'boolean',
+      description: 'guest time from executed instructions: QEMU -icount shift=3,sleep=off; the emulator always counts instructions',
+    },
   },
 } as const;

@@ -30,10 +30,15 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 
 /**
  * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
- * `-machine gic-version=2|3` (its only `machine` key: checked key by key below) and -append
- * (carried by QEMU's own DTB).
+ * `-machine gic-version=2|3` (its only `machine` key: checked key by key below), -append
+ * (carried by QEMU's own DTB) and deterministic (its clock always counts instructions).
  */
-export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>(['semihosting', 'machine', 'append']);
+export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([
+  'semihosting',
+  'machine',
+  'append',
+  'deterministic',
+]);
 
 /** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
 const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
