@@ -2,6 +2,7 @@
 //  1. median wall time of one emulator run vs one QEMU run of the same kernel (runs interleaved);
 //  2. the default matrix's wall time against the ideal (QEMU cells x median QEMU cell / cores);
 //  3. peak RSS of this process.
+//  6. (bench/deterministic.ts) the cost of --deterministic per runner.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,14 +19,12 @@ import { bisectSeries } from '../harness/bisect/series.js';
 import { readElf } from '../harness/elf/read-elf.js';
 import { loadVariant } from '../harness/patch/variant.js';
 import { KERNELS_DIR } from '../harness/paths.js';
+import { formatDeterministicCost, measureDeterministicCost } from './deterministic.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.env['WBDIFF_BENCH_RUNS'] ?? 15);
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+export { median };
 
 async function timeOne(runner: Runner, elfPath: string): Promise<number> {
   const started = process.hrtime.bigint();
@@ -125,3 +124,7 @@ for (const seconds of [2, 6]) {
 }
 
 console.log(`\n5. peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
+
+// The cost of --deterministic (bench/deterministic.ts), after the RSS figure so it does not change it.
+const determinismRuns = Math.min(RUNS, 7);
+console.log(`\n6. ${formatDeterministicCost(await measureDeterministicCost(determinismRuns), determinismRuns).join('\n')}`);
