@@ -1,0 +1,35 @@
+// The PMU and self-hosted debug as kernels probe them (kernels/pmu, kernels/debug), on QEMU 7.2
+// and on Unicorn 2.0.1: what QEMU answers, and the emulator naming what it does not model as an
+// emulator limit (infrastructure) instead of letting the kernel's own check fail.
+import test from 'ava';
+import { resolveSubjects } from '../harness/build/subjects.js';
+import { runSubject } from '../harness/cli/run-command.js';
+import { isInfrastructure } from '../harness/runners/types.js';
+
+const subjectOf = async (id: string, deterministic = false) =>
+  (await resolveSubjects(id, deterministic ? { overrides: { machine: { deterministic: true } } } : {}))[0]!;
+
+test('pmu on QEMU: six event counters, SW_INCR counts; under -icount the cycle counter is guest ns, 8 per retired instruction', async (t) => {
+  const { runs } = await runSubject(await subjectOf('pmu', true), ['qemu'], 'cortex-a57');
+  const m = runs[0]!.markers;
+  t.is(runs[0]!.verdict, 'completed', runs[0]!.reason);
+  t.is(m['PMCR'], '41013000', 'IMP 0x41, IDCODE 1, N = 6');
+  t.is(m['SWINC'], '00000003');
+  t.not(m['INSTS'], '00000000', 'INST_RETIRED counts under -icount');
+  t.is(Number.parseInt(m['CYCLES']!, 16), 8 * Number.parseInt(m['INSTS']!, 16));
+});
+
+test('pmu on the emulator: PMSWINC_EL0 ends the run as an emulator limit naming it, never as the kernel failing', async (t) => {
+  const { runs } = await runSubject(await subjectOf('pmu'), ['emu'], 'cortex-a57');
+  const run = runs[0]!;
+  t.is(run.verdict, 'error');
+  t.true(isInfrastructure(run.verdict));
+  t.regex(run.reason, /emulator limit .*PMSWINC_EL0 = 0x1 \(software increment\): Unicorn 2\.0\.1 does not count SW_INCR/);
+  t.is(run.markers['PMCR'], '41002040', "Unicorn's cortex-a57 PMCR: N = 4 (QEMU 7.2: 6)");
+});
+
+test('debug on QEMU: a hardware breakpoint, a store watchpoint and a software step each raise their class at EL1', async (t) => {
+  const { runs } = await runSubject(await subjectOf('debug'), ['qemu'], 'cortex-a57');
+  t.is(runs[0]!.verdict, 'completed', runs[0]!.reason);
+  t.like(runs[0]!.markers, { BP: '00000031', WP: '00000035', SS: '00000033', EXC: '00000003' });
+});
