@@ -1,10 +1,8 @@
 // The PMU and self-hosted debug as kernels probe them (kernels/pmu, kernels/debug), on QEMU 7.2
-// and on Unicorn 2.0.1: what QEMU answers, and the emulator naming what it does not model as an
-// emulator limit (infrastructure) instead of letting the kernel's own check fail.
+// and on Unicorn 2.0.1 with the cycle counter and software increment modelled (emu/interrupts/pmu.ts).
 import test from 'ava';
 import { resolveSubjects } from '../harness/build/subjects.js';
 import { runSubject } from '../harness/cli/run-command.js';
-import { isInfrastructure } from '../harness/runners/types.js';
 
 const subjectOf = async (id: string, deterministic = false) =>
   (await resolveSubjects(id, deterministic ? { overrides: { machine: { deterministic: true } } } : {}))[0]!;
@@ -19,13 +17,17 @@ test('pmu on QEMU: six event counters, SW_INCR counts; under -icount the cycle c
   t.is(Number.parseInt(m['CYCLES']!, 16), 8 * Number.parseInt(m['INSTS']!, 16));
 });
 
-test('pmu on the emulator: PMSWINC_EL0 ends the run as an emulator limit naming it, never as the kernel failing', async (t) => {
-  const { runs } = await runSubject(await subjectOf('pmu'), ['emu'], 'cortex-a57');
-  const run = runs[0]!;
-  t.is(run.verdict, 'error');
-  t.true(isInfrastructure(run.verdict));
-  t.regex(run.reason, /emulator limit .*PMSWINC_EL0 = 0x1 \(software increment\): Unicorn 2\.0\.1 does not count SW_INCR/);
-  t.is(run.markers['PMCR'], '41002040', "Unicorn's cortex-a57 PMCR: N = 4 (QEMU 7.2: 6)");
+test('pmu on the emulator: SW_INCR counts, and under --deterministic the cycle counter equals QEMU -icount; PMCR.N stays as Unicorn has it', async (t) => {
+  const subject = await subjectOf('pmu', true);
+  const [{ runs: emu }, { runs: qemu }] = [
+    await runSubject(subject, ['emu'], 'cortex-a57'),
+    await runSubject(subject, ['qemu'], 'cortex-a57'),
+  ];
+  t.is(emu[0]!.verdict, 'completed', emu[0]!.reason);
+  t.is(emu[0]!.markers['SWINC'], '00000003');
+  t.is(emu[0]!.markers['CYCLES'], qemu[0]!.markers['CYCLES']);
+  t.is(emu[0]!.markers['PMCR'], '41002040', "Unicorn's cortex-a57 PMCR: N = 4 (QEMU 7.2: 6), not modelled");
+  t.is(emu[0]!.markers['INSTS'], '00000000', 'INST_RETIRED is not counted (QEMU counts it only under -icount)');
 });
 
 test('debug on QEMU: a hardware breakpoint, a store watchpoint and a software step each raise their class at EL1', async (t) => {

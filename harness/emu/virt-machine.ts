@@ -333,7 +333,7 @@ export class VirtMachine {
     this.interrupts.retire(0, err !== UC_ERR.OK && this.faultedAfter !== null ? Math.min(executed, this.faultedAfter) : executed);
     this.pc = this.uc.regRead('pc');
     this.flash.settle();
-    const debug = this.exceptions.unmodelledDebug() ?? this.interrupts.unmodelled;
+    const debug = this.exceptions.unmodelledDebug();
     if (debug) return { kind: 'emulator-limit', reason: debug, pc: this.pc };
     if (this.stopped) return this.stopped;
     if (err !== UC_ERR.OK) {

@@ -3,7 +3,9 @@
 // counts instructions) and refused by runners that cannot honour it.
 import test from 'ava';
 import { machineOverrides } from '../../harness/cli/machine-flags.js';
-import { DEFAULT_ICOUNT_SHIFT } from '../../harness/emu/interrupts/instruction-clock.js';
+import { DEFAULT_ICOUNT_SHIFT, InstructionClock } from '../../harness/emu/interrupts/instruction-clock.js';
+import { PMU_REG, PmuModel } from '../../harness/emu/interrupts/pmu.js';
+import { sysregKey, type SysRegId } from '../../harness/emu/interrupts/sysreg.js';
 import {
   canonicalMachine,
   DETERMINISTIC_ICOUNT,
@@ -49,4 +51,51 @@ test('the emulator honours it; a runner with a fixed machine (a board) refuses i
 test("-icount sleep=off's warning when nothing is left to wake the CPU is no QEMU failure; other messages still are", (t) => {
   t.deepEqual(qemuErrorLines(['qemu-system-aarch64: warning: icount sleep disabled and no active timers']), []);
   t.is(qemuErrorLines(['qemu-system-aarch64: -icount shift=11: icount: Invalid shift value']).length, 1);
+});
+
+test('PMU model: the cycle counter is guest ns at 1 GHz while PMCR.E and PMCNTEN[31] say so, reset by PMCR.C, /64 with PMCR.D', (t) => {
+  const clock = new InstructionClock(3);
+  const regs = new Map<number, bigint>([[sysregKey(PMU_REG.PMCR), 0x41002040n]]);
+  const unicorn = {
+    read: (r: SysRegId) => regs.get(sysregKey(r)) ?? 0n,
+    write: (r: SysRegId, v: bigint) => void regs.set(sysregKey(r), v),
+  };
+  const pmu = new PmuModel(clock, unicorn);
+  // Unicorn stores what the model lets through; the model sees the MSR first, as the hook does.
+  const msr = (r: SysRegId, v: bigint) => {
+    if (!pmu.writeSysreg(r, v)) regs.set(sysregKey(r), sysregKey(r) === sysregKey(PMU_REG.PMCNTENSET) ? unicorn.read(r) | v : v);
+  };
+  msr(PMU_REG.PMCNTENSET, 1n << 31n);
+  clock.retire(100);
+  t.is(pmu.readSysreg(PMU_REG.PMCCNTR), 0n, 'PMCR.E clear: not counting');
+  msr(PMU_REG.PMCR, 0x41002040n | 0b101n); // E, C at instruction 101
+  clock.retire(1000);
+  t.is(pmu.readSysreg(PMU_REG.PMCCNTR), 8000n, '1000 instructions later, 8 ns each (the reads are I/O: both count themselves)');
+  msr(PMU_REG.PMCR, 0x41002040n | 0b1001n); // D: one count per 64 cycles from here
+  clock.retire(800);
+  t.is(pmu.readSysreg(PMU_REG.PMCCNTR), 8000n + 100n, '800 instructions = 6400 cycles = 100 counts');
+  t.is(pmu.readSysreg(PMU_REG.PMSWINC), null, 'other registers stay with Unicorn');
+});
+
+test('PMU model: PMSWINC increments enabled SW_INCR counters in Unicorn, flags 32-bit overflow, leaves other events alone', (t) => {
+  const regs = new Map<number, bigint>([
+    [sysregKey(PMU_REG.PMCR), 0x41002041n], // N = 4, E
+    [sysregKey(PMU_REG.PMCNTENSET), 0b111n],
+  ]);
+  const pmu = new PmuModel(new InstructionClock(3), {
+    read: (r) => regs.get(sysregKey(r)) ?? 0n,
+    write: (r, v) => void regs.set(sysregKey(r), v),
+  });
+  const evcntr = (n: number) => sysregKey({ op0: 3, op1: 3, crn: 14, crm: 8, op2: n });
+  regs.set(evcntr(1), 0xffff_ffffn);
+  t.false(
+    pmu.writeSysreg({ op0: 3, op1: 3, crn: 14, crm: 12, op2: 2 }, 0x11n),
+    'PMEVTYPER2 = 0x11 (CPU_CYCLES): watched, written by Unicorn',
+  );
+  t.false(pmu.writeSysreg(PMU_REG.PMSWINC, 0b1111n));
+  t.is(regs.get(evcntr(0)), 1n);
+  t.is(regs.get(evcntr(1)), 0n, 'wrapped');
+  t.is(regs.get(sysregKey(PMU_REG.PMOVSSET)), 0b10n, 'overflow of counter 1');
+  t.is(regs.get(evcntr(2)) ?? 0n, 0n, 'not SW_INCR');
+  t.is(regs.get(evcntr(3)) ?? 0n, 0n, 'not enabled');
 });

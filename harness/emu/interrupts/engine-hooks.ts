@@ -2,6 +2,7 @@
 // and the ICC_* / CNT* registers through UC_HOOK_INSN on MRS and MSR. Registers neither model
 // owns are left to Unicorn, so an unknown one still raises EXCP_UDEF as on QEMU.
 import type { Unicorn } from '../unicorn.js';
+import { PmuModel } from './pmu.js';
 import type { VirtInterrupts } from './virt-interrupts.js';
 
 export interface InterruptHookOptions {
@@ -56,14 +57,17 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
       );
     }
   }
+  // The cycle counter and software increment (pmu.ts), on Unicorn's own PMU registers.
+  const pmu = new PmuModel(model.clock, { read: (r) => uc.sysRegRead(r), write: (r, v) => uc.sysRegWrite(r, v) });
   uc.hookSysInsn('MRS', (access) => {
     sync();
-    const value = model.readSysreg(cpu, access);
+    const value = model.readSysreg(cpu, access) ?? pmu.readSysreg(access);
     if (value !== null) traffic.reads++;
     return value;
   });
   uc.hookSysInsn('MSR', (access) => {
     sync();
+    if (pmu.writeSysreg(access, access.value)) return 0n;
     const high = model.wfiWakes(cpu);
     const before = model.quantumLimit();
     if (!model.writeSysreg(cpu, access, access.value)) return null;

@@ -72,7 +72,12 @@ export class InstructionClock {
    * reaches the deadline: those stay on counter().
    */
   counterAtAccess(): bigint {
-    return (this.nowNs() + (1n << BigInt(this.shift))) / COUNTER_PERIOD_NS;
+    return this.nsAtAccess() / COUNTER_PERIOD_NS;
+  }
+
+  /** QEMU_CLOCK_VIRTUAL in ns as such an I/O instruction sees it (see counterAtAccess). */
+  nsAtAccess(): bigint {
+    return this.nowNs() + (1n << BigInt(this.shift));
   }
 
   /** Executed instructions needed until the counter reaches `value` (0 if it already has). */

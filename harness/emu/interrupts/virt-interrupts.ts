@@ -15,7 +15,6 @@ import { GicV2, GICV2_CPU_SIZE, GICV2_DIST_SIZE } from './gic-v2.js';
 import { GicV3, GICV3_DIST_SIZE, GICV3_REDIST_STRIDE } from './gic-v3.js';
 import { GenericTimer } from './generic-timer.js';
 import { DEFAULT_ICOUNT_SHIFT, InstructionClock } from './instruction-clock.js';
-import { unmodelledPmuWrite } from './pmu.js';
 import { sysregKey, type SysRegId } from './sysreg.js';
 
 /** QEMU 7.2 hw/arm/virt.c base_memmap. */
@@ -145,12 +144,8 @@ export class VirtInterrupts {
     return this.gic instanceof GicV3 ? this.gic.readSysreg(cpu, key) : null;
   }
 
-  /** The first MSR that asked for what the emulator does not model (pmu.ts); the run loop ends the run on it. */
-  unmodelled: string | null = null;
-
   /** MSR by `cpu`: true when handled here. */
   writeSysreg(cpu: number, reg: SysRegId, value: bigint): boolean {
-    this.unmodelled ??= unmodelledPmuWrite(reg, value);
     const key = sysregKey(reg);
     if (this.timers[cpu]!.writeSysreg(key, value)) return true;
     return this.gic instanceof GicV3 ? this.gic.writeSysreg(cpu, key, value) : false;
