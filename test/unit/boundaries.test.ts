@@ -27,6 +27,7 @@ const PURE = [
   'harness/emu/interrupts/virt-interrupts.ts',
   'harness/runners/exception-judge.ts',
   'harness/runners/stop-policy.ts',
+  'harness/runners/capabilities.ts',
   'harness/machine/description.ts',
   'harness/machine/boot-image.ts',
   'harness/markers/presets.ts',
