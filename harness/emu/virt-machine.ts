@@ -101,6 +101,8 @@ export interface VirtMachineOptions {
   gicVersion?: 2 | 3;
   /** Guest time at the first instruction, in ns (default 0): the counters start there. */
   clockStartNs?: bigint;
+  /** The PL031's date at guest time 0, in Unix ms, then following guest time (deterministic runs); default: the host's date. */
+  rtcStartMs?: number;
 }
 
 export interface PsciCall {
@@ -131,6 +133,7 @@ export class VirtMachine {
   /** Placeholder pages for guest mappings that are not the identity (virtual-alias.ts). */
   readonly aliases: VirtualAliasPages;
   private readonly semihosting: boolean;
+  private readonly rtcStartMs: number | undefined;
   private readonly qemuRegions: readonly { name: string; base: bigint; end: bigint }[];
   private readonly devices: MmioDevice[] = [];
   private readonly startedAt = process.hrtime.bigint();
@@ -159,6 +162,7 @@ export class VirtMachine {
     this.exceptions = new ExceptionEntry(uc);
     this.aliases = new VirtualAliasPages(uc);
     this.semihosting = options.semihosting ?? false;
+    this.rtcStartMs = options.rtcStartMs;
     this.qemuRegions = options.qemuRegions ?? [];
     this.interrupts = new VirtInterrupts({
       gicVersion: options.gicVersion ?? 2,
@@ -194,6 +198,13 @@ export class VirtMachine {
     }
   }
 
+  /** The PL031's clock in Unix ms: the host's, or (rtcStartMs) guest time as the accessing instruction sees it. */
+  private rtcClock(): () => number {
+    const start = this.rtcStartMs;
+    if (start === undefined) return Date.now;
+    return () => start + Number(this.interrupts.clock.nsAtAccess() / 1_000_000n);
+  }
+
   private build(precisePc: boolean): void {
     const uc = this.uc;
     uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
@@ -216,7 +227,7 @@ export class VirtMachine {
     this.devices.push(
       ...gic,
       new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
-      new Pl031(0x0901_0000n),
+      new Pl031(0x0901_0000n, this.rtcClock()),
       new FwCfg(0x0902_0000n, unmodelled),
       new Pl061(0x0903_0000n),
       new VirtioMmioTransports(0x0a00_0000n),

@@ -41,6 +41,13 @@ export interface MachineOptions {
  */
 export const DETERMINISTIC_ICOUNT = { shift: 3, sleep: 'off' } as const;
 
+/**
+ * The PL031 RTC of a deterministic run: QEMU `-rtc base=2000-01-01T00:00:00,clock=vm` (the date
+ * counts QEMU_CLOCK_VIRTUAL seconds from that base, hw/rtc/pl031.c), the emulator the same from its
+ * instruction clock; by default both read the host's date. `epochMs` is the base in Unix ms.
+ */
+export const DETERMINISTIC_RTC = { base: '2000-01-01T00:00:00', clock: 'vm', epochMs: 946_684_800_000 } as const;
+
 /** The option names of MachineOptions, as people write them (for "cannot honour" errors). */
 export type MachineOptionName = keyof MachineOptions;
 

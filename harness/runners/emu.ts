@@ -10,7 +10,7 @@ import { machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
 import { qemuDtb } from './qemu-dtb.js';
-import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
+import { DETERMINISTIC_RTC, OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
@@ -135,6 +135,7 @@ export class EmuRunner implements Runner {
         semihosting: spec.machine?.semihosting ?? false,
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
+        ...(spec.machine?.deterministic ? { rtcStartMs: DETERMINISTIC_RTC.epochMs } : {}),
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);

@@ -1,5 +1,5 @@
 // The QEMU command line, built by a pure function apart from starting the process (as labgrid does).
-import { DETERMINISTIC_ICOUNT, type MachineOptions } from '../machine/description.js';
+import { DETERMINISTIC_ICOUNT, DETERMINISTIC_RTC, type MachineOptions } from '../machine/description.js';
 import type { RunSpec } from './types.js';
 import { DEFAULTS } from './types.js';
 
@@ -53,7 +53,7 @@ export function qemuInvocation(spec: RunSpec, extra: { gdbPort?: number; binary?
     ...(m.chardevs ?? []).flatMap((c) => ['-chardev', c]),
     ...(m.devices ?? []).flatMap((d) => ['-device', d]),
     ...(m.semihosting ? ['-semihosting-config', 'enable=on,target=native'] : []),
-    ...(m.deterministic ? ['-icount', icountArg()] : []),
+    ...(m.deterministic ? ['-icount', icountArg(), '-rtc', `base=${DETERMINISTIC_RTC.base},clock=${DETERMINISTIC_RTC.clock}`] : []),
     ...(m.qemuArgs ?? []),
   ];
   if (extra.gdbPort !== undefined) args.push('-gdb', `tcp:127.0.0.1:${extra.gdbPort}`, '-S');

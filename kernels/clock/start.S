@@ -10,6 +10,7 @@
  *   POLLS    rounds of a 3-instruction ISTATUS poll until a CVAL 500 ticks ahead is reached
  *   TVAL     CNTV_TVAL read back 100 loop rounds after TVAL = 2000
  *   END      CNTVCT at the end
+ *   RTC      the PL031's date (QEMU -rtc base=2000-01-01T00:00:00,clock=vm: 0x386d4380 + guest seconds)
  *   T1 Y     WAKE is 0 and ARM is 1000 or 1001; T2 Y: POLLS is within 500 ticks' worth of rounds */
 #include "virt.h"
 
@@ -113,6 +114,9 @@ main:
 	show	TVAL, x19
 	mrs	x19, cntvct_el0
 	show	END, x19
+	ldr	x1, =0x09010000			/* PL031 RTCDR */
+	ldr	w19, [x1]
+	show	RTC, x19
 
 	cbz	x24, 5f
 	say	"T1 Y\n"

@@ -9,6 +9,7 @@ import { sysregKey, type SysRegId } from '../../harness/emu/interrupts/sysreg.js
 import {
   canonicalMachine,
   DETERMINISTIC_ICOUNT,
+  DETERMINISTIC_RTC,
   machineLabel,
   mergeMachine,
   setOptions,
@@ -18,7 +19,7 @@ import { emuCannotHonour, EMU_SUPPORTED_OPTIONS } from '../../harness/runners/em
 import { icountArg, qemuInvocation } from '../../harness/runners/qemu-args.js';
 import { qemuErrorLines } from '../../harness/runners/qemu-log.js';
 
-test('QEMU runs a deterministic machine with -icount shift=3,sleep=off, the shift of the emulator clock', (t) => {
+test('QEMU runs a deterministic machine with -icount shift=3,sleep=off (the shift of the emulator clock) and a PL031 on guest time', (t) => {
   t.is(DETERMINISTIC_ICOUNT.shift, DEFAULT_ICOUNT_SHIFT);
   t.is(icountArg(), 'shift=3,sleep=off');
   const plain = qemuInvocation({ elfPath: '/k.elf', cpu: 'cortex-a57', timeoutMs: 1000 }).args;
@@ -26,6 +27,12 @@ test('QEMU runs a deterministic machine with -icount shift=3,sleep=off, the shif
   const args = qemuInvocation({ elfPath: '/k.elf', cpu: 'cortex-a57', timeoutMs: 1000, machine: { deterministic: true } }).args;
   t.deepEqual(args.slice(args.indexOf('-icount'), args.indexOf('-icount') + 2), ['-icount', 'shift=3,sleep=off']);
   t.is(args.filter((a) => a === '-icount').length, 1);
+  t.deepEqual(
+    args.slice(args.indexOf('-rtc'), args.indexOf('-rtc') + 2),
+    ['-rtc', 'base=2000-01-01T00:00:00,clock=vm'],
+    'the PL031 counts guest time too',
+  );
+  t.is(Date.parse(`${DETERMINISTIC_RTC.base}Z`), DETERMINISTIC_RTC.epochMs);
 });
 
 test('the flag, the config layers and the label: later layers win, the cell name and provenance say it', (t) => {
