@@ -17,22 +17,6 @@
 #define GICD		0x08000000
 #define GICC		0x08010000
 
-/* *(u32 *)addr = value. Clobbers x0, x1. */
-.macro store32 addr, value
-	ldr	x1, =\addr
-	ldr	w0, =\value
-	str	w0, [x1]
-.endm
-
-/* print "label=%08x\n" of reg (low 32 bits). Clobbers x0-x4, x25. */
-.macro show label, reg
-	mov	x25, \reg
-	say	"\label="
-	mov	w0, w25
-	bl	puthex32
-	say	"\n"
-.endm
-
 	kernel_entry main
 
 main:
@@ -46,22 +30,22 @@ main:
 1:	subs	x0, x0, #1
 	b.ne	1b
 	mrs	x23, cntvct_el0
-	show	BOOT, x19
+	say_hex	BOOT, x19
 	sub	x20, x20, x19
-	show	STEP1, x20
+	say_hex	STEP1, x20
 	sub	x21, x21, x19
-	show	STEP2, x21
+	say_hex	STEP2, x21
 	sub	x22, x22, x19
-	show	STEP3, x22
+	say_hex	STEP3, x22
 	sub	x23, x23, x19
-	show	LOOP, x23
+	say_hex	LOOP, x23
 
-	store32	GICD, 1				/* GICD_CTLR: EnableGrp0 */
-	store32	GICD + 0x418, 0x80000000	/* PPI 27 at priority 0x80 */
-	store32	GICD + 0x100, 0x08000000	/* GICD_ISENABLER0: PPI 27 */
-	store32	GICC + 0x04, 0xf0		/* GICC_PMR */
-	store32	GICC + 0x00, 1			/* GICC_CTLR */
-
+	adr	x2, gic_setup			/* (address, value) pairs, then 0 */
+9:	ldp	w1, w0, [x2], #8
+	cbz	w1, 10f
+	str	w0, [x1]
+	b	9b
+10:
 	/* the virtual timer 1000 ticks ahead, then sleep until it fires */
 	mrs	x19, cntvct_el0
 	mov	x0, #1000
@@ -87,8 +71,8 @@ main:
 	sub	x0, x22, #1000
 	cmp	x0, #1
 	csel	x24, xzr, x24, hi
-	show	ARM, x22
-	show	WAKE, x23
+	say_hex	ARM, x22
+	say_hex	WAKE, x23
 
 	/* poll ISTATUS (masked timer: no interrupt) until a CVAL 500 ticks ahead */
 	mrs	x19, cntvct_el0
@@ -102,7 +86,7 @@ main:
 	mrs	x0, cntv_ctl_el0
 	tbz	x0, #2, 3b			/* ISTATUS */
 	msr	cntv_ctl_el0, xzr
-	show	POLLS, x21
+	say_hex	POLLS, x21
 
 	/* TVAL counts down */
 	mov	x0, #2000
@@ -111,12 +95,12 @@ main:
 4:	subs	x0, x0, #1
 	b.ne	4b
 	mrs	x19, cntv_tval_el0
-	show	TVAL, x19
+	say_hex	TVAL, x19
 	mrs	x19, cntvct_el0
-	show	END, x19
+	say_hex	END, x19
 	ldr	x1, =0x09010000			/* PL031 RTCDR */
 	ldr	w19, [x1]
-	show	RTC, x19
+	say_hex	RTC, x19
 
 	cbz	x24, 5f
 	say	"T1 Y\n"
@@ -133,5 +117,16 @@ main:
 	ldp	x29, x30, [sp], #16
 	ret
 	.ltorg
+
+	.section .rodata
+	.balign 8
+gic_setup:
+	.word	GICD + 0x000, 1			/* GICD_CTLR: EnableGrp0 */
+	.word	GICD + 0x418, 0x80000000	/* PPI 27 at priority 0x80 */
+	.word	GICD + 0x100, 0x08000000	/* GICD_ISENABLER0: PPI 27 */
+	.word	GICC + 0x004, 0xf0		/* GICC_PMR */
+	.word	GICC + 0x000, 1			/* GICC_CTLR */
+	.word	0, 0
+	.text
 
 	virt_lib

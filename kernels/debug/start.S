@@ -8,33 +8,13 @@
  *   EXC        exceptions taken in all */
 #include "virt.h"
 
-/* print "label=%08x\n" of reg. Clobbers x0-x4, x25. */
-.macro show label, reg
-	mov	x25, \reg
-	say	"\label="
-	mov	w0, w25
-	bl	puthex32
-	say	"\n"
-.endm
-
 #define MDSCR_SS	(1 << 0)
 #define MDSCR_KDE	(1 << 13)
 #define MDSCR_MDE	(1 << 15)
 
 	kernel_entry main
 
-	.balign 2048
-vectors:
-	.rept 4
-	b	.
-	.balign 128
-	.endr
-	b	sync_handler			/* current EL with SP_ELx, synchronous */
-	.balign 128
-	.rept 11
-	b	.
-	.balign 128
-	.endr
+	vector_table vectors, sync_handler
 
 /* Records the class; disarms what raised a debug event so the instruction runs when retried. */
 sync_handler:
@@ -88,7 +68,7 @@ main:
 	isb
 bp_here:
 	nop
-	show	BP, x28
+	say_hex	BP, x28
 
 	/* a watchpoint on stores to watched: E, PAC = EL1, LSC = store, BAS = 8 bytes */
 	mov	x28, #0xff
@@ -99,7 +79,7 @@ bp_here:
 	isb
 	adr	x1, watched
 	str	x1, [x1]
-	show	WP, x28
+	say_hex	WP, x28
 
 	/* one software step: ERET to ss_here with SPSR.SS set (EL1h, D clear) */
 	mov	x28, #0xff
@@ -118,8 +98,8 @@ ss_here:
 	mov	x0, #0
 	msr	mdscr_el1, x0
 	isb
-	show	SS, x28
-	show	EXC, x27
+	say_hex	SS, x28
+	say_hex	EXC, x27
 	say	"DONE\n"
 	ldp	x29, x30, [sp], #16
 	ret
