@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { resolveSubjects } from '../harness/build/subjects.js';
 import { runSubject } from '../harness/cli/run-command.js';
+import { UC_PROT, Unicorn } from '../harness/emu/unicorn.js';
 import type { RunResult } from '../harness/runners/types.js';
 import { wbdiff } from './helpers/cli.js';
 import { buildTestKernel, TEST_KERNELS_DIR, withTempDir } from './helpers/register-probe.js';
@@ -62,3 +63,41 @@ for (const gic of [2, 3] as const) {
     });
   });
 }
+
+test('GICv3: a self-SGI through ICC_SGI1R_EL1 is taken at the same instruction and counter value on both runners', async (t) => {
+  await withTempDir(async (dir) => {
+    const elf = await buildTestKernel(dir, 'self-sgi', await readFile(join(TEST_KERNELS_DIR, 'self-sgi.S'), 'utf8'), ['GICV3']);
+    const pattern = '(?<id>ENTRIES|ELR|SENT|DELAY)=(?<result>[0-9a-f]{8})';
+    const runs = await runJson([elf, '--deterministic', '--machine-opt', 'gic-version=3', '--result-pattern', pattern]);
+    t.true(
+      runs.every((r) => r.verdict === 'completed'),
+      runs.map((r) => r.reason).join('; '),
+    );
+    const [qemu, emu] = runs;
+    t.is(qemu!.markers['ENTRIES'], '00000001');
+    const offset = (id: string) => Number.parseInt(qemu!.markers[id]!, 16);
+    t.is(offset('ELR'), offset('SENT') - 4, 'QEMU takes it right after the MSR (a system register write ends its block): ELR = the ISB');
+    t.deepEqual(emu!.markers, qemu!.markers);
+  });
+});
+
+test('Unicorn: a handled MSR of a register the CPU model lacks whose hook stops the engine stops it after that MSR', (t) => {
+  // msr ICC_SGI1R_EL1, x0; isb; 100 x nop; b .   -- the hook answers the MSR (Unicorn has no GIC) and stops.
+  const uc = Unicorn.open({ model: 'A57' });
+  try {
+    uc.memMap(0x4000_0000n, 1 << 20, UC_PROT.ALL);
+    const words = [0xd518cba0, 0xd5033fdf, ...Array<number>(100).fill(0xd503201f), 0x14000000];
+    uc.memWrite(0x4000_0000n, new Uint8Array(new Uint32Array(words).buffer));
+    let calls = 0;
+    uc.hookSysInsn('MSR', () => {
+      calls++;
+      uc.emuStop();
+      return 0n;
+    });
+    uc.emuStart(0x4000_0000n, 0x4000_0000n + BigInt(words.length * 4 - 4), 0, 50);
+    t.is(calls, 1);
+    t.is(uc.regRead('pc'), 0x4000_0004n, 'stopped right after the MSR (it ran on to the count of 50 before)');
+  } finally {
+    uc.close();
+  }
+});
