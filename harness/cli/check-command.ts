@@ -1,12 +1,10 @@
 // `wbdiff check <kernel> [--variant F] --marker T2=Y`: a `git bisect run` predicate.
 //   0 the expectation holds, 1 it does not (the kernel's fault), 125 the kernel does not build
 //   (git bisect skips the commit), 128 the harness itself failed (git bisect stops).
-import { resolveSubjects, type Subject } from '../build/subjects.js';
+import { resolveRunTarget, type RunTarget } from '../build/run-target.js';
 import { HelpRequested, WbdiffError } from '../errors.js';
-import { withVariants } from './run-command.js';
-import { loadVariant } from '../patch/variant.js';
 import { createRunner } from '../runners/index.js';
-import { DEFAULTS, isInfrastructure, runSpecFor } from '../runners/types.js';
+import { DEFAULTS, isInfrastructure } from '../runners/types.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { parseCommandArgs, parseMarkerSpec, parsePositiveInt } from './args.js';
 
@@ -45,11 +43,15 @@ async function check(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1 || expectations.length === 0)
     throw new WbdiffError('usage: wbdiff check <kernel|elf> [--variant F] --marker T2=Y');
-  let subject: Subject;
+  let target: RunTarget;
   try {
-    const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
-    if (subjects.length !== 1) throw new WbdiffError(`"${positionals[0]}" names ${subjects.length} builds; check needs one`);
-    subject = subjects[0]!;
+    target = await resolveRunTarget({
+      kernel: positionals[0]!,
+      variants: values.variant,
+      overrides: machineOverrides(values),
+      timeoutMs: parsePositiveInt(values.timeout, '--timeout'),
+      single: 'check',
+    });
   } catch (error) {
     if (error instanceof WbdiffError && /build of .* failed/.test(error.message)) {
       process.stderr.write(`wbdiff check: the kernel does not build (exit 125: git bisect skips this commit)\n${error.message}\n`);
@@ -57,11 +59,7 @@ async function check(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const variants = await Promise.all((values.variant ?? []).map((v) => loadVariant(v)));
-  const { subject: patched } = await withVariants(subject, variants);
-  const run = await createRunner(values.runner!).run(
-    runSpecFor(patched.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout')),
-  );
+  const run = await createRunner(values.runner!).run(target.runSpec(values.cpu!));
   if (isInfrastructure(run.verdict)) throw new Error(`the run could not be made: ${run.reason}`);
   const failures = expectations.filter((e) => run.markers[e.id] !== e.value);
   for (const e of expectations) process.stdout.write(`${e.id}: want ${e.value}, got ${run.markers[e.id] ?? `(missing; ${run.verdict})`}\n`);
