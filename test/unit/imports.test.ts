@@ -57,7 +57,6 @@ const IO_FOLDERS = new Set(['cli']); // commands are edges by definition
 
 /** Per-folder I/O edges: the process, file and FFI boundaries of each concern. */
 const EDGE_FILES = new Set<string>([
-  'baseline/load.ts',
   'bisect/site-runner.ts',
   'build/builder.ts',
   'build/manifest.ts',
@@ -71,6 +70,7 @@ const EDGE_FILES = new Set<string>([
   'gdb/free-port.ts',
   'gdb/rsp.ts',
   'matrix/config.ts',
+  'matrix/find-baseline.ts',
   'matrix/store.ts',
   'matrix/validate.ts',
   'matrix/versions.ts',
