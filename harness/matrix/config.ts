@@ -53,6 +53,8 @@ export interface SuiteEntry {
 }
 
 export interface MatrixConfig {
+  /** What this matrix is for, in words. */
+  description?: string;
   kernels: KernelEntry[];
   /** Matrix-level defaults under every entry's own. */
   machine?: MachineOptions;

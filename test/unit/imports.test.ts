@@ -67,7 +67,6 @@ const EDGE_FILES = new Set<string>([
   'disasm/capstone.ts',
   'elf/read-elf.ts',
   'emu/unicorn.ts',
-  'gdb/free-port.ts',
   'gdb/rsp.ts',
   'matrix/config.ts',
   'matrix/find-baseline.ts',
@@ -76,7 +75,6 @@ const EDGE_FILES = new Set<string>([
   'matrix/versions.ts',
   'patch/patched-build.ts',
   'report/load.ts',
-  'runners/board.ts',
   'runners/console.ts',
   'runners/emu-thread-worker.ts',
   'runners/emu-thread.ts',
@@ -86,6 +84,7 @@ const EDGE_FILES = new Set<string>([
   'util/atomic.ts',
   'util/bounded-read.ts',
   'util/child.ts',
+  'util/free-port.ts',
 ]);
 
 const IO = /^import (?!type )[^;]*?from '(node:(?:fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/gms;
