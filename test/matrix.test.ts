@@ -218,7 +218,7 @@ test('with diagnosis: Go 1.23 wrong routines name x25; QEMU passes are called ma
 });
 
 test('two runs started in the same second get their own results folders', async (t) => {
-  const { claimRunDir } = await import('../harness/cli/matrix-command.js');
+  const claimRunDir = (root: string) => ResultsStore.claimRunDir(root);
   const root = await mkdtemp(join(tmpdir(), 'wbdiff-claim-'));
   const dirs = await Promise.all([claimRunDir(root), claimRunDir(root), claimRunDir(root)]);
   t.is(new Set(dirs).size, 3);
