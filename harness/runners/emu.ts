@@ -1,7 +1,6 @@
-// Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts). uc_emu_start blocks the
-// thread, so the run is cut into slices of a fixed number of instructions (never of time: see
-// virt-machine.ts); between slices the runner checks the clock, DONE, the serial cap and the
-// abort signal, and lets the event loop breathe.
+// Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts) through the one emulator run
+// loop (emu-loop.ts: counted slices, the stop rules between them, the abort signal honoured),
+// and turns how the loop ended into a verdict.
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
@@ -13,6 +12,7 @@ import { qemuDtb } from './qemu-dtb.js';
 import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
+import { runEmuLoop } from './emu-loop.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
@@ -180,64 +180,70 @@ export class EmuRunner implements Runner {
     capture: SerialCapture,
     symbols: Symbolizer,
   ): Promise<Ending> {
-    const startedAt = Date.now();
-    const timeoutAt = startedAt + spec.timeoutMs;
-    const afterDoneMs = spec.afterDoneMs ?? DEFAULTS.afterDoneMs;
-    const silenceMs = spec.silenceTimeoutMs ?? 0;
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
-    let doneDeadline: number | null = null;
-
-    for (;;) {
-      const now = Date.now();
-      if (options.signal?.aborted) return { verdict: 'error', reason: 'cancelled' };
-      if (doneDeadline !== null && now >= doneDeadline) return { verdict: 'completed', reason: 'DONE printed; no PSCI power-off followed' };
-      if (now >= timeoutAt) return timeoutEnding(machine, `timeout after ${spec.timeoutMs} ms`, symbols);
-      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs)
-        return timeoutEnding(machine, `no serial output for ${silenceMs} ms`, symbols);
-
-      const outcome = machine.runSlice(this.sliceInstructions);
-
-      const chunk = machine.takeSerial();
-      if (chunk.length) {
-        capture.push(chunk);
-        options.onSerial?.(chunk);
-      }
-      if (capture.overflowed || outcome.kind === 'serial-limit') {
+    const end = await runEmuLoop(machine, capture, {
+      timeoutMs: spec.timeoutMs,
+      afterDoneMs: spec.afterDoneMs ?? DEFAULTS.afterDoneMs,
+      silenceMs: spec.silenceTimeoutMs,
+      stopAtSerialCap: true,
+      signal: options.signal,
+      sliceInstructions: this.sliceInstructions,
+      onSerial: options.onSerial,
+    });
+    const where = (pc: bigint) => `${hex(pc)} (${symbols.format(pc)})`;
+    switch (end.kind) {
+      case 'cancelled':
+        return { verdict: 'error', reason: 'cancelled' };
+      case 'done-grace':
+        return { verdict: 'completed', reason: 'DONE printed; no PSCI power-off followed' };
+      case 'serial-limit':
         return { verdict: 'output-limit', reason: `serial output passed the ${maxSerial}-byte cap` };
+      case 'timeout':
+        return timeoutEnding(machine, `timeout after ${end.timeoutMs} ms`, symbols);
+      case 'silence':
+        return timeoutEnding(machine, `no serial output for ${end.silenceMs} ms`, symbols);
+      case 'spin':
+        if (capture.doneSeen)
+          return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU spins at ${where(end.pc)})` };
+        return timeoutEnding(
+          machine,
+          `the CPU spins on a branch to itself at ${where(end.pc)} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+          symbols,
+        );
+      case 'machine':
+        break;
+    }
+    const outcome = end.outcome;
+    switch (outcome.kind) {
+      case 'poweroff':
+        return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
+      case 'fault':
+        return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
+      case 'exit':
+        return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
+      case 'unmodelled': {
+        const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
+        return {
+          verdict: 'error',
+          reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})`,
+        };
       }
-      if (capture.doneSeen && doneDeadline === null) doneDeadline = Date.now() + afterDoneMs;
-
-      switch (outcome.kind) {
-        case 'poweroff':
-          return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
-        case 'fault':
-          return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
-        case 'exit':
-          return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
-        case 'unmodelled': {
-          const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
+      case 'halted': {
+        // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
+        if (capture.doneSeen)
           return {
-            verdict: 'error',
-            reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})`,
+            verdict: 'completed',
+            reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where(outcome.pc - 4n)})`,
           };
-        }
-        case 'halted': {
-          // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
-          const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
-          if (capture.doneSeen)
-            return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };
-          return {
-            verdict: 'timeout',
-            reason: `the CPU waits in WFI at ${where} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
-          };
-        }
-        case 'emulator-limit':
-          return { verdict: 'error', reason: `emulator limit at ${hex(outcome.pc)} (${symbols.format(outcome.pc)}): ${outcome.reason}` };
-        case 'running':
-          break;
+        return {
+          verdict: 'timeout',
+          reason: `the CPU waits in WFI at ${where(outcome.pc - 4n)} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+        };
       }
-      // Let timers, I/O and the abort signal run between slices.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      case 'emulator-limit':
+        return { verdict: 'error', reason: `emulator limit at ${where(outcome.pc)}: ${outcome.reason}` };
+      case 'serial-limit':
+        return { verdict: 'output-limit', reason: `serial output passed the ${maxSerial}-byte cap` };
     }
   }
 }

@@ -1,0 +1,153 @@
+// The one emulator run loop (harness/runners/emu-loop.ts): the runner, the diagnosis tracer and
+// parity's snapshots all run through it, so all three honour the abort signal, keep serial the
+// same way, and give the same result for the same bytes whatever the slice size.
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { traceCalls } from '../harness/diagnose/trace.js';
+import { parseElf } from '../harness/elf/elf.js';
+import { VirtMachine } from '../harness/emu/virt-machine.js';
+import { snapshotOnEmulator } from '../harness/parity/emu-snapshots.js';
+import { EmuRunner } from '../harness/runners/emu.js';
+import { runEmuLoop, stopDecision, type EmuLoopOptions, type StopState } from '../harness/runners/emu-loop.js';
+import { SerialCapture } from '../harness/runners/serial-capture.js';
+import { buildElf } from './helpers/tiny-elf.js';
+
+const movz = (rd: number, imm: number, shift = 0) => (0xd2800000 | ((shift / 16) << 21) | (imm << 5) | rd) >>> 0;
+const movk = (rd: number, imm: number, shift = 0) => (0xf2800000 | ((shift / 16) << 21) | (imm << 5) | rd) >>> 0;
+const movzw = (rd: number, imm: number) => (0x52800000 | (imm << 5) | rd) >>> 0;
+const strb = (rt: number, rn: number) => (0x39000000 | (rn << 5) | rt) >>> 0;
+const b = (insns: number) => (0x14000000 | (insns & 0x3ffffff)) >>> 0;
+const NOP = 0xd503201f;
+const HVC0 = 0xd4000002;
+const poweroff = [movz(0, 0x0008), movk(0, 0x8400, 16), HVC0, b(0)];
+/** Bytes to the PL011 data register, one store each. */
+const print = (bytes: readonly number[]) => [movz(0, 0x0900, 16), ...bytes.flatMap((byte) => [movzw(1, byte), strb(1, 0)])];
+
+const BASE = 0x40080000n;
+const dir = mkdtempSync(join(tmpdir(), 'wbdiff-emu-loop-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+function kernel(code: number[]): { path: string; bytes: Uint8Array } {
+  const bytes = buildElf(BASE, [{ addr: BASE, code }], [{ name: '_start', value: BASE, size: BigInt(code.length * 4) }]);
+  const path = join(dir, `k${counter++}.elf`);
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+function machineWith(code: number[]): VirtMachine {
+  const machine = VirtMachine.create({ model: 'A57' });
+  machine.loadElf(parseElf(kernel(code).bytes));
+  return machine;
+}
+
+// ------------------------------------------------------------ the stop rules (pure)
+
+const state = (more: Partial<StopState> = {}): StopState => ({
+  now: 1000,
+  startedAt: 0,
+  aborted: false,
+  doneAt: null,
+  lastOutputAt: 900,
+  overflowed: false,
+  ...more,
+});
+
+test('stop rules: abort first, then the serial cap, the DONE grace, the timeout and silence', (t) => {
+  const options: EmuLoopOptions = { timeoutMs: 5000, afterDoneMs: 300, silenceMs: 500, stopAtSerialCap: true };
+  t.is(stopDecision(state(), options), null);
+  t.deepEqual(stopDecision(state({ aborted: true, overflowed: true }), options), { kind: 'cancelled' });
+  t.deepEqual(stopDecision(state({ overflowed: true, now: 9000 }), options), { kind: 'serial-limit' });
+  t.is(stopDecision(state({ overflowed: true }), { ...options, stopAtSerialCap: false }), null, 'the tracer keeps less without stopping');
+  t.is(stopDecision(state({ doneAt: 800 }), options), null, 'DONE 200 ms ago: grace not over');
+  t.deepEqual(stopDecision(state({ doneAt: 700 }), options), { kind: 'done-grace' });
+  t.is(stopDecision(state({ doneAt: 0 }), { ...options, afterDoneMs: undefined }), null, 'no grace: DONE does not end the loop');
+  t.deepEqual(stopDecision(state({ now: 5000, lastOutputAt: 4990 }), options), { kind: 'timeout', timeoutMs: 5000 });
+  t.deepEqual(stopDecision(state({ lastOutputAt: 400 }), options), { kind: 'silence', silenceMs: 500 });
+  t.is(stopDecision(state({ lastOutputAt: 0 }), { ...options, silenceMs: 0 }), null, 'silence 0: off');
+});
+
+// ------------------------------------------------------------ abort
+
+test('the loop honours the abort signal mid-run (a loop that would run for a minute)', async (t) => {
+  const machine = machineWith([NOP, b(-1)]);
+  try {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const end = await runEmuLoop(machine, new SerialCapture(1024), { timeoutMs: 60_000, signal: controller.signal });
+    t.deepEqual(end, { kind: 'cancelled' });
+    t.true(machine.slices > 1, 'it ran slices before the abort');
+  } finally {
+    machine.close();
+  }
+});
+
+test('the tracer and parity snapshots honour the abort signal too (they no longer block to their own limit)', async (t) => {
+  const { bytes } = kernel([NOP, b(-1)]);
+  const image = parseElf(bytes);
+  const abortSoon = () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    return controller.signal;
+  };
+  const started = Date.now();
+  const snapshots = await snapshotOnEmulator(image, { model: 'A57', breakpoints: [], timeoutMs: 60_000, signal: abortSoon() });
+  t.like(snapshots.end, { kind: 'timeout', detail: 'cancelled after 0 hits' });
+  const trace = await traceCalls(image, [], { timeoutMs: 60_000, signal: abortSoon() });
+  t.like(trace.outcome, { kind: 'timeout', detail: 'cancelled' });
+  t.true(Date.now() - started < 60_000);
+});
+
+// ------------------------------------------------------------ serial, one way
+
+test('serial is kept and escaped one way: runner, tracer and snapshots give the same text for bytes that are not UTF-8', async (t) => {
+  // "ok é" in UTF-8, a raw 0xff, a control byte, a newline.
+  const bytes = [0x6f, 0x6b, 0x20, 0xc3, 0xa9, 0xff, 0x01, 0x0a];
+  const { path, bytes: elf } = kernel([...print(bytes), ...poweroff]);
+  const image = parseElf(elf);
+  const run = await new EmuRunner().run({ elfPath: path, cpu: 'cortex-a57', timeoutMs: 5000 });
+  t.is(run.verdict, 'completed', run.reason);
+  t.is(run.serial, 'ok é\\xff\\x01\n');
+  const snapshots = await snapshotOnEmulator(image, { model: 'A57', breakpoints: [] });
+  t.is(snapshots.end.kind, 'exited');
+  t.is(snapshots.serial, run.serial);
+  const trace = await traceCalls(image, []);
+  t.is(trace.outcome.kind, 'poweroff');
+  t.is(trace.serial, run.serial);
+});
+
+// ------------------------------------------------------------ same bytes, same result
+
+test('same bytes, same result: the loop ends alike and prints the same bytes at slice sizes 1, 7, 1000 and 50 000', async (t) => {
+  const line = [...Buffer.from('T1 Y\n')];
+  // Print, count x2 down from 3000 (a loop of two blocks), print again, power off.
+  const countdown = [movz(2, 3000), 0xf1000442 /* subs x2, x2, #1 */, 0x54ffffe1 /* b.ne -1 */];
+  const code = [...print(line), ...countdown, ...print([...Buffer.from('DONE\n')]), ...poweroff];
+  const results = [];
+  for (const slice of [1, 7, 1000, 50_000]) {
+    const machine = machineWith(code);
+    try {
+      const capture = new SerialCapture(1 << 20);
+      const end = await runEmuLoop(machine, capture, { timeoutMs: 60_000, sliceInstructions: slice });
+      results.push({ end, serial: capture.text(), instructions: machine.interrupts.clock.executed });
+    } finally {
+      machine.close();
+    }
+  }
+  t.like(results[0]!.end, { kind: 'machine', outcome: { kind: 'poweroff' } });
+  t.is(results[0]!.serial, 'T1 Y\nDONE\n');
+  for (const r of results.slice(1)) t.deepEqual(r, results[0]);
+});
+
+test('a branch to itself with nothing to interrupt it ends the loop at once, with its pc', async (t) => {
+  const code = [...print([...Buffer.from('x\n')]), b(0)];
+  const machine = machineWith(code);
+  try {
+    const end = await runEmuLoop(machine, new SerialCapture(1024), { timeoutMs: 60_000 });
+    t.deepEqual(end, { kind: 'spin', pc: BASE + BigInt((code.length - 1) * 4) });
+    t.is(machine.slices, 1, 'the first slice that lands there');
+  } finally {
+    machine.close();
+  }
+});
