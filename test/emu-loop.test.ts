@@ -12,7 +12,10 @@ import { snapshotOnEmulator } from '../harness/parity/emu-snapshots.js';
 import { EmuRunner } from '../harness/runners/emu.js';
 import { runEmuLoop, stopDecision, type EmuLoopOptions, type StopState } from '../harness/runners/emu-loop.js';
 import { SerialCapture } from '../harness/runners/serial-capture.js';
+import { readElf } from '../harness/elf/read-elf.js';
+import { emuCounterOffset } from '../harness/emu/unicorn.js';
 import { buildElf } from './helpers/tiny-elf.js';
+import { subject } from './helpers/subjects.js';
 
 const movz = (rd: number, imm: number, shift = 0) => (0xd2800000 | ((shift / 16) << 21) | (imm << 5) | rd) >>> 0;
 const movk = (rd: number, imm: number, shift = 0) => (0xf2800000 | ((shift / 16) << 21) | (imm << 5) | rd) >>> 0;
@@ -149,5 +152,50 @@ test('a branch to itself with nothing to interrupt it ends the loop at once, wit
     t.is(machine.slices, 1, 'the first slice that lands there');
   } finally {
     machine.close();
+  }
+});
+
+// ------------------------------------------------------------ counting slices without a block hook
+
+test("Unicorn 2.0.1's own instruction count is found and used: the machine runs without the per-block JS hook", (t) => {
+  t.not(emuCounterOffset(), null, 'uc_struct.emu_counter located and its semantics checked');
+  const machine = VirtMachine.create({ model: 'A57' });
+  t.is(machine.instructionCounting, 'engine');
+  machine.close();
+});
+
+test('the engine count and the block-hook count agree exactly: interrupt kernels take the same interrupts at the same instruction, at several slice sizes', async (t) => {
+  for (const id of ['timer-irq', 'timer-irq-gicv3', 'jitter']) {
+    const s = await subject(id);
+    const image = await readElf(s.elfPath);
+    const runs = [];
+    for (const instructionCounting of ['engine', 'block-hook'] as const) {
+      for (const slice of [97, 50_000]) {
+        const machine = VirtMachine.create({
+          model: 'A57',
+          instructionCounting,
+          ...(id === 'timer-irq-gicv3' ? { gicVersion: 3 as const } : {}),
+        });
+        try {
+          machine.loadElf(image);
+          const capture = new SerialCapture(1 << 20);
+          const end = await runEmuLoop(machine, capture, { timeoutMs: 60_000, sliceInstructions: slice });
+          runs.push({
+            end: end.kind === 'machine' ? end.outcome.kind : end.kind,
+            serial: capture.text(),
+            instructions: String(machine.interrupts.clock.executed),
+            interrupts: machine.interruptsTaken,
+            wakeups: machine.wfiWakeups,
+          });
+        } finally {
+          machine.close();
+        }
+      }
+    }
+    t.is(runs[0]!.end, 'poweroff', `${id}: ${JSON.stringify(runs[0])}`);
+    // jitter takes no interrupt: it reads the counter in a loop, and prints what it saw.
+    if (id !== 'jitter') t.true(runs[0]!.interrupts > 0, id);
+    else t.regex(runs[0]!.serial, /COUNT/);
+    for (const run of runs.slice(1)) t.deepEqual(run, runs[0], id);
   }
 });

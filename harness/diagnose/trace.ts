@@ -304,14 +304,14 @@ class Tracer {
     const hit = (this.hits.get(site.address) ?? 0) + 1;
     this.hits.set(site.address, hit);
     const stopping = w !== null && w.phase === 'caller';
-    if (stopping) this.endWindow(w, 'next-site');
+    if (stopping) this.endWindow(w, 'next-site', 'code');
     if (hit > this.settings.maxCallsPerSite) {
       this.untraced.set(site.address, (this.untraced.get(site.address) ?? 0) + 1);
       if (stopping) this.skipAt = site.address; // resuming here after the stop must not count again
       return;
     }
     this.pendingSite = site;
-    this.uc.emuStop();
+    this.machine.stopFromHook('code');
   }
 
   private onBlock(address: bigint, size: number): void {
@@ -321,7 +321,7 @@ class Tracer {
       // A window that ended at serial output stops at the next block, where nothing is replayed.
       if (this.lazyClose && !this.closePending) {
         this.closePending = true;
-        this.uc.emuStop();
+        this.machine.stopFromHook('block');
       }
       return;
     }
@@ -329,7 +329,7 @@ class Tracer {
     const call = w.call;
     if (w.phase === 'routine' && address === call.site.address + 4n) this.markReturned(w);
     if (w.phase === 'routine') {
-      if (call.routineInstructions >= this.settings.routineBudget) return this.endWindow(w, 'budget');
+      if (call.routineInstructions >= this.settings.routineBudget) return this.endWindow(w, 'budget', 'block');
       call.routineInstructions += instructions;
       if (call.trail.length < TRAIL_LENGTH) {
         call.trail.push(address);
@@ -339,7 +339,7 @@ class Tracer {
           for (const r of writtenRegisters(this.instructionAt(address + BigInt(4 * i)))) if (!written.includes(r)) written.push(r);
       }
     } else if (w.phase === 'caller') {
-      if (call.callerInstructions >= this.settings.callerBudget) return this.endWindow(w, 'budget');
+      if (call.callerInstructions >= this.settings.callerBudget) return this.endWindow(w, 'budget', 'block');
       call.callerInstructions += instructions;
     }
   }
@@ -488,7 +488,7 @@ class Tracer {
   }
 
   /** Ends the window's current phase; from inside a hook, the engine stops and the loop closes it. */
-  private endWindow(w: Window, why: WindowEnd, inHook = true): void {
+  private endWindow(w: Window, why: WindowEnd, inHook: 'code' | 'block' | false): void {
     if (w.phase === 'closing') return;
     if (w.phase === 'routine') {
       w.call.routineEnd = why;
@@ -500,7 +500,7 @@ class Tracer {
     w.phase = 'closing';
     if (inHook) {
       this.closePending = true;
-      this.uc.emuStop();
+      this.machine.stopFromHook(inHook);
     }
   }
 

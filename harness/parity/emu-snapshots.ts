@@ -81,7 +81,7 @@ export async function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOp
           hits.push({ seq: hits.length + 1, address, hitOfBreakpoint: n, registers: read(), serialBefore: capture.text() });
           if (hits.length >= maxHits) {
             full = true;
-            uc.emuStop();
+            machine.stopFromHook('code');
           }
         },
         address,

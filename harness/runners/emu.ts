@@ -147,6 +147,7 @@ export class EmuRunner implements Runner {
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
     } finally {
       details['slices'] = machine.slices;
+      details['instructionCounting'] = machine.instructionCounting;
       details['stopPc'] = hex(machine.programCounter);
       details['stopPcSymbol'] = symbols.format(machine.programCounter);
       if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
