@@ -5,10 +5,8 @@ import { EXIT } from '../errors.js';
 import { patchedElf } from '../patch/patched-build.js';
 import { resolveVariantPath } from '../matrix/config.js';
 import { loadVariant, type LoadedVariant } from '../patch/variant.js';
-import { createRunner, parseRunnerList } from '../runners/index.js';
-import { BoardRunner } from '../runners/board.js';
+import { boardRunner, createRunner, parseRunnerList, replayRunner } from '../runners/index.js';
 import { loadBoardFile } from '../runners/board-config.js';
-import { ReplayRunner } from '../runners/replay.js';
 import { DEFAULTS, isInfrastructure, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
@@ -84,8 +82,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   // Boards and captured logs join the local runners (or replace them when no --runner is given).
   const extra: Runner[] = [
-    ...(await Promise.all((values.board ?? []).map(async (file) => new BoardRunner(await loadBoardFile(file))))),
-    ...(values.replay ?? []).map((log) => new ReplayRunner(log)),
+    ...(await Promise.all((values.board ?? []).map(async (file) => boardRunner(await loadBoardFile(file))))),
+    ...(values.replay ?? []).map((log) => replayRunner(log)),
   ];
   const runners: (string | Runner)[] = [...(extra.length && !values.runner ? [] : parseRunnerList(values.runner ?? [])), ...extra];
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');

@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { listKernels, type Kernel } from '../build/manifest.js';
 import type { DiagnosisLike } from '../compare/classify.js';
+import type { RunnerFactory } from '../runners/index.js';
 import type { RunResult } from '../runners/types.js';
 import type { MachineOptions } from '../machine/description.js';
 import { RESULT_FORMAT_VERSION, type CellResult, type RepeatOutcome, type SummaryCell } from './cells.js';
@@ -48,6 +49,8 @@ export interface MatrixOptions {
   plan?: MatrixPlan;
   /** Recorded in run.json, so --resume can keep every option of the run (e.g. the baseline). */
   runOptions?: Record<string, unknown>;
+  /** Where the cells' runners come from; the registry's matrixRunners(config.boards) when absent. */
+  runners?: RunnerFactory;
 }
 
 /** run.json as runMatrix writes it. */
@@ -128,6 +131,7 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
     concurrency: options.concurrency ?? options.config.concurrency ?? availableParallelism(),
     repeat: options.repeat ?? 1,
     ...(options.config.boards ? { boards: options.config.boards } : {}),
+    ...(options.runners ? { runners: options.runners } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onCell: async (cell: PlannedCell, runs: RunResult[]) => {
       const bytes = prepared.get(cell.subject);
