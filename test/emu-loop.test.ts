@@ -10,7 +10,8 @@ import { parseElf } from '../harness/elf/elf.js';
 import { VirtMachine } from '../harness/emu/virt-machine.js';
 import { snapshotOnEmulator } from '../harness/parity/emu-snapshots.js';
 import { EmuRunner } from '../harness/runners/emu.js';
-import { runEmuLoop, stopDecision, type EmuLoopOptions, type StopState } from '../harness/runners/emu-loop.js';
+import { runEmuLoop, WALL_FACTOR, wallLimits } from '../harness/runners/emu-loop.js';
+import type { StopLimits } from '../harness/runners/stop-policy.js';
 import { SerialCapture } from '../harness/runners/serial-capture.js';
 import { readElf } from '../harness/elf/read-elf.js';
 import { emuCounterOffset } from '../harness/emu/unicorn.js';
@@ -45,30 +46,57 @@ function machineWith(code: number[]): VirtMachine {
   return machine;
 }
 
-// ------------------------------------------------------------ the stop rules (pure)
+// ------------------------------------------------------------ the stop policy on guest time
 
-const state = (more: Partial<StopState> = {}): StopState => ({
-  now: 1000,
-  startedAt: 0,
-  aborted: false,
-  doneAt: null,
-  lastOutputAt: 900,
-  overflowed: false,
+const limits = (more: Partial<StopLimits> = {}): StopLimits => ({
+  timeoutMs: 60_000,
+  silenceMs: 0,
+  afterDoneMs: 300,
+  maxSerialBytes: 1 << 20,
   ...more,
 });
 
-test('stop rules: abort first, then the serial cap, the DONE grace, the timeout and silence', (t) => {
-  const options: EmuLoopOptions = { timeoutMs: 5000, afterDoneMs: 300, silenceMs: 500, stopAtSerialCap: true };
-  t.is(stopDecision(state(), options), null);
-  t.deepEqual(stopDecision(state({ aborted: true, overflowed: true }), options), { kind: 'cancelled' });
-  t.deepEqual(stopDecision(state({ overflowed: true, now: 9000 }), options), { kind: 'serial-limit' });
-  t.is(stopDecision(state({ overflowed: true }), { ...options, stopAtSerialCap: false }), null, 'the tracer keeps less without stopping');
-  t.is(stopDecision(state({ doneAt: 800 }), options), null, 'DONE 200 ms ago: grace not over');
-  t.deepEqual(stopDecision(state({ doneAt: 700 }), options), { kind: 'done-grace' });
-  t.is(stopDecision(state({ doneAt: 0 }), { ...options, afterDoneMs: undefined }), null, 'no grace: DONE does not end the loop');
-  t.deepEqual(stopDecision(state({ now: 5000, lastOutputAt: 4990 }), options), { kind: 'timeout', timeoutMs: 5000 });
-  t.deepEqual(stopDecision(state({ lastOutputAt: 400 }), options), { kind: 'silence', silenceMs: 500 });
-  t.is(stopDecision(state({ lastOutputAt: 0 }), { ...options, silenceMs: 0 }), null, 'silence 0: off');
+test('the wall-clock backstop is the limits times WALL_FACTOR plus a second; off stays off', (t) => {
+  t.deepEqual(wallLimits(limits({ timeoutMs: 500, silenceMs: 0, afterDoneMs: 300 })), {
+    timeoutMs: 500 * WALL_FACTOR + 1000,
+    silenceMs: 0,
+    afterDoneMs: 300 * WALL_FACTOR + 1000,
+    maxSerialBytes: 1 << 20,
+  });
+  t.is(wallLimits(limits({ afterDoneMs: Number.POSITIVE_INFINITY })).afterDoneMs, Number.POSITIVE_INFINITY);
+});
+
+test('guest time decides: DONE grace, timeout and silence end at the same instruction, with the same serial, at every slice size', async (t) => {
+  // A dot every 2000 iterations of a 2-instruction countdown, forever; DONE first for the grace.
+  const dots = (done: boolean) => [
+    ...(done ? print([...Buffer.from('DONE\n')]) : []),
+    movz(2, 2000),
+    0xf1000442 /* subs x2, x2, #1 */,
+    0x54ffffe1 /* b.ne -1 */,
+    ...print([0x2e]),
+    b(-(3 + print([0x2e]).length)),
+  ];
+  for (const [what, code, lim] of [
+    ['timeout', dots(false), limits({ timeoutMs: 4 })],
+    ['DONE grace', dots(true), limits({ afterDoneMs: 3 })],
+    ['silence', [...print([0x2e]), NOP, b(-1)], limits({ silenceMs: 2 })],
+  ] as const) {
+    const runs = [];
+    // (Guest milliseconds: a few hundred thousand instructions, far inside the wall-clock backstop.)
+    for (const slice of [1009, 7919, 50_000, 1_000_000]) {
+      const machine = machineWith([...code]);
+      try {
+        const capture = new SerialCapture(1 << 20);
+        const end = await runEmuLoop(machine, capture, { limits: lim, sliceInstructions: slice });
+        runs.push({ end, serial: capture.text(), executed: String(machine.interrupts.clock.executed) });
+      } finally {
+        machine.close();
+      }
+    }
+    t.like(runs[0]!.end, { kind: 'stop', clock: 'guest' }, what);
+    if (what !== 'silence') t.regex(runs[0]!.serial, /\.{20,}$/, what);
+    for (const run of runs.slice(1)) t.deepEqual(run, runs[0], `${what}: ${JSON.stringify(run.end)}`);
+  }
 });
 
 // ------------------------------------------------------------ abort
@@ -78,8 +106,8 @@ test('the loop honours the abort signal mid-run (a loop that would run for a min
   try {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const end = await runEmuLoop(machine, new SerialCapture(1024), { timeoutMs: 60_000, signal: controller.signal });
-    t.deepEqual(end, { kind: 'cancelled' });
+    const end = await runEmuLoop(machine, new SerialCapture(1024), { limits: limits(), signal: controller.signal });
+    t.like(end, { kind: 'stop', stop: { cause: 'cancelled', verdict: 'error' } });
     t.true(machine.slices > 1, 'it ran slices before the abort');
   } finally {
     machine.close();
@@ -132,7 +160,7 @@ test('same bytes, same result: the loop ends alike and prints the same bytes at 
     const machine = machineWith(code);
     try {
       const capture = new SerialCapture(1 << 20);
-      const end = await runEmuLoop(machine, capture, { timeoutMs: 60_000, sliceInstructions: slice });
+      const end = await runEmuLoop(machine, capture, { limits: limits(), sliceInstructions: slice });
       results.push({ end, serial: capture.text(), instructions: machine.interrupts.clock.executed });
     } finally {
       machine.close();
@@ -147,7 +175,7 @@ test('a branch to itself with nothing to interrupt it ends the loop at once, wit
   const code = [...print([...Buffer.from('x\n')]), b(0)];
   const machine = machineWith(code);
   try {
-    const end = await runEmuLoop(machine, new SerialCapture(1024), { timeoutMs: 60_000 });
+    const end = await runEmuLoop(machine, new SerialCapture(1024), { limits: limits() });
     t.deepEqual(end, { kind: 'spin', pc: BASE + BigInt((code.length - 1) * 4) });
     t.is(machine.slices, 1, 'the first slice that lands there');
   } finally {
@@ -179,7 +207,7 @@ test('the engine count and the block-hook count agree exactly: interrupt kernels
         try {
           machine.loadElf(image);
           const capture = new SerialCapture(1 << 20);
-          const end = await runEmuLoop(machine, capture, { timeoutMs: 60_000, sliceInstructions: slice });
+          const end = await runEmuLoop(machine, capture, { limits: limits(), sliceInstructions: slice });
           runs.push({
             end: end.kind === 'machine' ? end.outcome.kind : end.kind,
             serial: capture.text(),

@@ -237,13 +237,13 @@ test('emu: an undefined instruction is a fault with the instruction word', async
   t.regex(r.fault?.detail ?? '', /0x00000000/);
 });
 
-test.serial('emu: an endless loop times out on the wall clock', async (t) => {
+test.serial('emu: an endless loop times out at the limit, on guest time', async (t) => {
   // A two-instruction loop: a branch to itself ends at once (next test).
   const r = await runner.run(spec(kernel([...puts('spin\n'), NOP, b(-1)]), { timeoutMs: 300 }));
   t.is(r.verdict, 'timeout');
   t.is(r.reason, 'timeout after 300 ms');
-  // Bounded, not timed: the limit is checked between slices; a generous bound survives a loaded host.
-  t.true(r.durationMs >= 290 && r.durationMs < 30_000, `took ${r.durationMs} ms`);
+  // Guest time (executed instructions, 8 ns each), so not timed; bounded for a loaded host.
+  t.true(r.durationMs < 30_000, `took ${r.durationMs} ms`);
   t.is(r.serial, 'spin\n');
 });
 
@@ -298,7 +298,6 @@ test('emu: DONE without power-off completes after afterDoneMs', async (t) => {
   t.false(r.poweredOff);
   t.true(r.done);
   t.regex(r.reason, /no PSCI power-off/);
-  t.true(r.durationMs >= 190, `took ${r.durationMs} ms`);
 });
 
 test('emu: WFI with nothing to wake it ends the run (completed after DONE, timeout before)', async (t) => {
@@ -416,7 +415,8 @@ test('emu: the same exception again and again without progress is a fault (a loo
   t.regex(r.fault?.detail ?? '', /taken 8 times in a row at 0x4008000c with the same registers/);
 });
 
-test('emu: a handler that has not returned at the timeout makes the run a fault naming the exception', async (t) => {
+// Serial: alone on the thread, the guest clock (not the wall-clock backstop) ends it.
+test.serial('emu: a handler that has not returned at the timeout makes the run a fault naming the exception', async (t) => {
   const r = await runner.run(spec(withVectors([SVC0, ...poweroff()], [NOP, b(-1)]), { timeoutMs: 300 }));
   t.is(r.verdict, 'fault', r.reason);
   t.regex(r.reason, /guest took SVC and did not return from its handler \(timeout after 300 ms\)/);

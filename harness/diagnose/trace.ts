@@ -526,7 +526,12 @@ class Tracer {
     let outcome: TraceResult['outcome'] | null = null;
     let fault: MachineFault | null = null;
     const loop = new EmuRunLoop(this.machine, this.capture, {
-      timeoutMs: this.settings.timeoutMs,
+      limits: {
+        timeoutMs: this.settings.timeoutMs,
+        silenceMs: 0,
+        afterDoneMs: Number.POSITIVE_INFINITY,
+        maxSerialBytes: Number.POSITIVE_INFINITY,
+      },
       signal: this.signal,
       // Counted slices: the engine stops itself between instructions (sites, window ends, the
       // count), so nothing is replayed. Stops the tracer asked for come first: they look like a
@@ -549,21 +554,14 @@ class Tracer {
     const end = await loop.run();
     const pc = this.machine.programCounter;
     switch (end.kind) {
-      case 'cancelled':
-      case 'timeout':
-      case 'silence':
-      case 'done-grace':
-        outcome = { kind: 'timeout', detail: end.kind === 'cancelled' ? 'cancelled' : `timeout after ${this.settings.timeoutMs} ms`, pc };
+      case 'stop':
+        outcome = { kind: 'timeout', detail: end.stop.reason, pc };
         if (this.window) this.endWindow(this.window, 'timeout', false);
         break;
       case 'spin':
         // A timeout, as the runner says it, only reached at once.
         outcome = { kind: 'timeout', detail: `spins on a branch to itself at ${hex(end.pc)}: nothing can raise an interrupt`, pc: end.pc };
         if (this.window) this.endWindow(this.window, 'timeout', false);
-        break;
-      case 'serial-limit':
-        outcome = { kind: 'serial-limit', detail: 'serial output limit', pc };
-        if (this.window) this.endWindow(this.window, 'run-end', false);
         break;
       case 'machine': {
         const slice = end.outcome;

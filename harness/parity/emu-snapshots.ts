@@ -50,8 +50,7 @@ export async function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOp
   const capture = new SerialCapture(maxSerial);
   let full = false;
   const loop = new EmuRunLoop(machine, capture, {
-    timeoutMs,
-    stopAtSerialCap: true,
+    limits: { timeoutMs, silenceMs: 0, afterDoneMs: Number.POSITIVE_INFINITY, maxSerialBytes: maxSerial },
     signal: options.signal,
     // Stops at the hit limit come from the breakpoint hook; the loop sees them as a slice that ended.
     afterSlice: (outcome) => (full ? { kind: 'serial-limit' } : outcome),
@@ -107,14 +106,13 @@ export async function snapshotOnEmulator(image: ElfImage, options: EmuSnapshotOp
 
 function snapshotEnd(ended: LoopEnd, hits: number, timeoutMs: number, image: ElfImage): SnapshotRun['end'] {
   switch (ended.kind) {
-    case 'cancelled':
-      return { kind: 'timeout', detail: `cancelled after ${hits} hits` };
-    case 'timeout':
-    case 'silence':
-    case 'done-grace':
-      return { kind: 'timeout', detail: `the ${timeoutMs} ms limit ran out after ${hits} hits` };
-    case 'serial-limit':
-      return { kind: 'serial-limit', detail: 'serial output limit' };
+    case 'stop':
+      if (ended.stop.cause === 'cancelled') return { kind: 'timeout', detail: `cancelled after ${hits} hits` };
+      if (ended.stop.cause === 'serial-cap') return { kind: 'serial-limit', detail: 'serial output limit' };
+      return {
+        kind: 'timeout',
+        detail: `the ${timeoutMs} ms limit ran out after ${hits} hits${ended.clock === 'wall' ? ' (on the wall clock)' : ''}`,
+      };
     case 'spin':
       return { kind: 'halted', detail: `spins on a branch to itself at ${hex(ended.pc)}: nothing raises interrupts` };
     case 'machine':

@@ -12,7 +12,8 @@ import { qemuDtb } from './qemu-dtb.js';
 import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
-import { runEmuLoop } from './emu-loop.js';
+import { runEmuLoop, WALL_FACTOR } from './emu-loop.js';
+import { stopLimits } from './stop-policy.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
@@ -183,26 +184,18 @@ export class EmuRunner implements Runner {
   ): Promise<Ending> {
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     const end = await runEmuLoop(machine, capture, {
-      timeoutMs: spec.timeoutMs,
-      afterDoneMs: spec.afterDoneMs ?? DEFAULTS.afterDoneMs,
-      silenceMs: spec.silenceTimeoutMs,
-      stopAtSerialCap: true,
+      limits: stopLimits(spec),
       signal: options.signal,
       sliceInstructions: this.sliceInstructions,
       onSerial: options.onSerial,
     });
     const where = (pc: bigint) => `${hex(pc)} (${symbols.format(pc)})`;
     switch (end.kind) {
-      case 'cancelled':
-        return { verdict: 'error', reason: 'cancelled' };
-      case 'done-grace':
-        return { verdict: 'completed', reason: 'DONE printed; no PSCI power-off followed' };
-      case 'serial-limit':
-        return { verdict: 'output-limit', reason: `serial output passed the ${maxSerial}-byte cap` };
-      case 'timeout':
-        return timeoutEnding(machine, `timeout after ${end.timeoutMs} ms`, symbols);
-      case 'silence':
-        return timeoutEnding(machine, `no serial output for ${end.silenceMs} ms`, symbols);
+      case 'stop': {
+        const reason = end.clock === 'wall' ? `${end.stop.reason} ${wallClockWords(end.guestMs)}` : end.stop.reason;
+        if (end.stop.cause === 'timeout' || end.stop.cause === 'silence') return timeoutEnding(machine, reason, symbols);
+        return { verdict: end.stop.verdict, reason };
+      }
       case 'spin':
         if (capture.doneSeen)
           return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU spins at ${where(end.pc)})` };
@@ -247,6 +240,11 @@ export class EmuRunner implements Runner {
         return { verdict: 'output-limit', reason: `serial output passed the ${maxSerial}-byte cap` };
     }
   }
+}
+
+/** How a run that ended on the wall-clock backstop says so. */
+function wallClockWords(guestMs: number): string {
+  return `on the wall clock (${WALL_FACTOR}x the limit: the emulator ran this code slower than guest time passes, ${guestMs.toFixed(0)} ms of guest time)`;
 }
 
 function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {
