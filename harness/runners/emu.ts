@@ -69,6 +69,8 @@ export interface EmuRunnerOptions {
   sliceInstructions?: number;
   /** Exact pc for faulting loads/stores (default true; costs ~25% on memory-heavy code). */
   precisePc?: boolean;
+  /** How slices are counted (emu/instruction-counter.ts); the block hook only to measure it against. */
+  instructionCounting?: 'engine' | 'block-hook';
 }
 
 interface Ending {
@@ -83,10 +85,12 @@ export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
   private readonly sliceInstructions: number;
   private readonly precisePc: boolean;
+  private readonly instructionCounting: 'engine' | 'block-hook' | undefined;
 
   constructor(options: EmuRunnerOptions = {}) {
     this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
     this.precisePc = options.precisePc ?? true;
+    this.instructionCounting = options.instructionCounting;
   }
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
@@ -131,6 +135,7 @@ export class EmuRunner implements Runner {
         semihosting: spec.machine?.semihosting ?? false,
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
+        ...(this.instructionCounting ? { instructionCounting: this.instructionCounting } : {}),
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
