@@ -22,7 +22,8 @@ import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
-import { attachInterrupts, QuantumCounter } from './interrupts/engine-hooks.js';
+import { attachInterrupts } from './interrupts/engine-hooks.js';
+import { instructionCounterFor, type InstructionCounter } from './instruction-counter.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall } from './psci.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
@@ -101,6 +102,8 @@ export interface VirtMachineOptions {
   gicVersion?: 2 | 3;
   /** Guest time at the first instruction, in ns (default 0): the counters start there. */
   clockStartNs?: bigint;
+  /** How slices are counted (instruction-counter.ts): Unicorn's own count when it offers it (default), or the block hook. */
+  instructionCounting?: 'engine' | 'block-hook';
 }
 
 export interface PsciCall {
@@ -138,7 +141,7 @@ export class VirtMachine {
   /** The GIC, the generic timers and the instruction clock (interrupts/virt-interrupts.ts). */
   readonly interrupts: VirtInterrupts;
   /** Instructions each slice executed, exactly also when it ends early (WFI, exception, stop). */
-  private readonly quantum: QuantumCounter;
+  private readonly quantum: InstructionCounter;
   /** Interrupts taken to the guest's vectors, and WFI sleeps that an interrupt ended. */
   interruptsTaken = 0;
   wfiWakeups = 0;
@@ -165,7 +168,7 @@ export class VirtMachine {
       cpus: 1,
       ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}),
     });
-    this.quantum = new QuantumCounter(uc);
+    this.quantum = instructionCounterFor(uc, options.instructionCounting);
     this.flash = new FlashBus(uc, () => {
       const f = this.flash.fetchFromCommandMode!;
       this.unmodelled(
@@ -378,6 +381,20 @@ export class VirtMachine {
     if (result.kind === 'limit')
       return { kind: 'emulator-limit', reason: `${result.why} (${pending.toUpperCase()} at ${hex(this.pc)})`, pc: this.pc };
     return { kind: 'fault', fault: machineFault(result.exception, result.why) };
+  }
+
+  /**
+   * For a caller's own hook that stops the engine (a tracer site, a parity breakpoint): the slice
+   * then counts exactly what ran, and the stop is never taken for a WFI.
+   */
+  stopFromHook(where: 'code' | 'block'): void {
+    this.quantum.stopBefore(where);
+    this.uc.emuStop();
+  }
+
+  /** How this machine counts executed instructions (instruction-counter.ts), for run details. */
+  get instructionCounting(): InstructionCounter['kind'] {
+    return this.quantum.kind;
   }
 
   /** Serial bytes received since the last call. */
