@@ -278,3 +278,18 @@ test('the executor takes its runners from an injected factory, asks it per cell 
     ['expected', 'expected'],
   );
 });
+
+test('the matrix emulator (on its worker thread) streams serial to onSerial like every runner', async (t) => {
+  const hello = await subject('hello');
+  const runners = matrixRunners(undefined);
+  const chunks: Uint8Array[] = [];
+  try {
+    const run = await runners
+      .runnerFor('emu', {})
+      .run({ elfPath: hello.elfPath, cpu: 'cortex-a57', timeoutMs: 10_000 }, { onSerial: (chunk) => chunks.push(chunk) });
+    t.is(run.verdict, 'completed');
+    t.is(Buffer.concat(chunks).toString('utf8'), run.serial);
+  } finally {
+    await runners.close();
+  }
+});
