@@ -48,7 +48,7 @@ export interface EmuLoopOptions {
 /** Where guest time is read for the stop policy: 50 000 instructions = 0.4 ms of guest time at the default shift. */
 export const CHECK_INSTRUCTIONS = 50_000;
 /** The wall-clock backstop: this many times the limits, plus a second. */
-export const WALL_FACTOR = 4;
+export const WALL_FACTOR = 2;
 const WALL_SLACK_MS = 1000;
 /** Hold the thread at most this long before letting the event loop (abort signal, QEMU's pipes) run. */
 const YIELD_EVERY_MS = 2;
