@@ -2,6 +2,7 @@
 // Enum values are copied from include/unicorn/{unicorn,arm64}.h at tag 2.0.1 (Debian's
 // libunicorn2 2.0.1.post1); they are ABI, so they must not be renumbered.
 import koffi from 'koffi';
+import { MissingDependencyError } from '../errors.js';
 import { formatSysReg, sysregKey } from './interrupts/sysreg.js';
 
 // ---------------------------------------------------------------- constants (unicorn.h 2.0.1)
@@ -279,7 +280,8 @@ let native: Native | null = null;
 /** Loads libunicorn once (WBDIFF_LIBUNICORN overrides the path). */
 export function loadUnicorn(): Native {
   if (native) return native;
-  const candidates = [process.env.WBDIFF_LIBUNICORN, DEFAULT_LIBRARY, 'libunicorn.so.2'].filter((p): p is string => !!p);
+  // WBDIFF_LIBUNICORN names the one library to load; otherwise Debian's path, then the loader's search.
+  const candidates = process.env.WBDIFF_LIBUNICORN ? [process.env.WBDIFF_LIBUNICORN] : [DEFAULT_LIBRARY, 'libunicorn.so.2'];
   let lib: koffi.IKoffiLib | null = null;
   const errors: string[] = [];
   let path = '';
@@ -293,10 +295,9 @@ export function loadUnicorn(): Native {
     }
   }
   if (!lib) {
-    throw new Error(
-      `cannot load the Unicorn library (tried ${errors.join('; ')}). ` +
-        'Install it with `apt-get install libunicorn2` or set WBDIFF_LIBUNICORN to the path of libunicorn.so.2',
-    );
+    throw new MissingDependencyError(`cannot load the Unicorn emulator library (tried ${errors.join('; ')})`, 'libunicorn2', {
+      alternative: 'set WBDIFF_LIBUNICORN to the path of libunicorn.so.2',
+    });
   }
   // Prototype names are global in koffi; the wbdiff_ prefix avoids clashes with other modules.
   const protos = {

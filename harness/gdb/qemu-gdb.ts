@@ -10,7 +10,7 @@ import { SerialCapture } from '../runners/serial-capture.js';
 import { DEFAULTS as RUN_DEFAULTS } from '../runners/types.js';
 import { startTiedChild } from '../util/child.js';
 import { hex } from '../util/hex.js';
-import { freeLoopbackPort } from './free-port.js';
+import { freeLoopbackPort } from '../util/free-port.js';
 import { RspClient, RspError, type RspClientOptions } from './rsp.js';
 import { CORE_REGISTERS, type BreakpointHit, type RegisterValues, type SnapshotRun } from './snapshot.js';
 import { signalName, SIGTRAP, type StopReply } from './stop-reply.js';

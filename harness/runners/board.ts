@@ -2,9 +2,9 @@
 // the serial console is read over TCP or a tty, and the stop policy of every runner applies
 // (stop-policy.ts): DONE, wall-clock timeout, silence timeout, the serial cap. A board gives no fault information of its
 // own; a kernel that prints its exceptions can report them through result patterns.
-import { createServer, type AddressInfo } from 'node:net';
 import { openConsole, type ConsoleSpec } from './console.js';
 import { killProcessGroup, startTiedChild } from '../util/child.js';
+import { freeLoopbackPort } from '../util/free-port.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { OPTION_FLAG, setOptions } from '../machine/description.js';
 import { stopDecision, stopLimits } from './stop-policy.js';
@@ -223,16 +223,4 @@ function startStep(argv: string[], cwd: string | undefined) {
       clearTimeout(timer);
     },
   };
-}
-
-/** A loopback port that was free a moment ago (listen on 0, read it, close). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

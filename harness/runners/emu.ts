@@ -6,7 +6,7 @@ import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
 import { EnginePool, resetRefusal, watchCodeOutside, type CodeRange, type EngineKey } from '../emu/engine-pool.js';
 import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
-import { machineProfile } from '../machine-profile.js';
+import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
 import { qemuDtb } from './qemu-dtb.js';
@@ -18,13 +18,8 @@ import { stopLimits } from './stop-policy.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
-/** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64). */
-export const UNICORN_CPU_MODELS: Readonly<Record<string, Arm64CpuModel>> = {
-  'cortex-a57': 'A57',
-  'cortex-a53': 'A53',
-  'cortex-a72': 'A72',
-  max: 'MAX',
-};
+/** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64): the one map, in qemu/virt.json. */
+export const UNICORN_CPU_MODELS = emulatorCpuModels() as Readonly<Record<string, Arm64CpuModel>>;
 
 export function unicornModelFor(cpu: string): Arm64CpuModel | null {
   return UNICORN_CPU_MODELS[cpu.trim().toLowerCase()] ?? null;
