@@ -39,15 +39,16 @@ async function everything(): Promise<{ name: string; spec: RunSpec }[]> {
 }
 
 /**
- * A result without what may differ between two runs of the same bytes: wall time, which engine
- * ran it; and for a run the wall-clock backstop ended (svc-loop: an exception every few
+ * A result without what may differ between two runs of the same bytes: wall time and the number
+ * of slices, which engine ran it; and for a run the wall-clock backstop ended (svc-loop: an exception every few
  * instructions runs far slower than guest time), where it stopped.
  */
 function comparable(result: RunResult): string {
   const { durationMs: _d, details, ...rest } = result;
-  const { engine: _e, ...kept } = details;
+  // slices: how many uc_emu_start calls, which follows the wall time a slice takes (emu-loop.ts), like durationMs.
+  const { engine: _e, slices: _slices, ...kept } = details;
   if (/on the wall clock/.test(result.reason)) {
-    const { slices: _s, guestInstructions: _g, stopPc: _p, stopPcSymbol: _y, ...stable } = kept;
+    const { guestInstructions: _g, stopPc: _p, stopPcSymbol: _y, ...stable } = kept;
     return JSON.stringify({ ...rest, reason: result.reason.replace(/, [\d.]+ ms of guest time\)$/, ')'), details: stable });
   }
   return JSON.stringify({ ...rest, details: kept });

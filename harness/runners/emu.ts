@@ -5,7 +5,7 @@ import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
 import { EnginePool, resetRefusal, watchCodeOutside, type CodeRange, type EngineKey } from '../emu/engine-pool.js';
-import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
@@ -84,14 +84,14 @@ interface Ending {
 
 export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
-  private readonly sliceInstructions: number;
+  private readonly sliceInstructions: number | undefined;
   private readonly precisePc: boolean;
   private readonly instructionCounting: 'engine' | 'block-hook' | undefined;
   private readonly pool: EnginePool | null;
 
   constructor(options: EmuRunnerOptions = {}) {
     this.pool = options.pool === false ? null : (options.pool ?? THREAD_POOL);
-    this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
+    this.sliceInstructions = options.sliceInstructions;
     this.precisePc = options.precisePc ?? true;
     this.instructionCounting = options.instructionCounting;
   }
@@ -212,7 +212,7 @@ export class EmuRunner implements Runner {
     const end = await runEmuLoop(machine, capture, {
       limits: stopLimits(spec),
       signal: options.signal,
-      sliceInstructions: this.sliceInstructions,
+      ...(this.sliceInstructions ? { sliceInstructions: this.sliceInstructions } : {}),
       onSerial: options.onSerial,
     });
     const where = (pc: bigint) => `${hex(pc)} (${symbols.format(pc)})`;
