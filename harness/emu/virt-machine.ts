@@ -104,6 +104,8 @@ export interface VirtMachineOptions {
   clockStartNs?: bigint;
   /** How slices are counted (instruction-counter.ts): Unicorn's own count when it offers it (default), or the block hook. */
   instructionCounting?: 'engine' | 'block-hook';
+  /** A reusable engine from an EnginePool (engine-pool.ts), new or reset, of this model; default: a new engine. */
+  engine?: Unicorn;
 }
 
 export interface PsciCall {
@@ -186,7 +188,7 @@ export class VirtMachine {
         hint: "use a whole number of MiB between 1 and 4096 (QEMU virt's default is 128)",
       });
     }
-    const uc = Unicorn.open({ model: options.model });
+    const uc = options.engine ?? Unicorn.open({ model: options.model });
     try {
       const machine = new VirtMachine(uc, { ...options, memoryMiB });
       machine.build(options.precisePc ?? true);
@@ -201,7 +203,11 @@ export class VirtMachine {
     const uc = this.uc;
     uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
     // EL1 Non-secure AArch64 as on QEMU virt; without it the MMU cannot be turned on (sysregs.ts).
-    enterNonSecureEl1(uc, VIRT.ramBase);
+    // A reset pooled engine is back in that state already (its saved CPU state is taken here).
+    if (!uc.hasPristine) {
+      enterNonSecureEl1(uc, VIRT.ramBase);
+      if (uc.reusable) uc.savePristine();
+    }
     this.flash.map();
     const unmodelled = (device: string, offset: number, detail: string) => {
       const base = this.devices.find((d) => d.name === device)?.base ?? 0n;
@@ -249,6 +255,8 @@ export class VirtMachine {
       return false;
     });
     if (precisePc) uc.syncPcOnMemoryAccess();
+    // A pooled engine: regions of its previous machine that this one did not map again go.
+    if (uc.reusable) uc.dropUnadopted();
   }
 
   /**
