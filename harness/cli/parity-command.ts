@@ -9,7 +9,7 @@ import type { HitComparison, RegisterRow } from '../parity/registers.js';
 import { DEFAULTS } from '../runners/types.js';
 import { MACHINE_FLAGS } from './machine-flags.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
-import { table } from './format.js';
+import { table } from '../report/run-text.js';
 
 export async function parityCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('parity', argv, {

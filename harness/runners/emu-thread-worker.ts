@@ -1,9 +1,10 @@
 // Worker-thread side of EmuThreadRunner: runs EmuRunner jobs posted by the main thread.
 import { parentPort } from 'node:worker_threads';
-import { EmuRunner } from './emu.js';
+import { createRunner } from './index.js';
 import type { RunSpec } from './types.js';
 
-const runner = new EmuRunner();
+// Runner classes are made in the registry only.
+const runner = createRunner('emu');
 const controllers = new Map<number, AbortController>();
 
 parentPort!.on('message', (message: { type: 'run'; id: number; spec: RunSpec; serial?: boolean } | { type: 'abort'; id: number }) => {

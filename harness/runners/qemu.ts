@@ -1,6 +1,6 @@
 // Runs a kernel under qemu-system-aarch64 -M virt. Serial on stdout (bytes), exceptions on stderr,
 // read as a stream (bounded memory however much QEMU logs).
-import { formatError } from '../errors.js';
+import { formatError, MissingDependencyError } from '../errors.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { decodeStatus } from '../markers/parse.js';
@@ -155,7 +155,7 @@ export class QemuRunner implements Runner {
     if (options.signal?.aborted) return result('error', 'cancelled');
     const spawnError = (outcome as { code?: string }).code;
     if (spawnError === 'ENOENT') {
-      return errorResult('qemu', spec.cpu, `${file} not found: install the Debian package qemu-system-arm (npm run setup does)`, startedAt);
+      return errorResult('qemu', spec.cpu, formatError(new MissingDependencyError(`${file} not found`, 'qemu-system-arm')), startedAt);
     }
     const qemuErrors = qemuErrorLines(log.messages);
     const ending = interpretExit(
