@@ -60,11 +60,18 @@ for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
   const pooled: number[] = [];
   const blockHook: number[] = [];
   const qemu: number[] = [];
+  // The order rotates: the run right after a QEMU run is measurably slower (caches), whichever it is.
+  const lanes: [Runner, number[]][] = [
+    [emuRunner, emu],
+    [pooledRunner, pooled],
+    [blockHookRunner, blockHook],
+    [qemuRunner, qemu],
+  ];
   for (let i = 0; i < RUNS; i++) {
-    emu.push(await timeOne(emuRunner, subject!.elfPath));
-    pooled.push(await timeOne(pooledRunner, subject!.elfPath));
-    blockHook.push(await timeOne(blockHookRunner, subject!.elfPath));
-    qemu.push(await timeOne(qemuRunner, subject!.elfPath));
+    for (let k = 0; k < lanes.length; k++) {
+      const [runner, times] = lanes[(i + k) % lanes.length]!;
+      times.push(await timeOne(runner, subject!.elfPath));
+    }
   }
   const row = {
     kernel: id,

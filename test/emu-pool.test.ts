@@ -47,9 +47,9 @@ function comparable(result: RunResult): string {
   const { durationMs: _d, details, ...rest } = result;
   // slices: how many uc_emu_start calls, which follows the wall time a slice takes (emu-loop.ts), like durationMs.
   const { engine: _e, slices: _slices, ...kept } = details;
-  if (/on the wall clock/.test(result.reason)) {
+  if (/of the emulator's CPU time|on the wall clock/.test(result.reason)) {
     const { guestInstructions: _g, stopPc: _p, stopPcSymbol: _y, ...stable } = kept;
-    return JSON.stringify({ ...rest, reason: result.reason.replace(/, [\d.]+ ms of guest time\)$/, ')'), details: stable });
+    return JSON.stringify({ ...rest, reason: result.reason.replace(/: [\d.]+ ms of guest time\)$/, ')'), details: stable });
   }
   return JSON.stringify({ ...rest, details: kept });
 }

@@ -13,7 +13,7 @@ import { qemuDtb } from './qemu-dtb.js';
 import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
-import { runEmuLoop, WALL_FACTOR } from './emu-loop.js';
+import { runEmuLoop } from './emu-loop.js';
 import { stopLimits } from './stop-policy.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
@@ -218,7 +218,7 @@ export class EmuRunner implements Runner {
     const where = (pc: bigint) => `${hex(pc)} (${symbols.format(pc)})`;
     switch (end.kind) {
       case 'stop': {
-        const reason = end.clock === 'wall' ? `${end.stop.reason} ${wallClockWords(end.guestMs)}` : end.stop.reason;
+        const reason = end.clock === 'guest' ? end.stop.reason : `${end.stop.reason} ${backstopWords(end.clock, end.guestMs)}`;
         if (end.stop.cause === 'timeout' || end.stop.cause === 'silence') return timeoutEnding(machine, reason, symbols);
         return { verdict: end.stop.verdict, reason };
       }
@@ -268,9 +268,11 @@ export class EmuRunner implements Runner {
   }
 }
 
-/** How a run that ended on the wall-clock backstop says so. */
-function wallClockWords(guestMs: number): string {
-  return `on the wall clock (${WALL_FACTOR}x the limit: the emulator ran this code slower than guest time passes, ${guestMs.toFixed(0)} ms of guest time)`;
+/** How a run that ended on the backstop says so (emu-loop.ts). */
+function backstopWords(clock: 'cpu' | 'wall', guestMs: number): string {
+  return clock === 'cpu'
+    ? `of the emulator's CPU time (it ran this code slower than guest time passes: ${guestMs.toFixed(0)} ms of guest time)`
+    : `on the wall clock (the host gave the emulator too little CPU: ${guestMs.toFixed(0)} ms of guest time)`;
 }
 
 function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {
