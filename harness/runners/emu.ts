@@ -30,10 +30,15 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 
 /**
  * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
- * `-machine gic-version=2|3` (its only `machine` key: checked key by key below) and -append
- * (carried by QEMU's own DTB).
+ * `-machine gic-version=2|3` (its only `machine` key: checked key by key below), -append
+ * (carried by QEMU's own DTB) and -smp (one engine per CPU, emu/virt-machine.ts).
  */
-export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>(['semihosting', 'machine', 'append']);
+export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([
+  'semihosting',
+  'machine',
+  'append',
+  'smp',
+]);
 
 /** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
 const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
@@ -60,7 +65,7 @@ export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>):
     if (!(key === 'gic-version' && value in EMU_GIC_VERSIONS)) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
   }
   if (refused.length === 0) return null;
-  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with -smp N, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
 }
 
 export interface EmuRunnerOptions {
@@ -130,6 +135,7 @@ export class EmuRunner implements Runner {
         semihosting: spec.machine?.semihosting ?? false,
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
+        cpus: spec.machine?.smp ?? 1,
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
@@ -153,6 +159,7 @@ export class EmuRunner implements Runner {
       details['gicVersion'] = machine.interrupts.gicVersion;
       if (machine.interruptsTaken) details['interruptsTaken'] = machine.interruptsTaken;
       if (machine.wfiWakeups) details['wfiWakeups'] = machine.wfiWakeups;
+      if (machine.cpus.length > 1) details['smp'] = machine.smpDetails();
       details['guestInstructions'] = String(machine.interrupts.clock.executed);
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
@@ -223,6 +230,7 @@ export class EmuRunner implements Runner {
         }
         case 'halted': {
           // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
+          if (outcome.reason) return { verdict: capture.doneSeen ? 'completed' : 'timeout', reason: outcome.reason };
           const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
           if (capture.doneSeen)
             return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };

@@ -16,6 +16,10 @@ import { GicV3, GICV3_DIST_SIZE, GICV3_REDIST_STRIDE } from './gic-v3.js';
 import { GenericTimer } from './generic-timer.js';
 import { DEFAULT_ICOUNT_SHIFT, InstructionClock } from './instruction-clock.js';
 import { sysregKey, type SysRegId } from './sysreg.js';
+import { virtMpidr } from '../psci.js';
+
+/** MPIDR_EL1: each engine's own reads 0x80000000 (Unicorn's cpu_index is 0 in every engine). */
+const MPIDR_EL1 = sysregKey({ op0: 3, op1: 0, crn: 0, crm: 0, op2: 5 });
 
 /** QEMU 7.2 hw/arm/virt.c base_memmap. */
 export const VIRT_GIC_MAP = {
@@ -136,9 +140,14 @@ export class VirtInterrupts {
     ];
   }
 
-  /** MRS by `cpu`: the value, or null when the register belongs to neither the GIC nor the timer. */
+  /**
+   * MRS by `cpu`: the value, or null when the register belongs to neither the GIC nor the timer.
+   * MPIDR_EL1 is answered here too, as QEMU's virt numbers CPUs (psci.ts virtMpidr), since the
+   * MRS hook is the one place that knows which CPU reads.
+   */
   readSysreg(cpu: number, reg: SysRegId): bigint | null {
     const key = sysregKey(reg);
+    if (key === MPIDR_EL1) return virtMpidr(cpu, this.gicVersion);
     const timer = this.timers[cpu]!.readSysreg(key);
     if (timer !== null) return timer;
     return this.gic instanceof GicV3 ? this.gic.readSysreg(cpu, key) : null;
