@@ -111,6 +111,8 @@ export interface VirtMachineOptions {
   gicVersion?: 2 | 3;
   /** Guest time at the first instruction, in ns (default 0): the counters start there. */
   clockStartNs?: bigint;
+  /** Whether virt has its GICv3 ITS (QEMU -machine its=on, the default); it is not modelled, so an access ends the run. */
+  gicIts?: boolean;
   /** CPUs (QEMU -smp; default 1). CPU 0 boots; the others start powered off, as on virt with PSCI. */
   cpus?: number;
   /** With several CPUs: instructions of each CPU's turn (default SMP_QUANTUM). */
@@ -189,6 +191,7 @@ export class VirtMachine {
   /** RAM and flash as host buffers every engine maps (several CPUs only; one engine owns its own). */
   private readonly shared: { ram: Uint8Array; flash: Uint8Array } | null;
   private readonly quantumSize: number;
+  private readonly gicIts: boolean;
   /** The CPU whose turn it is (or was last): hooks and devices act on it. */
   private current: VirtCpu;
   /** Round-robin position: the CPU whose turn comes next, and whether any CPU ran this round. */
@@ -212,6 +215,7 @@ export class VirtMachine {
     this.qemuRegions = options.qemuRegions ?? [];
     this.precisePc = options.precisePc ?? true;
     this.quantumSize = Math.max(1, Math.floor(options.quantum ?? SMP_QUANTUM));
+    this.gicIts = options.gicIts ?? true;
     this.shared = options.cpus > 1 ? { ram: new Uint8Array(Number(this.ramSize)), flash: new Uint8Array(Number(FLASH_SIZE)) } : null;
     this.interrupts = new VirtInterrupts({
       gicVersion: options.gicVersion ?? 2,
@@ -623,7 +627,8 @@ export class VirtMachine {
   private gicRegions(): readonly { name: string; base: bigint; end: bigint }[] {
     if (this.interrupts.gicVersion === 2) return this.qemuRegions;
     const v3 = this.qemuRegions.filter((r) => r.name !== 'GICv2 CPU interface' && r.name !== 'GICv2m MSI frame');
-    return [...v3, { name: 'GICv3 ITS', base: 0x0808_0000n, end: 0x080a_0000n }];
+    // With its=off QEMU has nothing there either: an access is a data abort on both.
+    return this.gicIts ? [...v3, { name: 'GICv3 ITS', base: 0x0808_0000n, end: 0x080a_0000n }] : v3;
   }
 
   /** An access that faulted inside a region of QEMU's map that this model does not have. */

@@ -30,7 +30,7 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 
 /**
  * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
- * `-machine gic-version=2|3` (its only `machine` key: checked key by key below), -append
+ * `-machine gic-version=2|3` and its=off (checked key by key below), -append
  * (carried by QEMU's own DTB) and -smp (one engine per CPU, emu/virt-machine.ts).
  */
 export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([
@@ -42,6 +42,12 @@ export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<Mac
 
 /** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
 const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
+
+/**
+ * The `-machine` keys the emulator honours and their values: the GIC version, and its=off (no
+ * GICv3 ITS, as QEMU then has none: its window is unassigned; the ITS itself is not modelled).
+ */
+const EMU_MACHINE_KEYS: Readonly<Record<string, readonly string[]>> = { 'gic-version': Object.keys(EMU_GIC_VERSIONS), its: ['off'] };
 
 export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
   return EMU_GIC_VERSIONS[spec.machine?.machine?.['gic-version'] ?? '2'] ?? 2;
@@ -62,7 +68,7 @@ export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>):
     return `${OPTION_FLAG[name]}${value}`;
   });
   for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
-    if (!(key === 'gic-version' && value in EMU_GIC_VERSIONS)) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
+    if (!EMU_MACHINE_KEYS[key]?.includes(String(value))) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
   }
   if (refused.length === 0) return null;
   return `the emulator does not model ${refused.join('; ')} (it models virt with -smp N, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
@@ -73,6 +79,8 @@ export interface EmuRunnerOptions {
   sliceInstructions?: number;
   /** Exact pc for faulting loads/stores (default true; costs ~25% on memory-heavy code). */
   precisePc?: boolean;
+  /** With -smp > 1: instructions of each CPU's turn (default emu/virt-machine.ts SMP_QUANTUM). */
+  quantum?: number;
 }
 
 interface Ending {
@@ -87,10 +95,12 @@ export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
   private readonly sliceInstructions: number;
   private readonly precisePc: boolean;
+  private readonly quantum: number | undefined;
 
   constructor(options: EmuRunnerOptions = {}) {
     this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
     this.precisePc = options.precisePc ?? true;
+    this.quantum = options.quantum;
   }
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
@@ -136,6 +146,8 @@ export class EmuRunner implements Runner {
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
         cpus: spec.machine?.smp ?? 1,
+        gicIts: spec.machine?.machine?.['its'] !== 'off',
+        ...(this.quantum === undefined ? {} : { quantum: this.quantum }),
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
