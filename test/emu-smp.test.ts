@@ -128,3 +128,15 @@ test('every CPU off ends the run at once as a timeout, as QEMU would run on with
     t.true(Date.now() - started < 30_000, 'not after the 60 s timeout');
   });
 });
+
+test('a CPU started again after CPU_OFF comes up reset (VBAR_EL1, TPIDR_EL1 zero) with the new context id, as on QEMU', async (t) => {
+  await withTempDir(async (dir) => {
+    const elf = await buildTestKernel(dir, 'cpu-reon', await readFile(join(TEST_KERNELS_DIR, 'cpu-reon.S'), 'utf8'));
+    const expected = 'T1 Y\nT2 Y\nT3 Y\nDONE';
+    t.is((await runOnQemu(elf, 'virt', 2)).replace(/\r/g, '').trim(), expected);
+    const run = await new EmuRunner().run({ ...runSpecFor(elf, 'cortex-a57', {}), machine: { smp: 2 }, timeoutMs: 10_000 });
+    t.is(run.verdict, 'completed', run.reason);
+    t.is(run.serial.trim(), expected);
+    t.is((run.details?.['smp'] as { cpusStarted: number }).cpusStarted, 2);
+  });
+});
