@@ -14,20 +14,12 @@
 #include "virt.h"
 
 #include "gic.h"
+#include "smp.h"
 
-#define PSCI_CPU_ON		0xc4000003
-#define PSCI_CPU_OFF		0x84000002
-#define PSCI_AFFINITY_INFO	0xc4000004
 #define CONTEXT_ID		0x5eed
 #define PINGS			5
 #define ROUNDS			1000
 #define PATIENCE		0x4000000	/* polls before a wait gives up */
-
-/* x0 = PSCI call fn(x1, x2, x3). */
-.macro psci fn
-	ldr	x0, =\fn
-	hvc	#0
-.endm
 
 /* Spins until the word at \label is at least \value, at most PATIENCE times; leaves the flags
  * HS when it got there. Clobbers x0-x2. */
@@ -48,28 +40,7 @@
 
 /* ROUNDS increments of both shared counters: one under the spinlock, one atomically. Clobbers x0-x5. */
 work:
-	mov	x5, #ROUNDS
-	ldr	x1, =lock
-	ldr	x2, =locked_count
-	ldr	x3, =atomic_count
-1:	sevl
-2:	wfe
-3:	ldaxr	w0, [x1]
-	cbnz	w0, 2b
-	mov	w0, #1
-	stxr	w4, w0, [x1]
-	cbnz	w4, 3b
-	ldr	w0, [x2]
-	add	w0, w0, #1
-	str	w0, [x2]
-	stlr	wzr, [x1]
-4:	ldxr	w0, [x3]
-	add	w0, w0, #1
-	stxr	w4, w0, [x3]
-	cbnz	w4, 4b
-	subs	x5, x5, #1
-	b.ne	1b
-	sev
+	shared_counting ROUNDS
 	ret
 
 main:
@@ -89,15 +60,10 @@ main:
 #endif
 	cpu_interface_on
 	mov	x19, #1					/* T1 holds */
-	mov	x1, #1
-	mov	x2, #0
-	psci	PSCI_AFFINITY_INFO
+	affinity_info 1
 	cmp	x0, #1
 	csel	x19, xzr, x19, ne
-	mov	x1, #1
-	adr	x2, secondary
-	ldr	x3, =CONTEXT_ID
-	psci	PSCI_CPU_ON
+	cpu_on	1, secondary, CONTEXT_ID
 	cmp	x0, #0
 	csel	x19, xzr, x19, ne
 	await	cpu1_ready, 1
@@ -113,15 +79,10 @@ main:
 	say	"T2 Y\n"
 	b	4f
 3:	say	"T2 N\n"
-4:	mov	x1, #1
-	adr	x2, secondary
-	mov	x3, #0
-	psci	PSCI_CPU_ON
+4:	cpu_on	1, secondary, 0
 	cmn	x0, #4
 	cset	x19, eq
-	mov	x1, #1
-	mov	x2, #0
-	psci	PSCI_AFFINITY_INFO
+	affinity_info 1
 	cmp	x0, #0
 	csel	x19, xzr, x19, ne
 	cbz	x19, 5f
@@ -184,9 +145,7 @@ main:
 
 	/* CPU 1 turns itself off once it worked; AFFINITY_INFO says OFF soon after. */
 14:	ldr	x24, =PATIENCE
-15:	mov	x1, #1
-	mov	x2, #0
-	psci	PSCI_AFFINITY_INFO
+15:	affinity_info 1
 	cmp	x0, #1
 	b.eq	16f
 	subs	x24, x24, #1
@@ -285,23 +244,8 @@ irq1:
 	.ltorg
 
 /* IRQ from the current EL with SP_EL1 (0x280) goes to the CPU's handler; every other vector spins. */
-.macro irq_vectors name, handler
-	.balign 2048
-\name:
-	.rept 5
-	b	.
-	.balign 128
-	.endr
-	.org \name + 0x280
-	b	\handler
-	.balign 128
-	.rept 11
-	b	.
-	.balign 128
-	.endr
-.endm
-	irq_vectors vectors0, irq0
-	irq_vectors vectors1, irq1
+	vector_table vectors0, irq0, 0x280
+	vector_table vectors1, irq1, 0x280
 
 	.data
 	.balign 8

@@ -5,17 +5,13 @@
  *   T1 CPU 1 first saw the old code (1), then the new code (2)                              */
 #include "virt.h"
 
-#define PSCI_CPU_ON	0xc4000003
+#include "smp.h"
 
 	kernel_entry main
 
 main:
 	stp	x29, x30, [sp, #-16]!
-	ldr	x0, =PSCI_CPU_ON
-	mov	x1, #1
-	adr	x2, secondary
-	mov	x3, #0
-	hvc	#0
+	cpu_on	1, secondary, 0
 	ldr	x1, =first
 1:	ldar	w0, [x1]
 	cbz	w0, 1b

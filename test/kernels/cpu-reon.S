@@ -6,37 +6,24 @@
  *   T3 the second time its VBAR_EL1 and TPIDR_EL1 were 0                                    */
 #include "virt.h"
 
-#define PSCI_CPU_ON		0xc4000003
-#define PSCI_CPU_OFF		0x84000002
-#define PSCI_AFFINITY_INFO	0xc4000004
+#include "smp.h"
 
 	kernel_entry main
 
 main:
 	stp	x29, x30, [sp, #-16]!
 	mov	x19, #1
-	ldr	x0, =PSCI_CPU_ON
-	mov	x1, #1
-	adr	x2, secondary
-	mov	x3, #0x11
-	hvc	#0
+	cpu_on	1, secondary, 0x11
 	cmp	x0, #0
 	csel	x19, xzr, x19, ne
 	ldr	x1, =lives
 1:	ldar	w0, [x1]
 	cmp	w0, #1
 	b.lo	1b
-2:	ldr	x0, =PSCI_AFFINITY_INFO
-	mov	x1, #1
-	mov	x2, #0
-	hvc	#0
+2:	affinity_info 1
 	cmp	x0, #1
 	b.ne	2b
-	ldr	x0, =PSCI_CPU_ON
-	mov	x1, #1
-	adr	x2, secondary
-	mov	x3, #0x22
-	hvc	#0
+	cpu_on	1, secondary, 0x22
 	cmp	x0, #0
 	csel	x19, xzr, x19, ne
 	ldr	x1, =lives
@@ -89,8 +76,7 @@ secondary:
 	msr	tpidr_el1, x0
 11:	add	w4, w4, #1
 	stlr	w4, [x3]
-	ldr	x0, =PSCI_CPU_OFF
-	hvc	#0
+	psci	PSCI_CPU_OFF
 	b	.
 	.ltorg
 
