@@ -419,8 +419,9 @@ export class VirtMachine {
    * Runs about `instructions` instructions and stops only between instructions; then takes a
    * pending, unmasked IRQ/FIQ to the vectors, and sleeps through a WFI until an interrupt is
    * pending (time warps to the next timer deadline when every CPU sleeps). With one CPU a slice is
-   * one turn of `instructions`; with several, whole turns of the fixed quantum round-robin until
-   * `instructions` have run, so where CPUs interleave never depends on the caller's slice size.
+   * one engine run of at most `instructions`; with several, whole turns of the fixed quantum
+   * round-robin until `instructions` have run, so where CPUs interleave never depends on the
+   * caller's slice size.
    */
   runSlice(instructions: number = SLICE_INSTRUCTIONS): SliceOutcome {
     const wanted = Math.max(1, Math.floor(instructions));
@@ -468,12 +469,15 @@ export class VirtMachine {
         if (!this.interrupts.wfiWakes(cpu.index)) break;
         const woken = this.wake(cpu);
         if (woken.kind !== 'running') return done(woken);
-        continue;
+      } else {
+        if (run.outcome.kind !== 'running') return done(run.outcome);
+        if (cpu.power !== 'on') break;
+        const delivered = this.deliverInterrupt(cpu);
+        if (delivered.kind !== 'running') return done(delivered);
       }
-      if (run.outcome.kind !== 'running') return done(run.outcome);
-      if (cpu.power !== 'on') break;
-      const delivered = this.deliverInterrupt(cpu);
-      if (delivered.kind !== 'running') return done(delivered);
+      // One CPU: one engine run per slice, so a stop another hook asked for (the tracer's) is
+      // seen by the caller right after it, as before several CPUs existed.
+      if (!this.shared) break;
     }
     return done();
   }
