@@ -37,6 +37,8 @@ test('PSCI with two CPUs answers as QEMU 7.2 (arm-powerctl.c): CPU_ON by state, 
   t.is(affinity(7n, 0n, ['on', 'off']), PSCI_RET.INVALID_PARAMETERS);
   t.is(affinity(7n, 1n, ['on', 'off']), 0n, 'levels above 0 are always on');
   t.deepEqual(psciCall(PSCI_FN.CPU_OFF, 0n, { cpus: twoCpus(['on', 'on']) }), { kind: 'cpu-off' });
+  t.deepEqual(psciCall(PSCI_FN.CPU_SUSPEND_64, 0n), { kind: 'suspend' });
+  t.is((psciCall(PSCI_FN.CPU_SUSPEND_64, 0x2_0000n) as { x0: bigint }).x0, PSCI_RET.INVALID_PARAMETERS, 'affinity levels');
 });
 
 test("MPIDR_EL1 as QEMU's virt numbers CPUs: clusters of 8 with a GICv2, of 16 with a GICv3", (t) => {

@@ -103,6 +103,8 @@ export function psciCall(x0: bigint, x1: bigint, more: PsciArguments = {}): Psci
       return { kind: 'poweroff', psci: 'SYSTEM_RESET' };
     case PSCI_FN.CPU_SUSPEND:
     case PSCI_FN.CPU_SUSPEND_64:
+      // Affinity levels (power_state bits 16 and up, but for StateType) are not supported by QEMU.
+      if ((word(x1) & 0xfffe_0000n) !== 0n) return ret(PSCI_RET.INVALID_PARAMETERS, 'CPU_SUSPEND');
       return { kind: 'suspend' };
     case PSCI_FN.CPU_OFF:
       return { kind: 'cpu-off' };

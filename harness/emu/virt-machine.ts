@@ -765,7 +765,8 @@ export class VirtMachine {
         });
         return;
       case 'suspend':
-        // CPU_SUSPEND is a WFI on QEMU: the CPU sleeps until an interrupt is pending.
+        // CPU_SUSPEND is a WFI on QEMU, returning SUCCESS: the CPU sleeps until an interrupt is pending.
+        uc.regWrite('x0', 0n);
         uc.regWrite('pc', hvcAt + 4n);
         this.stop({ kind: 'halted', pc: hvcAt + 4n });
         return;
