@@ -142,3 +142,41 @@ test('a CPU started again after CPU_OFF comes up reset (VBAR_EL1, TPIDR_EL1 zero
     t.is((run.details?.['smp'] as { cpusStarted: number }).cpusStarted, 2);
   });
 });
+
+test("a CPU's store to code it runs itself is seen at once, also over the shared RAM of several engines, as on QEMU", async (t) => {
+  await withTempDir(async (dir) => {
+    // routine returns 1; main rewrites it to return 2 with no cache maintenance and calls it again: 0x12.
+    const source = [
+      '#include "virt.h"',
+      '\tkernel_entry main',
+      'main:',
+      '\tstp x29, x30, [sp, #-16]!',
+      '\tbl routine',
+      '\tmov w19, w0',
+      '\tldr x1, =routine',
+      '\tldr w0, =0x52800040',
+      '\tstr w0, [x1]',
+      '\tbl routine',
+      '\tadd w0, w0, w19, lsl #4',
+      '\tbl puthex32',
+      '\tsay "\\nDONE\\n"',
+      '\tldp x29, x30, [sp], #16',
+      '\tret',
+      '\t.ltorg',
+      '\t.data',
+      '\t.balign 64',
+      'routine:',
+      '\tmov w0, #1',
+      '\tret',
+      '\t.text',
+      '\tvirt_lib',
+      '',
+    ].join('\n');
+    const elf = await buildTestKernel(dir, 'own-code', source);
+    t.is((await runOnQemu(elf, 'virt', 2)).replace(/\r/g, '').trim(), '00000012\nDONE');
+    for (const smp of [1, 2]) {
+      const run = await new EmuRunner().run({ ...runSpecFor(elf, 'cortex-a57', {}), machine: { smp }, timeoutMs: 10_000 });
+      t.is(run.serial.trim(), '00000012\nDONE', `-smp ${smp}`);
+    }
+  });
+});
