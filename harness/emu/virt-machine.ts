@@ -143,6 +143,8 @@ class VirtCpu {
   start: { entry: bigint; context: bigint } | null = null;
   /** Whether the engine has run guest code (a second CPU_ON then gets a fresh engine: a reset). */
   ran = false;
+  /** Instructions this CPU executed (all its lives). */
+  instructions = 0;
   /** See VirtMachine.runTurn: slices while an interrupt is pending but masked. */
   maskedSlice = 0;
   /** Set by a hook that stopped the engine; read when uc_emu_start returns. */
@@ -402,11 +404,21 @@ export class VirtMachine {
   }
 
   /** Per-CPU state for a run's details: power, pc, and the quantum. */
-  smpDetails(): { quantum: number; cpusStarted: number; cpus: { cpu: number; power: PowerState; pc: string; sleeping: boolean }[] } {
+  smpDetails(): {
+    quantum: number;
+    cpusStarted: number;
+    cpus: { cpu: number; power: PowerState; pc: string; sleeping: boolean; instructions: string }[];
+  } {
     return {
       quantum: this.quantumSize,
       cpusStarted: this.cpusStarted,
-      cpus: this.cpus.map((cpu) => ({ cpu: cpu.index, power: cpu.power, pc: hex(cpu.pc), sleeping: cpu.sleeping })),
+      cpus: this.cpus.map((cpu) => ({
+        cpu: cpu.index,
+        power: cpu.power,
+        pc: hex(cpu.pc),
+        sleeping: cpu.sleeping,
+        instructions: String(cpu.instructions),
+      })),
     };
   }
 
@@ -523,6 +535,7 @@ export class VirtMachine {
     if (cpu.ran) {
       cpu.uc.close();
       target = this.newCpu(cpu.index);
+      target.instructions = cpu.instructions;
       this.cpus[cpu.index] = target;
     }
     const start = cpu.start!;
@@ -552,6 +565,7 @@ export class VirtMachine {
     const counted = cpu.quantum.executed(count);
     const executed = err !== UC_ERR.OK && cpu.faultedAfter !== null ? Math.min(counted, cpu.faultedAfter) : counted;
     this.interrupts.retire(cpu.index, executed);
+    cpu.instructions += executed;
     cpu.pc = uc.regRead('pc');
     this.flash.settle();
     const result = (outcome: SliceOutcome) => ({ outcome, executed });
@@ -788,7 +802,7 @@ export class VirtMachine {
         return;
       }
       case 'return':
-        record(answer.name === 'unknown' ? 'unknown' : answer.name);
+        record(answer.name);
         uc.regWrite('x0', answer.x0);
         // Writing pc from a hook makes Unicorn resume there, past the hvc.
         uc.regWrite('pc', hvcAt + 4n);
