@@ -131,17 +131,25 @@ test('every CPU off ends the run at once as a timeout, as QEMU would run on with
   });
 });
 
-test('a CPU started again after CPU_OFF comes up reset (VBAR_EL1, TPIDR_EL1 zero) with the new context id, as on QEMU', async (t) => {
-  await withTempDir(async (dir) => {
-    const elf = await buildTestKernel(dir, 'cpu-reon', await readFile(join(TEST_KERNELS_DIR, 'cpu-reon.S'), 'utf8'));
-    const expected = 'T1 Y\nT2 Y\nT3 Y\nDONE';
-    t.is((await runOnQemu(elf, 'virt', 2)).replace(/\r/g, '').trim(), expected);
-    const run = await new EmuRunner().run({ ...runSpecFor(elf, 'cortex-a57', {}), machine: { smp: 2 }, timeoutMs: 10_000 });
-    t.is(run.verdict, 'completed', run.reason);
-    t.is(run.serial.trim(), expected);
-    t.is((run.details?.['smp'] as { cpusStarted: number }).cpusStarted, 2);
+for (const gic of [2, 3] as const) {
+  test(`GICv${gic}: a CPU started again after CPU_OFF comes up reset (VBAR, TPIDR, timer${gic === 3 ? ', ICC' : ''} registers zero) with the new context id, as on QEMU`, async (t) => {
+    await withTempDir(async (dir) => {
+      const elf = await buildTestKernel(
+        dir,
+        'cpu-reon',
+        await readFile(join(TEST_KERNELS_DIR, 'cpu-reon.S'), 'utf8'),
+        gic === 3 ? ['GICV3'] : [],
+      );
+      const expected = 'T1 Y\nT2 Y\nT3 Y\nDONE';
+      t.is((await runOnQemu(elf, gic === 3 ? 'virt,gic-version=3' : 'virt', 2)).replace(/\r/g, '').trim(), expected);
+      const machine = { smp: 2, ...(gic === 3 ? { machine: { 'gic-version': '3' } } : {}) };
+      const run = await new EmuRunner().run({ ...runSpecFor(elf, 'cortex-a57', {}), machine, timeoutMs: 10_000 });
+      t.is(run.verdict, 'completed', run.reason);
+      t.is(run.serial.trim(), expected);
+      t.is((run.details?.['smp'] as { cpusStarted: number }).cpusStarted, 2);
+    });
   });
-});
+}
 
 test("a CPU's store to code it runs itself is seen at once, also over the shared RAM of several engines, as on QEMU", async (t) => {
   await withTempDir(async (dir) => {

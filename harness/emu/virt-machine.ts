@@ -537,6 +537,7 @@ export class VirtMachine {
       target = this.newCpu(cpu.index);
       target.instructions = cpu.instructions;
       this.cpus[cpu.index] = target;
+      this.interrupts.resetCpu(cpu.index);
     }
     const start = cpu.start!;
     target.uc.regWrite('pstate', 0x3c5n); // EL1h, D A I F set

@@ -1,9 +1,10 @@
-/* cpu-reon: -smp 2. CPU 0 starts CPU 1 twice: the first time CPU 1 sets VBAR_EL1 and TPIDR_EL1,
- * reports and turns itself off with CPU_OFF; the second time (another context id) it must come
- * up reset, as QEMU's cpu_reset leaves it: VBAR_EL1 and TPIDR_EL1 zero again.
+/* cpu-reon: -smp 2. CPU 0 starts CPU 1 twice: the first time CPU 1 sets VBAR_EL1, TPIDR_EL1,
+ * CNTV_CTL_EL0 (enabled, masked) and with -DGICV3 ICC_PMR_EL1 / ICC_IGRPEN1_EL1, reports and
+ * turns itself off with CPU_OFF; the second time (another context id) it must come up reset, as
+ * QEMU's cpu_reset leaves it: all of them zero again.
  *   T1 both CPU_ONs returned SUCCESS, AFFINITY_INFO(1) was OFF between them
  *   T2 CPU 1 got each context id in x0
- *   T3 the second time its VBAR_EL1 and TPIDR_EL1 were 0                                    */
+ *   T3 the second time they were all 0                                                        */
 #include "virt.h"
 
 #include "smp.h"
@@ -66,6 +67,14 @@ secondary:
 	mrs	x0, vbar_el1			/* second life: what survived the reset */
 	mrs	x2, tpidr_el1
 	orr	x0, x0, x2
+	mrs	x2, cntv_ctl_el0
+	orr	x0, x0, x2
+#ifdef GICV3
+	mrs	x2, S3_0_C4_C6_0		/* ICC_PMR_EL1 */
+	orr	x0, x0, x2
+	mrs	x2, S3_0_C12_C12_7		/* ICC_IGRPEN1_EL1 */
+	orr	x0, x0, x2
+#endif
 	ldr	x1, =leftover
 	str	x0, [x1]
 	b	11f
@@ -74,6 +83,14 @@ secondary:
 	msr	vbar_el1, x0
 	mov	x0, #0x77
 	msr	tpidr_el1, x0
+	mov	x0, #3				/* ENABLE | IMASK: armed, never an interrupt */
+	msr	cntv_ctl_el0, x0
+#ifdef GICV3
+	mov	x0, #0xf0
+	msr	S3_0_C4_C6_0, x0
+	mov	x0, #1
+	msr	S3_0_C12_C12_7, x0
+#endif
 11:	add	w4, w4, #1
 	stlr	w4, [x3]
 	psci	PSCI_CPU_OFF

@@ -13,7 +13,7 @@
 //     ever raise an interrupt again: the run ends at once as a timeout.
 import { GicV2, GICV2_CPU_SIZE, GICV2_DIST_SIZE } from './gic-v2.js';
 import { GicV3, GICV3_DIST_SIZE, GICV3_REDIST_STRIDE } from './gic-v3.js';
-import { GenericTimer } from './generic-timer.js';
+import { GenericTimer, VIRT_TIMER_PPI } from './generic-timer.js';
 import { DEFAULT_ICOUNT_SHIFT, InstructionClock } from './instruction-clock.js';
 import { sysregKey, type SysRegId } from './sysreg.js';
 import { virtMpidr } from '../psci.js';
@@ -86,11 +86,22 @@ export class VirtInterrupts {
         throw new RangeError(`virt's redistributor region holds ${VIRT_GIC_MAP.redistSize / GICV3_REDIST_STRIDE} CPUs`);
       this.gic = new GicV3({ cpus: options.cpus });
     }
-    const gic = this.gic;
-    this.timers = Array.from(
-      { length: options.cpus },
-      (_, cpu) => new GenericTimer(this.clock, (ppi, level) => gic.setPrivateLevel(cpu, ppi, level)),
-    );
+    this.timers = Array.from({ length: options.cpus }, (_, cpu) => this.newTimer(cpu));
+  }
+
+  private newTimer(cpu: number): GenericTimer {
+    return new GenericTimer(this.clock, (ppi, level) => this.gic.setPrivateLevel(cpu, ppi, level));
+  }
+
+  /**
+   * What QEMU's cpu_reset of `cpu` resets here (PSCI CPU_ON of a CPU that ran before): its timer
+   * registers (CTL 0, the PPI lines low) and, on a GICv3, its ICC_* registers. The distributor,
+   * the redistributor and a GICv2's CPU interface are devices, not the CPU's, and keep their state.
+   */
+  resetCpu(cpu: number): void {
+    for (const ppi of Object.values(VIRT_TIMER_PPI)) this.gic.setPrivateLevel(cpu, ppi, false);
+    this.timers[cpu] = this.newTimer(cpu);
+    if (this.gic instanceof GicV3) this.gic.resetCpuInterface(cpu);
   }
 
   get cpus(): number {
