@@ -146,7 +146,7 @@ for (const gic of [2, 3] as const) {
       const run = await new EmuRunner().run({ ...runSpecFor(elf, 'cortex-a57', {}), machine, timeoutMs: 10_000 });
       t.is(run.verdict, 'completed', run.reason);
       t.is(run.serial.trim(), expected);
-      t.is((run.details?.['smp'] as { cpusStarted: number }).cpusStarted, 2);
+      t.is((run.details!['smp'] as { cpusStarted: number }).cpusStarted, 2);
     });
   });
 }
