@@ -27,7 +27,8 @@ import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
-import { attachInterrupts, QuantumCounter } from './interrupts/engine-hooks.js';
+import { attachInterrupts } from './interrupts/engine-hooks.js';
+import { instructionCounterFor, type InstructionCounter } from './instruction-counter.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall, virtAffinity, type PowerState, type PsciCpus } from './psci.js';
 import { guestStage1 } from './virtual-alias.js';
@@ -35,6 +36,7 @@ import { HLT_F000, semihostingCall } from './semihosting.js';
 import { EXCP, strerror, UC_ERR, UC_PROT, Unicorn, type Arm64CpuModel, type InvalidMemEvent, type MemAccess } from './unicorn.js';
 import { enterNonSecureEl1 } from './sysregs.js';
 import { ExceptionEntry, type GuestException, type TakenException } from './exception-entry.js';
+import { BRANCH_TO_SELF } from './exceptions.js';
 import { VirtualAliasPages } from './virtual-alias.js';
 
 export const VIRT = {
@@ -111,6 +113,8 @@ export interface VirtMachineOptions {
   gicVersion?: 2 | 3;
   /** Guest time at the first instruction, in ns (default 0): the counters start there. */
   clockStartNs?: bigint;
+  /** How slices are counted (instruction-counter.ts): Unicorn's own count when it offers it (default), or the block hook. */
+  instructionCounting?: 'engine' | 'block-hook';
   /** Whether virt has its GICv3 ITS (QEMU -machine its=on, the default); it is not modelled, so an access ends the run. */
   gicIts?: boolean;
   /** CPUs (QEMU -smp; default 1). CPU 0 boots; the others start powered off, as on virt with PSCI. */
@@ -159,16 +163,17 @@ class VirtCpu {
   readonly exceptions: ExceptionEntry;
   readonly aliases: VirtualAliasPages;
   /** Instructions each engine run executed, exactly also when it ends early (WFI, exception, stop). */
-  readonly quantum: QuantumCounter;
+  readonly quantum: InstructionCounter;
 
   constructor(
     readonly index: number,
     readonly uc: Unicorn,
+    counting: InstructionCounter['kind'] | undefined,
   ) {
     this.power = index === 0 ? 'on' : 'off';
     this.exceptions = new ExceptionEntry(uc);
     this.aliases = new VirtualAliasPages(uc);
-    this.quantum = new QuantumCounter(uc);
+    this.quantum = instructionCounterFor(uc, counting);
   }
 }
 
@@ -203,6 +208,8 @@ export class VirtMachine {
   slices = 0;
   /** The GIC, the generic timers and the instruction clock (interrupts/virt-interrupts.ts). */
   readonly interrupts: VirtInterrupts;
+  /** How each engine counts executed instructions (instruction-counter.ts). */
+  private readonly instructionCountingOption: InstructionCounter['kind'] | undefined;
   /** Interrupts taken to the guest's vectors, and WFI sleeps that an interrupt ended. */
   interruptsTaken = 0;
   wfiWakeups = 0;
@@ -218,6 +225,7 @@ export class VirtMachine {
     this.precisePc = options.precisePc ?? true;
     this.quantumSize = Math.max(1, Math.floor(options.quantum ?? SMP_QUANTUM));
     this.gicIts = options.gicIts ?? true;
+    this.instructionCountingOption = options.instructionCounting;
     this.shared = options.cpus > 1 ? { ram: new Uint8Array(Number(this.ramSize)), flash: new Uint8Array(Number(FLASH_SIZE)) } : null;
     this.interrupts = new VirtInterrupts({
       gicVersion: options.gicVersion ?? 2,
@@ -246,7 +254,7 @@ export class VirtMachine {
       new EmptyPciWindow('PCIe PIO', 0x3eff_0000n, 0x1_0000),
       new PcieEcam(0x40_1000_0000n),
     );
-    this.current = new VirtCpu(0, uc);
+    this.current = new VirtCpu(0, uc, this.instructionCountingOption);
     this.cpus.push(this.current);
   }
 
@@ -295,7 +303,7 @@ export class VirtMachine {
 
   /** A powered-off CPU with a fresh engine, built like CPU 0's. */
   private newCpu(index: number): VirtCpu {
-    const cpu = new VirtCpu(index, Unicorn.open({ model: this.model }));
+    const cpu = new VirtCpu(index, Unicorn.open({ model: this.model }), this.instructionCountingOption);
     try {
       this.build(cpu);
     } catch (error) {
@@ -401,6 +409,26 @@ export class VirtMachine {
 
   set programCounter(value: bigint) {
     this.cpus[0]!.pc = value;
+  }
+
+  /**
+   * The pc of a CPU spinning on a branch to itself that nothing can ever take away, when the whole
+   * machine is stuck that way: every CPU is off, asleep in WFI, or on `b .`, none with an
+   * interrupt that could ever reach it (with one CPU: the CPU that ran last is on `b .` and cannot
+   * be interrupted). A running CPU could always send an SGI, so then it is null.
+   */
+  spinningForever(): bigint | null {
+    const spinning = (cpu: VirtCpu) => cpu.uc.readWord(cpu.pc) === BRANCH_TO_SELF && !this.interrupts.couldEverWake(cpu.index);
+    if (!this.shared) return spinning(this.current) ? this.current.pc : null;
+    let found: bigint | null = null;
+    for (const cpu of this.cpus) {
+      if (cpu.power === 'off') continue;
+      if (cpu.power === 'on-pending') return null;
+      if (cpu.sleeping && !this.interrupts.couldEverWake(cpu.index)) continue;
+      if (!spinning(cpu)) return null;
+      found ??= cpu.pc;
+    }
+    return found;
   }
 
   /** Per-CPU state for a run's details: power, pc, and the quantum. */
@@ -605,6 +633,20 @@ export class VirtMachine {
     if (result.kind === 'limit')
       return { kind: 'emulator-limit', reason: `${result.why} (${pending.toUpperCase()} at ${hex(cpu.pc)})`, pc: cpu.pc };
     return { kind: 'fault', fault: machineFault(result.exception, result.why) };
+  }
+
+  /**
+   * For a caller's own hook that stops the engine (a tracer site, a parity breakpoint): the slice
+   * then counts exactly what ran, and the stop is never taken for a WFI.
+   */
+  stopFromHook(where: 'code' | 'block'): void {
+    this.current.quantum.stopBefore(where);
+    this.current.uc.emuStop();
+  }
+
+  /** How this machine counts executed instructions (instruction-counter.ts), for run details. */
+  get instructionCounting(): InstructionCounter['kind'] {
+    return this.cpus[0]!.quantum.kind;
   }
 
   /** Serial bytes received since the last call. */
