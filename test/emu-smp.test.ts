@@ -188,3 +188,37 @@ test("a CPU's store to code it runs itself is seen at once, also over the shared
     }
   });
 });
+
+test('a CPU spinning on b . ends the run only when every other CPU is stuck too', async (t) => {
+  await withTempDir(async (dir) => {
+    const kernel = (then: string[]) =>
+      [
+        '#include "virt.h"',
+        '#include "smp.h"',
+        '\tkernel_entry main',
+        'main:',
+        '\tcpu_on 1, spin, 0',
+        ...then,
+        'spin:',
+        '\tb .',
+        '\t.ltorg',
+        '\tvirt_lib',
+        '',
+      ].join('\n');
+    // CPU 1 spins on `b .` while CPU 0 counts down and prints: the run goes on to CPU 0's power-off.
+    const busy = await buildTestKernel(
+      dir,
+      'spin-busy',
+      kernel(['\tldr x19, =200000', '1:\tsubs x19, x19, #1', '\tb.ne 1b', '\tsay "T1 Y\\n"', '\tb poweroff']),
+    );
+    const spec = (elf: string) => ({ ...runSpecFor(elf, 'cortex-a57', {}), machine: { smp: 2 }, timeoutMs: 60_000 });
+    const ok = await new EmuRunner().run(spec(busy));
+    t.is(ok.verdict, 'completed', ok.reason);
+    t.is(ok.markers['T1'], 'Y');
+    // Both CPUs on `b .`: nothing can ever change, so the run ends at once.
+    const stuck = await new EmuRunner().run(spec(await buildTestKernel(dir, 'spin-both', kernel(['\tsay "T1 Y\\n"', '\tb spin']))));
+    t.is(stuck.verdict, 'timeout');
+    t.regex(stuck.reason, /spins on a branch to itself/);
+    t.true(stuck.durationMs < 30_000, 'long before the 60 s limit');
+  });
+});
