@@ -221,7 +221,7 @@ test('#13.1: a kernel calling PSCI_VERSION in a loop ends at --timeout, and an a
   // A PSCI call per three instructions runs far slower than guest time passes: the wall-clock backstop ends it.
   t.regex(
     timedOut.reason,
-    /^timeout after \d+ ms on the wall clock \(4x the limit: the emulator ran this code slower than guest time passes/,
+    /^timeout after \d+ ms on the wall clock \(2x the limit: the emulator ran this code slower than guest time passes/,
   );
   t.true((timedOut.details['psciCalls'] as unknown[]).length > 0);
   const controller = new AbortController();

@@ -121,6 +121,8 @@ export interface VirtMachineOptions {
   cpus?: number;
   /** With several CPUs: instructions of each CPU's turn (default SMP_QUANTUM). */
   quantum?: number;
+  /** A reusable engine from an EnginePool (engine-pool.ts), new or reset, of this model; default: a new engine. */
+  engine?: Unicorn;
 }
 
 /**
@@ -272,7 +274,9 @@ export class VirtMachine {
         hint: `use 1 to ${most} CPUs${most === 8 ? ' (or -machine gic-version=3 for more)' : ''}, as QEMU's virt accepts`,
       });
     }
-    const uc = Unicorn.open({ model: options.model });
+    // A pooled engine (engine-pool.ts) only with one CPU: shared RAM over several engines is not proven resettable.
+    if (options.engine && cpus > 1) throw new Error('a pooled engine is for one CPU; -smp N builds its own engines');
+    const uc = options.engine ?? Unicorn.open({ model: options.model });
     let machine: VirtMachine | null = null;
     try {
       machine = new VirtMachine(uc, { ...options, memoryMiB, cpus });
@@ -318,7 +322,11 @@ export class VirtMachine {
     if (this.shared) uc.memMapPtr(VIRT.ramBase, this.shared.ram, UC_PROT.ALL);
     else uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
     // EL1 Non-secure AArch64 as on QEMU virt; without it the MMU cannot be turned on (sysregs.ts).
-    enterNonSecureEl1(uc, VIRT.ramBase);
+    // A reset pooled engine is back in that state already (its saved CPU state is taken here).
+    if (!uc.hasPristine) {
+      enterNonSecureEl1(uc, VIRT.ramBase);
+      if (uc.reusable) uc.savePristine();
+    }
     if (this.shared) this.flash.attach(uc, this.shared.flash);
     else this.flash.map();
     // The GIC's registers (interrupts/gic-v2.ts or gic-v3.ts, checked against QEMU), banked by
@@ -355,6 +363,8 @@ export class VirtMachine {
     // Each engine translates code for itself: an instruction cache invalidation by one CPU drops
     // the range from the others' translations before they run again (README "Several CPUs").
     if (this.shared) uc.hookSysInsn('SYS', (access) => this.onCacheMaintenance(cpu, access));
+    // A pooled engine (one CPU only): regions of its previous machine that this one did not map again go.
+    if (uc.reusable) uc.dropUnadopted();
   }
 
   /**

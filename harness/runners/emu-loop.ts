@@ -13,7 +13,7 @@
 // The wall clock is only a backstop, WALL_FACTOR times the limits, for code the emulator runs
 // slower than guest time passes (a device access per instruction): then the run ends on the
 // wall clock, and says so.
-import { SLICE_INSTRUCTIONS, type SliceOutcome, type VirtMachine } from '../emu/virt-machine.js';
+import type { SliceOutcome, VirtMachine } from '../emu/virt-machine.js';
 import type { SerialCapture } from './serial-capture.js';
 import { stopDecision, type StopDecision, type StopLimits } from './stop-policy.js';
 
@@ -31,7 +31,10 @@ export interface EmuLoopOptions {
   /** The run's limits (stopLimits(spec)); the tracer and snapshots pass their own. */
   limits: StopLimits;
   signal?: AbortSignal | undefined;
-  /** Instructions per slice at most (default SLICE_INSTRUCTIONS); results do not depend on it. */
+  /**
+   * Instructions per slice at most (default: up to the next check point, fewer while slices
+   * take long on the wall clock); results do not depend on it.
+   */
   sliceInstructions?: number;
   /** Every chunk of serial output, as it arrives. */
   onSerial?: ((chunk: Uint8Array) => void) | undefined;
@@ -44,23 +47,25 @@ export interface EmuLoopOptions {
   endSpins?: boolean;
 }
 
-/** Where guest time is read for the stop policy: 50 000 instructions = 0.4 ms of guest time at the default shift. */
-export const CHECK_INSTRUCTIONS = 50_000;
+/**
+ * Where guest time is read for the stop policy: every 1M executed instructions, 8 ms of guest
+ * time at the default shift. A run that needs fewer (gowb: 139k) is one uc_emu_start.
+ */
+export const CHECK_INSTRUCTIONS = 1_000_000;
+/**
+ * Slices shrink (to no fewer than MIN_SLICE) while one takes longer than SLOW_SLICE_MS of wall
+ * time (device-heavy code: a callback per access), and grow back while they are quick, so the
+ * event loop is never held long. Safe for "same bytes, same result": no decision depends on
+ * where a slice ends (see above), only on check points, which no slice steps over.
+ */
+const MIN_SLICE = 4096;
+const SLOW_SLICE_MS = 4;
+const QUICK_SLICE_MS = 1;
 /** The wall-clock backstop: this many times the limits, plus a second. */
-export const WALL_FACTOR = 4;
+export const WALL_FACTOR = 2;
 const WALL_SLACK_MS = 1000;
 /** Hold the thread at most this long before letting the event loop (abort signal, QEMU's pipes) run. */
 const YIELD_EVERY_MS = 2;
-
-/**
- * Whether the CPU spins on a branch to itself with nothing that could ever take it away: no
- * interrupt pending (masked or not) and no armed timer whose interrupt would be delivered. Only
- * an interrupt leaves `b .`, so the run is over (a timeout, said at once).
- */
-export function spinsForever(machine: VirtMachine): boolean {
-  // With several CPUs: only when every CPU is stuck so (virt-machine.ts spinningForever).
-  return machine.spinningForever() !== null;
-}
 
 /** The limits of the wall-clock backstop. */
 export function wallLimits(limits: StopLimits): StopLimits {
@@ -111,7 +116,8 @@ export class EmuRunLoop {
   async run(): Promise<LoopEnd> {
     const { machine, options } = this;
     const clock = machine.interrupts.clock;
-    const slice = Math.max(1, Math.floor(options.sliceInstructions ?? SLICE_INSTRUCTIONS));
+    const maxSlice = Math.max(1, Math.floor(options.sliceInstructions ?? CHECK_INSTRUCTIONS));
+    let slice = Math.min(maxSlice, 50_000);
     const endSpins = options.endSpins ?? true;
     const wall = wallLimits(options.limits);
     let lastYield = Date.now();
@@ -127,6 +133,9 @@ export class EmuRunLoop {
         this.resolve(this.done, executed, guestMs);
         const guest = this.decide(options.limits, guestMs, this.lastOutput.guestMs ?? 0, this.done.guestMs, aborted);
         if (guest.stop) return { kind: 'stop', stop: guest, clock: 'guest', guestMs };
+        // Also only here, so where a spin is seen does not depend on where slices end.
+        const spin = endSpins && executed > 0n ? machine.spinningForever() : null;
+        if (spin !== null) return { kind: 'spin', pc: spin };
         checkAt = this.nextCheckPoint(executed + 1n);
       }
       const wallMs = Date.now() - this.startedAt;
@@ -134,12 +143,14 @@ export class EmuRunLoop {
       if (backstop.stop) return { kind: 'stop', stop: backstop, clock: 'wall', guestMs: this.guestMs() };
 
       // Never step over a check point.
+      const sliceStarted = performance.now();
       let outcome = machine.runSlice(Math.max(1, Math.min(slice, Number(checkAt - clock.executed))));
+      const sliceMs = performance.now() - sliceStarted;
+      if (sliceMs > SLOW_SLICE_MS) slice = Math.max(Math.min(MIN_SLICE, maxSlice), slice >> 1);
+      else if (sliceMs < QUICK_SLICE_MS) slice = Math.min(maxSlice, slice * 2);
       this.flushSerial();
       if (options.afterSlice) outcome = options.afterSlice(outcome);
       if (outcome.kind !== 'running') return { kind: 'machine', outcome };
-      const spin = endSpins ? machine.spinningForever() : null;
-      if (spin !== null) return { kind: 'spin', pc: spin };
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = Date.now();

@@ -4,7 +4,8 @@
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
-import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { EnginePool, resetRefusal, watchCodeOutside, type CodeRange, type EngineKey } from '../emu/engine-pool.js';
+import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
@@ -77,9 +78,14 @@ export interface EmuRunnerOptions {
   precisePc?: boolean;
   /** How slices are counted (emu/instruction-counter.ts); the block hook only to measure it against. */
   instructionCounting?: 'engine' | 'block-hook';
+  /** Engines kept between runs (emu/engine-pool.ts): default this thread's pool; false: a new engine per run. */
+  pool?: EnginePool | false;
   /** With -smp > 1: instructions of each CPU's turn (default emu/virt-machine.ts SMP_QUANTUM). */
   quantum?: number;
 }
+
+/** This thread's engines (a worker thread has its own module instance, so its own pool). */
+const THREAD_POOL = new EnginePool();
 
 interface Ending {
   verdict: Verdict;
@@ -91,13 +97,15 @@ interface Ending {
 
 export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
-  private readonly sliceInstructions: number;
+  private readonly sliceInstructions: number | undefined;
   private readonly precisePc: boolean;
   private readonly instructionCounting: 'engine' | 'block-hook' | undefined;
+  private readonly pool: EnginePool | null;
   private readonly quantum: number | undefined;
 
   constructor(options: EmuRunnerOptions = {}) {
-    this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
+    this.pool = options.pool === false ? null : (options.pool ?? THREAD_POOL);
+    this.sliceInstructions = options.sliceInstructions;
     this.precisePc = options.precisePc ?? true;
     this.instructionCounting = options.instructionCounting;
     this.quantum = options.quantum;
@@ -135,11 +143,15 @@ export class EmuRunner implements Runner {
 
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     let machine: VirtMachine;
+    const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
+    const engineKey: EngineKey = { model, memoryMiB, gicVersion: emuGicVersion(spec) };
+    // Pooled engines for one CPU only (-smp N builds one engine per CPU over shared RAM: not pooled).
+    const engine = (spec.machine?.smp ?? 1) === 1 ? this.pool?.acquire(engineKey) : undefined;
     try {
-      const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
       machine = VirtMachine.create({
         model,
         memoryMiB,
+        ...(engine ? { engine } : {}),
         precisePc: this.precisePc,
         serialLimit: maxSerial,
         semihosting: spec.machine?.semihosting ?? false,
@@ -157,12 +169,23 @@ export class EmuRunner implements Runner {
     const capture = new SerialCapture(maxSerial);
     const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
     let ending: Ending;
+    let loaded: CodeRange[] = [];
+    let watch: { outside: boolean } | null = null;
+    let failed = false;
     try {
       const boot = await bootKernel(machine, kernel, spec);
+      loaded = boot.loaded;
       details['entry'] = hex(boot.entry);
       details['dtb'] = boot.why;
+      if (engine) {
+        details['engine'] = engine.reuses > 0 ? 'pooled (reset)' : 'pooled (new)';
+        // The next image's pages: uc_mem_write does not drop translated code.
+        for (const r of loaded) machine.uc.removeCachedCode(r.start & ~0xfffn, (r.end + 0xfffn) & ~0xfffn);
+        watch = watchCodeOutside(machine, loaded);
+      }
       ending = await this.loop(machine, spec, options, capture, symbols);
     } catch (error) {
+      failed = true;
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
     } finally {
       details['slices'] = machine.slices;
@@ -177,7 +200,11 @@ export class EmuRunner implements Runner {
       details['guestInstructions'] = String(machine.interrupts.clock.executed);
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
-      machine.close();
+      if (engine && this.pool && watch) {
+        this.pool.release(engine, engineKey, failed ? 'emulator failure' : resetRefusal(machine, watch.outside), loaded);
+      } else {
+        machine.close();
+      }
     }
     return buildRunResult({
       runner: 'emu',
@@ -205,7 +232,7 @@ export class EmuRunner implements Runner {
     const end = await runEmuLoop(machine, capture, {
       limits: stopLimits(spec),
       signal: options.signal,
-      sliceInstructions: this.sliceInstructions,
+      ...(this.sliceInstructions ? { sliceInstructions: this.sliceInstructions } : {}),
       onSerial: options.onSerial,
     });
     const where = (pc: bigint) => `${hex(pc)} (${symbols.format(pc)})`;
@@ -297,28 +324,42 @@ function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer
  * below the ELF); a raw image or arm64 Image at its load address, entered through QEMU's boot stub
  * at the base of RAM, which sets x0 to the DTB (placed at RAM + min(RAM / 2, 128 MiB)) and x1-x3 to 0.
  */
-async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSpec): Promise<{ entry: bigint; why: string }> {
+async function bootKernel(
+  machine: VirtMachine,
+  kernel: KernelImage,
+  spec: RunSpec,
+): Promise<{ entry: bigint; why: string; loaded: CodeRange[] }> {
   const dtbOf = async () => (await qemuDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB })).bytes;
+  const loaded: CodeRange[] = [];
+  const at = (start: bigint, length: number | bigint) => loaded.push({ start, end: start + BigInt(length) });
   if (kernel.elf) {
     machine.loadElf(kernel.elf);
     const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
-    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments' };
+    for (const s of loads) at(s.paddr, s.memsz);
+    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments', loaded };
     const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
     const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
     // Ask QEMU for the tree only when it fits: virt's is always 1 MiB (hw/arm/virt.c create_fdt, never packed).
     const room = elfBootPlacement({ low, high }, VIRT.ramBase, VIRT_DTB_SIZE);
-    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why };
+    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why, loaded };
     const dtb = await dtbOf();
     const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
-    if (placement.dtbAddress !== null) machine.uc.memWrite(placement.dtbAddress, dtb);
-    return { entry: kernel.elf.entry, why: placement.why };
+    if (placement.dtbAddress !== null) {
+      machine.uc.memWrite(placement.dtbAddress, dtb);
+      at(placement.dtbAddress, dtb.length);
+    }
+    return { entry: kernel.elf.entry, why: placement.why, loaded };
   }
   const boot = kernel.boot!;
   const bytes = kernel.bytes!;
   const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry);
+  const dtb = await dtbOf();
   machine.loadImage(boot.loadAddress, bytes);
   machine.loadImage(VIRT.ramBase, stub.code);
-  machine.loadImage(stub.dtbAddress, await dtbOf());
+  machine.loadImage(stub.dtbAddress, dtb);
+  at(boot.loadAddress, bytes.length);
+  at(VIRT.ramBase, stub.code.length);
+  at(stub.dtbAddress, dtb.length);
   machine.programCounter = VIRT.ramBase;
-  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}` };
+  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}`, loaded };
 }
