@@ -15,7 +15,6 @@
 // time runs at under half the CPU clock's speed, else at WALL_FACTOR times them plus a second.
 // Then the run ends on that clock, and says so. CPU time rather than the wall clock, so a loaded
 // host does not decide; the wall clock (10x) only bounds a process the host starves.
-import { BRANCH_TO_SELF } from '../emu/exceptions.js';
 import type { SliceOutcome, VirtMachine } from '../emu/virt-machine.js';
 import type { SerialCapture } from './serial-capture.js';
 import { stopDecision, type StopDecision, type StopLimits } from './stop-policy.js';
@@ -71,15 +70,6 @@ const STARVED_FACTOR = 10;
 const WALL_SLACK_MS = 1000;
 /** Hold the thread at most this long before letting the event loop (abort signal, QEMU's pipes) run. */
 const YIELD_EVERY_MS = 2;
-
-/**
- * Whether the CPU spins on a branch to itself with nothing that could ever take it away: no
- * interrupt pending (masked or not) and no armed timer whose interrupt would be delivered. Only
- * an interrupt leaves `b .`, so the run is over (a timeout, said at once).
- */
-export function spinsForever(machine: VirtMachine): boolean {
-  return machine.uc.readWord(machine.programCounter) === BRANCH_TO_SELF && !machine.interrupts.couldEverWake(0);
-}
 
 /** The limits of the wall-clock backstop: `factor` times the limits plus a second. */
 export function wallLimits(limits: StopLimits, factor = WALL_FACTOR): StopLimits {
@@ -155,7 +145,8 @@ export class EmuRunLoop {
         const guest = this.decide(options.limits, guestMs, this.lastOutput.guestMs ?? 0, this.done.guestMs, aborted);
         if (guest.stop) return { kind: 'stop', stop: guest, clock: 'guest', guestMs };
         // Also only here, so where a spin is seen does not depend on where slices end.
-        if (endSpins && executed > 0n && spinsForever(machine)) return { kind: 'spin', pc: machine.programCounter };
+        const spin = endSpins && executed > 0n ? machine.spinningForever() : null;
+        if (spin !== null) return { kind: 'spin', pc: spin };
         checkAt = this.nextCheckPoint(executed + 1n);
       }
       // Code the emulator runs at under half guest speed (an exception every few instructions)

@@ -27,13 +27,24 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 
 /**
  * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
- * `-machine gic-version=2|3` (its only `machine` key: checked key by key below) and -append
- * (carried by QEMU's own DTB).
+ * `-machine gic-version=2|3` and its=off (checked key by key below), -append
+ * (carried by QEMU's own DTB) and -smp (one engine per CPU, emu/virt-machine.ts).
  */
-export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>(['semihosting', 'machine', 'append']);
+export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([
+  'semihosting',
+  'machine',
+  'append',
+  'smp',
+]);
 
 /** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
 const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
+
+/**
+ * The `-machine` keys the emulator honours and their values: the GIC version, and its=off (no
+ * GICv3 ITS, as QEMU then has none: its window is unassigned; the ITS itself is not modelled).
+ */
+const EMU_MACHINE_KEYS: Readonly<Record<string, readonly string[]>> = { 'gic-version': Object.keys(EMU_GIC_VERSIONS), its: ['off'] };
 
 export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
   return EMU_GIC_VERSIONS[spec.machine?.machine?.['gic-version'] ?? '2'] ?? 2;
@@ -54,10 +65,10 @@ export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>):
     return `${OPTION_FLAG[name]}${value}`;
   });
   for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
-    if (!(key === 'gic-version' && value in EMU_GIC_VERSIONS)) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
+    if (!EMU_MACHINE_KEYS[key]?.includes(String(value))) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
   }
   if (refused.length === 0) return null;
-  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with -smp N, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
 }
 
 export interface EmuRunnerOptions {
@@ -69,6 +80,8 @@ export interface EmuRunnerOptions {
   instructionCounting?: 'engine' | 'block-hook';
   /** Engines kept between runs (emu/engine-pool.ts): default this thread's pool; false: a new engine per run. */
   pool?: EnginePool | false;
+  /** With -smp > 1: instructions of each CPU's turn (default emu/virt-machine.ts SMP_QUANTUM). */
+  quantum?: number;
 }
 
 /** This thread's engines (a worker thread has its own module instance, so its own pool). */
@@ -88,12 +101,14 @@ export class EmuRunner implements Runner {
   private readonly precisePc: boolean;
   private readonly instructionCounting: 'engine' | 'block-hook' | undefined;
   private readonly pool: EnginePool | null;
+  private readonly quantum: number | undefined;
 
   constructor(options: EmuRunnerOptions = {}) {
     this.pool = options.pool === false ? null : (options.pool ?? THREAD_POOL);
     this.sliceInstructions = options.sliceInstructions;
     this.precisePc = options.precisePc ?? true;
     this.instructionCounting = options.instructionCounting;
+    this.quantum = options.quantum;
   }
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
@@ -130,7 +145,8 @@ export class EmuRunner implements Runner {
     let machine: VirtMachine;
     const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
     const engineKey: EngineKey = { model, memoryMiB, gicVersion: emuGicVersion(spec) };
-    const engine = this.pool?.acquire(engineKey);
+    // Pooled engines for one CPU only (-smp N builds one engine per CPU over shared RAM: not pooled).
+    const engine = (spec.machine?.smp ?? 1) === 1 ? this.pool?.acquire(engineKey) : undefined;
     try {
       machine = VirtMachine.create({
         model,
@@ -142,6 +158,9 @@ export class EmuRunner implements Runner {
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
         ...(this.instructionCounting ? { instructionCounting: this.instructionCounting } : {}),
+        cpus: spec.machine?.smp ?? 1,
+        gicIts: spec.machine?.machine?.['its'] !== 'off',
+        ...(this.quantum === undefined ? {} : { quantum: this.quantum }),
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
@@ -177,6 +196,7 @@ export class EmuRunner implements Runner {
       details['gicVersion'] = machine.interrupts.gicVersion;
       if (machine.interruptsTaken) details['interruptsTaken'] = machine.interruptsTaken;
       if (machine.wfiWakeups) details['wfiWakeups'] = machine.wfiWakeups;
+      if (machine.cpus.length > 1) details['smp'] = machine.smpDetails();
       details['guestInstructions'] = String(machine.interrupts.clock.executed);
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
@@ -250,6 +270,7 @@ export class EmuRunner implements Runner {
       }
       case 'halted': {
         // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
+        if (outcome.reason) return { verdict: capture.doneSeen ? 'completed' : 'timeout', reason: outcome.reason };
         if (capture.doneSeen)
           return {
             verdict: 'completed',
