@@ -1,8 +1,11 @@
-// The PMU and self-hosted debug as kernels probe them (kernels/pmu, kernels/debug), on QEMU 7.2
+// The PMU and self-hosted debug as kernels probe them (kernels/pmu, test/kernels/debug.S), on QEMU 7.2
 // and on Unicorn 2.0.1 with the cycle counter and software increment modelled (emu/interrupts/pmu.ts).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import test from 'ava';
 import { resolveSubjects } from '../harness/build/subjects.js';
 import { runSubject } from '../harness/cli/run-command.js';
+import { buildTestKernel, TEST_KERNELS_DIR, withTempDir } from './helpers/register-probe.js';
 
 const subjectOf = async (id: string, deterministic = false) =>
   (await resolveSubjects(id, deterministic ? { overrides: { machine: { deterministic: true } } } : {}))[0]!;
@@ -31,7 +34,13 @@ test('pmu on the emulator: SW_INCR counts, and under --deterministic the cycle c
 });
 
 test('debug on QEMU: a hardware breakpoint, a store watchpoint and a software step each raise their class at EL1', async (t) => {
-  const { runs } = await runSubject(await subjectOf('debug'), ['qemu'], 'cortex-a57');
-  t.is(runs[0]!.verdict, 'completed', runs[0]!.reason);
-  t.like(runs[0]!.markers, { BP: '00000031', WP: '00000035', SS: '00000033', EXC: '00000003' });
+  await withTempDir(async (dir) => {
+    const elf = await buildTestKernel(dir, 'debug', await readFile(join(TEST_KERNELS_DIR, 'debug.S'), 'utf8'));
+    const [subject] = await resolveSubjects(elf, {
+      overrides: { resultPatterns: [{ regex: '^(?<id>BP|WP|SS|EXC)=(?<result>[0-9a-f]{8})$' }] },
+    });
+    const { runs } = await runSubject(subject!, ['qemu'], 'cortex-a57');
+    t.is(runs[0]!.verdict, 'completed', runs[0]!.reason);
+    t.like(runs[0]!.markers, { BP: '00000031', WP: '00000035', SS: '00000033', EXC: '00000003' });
+  });
 });

@@ -1,18 +1,15 @@
 // `wbdiff parity <kernel|elf> [--variant v.json]... [--at sym|addr]...`: register-level parity.
 // QEMU (through its gdbstub) and the emulator stop at the same instructions — by default the
 // redirected call sites of the patch manifest — and their registers are compared one by one.
-import { resolveSubjects } from '../build/subjects.js';
+import { resolveTraceTargets } from './trace-targets.js';
 import { readElf } from '../elf/read-elf.js';
 import { EXIT, WbdiffError } from '../errors.js';
-import { patchedBytes } from '../patch/patched-build.js';
-import { loadVariant } from '../patch/variant.js';
 import { breakpointsFromManifest, checkParity, resolveBreakpoints, type Breakpoint, type ParityReport } from '../parity/parity.js';
 import type { HitComparison, RegisterRow } from '../parity/registers.js';
 import { DEFAULTS } from '../runners/types.js';
-import { emuCannotHonour } from '../runners/emu.js';
-import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
+import { MACHINE_FLAGS } from './machine-flags.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
-import { table } from './format.js';
+import { table } from '../report/run-text.js';
 
 export async function parityCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('parity', argv, {
@@ -33,23 +30,16 @@ export async function parityCommand(argv: string[]): Promise<number> {
       hint: 'e.g. wbdiff parity gowb@go1.19 --variant kernels/gowb/variants/go1.19/seed-barrier.json, or wbdiff parity hello --at main',
     });
   }
-  const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));
-  const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
-  // Parity runs the same bytes on the emulator: what it cannot honour is refused before QEMU starts.
-  for (const subject of subjects) {
-    const refused = emuCannotHonour(subject);
-    if (refused)
-      throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), {
-        where: `wbdiff parity ${subject.id}`,
-        hint: 'parity compares QEMU with the emulator; run the kernel with wbdiff run --runner qemu instead',
-      });
-  }
   const maxHits = parsePositiveInt(values['max-hits'], '--max-hits');
-  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
+  // Parity runs the same bytes on the emulator: what it cannot honour is refused before QEMU starts.
+  const targets = await resolveTraceTargets('parity', positionals[0]!, values, {
+    manifestRequired: false,
+    why: 'parity compares QEMU with the emulator',
+  });
   const reports: { id: string; report: ParityReport }[] = [];
-  for (const subject of subjects) {
+  for (const { subject, patched, patch: manifest, variant, trace } of targets) {
+    const elfPath = patched.elfPath;
     // Breakpoints come from --at, or else from the redirected call sites of the patch manifest.
-    const { elfPath, manifest } = await patchedBytes(subject, variants, { path: values.manifest, required: false });
     let breakpoints: Breakpoint[];
     if (values.at?.length) breakpoints = resolveBreakpoints(await readElf(elfPath), values.at);
     else {
@@ -71,11 +61,11 @@ export async function parityCommand(argv: string[]): Promise<number> {
       cpu: values.cpu!,
       noAnalysis: values['no-analysis']!,
       ...(maxHits ? { maxHits } : {}),
-      ...(timeoutMs ? { timeoutMs } : subject.timeoutMs ? { timeoutMs: subject.timeoutMs } : {}),
-      ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
-      ...(subject.maxSerialBytes ? { maxSerialBytes: subject.maxSerialBytes } : {}),
+      ...(trace.timeoutMs ? { timeoutMs: trace.timeoutMs } : {}),
+      ...(trace.memoryMiB ? { memoryMiB: trace.memoryMiB } : {}),
+      ...(trace.maxSerialBytes ? { maxSerialBytes: trace.maxSerialBytes } : {}),
     });
-    reports.push({ id: `${subject.id}${variants.length ? ` + ${variants.map((v) => v.variant.name).join('+')}` : ''}`, report });
+    reports.push({ id: `${subject.id}${variant ? ` + ${variant}` : ''}`, report });
   }
   if (values.json) process.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
   else for (const r of reports) process.stdout.write(formatParity(r.id, r.report, { differencesOnly: values['differences-only']! }));

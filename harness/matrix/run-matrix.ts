@@ -14,7 +14,7 @@ import { planValidMatrix } from './validate.js';
 import { matrixKey } from '../baseline/key.js';
 import { prepareSubjects, type PreparedSubject } from './prepare.js';
 import { machineProfile } from '../machine-profile.js';
-import type { ResultsStore } from './store.js';
+import type { MatrixRunInfo, ResultsStore } from './store.js';
 import { summarize, type MatrixSummary, type SubjectRecord, type SubjectsFile } from './summarize.js';
 import { toolVersions } from './versions.js';
 
@@ -53,18 +53,7 @@ export interface MatrixOptions {
   runners?: RunnerFactory;
 }
 
-/** run.json as runMatrix writes it. */
-export interface MatrixRunInfo {
-  runId: string;
-  startedAt: string;
-  command: string[] | null;
-  config: MatrixConfig;
-  matrixKey: string;
-  shard: { index: number; count: number } | null;
-  repeat: number;
-  options?: Record<string, unknown>;
-  versions: unknown;
-}
+export type { MatrixRunInfo } from './store.js';
 
 export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> {
   // One run writes a results folder at a time (two with the same --out would mix their files).
@@ -97,8 +86,7 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   const prepared = await prepareSubjects(subjects, options.config, log);
   let startedAt = new Date().toISOString();
   if (options.resume) {
-    startedAt =
-      (await options.store.readRunInfo<Partial<MatrixRunInfo>>().catch(() => ({}) as Partial<MatrixRunInfo>)).startedAt ?? startedAt;
+    startedAt = (await options.store.readRunInfo().catch(() => ({}) as Partial<MatrixRunInfo>)).startedAt ?? startedAt;
   } else {
     const info: MatrixRunInfo = {
       runId: options.runId,

@@ -3,13 +3,11 @@
 // before a results folder is made. The checks that need the disk (files, variants, QEMU's CPU
 // list) are here; the plan itself stays pure (plan.ts).
 import { existsSync } from 'node:fs';
-import { readdirSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { Kernel } from '../build/manifest.js';
 import { buildTargets } from '../build/targets.js';
 import { WbdiffError } from '../errors.js';
-import { KERNELS_DIR } from '../paths.js';
 import { UNICORN_CPU_MODELS } from '../runners/emu.js';
 import { QEMU_BINARY } from '../runners/qemu-args.js';
 import { parseRunnerName, unknownBoard } from '../runners/index.js';
@@ -17,7 +15,8 @@ import { DEFAULTS } from '../runners/types.js';
 import { didYouMean } from '../util/suggest.js';
 import { globMatcher } from '../compare/known.js';
 import { cellFileName } from './cells.js';
-import { resolveVariantPath, type MatrixConfig } from './config.js';
+import { bundledVariants, resolveVariantPath } from '../build/run-target.js';
+import type { MatrixConfig } from './config.js';
 import { planMatrix, type MatrixPlan } from './plan.js';
 
 export interface ValidateOptions {
@@ -129,22 +128,6 @@ function variantProblems(config: MatrixConfig, plan: MatrixPlan): string[] {
     }
   }
   return problems;
-}
-
-/** Bundled variant names of a kernel for one toolchain (kernels/<k>/variants/<tc>/ and variants/). */
-export function bundledVariants(kernelName: string, toolchainId: string | null): string[] {
-  const folders = [
-    ...(toolchainId ? [join(KERNELS_DIR, kernelName, 'variants', toolchainId)] : []),
-    join(KERNELS_DIR, kernelName, 'variants'),
-  ];
-  const names = folders.flatMap((folder) =>
-    existsSync(folder)
-      ? readdirSync(folder)
-          .filter((n) => n.endsWith('.json'))
-          .map((n) => n.replace(/\.json$/, ''))
-      : [],
-  );
-  return [...new Set(names)].sort();
 }
 
 async function cpuProblems(config: MatrixConfig, qemuCpus: () => Promise<string[] | null>): Promise<string[]> {

@@ -1,28 +1,25 @@
-// Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts). uc_emu_start blocks the
-// thread, so the run is cut into slices of a fixed number of instructions (never of time: see
-// virt-machine.ts); between slices the runner checks the clock, DONE, the serial cap and the
-// abort signal, and lets the event loop breathe.
+// Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts) through the one emulator run
+// loop (emu-loop.ts: counted slices, the stop rules between them, the abort signal honoured),
+// and turns how the loop ended into a verdict.
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
-import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
-import { machineProfile } from '../machine-profile.js';
+import { EnginePool, resetRefusal, watchCodeOutside, type CodeRange, type EngineKey } from '../emu/engine-pool.js';
+import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
 import { qemuDtb } from './qemu-dtb.js';
 import { DETERMINISTIC_RTC, OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
+import { runEmuLoop } from './emu-loop.js';
+import { stopLimits } from './stop-policy.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
-/** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64). */
-export const UNICORN_CPU_MODELS: Readonly<Record<string, Arm64CpuModel>> = {
-  'cortex-a57': 'A57',
-  'cortex-a53': 'A53',
-  'cortex-a72': 'A72',
-  max: 'MAX',
-};
+/** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64): the one map, in qemu/virt.json. */
+export const UNICORN_CPU_MODELS = emulatorCpuModels() as Readonly<Record<string, Arm64CpuModel>>;
 
 export function unicornModelFor(cpu: string): Arm64CpuModel | null {
   return UNICORN_CPU_MODELS[cpu.trim().toLowerCase()] ?? null;
@@ -32,16 +29,25 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
  * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
  * `-machine gic-version=2|3` (its only `machine` key: checked key by key below), -append
  * (carried by QEMU's own DTB) and deterministic (its clock always counts instructions).
+ * `-machine gic-version=2|3` and its=off (checked key by key below), -append
+ * (carried by QEMU's own DTB) and -smp (one engine per CPU, emu/virt-machine.ts).
  */
 export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([
   'semihosting',
   'machine',
   'append',
   'deterministic',
+  'smp',
 ]);
 
 /** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
 const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
+
+/**
+ * The `-machine` keys the emulator honours and their values: the GIC version, and its=off (no
+ * GICv3 ITS, as QEMU then has none: its window is unassigned; the ITS itself is not modelled).
+ */
+const EMU_MACHINE_KEYS: Readonly<Record<string, readonly string[]>> = { 'gic-version': Object.keys(EMU_GIC_VERSIONS), its: ['off'] };
 
 export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
   return EMU_GIC_VERSIONS[spec.machine?.machine?.['gic-version'] ?? '2'] ?? 2;
@@ -62,10 +68,10 @@ export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>):
     return `${OPTION_FLAG[name]}${value}`;
   });
   for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
-    if (!(key === 'gic-version' && value in EMU_GIC_VERSIONS)) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
+    if (!EMU_MACHINE_KEYS[key]?.includes(String(value))) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
   }
   if (refused.length === 0) return null;
-  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with -smp N, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
 }
 
 export interface EmuRunnerOptions {
@@ -73,7 +79,16 @@ export interface EmuRunnerOptions {
   sliceInstructions?: number;
   /** Exact pc for faulting loads/stores (default true; costs ~25% on memory-heavy code). */
   precisePc?: boolean;
+  /** How slices are counted (emu/instruction-counter.ts); the block hook only to measure it against. */
+  instructionCounting?: 'engine' | 'block-hook';
+  /** Engines kept between runs (emu/engine-pool.ts): default this thread's pool; false: a new engine per run. */
+  pool?: EnginePool | false;
+  /** With -smp > 1: instructions of each CPU's turn (default emu/virt-machine.ts SMP_QUANTUM). */
+  quantum?: number;
 }
+
+/** This thread's engines (a worker thread has its own module instance, so its own pool). */
+const THREAD_POOL = new EnginePool();
 
 interface Ending {
   verdict: Verdict;
@@ -85,12 +100,18 @@ interface Ending {
 
 export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
-  private readonly sliceInstructions: number;
+  private readonly sliceInstructions: number | undefined;
   private readonly precisePc: boolean;
+  private readonly instructionCounting: 'engine' | 'block-hook' | undefined;
+  private readonly pool: EnginePool | null;
+  private readonly quantum: number | undefined;
 
   constructor(options: EmuRunnerOptions = {}) {
-    this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
+    this.pool = options.pool === false ? null : (options.pool ?? THREAD_POOL);
+    this.sliceInstructions = options.sliceInstructions;
     this.precisePc = options.precisePc ?? true;
+    this.instructionCounting = options.instructionCounting;
+    this.quantum = options.quantum;
   }
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
@@ -125,17 +146,25 @@ export class EmuRunner implements Runner {
 
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     let machine: VirtMachine;
+    const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
+    const engineKey: EngineKey = { model, memoryMiB, gicVersion: emuGicVersion(spec) };
+    // Pooled engines for one CPU only (-smp N builds one engine per CPU over shared RAM: not pooled).
+    const engine = (spec.machine?.smp ?? 1) === 1 ? this.pool?.acquire(engineKey) : undefined;
     try {
-      const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
       machine = VirtMachine.create({
         model,
         memoryMiB,
+        ...(engine ? { engine } : {}),
         precisePc: this.precisePc,
         serialLimit: maxSerial,
         semihosting: spec.machine?.semihosting ?? false,
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
         ...(spec.machine?.deterministic ? { rtcStartMs: DETERMINISTIC_RTC.epochMs } : {}),
+        ...(this.instructionCounting ? { instructionCounting: this.instructionCounting } : {}),
+        cpus: spec.machine?.smp ?? 1,
+        gicIts: spec.machine?.machine?.['its'] !== 'off',
+        ...(this.quantum === undefined ? {} : { quantum: this.quantum }),
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
@@ -144,25 +173,42 @@ export class EmuRunner implements Runner {
     const capture = new SerialCapture(maxSerial);
     const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
     let ending: Ending;
+    let loaded: CodeRange[] = [];
+    let watch: { outside: boolean } | null = null;
+    let failed = false;
     try {
       const boot = await bootKernel(machine, kernel, spec);
+      loaded = boot.loaded;
       details['entry'] = hex(boot.entry);
       details['dtb'] = boot.why;
+      if (engine) {
+        details['engine'] = engine.reuses > 0 ? 'pooled (reset)' : 'pooled (new)';
+        // The next image's pages: uc_mem_write does not drop translated code.
+        for (const r of loaded) machine.uc.removeCachedCode(r.start & ~0xfffn, (r.end + 0xfffn) & ~0xfffn);
+        watch = watchCodeOutside(machine, loaded);
+      }
       ending = await this.loop(machine, spec, options, capture, symbols);
     } catch (error) {
+      failed = true;
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
     } finally {
       details['slices'] = machine.slices;
+      details['instructionCounting'] = machine.instructionCounting;
       details['stopPc'] = hex(machine.programCounter);
       details['stopPcSymbol'] = symbols.format(machine.programCounter);
       if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
       details['gicVersion'] = machine.interrupts.gicVersion;
       if (machine.interruptsTaken) details['interruptsTaken'] = machine.interruptsTaken;
       if (machine.wfiWakeups) details['wfiWakeups'] = machine.wfiWakeups;
+      if (machine.cpus.length > 1) details['smp'] = machine.smpDetails();
       details['guestInstructions'] = String(machine.interrupts.clock.executed);
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
-      machine.close();
+      if (engine && this.pool && watch) {
+        this.pool.release(engine, engineKey, failed ? 'emulator failure' : resetRefusal(machine, watch.outside), loaded);
+      } else {
+        machine.close();
+      }
     }
     return buildRunResult({
       runner: 'emu',
@@ -186,66 +232,72 @@ export class EmuRunner implements Runner {
     capture: SerialCapture,
     symbols: Symbolizer,
   ): Promise<Ending> {
-    const startedAt = Date.now();
-    const timeoutAt = startedAt + spec.timeoutMs;
-    const afterDoneMs = spec.afterDoneMs ?? DEFAULTS.afterDoneMs;
-    const silenceMs = spec.silenceTimeoutMs ?? 0;
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
-    let doneDeadline: number | null = null;
-
-    for (;;) {
-      const now = Date.now();
-      if (options.signal?.aborted) return { verdict: 'error', reason: 'cancelled' };
-      if (doneDeadline !== null && now >= doneDeadline) return { verdict: 'completed', reason: 'DONE printed; no PSCI power-off followed' };
-      if (now >= timeoutAt) return timeoutEnding(machine, `timeout after ${spec.timeoutMs} ms`, symbols);
-      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs)
-        return timeoutEnding(machine, `no serial output for ${silenceMs} ms`, symbols);
-
-      const outcome = machine.runSlice(this.sliceInstructions);
-
-      const chunk = machine.takeSerial();
-      if (chunk.length) {
-        capture.push(chunk);
-        options.onSerial?.(chunk);
+    const end = await runEmuLoop(machine, capture, {
+      limits: stopLimits(spec),
+      signal: options.signal,
+      ...(this.sliceInstructions ? { sliceInstructions: this.sliceInstructions } : {}),
+      onSerial: options.onSerial,
+    });
+    const where = (pc: bigint) => `${hex(pc)} (${symbols.format(pc)})`;
+    switch (end.kind) {
+      case 'stop': {
+        const reason = end.clock === 'guest' ? end.stop.reason : `${end.stop.reason} ${backstopWords(end.clock, end.guestMs)}`;
+        if (end.stop.cause === 'timeout' || end.stop.cause === 'silence') return timeoutEnding(machine, reason, symbols);
+        return { verdict: end.stop.verdict, reason };
       }
-      if (capture.overflowed || outcome.kind === 'serial-limit') {
+      case 'spin':
+        if (capture.doneSeen)
+          return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU spins at ${where(end.pc)})` };
+        return timeoutEnding(
+          machine,
+          `the CPU spins on a branch to itself at ${where(end.pc)} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+          symbols,
+        );
+      case 'machine':
+        break;
+    }
+    const outcome = end.outcome;
+    switch (outcome.kind) {
+      case 'poweroff':
+        return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
+      case 'fault':
+        return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
+      case 'exit':
+        return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
+      case 'unmodelled': {
+        const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
+        return {
+          verdict: 'error',
+          reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})`,
+        };
+      }
+      case 'halted': {
+        // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
+        if (outcome.reason) return { verdict: capture.doneSeen ? 'completed' : 'timeout', reason: outcome.reason };
+        if (capture.doneSeen)
+          return {
+            verdict: 'completed',
+            reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where(outcome.pc - 4n)})`,
+          };
+        return {
+          verdict: 'timeout',
+          reason: `the CPU waits in WFI at ${where(outcome.pc - 4n)} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+        };
+      }
+      case 'emulator-limit':
+        return { verdict: 'error', reason: `emulator limit at ${where(outcome.pc)}: ${outcome.reason}` };
+      case 'serial-limit':
         return { verdict: 'output-limit', reason: `serial output passed the ${maxSerial}-byte cap` };
-      }
-      if (capture.doneSeen && doneDeadline === null) doneDeadline = Date.now() + afterDoneMs;
-
-      switch (outcome.kind) {
-        case 'poweroff':
-          return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
-        case 'fault':
-          return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
-        case 'exit':
-          return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
-        case 'unmodelled': {
-          const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
-          return {
-            verdict: 'error',
-            reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})`,
-          };
-        }
-        case 'halted': {
-          // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
-          const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
-          if (capture.doneSeen)
-            return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };
-          return {
-            verdict: 'timeout',
-            reason: `the CPU waits in WFI at ${where} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
-          };
-        }
-        case 'emulator-limit':
-          return { verdict: 'error', reason: `emulator limit at ${hex(outcome.pc)} (${symbols.format(outcome.pc)}): ${outcome.reason}` };
-        case 'running':
-          break;
-      }
-      // Let timers, I/O and the abort signal run between slices.
-      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
+}
+
+/** How a run that ended on the backstop says so (emu-loop.ts). */
+function backstopWords(clock: 'cpu' | 'wall', guestMs: number): string {
+  return clock === 'cpu'
+    ? `of the emulator's CPU time (it ran this code slower than guest time passes: ${guestMs.toFixed(0)} ms of guest time)`
+    : `on the wall clock (the host gave the emulator too little CPU: ${guestMs.toFixed(0)} ms of guest time)`;
 }
 
 function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {
@@ -278,28 +330,42 @@ function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer
  * below the ELF); a raw image or arm64 Image at its load address, entered through QEMU's boot stub
  * at the base of RAM, which sets x0 to the DTB (placed at RAM + min(RAM / 2, 128 MiB)) and x1-x3 to 0.
  */
-async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSpec): Promise<{ entry: bigint; why: string }> {
+async function bootKernel(
+  machine: VirtMachine,
+  kernel: KernelImage,
+  spec: RunSpec,
+): Promise<{ entry: bigint; why: string; loaded: CodeRange[] }> {
   const dtbOf = async () => (await qemuDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB })).bytes;
+  const loaded: CodeRange[] = [];
+  const at = (start: bigint, length: number | bigint) => loaded.push({ start, end: start + BigInt(length) });
   if (kernel.elf) {
     machine.loadElf(kernel.elf);
     const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
-    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments' };
+    for (const s of loads) at(s.paddr, s.memsz);
+    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments', loaded };
     const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
     const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
     // Ask QEMU for the tree only when it fits: virt's is always 1 MiB (hw/arm/virt.c create_fdt, never packed).
     const room = elfBootPlacement({ low, high }, VIRT.ramBase, VIRT_DTB_SIZE);
-    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why };
+    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why, loaded };
     const dtb = await dtbOf();
     const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
-    if (placement.dtbAddress !== null) machine.uc.memWrite(placement.dtbAddress, dtb);
-    return { entry: kernel.elf.entry, why: placement.why };
+    if (placement.dtbAddress !== null) {
+      machine.uc.memWrite(placement.dtbAddress, dtb);
+      at(placement.dtbAddress, dtb.length);
+    }
+    return { entry: kernel.elf.entry, why: placement.why, loaded };
   }
   const boot = kernel.boot!;
   const bytes = kernel.bytes!;
   const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry);
+  const dtb = await dtbOf();
   machine.loadImage(boot.loadAddress, bytes);
   machine.loadImage(VIRT.ramBase, stub.code);
-  machine.loadImage(stub.dtbAddress, await dtbOf());
+  machine.loadImage(stub.dtbAddress, dtb);
+  at(boot.loadAddress, bytes.length);
+  at(VIRT.ramBase, stub.code.length);
+  at(stub.dtbAddress, dtb.length);
   machine.programCounter = VIRT.ramBase;
-  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}` };
+  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}`, loaded };
 }

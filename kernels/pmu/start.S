@@ -1,5 +1,5 @@
 /* pmu: what a kernel finds of the PMU (PMUv3), printed as values so the runners can be compared
- * (kvm-unit-tests' pmu tests probe the same; kernels/debug does the debug architecture).
+ * (kvm-unit-tests' pmu tests probe the same; test/kernels/debug.S does the debug architecture).
  * No vectors: a PMU register the CPU lacks would be an unhandled UNDEF, a fault on both runners.
  *   PMCR       PMCR_EL0 (IMP, IDCODE, N = bits 15:11: event counters)
  *   PMCEID0/1  PMCEID0_EL0 / PMCEID1_EL0 (common events implemented)

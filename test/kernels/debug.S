@@ -1,5 +1,7 @@
 /* debug: what a kernel finds of the self-hosted debug architecture, printed as values so the
  * runners can be compared (kvm-unit-tests' debug tests probe the same; kernels/pmu does the PMU).
+ * A test kernel, not a bundled one: on Unicorn 2.0.1 the DBGBCR write crashes the process until
+ * hardware breakpoints are modelled (emu-suite's branch), and every bundled kernel runs on the emulator somewhere.
  * Every probe runs through one synchronous-exception handler that records the exception class
  * (x28) and counts exceptions (x27): an UNDEF shows as EC=00, a debug event as its own class.
  *   BP         EC of the exception a hardware breakpoint (DBGBVR0/DBGBCR0, EL1) raised (31 = breakpoint)
