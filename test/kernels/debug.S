@@ -47,9 +47,7 @@ sync_handler:
 
 main:
 	stp	x29, x30, [sp, #-16]!
-	adr	x0, vectors
-	msr	vbar_el1, x0
-	isb
+	use_vectors vectors
 	mov	x27, #0
 
 

@@ -9,29 +9,19 @@
 
 	kernel_entry main
 
-	.balign 2048
-vectors:
-	.rept 5
-	b	.
-	.balign 128
-	.endr
-	mrs	x22, cntvct_el0			/* current EL with SP_ELx, IRQ */
+	vector_table vectors, irq_handler, 0x280	/* current EL with SP_ELx, IRQ */
+
+irq_handler:
+	mrs	x22, cntvct_el0
 	mrs	x23, elr_el1
 	add	x24, x24, #1
 	ack
 	eoi
 	eret
-	.balign 128
-	.rept 10
-	b	.
-	.balign 128
-	.endr
 
 main:
 	stp	x29, x30, [sp, #-16]!
-	adr	x0, vectors
-	msr	vbar_el1, x0
-	isb
+	use_vectors vectors
 #ifdef GICV3
 	store32	GICR0 + 0x14, 0				/* GICR_WAKER */
 	store32	GICD, 0x12				/* ARE_NS | EnableGrp1NS */
