@@ -2,23 +2,10 @@
 import test from 'ava';
 import { renderSubjectRuns } from '../../harness/report/run-text.js';
 import type { RunResult } from '../../harness/runners/types.js';
+import { runResult } from '../helpers/run-result.js';
 
-const run = (runner: 'qemu' | 'emu', extra: Partial<RunResult> = {}): RunResult => ({
-  runner,
-  cpu: 'cortex-a57',
-  verdict: 'completed',
-  reason: 'PSCI SYSTEM_OFF',
-  markers: { T1: 'Y', T2: 'N' },
-  conflicts: [],
-  done: true,
-  poweredOff: true,
-  fault: null,
-  serial: '',
-  serialBytes: 0,
-  durationMs: 12,
-  details: {},
-  ...extra,
-});
+const run = (runner: 'qemu' | 'emu', extra: Partial<RunResult> = {}): RunResult =>
+  runResult({ runner, reason: 'PSCI SYSTEM_OFF', markers: { T1: 'Y', T2: 'N' }, durationMs: 12, ...extra });
 
 test('a subject: each run, its layout finding, what is not as expected, agreement, then the verdict', (t) => {
   const text = renderSubjectRuns({
