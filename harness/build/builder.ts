@@ -3,7 +3,7 @@
 // An unchanged kernel is never rebuilt; a build writes into a temp dir and renames it in place.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { BuildError, WbdiffError } from '../errors.js';
 import { CACHE_DIR, KERNELS_DIR } from '../paths.js';
@@ -11,6 +11,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { fileSha256 } from '../util/bounded-read.js';
 import { sha256 } from '../util/hash.js';
 import type { BuildTarget, CArchiveRecipe } from './manifest.js';
+import { quotedIncludes } from './targets.js';
 import { resolveToolchain, type ResolvedToolchain } from './toolchains.js';
 
 /** Bump when the build commands change, so old cache entries are not reused. */
@@ -283,25 +284,43 @@ function cArchiveCommands(
   return commands;
 }
 
-/** Every file that can change the build: the kernel folder (minus variants and docs) and, for gcc, common/. */
-async function collectInputs(target: BuildTarget): Promise<{ rel: string; data: Buffer }[]> {
+/**
+ * Every file that can change the build: the kernel folder (minus variants and docs), for gcc
+ * common/, sources listed from another folder, and whatever those files `#include "..."` from
+ * outside them (a kernel that includes a sibling kernel's start.S is rebuilt when that changes).
+ */
+export async function collectInputs(target: BuildTarget): Promise<{ rel: string; data: Buffer }[]> {
   const roots = [target.kernel.dir];
   if (target.toolchain.kind === 'gcc') roots.push(join(KERNELS_DIR, 'common'));
-  const files: { rel: string; data: Buffer }[] = [];
+  const inRoots = (path: string) => roots.some((root) => !relative(root, path).startsWith('..'));
+  const files = new Map<string, Buffer>();
+  const pending: string[] = [];
   // Sources listed from another kernel's folder ("../bootargs/bootargs.c") change the build too.
   for (const source of target.kernel.manifest.sources ?? []) {
     const path = join(target.kernel.dir, source);
-    if (!roots.some((root) => !relative(root, path).startsWith('..')))
-      files.push({ rel: relative(KERNELS_DIR, path), data: await readFile(path) });
+    if (!inRoots(path)) pending.push(path);
   }
   for (const root of roots) {
     for (const path of await walk(root)) {
       const rel = relative(KERNELS_DIR, path);
       if (/(^|\/)variants\//.test(rel) || /\.md$/i.test(rel)) continue;
-      files.push({ rel, data: await readFile(path) });
+      pending.push(path);
     }
   }
-  return files.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+  while (pending.length > 0) {
+    const path = pending.pop()!;
+    const rel = relative(KERNELS_DIR, path);
+    if (files.has(rel)) continue;
+    const data = await readFile(path);
+    files.set(rel, data);
+    if (target.toolchain.kind !== 'gcc' || !/\.(S|s|c|h|inc)$/.test(path)) continue;
+    // gcc looks in the including file's folder, then in -I common.
+    for (const name of quotedIncludes(data.toString('latin1'))) {
+      const found = [join(dirname(path), name), join(KERNELS_DIR, 'common', name)].find((candidate) => existsSync(candidate));
+      if (found && !files.has(relative(KERNELS_DIR, found))) pending.push(found);
+    }
+  }
+  return [...files].map(([rel, data]) => ({ rel, data })).sort((a, b) => (a.rel < b.rel ? -1 : 1));
 }
 
 async function walk(dir: string): Promise<string[]> {

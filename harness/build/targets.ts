@@ -9,3 +9,8 @@ export function buildTargets(kernel: Kernel): BuildTarget[] {
     toolchain: { kind: 'go', version },
   }));
 }
+
+/** The names in `#include "name"` lines (the C preprocessor's quoted form; <...> is the toolchain's). */
+export function quotedIncludes(text: string): string[] {
+  return [...text.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"\n]+)"/gm)].map((m) => m[1]!);
+}
