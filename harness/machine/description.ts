@@ -23,6 +23,17 @@ export interface MachineOptions {
   semihosting?: boolean;
   /** Last-resort extra QEMU arguments; other runners refuse a spec that has any. */
   qemuArgs?: string[];
+  /**
+   * Entries of `devices` and `chardevs` that a runner which does not model them leaves out instead
+   * of refusing the run, and why that is faithful (kvm-unit-tests' arm/run: chr-testdev only carries
+   * the exit status the kernel also prints as `EXIT: STATUS=`). QEMU gets them all.
+   */
+  optionalDevices?: OptionalDevices;
+}
+
+export interface OptionalDevices {
+  entries: string[];
+  why: string;
 }
 
 /** The option names of MachineOptions, as people write them (for "cannot honour" errors). */
@@ -42,6 +53,7 @@ export function mergeMachine(...layers: readonly (MachineOptions | null | undefi
     if (layer.initrd !== undefined) out.initrd = layer.initrd;
     if (layer.semihosting !== undefined) out.semihosting = layer.semihosting;
     if (layer.machine) out.machine = { ...(out.machine ?? {}), ...layer.machine };
+    if (layer.optionalDevices) out.optionalDevices = layer.optionalDevices;
     for (const list of ['devices', 'chardevs', 'qemuArgs'] as const) {
       const more = layer[list];
       if (more?.length) out[list] = [...new Set([...(out[list] ?? []), ...more])];
@@ -80,6 +92,8 @@ export const OPTION_FLAG: Readonly<Record<MachineOptionName, string>> = {
   chardevs: '--chardev',
   semihosting: '--semihosting',
   qemuArgs: '--qemu-arg',
+  // Set by suite expansion (harness/suite), never on the command line.
+  optionalDevices: '(optional devices)',
 };
 
 /** A short, stable label of the options set ("smp=2,gic-version=3"): cell names and provenance. */
@@ -110,7 +124,31 @@ export function canonicalMachine(options: MachineOptions | undefined): MachineOp
   if (o.chardevs?.length) out.chardevs = [...o.chardevs];
   if (o.semihosting) out.semihosting = true;
   if (o.qemuArgs?.length) out.qemuArgs = [...o.qemuArgs];
+  if (o.optionalDevices?.entries.length) out.optionalDevices = { entries: [...o.optionalDevices.entries], why: o.optionalDevices.why };
   return out;
+}
+
+/**
+ * The machine a runner that models none of the optional devices boots: `optionalDevices` entries
+ * taken out of `devices` and `chardevs` (pure). `left` lists what was left out, for the run's details.
+ */
+export function withoutOptionalDevices(options: MachineOptions | undefined): {
+  machine: MachineOptions | undefined;
+  left: OptionalDevices | null;
+} {
+  const optional = options?.optionalDevices;
+  if (!options || !optional?.entries.length) return { machine: options, left: null };
+  const { optionalDevices: _, ...rest } = options;
+  const drop = new Set(optional.entries);
+  const left = [...(options.devices ?? []), ...(options.chardevs ?? [])].filter((e) => drop.has(e));
+  const machine: MachineOptions = { ...rest };
+  const devices = (options.devices ?? []).filter((d) => !drop.has(d));
+  const chardevs = (options.chardevs ?? []).filter((c) => !drop.has(c));
+  if (devices.length) machine.devices = devices;
+  else delete machine.devices;
+  if (chardevs.length) machine.chardevs = chardevs;
+  else delete machine.chardevs;
+  return { machine, left: left.length ? { entries: left, why: optional.why } : null };
 }
 
 /** `K=V` from --machine-opt, or null when it is not of that form. */
@@ -137,5 +175,12 @@ export const machineOptionsSchema = {
     chardevs: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'QEMU -chardev specs' },
     semihosting: { type: 'boolean', description: 'Arm semihosting (SYS_EXIT ends the run with its status)' },
     qemuArgs: { type: 'array', items: { type: 'string' }, description: 'last-resort extra QEMU arguments (other runners refuse them)' },
+    optionalDevices: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['entries', 'why'],
+      properties: { entries: { type: 'array', items: { type: 'string', minLength: 1 } }, why: { type: 'string', minLength: 1 } },
+      description: 'entries of devices/chardevs a runner that does not model them may leave out, and why that is faithful',
+    },
   },
 } as const;

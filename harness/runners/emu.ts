@@ -10,7 +10,8 @@ import { machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
 import { qemuDtb } from './qemu-dtb.js';
-import { OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
+import { OPTION_FLAG, unsupportedOptions, withoutOptionalDevices, type MachineOptionName } from '../machine/description.js';
+import { readFileBounded } from '../util/bounded-read.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
@@ -30,10 +31,16 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 
 /**
  * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
- * `-machine gic-version=2|3` (its only `machine` key: checked key by key below) and -append
- * (carried by QEMU's own DTB).
+ * `-machine gic-version=2|3` (its only `machine` key: checked key by key below), -append
+ * (carried by QEMU's own DTB) and -initrd (loaded where hw/arm/boot.c puts it; its place is in
+ * QEMU's DTB). Devices a spec marks optional are left out (`withoutOptionalDevices`).
  */
-export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>(['semihosting', 'machine', 'append']);
+export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([
+  'semihosting',
+  'machine',
+  'append',
+  'initrd',
+]);
 
 /** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
 const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
@@ -44,6 +51,7 @@ export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
 
 /** Why the emulator cannot run this spec as asked (an option it does not model), or null. Raw and Image boots are modelled. */
 export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
+  spec = { ...spec, machine: withoutOptionalDevices(spec.machine).machine };
   const refused: string[] = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS).map((name) => {
     const m = spec.machine!;
     const value =
@@ -88,8 +96,11 @@ export class EmuRunner implements Runner {
     this.precisePc = options.precisePc ?? true;
   }
 
-  async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
+  async run(asked: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     const startedAt = Date.now();
+    // The board the emulator models: the spec less the devices it marks optional (listed in details).
+    const modelled = withoutOptionalDevices(asked.machine);
+    const spec: RunSpec = { ...asked, machine: modelled.machine };
     const refused = emuCannotHonour(spec);
     if (refused) return errorResult('emu', spec.cpu, refused, startedAt);
     const model = unicornModelFor(spec.cpu);
@@ -137,6 +148,7 @@ export class EmuRunner implements Runner {
 
     const capture = new SerialCapture(maxSerial);
     const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
+    if (modelled.left) details['omittedDevices'] = modelled.left;
     let ending: Ending;
     try {
       const boot = await bootKernel(machine, kernel, spec);
@@ -290,10 +302,22 @@ async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSp
   }
   const boot = kernel.boot!;
   const bytes = kernel.bytes!;
-  const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry);
+  const initrd = spec.machine?.initrd
+    ? await readFileBounded(spec.machine.initrd, {
+        what: 'initrd',
+        maxBytes: Number(machine.ramSize / 2n),
+        hint: 'an initrd must fit in RAM',
+      })
+    : null;
+  const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry, {
+    imageEnd: boot.loadAddress + BigInt(bytes.length),
+    initrdSize: initrd?.length ?? 0,
+  });
   machine.loadImage(boot.loadAddress, bytes);
   machine.loadImage(VIRT.ramBase, stub.code);
+  if (initrd) machine.loadImage(stub.initrdAddress, initrd);
   machine.loadImage(stub.dtbAddress, await dtbOf());
   machine.programCounter = VIRT.ramBase;
-  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}` };
+  const initrdAt = initrd ? `, initrd (${initrd.length} bytes) at ${hex(stub.initrdAddress)}` : '';
+  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}${initrdAt}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}` };
 }
