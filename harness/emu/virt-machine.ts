@@ -23,6 +23,7 @@ import { hex } from '../util/hex.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
 import { attachInterrupts, QuantumCounter } from './interrupts/engine-hooks.js';
+import { HardwareBreakpoints } from './breakpoints.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall } from './psci.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
@@ -124,6 +125,8 @@ export class VirtMachine {
   /** Set by a hook that stopped the engine; read when uc_emu_start returns. */
   private stopped: SliceOutcome | null = null;
   private memFault: { event: InvalidMemEvent; pc: bigint } | null = null;
+  /** Hardware breakpoints, modelled with code hooks (Unicorn's own crash the process: breakpoints.ts). */
+  private readonly breakpoints: HardwareBreakpoints;
   /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
   private pendingInterrupt: { intno: number; pc: bigint } | null = null;
   /** Exception entry to the guest's vector table (exception-entry.ts). */
@@ -166,6 +169,7 @@ export class VirtMachine {
       ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}),
     });
     this.quantum = new QuantumCounter(uc);
+    this.breakpoints = new HardwareBreakpoints(uc, () => this.quantum.stopHere(false));
     this.flash = new FlashBus(uc, () => {
       const f = this.flash.fetchFromCommandMode!;
       this.unmodelled(
@@ -212,6 +216,8 @@ export class VirtMachine {
       mapMmio: false,
       executedInQuantum: this.quantum.inQuantum,
       beforeStop: () => this.quantum.stopHere(true),
+      // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
+      deferWrite: (access) => this.breakpoints.defer(access),
     });
     this.devices.push(
       ...gic,
@@ -332,6 +338,8 @@ export class VirtMachine {
     const executed = this.quantum.executed(count);
     this.interrupts.retire(0, err !== UC_ERR.OK && this.faultedAfter !== null ? Math.min(executed, this.faultedAfter) : executed);
     this.pc = this.uc.regRead('pc');
+    this.breakpoints.applyPending();
+    if (this.breakpoints.unmodelled) return { kind: 'emulator-limit', reason: this.breakpoints.unmodelled, pc: this.pc };
     this.flash.settle();
     const debug = this.exceptions.unmodelledDebug();
     if (debug) return { kind: 'emulator-limit', reason: debug, pc: this.pc };
@@ -460,6 +468,11 @@ export class VirtMachine {
 
   /** What the guest takes as an exception after this slice: a reported one or an unmapped access. */
   private guestException(err: number): GuestException | null {
+    const breakpoint = this.breakpoints.hit;
+    if (breakpoint !== null) {
+      this.breakpoints.hit = null;
+      return this.exceptions.fromBreakpoint(breakpoint);
+    }
     if (this.pendingInterrupt) return this.exceptions.fromInterrupt(this.pendingInterrupt.intno, this.pendingInterrupt.pc);
     // Only an access that stopped the engine: a later hook (the tracer's) may have mapped the page.
     const mem = this.memFault;

@@ -1,7 +1,7 @@
 // Connects VirtInterrupts to one Unicorn engine (one CPU): the GIC windows through uc_mmio_map
 // and the ICC_* / CNT* registers through UC_HOOK_INSN on MRS and MSR. Registers neither model
 // owns are left to Unicorn, so an unknown one still raises EXCP_UDEF as on QEMU.
-import type { Unicorn } from '../unicorn.js';
+import type { SysRegAccess, Unicorn } from '../unicorn.js';
 import type { VirtInterrupts } from './virt-interrupts.js';
 
 export interface InterruptHookOptions {
@@ -14,6 +14,12 @@ export interface InterruptHookOptions {
   executedInQuantum?: () => number;
   /** Called just before the MSR hook stops the engine (e.g. QuantumCounter.stopHere). */
   beforeStop?: () => void;
+  /**
+   * An MSR Unicorn must not execute (DBGBCR/DBGBVR: breakpoints.ts): when this returns true the
+   * write is skipped and the engine stopped after the MSR; the caller applies it once
+   * uc_emu_start has returned.
+   */
+  deferWrite?: (access: SysRegAccess) => boolean;
 }
 
 /** Counts of system-register accesses the models answered, for run details and benchmarks. */
@@ -63,6 +69,11 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
     return value;
   });
   uc.hookSysInsn('MSR', (access) => {
+    if (options.deferWrite?.(access)) {
+      options.beforeStop?.();
+      uc.emuStop();
+      return 0n;
+    }
     sync();
     const high = model.wfiWakes(cpu);
     const before = model.quantumLimit();
