@@ -24,6 +24,7 @@ import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
 import { attachInterrupts, QuantumCounter } from './interrupts/engine-hooks.js';
 import { HardwareBreakpoints } from './breakpoints.js';
+import { pmuLimit } from './pmu-limits.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall } from './psci.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
@@ -127,6 +128,8 @@ export class VirtMachine {
   private memFault: { event: InvalidMemEvent; pc: bigint } | null = null;
   /** Hardware breakpoints, modelled with code hooks (Unicorn's own crash the process: breakpoints.ts). */
   private readonly breakpoints: HardwareBreakpoints;
+  /** A system-register access Unicorn would answer wrongly (pmu-limits.ts): the run ends as an emulator limit. */
+  private sysregLimit: { reason: string; pc: bigint } | null = null;
   /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
   private pendingInterrupt: { intno: number; pc: bigint } | null = null;
   /** Exception entry to the guest's vector table (exception-entry.ts). */
@@ -218,6 +221,11 @@ export class VirtMachine {
       beforeStop: () => this.quantum.stopHere(true),
       // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
       deferWrite: (access) => this.breakpoints.defer(access),
+      limitFor: (kind, access) => {
+        const reason = pmuLimit(kind, access);
+        if (reason && !this.sysregLimit) this.sysregLimit = { reason, pc: this.uc.regRead('pc') };
+        return reason !== null;
+      },
     });
     this.devices.push(
       ...gic,
@@ -338,6 +346,7 @@ export class VirtMachine {
     const executed = this.quantum.executed(count);
     this.interrupts.retire(0, err !== UC_ERR.OK && this.faultedAfter !== null ? Math.min(executed, this.faultedAfter) : executed);
     this.pc = this.uc.regRead('pc');
+    if (this.sysregLimit) return { kind: 'emulator-limit', reason: this.sysregLimit.reason, pc: this.sysregLimit.pc };
     this.breakpoints.applyPending();
     if (this.breakpoints.unmodelled) return { kind: 'emulator-limit', reason: this.breakpoints.unmodelled, pc: this.pc };
     this.flash.settle();

@@ -20,6 +20,13 @@ export interface InterruptHookOptions {
    * uc_emu_start has returned.
    */
   deferWrite?: (access: SysRegAccess) => boolean;
+  /**
+   * An access Unicorn 2.0.1 would answer wrongly (pmu-limits.ts): when this returns true the
+   * caller has recorded an emulator limit and the engine is stopped. Unicorn still executes the
+   * instruction: skipping it makes Unicorn.hookSysInsn probe the register with uc_reg_read, which
+   * aborts the process for one without a field (PMSWINC_EL0: raw_read assertion, measured).
+   */
+  limitFor?: (kind: 'MRS' | 'MSR', access: SysRegAccess) => boolean;
 }
 
 /** Counts of system-register accesses the models answered, for run details and benchmarks. */
@@ -62,13 +69,21 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
       );
     }
   }
+  const stopForLimit = (kind: 'MRS' | 'MSR', access: SysRegAccess): boolean => {
+    if (!options.limitFor?.(kind, access)) return false;
+    options.beforeStop?.();
+    uc.emuStop();
+    return true;
+  };
   uc.hookSysInsn('MRS', (access) => {
+    if (stopForLimit('MRS', access)) return null;
     sync();
     const value = model.readSysreg(cpu, access);
     if (value !== null) traffic.reads++;
     return value;
   });
   uc.hookSysInsn('MSR', (access) => {
+    if (stopForLimit('MSR', access)) return null;
     if (options.deferWrite?.(access)) {
       options.beforeStop?.();
       uc.emuStop();
