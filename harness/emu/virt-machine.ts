@@ -25,6 +25,7 @@ import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTranspo
 import { attachInterrupts, QuantumCounter } from './interrupts/engine-hooks.js';
 import { HardwareBreakpoints } from './breakpoints.js';
 import { pmuLimit } from './pmu-limits.js';
+import { CounterPolling } from './interrupts/counter-polling.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall } from './psci.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
@@ -128,6 +129,10 @@ export class VirtMachine {
   private memFault: { event: InvalidMemEvent; pc: bigint } | null = null;
   /** Hardware breakpoints, modelled with code hooks (Unicorn's own crash the process: breakpoints.ts). */
   private readonly breakpoints: HardwareBreakpoints;
+  /** The counter-polling rule (interrupts/counter-polling.ts); its counts go into run details. */
+  readonly counterPolling = new CounterPolling();
+  /** MMIO accesses to the devices so far: a loop that touches one is not a poll (counter-polling.ts). */
+  private deviceAccesses = 0;
   /** A system-register access Unicorn would answer wrongly (pmu-limits.ts): the run ends as an emulator limit. */
   private sysregLimit: { reason: string; pc: bigint } | null = null;
   /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
@@ -219,6 +224,7 @@ export class VirtMachine {
       mapMmio: false,
       executedInQuantum: this.quantum.inQuantum,
       beforeStop: () => this.quantum.stopHere(true),
+      counterPolling: { rule: this.counterPolling, quantum: this.quantum, deviceAccesses: () => this.deviceAccesses },
       // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
       deferWrite: (access) => this.breakpoints.defer(access),
       limitFor: (kind, access) => {
@@ -244,8 +250,14 @@ export class VirtMachine {
       uc.mmioMap(
         device.base,
         size,
-        (offset, sz) => device.read(Number(offset), sz),
-        (offset, sz, value) => device.write(Number(offset), sz, value),
+        (offset, sz) => {
+          this.deviceAccesses++;
+          return device.read(Number(offset), sz);
+        },
+        (offset, sz, value) => {
+          this.deviceAccesses++;
+          device.write(Number(offset), sz, value);
+        },
       );
     }
     uc.hookIntr((intno) => this.onException(intno));
@@ -339,7 +351,7 @@ export class VirtMachine {
     this.pendingInterrupt = null;
     this.slices++;
     this.exceptions.tidy();
-    this.quantum.begin();
+    this.quantum.begin(count);
     this.faultedAfter = null;
     const err = this.uc.emuStart(this.pc, -1n, 0, count);
     // A later hook (the tracer's) may map the page and let the engine go on: only a stop counts.

@@ -166,6 +166,8 @@ export class EmuRunner implements Runner {
       if (machine.interruptsTaken) details['interruptsTaken'] = machine.interruptsTaken;
       if (machine.wfiWakeups) details['wfiWakeups'] = machine.wfiWakeups;
       details['guestInstructions'] = String(machine.interrupts.clock.executed);
+      if (machine.counterPolling.polls)
+        details['counterPolls'] = { polls: machine.counterPolling.polls, skippedNs: String(machine.counterPolling.skippedNs) };
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       machine.close();

@@ -2,6 +2,7 @@
 // and the ICC_* / CNT* registers through UC_HOOK_INSN on MRS and MSR. Registers neither model
 // owns are left to Unicorn, so an unknown one still raises EXCP_UDEF as on QEMU.
 import type { SysRegAccess, Unicorn } from '../unicorn.js';
+import { type CounterPolling, isCounterRead, isTimerStateRead } from './counter-polling.js';
 import type { VirtInterrupts } from './virt-interrupts.js';
 
 export interface InterruptHookOptions {
@@ -27,6 +28,12 @@ export interface InterruptHookOptions {
    * aborts the process for one without a field (PMSWINC_EL0: raw_read assertion, measured).
    */
   limitFor?: (kind: 'MRS' | 'MSR', access: SysRegAccess) => boolean;
+  /**
+   * The counter-polling rule (counter-polling.ts) for this CPU, with the QuantumCounter whose
+   * block trail tells what ran between two counter reads. One CPU only: with several, another
+   * CPU may change what the loop waits for while time skips.
+   */
+  counterPolling?: { rule: CounterPolling; quantum: QuantumCounter; deviceAccesses: () => number };
 }
 
 /** Counts of system-register accesses the models answered, for run details and benchmarks. */
@@ -75,9 +82,48 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
     uc.emuStop();
     return true;
   };
+  const polling = options.counterPolling;
+  const wordsAt = (address: bigint, bytes: number): Uint32Array | null => {
+    try {
+      const b = uc.memRead(address, bytes);
+      return new Uint32Array(b.buffer, b.byteOffset, bytes >> 2);
+    } catch {
+      return null;
+    }
+  };
+  /** Before a counter read: skip guest time if this read is a poll, ending the quantum if the skip reaches a deadline inside it. */
+  const pollCounter = (timerState: boolean) => {
+    const { rule, quantum } = polling!;
+    const inQuantum = quantum.inQuantum();
+    const shift = BigInt(model.clock.shift);
+    const limit = model.quantumLimit();
+    const step = rule.observe(
+      {
+        pc: uc.regRead('pc'),
+        stamp: model.clock.executed + BigInt(inQuantum),
+        deviceAccesses: polling!.deviceAccesses(),
+        timerState,
+        blocks: quantum.takeTrail(),
+        wordsAt,
+      },
+      limit === null ? null : limit << shift,
+    );
+    if (step === 0n) return;
+    model.clock.warpBy(step);
+    model.syncInQuantum(inQuantum);
+    // At the deadline the timer's line rises now: end the quantum so its interrupt is taken at
+    // this instruction, as it would be without the skip; likewise when the next deadline now
+    // falls inside the rest of the quantum.
+    const after = model.quantumLimit();
+    if ((limit !== null && step >= limit << shift) || (after !== null && after <= BigInt(quantum.remaining()))) {
+      options.beforeStop?.();
+      uc.emuStop();
+    }
+  };
   uc.hookSysInsn('MRS', (access) => {
     if (stopForLimit('MRS', access)) return null;
     sync();
+    if (polling && (isCounterRead(access) || isTimerStateRead(access))) pollCounter(!isCounterRead(access));
     const value = model.readSysreg(cpu, access);
     if (value !== null) traffic.reads++;
     return value;
@@ -100,6 +146,9 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
   return traffic;
 }
 
+/** Blocks a poll loop may span between two counter reads (counter-polling.ts). */
+const TRAIL_BLOCKS = 6;
+
 /**
  * Instructions executed in the current quantum, from a block hook: WFI, an exception and a
  * stop from the MSR hook all end a translation block, so a quantum that ends early is counted
@@ -113,6 +162,10 @@ export class QuantumCounter {
   private beforeBlock = 0;
   private blockBytes = 0;
 
+  /** Blocks entered since the last takeTrail(), at most TRAIL_BLOCKS; null once more were (counter-polling.ts). */
+  private trail: { start: bigint; bytes: number }[] | null = null;
+  private count = Number.POSITIVE_INFINITY;
+
   constructor(private readonly uc: Unicorn) {
     uc.hookBlock(
       (address, size) => {
@@ -120,6 +173,10 @@ export class QuantumCounter {
         this.blockBytes = size;
         this.beforeBlock = this.entered;
         this.entered += size / 4;
+        if (this.trail !== null) {
+          if (this.trail.length < TRAIL_BLOCKS) this.trail.push({ start: address, bytes: size });
+          else this.trail = null;
+        }
       },
       1n,
       0n,
@@ -129,8 +186,9 @@ export class QuantumCounter {
   /** Instructions executed when a hook stopped the engine inside a block (the rest of the block never ran). */
   private stoppedAfter = Number.POSITIVE_INFINITY;
 
-  /** Call before each uc_emu_start. */
-  begin(): void {
+  /** Call before each uc_emu_start of `count` instructions. The block trail runs on across quanta. */
+  begin(count = Number.POSITIVE_INFINITY): void {
+    this.count = count;
     this.entered = 0;
     this.stoppedAfter = Number.POSITIVE_INFINITY;
   }
@@ -154,6 +212,18 @@ export class QuantumCounter {
   /** After uc_emu_start(count): the instructions the quantum executed. */
   executed(count: number): number {
     return Math.min(count, this.entered, this.stoppedAfter);
+  }
+
+  /** The blocks entered since the previous call (null: more than TRAIL_BLOCKS, or none tracked yet); starts a new trail. */
+  takeTrail(): readonly { start: bigint; bytes: number }[] | null {
+    const trail = this.trail;
+    this.trail = [];
+    return trail;
+  }
+
+  /** From a hook inside the quantum: instructions left in it after the current one. */
+  remaining(): number {
+    return Math.max(0, this.count - this.inQuantum() - 1);
   }
 
   /** From a hook inside the quantum: instructions executed before the current one. */
