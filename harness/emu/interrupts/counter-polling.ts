@@ -145,5 +145,6 @@ function coversRead(read: PollObservation): boolean {
 
 function blockIsPure(block: { start: bigint; bytes: number }, wordsAt: PollObservation['wordsAt']): boolean {
   const words = wordsAt(block.start, block.bytes);
-  return words !== null && words.every(isPollInstruction);
+  if (words === null) return false;
+  return words.every(isPollInstruction);
 }
