@@ -1,5 +1,6 @@
-// Two tiers of errors, as in changesets: an expected error the user can fix (what, where, hint,
-// exit code), and everything else, which is a bug in wbdiff. One place (cli/index.ts) prints them.
+// The tiers of errors, as in changesets: an expected error the user can fix (what, where, hint,
+// exit code); an infrastructure error (a missing tool or library, QEMU failing: never a kernel
+// outcome); and everything else, which is a bug in wbdiff. One place (cli/index.ts) prints them.
 
 /** Exit codes shared by every command (documented in `wbdiff --help` and the README). */
 export const EXIT = {
@@ -8,10 +9,15 @@ export const EXIT = {
   failed: 1,
   /** The harness could not do its job: bad input, missing tool, build failure. */
   harness: 2,
-  /** `git bisect run` convention: this commit cannot be tested. */
+  /** `git bisect run` convention: this commit cannot be tested (wbdiff check: the kernel does not build). */
   skip: 125,
+  /** `git bisect run` convention: stop bisecting (wbdiff check: the harness itself cannot test any commit). */
+  abortBisect: 128,
+  /** A matrix stopped by a signal: 128 + its number (SIGHUP 129, SIGINT 130, SIGTERM 143). */
+  signalBase: 128,
 } as const;
 
+/** An expected error: the user can fix it; what, where, how (hint), and the exit code. */
 export class WbdiffError extends Error {
   readonly where: string | undefined;
   readonly hint: string | undefined;
@@ -26,6 +32,43 @@ export class WbdiffError extends Error {
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? EXIT.harness;
     this.infrastructure = options.infrastructure ?? true;
+  }
+}
+
+/** The machine wbdiff runs on lacks something (a tool, a library) or it failed: not the kernel's fault. */
+export class InfrastructureError extends WbdiffError {
+  constructor(what: string, options: { where?: string; hint?: string; cause?: unknown } = {}) {
+    super(what, { ...options, infrastructure: true });
+    this.name = 'InfrastructureError';
+  }
+}
+
+/** A native library or tool is not installed: the hint names the Debian package that provides it. */
+export class MissingDependencyError extends InfrastructureError {
+  constructor(
+    what: string,
+    readonly debianPackage: string,
+    options: { where?: string; alternative?: string; cause?: unknown } = {},
+  ) {
+    // The package is in the message itself: a runner's one-line reason keeps it.
+    super(`${what}: install the Debian package ${debianPackage} (npm run setup does)`, {
+      ...(options.where ? { where: options.where } : {}),
+      ...(options.alternative ? { hint: options.alternative } : {}),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.name = 'MissingDependencyError';
+  }
+}
+
+/** A kernel does not build (its compiler or linker failed): `wbdiff check` tells git bisect to skip the commit. */
+export class BuildError extends WbdiffError {
+  constructor(
+    readonly target: string,
+    what: string,
+    options: { where?: string; hint?: string } = {},
+  ) {
+    super(what, options);
+    this.name = 'BuildError';
   }
 }
 

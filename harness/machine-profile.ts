@@ -11,6 +11,11 @@ export interface MachineProfile extends MachineMap {
 
 let cached: MachineProfile | null = null;
 
+/** QEMU -cpu name -> the emulator's (Unicorn's) model of it, as qemu/virt.json lists them: the one CPU map. */
+export function emulatorCpuModels(): Readonly<Record<string, string>> {
+  return Object.fromEntries(Object.entries(machineProfile().cpus).map(([qemu, cpu]) => [qemu, cpu.unicorn]));
+}
+
 export function machineProfile(memoryMiB = 128): MachineProfile {
   if (!cached) {
     const raw = JSON.parse(readFileSync(join(REPO_ROOT, 'qemu', 'virt.json'), 'utf8')) as {

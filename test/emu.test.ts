@@ -237,22 +237,67 @@ test('emu: an undefined instruction is a fault with the instruction word', async
   t.regex(r.fault?.detail ?? '', /0x00000000/);
 });
 
-test.serial('emu: an endless loop times out on the wall clock', async (t) => {
-  const r = await runner.run(spec(kernel([...puts('spin\n'), b(0)]), { timeoutMs: 300 }));
+test.serial('emu: an endless loop times out at the limit, on guest time', async (t) => {
+  // A two-instruction loop: a branch to itself ends at once (next test).
+  const r = await runner.run(spec(kernel([...puts('spin\n'), NOP, b(-1)]), { timeoutMs: 300 }));
   t.is(r.verdict, 'timeout');
   t.is(r.reason, 'timeout after 300 ms');
-  // Bounded, not timed: the limit is checked between slices; a generous bound survives a loaded host.
-  t.true(r.durationMs >= 290 && r.durationMs < 30_000, `took ${r.durationMs} ms`);
+  // Guest time (executed instructions, 8 ns each), so not timed; bounded for a loaded host.
+  t.true(r.durationMs < 30_000, `took ${r.durationMs} ms`);
   t.is(r.serial, 'spin\n');
 });
 
+test('emu: a CPU spinning on a branch to itself with nothing to interrupt it ends at once as a timeout naming its pc', async (t) => {
+  const r = await runner.run(spec(kernel([...puts('spin\n'), b(0)]), { timeoutMs: 60_000 }));
+  t.is(r.verdict, 'timeout');
+  const at = `0x${(BASE + BigInt(puts('spin\n').length * 4)).toString(16)}`;
+  t.is(
+    r.reason,
+    `the CPU spins on a branch to itself at ${at} (_start+0x${(puts('spin\n').length * 4).toString(16)}) and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+  );
+  t.is(r.serial, 'spin\n');
+  // Ended by the guest's state, not the clock: far below the 60 s limit even on a loaded host.
+  t.true(r.durationMs < 30_000, `took ${r.durationMs} ms`);
+  const afterDone = await runner.run(spec(kernel([...puts('DONE\n'), b(0)]), { timeoutMs: 60_000 }));
+  t.is(afterDone.verdict, 'completed', afterDone.reason);
+  t.regex(afterDone.reason, /^DONE printed; no PSCI power-off followed \(CPU spins at 0x/);
+});
+
+test('emu: a branch to itself is no hang while an armed timer can still interrupt it', async (t) => {
+  // The GIC on, PPI 27 enabled, CNTV_TVAL_EL0 = 0x100, CNTV_CTL_EL0 = 1 (enabled, unmasked), and
+  // PSTATE.I masked: the line goes high but is never taken; the emulator cannot tell that the
+  // guest will never unmask it, so it keeps running to the wall clock.
+  const MSR_CNTV_TVAL_X1 = 0xd51be301;
+  const MSR_CNTV_CTL_X1 = 0xd51be321;
+  const STR_W4_X3 = 0xb9000064;
+  const STR_W5_X4 = 0xb9000085;
+  const STR_W5_X3_4 = 0xb9000465;
+  const gic = [
+    movz(X3, 0x0800, 16),
+    movz(X4, 1),
+    STR_W4_X3, // GICD_CTLR = 1
+    movz(X4, 0x0100),
+    movk(X4, 0x0800, 16),
+    ...mov32(X5, 1 << 27),
+    STR_W5_X4, // GICD_ISENABLER0: PPI 27 (the virtual timer)
+    movz(X3, 0x0801, 16),
+    movz(X4, 1),
+    STR_W4_X3, // GICC_CTLR = 1
+    movz(X5, 0xff),
+    STR_W5_X3_4, // GICC_PMR = 0xff
+  ];
+  const code = [...gic, movz(X1, 0x100), MSR_CNTV_TVAL_X1, movz(X1, 1), MSR_CNTV_CTL_X1, b(0)];
+  const r = await runner.run(spec(kernel(code), { timeoutMs: 300 }));
+  t.is(r.verdict, 'timeout', r.reason);
+  t.is(r.reason, 'timeout after 300 ms');
+});
+
 test('emu: DONE without power-off completes after afterDoneMs', async (t) => {
-  const r = await runner.run(spec(kernel([...puts('T1 Y\nDONE\n'), b(0)]), { afterDoneMs: 200 }));
+  const r = await runner.run(spec(kernel([...puts('T1 Y\nDONE\n'), NOP, b(-1)]), { afterDoneMs: 200 }));
   t.is(r.verdict, 'completed', r.reason);
   t.false(r.poweredOff);
   t.true(r.done);
   t.regex(r.reason, /no PSCI power-off/);
-  t.true(r.durationMs >= 190, `took ${r.durationMs} ms`);
 });
 
 test('emu: WFI with nothing to wake it ends the run (completed after DONE, timeout before)', async (t) => {
@@ -316,7 +361,7 @@ test('emu: a segment outside RAM and flash is an error naming it', async (t) => 
 test.serial('emu: the abort signal cancels a run', async (t) => {
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 150);
-  const r = await runner.run(spec(kernel([b(0)]), { timeoutMs: 5000 }), { signal: controller.signal });
+  const r = await runner.run(spec(kernel([NOP, b(-1)]), { timeoutMs: 5000 }), { signal: controller.signal });
   t.is(r.verdict, 'error');
   t.is(r.reason, 'cancelled');
   t.true(r.durationMs < 30_000, `took ${r.durationMs} ms`);
@@ -370,7 +415,8 @@ test('emu: the same exception again and again without progress is a fault (a loo
   t.regex(r.fault?.detail ?? '', /taken 8 times in a row at 0x4008000c with the same registers/);
 });
 
-test('emu: a handler that has not returned at the timeout makes the run a fault naming the exception', async (t) => {
+// Serial: alone on the thread, the guest clock (not the wall-clock backstop) ends it.
+test.serial('emu: a handler that has not returned at the timeout makes the run a fault naming the exception', async (t) => {
   const r = await runner.run(spec(withVectors([SVC0, ...poweroff()], [NOP, b(-1)]), { timeoutMs: 300 }));
   t.is(r.verdict, 'fault', r.reason);
   t.regex(r.reason, /guest took SVC and did not return from its handler \(timeout after 300 ms\)/);

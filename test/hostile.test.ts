@@ -566,7 +566,7 @@ test('a failing power-off step is reported: an infrastructure error keeping what
   t.is(result.verdict, 'error');
   t.regex(
     result.reason,
-    /^board stuck-relay: power-off exited with 3: relay 3 stuck: the board may still be powered on \(the run itself: completed, DONE printed\)/,
+    /^board stuck-relay: power-off exited with 3: relay 3 stuck: the board may still be powered on \(the run itself: completed, DONE printed; no PSCI power-off followed\)/,
   );
   t.deepEqual(result.markers, { T1: 'Y' });
   t.is(result.details['runVerdict'], 'completed');

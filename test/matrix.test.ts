@@ -7,6 +7,7 @@ import test from 'ava';
 import { loadMatrixConfig, type MatrixConfig } from '../harness/matrix/config.js';
 import { runMatrix } from '../harness/matrix/run-matrix.js';
 import { ResultsStore } from '../harness/matrix/store.js';
+import { matrixRunners } from '../harness/runners/index.js';
 import { wbdiff } from './helpers/cli.js';
 import { subject } from './helpers/subjects.js';
 
@@ -249,4 +250,31 @@ test('a config may be TypeScript or JavaScript, checked against the same schema'
   const error = await t.throwsAsync(loadMatrixConfig(join(dir, 'bad.mjs')));
   t.regex(error!.message, /invalid matrix config: \/kernels\/0\/runners must be array/);
   t.regex((error as { where?: string }).where ?? '', /bad\.mjs at \/kernels\/0\/runners/);
+});
+
+test('the executor takes its runners from an injected factory, asks it per cell and closes it', async (t) => {
+  const asked: string[] = [];
+  let closed = false;
+  const registry = matrixRunners(undefined);
+  const summary = await runMatrix({
+    config: await config({ kernels: [{ kernel: 'hello' }], runners: ['qemu', 'emu'], diagnose: false }),
+    store: await store(),
+    runId: 'injected',
+    runners: {
+      runnerFor: (name, subject) => {
+        asked.push(name);
+        return registry.runnerFor(name, subject);
+      },
+      close: async () => {
+        closed = true;
+        await registry.close();
+      },
+    },
+  });
+  t.deepEqual(asked.sort(), ['emu', 'qemu']);
+  t.true(closed);
+  t.deepEqual(
+    summary.cells.map((c) => c.outcome),
+    ['expected', 'expected'],
+  );
 });

@@ -107,7 +107,7 @@ test('the reset state is the same on QEMU and the emulator for every modelled CP
     ['max', 'MAX'],
   ] as const) {
     const qemu = await snapshotOnQemu({ elfPath: s.elfPath, cpu, breakpoints: [], maxHits: 1, timeoutMs: 10_000 });
-    const emu = snapshotOnEmulator(image, { model, breakpoints: [], maxHits: 1 });
+    const emu = await snapshotOnEmulator(image, { model, breakpoints: [], maxHits: 1 });
     t.is(qemu.reset['pc'], image.entry, cpu);
     t.is(emu.reset['pc'], image.entry, cpu);
     for (const r of [...CORE_REGISTERS, 'cpsr']) t.is(hex(qemu.reset[r]!), hex(emu.reset[r]!), `${cpu} ${r}`);
@@ -220,11 +220,18 @@ test('reset-state differences are legitimate only when starting from the other r
   // A "QEMU" whose reset leaves x5 = 0x1234 and x0 = 0x77 (as a board's firmware might): x0 is
   // overwritten by the code, x5 never is.
   const otherReset = { x5: 0x1234n, x0: 0x77n };
-  const other: SnapshotRun = { ...run(otherReset), runner: 'qemu' };
-  const emu = run();
-  const seeded = run({ ...emu.reset, ...otherReset });
+  const other: SnapshotRun = { ...(await run(otherReset)), runner: 'qemu' };
+  const emu = await run();
+  const seeded = await run({ ...emu.reset, ...otherReset });
   const ctx = symbolContext(image);
-  const withSeed = compareRuns({ qemu: other, emu, repeat: run(), seeded, poisoned: run(poisonedResetRegisters()), symbols: ctx });
+  const withSeed = compareRuns({
+    qemu: other,
+    emu,
+    repeat: await run(),
+    seeded,
+    poisoned: await run(poisonedResetRegisters()),
+    symbols: ctx,
+  });
   t.is(withSeed.verdict, 'parity', withSeed.summary);
   t.deepEqual(
     withSeed.resetDifferences.map((d) => d.reg),
@@ -244,7 +251,7 @@ test('a tampered determined register is a divergence; a missing or different hit
   const { patched } = await gowbVariant('1.19', 'seed-barrier');
   const image = await readElf(patched.elfPath);
   const breakpoints = breakpointsFromManifest(patched.manifest.sites).map((b) => b.address);
-  const emu = snapshotOnEmulator(image, { model: 'A57', breakpoints });
+  const emu = await snapshotOnEmulator(image, { model: 'A57', breakpoints });
   const ctx = symbolContext(image);
   const gp = image.symbols.resolve('main.gp')!.value;
   const tampered: SnapshotRun = structuredClone({ ...emu, runner: 'qemu' as const });

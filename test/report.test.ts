@@ -439,7 +439,10 @@ async function resultsOnDisk(): Promise<{ root: string; dir: string }> {
     await writeFile(join(dir, 'cells', cellFileName(c)), JSON.stringify({ version: 1, ...c }));
   }
   await writeFile(join(dir, 'summary.json'), JSON.stringify(model.summary));
-  await writeFile(join(dir, 'run.json'), JSON.stringify(model.runInfo));
+  await writeFile(
+    join(dir, 'run.json'),
+    JSON.stringify({ version: 1, runId: model.summary.runId, config: { kernels: [], baseDir: root }, ...model.runInfo }),
+  );
   const older = join(root, '2026-11-22T03-00-00Z');
   await mkdir(older);
   await writeFile(

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { execa } from 'execa';
-import { WbdiffError } from '../errors.js';
+import { BuildError, WbdiffError } from '../errors.js';
 import { CACHE_DIR, KERNELS_DIR } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { fileSha256 } from '../util/bounded-read.js';
@@ -84,7 +84,8 @@ export async function build(target: BuildTarget, options: { force?: boolean } = 
         timeout: 300_000,
       });
       if (result.exitCode !== 0) {
-        throw new WbdiffError(
+        throw new BuildError(
+          target.id,
           `build of ${target.id} failed (${commands.length === 1 ? toolchain.id : basename(command.file)} exited with ${result.exitCode ?? result.signal}):\n${String(result.all ?? '').trim()}`,
           {
             where: target.kernel.dir,

@@ -39,25 +39,20 @@ export function looksLikePath(spec: string): boolean {
 export async function resolveSubjects(spec: string, options: { force?: boolean; overrides?: RunOverrides } = {}): Promise<Subject[]> {
   const overrides = options.overrides ?? {};
   if (looksLikePath(spec)) {
-    const elfPath = resolve(spec);
-    const bytes = await readElfBytes(elfPath);
-    const imageFormat = detectImageFormat(bytes);
-    // A clear error now beats one from each runner.
-    if (imageFormat === 'elf' || spec.endsWith('.elf')) parseElf(bytes, spec);
-    else imageFromBytes(bytes, imageFormat, { elfPath: spec }, null);
+    const file = await bytesOfFile(resolve(spec), undefined, spec);
     return [
       withOverrides(
         {
           id: basename(spec),
-          elfPath,
-          elfHash: sha256(bytes),
+          elfPath: file.path,
+          elfHash: file.hash,
           kernel: null,
           build: null,
           timeoutMs: undefined,
           memoryMiB: undefined,
           maxSerialBytes: undefined,
           resultPatterns: [],
-          ...(imageFormat !== 'elf' ? { imageFormat } : {}),
+          ...(file.imageFormat !== 'elf' ? { imageFormat: file.imageFormat } : {}),
         },
         overrides,
       ),
@@ -68,13 +63,13 @@ export async function resolveSubjects(spec: string, options: { force?: boolean; 
   for (const target of targets) {
     const result = await build(target, options);
     const manifest = target.kernel.manifest;
-    const flat = result.imagePath !== undefined && manifest.image !== undefined && manifest.image !== 'elf';
+    const bytes = bytesOfBuild(result, manifest.image);
     subjects.push(
       withOverrides(
         {
           id: target.id,
-          elfPath: flat ? result.imagePath! : result.elfPath,
-          elfHash: flat ? result.imageHash! : result.elfHash,
+          elfPath: bytes.path,
+          elfHash: bytes.hash,
           kernel: target.kernel,
           build: result,
           timeoutMs: manifest.timeoutMs,
@@ -83,13 +78,42 @@ export async function resolveSubjects(spec: string, options: { force?: boolean; 
           resultPatterns: manifest.resultPatterns ?? [],
           results: manifest.results,
           machine: manifest.machine,
-          ...(flat ? { imageFormat: manifest.image, symbolsElf: result.elfPath } : {}),
+          ...(bytes.symbolsElf ? { imageFormat: bytes.imageFormat, symbolsElf: bytes.symbolsElf } : {}),
         },
         overrides,
       ),
     );
   }
   return subjects;
+}
+
+/** The bytes a kernel runs as, with how they boot. */
+export interface KernelBytes {
+  path: string;
+  /** sha256 of the bytes. */
+  hash: string;
+  imageFormat: ImageFormat;
+  /** The ELF that symbolises a flat image. */
+  symbolsElf?: string;
+}
+
+/** What a build runs: its ELF, or (manifest "image": raw | linux-image) the flat image, symbolised by the ELF. */
+export function bytesOfBuild(result: BuildResult, image: ImageFormat | undefined): KernelBytes {
+  if (image && image !== 'elf' && result.imagePath !== undefined && result.imageHash !== undefined)
+    return { path: result.imagePath, hash: result.imageHash, imageFormat: image, symbolsElf: result.elfPath };
+  return { path: result.elfPath, hash: result.elfHash, imageFormat: 'elf' };
+}
+
+/**
+ * A kernel file as it is (ELF, raw image, arm64 Image), checked now: a clear error beats one from
+ * each runner. `declared` is how a config says it boots; otherwise its bytes (and a .elf name) say.
+ */
+export async function bytesOfFile(path: string, declared?: ImageFormat, shownAs = path): Promise<KernelBytes> {
+  const bytes = await readElfBytes(path);
+  const detected = detectImageFormat(bytes);
+  if (detected === 'elf' || declared === 'elf' || (declared === undefined && shownAs.endsWith('.elf'))) parseElf(bytes, shownAs);
+  else imageFromBytes(bytes, declared ?? detected, { elfPath: shownAs }, null);
+  return { path, hash: sha256(bytes), imageFormat: declared ?? detected };
 }
 
 /** The command line over the manifest: one merge, so every command runs a kernel alike. */

@@ -1,7 +1,7 @@
 // Finds the compilers, and says which Debian package to install when one is missing.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { WbdiffError } from '../errors.js';
+import { MissingDependencyError } from '../errors.js';
 import type { Toolchain } from './manifest.js';
 
 export interface ResolvedToolchain {
@@ -29,7 +29,7 @@ async function findGcc(): Promise<ResolvedToolchain> {
   const command = process.env['WBDIFF_CC'] ?? 'aarch64-linux-gnu-gcc';
   const version = await versionOf(command, ['--version']);
   if (version === null) {
-    throw new WbdiffError(`${command} not found`, { hint: 'install the Debian package gcc-aarch64-linux-gnu (npm run setup does)' });
+    throw new MissingDependencyError(`${command} not found`, 'gcc-aarch64-linux-gnu', { alternative: 'set WBDIFF_CC to an AArch64 gcc' });
   }
   return { id: 'gcc', command, version: version.split('\n')[0]! };
 }
@@ -48,8 +48,8 @@ async function findGo(want: string): Promise<ResolvedToolchain> {
   }
   const pkg =
     want === '1.19' ? 'golang-go (Go 1.19 in Debian bookworm)' : `golang-${want}-go${want === '1.23' ? ' (from bookworm-backports)' : ''}`;
-  throw new WbdiffError(`Go ${want} not found${seen.length ? ` (found: ${seen.join('; ')})` : ''}`, {
-    hint: `install the Debian package ${pkg} (npm run setup does), or set ${envName} to its go binary`,
+  throw new MissingDependencyError(`Go ${want} not found${seen.length ? ` (found: ${seen.join('; ')})` : ''}`, pkg, {
+    alternative: `set ${envName} to its go binary`,
   });
 }
 

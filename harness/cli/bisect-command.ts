@@ -1,15 +1,14 @@
 // `wbdiff bisect`: the smallest set of a variant's edits that flips a marker, or the first bad
 // variant of a series. Emulator by default (fast), answer confirmed on QEMU.
 import { resolve } from 'node:path';
-import { resolveSubjects } from '../build/subjects.js';
+import { resolveRunTarget, resolveVariants } from '../build/run-target.js';
 import { bisectVariant, culpritVariant, valueOf, type BisectReport } from '../bisect/bisect.js';
 import { bisectSeries } from '../bisect/series.js';
 import { readElf } from '../elf/read-elf.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { patchedElf } from '../patch/patched-build.js';
-import { loadVariant } from '../patch/variant.js';
 import { createRunner } from '../runners/index.js';
-import { DEFAULTS, runSpecFor } from '../runners/types.js';
+import { DEFAULTS } from '../runners/types.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { parseCommandArgs, parseMarkerSpec, parsePositiveInt } from './args.js';
@@ -41,16 +40,20 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   if (values.runner !== 'emu' && values.runner !== 'qemu') throw new WbdiffError(`--runner is emu or qemu, not "${values.runner}"`);
   const [spec, ...seriesFiles] = positionals;
   if (!spec) throw new WbdiffError('name the kernel or ELF', { hint: usage });
-  const subjects = await resolveSubjects(spec, { overrides: machineOverrides(values) });
-  if (subjects.length !== 1)
-    throw new WbdiffError(`"${spec}" names ${subjects.length} builds; bisect needs one`, { hint: `e.g. ${subjects[0]?.id}` });
-  const subject = subjects[0]!;
-  const { elfPath: _elf, ...runSpec } = runSpecFor(subject.elfPath, values.cpu!, subject, parsePositiveInt(values.timeout, '--timeout'));
+  const target = await resolveRunTarget({
+    kernel: spec,
+    overrides: machineOverrides(values),
+    timeoutMs: parsePositiveInt(values.timeout, '--timeout'),
+    single: 'bisect',
+  });
+  const { subject } = target;
+  const { elfPath: _elf, ...runSpec } = target.baseRunSpec(values.cpu!);
   const out = (text: string) => process.stdout.write(text);
 
   if (values.series) {
     if (seriesFiles.length === 0) throw new WbdiffError('--series needs the variant files, in order', { hint: usage });
-    const variants = await Promise.all(seriesFiles.map((f) => loadVariant(f)));
+    // Bundled variant names work here as everywhere ("seed-barrier fixed-barrier").
+    const variants = await resolveVariants(seriesFiles, subject, process.cwd());
     let runs = 0;
     const answer = await bisectSeries(variants, values.want, async (index) => {
       runs += 1;
@@ -70,11 +73,11 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   }
 
   if (!values.variant) throw new WbdiffError('--variant (or --series) is required', { hint: usage });
-  const variant = await loadVariant(values.variant);
+  const [variant] = await resolveVariants([values.variant], subject, process.cwd());
   const image = await readElf(subject.elfPath);
   const report = await bisectVariant(
     image,
-    variant.variant,
+    variant!.variant,
     {
       marker: values.marker,
       ...(values.want ? { want: values.want } : {}),

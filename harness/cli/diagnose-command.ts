@@ -1,13 +1,10 @@
 // `wbdiff diagnose <kernel|elf> [--variant v.json]... [--convention go1.19|go1.23|file]`:
 // the register-convention diagnosis of every redirected call site, in words (or --json).
-import { resolveSubjects } from '../build/subjects.js';
+import { resolveRunTargets } from '../build/run-target.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { emuCannotHonour } from '../runners/emu.js';
 import { EXIT, WbdiffError } from '../errors.js';
-import { patchedBytes } from '../patch/patched-build.js';
-import { loadVariant } from '../patch/variant.js';
-import { resolveVariantPath } from '../matrix/config.js';
 import { DEFAULTS } from '../runners/types.js';
 import { diagnoseElf, type Diagnosis } from '../diagnose/index.js';
 
@@ -30,9 +27,16 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
       hint: 'e.g. wbdiff diagnose gowb@go1.19 --variant kernels/gowb/variants/go1.19/seed-barrier.json, or wbdiff diagnose /tmp/x.elf (reads /tmp/x.elf.patch.json)',
     });
   }
-  const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
+  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
+  const targets = await resolveRunTargets({
+    kernel: positionals[0]!,
+    variants: values.variant,
+    overrides: machineOverrides(values),
+    timeoutMs,
+    patchManifest: { path: values.manifest, required: true },
+  });
   // Diagnosis traces on the emulator: what it cannot honour is refused by name.
-  for (const subject of subjects) {
+  for (const { subject } of targets) {
     const refused = emuCannotHonour(subject);
     if (refused)
       throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), {
@@ -40,29 +44,18 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
         hint: 'diagnosis traces calls on the emulator; run the kernel with wbdiff run --runner qemu instead',
       });
   }
-  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const callerBudget = parsePositiveInt(values['caller-budget'], '--caller-budget');
   const results: { id: string; diagnosis: Diagnosis }[] = [];
-  for (const subject of subjects) {
-    // A bundled variant name ("fixed-barrier") means this build's own file, as for run; a path is used as is.
-    const toolchain = subject.build?.toolchain.id.startsWith('go') ? subject.build.toolchain.id : null;
-    const variants = await Promise.all(
-      (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
-    );
-    const { elfPath, manifest } = await patchedBytes(subject, variants, { path: values.manifest, required: true });
-    const diagnosis = await diagnoseElf(elfPath, manifest!.sites, {
+  for (const { subject, patched, patch, variant, trace } of targets) {
+    const { maxSerialBytes: _serial, ...settings } = trace;
+    const diagnosis = await diagnoseElf(patched.elfPath, patch!.sites, {
+      ...settings,
       cpu: values.cpu!,
       recoverFaults: !values['no-recover'],
       ...(values.convention ? { convention: values.convention } : {}),
-      ...(subject.kernel?.manifest.convention
-        ? { manifestConvention: subject.kernel.manifest.convention, manifestPath: subject.kernel.manifestPath }
-        : {}),
-      ...(timeoutMs ? { timeoutMs } : subject.timeoutMs ? { timeoutMs: subject.timeoutMs } : {}),
       ...(callerBudget ? { callerBudget } : {}),
-      ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
-      ...(subject.kernel?.manifest.expect.markers ? { expectedMarkers: Object.keys(subject.kernel.manifest.expect.markers) } : {}),
     });
-    results.push({ id: `${subject.id}${variants.length ? ` + ${variants.map((v) => v.variant.name).join('+')}` : ''}`, diagnosis });
+    results.push({ id: `${subject.id}${variant ? ` + ${variant}` : ''}`, diagnosis });
   }
   if (values.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
   else for (const r of results) process.stdout.write(formatDiagnosis(r.id, r.diagnosis, { verbose: values.verbose! }));

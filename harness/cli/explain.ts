@@ -1,8 +1,6 @@
 // `wbdiff matrix --explain <cell>`: the evidence behind a cell's outcome, in plain text.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { CellResult, SummaryCell } from '../matrix/cells.js';
-import { cellFileName } from '../matrix/cells.js';
+import { WbdiffError } from '../errors.js';
+import type { SummaryCell } from '../matrix/cells.js';
 import { diagnosisKey, type MatrixSummary } from '../matrix/summarize.js';
 import type { ResultsStore } from '../matrix/store.js';
 import { formatRun } from './format.js';
@@ -14,7 +12,12 @@ export async function explainCell(cell: SummaryCell, summary: MatrixSummary, sto
     lines.push(`  ${f.kind}: ${f.summary}`);
     for (const e of f.evidence) lines.push(`    - ${e}`);
   }
-  const full = JSON.parse(await readFile(join(store.dir, 'cells', cellFileName(cell)), 'utf8')) as CellResult;
+  const full = await store.readCell(cell);
+  if (!full)
+    throw new WbdiffError(`the cell file of ${cell.id} is missing`, {
+      where: store.dir,
+      hint: `wbdiff matrix --resume ${store.dir} runs the cell again`,
+    });
   lines.push('', 'run:', formatRun(full.run));
   lines.push(
     `  bytes: elf ${cell.provenance.elfHash.slice(0, 16)}${cell.provenance.sourceHash ? `, sources ${cell.provenance.sourceHash.slice(0, 16)}` : ''}${cell.provenance.variantHashes.length ? `, variant ${cell.provenance.variantHashes.map((h) => h.slice(0, 16)).join('+')}` : ''}`,

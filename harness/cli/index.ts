@@ -71,7 +71,8 @@ Exit codes:
 
 Environment: WBDIFF_QEMU (qemu binary), WBDIFF_CC, WBDIFF_GO_1_19, WBDIFF_GO_1_23,
 WBDIFF_CACHE (build cache, default .cache/), WBDIFF_RESULTS (default results/),
-WBDIFF_KERNELS (kernels folder, default kernels/).
+WBDIFF_KERNELS (kernels folder, default kernels/), WBDIFF_LIBUNICORN (libunicorn.so.2 to load),
+WBDIFF_LIBCAPSTONE (libcapstone.so.4 to load).
 `;
 
 type Command = (argv: string[]) => Promise<number>;

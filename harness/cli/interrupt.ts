@@ -2,12 +2,13 @@
 // or SIGHUP aborts (finished work is kept and summarised), a second one exits at once. The exit
 // code is the shell's 128 + signal number: 130 (INT), 143 (TERM), 129 (HUP).
 import { constants } from 'node:os';
+import { EXIT } from '../errors.js';
 
 export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
 
 export function signalExitCode(signal: InterruptSignal): number {
-  return 128 + constants.signals[signal];
+  return EXIT.signalBase + constants.signals[signal];
 }
 
 export interface InterruptWatch {

@@ -29,7 +29,7 @@ import {
   type MatrixConfig,
 } from '../matrix/config.js';
 import { isInfrastructure } from '../runners/types.js';
-import { loadBaseline } from '../baseline/load.js';
+import { loadBaseline } from '../matrix/find-baseline.js';
 import { matrixKey } from '../baseline/key.js';
 import { listKernels } from '../build/manifest.js';
 import { isFailing } from '../compare/classify.js';
@@ -235,7 +235,7 @@ async function resumedRun(values: MatrixValues, positionals: string[]): Promise<
     );
   }
   const dir = resolve(values.resume!);
-  const info = await new ResultsStore(dir).readRunInfo<Partial<MatrixRunInfo>>();
+  const info = (await new ResultsStore(dir).readRunInfo()) as Partial<MatrixRunInfo>;
   if (!info.config) throw new WbdiffError('run.json records no config: not a wbdiff matrix run', { where: dir });
   const options = info.options ?? {};
   const baselineDir = typeof options['baseline'] === 'string' ? options['baseline'] : null;

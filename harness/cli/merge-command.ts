@@ -1,6 +1,6 @@
 import { rmdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { loadBaseline } from '../baseline/load.js';
+import { loadBaseline } from '../matrix/find-baseline.js';
 import { matrixKey } from '../baseline/key.js';
 import { WbdiffError } from '../errors.js';
 import { mergeRuns } from '../matrix/merge.js';
@@ -20,7 +20,7 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   if (positionals.length === 0)
     throw new WbdiffError('name the shard result folders to merge', { hint: 'wbdiff merge shard-1 shard-2 shard-3 --out results/merged' });
   // By default the newest earlier whole run of the same matrix as the shards (their config).
-  const shardConfig = (await new ResultsStore(resolve(positionals[0]!)).readRunInfo<{ config?: object }>()).config;
+  const shardConfig = (await new ResultsStore(resolve(positionals[0]!)).readRunInfo()).config;
   const claimed = values.out === undefined;
   const outDir = resolve(values.out ?? (await claimRunDir(RESULTS_DIR)));
   let summary: Awaited<ReturnType<typeof mergeRuns>>;

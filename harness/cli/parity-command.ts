@@ -1,11 +1,9 @@
 // `wbdiff parity <kernel|elf> [--variant v.json]... [--at sym|addr]...`: register-level parity.
 // QEMU (through its gdbstub) and the emulator stop at the same instructions — by default the
 // redirected call sites of the patch manifest — and their registers are compared one by one.
-import { resolveSubjects } from '../build/subjects.js';
+import { resolveRunTargets } from '../build/run-target.js';
 import { readElf } from '../elf/read-elf.js';
 import { EXIT, WbdiffError } from '../errors.js';
-import { patchedBytes } from '../patch/patched-build.js';
-import { loadVariant } from '../patch/variant.js';
 import { breakpointsFromManifest, checkParity, resolveBreakpoints, type Breakpoint, type ParityReport } from '../parity/parity.js';
 import type { HitComparison, RegisterRow } from '../parity/registers.js';
 import { DEFAULTS } from '../runners/types.js';
@@ -33,10 +31,17 @@ export async function parityCommand(argv: string[]): Promise<number> {
       hint: 'e.g. wbdiff parity gowb@go1.19 --variant kernels/gowb/variants/go1.19/seed-barrier.json, or wbdiff parity hello --at main',
     });
   }
-  const variants = await Promise.all((values.variant ?? []).map((p) => loadVariant(p)));
-  const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
+  const maxHits = parsePositiveInt(values['max-hits'], '--max-hits');
+  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
+  const targets = await resolveRunTargets({
+    kernel: positionals[0]!,
+    variants: values.variant,
+    overrides: machineOverrides(values),
+    timeoutMs,
+    patchManifest: { path: values.manifest, required: false },
+  });
   // Parity runs the same bytes on the emulator: what it cannot honour is refused before QEMU starts.
-  for (const subject of subjects) {
+  for (const { subject } of targets) {
     const refused = emuCannotHonour(subject);
     if (refused)
       throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), {
@@ -44,12 +49,10 @@ export async function parityCommand(argv: string[]): Promise<number> {
         hint: 'parity compares QEMU with the emulator; run the kernel with wbdiff run --runner qemu instead',
       });
   }
-  const maxHits = parsePositiveInt(values['max-hits'], '--max-hits');
-  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
   const reports: { id: string; report: ParityReport }[] = [];
-  for (const subject of subjects) {
+  for (const { subject, patched, patch: manifest, variant, trace } of targets) {
+    const elfPath = patched.elfPath;
     // Breakpoints come from --at, or else from the redirected call sites of the patch manifest.
-    const { elfPath, manifest } = await patchedBytes(subject, variants, { path: values.manifest, required: false });
     let breakpoints: Breakpoint[];
     if (values.at?.length) breakpoints = resolveBreakpoints(await readElf(elfPath), values.at);
     else {
@@ -71,11 +74,11 @@ export async function parityCommand(argv: string[]): Promise<number> {
       cpu: values.cpu!,
       noAnalysis: values['no-analysis']!,
       ...(maxHits ? { maxHits } : {}),
-      ...(timeoutMs ? { timeoutMs } : subject.timeoutMs ? { timeoutMs: subject.timeoutMs } : {}),
-      ...(subject.memoryMiB ? { memoryMiB: subject.memoryMiB } : {}),
-      ...(subject.maxSerialBytes ? { maxSerialBytes: subject.maxSerialBytes } : {}),
+      ...(trace.timeoutMs ? { timeoutMs: trace.timeoutMs } : {}),
+      ...(trace.memoryMiB ? { memoryMiB: trace.memoryMiB } : {}),
+      ...(trace.maxSerialBytes ? { maxSerialBytes: trace.maxSerialBytes } : {}),
     });
-    reports.push({ id: `${subject.id}${variants.length ? ` + ${variants.map((v) => v.variant.name).join('+')}` : ''}`, report });
+    reports.push({ id: `${subject.id}${variant ? ` + ${variant}` : ''}`, report });
   }
   if (values.json) process.stdout.write(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
   else for (const r of reports) process.stdout.write(formatParity(r.id, r.report, { differencesOnly: values['differences-only']! }));

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
-import { resolveSubjects } from '../build/subjects.js';
+import { resolveRunTarget, resolveVariants } from '../build/run-target.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { applyVariants } from '../patch/apply.js';
-import { loadVariant } from '../patch/variant.js';
 import { parseCommandArgs } from './args.js';
 import { table } from './format.js';
 import { readElf } from '../elf/read-elf.js';
@@ -20,14 +19,10 @@ export async function patchCommand(argv: string[]): Promise<number> {
     });
   }
   const [spec, ...variantPaths] = positionals as [string, ...string[]];
-  const subjects = await resolveSubjects(spec);
-  if (subjects.length !== 1) {
-    throw new WbdiffError(`"${spec}" names ${subjects.length} builds (${subjects.map((s) => s.id).join(', ')}); patch needs one`, {
-      hint: `e.g. ${subjects[0]?.id}`,
-    });
-  }
-  const variants = await Promise.all(variantPaths.map((p) => loadVariant(p)));
-  const manifest = await applyVariants(subjects[0]!.elfPath, variants, resolve(values.output));
+  // The variants are applied to the output file named here, not to the patch cache.
+  const { subject } = await resolveRunTarget({ kernel: spec, single: 'patch' });
+  const variants = await resolveVariants(variantPaths, subject, process.cwd());
+  const manifest = await applyVariants(subject.elfPath, variants, resolve(values.output));
   if (values.json) {
     process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
     return EXIT.ok;
@@ -35,7 +30,7 @@ export async function patchCommand(argv: string[]): Promise<number> {
   const rows = manifest.sites.map((s) => [s.address, s.location, `${s.old.word}  ${s.old.symbolic}`, `${s.new.word}  ${s.new.symbolic}`]);
   process.stdout.write(`${table(['address', 'location', 'old', 'new'], rows)}\n`);
   const legend = sharedNameLegend(
-    (await readElf(subjects[0]!.elfPath)).symbols,
+    (await readElf(subject.elfPath)).symbols,
     manifest.sites.flatMap((s) => [s.old.symbolic, s.new.symbolic]),
   );
   if (legend.length) process.stdout.write(`same-named symbols:\n${legend.map((l) => `  ${l}`).join('\n')}\n`);

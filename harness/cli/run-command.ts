@@ -1,14 +1,10 @@
-import { resolveSubjects, type Subject } from '../build/subjects.js';
+import { resolveRunTargets } from '../build/run-target.js';
+import type { Subject } from '../build/subjects.js';
 import { checkExpectation, DEFAULT_EXPECTATION, formatMismatch, runsAgree } from '../compare/expect.js';
 import type { KernelExpectation } from '../build/manifest.js';
 import { EXIT } from '../errors.js';
-import { patchedElf } from '../patch/patched-build.js';
-import { resolveVariantPath } from '../matrix/config.js';
-import { loadVariant, type LoadedVariant } from '../patch/variant.js';
-import { createRunner, parseRunnerList } from '../runners/index.js';
-import { BoardRunner } from '../runners/board.js';
+import { boardRunner, createRunner, parseRunnerList, replayRunner } from '../runners/index.js';
 import { loadBoardFile } from '../runners/board-config.js';
-import { ReplayRunner } from '../runners/replay.js';
 import { DEFAULTS, isInfrastructure, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
@@ -18,7 +14,6 @@ import { droppedStoresFinding, type DroppedWritesDetail } from '../machine/layou
 import { layoutWarnings } from '../machine/layout-check.js';
 import { classifyVariantRuns, renderVariantVerdict, variantFails } from './run-explain.js';
 import type { MatrixSummary } from '../matrix/summarize.js';
-import type { PatchManifest } from '../patch/apply.js';
 
 export interface SubjectRuns {
   target: string;
@@ -43,20 +38,6 @@ export async function runSubject(
     runs.push(run);
   }
   return { target: subject.id, variant: null, elf: subject.elfPath, elfHash: subject.elfHash, runs, agree: runsAgree(runs) };
-}
-
-/** The subject with the variants applied (cached patched ELF), or the subject itself. */
-export async function withVariants(
-  subject: Subject,
-  variants: readonly LoadedVariant[],
-): Promise<{ subject: Subject; variant: string | null; patch?: PatchManifest }> {
-  if (variants.length === 0) return { subject, variant: null };
-  const patched = await patchedElf(subject.elfPath, subject.elfHash, variants);
-  return {
-    subject: { ...subject, elfPath: patched.elfPath, elfHash: patched.elfHash },
-    variant: variants.map((v) => v.variant.name).join('+'),
-    patch: patched.manifest,
-  };
 }
 
 /** For --json: the matrix's outcome and findings of a variant's run. */
@@ -84,43 +65,27 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   // Boards and captured logs join the local runners (or replace them when no --runner is given).
   const extra: Runner[] = [
-    ...(await Promise.all((values.board ?? []).map(async (file) => new BoardRunner(await loadBoardFile(file))))),
-    ...(values.replay ?? []).map((log) => new ReplayRunner(log)),
+    ...(await Promise.all((values.board ?? []).map(async (file) => boardRunner(await loadBoardFile(file))))),
+    ...(values.replay ?? []).map((log) => replayRunner(log)),
   ];
   const runners: (string | Runner)[] = [...(extra.length && !values.runner ? [] : parseRunnerList(values.runner ?? [])), ...extra];
   const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
-  const subjects = await resolveSubjects(positionals[0]!, { overrides: machineOverrides(values) });
+  const targets = await resolveRunTargets({ kernel: positionals[0]!, variants: values.variant, overrides: machineOverrides(values) });
+  const subjects = targets.map((t) => t.subject);
   const results: SubjectRuns[] = [];
   // With a variant: the unpatched kernel on the same runners too, and the matrix's verdict on the pair.
   const verdicts = new Map<SubjectRuns, MatrixSummary>();
-  for (const subject of subjects) {
-    // A bundled variant name ("seed-barrier") means this build's own file; a path is used as is.
-    const toolchain = subject.build?.toolchain.id.startsWith('go') ? subject.build.toolchain.id : null;
-    const variants = await Promise.all(
-      (values.variant ?? []).map((v) => loadVariant(resolveVariantPath(v, subject.kernel?.name ?? null, toolchain, process.cwd()))),
-    );
-    const patched = await withVariants(subject, variants);
+  for (const { subject, patched, variant, patch } of targets) {
     // The layout check before running: data QEMU's flash would silently swallow.
-    const elf = await readElf(patched.subject.elfPath).catch(() => null); // a raw image has no sections to check
+    const elf = await readElf(patched.elfPath).catch(() => null); // a raw image has no sections to check
     for (const warning of elf ? layoutWarnings(elf, subject.memoryMiB) : []) process.stderr.write(`wbdiff run: warning: ${warning.text}\n`);
     // With no runner named, a kernel that names its own (e.g. QEMU only, for what the emulator does not model) runs on those.
     const own = !values.runner && !extra.length ? subject.kernel?.manifest.runners : undefined;
-    const result: SubjectRuns = {
-      ...(await runSubject(patched.subject, own ?? runners, values.cpu!, timeoutMs)),
-      variant: patched.variant,
-    };
+    const result: SubjectRuns = { ...(await runSubject(patched, own ?? runners, values.cpu!, timeoutMs)), variant };
     results.push(result);
-    if (patched.variant && patched.patch) {
+    if (variant && patch) {
       const base = await runSubject(subject, own ?? runners, values.cpu!, timeoutMs);
-      const input = {
-        subject,
-        variant: patched.variant,
-        patch: patched.patch,
-        elfPath: patched.subject.elfPath,
-        elfHash: patched.subject.elfHash,
-        runs: result.runs,
-        baseRuns: base.runs,
-      };
+      const input = { subject, variant, patch, elfPath: patched.elfPath, elfHash: patched.elfHash, runs: result.runs, baseRuns: base.runs };
       verdicts.set(result, await classifyVariantRuns(input, { diagnose: !values['no-diagnose'] }));
     }
   }

@@ -18,7 +18,8 @@ import { cellLayoutFinding, type DroppedWritesDetail } from '../machine/layout.j
 // Non-deterministic kernels are compared on what their expectation pins down: markers it gives a
 // value, the presence of those it gives "*", the verdict and DONE.
 import { qemuRegionAt, type MachineMap } from './memory-map.js';
-import { isInfrastructure, reportsFaults, type RunResult } from '../runners/types.js';
+import { capabilitiesOf } from '../runners/capabilities.js';
+import { isInfrastructure, type RunResult } from '../runners/types.js';
 import { checkExpectation, formatMismatch, type Mismatch } from './expect.js';
 import type { KernelExpectation } from '../build/manifest.js';
 
@@ -258,7 +259,9 @@ function layoutFindingOf(cell: ClassifiableCell, all: readonly ClassifiableCell[
 /** The cell's expectation as its runner can see it: a console-only runner sees an expected fault as output that stops. */
 function expectationFor(cell: ClassifiableCell, context: ClassifyContext): KernelExpectation | null {
   const declared = context.expectOf(cell.target, cell.cpu);
-  return declared && declared.verdict === 'fault' && !reportsFaults(cell.runner) ? { ...declared, verdict: 'timeout' as const } : declared;
+  return declared && declared.verdict === 'fault' && !capabilitiesOf(cell.runner).seesFaults
+    ? { ...declared, verdict: 'timeout' as const }
+    : declared;
 }
 
 function mismatchText(mismatches: readonly Mismatch[]): string {
@@ -294,7 +297,7 @@ export function varyingMarkers(run: Pick<RunResult, 'markers'>, expect: KernelEx
  * sees output stop. Compare them on what both can see, so that is no divergence by itself.
  */
 function asSeenByBoth(a: RunResult, b: RunResult): [RunResult, RunResult] {
-  const blind = !reportsFaults(a.runner) || !reportsFaults(b.runner);
+  const blind = !capabilitiesOf(a.runner).seesFaults || !capabilitiesOf(b.runner).seesFaults;
   const hide = (r: RunResult): RunResult => (blind && r.verdict === 'fault' ? { ...r, verdict: 'timeout', fault: null } : r);
   return [hide(a), hide(b)];
 }

@@ -231,7 +231,7 @@ export async function diagnoseElf(
       )
     : [];
   const { convention: _c, manifestConvention: _m, manifestPath: _p, cpu: _cpu, expectedMarkers = [], ...traceOptions } = options;
-  const trace = sites.length ? traceCalls(image, [...sites, ...left], { ...traceOptions, model }) : null;
+  const trace = sites.length ? await traceCalls(image, [...sites, ...left], { ...traceOptions, model }) : null;
   return summarise(image, patchedElfPath, cpu, version, convention, sites.length, trace, model, entryPoints, expectedMarkers);
 }
 

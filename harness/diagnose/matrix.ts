@@ -1,5 +1,6 @@
 // Diagnoses for the matrix: every variant subject that redirected calls is traced once per CPU
 // model on the emulator, before its cells run; cells of the same bytes share the diagnosis.
+import { traceSettingsFor } from '../build/run-target.js';
 import type { DiagnosisLike } from '../compare/classify.js';
 import type { PlannedSubject } from '../matrix/plan.js';
 import type { PreparedSubject } from '../matrix/prepare.js';
@@ -20,15 +21,12 @@ export async function diagnoseSubjects(
     if (subject.variant === null || !bytes?.ok || !bytes.patch?.sites.some((s) => TRACED_OPS.has(s.op))) continue;
     for (const cpu of cpus.filter((c) => unicornModelFor(c) !== null)) {
       try {
+        // The kernel's own timeout and memory size, as `wbdiff diagnose` gives them (one resolver).
+        const { maxSerialBytes: _serial, ...settings } = traceSettingsFor({ ...subject, kernel: subject.build?.kernel ?? null });
         const diagnosis = await diagnoseElf(bytes.elfPath, bytes.patch.sites, {
+          ...settings,
           cpu,
           ...(subject.convention ? { convention: subject.convention } : {}),
-          ...(subject.build?.kernel.manifest.convention
-            ? { manifestConvention: subject.build.kernel.manifest.convention, manifestPath: subject.build.kernel.manifestPath }
-            : {}),
-          ...(subject.build?.kernel.manifest.expect.markers
-            ? { expectedMarkers: Object.keys(subject.build.kernel.manifest.expect.markers) }
-            : {}),
         });
         out.set(diagnosisKey(subject.target, subject.variant, cpu), {
           verdict: diagnosis.verdict,

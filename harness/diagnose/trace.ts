@@ -16,6 +16,8 @@ import type { DroppedWrite } from '../emu/devices/flash-bus.js';
 import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { WbdiffError } from '../errors.js';
 import { decodeBranch } from '../patch/encoding.js';
+import { EmuRunLoop } from '../runners/emu-loop.js';
+import { SerialCapture } from '../runners/serial-capture.js';
 import { hex } from '../util/hex.js';
 import { fullRegister, parseStore, sourceForWrite, writtenRegisters } from './store-insn.js';
 
@@ -137,6 +139,8 @@ export interface TraceOptions {
    */
   recoverFaults?: boolean;
   maxRecoveredPages?: number;
+  /** Ends the run at the next slice (outcome timeout, "cancelled"). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface TraceResult {
@@ -149,7 +153,7 @@ export interface TraceResult {
   fault: MachineFault | null;
   serial: string;
   recoveredPages: bigint[];
-  settings: Required<Omit<TraceOptions, 'model' | 'memoryMiB'>> & { model: Arm64CpuModel };
+  settings: Required<Omit<TraceOptions, 'model' | 'memoryMiB' | 'signal'>> & { model: Arm64CpuModel };
   /** Stores virt's flash dropped during the run (harness/emu/devices/flash-bus.ts). */
   droppedStores: { dropped: readonly DroppedWrite[]; droppedTotal: number };
 }
@@ -196,7 +200,7 @@ export function traceSitesFrom(image: ElfImage, sites: readonly ManifestSiteLike
   return out;
 }
 
-export function traceCalls(image: ElfImage, sites: readonly TraceSite[], options: TraceOptions = {}): TraceResult {
+export function traceCalls(image: ElfImage, sites: readonly TraceSite[], options: TraceOptions = {}): Promise<TraceResult> {
   return new Tracer(image, sites, options).run();
 }
 
@@ -230,7 +234,9 @@ class Tracer {
   private lazyClose = false;
   /** Resuming at a site after a pause: its hook must let the first hit pass. */
   private skipAt: bigint | null = null;
-  private serial = '';
+  /** Serial kept and escaped as every runner keeps it; past SERIAL_KEEP only counted. */
+  private readonly capture = new SerialCapture(SERIAL_KEEP);
+  private readonly signal: AbortSignal | undefined;
   private readonly ramEnd: bigint;
 
   constructor(
@@ -238,18 +244,20 @@ class Tracer {
     siteList: readonly TraceSite[],
     options: TraceOptions,
   ) {
-    this.settings = { ...DEFAULTS, ...stripUndefined(options), model: options.model ?? 'A57' } as TraceResult['settings'];
+    const { signal, ...rest } = options;
+    this.signal = signal;
+    this.settings = { ...DEFAULTS, ...stripUndefined(rest), model: options.model ?? 'A57' } as TraceResult['settings'];
     for (const site of siteList) this.sites.set(site.address, site);
     this.machine = VirtMachine.create({ model: this.settings.model, memoryMiB: options.memoryMiB ?? 128, precisePc: true });
     this.uc = this.machine.uc;
     this.ramEnd = VIRT.ramBase + this.machine.ramSize;
   }
 
-  run(): TraceResult {
+  async run(): Promise<TraceResult> {
     try {
       this.machine.loadElf(this.image);
       this.installPermanentHooks();
-      return this.loop();
+      return await this.loop();
     } finally {
       this.machine.close();
     }
@@ -296,14 +304,14 @@ class Tracer {
     const hit = (this.hits.get(site.address) ?? 0) + 1;
     this.hits.set(site.address, hit);
     const stopping = w !== null && w.phase === 'caller';
-    if (stopping) this.endWindow(w, 'next-site');
+    if (stopping) this.endWindow(w, 'next-site', 'code');
     if (hit > this.settings.maxCallsPerSite) {
       this.untraced.set(site.address, (this.untraced.get(site.address) ?? 0) + 1);
       if (stopping) this.skipAt = site.address; // resuming here after the stop must not count again
       return;
     }
     this.pendingSite = site;
-    this.uc.emuStop();
+    this.machine.stopFromHook('code');
   }
 
   private onBlock(address: bigint, size: number): void {
@@ -313,7 +321,7 @@ class Tracer {
       // A window that ended at serial output stops at the next block, where nothing is replayed.
       if (this.lazyClose && !this.closePending) {
         this.closePending = true;
-        this.uc.emuStop();
+        this.machine.stopFromHook('block');
       }
       return;
     }
@@ -321,7 +329,7 @@ class Tracer {
     const call = w.call;
     if (w.phase === 'routine' && address === call.site.address + 4n) this.markReturned(w);
     if (w.phase === 'routine') {
-      if (call.routineInstructions >= this.settings.routineBudget) return this.endWindow(w, 'budget');
+      if (call.routineInstructions >= this.settings.routineBudget) return this.endWindow(w, 'budget', 'block');
       call.routineInstructions += instructions;
       if (call.trail.length < TRAIL_LENGTH) {
         call.trail.push(address);
@@ -331,7 +339,7 @@ class Tracer {
           for (const r of writtenRegisters(this.instructionAt(address + BigInt(4 * i)))) if (!written.includes(r)) written.push(r);
       }
     } else if (w.phase === 'caller') {
-      if (call.callerInstructions >= this.settings.callerBudget) return this.endWindow(w, 'budget');
+      if (call.callerInstructions >= this.settings.callerBudget) return this.endWindow(w, 'budget', 'block');
       call.callerInstructions += instructions;
     }
   }
@@ -447,7 +455,7 @@ class Tracer {
       trail: [],
       faults: [],
       droppedWrites: 0,
-      serialAt: this.serial.length,
+      serialAt: this.capture.text().length,
     };
     this.dropTranslations();
     const uc = this.uc;
@@ -480,7 +488,7 @@ class Tracer {
   }
 
   /** Ends the window's current phase; from inside a hook, the engine stops and the loop closes it. */
-  private endWindow(w: Window, why: WindowEnd, inHook = true): void {
+  private endWindow(w: Window, why: WindowEnd, inHook: 'code' | 'block' | false): void {
     if (w.phase === 'closing') return;
     if (w.phase === 'routine') {
       w.call.routineEnd = why;
@@ -492,7 +500,7 @@ class Tracer {
     w.phase = 'closing';
     if (inHook) {
       this.closePending = true;
-      this.uc.emuStop();
+      this.machine.stopFromHook(inHook);
     }
   }
 
@@ -514,22 +522,22 @@ class Tracer {
 
   // ------------------------------------------------------------ the run
 
-  private loop(): TraceResult {
-    const deadline = Date.now() + this.settings.timeoutMs;
+  private async loop(): Promise<TraceResult> {
     let outcome: TraceResult['outcome'] | null = null;
     let fault: MachineFault | null = null;
-    while (outcome === null) {
-      if (Date.now() >= deadline) {
-        outcome = { kind: 'timeout', detail: `timeout after ${this.settings.timeoutMs} ms`, pc: this.machine.programCounter };
-        if (this.window) this.endWindow(this.window, 'timeout', false);
-        break;
-      }
-      // Counted slices: the engine stops itself between instructions (sites, window ends, the count),
-      // so nothing is replayed; the deadline is checked between slices.
-      const slice = this.machine.runSlice();
-      this.takeSerial();
-      // Stops the tracer asked for come first: they look like a halt to the machine.
-      if (this.pendingSite || this.closePending) {
+    const loop = new EmuRunLoop(this.machine, this.capture, {
+      limits: {
+        timeoutMs: this.settings.timeoutMs,
+        silenceMs: 0,
+        afterDoneMs: Number.POSITIVE_INFINITY,
+        maxSerialBytes: Number.POSITIVE_INFINITY,
+      },
+      signal: this.signal,
+      // Counted slices: the engine stops itself between instructions (sites, window ends, the
+      // count), so nothing is replayed. Stops the tracer asked for come first: they look like a
+      // halt to the machine.
+      afterSlice: (slice) => {
+        if (!this.pendingSite && !this.closePending) return slice;
         if (this.window && (this.closePending || this.window.phase === 'closing')) this.closeWindow();
         if (this.pendingSite) {
           const site = this.pendingSite;
@@ -540,36 +548,51 @@ class Tracer {
           }
           this.openWindow(site);
         }
-        if (slice.kind === 'running' || slice.kind === 'halted') continue;
-      }
-      switch (slice.kind) {
-        case 'running':
-          continue;
-        case 'poweroff':
-          outcome = { kind: 'poweroff', detail: slice.reason, pc: slice.pc };
-          if (this.window) this.endWindow(this.window, 'poweroff', false);
-          break;
-        case 'fault':
-          fault = slice.fault;
-          outcome = { kind: 'fault', detail: `${slice.fault.kind}: ${slice.fault.detail}`, pc: slice.fault.pc };
-          if (this.window) this.attachFault(this.window, slice.fault);
-          break;
-        case 'halted':
-          outcome = { kind: 'halted', detail: `WFI at ${hex(slice.pc - 4n)}: nothing raises interrupts`, pc: slice.pc };
-          if (this.window) this.endWindow(this.window, 'halt', false);
-          break;
-        case 'exit':
-          outcome = { kind: 'poweroff', detail: slice.reason, pc: slice.pc };
-          if (this.window) this.endWindow(this.window, 'poweroff', false);
-          break;
-        case 'unmodelled':
-          outcome = { kind: 'fault', detail: `the emulator does not model ${slice.device}: ${slice.detail}`, pc: slice.pc };
-          if (this.window) this.endWindow(this.window, 'run-end', false);
-          break;
-        case 'serial-limit':
-          outcome = { kind: 'serial-limit', detail: 'serial output limit', pc: this.machine.programCounter };
-          if (this.window) this.endWindow(this.window, 'run-end', false);
-          break;
+        return slice.kind === 'halted' ? { kind: 'running' } : slice;
+      },
+    });
+    const end = await loop.run();
+    const pc = this.machine.programCounter;
+    switch (end.kind) {
+      case 'stop':
+        outcome = { kind: 'timeout', detail: end.stop.reason, pc };
+        if (this.window) this.endWindow(this.window, 'timeout', false);
+        break;
+      case 'spin':
+        // A timeout, as the runner says it, only reached at once.
+        outcome = { kind: 'timeout', detail: `spins on a branch to itself at ${hex(end.pc)}: nothing can raise an interrupt`, pc: end.pc };
+        if (this.window) this.endWindow(this.window, 'timeout', false);
+        break;
+      case 'machine': {
+        const slice = end.outcome;
+        switch (slice.kind) {
+          case 'poweroff':
+          case 'exit':
+            outcome = { kind: 'poweroff', detail: slice.reason, pc: slice.pc };
+            if (this.window) this.endWindow(this.window, 'poweroff', false);
+            break;
+          case 'fault':
+            fault = slice.fault;
+            outcome = { kind: 'fault', detail: `${slice.fault.kind}: ${slice.fault.detail}`, pc: slice.fault.pc };
+            if (this.window) this.attachFault(this.window, slice.fault);
+            break;
+          case 'halted':
+            outcome = { kind: 'halted', detail: `WFI at ${hex(slice.pc - 4n)}: nothing raises interrupts`, pc: slice.pc };
+            if (this.window) this.endWindow(this.window, 'halt', false);
+            break;
+          case 'unmodelled':
+            outcome = { kind: 'fault', detail: `the emulator does not model ${slice.device}: ${slice.detail}`, pc: slice.pc };
+            if (this.window) this.endWindow(this.window, 'run-end', false);
+            break;
+          case 'emulator-limit':
+            outcome = { kind: 'fault', detail: `emulator limit: ${slice.reason}`, pc: slice.pc };
+            if (this.window) this.endWindow(this.window, 'run-end', false);
+            break;
+          case 'serial-limit':
+            outcome = { kind: 'serial-limit', detail: 'serial output limit', pc };
+            if (this.window) this.endWindow(this.window, 'run-end', false);
+            break;
+        }
       }
     }
     if (this.window) {
@@ -582,7 +605,7 @@ class Tracer {
       notReached: [...this.sites.values()].filter((s) => !this.hits.has(s.address)),
       outcome: outcome!,
       fault,
-      serial: this.serial,
+      serial: this.capture.text(),
       recoveredPages: this.recoveredPages,
       settings: this.settings,
       droppedStores: { dropped: this.machine.flash.dropped, droppedTotal: this.machine.flash.droppedTotal },
@@ -607,11 +630,6 @@ class Tracer {
       });
     }
     this.endWindow(w, 'fault', false);
-  }
-
-  private takeSerial(): void {
-    const chunk = this.machine.takeSerial();
-    if (chunk.length && this.serial.length < SERIAL_KEEP) this.serial += Buffer.from(chunk).toString('latin1');
   }
 
   // ------------------------------------------------------------ machine state

@@ -1,7 +1,7 @@
 // A real AArch64 disassembler in-process: Debian's libcapstone4 through koffi. Only text out;
 // wbdiff's own decoders (patch/encoding.ts) decide what instructions mean.
 import koffi from 'koffi';
-import { WbdiffError } from '../errors.js';
+import { MissingDependencyError, WbdiffError } from '../errors.js';
 
 // capstone.h (4.x): CS_ARCH_ARM64 = 1, CS_MODE_LITTLE_ENDIAN = 0; cs_insn has bytes[16] in 4.x.
 const CS_ARCH_ARM64 = 1;
@@ -20,10 +20,10 @@ function load(): CapstoneApi {
   if (api) return api;
   let lib: koffi.IKoffiLib;
   try {
-    lib = koffi.load('libcapstone.so.4');
+    lib = koffi.load(process.env.WBDIFF_LIBCAPSTONE || 'libcapstone.so.4');
   } catch (error) {
-    throw new WbdiffError(`cannot load libcapstone.so.4: ${(error as Error).message}`, {
-      hint: 'install the Debian package libcapstone4 (npm run setup does)',
+    throw new MissingDependencyError(`cannot load the Capstone disassembler: ${(error as Error).message}`, 'libcapstone4', {
+      alternative: 'set WBDIFF_LIBCAPSTONE to the path of libcapstone.so.4',
     });
   }
   const insnType = koffi.struct('wbdiff_cs_insn', {

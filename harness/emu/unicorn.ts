@@ -2,6 +2,7 @@
 // Enum values are copied from include/unicorn/{unicorn,arm64}.h at tag 2.0.1 (Debian's
 // libunicorn2 2.0.1.post1); they are ABI, so they must not be renumbered.
 import koffi from 'koffi';
+import { MissingDependencyError } from '../errors.js';
 import { formatSysReg, sysregKey } from './interrupts/sysreg.js';
 
 // ---------------------------------------------------------------- constants (unicorn.h 2.0.1)
@@ -279,7 +280,8 @@ let native: Native | null = null;
 /** Loads libunicorn once (WBDIFF_LIBUNICORN overrides the path). */
 export function loadUnicorn(): Native {
   if (native) return native;
-  const candidates = [process.env.WBDIFF_LIBUNICORN, DEFAULT_LIBRARY, 'libunicorn.so.2'].filter((p): p is string => !!p);
+  // WBDIFF_LIBUNICORN names the one library to load; otherwise Debian's path, then the loader's search.
+  const candidates = process.env.WBDIFF_LIBUNICORN ? [process.env.WBDIFF_LIBUNICORN] : [DEFAULT_LIBRARY, 'libunicorn.so.2'];
   let lib: koffi.IKoffiLib | null = null;
   const errors: string[] = [];
   let path = '';
@@ -293,10 +295,9 @@ export function loadUnicorn(): Native {
     }
   }
   if (!lib) {
-    throw new Error(
-      `cannot load the Unicorn library (tried ${errors.join('; ')}). ` +
-        'Install it with `apt-get install libunicorn2` or set WBDIFF_LIBUNICORN to the path of libunicorn.so.2',
-    );
+    throw new MissingDependencyError(`cannot load the Unicorn emulator library (tried ${errors.join('; ')})`, 'libunicorn2', {
+      alternative: 'set WBDIFF_LIBUNICORN to the path of libunicorn.so.2',
+    });
   }
   // Prototype names are global in koffi; the wbdiff_ prefix avoids clashes with other modules.
   const protos = {
@@ -853,6 +854,26 @@ export class Unicorn {
     check('uc_close', err);
   }
 
+  /**
+   * Instructions the count hook of the current (or last) uc_emu_start counted: uc_struct's
+   * emu_counter, read in place (no FFI call, so cheap enough for every MRS/MSR). Unicorn 2.0.1's
+   * count hook runs before each instruction (before every other code hook), counts it unless a
+   * stop was already requested, and stops once the count is passed: after a start that ran out
+   * its count it reads count + 1; after a WFI, an exception or a stop from a code hook at the
+   * k-th instruction it reads k. Null when this library's layout or semantics are not the ones
+   * measured (see emuCounterOffset); callers then count another way.
+   */
+  emuCounter(): number | null {
+    const offset = emuCounterOffset();
+    if (offset === null) return null;
+    return Number(koffi.decode(this.h, offset, 'uint64_t') as number | bigint);
+  }
+
+  /** The engine's handle, for calibration that reads it in place. */
+  get rawHandle(): unknown {
+    return this.h;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -893,6 +914,61 @@ export class Unicorn {
       return fallback;
     }
   }
+}
+
+let counterOffset: number | null | undefined;
+
+/**
+ * Where uc_struct keeps emu_counter (size_t, followed by emu_count), found once per process on a
+ * scratch engine: after starts with distinct counts over NOPs the pair (count + 1, count) sits at
+ * one offset; then the semantics Unicorn.emuCounter promises are checked (a WFI and a code-hook
+ * stop). Any other answer (another layout, a Unicorn that counts differently, as 2.1's icount
+ * chunks do) is null: no guess is ever used.
+ */
+export function emuCounterOffset(): number | null {
+  if (counterOffset !== undefined) return counterOffset;
+  counterOffset = null;
+  const uc = Unicorn.open();
+  try {
+    const base = 0x1000_0000n;
+    const NOP = 0xd503201f;
+    const WFI = 0xd503207f;
+    const code = new Uint32Array(0x400).fill(NOP);
+    code[0x300] = WFI;
+    uc.memMap(base, 0x1000, UC_PROT.ALL);
+    uc.memWrite(base, new Uint8Array(code.buffer));
+    const scan = 8192;
+    const pairsAfter = (count: number): number[] => {
+      uc.emuStart(base, -1n, 0, count);
+      const words = new BigUint64Array(koffi.view(uc.rawHandle as koffi.IKoffiPointerCast, scan).slice(0));
+      const out: number[] = [];
+      for (let i = 0; i + 1 < words.length; i++) if (words[i] === BigInt(count + 1) && words[i + 1] === BigInt(count)) out.push(i * 8);
+      return out;
+    };
+    const first = pairsAfter(123);
+    const second = new Set(pairsAfter(517));
+    const both = first.filter((o) => second.has(o));
+    if (both.length !== 1) return null;
+    counterOffset = both[0]!;
+    const read = () => uc.emuCounter();
+    // A WFI as the 0x301st instruction: the start returns there, the WFI counted.
+    uc.emuStart(base, -1n, 0, 0x1000);
+    const wfi = read();
+    // A code hook stopping before the 5th instruction: that one is counted, not executed.
+    const stopAt = base + 16n;
+    const hook = uc.hookCode(() => uc.emuStop(), stopAt, stopAt);
+    uc.removeCachedCode(base, base + 0x1000n); // translated before the hook: it would miss them
+    uc.emuStart(base, -1n, 0, 100);
+    const hooked = read();
+    const hookedPc = uc.regRead('pc');
+    uc.hookDel(hook);
+    if (wfi !== 0x301 || hooked !== 5 || hookedPc !== stopAt) counterOffset = null;
+  } catch {
+    counterOffset = null;
+  } finally {
+    uc.close();
+  }
+  return counterOffset;
 }
 
 function check(call: string, err: number, detail = ''): void {

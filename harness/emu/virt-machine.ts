@@ -22,7 +22,8 @@ import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
-import { attachInterrupts, QuantumCounter } from './interrupts/engine-hooks.js';
+import { attachInterrupts } from './interrupts/engine-hooks.js';
+import { instructionCounterFor, type InstructionCounter } from './instruction-counter.js';
 import { HardwareBreakpoints } from './breakpoints.js';
 import { pmuLimit } from './pmu-limits.js';
 import { CounterPolling } from './interrupts/counter-polling.js';
@@ -104,6 +105,8 @@ export interface VirtMachineOptions {
   gicVersion?: 2 | 3;
   /** Guest time at the first instruction, in ns (default 0): the counters start there. */
   clockStartNs?: bigint;
+  /** How slices are counted (instruction-counter.ts): Unicorn's own count when it offers it (default), or the block hook. */
+  instructionCounting?: 'engine' | 'block-hook';
 }
 
 export interface PsciCall {
@@ -133,6 +136,8 @@ export class VirtMachine {
   readonly counterPolling = new CounterPolling();
   /** MMIO accesses to the devices so far: a loop that touches one is not a poll (counter-polling.ts). */
   private deviceAccesses = 0;
+  /** Instructions the running uc_emu_start was asked for (the polling rule's quantum end). */
+  private sliceCount = 0;
   /** A system-register access Unicorn would answer wrongly (pmu-limits.ts): the run ends as an emulator limit. */
   private sysregLimit: { reason: string; pc: bigint } | null = null;
   /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
@@ -149,7 +154,7 @@ export class VirtMachine {
   /** The GIC, the generic timers and the instruction clock (interrupts/virt-interrupts.ts). */
   readonly interrupts: VirtInterrupts;
   /** Instructions each slice executed, exactly also when it ends early (WFI, exception, stop). */
-  private readonly quantum: QuantumCounter;
+  private readonly quantum: InstructionCounter;
   /** Interrupts taken to the guest's vectors, and WFI sleeps that an interrupt ended. */
   interruptsTaken = 0;
   wfiWakeups = 0;
@@ -176,8 +181,8 @@ export class VirtMachine {
       cpus: 1,
       ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}),
     });
-    this.quantum = new QuantumCounter(uc);
-    this.breakpoints = new HardwareBreakpoints(uc, () => this.quantum.stopHere(false));
+    this.quantum = instructionCounterFor(uc, options.instructionCounting);
+    this.breakpoints = new HardwareBreakpoints(uc, () => this.quantum.stopBefore('code'));
     this.flash = new FlashBus(uc, () => {
       const f = this.flash.fetchFromCommandMode!;
       this.unmodelled(
@@ -224,7 +229,12 @@ export class VirtMachine {
       mapMmio: false,
       executedInQuantum: this.quantum.inQuantum,
       beforeStop: () => this.quantum.stopHere(true),
-      counterPolling: { rule: this.counterPolling, quantum: this.quantum, deviceAccesses: () => this.deviceAccesses },
+      counterPolling: {
+        rule: this.counterPolling,
+        inQuantum: this.quantum.inQuantum,
+        remaining: () => Math.max(0, this.sliceCount - this.quantum.inQuantum() - 1),
+        deviceAccesses: () => this.deviceAccesses,
+      },
       // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
       deferWrite: (access) => this.breakpoints.defer(access),
       limitFor: (kind, access) => {
@@ -351,7 +361,8 @@ export class VirtMachine {
     this.pendingInterrupt = null;
     this.slices++;
     this.exceptions.tidy();
-    this.quantum.begin(count);
+    this.quantum.begin();
+    this.sliceCount = count;
     this.faultedAfter = null;
     const err = this.uc.emuStart(this.pc, -1n, 0, count);
     // A later hook (the tracer's) may map the page and let the engine go on: only a stop counts.
@@ -407,6 +418,20 @@ export class VirtMachine {
     if (result.kind === 'limit')
       return { kind: 'emulator-limit', reason: `${result.why} (${pending.toUpperCase()} at ${hex(this.pc)})`, pc: this.pc };
     return { kind: 'fault', fault: machineFault(result.exception, result.why) };
+  }
+
+  /**
+   * For a caller's own hook that stops the engine (a tracer site, a parity breakpoint): the slice
+   * then counts exactly what ran, and the stop is never taken for a WFI.
+   */
+  stopFromHook(where: 'code' | 'block'): void {
+    this.quantum.stopBefore(where);
+    this.uc.emuStop();
+  }
+
+  /** How this machine counts executed instructions (instruction-counter.ts), for run details. */
+  get instructionCounting(): InstructionCounter['kind'] {
+    return this.quantum.kind;
   }
 
   /** Serial bytes received since the last call. */

@@ -6,10 +6,11 @@
 // `-gdb tcp:127.0.0.1:PORT -S`), through execa, without a shell.
 import { WbdiffError } from '../errors.js';
 import { qemuInvocation } from '../runners/qemu-args.js';
+import { SerialCapture } from '../runners/serial-capture.js';
 import { DEFAULTS as RUN_DEFAULTS } from '../runners/types.js';
 import { startTiedChild } from '../util/child.js';
 import { hex } from '../util/hex.js';
-import { freeLoopbackPort } from './free-port.js';
+import { freeLoopbackPort } from '../util/free-port.js';
 import { RspClient, RspError, type RspClientOptions } from './rsp.js';
 import { CORE_REGISTERS, type BreakpointHit, type RegisterValues, type SnapshotRun } from './snapshot.js';
 import { signalName, SIGTRAP, type StopReply } from './stop-reply.js';
@@ -266,13 +267,22 @@ async function startQemu(options: QemuSnapshotOptions, cpu: string, deadline: nu
       { elfPath: options.elfPath, cpu, timeoutMs: 0, memoryMiB: options.memoryMiB ?? RUN_DEFAULTS.memoryMiB },
       { gdbPort: port, ...(options.binary ? { binary: options.binary } : {}) },
     );
-    const output = { serial: '', stderr: '', exited: false, exitCode: null as number | null };
+    // Serial kept and escaped as every runner keeps it (SerialCapture), so it compares with the emulator's.
+    const capture = new SerialCapture(SERIAL_KEEP);
+    const output = {
+      get serial(): string {
+        return capture.text();
+      },
+      stderr: '',
+      exited: false,
+      exitCode: null as number | null,
+    };
     // Killed with its group when the session ends, and on our own exit too (execa's cleanup skips detached children).
     const child = spawnQemu(file, args);
     const killOnExit = () => killGroup(child);
     process.once('exit', killOnExit);
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (output.serial.length < SERIAL_KEEP) output.serial += chunk.toString('latin1');
+      capture.push(chunk);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       if (output.stderr.length < STDERR_KEEP) output.stderr += chunk.toString('latin1');

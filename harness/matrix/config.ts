@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { KernelExpectation } from '../build/manifest.js';
 import { WbdiffError } from '../errors.js';
-import { KERNELS_DIR, REPO_ROOT } from '../paths.js';
+import { REPO_ROOT } from '../paths.js';
 import type { BoardSpec } from '../runners/board.js';
 import type { ImageFormat, MachineOptions } from '../machine/description.js';
 import type { ResultPattern, ResultPreset, RunnerName } from '../runners/types.js';
@@ -53,6 +53,8 @@ export interface SuiteEntry {
 }
 
 export interface MatrixConfig {
+  /** What this matrix is for, in words. */
+  description?: string;
   kernels: KernelEntry[];
   /** Matrix-level defaults under every entry's own. */
   machine?: MachineOptions;
@@ -195,32 +197,6 @@ async function importConfigModule(path: string): Promise<unknown> {
   } finally {
     if (temporary) await rm(temporary, { force: true });
   }
-}
-
-/**
- * Finds a variant for a build: a path (contains "/" or ends in .json, relative to the config), or
- * a bundled name looked up in kernels/<kernel>/variants/<toolchain>/<name>.json, then
- * kernels/<kernel>/variants/<name>.json.
- */
-export function resolveVariantPath(spec: string, kernelName: string | null, toolchainId: string | null, baseDir: string): string {
-  if (spec.includes('/') || spec.endsWith('.json')) {
-    const path = isAbsolute(spec) ? spec : resolve(baseDir, spec);
-    if (!existsSync(path)) throw new WbdiffError(`variant file ${spec} does not exist`, { where: path });
-    return path;
-  }
-  const candidates = kernelName
-    ? [
-        ...(toolchainId ? [join(KERNELS_DIR, kernelName, 'variants', toolchainId, `${spec}.json`)] : []),
-        join(KERNELS_DIR, kernelName, 'variants', `${spec}.json`),
-      ]
-    : [];
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) {
-    throw new WbdiffError(`no variant named "${spec}" for ${kernelName ?? 'this ELF'}${toolchainId ? ` (${toolchainId})` : ''}`, {
-      hint: candidates.length ? `looked in ${candidates.join(', ')}` : 'give the variant file path for an ELF that is not a bundled kernel',
-    });
-  }
-  return found;
 }
 
 export const CONFIG_FILE_NAMES = ['wbdiff.config.json', 'wbdiff.config.ts', 'wbdiff.config.mjs', 'wbdiff.config.js'] as const;

@@ -1,13 +1,8 @@
 // Runs cells: QEMU cells as parallel processes (up to `concurrency`), emulator cells one after
 // another in-process (uc_emu_start holds the thread; its runner yields between slices). Each
 // finished cell is handed to onCell at once, so an interrupted matrix keeps what finished.
-import { WbdiffError } from '../errors.js';
-import { BoardRunner, type BoardSpec } from '../runners/board.js';
-import { EmuThreadRunner } from '../runners/emu-thread.js';
-import { ReplayRunner } from '../runners/replay.js';
-import { runSpecFor, type Runner } from '../runners/types.js';
-import { createRunner } from '../runners/index.js';
-import type { RunResult } from '../runners/types.js';
+import { capabilitiesOf, matrixRunners, type BoardTable, type RunnerFactory } from '../runners/index.js';
+import { runSpecFor, type RunResult } from '../runners/types.js';
 import type { PlannedCell, PlannedSubject } from './plan.js';
 import type { PreparedSubject } from './prepare.js';
 import { errorResult } from '../runners/serial-capture.js';
@@ -15,7 +10,9 @@ import { fileSha256 } from '../util/bounded-read.js';
 
 export interface ExecuteOptions {
   /** Boards by name, for runners "board:<name>". */
-  boards?: Record<string, Omit<BoardSpec, 'name'>>;
+  boards?: BoardTable;
+  /** Where the cells' runners come from (default: the registry's matrixRunners(boards)); closed at the end. */
+  runners?: RunnerFactory;
   concurrency: number;
   /** Runs per cell (flakiness); the first is the cell's result. */
   repeat?: number;
@@ -29,21 +26,7 @@ export async function executeCells(
   prepared: ReadonlyMap<string, PreparedSubject>,
   options: ExecuteOptions,
 ): Promise<void> {
-  // Emulator cells run on a worker thread, so QEMU's pipes and timers are served meanwhile.
-  const emu = new EmuThreadRunner();
-  const runnerFor = (name: string, subject: PlannedSubject): Runner => {
-    if (name === 'emu') return emu;
-    if (name === 'replay') return new ReplayRunner(subject.logPath ?? '(no captured log for these bytes)');
-    if (name.startsWith('board:')) {
-      const board = options.boards?.[name.slice(6)];
-      if (!board)
-        throw new WbdiffError(`runner ${name}: no board "${name.slice(6)}" in the config's "boards"`, {
-          hint: `boards: ${Object.keys(options.boards ?? {}).join(', ') || '(none)'}`,
-        });
-      return new BoardRunner({ ...board, name: name.slice(6) });
-    }
-    return createRunner(name);
-  };
+  const runners = options.runners ?? matrixRunners(options.boards);
   const runOne = async (cell: PlannedCell) => {
     if (options.signal?.aborted) return;
     const subject = subjects.get(cell.subject)!;
@@ -64,7 +47,7 @@ export async function executeCells(
     } else
       for (let i = 0; i < (options.repeat ?? 1); i++) {
         const spec = runSpecFor(bytes.elfPath, cell.cpu, subject, undefined, bytes.symbolsElf ? { symbolsElf: bytes.symbolsElf } : {});
-        runs.push(await runnerFor(cell.runner, subject).run(spec, options.signal ? { signal: options.signal } : {}));
+        runs.push(await runners.runnerFor(cell.runner, subject).run(spec, options.signal ? { signal: options.signal } : {}));
       }
     // A cell cut short by Ctrl-C did not finish: leave it for --resume.
     if (options.signal?.aborted && runs.some((r) => r.verdict === 'error')) return;
@@ -80,16 +63,18 @@ export async function executeCells(
   // start last and leave the other lanes idle while they finish.
   const slowFirst = (list: PlannedCell[]) =>
     list.sort((a, b) => expectedCost(subjects.get(b.subject)!) - expectedCost(subjects.get(a.subject)!));
-  // Lanes: QEMU processes in parallel; the emulator thread; each board one run at a time.
-  const boardNames = [...new Set(cells.map((c) => c.runner).filter((r) => r.startsWith('board:')))];
+  // Lanes as the runners' capabilities say: processes in parallel, the emulator thread, each
+  // one-at-a-time runner (a board is one device) by itself.
+  const laneOf = (runner: string) => capabilitiesOf(runner).lane;
+  const devices = [...new Set(cells.map((c) => c.runner).filter((r) => laneOf(r) === 'one-at-a-time'))];
   try {
     await Promise.all([
-      lane(slowFirst(cells.filter((c) => c.runner !== 'emu' && !c.runner.startsWith('board:'))), options.concurrency),
-      lane(slowFirst(cells.filter((c) => c.runner === 'emu')), 1),
-      ...boardNames.map((b) => lane(slowFirst(cells.filter((c) => c.runner === b)), 1)),
+      lane(slowFirst(cells.filter((c) => laneOf(c.runner) === 'parallel')), options.concurrency),
+      lane(slowFirst(cells.filter((c) => laneOf(c.runner) === 'emulator')), 1),
+      ...devices.map((d) => lane(slowFirst(cells.filter((c) => c.runner === d)), 1)),
     ]);
   } finally {
-    await emu.close();
+    await runners.close();
   }
 }
 

@@ -8,15 +8,8 @@ import type { MatrixConfig } from './config.js';
 import { planMatrix } from './plan.js';
 import { matrixKey } from '../baseline/key.js';
 import { machineProfile } from '../machine-profile.js';
-import { ResultsStore } from './store.js';
+import { ResultsStore, type MatrixRunInfo } from './store.js';
 import { summarize, type MatrixSummary, type SubjectsFile } from './summarize.js';
-
-interface RunInfo {
-  runId: string;
-  config: MatrixConfig;
-  shard: { index: number; count: number } | null;
-  versions?: Record<string, unknown>;
-}
 
 export async function mergeRuns(
   dirs: readonly string[],
@@ -46,10 +39,10 @@ async function mergeLocked(
   const subjects: SubjectsFile = { version: RESULT_FORMAT_VERSION, subjects: {}, diagnoses: {} };
   let config: MatrixConfig | null = null;
   let configFrom = '';
-  const infos: RunInfo[] = [];
+  const infos: MatrixRunInfo[] = [];
   for (const dir of dirs) {
     const store = new ResultsStore(dir);
-    const info = await store.readRunInfo<RunInfo>();
+    const info = await store.readRunInfo();
     infos.push(info);
     if (config === null) {
       config = info.config;
@@ -107,7 +100,7 @@ async function mergeLocked(
     matrixKey: matrixKey(config!),
     startedAt:
       infos
-        .map((i) => (i as { startedAt?: string }).startedAt)
+        .map((i) => i.startedAt)
         .filter((t): t is string => Boolean(t))
         .sort()[0] ?? new Date().toISOString(),
   });
@@ -115,11 +108,11 @@ async function mergeLocked(
   await out.writeSubjects(subjects);
   await out.writeRunInfo({
     runId,
-    startedAt: summary.startedAt,
-    config,
-    matrixKey: summary.matrixKey,
+    startedAt: summary.startedAt ?? new Date().toISOString(),
+    config: config!,
+    matrixKey: summary.matrixKey ?? matrixKey(config!),
     shard: null,
-    mergedFrom: dirs,
+    mergedFrom: [...dirs],
     versions: infos[0]?.versions ?? null,
   });
   await out.writeSummary(summary);

@@ -1,16 +1,13 @@
 // Makes the bytes each subject runs: every build once, every patched ELF once, shared by cells.
 // A failure here is an infrastructure error of that subject (and its cells), never a kernel outcome.
 import { build } from '../build/builder.js';
+import { resolveVariantPath } from '../build/run-target.js';
+import { bytesOfBuild, bytesOfFile } from '../build/subjects.js';
 import { WbdiffError } from '../errors.js';
-import { parseElf } from '../elf/elf.js';
-import { detectImageFormat } from '../machine/boot-image.js';
-import { imageFromBytes } from '../machine/kernel-image.js';
-import { readElfBytes } from '../elf/read-elf.js';
 import type { PatchManifest } from '../patch/apply.js';
 import { patchedElf } from '../patch/patched-build.js';
 import { loadVariant } from '../patch/variant.js';
-import { sha256 } from '../util/hash.js';
-import { resolveVariantPath, type MatrixConfig } from './config.js';
+import type { MatrixConfig } from './config.js';
 import type { PlannedSubject } from './plan.js';
 
 export type PreparedSubject =
@@ -48,43 +45,22 @@ export async function prepareSubjects(
 
 async function prepareOne(subject: PlannedSubject, done: Map<string, PreparedSubject>, config: MatrixConfig): Promise<PreparedSubject> {
   if (subject.variant === null) {
+    const common = { variantHashes: [], patch: null };
     if (subject.build) {
       const result = await build(subject.build);
-      if (subject.imageFormat && result.imagePath && result.imageHash) {
-        return {
-          ok: true,
-          elfPath: result.imagePath,
-          elfHash: result.imageHash,
-          sourceHash: result.sourceHash,
-          toolchain: result.toolchain.version,
-          variantHashes: [],
-          patch: null,
-          symbolsElf: result.elfPath,
-        };
-      }
+      const bytes = bytesOfBuild(result, subject.imageFormat);
       return {
         ok: true,
-        elfPath: result.elfPath,
-        elfHash: result.elfHash,
+        elfPath: bytes.path,
+        elfHash: bytes.hash,
         sourceHash: result.sourceHash,
         toolchain: result.toolchain.version,
-        variantHashes: [],
-        patch: null,
+        ...common,
+        ...(bytes.symbolsElf ? { symbolsElf: bytes.symbolsElf } : {}),
       };
     }
-    const bytes = await readElfBytes(subject.elfPath!);
-    const format = detectImageFormat(bytes);
-    if (format === 'elf' || subject.imageFormat === 'elf') parseElf(bytes, subject.elfPath!);
-    else imageFromBytes(bytes, subject.imageFormat ?? format, { elfPath: subject.elfPath! }, null);
-    return {
-      ok: true,
-      elfPath: subject.elfPath!,
-      elfHash: sha256(bytes),
-      sourceHash: null,
-      toolchain: null,
-      variantHashes: [],
-      patch: null,
-    };
+    const file = await bytesOfFile(subject.elfPath!, subject.imageFormat);
+    return { ok: true, elfPath: file.path, elfHash: file.hash, sourceHash: null, toolchain: null, ...common };
   }
   if (subject.imageFormat && subject.imageFormat !== 'elf')
     throw new WbdiffError(`variants patch ELF files; ${subject.target} boots as a ${subject.imageFormat} image`, {

@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { listKernels, type Kernel } from '../build/manifest.js';
 import type { DiagnosisLike } from '../compare/classify.js';
+import type { RunnerFactory } from '../runners/index.js';
 import type { RunResult } from '../runners/types.js';
 import type { MachineOptions } from '../machine/description.js';
 import { RESULT_FORMAT_VERSION, type CellResult, type RepeatOutcome, type SummaryCell } from './cells.js';
@@ -13,7 +14,7 @@ import { planValidMatrix } from './validate.js';
 import { matrixKey } from '../baseline/key.js';
 import { prepareSubjects, type PreparedSubject } from './prepare.js';
 import { machineProfile } from '../machine-profile.js';
-import type { ResultsStore } from './store.js';
+import type { MatrixRunInfo, ResultsStore } from './store.js';
 import { summarize, type MatrixSummary, type SubjectRecord, type SubjectsFile } from './summarize.js';
 import { toolVersions } from './versions.js';
 
@@ -48,20 +49,11 @@ export interface MatrixOptions {
   plan?: MatrixPlan;
   /** Recorded in run.json, so --resume can keep every option of the run (e.g. the baseline). */
   runOptions?: Record<string, unknown>;
+  /** Where the cells' runners come from; the registry's matrixRunners(config.boards) when absent. */
+  runners?: RunnerFactory;
 }
 
-/** run.json as runMatrix writes it. */
-export interface MatrixRunInfo {
-  runId: string;
-  startedAt: string;
-  command: string[] | null;
-  config: MatrixConfig;
-  matrixKey: string;
-  shard: { index: number; count: number } | null;
-  repeat: number;
-  options?: Record<string, unknown>;
-  versions: unknown;
-}
+export type { MatrixRunInfo } from './store.js';
 
 export async function runMatrix(options: MatrixOptions): Promise<MatrixSummary> {
   // One run writes a results folder at a time (two with the same --out would mix their files).
@@ -94,8 +86,7 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
   const prepared = await prepareSubjects(subjects, options.config, log);
   let startedAt = new Date().toISOString();
   if (options.resume) {
-    startedAt =
-      (await options.store.readRunInfo<Partial<MatrixRunInfo>>().catch(() => ({}) as Partial<MatrixRunInfo>)).startedAt ?? startedAt;
+    startedAt = (await options.store.readRunInfo().catch(() => ({}) as Partial<MatrixRunInfo>)).startedAt ?? startedAt;
   } else {
     const info: MatrixRunInfo = {
       runId: options.runId,
@@ -128,6 +119,7 @@ async function runLocked(options: MatrixOptions): Promise<MatrixSummary> {
     concurrency: options.concurrency ?? options.config.concurrency ?? availableParallelism(),
     repeat: options.repeat ?? 1,
     ...(options.config.boards ? { boards: options.config.boards } : {}),
+    ...(options.runners ? { runners: options.runners } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onCell: async (cell: PlannedCell, runs: RunResult[]) => {
       const bytes = prepared.get(cell.subject);

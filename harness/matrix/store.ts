@@ -1,17 +1,56 @@
 // The results folder of one matrix run: cells/<id>.json as each cell finishes, run.json (what
-// ran, with which tools), summary.json (the classified whole). Every file is written atomically,
-// read back against its schema (a corrupt or edited file is named, with what to do), and the
-// folder is locked while a run writes it: two runs never mix their files.
+// ran, with which tools), subjects.json (the bytes and diagnoses), summary.json (the classified
+// whole). The only reader and writer of those files: every one carries the result format version
+// and is written atomically; read back, the version is checked first (a newer one is refused with
+// what to do), then its schema (a corrupt or edited file is named, with what to do, never a stack
+// trace). The folder is locked while a run writes it: two runs never mix their files.
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { WbdiffError } from '../errors.js';
 import { writeError, writeJsonAtomic } from '../util/atomic.js';
-import { loadJsonFile, parseJsonText, readJsonText } from '../util/json-file.js';
+import { parseJsonText, readJsonText } from '../util/json-file.js';
 import { cellFileName, cellId, RESULT_FORMAT_VERSION, type CellResult } from './cells.js';
 import { cellFileSchema, runInfoSchema, subjectsFileSchema, summaryFileSchema } from './result-schemas.js';
+import type { MatrixConfig } from './config.js';
 import type { MatrixSummary, SubjectsFile } from './summarize.js';
+
+/** run.json: what ran (the config, shard, repeat, options), when, with which tools. */
+export interface MatrixRunInfo {
+  runId: string;
+  startedAt: string;
+  /** argv of the run (absent for a merged run). */
+  command?: string[] | null;
+  config: MatrixConfig;
+  matrixKey: string;
+  shard: { index: number; count: number } | null;
+  repeat?: number;
+  options?: Record<string, unknown>;
+  /** The shard folders a merged run was made from. */
+  mergedFrom?: string[];
+  versions: Record<string, unknown> | null;
+}
+
+/** Refuses a file of another result format: a newer one needs a newer wbdiff, an older one a new run. */
+export function checkResultVersion(doc: { version?: unknown }, path: string, what: string): void {
+  const version = doc.version;
+  if (version === RESULT_FORMAT_VERSION) return;
+  if (typeof version === 'number' && Number.isInteger(version) && version > RESULT_FORMAT_VERSION)
+    throw new WbdiffError(
+      `the ${what} is of result format ${version}, written by a newer wbdiff; this one reads format ${RESULT_FORMAT_VERSION}`,
+      { where: path, hint: 'read it with the wbdiff that wrote it (or a newer one), or make the run again with this one' },
+    );
+  if (typeof version === 'number' && Number.isInteger(version) && version >= 1)
+    throw new WbdiffError(
+      `the ${what} is of result format ${version}, written by an older wbdiff; this one reads format ${RESULT_FORMAT_VERSION}`,
+      { where: path, hint: 'make the run again with this wbdiff (wbdiff matrix)' },
+    );
+  throw new WbdiffError(`the ${what} has no result format version: not a file wbdiff wrote`, {
+    where: path,
+    hint: 'give a results folder written by wbdiff matrix',
+  });
+}
 
 export const LOCK_FILE = '.wbdiff.lock';
 
@@ -91,16 +130,7 @@ export class ResultsStore {
     for (const name of (await readdir(folder)).filter((n) => n.endsWith('.json')).sort()) {
       const path = join(folder, name);
       const rerun = `it is not a cell file wbdiff wrote (corrupt or edited): delete it and its cell runs again with  rm '${path}' && wbdiff matrix --resume ${this.dir}`;
-      // Read once; the version is checked before the schema, so an old format is named as such.
-      const text = await readJsonText(path, 'cell file', rerun);
-      const doc = parseJsonText<CellResult & { version: number }>(text, path, { type: 'object' }, 'cell file', rerun);
-      if (doc.version !== RESULT_FORMAT_VERSION) {
-        throw new WbdiffError(`result format version ${doc.version} is not ${RESULT_FORMAT_VERSION}`, {
-          where: path,
-          hint: 'results from another wbdiff version cannot be resumed or merged',
-        });
-      }
-      parseJsonText(text, path, cellFileSchema, 'cell file', rerun);
+      const doc = await readResultFile<CellResult>(path, cellFileSchema, 'cell file', rerun);
       if (doc.id !== cellId(doc) || name !== cellFileName(doc)) {
         throw new WbdiffError(
           `the cell file says it is cell "${doc.id}", which is not what its fields (${cellId(doc)}) and its file name say`,
@@ -112,14 +142,22 @@ export class ResultsStore {
     return out;
   }
 
-  writeRunInfo(info: object): Promise<void> {
+  /** One cell's file, as the summary names it; null when it is missing (an interrupted run). */
+  async readCell(cell: Pick<CellResult, 'id' | 'target' | 'variant' | 'runner' | 'cpu'>): Promise<CellResult | null> {
+    const path = join(this.dir, 'cells', cellFileName(cell));
+    if (!existsSync(path)) return null;
+    const rerun = `it is not a cell file wbdiff wrote (corrupt or edited): delete it and its cell runs again with  rm '${path}' && wbdiff matrix --resume ${this.dir}`;
+    return readResultFile<CellResult>(path, cellFileSchema, 'cell file', rerun);
+  }
+
+  writeRunInfo(info: MatrixRunInfo): Promise<void> {
     return writeJsonAtomic(join(this.dir, 'run.json'), { version: RESULT_FORMAT_VERSION, ...info });
   }
 
-  async readRunInfo<T>(): Promise<T> {
+  async readRunInfo(): Promise<MatrixRunInfo> {
     const path = join(this.dir, 'run.json');
     if (!existsSync(path)) throw new WbdiffError('no run.json here: not a wbdiff results folder', { where: this.dir });
-    return this.readJson<T>(
+    return readResultFile<MatrixRunInfo>(
       path,
       runInfoSchema,
       'run.json',
@@ -134,7 +172,7 @@ export class ResultsStore {
   async readSubjects(): Promise<SubjectsFile> {
     const path = join(this.dir, 'subjects.json');
     if (!existsSync(path)) return { version: RESULT_FORMAT_VERSION, subjects: {}, diagnoses: {} };
-    return this.readJson<SubjectsFile>(
+    return readResultFile<SubjectsFile>(
       path,
       subjectsFileSchema,
       'subjects.json',
@@ -154,21 +192,36 @@ export class ResultsStore {
         where: this.dir,
         hint: 'run wbdiff matrix, or --resume an interrupted run',
       });
-    return this.readJson<MatrixSummary>(
-      path,
-      summaryFileSchema,
-      'summary.json',
-      `it is not what wbdiff wrote (corrupt or edited): wbdiff matrix --resume ${this.dir} writes it again`,
-    );
+    return readSummaryFile(path, `it is not what wbdiff wrote (corrupt or edited): wbdiff matrix --resume ${this.dir} writes it again`);
   }
 
-  writeSummary(summary: object): Promise<void> {
+  /**
+   * For looking over other runs (baseline search, trend): the summary, or null when this folder
+   * holds no summary this wbdiff can read (missing, corrupt, another result format). run.json
+   * comes with it when readable.
+   */
+  async peekRun(): Promise<{ summary: MatrixSummary; info: MatrixRunInfo | null } | null> {
+    const summary = await this.readSummary().catch(() => null);
+    if (!summary) return null;
+    return { summary, info: existsSync(join(this.dir, 'run.json')) ? await this.readRunInfo().catch(() => null) : null };
+  }
+
+  writeSummary(summary: MatrixSummary): Promise<void> {
     return writeJsonAtomic(join(this.dir, 'summary.json'), summary);
   }
+}
 
-  private readJson<T>(path: string, schema: object, what: string, hint: string): Promise<T> {
-    return loadJsonFile<T>(path, schema, what, hint);
-  }
+/** A summary.json by its own path (a --baseline FILE may be a copy kept anywhere). */
+export function readSummaryFile(path: string, hint = 'give the summary.json of a finished wbdiff matrix run'): Promise<MatrixSummary> {
+  return readResultFile<MatrixSummary>(path, summaryFileSchema, 'summary.json', hint);
+}
+
+/** Read once: the version is checked before the schema, so another format is named as such, not as a schema error. */
+async function readResultFile<T>(path: string, schema: object, what: string, hint: string): Promise<T> {
+  const text = await readJsonText(path, what, hint);
+  const doc = parseJsonText<{ version?: unknown }>(text, path, { type: 'object' }, what, hint);
+  checkResultVersion(doc, path, what);
+  return parseJsonText<T>(text, path, schema, what, hint);
 }
 
 async function readLock(path: string): Promise<{ pid: number; host: string; startedAt: string } | null> {

@@ -3,20 +3,20 @@
 // before a results folder is made. The checks that need the disk (files, variants, QEMU's CPU
 // list) are here; the plan itself stays pure (plan.ts).
 import { existsSync } from 'node:fs';
-import { readdirSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { Kernel } from '../build/manifest.js';
 import { buildTargets } from '../build/targets.js';
 import { WbdiffError } from '../errors.js';
-import { KERNELS_DIR } from '../paths.js';
 import { UNICORN_CPU_MODELS } from '../runners/emu.js';
 import { QEMU_BINARY } from '../runners/qemu-args.js';
+import { parseRunnerName, unknownBoard } from '../runners/index.js';
 import { DEFAULTS } from '../runners/types.js';
 import { didYouMean } from '../util/suggest.js';
 import { globMatcher } from '../compare/known.js';
 import { cellFileName } from './cells.js';
-import { resolveVariantPath, type MatrixConfig } from './config.js';
+import { bundledVariants, resolveVariantPath } from '../build/run-target.js';
+import type { MatrixConfig } from './config.js';
 import { planMatrix, type MatrixPlan } from './plan.js';
 
 export interface ValidateOptions {
@@ -88,25 +88,23 @@ function entryProblems(config: MatrixConfig, kernels: ReadonlyMap<string, Kernel
       if (!existsSync(path)) problems.push(`${at}: no such ELF file ${entry.elf} (looked at ${path})`);
     }
     if (entry.name?.includes('/')) problems.push(`${at}: the name "${entry.name}" contains "/", which separates the parts of a cell id`);
-    for (const runner of entry.runners ?? []) {
-      if (runner.startsWith('board:') && !boards.includes(runner.slice(6)))
-        problems.push(
-          `${at}: no board "${runner.slice(6)}" in "boards"${didYouMean(runner.slice(6), boards)}; boards: ${boards.join(', ') || '(none)'}`,
-        );
-    }
+    for (const problem of boardProblems(entry.runners, boards)) problems.push(`${at}: ${problem}`);
     const cpus = entry.cpus ?? config.cpus ?? [DEFAULTS.cpu];
     for (const cpu of Object.keys(entry.expectByCpu ?? {})) {
       if (!cpus.includes(cpu))
         problems.push(`${at}.expectByCpu: "${cpu}" is not a CPU model this entry runs${didYouMean(cpu, cpus)}; it runs ${cpus.join(', ')}`);
     }
   }
-  for (const runner of config.runners ?? []) {
-    if (runner.startsWith('board:') && !boards.includes(runner.slice(6)))
-      problems.push(
-        `runners: no board "${runner.slice(6)}" in "boards"${didYouMean(runner.slice(6), boards)}; boards: ${boards.join(', ') || '(none)'}`,
-      );
-  }
+  for (const problem of boardProblems(config.runners, boards)) problems.push(`runners: ${problem}`);
   return problems;
+}
+
+/** Runners "board:<name>" whose board the config does not define. */
+function boardProblems(runners: readonly string[] | undefined, boards: readonly string[]): string[] {
+  return (runners ?? []).flatMap((runner) => {
+    const board = parseRunnerName(runner)?.board;
+    return board && !boards.includes(board) ? [unknownBoard(board, boards)] : [];
+  });
 }
 
 function variantProblems(config: MatrixConfig, plan: MatrixPlan): string[] {
@@ -130,22 +128,6 @@ function variantProblems(config: MatrixConfig, plan: MatrixPlan): string[] {
     }
   }
   return problems;
-}
-
-/** Bundled variant names of a kernel for one toolchain (kernels/<k>/variants/<tc>/ and variants/). */
-export function bundledVariants(kernelName: string, toolchainId: string | null): string[] {
-  const folders = [
-    ...(toolchainId ? [join(KERNELS_DIR, kernelName, 'variants', toolchainId)] : []),
-    join(KERNELS_DIR, kernelName, 'variants'),
-  ];
-  const names = folders.flatMap((folder) =>
-    existsSync(folder)
-      ? readdirSync(folder)
-          .filter((n) => n.endsWith('.json'))
-          .map((n) => n.replace(/\.json$/, ''))
-      : [],
-  );
-  return [...new Set(names)].sort();
 }
 
 async function cpuProblems(config: MatrixConfig, qemuCpus: () => Promise<string[] | null>): Promise<string[]> {

@@ -110,11 +110,12 @@ export async function checkParity(elfPath: string, options: ParityOptions): Prom
       ...(options.maxSerialBytes ? { maxSerialBytes: options.maxSerialBytes } : {}),
       ...(initialRegisters ? { initialRegisters } : {}),
       ...(clockStartNs ? { clockStartNs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
 
   // The emulator first: when it ends by itself (power-off, fault, WFI, output cap) after N hits,
   // QEMU gets a short grace after its own Nth hit instead of its whole time limit.
-  const emu = emuRun();
+  const emu = await emuRun();
   const emuEndedByItself = emu.end.kind !== 'timeout' && emu.end.kind !== 'max-hits';
   const qemu = await snapshotOnQemu({
     ...(emuEndedByItself ? { settleAfter: { hits: emu.hits.length, graceMs: options.graceMs ?? 1000 } } : {}),
@@ -135,13 +136,13 @@ export async function checkParity(elfPath: string, options: ParityOptions): Prom
   if (!options.noAnalysis) {
     // The emulator's time is executed instructions, so a plain repeat reads the same counters:
     // repeat from a later time (1 s) instead, and what the counters set shows as differing.
-    repeat = emuRun(undefined, REPEAT_CLOCK_START_NS);
-    poisoned = emuRun(poisonedResetRegisters());
+    repeat = await emuRun(undefined, REPEAT_CLOCK_START_NS);
+    poisoned = await emuRun(poisonedResetRegisters());
     const registers = comparedRegisters(qemu.reset, emu.reset);
     if (resetDifferences(qemu.reset, emu.reset, registers).length) {
       const seed: Record<string, bigint> = {};
       for (const r of registers) if (r !== 'pc' && qemu.reset[r] !== undefined) seed[r] = qemu.reset[r]!;
-      seeded = emuRun(seed);
+      seeded = await emuRun(seed);
     }
   }
   const comparison = compareRuns({ qemu, emu, repeat, poisoned, seeded, symbols: symbolContext(image) });

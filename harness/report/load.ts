@@ -5,8 +5,8 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WbdiffError } from '../errors.js';
-import { readJsonOrNull } from '../util/json-file.js';
-import { cellFileName, type CellResult } from '../matrix/cells.js';
+import type { CellResult } from '../matrix/cells.js';
+import { ResultsStore } from '../matrix/store.js';
 import { dayOfRunId, type ReportModel, type ReportSummary, type RunInfo } from './model.js';
 import { trendRuns, trendRunOf, type TrendRun } from './trend.js';
 
@@ -19,15 +19,15 @@ export async function loadReportModel(dir: string): Promise<ReportModel> {
       hint: 'give the folder of a matrix run, e.g. results/<run-id>; an interrupted run gets its summary.json from wbdiff matrix --resume',
     });
   }
-  const summary = await readJsonOrNull<ReportSummary>(summaryPath);
-  if (!summary || !Array.isArray(summary.cells))
-    throw new WbdiffError('summary.json has no cells: not a wbdiff matrix summary', { where: summaryPath });
+  // Every file through the results store: its version and schema checked, a bad one named.
+  const store = new ResultsStore(root);
+  const summary: ReportSummary = await store.readSummary();
   const cells = new Map<string, CellResult>();
   for (const cell of summary.cells) {
-    const full = await readJsonOrNull<CellResult>(join(root, 'cells', cellFileName(cell)));
-    if (full?.run) cells.set(cell.id, full);
+    const full = await store.readCell(cell);
+    if (full) cells.set(cell.id, full);
   }
-  const runInfo = await readJsonOrNull<RunInfo>(join(root, 'run.json'));
+  const runInfo: RunInfo | null = existsSync(join(root, 'run.json')) ? await store.readRunInfo() : null;
   return { summary, cells, runInfo, trend: await loadTrend(root, summary, runInfo) };
 }
 
@@ -46,8 +46,9 @@ async function loadTrend(root: string, current: ReportSummary, runInfo: RunInfo 
     const day = dayOfRunId(name);
     const dir = join(parent, name);
     if (!day || dir === root) continue;
-    const summary = await readJsonOrNull<ReportSummary>(join(dir, 'summary.json'));
-    if (!summary || !Array.isArray(summary.cells) || summary.runId === current.runId) continue;
+    // A sibling folder this wbdiff cannot read as a run (corrupt, another result format) is left out of the trend.
+    const summary: ReportSummary | undefined = (await new ResultsStore(dir).peekRun())?.summary;
+    if (!summary || summary.runId === current.runId) continue;
     if (current.matrixKey && summary.matrixKey && summary.matrixKey !== current.matrixKey) continue;
     const run = trendRunOf({ ...summary, runId: summary.runId ?? name }, day);
     if (run) runs.push(run);

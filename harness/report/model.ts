@@ -4,6 +4,7 @@
 import { isFailing, mainFinding, type DiagnosisLike } from '../compare/classify.js';
 import { namesMarker } from '../compare/known.js';
 import type { CellKey, CellResult, SummaryCell } from '../matrix/cells.js';
+import type { MatrixRunInfo } from '../matrix/store.js';
 import type { PatchManifest } from '../patch/apply.js';
 import type { FaultInfo } from '../runners/types.js';
 import { displayText } from './escape.js';
@@ -42,14 +43,8 @@ export interface ReportSummary {
   known?: { xpass: { cell: string; entry: { cells: string; reason: string } }[] };
 }
 
-/** run.json: what ran, with which tools (all optional: reports do not need it). */
-export interface RunInfo {
-  startedAt?: string;
-  command?: string[] | null;
-  versions?: Record<string, unknown>;
-  config?: { source?: string };
-  repeat?: number;
-}
+/** run.json: what ran, with which tools (all optional: reports do not need it); the store's one shape of it. */
+export type RunInfo = Partial<Pick<MatrixRunInfo, 'startedAt' | 'command' | 'versions' | 'config' | 'repeat'>>;
 
 export interface ReportModel {
   summary: ReportSummary;

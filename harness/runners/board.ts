@@ -1,13 +1,14 @@
 // A real board as a runner: user commands (execa, never a shell) load the image and switch power,
-// the serial console is read over TCP or a tty, and the same stopping rules as QEMU apply: DONE,
-// wall-clock timeout, silence timeout, the serial cap. A board gives no fault information of its
+// the serial console is read over TCP or a tty, and the stop policy of every runner applies
+// (stop-policy.ts): DONE, wall-clock timeout, silence timeout, the serial cap. A board gives no fault information of its
 // own; a kernel that prints its exceptions can report them through result patterns.
-import { createServer, type AddressInfo } from 'node:net';
 import { openConsole, type ConsoleSpec } from './console.js';
 import { killProcessGroup, startTiedChild } from '../util/child.js';
+import { freeLoopbackPort } from '../util/free-port.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { OPTION_FLAG, setOptions } from '../machine/description.js';
-import { DEFAULTS, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
+import { stopDecision, stopLimits } from './stop-policy.js';
+import type { Runner, RunOptions, RunResult, RunSpec, Verdict } from './types.js';
 
 export interface BoardStep {
   /** argv; "{elf}", "{cpu}", "{board}" and "{port}" are replaced. */
@@ -49,7 +50,8 @@ export class BoardRunner implements Runner {
         startedAt,
       );
     const background: ReturnType<typeof startStep>[] = [];
-    const capture = new SerialCapture(spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes);
+    const limits = stopLimits(spec, { silenceMs: board.silenceTimeoutMs });
+    const capture = new SerialCapture(limits.maxSerialBytes);
     // "{port}" in the console endpoint: a free loopback port per run, also given to the commands.
     const port = 'tcp' in board.console && board.console.tcp.includes('{port}') ? String(await freeLoopbackPort()) : '';
     const consoleSpec: ConsoleSpec = 'tcp' in board.console ? { tcp: board.console.tcp.replaceAll('{port}', port) } : board.console;
@@ -103,8 +105,7 @@ export class BoardRunner implements Runner {
         line.onData((chunk) => {
           capture.push(chunk);
           options.onSerial?.(chunk);
-          if (capture.overflowed)
-            stop('output-limit', `serial output passed the ${spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes}-byte cap`);
+          if (capture.overflowed) wake();
         });
         line.onClose((why) => {
           if (capture.doneSeen) stop('completed', 'DONE printed; then the console closed');
@@ -121,25 +122,27 @@ export class BoardRunner implements Runner {
         return { verdict: 'error', reason: `board ${board.name}: ${(error as Error).message}` };
       }
 
-      const deadline = startedAt + spec.timeoutMs;
-      const silence = board.silenceTimeoutMs ?? spec.silenceTimeoutMs ?? 0;
-      let doneAt: number | null = null;
+      let doneAtMs: number | null = null;
       capture.lastOutputAt = Date.now();
       while (!ended) {
-        const now = Date.now();
-        if (options.signal?.aborted) stop('error', 'cancelled');
-        else if (capture.doneSeen && doneAt === null) doneAt = now;
-        if (doneAt !== null && now - doneAt >= (spec.afterDoneMs ?? DEFAULTS.afterDoneMs)) stop('completed', 'DONE printed');
-        else if (now >= deadline)
+        const elapsedMs = Date.now() - startedAt;
+        if (capture.doneSeen && doneAtMs === null) doneAtMs = elapsedMs;
+        const decision = stopDecision(limits, {
+          elapsedMs,
+          serialBytes: capture.total,
+          lastOutputMs: capture.lastOutputAt - startedAt,
+          doneAtMs,
+          aborted: options.signal?.aborted,
+        });
+        if (decision.stop)
           stop(
-            'timeout',
-            `timeout after ${spec.timeoutMs} ms${capture.total ? '' : ' with no serial output at all: the board never answered'}`,
+            decision.verdict,
+            `${decision.reason}${decision.silentThroughout ? ' with no serial output at all: the board never answered' : ''}`,
           );
-        else if (silence > 0 && now - capture.lastOutputAt >= silence) stop('timeout', `no serial output for ${silence} ms`);
-        if (!ended)
+        else
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, 25);
+            setTimeout(resolve, Math.min(25, decision.nextCheckMs));
           });
       }
       return ended as { verdict: Verdict; reason: string };
@@ -220,16 +223,4 @@ function startStep(argv: string[], cwd: string | undefined) {
       clearTimeout(timer);
     },
   };
-}
-
-/** A loopback port that was free a moment ago (listen on 0, read it, close). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

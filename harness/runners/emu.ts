@@ -1,12 +1,11 @@
-// Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts). uc_emu_start blocks the
-// thread, so the run is cut into slices of a fixed number of instructions (never of time: see
-// virt-machine.ts); between slices the runner checks the clock, DONE, the serial cap and the
-// abort signal, and lets the event loop breathe.
+// Runs a kernel in-process on Unicorn (harness/emu/virt-machine.ts) through the one emulator run
+// loop (emu-loop.ts: counted slices, the stop rules between them, the abort signal honoured),
+// and turns how the loop ended into a verdict.
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
 import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
-import { machineProfile } from '../machine-profile.js';
+import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
 import { qemuDtb } from './qemu-dtb.js';
@@ -14,16 +13,13 @@ import { OPTION_FLAG, unsupportedOptions, withoutOptionalDevices, type MachineOp
 import { readFileBounded } from '../util/bounded-read.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
+import { runEmuLoop, WALL_FACTOR } from './emu-loop.js';
+import { stopLimits } from './stop-policy.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
 
-/** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64). */
-export const UNICORN_CPU_MODELS: Readonly<Record<string, Arm64CpuModel>> = {
-  'cortex-a57': 'A57',
-  'cortex-a53': 'A53',
-  'cortex-a72': 'A72',
-  max: 'MAX',
-};
+/** QEMU -cpu names -> Unicorn 2.0.1's AArch64 models (uc_cpu_arm64): the one map, in qemu/virt.json. */
+export const UNICORN_CPU_MODELS = emulatorCpuModels() as Readonly<Record<string, Arm64CpuModel>>;
 
 export function unicornModelFor(cpu: string): Arm64CpuModel | null {
   return UNICORN_CPU_MODELS[cpu.trim().toLowerCase()] ?? null;
@@ -76,6 +72,8 @@ export interface EmuRunnerOptions {
   sliceInstructions?: number;
   /** Exact pc for faulting loads/stores (default true; costs ~25% on memory-heavy code). */
   precisePc?: boolean;
+  /** How slices are counted (emu/instruction-counter.ts); the block hook only to measure it against. */
+  instructionCounting?: 'engine' | 'block-hook';
 }
 
 interface Ending {
@@ -90,10 +88,12 @@ export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
   private readonly sliceInstructions: number;
   private readonly precisePc: boolean;
+  private readonly instructionCounting: 'engine' | 'block-hook' | undefined;
 
   constructor(options: EmuRunnerOptions = {}) {
     this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
     this.precisePc = options.precisePc ?? true;
+    this.instructionCounting = options.instructionCounting;
   }
 
   async run(asked: RunSpec, options: RunOptions = {}): Promise<RunResult> {
@@ -141,6 +141,7 @@ export class EmuRunner implements Runner {
         semihosting: spec.machine?.semihosting ?? false,
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
+        ...(this.instructionCounting ? { instructionCounting: this.instructionCounting } : {}),
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
@@ -159,6 +160,7 @@ export class EmuRunner implements Runner {
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
     } finally {
       details['slices'] = machine.slices;
+      details['instructionCounting'] = machine.instructionCounting;
       details['stopPc'] = hex(machine.programCounter);
       details['stopPcSymbol'] = symbols.format(machine.programCounter);
       if (machine.psciCalls.length) details['psciCalls'] = machine.psciCalls;
@@ -194,66 +196,69 @@ export class EmuRunner implements Runner {
     capture: SerialCapture,
     symbols: Symbolizer,
   ): Promise<Ending> {
-    const startedAt = Date.now();
-    const timeoutAt = startedAt + spec.timeoutMs;
-    const afterDoneMs = spec.afterDoneMs ?? DEFAULTS.afterDoneMs;
-    const silenceMs = spec.silenceTimeoutMs ?? 0;
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
-    let doneDeadline: number | null = null;
-
-    for (;;) {
-      const now = Date.now();
-      if (options.signal?.aborted) return { verdict: 'error', reason: 'cancelled' };
-      if (doneDeadline !== null && now >= doneDeadline) return { verdict: 'completed', reason: 'DONE printed; no PSCI power-off followed' };
-      if (now >= timeoutAt) return timeoutEnding(machine, `timeout after ${spec.timeoutMs} ms`, symbols);
-      if (silenceMs > 0 && now - capture.lastOutputAt > silenceMs)
-        return timeoutEnding(machine, `no serial output for ${silenceMs} ms`, symbols);
-
-      const outcome = machine.runSlice(this.sliceInstructions);
-
-      const chunk = machine.takeSerial();
-      if (chunk.length) {
-        capture.push(chunk);
-        options.onSerial?.(chunk);
+    const end = await runEmuLoop(machine, capture, {
+      limits: stopLimits(spec),
+      signal: options.signal,
+      sliceInstructions: this.sliceInstructions,
+      onSerial: options.onSerial,
+    });
+    const where = (pc: bigint) => `${hex(pc)} (${symbols.format(pc)})`;
+    switch (end.kind) {
+      case 'stop': {
+        const reason = end.clock === 'wall' ? `${end.stop.reason} ${wallClockWords(end.guestMs)}` : end.stop.reason;
+        if (end.stop.cause === 'timeout' || end.stop.cause === 'silence') return timeoutEnding(machine, reason, symbols);
+        return { verdict: end.stop.verdict, reason };
       }
-      if (capture.overflowed || outcome.kind === 'serial-limit') {
+      case 'spin':
+        if (capture.doneSeen)
+          return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU spins at ${where(end.pc)})` };
+        return timeoutEnding(
+          machine,
+          `the CPU spins on a branch to itself at ${where(end.pc)} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+          symbols,
+        );
+      case 'machine':
+        break;
+    }
+    const outcome = end.outcome;
+    switch (outcome.kind) {
+      case 'poweroff':
+        return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
+      case 'fault':
+        return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
+      case 'exit':
+        return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
+      case 'unmodelled': {
+        const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
+        return {
+          verdict: 'error',
+          reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})`,
+        };
+      }
+      case 'halted': {
+        // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
+        if (capture.doneSeen)
+          return {
+            verdict: 'completed',
+            reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where(outcome.pc - 4n)})`,
+          };
+        return {
+          verdict: 'timeout',
+          reason: `the CPU waits in WFI at ${where(outcome.pc - 4n)} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+        };
+      }
+      case 'emulator-limit':
+        return { verdict: 'error', reason: `emulator limit at ${where(outcome.pc)}: ${outcome.reason}` };
+      case 'serial-limit':
         return { verdict: 'output-limit', reason: `serial output passed the ${maxSerial}-byte cap` };
-      }
-      if (capture.doneSeen && doneDeadline === null) doneDeadline = Date.now() + afterDoneMs;
-
-      switch (outcome.kind) {
-        case 'poweroff':
-          return { verdict: 'completed', reason: outcome.reason, poweredOff: true };
-        case 'fault':
-          return { verdict: 'fault', reason: `guest took ${outcome.fault.kind}`, fault: toFaultInfo(outcome.fault, symbols) };
-        case 'exit':
-          return { verdict: 'completed', reason: outcome.reason, poweredOff: true, exitStatus: outcome.status };
-        case 'unmodelled': {
-          const at = outcome.address === null ? '' : ` at ${hex(outcome.address)}`;
-          return {
-            verdict: 'error',
-            reason: `the emulator does not model ${outcome.device}${at}: ${outcome.detail} (pc ${hex(outcome.pc)} ${symbols.format(outcome.pc)})`,
-          };
-        }
-        case 'halted': {
-          // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
-          const where = `${hex(outcome.pc - 4n)} (${symbols.format(outcome.pc - 4n)})`;
-          if (capture.doneSeen)
-            return { verdict: 'completed', reason: `DONE printed; no PSCI power-off followed (CPU waits in WFI at ${where})` };
-          return {
-            verdict: 'timeout',
-            reason: `the CPU waits in WFI at ${where} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
-          };
-        }
-        case 'emulator-limit':
-          return { verdict: 'error', reason: `emulator limit at ${hex(outcome.pc)} (${symbols.format(outcome.pc)}): ${outcome.reason}` };
-        case 'running':
-          break;
-      }
-      // Let timers, I/O and the abort signal run between slices.
-      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
+}
+
+/** How a run that ended on the wall-clock backstop says so. */
+function wallClockWords(guestMs: number): string {
+  return `on the wall clock (${WALL_FACTOR}x the limit: the emulator ran this code slower than guest time passes, ${guestMs.toFixed(0)} ms of guest time)`;
 }
 
 function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {

@@ -10,7 +10,8 @@ import { ExceptionJudge, type UnhandledException } from './exception-judge.js';
 import { kernelSetsExitCode, qemuInvocation } from './qemu-args.js';
 import { accessKind, exceptionKind, qemuErrorLines, QemuLogReader, type QemuException } from './qemu-log.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
-import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
+import { stopDecision, stopLimits } from './stop-policy.js';
+import type { FaultInfo, Runner, RunOptions, RunResult, RunSpec, Verdict } from './types.js';
 
 /** How long the log must stay quiet after the timeout before a pending handler is blamed. */
 const TIMEOUT_GRACE_MS = 250;
@@ -30,11 +31,8 @@ export class QemuRunner implements Runner {
     const { file, args } = qemuInvocation(spec);
 
     let stop: { verdict: Verdict; reason: string; fault?: FaultInfo } | null = null;
-    let doneTimer: NodeJS.Timeout | undefined;
-    const capture = new SerialCapture(spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes, () => {
-      // DONE without power-off: give the kernel a moment to power off, then end it ourselves.
-      doneTimer = setTimeout(() => end('completed', 'DONE printed; no PSCI power-off followed'), spec.afterDoneMs ?? DEFAULTS.afterDoneMs);
-    });
+    const limits = stopLimits(spec);
+    const capture = new SerialCapture(limits.maxSerialBytes);
     const log = new QemuLogReader();
     const judge = new ExceptionJudge(image.wordAt);
     // QEMU exits 0 both on PSCI SYSTEM_OFF and on semihosting SYS_EXIT(0): the last call tells them apart.
@@ -59,7 +57,7 @@ export class QemuRunner implements Runner {
     child.stdout?.on('data', (chunk: Buffer) => {
       capture.push(chunk);
       options.onSerial?.(chunk);
-      if (capture.overflowed) end('output-limit', `serial output passed the ${spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes}-byte cap`);
+      checkLimits();
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       if (stop) return;
@@ -70,13 +68,32 @@ export class QemuRunner implements Runner {
       }
     });
 
+    // The stop policy is asked on every serial chunk and when its next limit falls due.
+    let doneAtMs: number | null = null;
+    let limitTimer: NodeJS.Timeout | undefined;
     let grace: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      // A handler that never returned is what the time was lost to: name it. A kernel taking
-      // exceptions in a loop is caught between a take and its return as often as not, so the
-      // blame waits until the log has been quiet a moment with the same exception pending.
+    const checkLimits = () => {
+      if (stop || grace) return;
+      const elapsedMs = Date.now() - startedAt;
+      if (capture.doneSeen && doneAtMs === null) doneAtMs = elapsedMs;
+      const decision = stopDecision(limits, {
+        elapsedMs,
+        serialBytes: capture.total,
+        lastOutputMs: capture.lastOutputAt - startedAt,
+        doneAtMs,
+        aborted: options.signal?.aborted,
+      });
+      clearTimeout(limitTimer);
+      if (!decision.stop) limitTimer = setTimeout(checkLimits, decision.nextCheckMs);
+      else if (decision.cause === 'timeout') blameTimeout(decision.reason);
+      else end(decision.verdict, decision.reason);
+    };
+    // A handler that never returned is what the time was lost to: name it. A kernel taking
+    // exceptions in a loop is caught between a take and its return as often as not, so the
+    // blame waits until the log has been quiet a moment with the same exception pending.
+    const blameTimeout = (reason: string) => {
       const pending = judge.pendingCause();
-      if (!pending) return end('timeout', `timeout after ${spec.timeoutMs} ms`);
+      if (!pending) return end('timeout', reason);
       const seen = log.taken + log.returns;
       grace = setTimeout(() => {
         if (judge.pendingCause() === pending && log.taken + log.returns === seen) {
@@ -85,18 +102,10 @@ export class QemuRunner implements Runner {
             `guest took ${exceptionKind(pending)} and did not return from its handler before the timeout (${spec.timeoutMs} ms)`,
             faultFromException(pending, symbols),
           );
-        } else end('timeout', `timeout after ${spec.timeoutMs} ms`);
+        } else end('timeout', reason);
       }, TIMEOUT_GRACE_MS);
-    }, spec.timeoutMs);
-    const silence = spec.silenceTimeoutMs
-      ? setInterval(
-          () => {
-            if (Date.now() - capture.lastOutputAt > spec.silenceTimeoutMs!)
-              end('timeout', `no serial output for ${spec.silenceTimeoutMs} ms`);
-          },
-          Math.min(250, spec.silenceTimeoutMs),
-        )
-      : undefined;
+    };
+    checkLimits();
 
     // Everything QEMU wrote before it ended is read, however early it was killed: the output seen
     // before a fault must not depend on how fast this process drained the pipe.
@@ -109,10 +118,8 @@ export class QemuRunner implements Runner {
           })
         : Promise.resolve();
     const [outcome] = await Promise.all([child, drained(child.stdout), drained(child.stderr)]);
-    clearTimeout(timer);
+    clearTimeout(limitTimer);
     clearTimeout(grace);
-    clearTimeout(doneTimer);
-    if (silence) clearInterval(silence);
     if (!stop) {
       for (const event of log.end()) {
         lastWasSemihosting = event.kind === 'taken' && event.exception.semihosting;

@@ -37,6 +37,14 @@ export class SerialCapture {
     return Buffer.concat(this.chunks);
   }
 
+  private textCache: { kept: number; text: string } | null = null;
+
+  /** The kept bytes as text, escaped as every result's `serial` is (markers/decode.ts decodeSerial). */
+  text(): string {
+    if (this.textCache?.kept !== this.kept) this.textCache = { kept: this.kept, text: decodeSerial(this.bytes()) };
+    return this.textCache.text;
+  }
+
   private scanForDone(chunk: Uint8Array): void {
     const lines = (this.lineTail + decodeSerial(chunk)).split('\n');
     this.lineTail = (lines.pop() ?? '').slice(-256);

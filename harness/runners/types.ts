@@ -14,11 +14,6 @@ export type Verdict =
 
 export type RunnerName = 'qemu' | 'emu' | 'board' | 'replay' | `board:${string}`;
 
-/** Runners that see only the serial console: they cannot report a fault, only its silence. */
-export function reportsFaults(runner: string): boolean {
-  return runner === 'qemu' || runner === 'emu';
-}
-
 export interface FaultInfo {
   /** What kind of exception, in words: "data abort", "undefined instruction", "unmapped read"... */
   kind: string;

@@ -87,12 +87,3 @@ function describe(e: ErrorObject): string {
   if (e.keyword === 'required') return `${where} is missing the property "${(e.params as { missingProperty: string }).missingProperty}"`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }
-
-/** A JSON file, or null when it is absent or unreadable (reports and baseline searches degrade, they do not crash). */
-export async function readJsonOrNull<T>(path: string): Promise<T | null> {
-  try {
-    return JSON.parse((await readFileBounded(path, { what: 'JSON file', maxBytes: MAX_JSON_BYTES, hint: '' })).toString('utf8')) as T;
-  } catch {
-    return null;
-  }
-}

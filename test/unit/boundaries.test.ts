@@ -26,6 +26,8 @@ const PURE = [
   'harness/runners/qemu-args.ts',
   'harness/emu/interrupts/virt-interrupts.ts',
   'harness/runners/exception-judge.ts',
+  'harness/runners/stop-policy.ts',
+  'harness/runners/capabilities.ts',
   'harness/machine/description.ts',
   'harness/machine/boot-image.ts',
   'harness/markers/presets.ts',

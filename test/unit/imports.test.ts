@@ -23,9 +23,9 @@ const DEPENDS: Record<string, string[]> = {
   compare: ['machine', 'runners'],
   gdb: ['runners'],
   suite: ['runners'],
-  build: ['elf', 'machine', 'markers'],
+  build: ['elf', 'machine', 'markers', 'patch', 'runners'],
   bisect: ['elf', 'patch', 'runners'],
-  diagnose: ['disasm', 'elf', 'emu', 'machine', 'markers', 'matrix', 'patch', 'runners'],
+  diagnose: ['build', 'disasm', 'elf', 'emu', 'machine', 'markers', 'matrix', 'patch', 'runners'],
   parity: ['diagnose', 'elf', 'emu', 'gdb', 'markers', 'patch', 'runners'],
   baseline: ['compare'],
   matrix: ['baseline', 'build', 'compare', 'elf', 'emu', 'machine', 'markers', 'patch', 'runners', 'suite'],
@@ -57,25 +57,24 @@ const IO_FOLDERS = new Set(['cli']); // commands are edges by definition
 
 /** Per-folder I/O edges: the process, file and FFI boundaries of each concern. */
 const EDGE_FILES = new Set<string>([
-  'baseline/load.ts',
   'bisect/site-runner.ts',
   'build/builder.ts',
   'build/manifest.ts',
+  'build/run-target.ts',
   'build/subjects.ts',
   'build/toolchains.ts',
   'diagnose/conventions-file.ts',
   'disasm/capstone.ts',
   'elf/read-elf.ts',
   'emu/unicorn.ts',
-  'gdb/free-port.ts',
   'gdb/rsp.ts',
   'matrix/config.ts',
+  'matrix/find-baseline.ts',
   'matrix/store.ts',
   'matrix/validate.ts',
   'matrix/versions.ts',
   'patch/patched-build.ts',
   'report/load.ts',
-  'runners/board.ts',
   'runners/console.ts',
   'runners/emu-thread-worker.ts',
   'runners/emu-thread.ts',
@@ -85,6 +84,7 @@ const EDGE_FILES = new Set<string>([
   'util/atomic.ts',
   'util/bounded-read.ts',
   'util/child.ts',
+  'util/free-port.ts',
 ]);
 
 const IO = /^import (?!type )[^;]*?from '(node:(?:fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/gms;

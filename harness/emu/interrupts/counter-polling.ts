@@ -7,15 +7,16 @@
 // nothing but the instructions executed (same bytes, same result):
 //
 //   A read of the counter (CNTVCT_EL0, CNTPCT_EL0) or of a timer's state (CNTV/CNTP_CTL_EL0,
-//   _TVAL_EL0) is a *poll* when the previous such read was at the same pc, at most
-//   POLL_MAX_INSTRUCTIONS instructions earlier, no device (MMIO) was accessed in between, and
-//   every translation block entered in between holds only instructions without effects beyond
-//   registers and the stack (`isPollInstruction`: data processing, branches, calls and returns,
-//   NOP/YIELD/ISB/DMB/DSB, loads, stores based on SP, generic-timer reads; no other store,
-//   system register, exclusive or exception). From the POLL_WARMUP-th consecutive poll on, guest
-//   time first moves forward: for a counter read by POLL_STEP_NS, or less to stop at the next
-//   timer deadline; for a timer-state read straight to the next timer deadline (none armed: no
-//   skip).
+//   _TVAL_EL0) at pc P is a *poll* when P lies in a *poll loop* and the previous such read was
+//   at P exactly one trip round it earlier (as many instructions as the loop has) with no device
+//   (MMIO) access in between. A poll loop (`pollLoopLength`) is straight code [T, B]: B the first
+//   branch at or after P (at most POLL_MAX_INSTRUCTIONS on), a B / B.cond / CBZ / TBZ back to
+//   T <= P, and every instruction in it without effects beyond registers and the stack
+//   (`isPollInstruction`: data processing, branches, NOP/YIELD/ISB/DMB/DSB, loads, stores based
+//   on SP, generic-timer reads; no other store, system register, exclusive or exception). From
+//   the POLL_WARMUP-th consecutive poll on, guest time first moves forward: for a counter read by
+//   POLL_STEP_NS, or less to stop at the next timer deadline; for a timer-state read straight to
+//   the next timer deadline (none armed: no skip).
 //
 // One CPU, so until the next timer deadline nothing but the loop itself can change what it reads:
 // the skip only makes the wait cheaper (a counter wait ends at most POLL_STEP_NS late), never
@@ -27,7 +28,7 @@ export const POLL_STEP_NS = 25_000n;
 /** Consecutive polls before the rule applies (two reads, then a third that confirms the loop). */
 export const POLL_WARMUP = 2;
 /** The longest loop (instructions from one read to the next) that counts as polling. */
-export const POLL_MAX_INSTRUCTIONS = 64n;
+export const POLL_MAX_INSTRUCTIONS = 32;
 
 /** CNTVCT_EL0 (op2 2) / CNTPCT_EL0 (op2 1): op0 3, op1 3, CRn 14, CRm 0. */
 export function isCounterRead(enc: { op0: number; op1: number; crn: number; crm: number; op2: number }): boolean {
@@ -92,9 +93,7 @@ export interface PollObservation {
   deviceAccesses: number;
   /** A timer-state read (skips to the deadline) rather than a counter read (bounded step). */
   timerState: boolean;
-  /** The translation blocks entered since the previous read, or null if too many to tell. */
-  blocks: readonly { start: bigint; bytes: number }[] | null;
-  /** The instruction words of a block (null: not readable). */
+  /** The instruction words at an address (null: not readable). */
   wordsAt: (address: bigint, bytes: number) => Uint32Array | null;
 }
 
@@ -115,12 +114,8 @@ export class CounterPolling {
   observe(read: PollObservation, untilDeadlineNs: bigint | null): bigint {
     const isPoll =
       this.lastPc === read.pc &&
-      read.stamp - this.lastStamp <= POLL_MAX_INSTRUCTIONS &&
       read.deviceAccesses === this.lastDevices &&
-      read.blocks !== null &&
-      read.blocks.length > 0 &&
-      coversRead(read) &&
-      read.blocks.every((b) => blockIsPure(b, read.wordsAt));
+      read.stamp - this.lastStamp === BigInt(pollLoopLength(read.pc, read.wordsAt) ?? -1);
     this.consecutive = isPoll ? this.consecutive + 1 : 0;
     this.lastPc = read.pc;
     this.lastStamp = read.stamp;
@@ -137,14 +132,43 @@ export class CounterPolling {
   }
 }
 
-/** The last block entered must hold the read itself. */
-function coversRead(read: PollObservation): boolean {
-  const last = read.blocks![read.blocks!.length - 1]!;
-  return read.pc >= last.start && read.pc < last.start + BigInt(last.bytes);
+/**
+ * The instructions of the poll loop holding the read at `pc` (see the rule), or null when it is
+ * in none. Pure given `wordsAt`.
+ */
+export function pollLoopLength(pc: bigint, wordsAt: PollObservation['wordsAt']): number | null {
+  const ahead = wordsAt(pc, POLL_MAX_INSTRUCTIONS * 4);
+  if (!ahead) return null;
+  let end = -1;
+  for (let i = 0; i < ahead.length; i++) {
+    if (isBranch(ahead[i]!)) {
+      end = i;
+      break;
+    }
+  }
+  if (end < 0) return null;
+  const branchAt = pc + BigInt(end * 4);
+  const target = branchTarget(ahead[end]!, branchAt);
+  if (target === null || target > pc || branchAt - target >= BigInt(POLL_MAX_INSTRUCTIONS * 4)) return null;
+  const length = Number((branchAt - target) / 4n) + 1;
+  const body = wordsAt(target, length * 4);
+  if (!body?.every(isPollInstruction)) return null;
+  return length;
 }
 
-function blockIsPure(block: { start: bigint; bytes: number }, wordsAt: PollObservation['wordsAt']): boolean {
-  const words = wordsAt(block.start, block.bytes);
-  if (words === null) return false;
-  return words.every(isPollInstruction);
+/** B, B.cond, CBZ/CBNZ, TBZ/TBNZ, BL, BR/BLR/RET: the instructions that end straight code. */
+function isBranch(word: number): boolean {
+  const w = word >>> 0;
+  return ((w >>> 26) & 0b111) === 0b101 && !(w >>> 22 === 0x354); // not hints/barriers/system (d5xx)
+}
+
+/** The target of a direct branch back into a loop (B, B.cond, CBZ/CBNZ, TBZ/TBNZ), else null. */
+function branchTarget(word: number, at: bigint): bigint | null {
+  const w = word >>> 0;
+  const signed = (value: number, bits: number) => BigInt((value << (32 - bits)) >> (32 - bits));
+  if ((w & 0xfc00_0000) >>> 0 === 0x1400_0000) return at + signed(w & 0x3ff_ffff, 26) * 4n;
+  if ((w & 0xff00_0010) >>> 0 === 0x5400_0000) return at + signed((w >>> 5) & 0x7_ffff, 19) * 4n;
+  if ((w & 0x7e00_0000) >>> 0 === 0x3400_0000) return at + signed((w >>> 5) & 0x7_ffff, 19) * 4n;
+  if ((w & 0x7e00_0000) >>> 0 === 0x3600_0000) return at + signed((w >>> 5) & 0x3fff, 14) * 4n;
+  return null;
 }

@@ -29,11 +29,11 @@ export interface InterruptHookOptions {
    */
   limitFor?: (kind: 'MRS' | 'MSR', access: SysRegAccess) => boolean;
   /**
-   * The counter-polling rule (counter-polling.ts) for this CPU, with the QuantumCounter whose
-   * block trail tells what ran between two counter reads. One CPU only: with several, another
-   * CPU may change what the loop waits for while time skips.
+   * The polling rule (counter-polling.ts) for this CPU: instructions executed before the current
+   * one in this quantum and after it to the quantum's end, and a count of device accesses. One
+   * CPU only: with several, another CPU may change what the loop waits for while time skips.
    */
-  counterPolling?: { rule: CounterPolling; quantum: QuantumCounter; deviceAccesses: () => number };
+  counterPolling?: { rule: CounterPolling; inQuantum: () => number; remaining: () => number; deviceAccesses: () => number };
 }
 
 /** Counts of system-register accesses the models answered, for run details and benchmarks. */
@@ -93,20 +93,22 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
   };
   /** Before a counter read: skip guest time if this read is a poll, ending the quantum if the skip reaches a deadline inside it. */
   const pollCounter = (timerState: boolean) => {
-    const { rule, quantum } = polling!;
-    const inQuantum = quantum.inQuantum();
+    const { rule } = polling!;
+    const inQuantum = polling!.inQuantum();
     const shift = BigInt(model.clock.shift);
     const limit = model.quantumLimit();
+    // A timer-state poll waits for ISTATUS, which a masked timer raises too.
+    const status = timerState ? model.instructionsUntilTimerStatusChange(cpu) : null;
+    const until = status !== null && (limit === null || status < limit) ? status : limit;
     const step = rule.observe(
       {
         pc: uc.regRead('pc'),
         stamp: model.clock.executed + BigInt(inQuantum),
         deviceAccesses: polling!.deviceAccesses(),
         timerState,
-        blocks: quantum.takeTrail(),
         wordsAt,
       },
-      limit === null ? null : limit << shift,
+      until === null ? null : until << shift,
     );
     if (step === 0n) return;
     model.clock.warpBy(step);
@@ -115,7 +117,7 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
     // this instruction, as it would be without the skip; likewise when the next deadline now
     // falls inside the rest of the quantum.
     const after = model.quantumLimit();
-    if ((limit !== null && step >= limit << shift) || (after !== null && after <= BigInt(quantum.remaining()))) {
+    if ((until !== null && step >= until << shift) || (after !== null && after <= BigInt(polling!.remaining()))) {
       options.beforeStop?.();
       uc.emuStop();
     }
@@ -146,9 +148,6 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
   return traffic;
 }
 
-/** Blocks a poll loop may span between two counter reads (counter-polling.ts). */
-const TRAIL_BLOCKS = 6;
-
 /**
  * Instructions executed in the current quantum, from a block hook: WFI, an exception and a
  * stop from the MSR hook all end a translation block, so a quantum that ends early is counted
@@ -162,10 +161,6 @@ export class QuantumCounter {
   private beforeBlock = 0;
   private blockBytes = 0;
 
-  /** Blocks entered since the last takeTrail(), at most TRAIL_BLOCKS; null once more were (counter-polling.ts). */
-  private trail: { start: bigint; bytes: number }[] | null = null;
-  private count = Number.POSITIVE_INFINITY;
-
   constructor(private readonly uc: Unicorn) {
     uc.hookBlock(
       (address, size) => {
@@ -173,10 +168,6 @@ export class QuantumCounter {
         this.blockBytes = size;
         this.beforeBlock = this.entered;
         this.entered += size / 4;
-        if (this.trail !== null) {
-          if (this.trail.length < TRAIL_BLOCKS) this.trail.push({ start: address, bytes: size });
-          else this.trail = null;
-        }
       },
       1n,
       0n,
@@ -186,9 +177,8 @@ export class QuantumCounter {
   /** Instructions executed when a hook stopped the engine inside a block (the rest of the block never ran). */
   private stoppedAfter = Number.POSITIVE_INFINITY;
 
-  /** Call before each uc_emu_start of `count` instructions. The block trail runs on across quanta. */
-  begin(count = Number.POSITIVE_INFINITY): void {
-    this.count = count;
+  /** Call before each uc_emu_start. */
+  begin(): void {
     this.entered = 0;
     this.stoppedAfter = Number.POSITIVE_INFINITY;
   }
@@ -212,18 +202,6 @@ export class QuantumCounter {
   /** After uc_emu_start(count): the instructions the quantum executed. */
   executed(count: number): number {
     return Math.min(count, this.entered, this.stoppedAfter);
-  }
-
-  /** The blocks entered since the previous call (null: more than TRAIL_BLOCKS, or none tracked yet); starts a new trail. */
-  takeTrail(): readonly { start: bigint; bytes: number }[] | null {
-    const trail = this.trail;
-    this.trail = [];
-    return trail;
-  }
-
-  /** From a hook inside the quantum: instructions left in it after the current one. */
-  remaining(): number {
-    return Math.max(0, this.count - this.inQuantum() - 1);
   }
 
   /** From a hook inside the quantum: instructions executed before the current one. */

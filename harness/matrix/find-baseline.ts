@@ -2,12 +2,12 @@
 // the same matrix (its matrix key) that finished whole (not sharded, not interrupted), among the
 // runs kept beside the current one.
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { matrixKey } from '../baseline/key.js';
 import { WbdiffError } from '../errors.js';
-import { readJsonOrNull } from '../util/json-file.js';
-import type { MatrixSummary } from '../matrix/summarize.js';
-import { matrixKey } from './key.js';
+import { readSummaryFile, ResultsStore } from './store.js';
+import type { MatrixSummary } from './summarize.js';
 
 export interface LoadedBaseline {
   runId: string;
@@ -35,7 +35,7 @@ export async function loadBaseline(spec: string | undefined, query: BaselineQuer
         where: spec,
         hint: 'give a results folder of a finished run, or its summary.json',
       });
-    const summary = JSON.parse(await readFile(file, 'utf8')) as MatrixSummary;
+    const summary = await readSummaryFile(file, 'give a results folder of a finished run, or its summary.json');
     return { runId: summary.runId ?? basename(dirname(file)), dir: dirname(file), summary };
   }
   const root = query.root ?? dirname(resolve(query.currentDir));
@@ -44,9 +44,10 @@ export async function loadBaseline(spec: string | undefined, query: BaselineQuer
   for (const name of await readdir(root)) {
     const dir = join(root, name);
     if (resolve(dir) === resolve(query.currentDir) || !existsSync(join(dir, 'summary.json'))) continue;
-    const summary = await readJsonOrNull<MatrixSummary>(join(dir, 'summary.json'));
-    if (!summary || !Array.isArray(summary.cells) || summary.interrupted || summary.shard) continue;
-    const info = await readJsonOrNull<{ startedAt?: string; config?: object }>(join(dir, 'run.json'));
+    // A folder this wbdiff cannot read as a finished run (corrupt, another result format) is not a baseline.
+    const run = await new ResultsStore(dir).peekRun();
+    if (!run || run.summary.interrupted || run.summary.shard) continue;
+    const { summary, info } = run;
     const key = summary.matrixKey ?? (info?.config ? matrixKey(info.config) : undefined);
     if (query.matrixKey !== undefined && key !== query.matrixKey) continue;
     const startedAt = summary.startedAt ?? info?.startedAt ?? statSync(join(dir, 'summary.json')).mtime.toISOString();
