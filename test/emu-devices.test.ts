@@ -31,3 +31,12 @@ test('fw_cfg: reading a file whose bytes QEMU builds (ACPI, SMBIOS, table-loader
     ['etc/acpi/rsdp', 'etc/acpi/tables', 'etc/smbios/smbios-anchor', 'etc/smbios/smbios-tables', 'etc/table-loader'],
   );
 });
+
+test('its-probe: the GICv3 ITS registers read the same on QEMU and on the emulator, at reset and after its_init-style writes', async (t) => {
+  const { runs } = await runSubject(await subject('its-probe'), ['qemu', 'emu'], 'cortex-a57');
+  const [qemu, emu] = runs;
+  t.is(qemu!.verdict, 'completed', qemu!.reason);
+  t.is(emu!.verdict, 'completed', emu!.reason);
+  t.regex(qemu!.serial, /^REG BASER0 0x8107000040100200$/m);
+  t.is(emu!.serial, qemu!.serial);
+});

@@ -21,6 +21,7 @@ import type { ElfImage } from '../elf/elf.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
+import { GicV3Its } from './devices/gicv3-its.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
 import { attachInterrupts } from './interrupts/engine-hooks.js';
 import { instructionCounterFor, type InstructionCounter } from './instruction-counter.js';
@@ -254,6 +255,8 @@ export class VirtMachine {
       new EmptyPciWindow('PCIe PIO', 0x3eff_0000n, 0x1_0000),
       new PcieEcam(0x40_1000_0000n),
     );
+    // virt 7.2 with gic-version=3 has an ITS (its=on by default): its registers, no LPIs.
+    if (this.interrupts.gicVersion === 3) this.devices.push(new GicV3Its(0x0808_0000n, unmodelled));
     for (const device of this.devices) {
       // Whole pages for Unicorn; the device sees offsets past its size as its own (none care).
       const size = Math.max(0x1000, Math.ceil(device.size / 0x1000) * 0x1000);
@@ -467,8 +470,8 @@ export class VirtMachine {
 
   /**
    * QEMU's map (qemu/virt.json is virt's GICv2 layout) as it is with this GIC: with
-   * gic-version=3, virt 7.2 has an ITS at 0x08080000 (its=on by default), which is not modelled,
-   * and no GICv2 CPU interface or GICv2m frame (unassigned there, so a data abort as on QEMU).
+   * gic-version=3, virt 7.2 has an ITS at 0x08080000 (its=on by default; devices/gicv3-its.ts maps
+   * its registers, so this entry only names it), and no GICv2 CPU interface or GICv2m frame (unassigned there, so a data abort as on QEMU).
    */
   private gicRegions(): readonly { name: string; base: bigint; end: bigint }[] {
     if (this.interrupts.gicVersion === 2) return this.qemuRegions;
