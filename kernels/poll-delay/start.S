@@ -71,28 +71,6 @@ main:
 	ldp	x29, x30, [sp], #16
 	ret
 
-/* verdict(w0 = 1 for Y, w1 = check digit): prints "T<d> Y" or "T<d> N". */
-verdict:
-	stp	x29, x30, [sp, #-16]!
-	stp	x19, x20, [sp, #-16]!
-	mov	w19, w0
-	mov	w20, w1
-	mov	w0, #'T'
-	bl	putc
-	mov	w0, w20
-	bl	putc
-	adr	x0, yes
-	adr	x1, no
-	cmp	w19, #1
-	csel	x0, x0, x1, eq
-	bl	puts
-	ldp	x19, x20, [sp], #16
-	ldp	x29, x30, [sp], #16
-	ret
 	.ltorg
 
 	virt_lib
-
-	.section .rodata
-yes:	.asciz	" Y\n"
-no:	.asciz	" N\n"
