@@ -13,6 +13,7 @@ import { loadMatrixConfig } from '../harness/matrix/config.js';
 import { runMatrix } from '../harness/matrix/run-matrix.js';
 import { ResultsStore } from '../harness/matrix/store.js';
 import { EmuRunner } from '../harness/runners/emu.js';
+import { EnginePool } from '../harness/emu/engine-pool.js';
 import { UC_PROT, Unicorn, version as unicornVersion } from '../harness/emu/unicorn.js';
 import { QemuRunner } from '../harness/runners/qemu.js';
 import { runSpecFor, type Runner } from '../harness/runners/types.js';
@@ -45,35 +46,46 @@ async function timeOne(runner: Runner, elfPath: string): Promise<number> {
 say(`wbdiff bench (${availableParallelism()} cores, Unicorn ${unicornVersion().text})\n`);
 say(`1. one run, median of ${RUNS}, emulator and QEMU runs interleaved`);
 say(
-  `   ${'kernel'.padEnd(14)} ${'emu ms'.padStart(8)} ${'qemu ms'.padStart(8)} ${'emu/qemu'.padStart(9)} ${'block-hook ms'.padStart(14)} ${'ratio'.padStart(7)}`,
+  `   ${'kernel'.padEnd(14)} ${'emu ms'.padStart(8)} ${'qemu ms'.padStart(8)} ${'emu/qemu'.padStart(9)} ${'pooled ms'.padStart(10)} ${'ratio'.padStart(7)} ${'block-hook ms'.padStart(14)} ${'ratio'.padStart(7)}`,
 );
-const emuRunner = new EmuRunner();
-const blockHookRunner = new EmuRunner({ instructionCounting: 'block-hook' });
+say('   (emu: a new engine per run; pooled: an engine reset between runs; block-hook: slices counted by a JS block hook, as before)');
+const emuRunner = new EmuRunner({ pool: false });
+const pooledRunner = new EmuRunner({ pool: new EnginePool() });
+const blockHookRunner = new EmuRunner({ instructionCounting: 'block-hook', pool: false });
 const qemuRunner = new QemuRunner();
 const perRun: Record<string, unknown>[] = [];
 for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
   const [subject] = await resolveSubjects(id);
   const emu: number[] = [];
+  const pooled: number[] = [];
   const blockHook: number[] = [];
   const qemu: number[] = [];
+  // The order rotates: the run right after a QEMU run is measurably slower (caches), whichever it is.
+  const lanes: [Runner, number[]][] = [
+    [emuRunner, emu],
+    [pooledRunner, pooled],
+    [blockHookRunner, blockHook],
+    [qemuRunner, qemu],
+  ];
   for (let i = 0; i < RUNS; i++) {
-    emu.push(await timeOne(emuRunner, subject!.elfPath));
-    blockHook.push(await timeOne(blockHookRunner, subject!.elfPath));
-    qemu.push(await timeOne(qemuRunner, subject!.elfPath));
+    for (let k = 0; k < lanes.length; k++) {
+      const [runner, times] = lanes[(i + k) % lanes.length]!;
+      times.push(await timeOne(runner, subject!.elfPath));
+    }
   }
   const row = {
     kernel: id,
     emuMs: round(median(emu)),
     qemuMs: round(median(qemu)),
     ratio: round(median(emu) / median(qemu)),
-    // No engine pool yet (#16 item 1 not done): null, not a guess.
-    pooledRatio: null,
+    pooledRatio: round(median(pooled) / median(qemu)),
+    pooledEmuMs: round(median(pooled)),
     blockHookEmuMs: round(median(blockHook)),
     blockHookRatio: round(median(blockHook) / median(qemu)),
   };
   perRun.push(row);
   say(
-    `   ${id.padEnd(14)} ${row.emuMs.toFixed(1).padStart(8)} ${row.qemuMs.toFixed(1).padStart(8)} ${row.ratio.toFixed(3).padStart(9)} ${row.blockHookEmuMs.toFixed(1).padStart(14)} ${row.blockHookRatio.toFixed(3).padStart(7)}   (target <= ${id === 'hello' ? '0.030' : '0.100'})`,
+    `   ${id.padEnd(14)} ${row.emuMs.toFixed(1).padStart(8)} ${row.qemuMs.toFixed(1).padStart(8)} ${row.ratio.toFixed(3).padStart(9)} ${row.pooledEmuMs.toFixed(2).padStart(10)} ${row.pooledRatio.toFixed(3).padStart(7)} ${row.blockHookEmuMs.toFixed(1).padStart(14)} ${row.blockHookRatio.toFixed(3).padStart(7)}   (target <= ${id === 'hello' ? '0.030' : '0.100'})`,
   );
 }
 figures['perRun'] = perRun;

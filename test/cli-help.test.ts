@@ -29,3 +29,15 @@ test('a mistyped option names the flag once, suggests the right one and exits 2'
   t.is(result.exitCode, 2);
   t.regex(result.stderr, /^wbdiff run: unknown option --runer \(did you mean --runner\?\)\n {2}hint: see wbdiff run --help\n?$/);
 });
+
+test('wbdiff --help lists every command from the same help table, exit 0; no command is exit 2', async (t) => {
+  const result = await wbdiff(['--help']);
+  t.is(result.exitCode, 0);
+  for (const [command, help] of Object.entries(COMMAND_HELP)) {
+    for (const usage of help.usage) t.true(result.stdout.includes(`  wbdiff ${usage}\n`), command);
+  }
+  t.regex(result.stdout, /\n {2}--cpu MODEL {2}--smp N {2}--memory MIB/);
+  t.regex(result.stdout, /125 \/ 128 {2}check only \(git bisect run\)/);
+  const none = await wbdiff([]);
+  t.is(none.exitCode, 2);
+});

@@ -64,3 +64,9 @@ test('a missing libcapstone names the Debian package libcapstone4, exit 2', asyn
   t.regex(result.stderr, /: install the Debian package libcapstone4 \(npm run setup does\)\n {2}hint: set WBDIFF_LIBCAPSTONE/);
   t.notRegex(result.stderr, /bug in wbdiff/);
 });
+
+test('a missing QEMU names the Debian package qemu-system-arm; the run is an infrastructure error, exit 2', async (t) => {
+  const result = await wbdiff(['run', 'hello', '--runner', 'qemu'], { WBDIFF_QEMU: '/nonexistent/qemu-system-aarch64' });
+  t.is(result.exitCode, EXIT.harness, result.stdout + result.stderr);
+  t.regex(result.stdout, /qemu\s+error .*\/nonexistent\/qemu-system-aarch64 not found: install the Debian package qemu-system-arm/);
+});

@@ -218,7 +218,7 @@ test('with diagnosis: Go 1.23 wrong routines name x25; QEMU passes are called ma
 });
 
 test('two runs started in the same second get their own results folders', async (t) => {
-  const { claimRunDir } = await import('../harness/cli/matrix-command.js');
+  const claimRunDir = (root: string) => ResultsStore.claimRunDir(root);
   const root = await mkdtemp(join(tmpdir(), 'wbdiff-claim-'));
   const dirs = await Promise.all([claimRunDir(root), claimRunDir(root), claimRunDir(root)]);
   t.is(new Set(dirs).size, 3);
@@ -277,4 +277,19 @@ test('the executor takes its runners from an injected factory, asks it per cell 
     summary.cells.map((c) => c.outcome),
     ['expected', 'expected'],
   );
+});
+
+test('the matrix emulator (on its worker thread) streams serial to onSerial like every runner', async (t) => {
+  const hello = await subject('hello');
+  const runners = matrixRunners(undefined);
+  const chunks: Uint8Array[] = [];
+  try {
+    const run = await runners
+      .runnerFor('emu', {})
+      .run({ elfPath: hello.elfPath, cpu: 'cortex-a57', timeoutMs: 10_000 }, { onSerial: (chunk) => chunks.push(chunk) });
+    t.is(run.verdict, 'completed');
+    t.is(Buffer.concat(chunks).toString('utf8'), run.serial);
+  } finally {
+    await runners.close();
+  }
 });

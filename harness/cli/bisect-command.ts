@@ -12,7 +12,7 @@ import { DEFAULTS } from '../runners/types.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { parseCommandArgs, parseMarkerSpec, parsePositiveInt } from './args.js';
-import { table } from './format.js';
+import { table } from '../report/run-text.js';
 
 export async function bisectCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('bisect', argv, {

@@ -1,9 +1,8 @@
 // `wbdiff diagnose <kernel|elf> [--variant v.json]... [--convention go1.19|go1.23|file]`:
 // the register-convention diagnosis of every redirected call site, in words (or --json).
-import { resolveRunTargets } from '../build/run-target.js';
+import { resolveTraceTargets } from './trace-targets.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
-import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
-import { emuCannotHonour } from '../runners/emu.js';
+import { MACHINE_FLAGS } from './machine-flags.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { DEFAULTS } from '../runners/types.js';
 import { diagnoseElf, type Diagnosis } from '../diagnose/index.js';
@@ -27,23 +26,10 @@ export async function diagnoseCommand(argv: string[]): Promise<number> {
       hint: 'e.g. wbdiff diagnose gowb@go1.19 --variant kernels/gowb/variants/go1.19/seed-barrier.json, or wbdiff diagnose /tmp/x.elf (reads /tmp/x.elf.patch.json)',
     });
   }
-  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
-  const targets = await resolveRunTargets({
-    kernel: positionals[0]!,
-    variants: values.variant,
-    overrides: machineOverrides(values),
-    timeoutMs,
-    patchManifest: { path: values.manifest, required: true },
+  const targets = await resolveTraceTargets('diagnose', positionals[0]!, values, {
+    manifestRequired: true,
+    why: 'diagnosis traces calls on the emulator',
   });
-  // Diagnosis traces on the emulator: what it cannot honour is refused by name.
-  for (const { subject } of targets) {
-    const refused = emuCannotHonour(subject);
-    if (refused)
-      throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), {
-        where: `wbdiff diagnose ${subject.id}`,
-        hint: 'diagnosis traces calls on the emulator; run the kernel with wbdiff run --runner qemu instead',
-      });
-  }
   const callerBudget = parsePositiveInt(values['caller-budget'], '--caller-budget');
   const results: { id: string; diagnosis: Diagnosis }[] = [];
   for (const { subject, patched, patch, variant, trace } of targets) {

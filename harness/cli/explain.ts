@@ -3,7 +3,7 @@ import { WbdiffError } from '../errors.js';
 import type { SummaryCell } from '../matrix/cells.js';
 import { diagnosisKey, type MatrixSummary } from '../matrix/summarize.js';
 import type { ResultsStore } from '../matrix/store.js';
-import { formatRun } from './format.js';
+import { formatRun } from '../report/run-text.js';
 
 export async function explainCell(cell: SummaryCell, summary: MatrixSummary, store: ResultsStore): Promise<string> {
   const lines: string[] = [];

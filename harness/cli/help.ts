@@ -93,8 +93,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: { explain: { text: 'with --variant: print the evidence behind each classification' } },
   },
   patch: {
-    usage: [`patch ${KERNEL} <variant.json>... -o <out.elf> [--json]`],
-    summary: 'Apply variant files; print every site (address, location, old -> new) and write out.elf and out.elf.patch.json.',
+    usage: [`patch ${KERNEL} <variant.json|name>... -o <out.elf> [--json]`],
+    summary:
+      'Apply variant files (or bundled variant names); print every site (address, location, old -> new) and write out.elf and out.elf.patch.json.',
     examples: ['wbdiff patch gowb@go1.23 kernels/gowb/variants/go1.23/seed-barrier.json -o /tmp/seed.elf'],
     options: { output: { arg: 'FILE', text: 'the patched ELF to write (required)' } },
   },
@@ -126,7 +127,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: { out: { arg: 'DIR', text: 'where to write the reports (default: the results folder)' } },
   },
   diagnose: {
-    usage: [`diagnose ${KERNEL} [--variant FILE]... [--convention go1.19|go1.23|FILE] [options]`],
+    usage: [`diagnose ${KERNEL} [--variant FILE|NAME]... [--convention go1.19|go1.23|FILE] [options]`],
     summary:
       "Trace each redirected call on the emulator; say whether the replacement routine follows the write-barrier convention, which calls to the runtime's barrier entry points the variant left behind, and why each marker is what it is. Exit 0 when every reached site is right.",
     examples: ['wbdiff diagnose gowb@go1.19 --variant seed-barrier', 'wbdiff diagnose goarchive --variant partial-barriers --verbose'],
@@ -135,7 +136,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   bisect: {
     usage: [
       `bisect ${KERNEL} --variant FILE --marker ID[=VALUE] [options]`,
-      `bisect ${KERNEL} --series v1.json v2.json ... --marker ID[=VALUE]`,
+      `bisect ${KERNEL} --series v1.json|name v2.json|name ... --marker ID[=VALUE]`,
     ],
     summary: "The smallest set of a variant's sites that flips a marker (delta debugging), or the first bad variant of a series.",
     examples: ['wbdiff bisect gowb@go1.19 --variant bisect-example --marker T2 -o culprits.json'],
@@ -146,8 +147,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     },
   },
   check: {
-    usage: [`check ${KERNEL} [--variant FILE]... --marker ID=VALUE [--runner emu|qemu]`],
-    summary: 'A git bisect run predicate: exit 0 the expectation holds, 1 it does not, 125 the kernel does not build, 128 harness error.',
+    usage: [`check ${KERNEL} [--variant FILE|NAME]... --marker ID=VALUE [--runner emu|qemu]`],
+    summary:
+      'A git bisect run predicate: exit 0 the expectation holds, 1 it does not, 125 the kernel does not build (skip the commit), 128 the harness failed (stop bisecting).',
     examples: ['git bisect run npx wbdiff check gowb@go1.19 --marker T2=Y'],
     options: {
       marker: { arg: 'ID=VALUE', text: 'the marker value that must hold (repeatable); ID alone takes the value of --want, as bisect does' },
@@ -155,7 +157,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     },
   },
   parity: {
-    usage: [`parity ${KERNEL} [--variant FILE]... [--at SYM|ADDR]... [options]`],
+    usage: [`parity ${KERNEL} [--variant FILE|NAME]... [--at SYM|ADDR]... [options]`],
     summary: 'Register-level parity: QEMU (gdbstub) and the emulator stop at the same breakpoints; the earliest divergence, symbolised.',
     examples: ['wbdiff parity gowb@go1.19 --variant seed-barrier'],
   },
@@ -200,6 +202,41 @@ export function formatCommandHelp(command: string, options: OptionTable): string
   if (help?.examples.length) lines.push('', 'Examples:', ...help.examples.map((e) => `  ${e}`));
   lines.push('', 'Exit codes and the other commands: wbdiff --help');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `wbdiff --help`: every command's usage and summary from COMMAND_HELP (the table the per-command
+ * help uses), the machine flags by name, then the notes (kernels, exit codes, environment).
+ */
+export function formatMainHelp(parts: { commands: readonly string[]; machineFlags: readonly string[]; notes: string }): string {
+  const lines = ['wbdiff — differential test harness for bare-metal AArch64 kernels', '', 'Usage:'];
+  for (const command of parts.commands) {
+    const help = COMMAND_HELP[command];
+    if (!help) continue;
+    lines.push(...help.usage.map((u) => `  wbdiff ${u}`), ...wrap(help.summary.split(' '), 92).map((l) => `        ${l}`));
+  }
+  lines.push('  wbdiff <command> --help   its options, each described, and examples', '');
+  const flags = parts.machineFlags.map((flag) => {
+    const doc = OPTION_HELP[flag];
+    return `--${flag}${doc?.arg ? ` ${doc.arg}` : ''}`;
+  });
+  lines.push('Machine (run, diagnose, bisect, check, parity, dtb; over the manifest\'s "machine"):');
+  lines.push(...wrap(flags, 100, '  ').map((l) => `  ${l}`), '');
+  return `${lines.join('\n')}\n${parts.notes}`;
+}
+
+/** Lines of at most `width` characters, never breaking inside a token. */
+function wrap(tokens: readonly string[], width: number, separator = ' '): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const token of tokens) {
+    if (line && line.length + separator.length + token.length > width) {
+      out.push(line);
+      line = token;
+    } else line = line ? `${line}${separator}${token}` : token;
+  }
+  if (line) out.push(line);
+  return out;
 }
 
 /** True when argv asks for help (before any `--`). */

@@ -1,21 +1,10 @@
 // `wbdiff matrix`: the differential matrix with progress, the table, and --explain. What it
 // prints is made by harness/report/terminal.ts; this file reads options and runs.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeRunReports } from '../report/index.js';
-import {
-  formatDuration,
-  progressLine,
-  plural,
-  renderBaseline,
-  renderCounts,
-  renderFailing,
-  renderKnown,
-  renderTable,
-  terminalStyle,
-  type ProgressState,
-} from '../report/terminal.js';
+import { plural, progressLine, progressRecord, renderMatrixResult, terminalStyle, type ProgressState } from '../report/terminal.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import type { CellResult } from '../matrix/cells.js';
 import {
@@ -32,7 +21,6 @@ import { isInfrastructure } from '../runners/types.js';
 import { loadBaseline } from '../matrix/find-baseline.js';
 import { matrixKey } from '../baseline/key.js';
 import { listKernels } from '../build/manifest.js';
-import { isFailing } from '../compare/classify.js';
 import { checkExpectation } from '../compare/expect.js';
 import { expectationOn } from '../matrix/plan.js';
 import { planValidMatrix, unmatchedKnownEntries } from '../matrix/validate.js';
@@ -41,11 +29,10 @@ import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
 import { didYouMean } from '../util/suggest.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
-import { formatMarkers } from './format.js';
 import { watchInterrupts } from './interrupt.js';
 import { explainCell } from './explain.js';
 
-export { renderTable } from '../report/terminal.js';
+import { matrixExitCode } from '../matrix/summarize.js';
 
 export async function matrixCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('matrix', argv, MATRIX_OPTIONS);
@@ -64,7 +51,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
     run.baseline === null
       ? null
       : await loadBaseline(run.baseline, { currentDir: run.dir ?? join(root, '(new)'), root, matrixKey: key, before: run.startedBefore });
-  const store = new ResultsStore(run.dir ?? (await claimRunDir(root)));
+  const store = new ResultsStore(run.dir ?? (await ResultsStore.claimRunDir(root)));
 
   const controller = new AbortController();
   // SIGINT, SIGTERM and SIGHUP alike: finished cells kept, summary written, exit 128 + signal.
@@ -123,7 +110,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
         if (isInfrastructure(cell.run.verdict)) progress.infrastructure += 1;
         else if (failsExpectation(cell)) progress.failing += 1;
         if (tty) out.write(`\r${progressLine(progress, style)}\x1b[K`);
-        else out.write(`[${progress.done}/${progress.total}] ${cell.id}: ${cell.run.verdict} ${formatMarkers(cell.run.markers)}\n`);
+        else out.write(progressRecord(progress, cell));
       },
     });
   } finally {
@@ -140,17 +127,7 @@ export async function matrixCommand(argv: string[]): Promise<number> {
       });
   const html = reports.find((r) => r.path.endsWith('.html'))?.path;
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else {
-    const sections = [
-      renderTable(summary.cells, style),
-      renderBaseline(summary.baseline, style),
-      renderFailing(summary.cells, style),
-      renderKnown(summary, style),
-    ].filter(Boolean);
-    out.write(
-      `\n${sections.join('\n')}\n${renderCounts(summary.cells, style)} in ${formatDuration(Date.now() - started)}\nresults: ${store.dir}\n${html ? `report: ${html}\n` : ''}`,
-    );
-  }
+  else out.write(renderMatrixResult(summary, style, { durationMs: Date.now() - started, dir: store.dir, report: html ?? null }));
   if (summary.interrupted) {
     out.write(`interrupted: resume with  wbdiff matrix --resume ${store.dir}\n`);
     return interrupts.exitCode();
@@ -248,39 +225,6 @@ async function resumedRun(values: MatrixValues, positionals: string[]): Promise<
     baseline: options['noBaseline'] === true ? null : (baselineDir ?? undefined),
     startedBefore: info.startedAt ?? new Date().toISOString(),
   };
-}
-
-/**
- * 2: infrastructure errors (never test failures); 1: a cell failing (not as it must be: a patch
- * bug, a parity divergence, a convention bug, a masked failure, an unexpected result), whether
- * new, regressed or failing since earlier nights, unless a "known" entry covers it; else 0.
- */
-export function matrixExitCode(summary: Pick<MatrixSummary, 'cells'>): number {
-  if (summary.cells.some((c) => c.outcome === 'infrastructure')) return EXIT.harness;
-  // The outcome names the worst finding, so a parity divergence hiding an unexpected result fails too.
-  return summary.cells.some((c) => isFailing(c.outcome)) ? EXIT.failed : EXIT.ok;
-}
-
-export function newRunId(date = new Date()): string {
-  return date
-    .toISOString()
-    .replace(/[:]/g, '-')
-    .replace(/\.\d+Z$/, 'Z');
-}
-
-/** A new results folder named by the time, claimed atomically (two runs in one second get -2, -3...). */
-export async function claimRunDir(root: string): Promise<string> {
-  await mkdir(root, { recursive: true });
-  const base = join(root, newRunId());
-  for (let n = 1; ; n++) {
-    const dir = n === 1 ? base : `${base}-${n}`;
-    try {
-      await mkdir(dir);
-      return dir;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
 }
 
 function parseShard(text: string): { index: number; count: number } {

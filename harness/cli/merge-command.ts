@@ -2,13 +2,13 @@ import { rmdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { loadBaseline } from '../matrix/find-baseline.js';
 import { matrixKey } from '../baseline/key.js';
-import { WbdiffError } from '../errors.js';
+import { EXIT, WbdiffError } from '../errors.js';
 import { mergeRuns } from '../matrix/merge.js';
+import { matrixExitCode } from '../matrix/summarize.js';
 import { ResultsStore } from '../matrix/store.js';
 import { RESULTS_DIR } from '../paths.js';
 import { parseCommandArgs } from './args.js';
-import { claimRunDir, matrixExitCode } from './matrix-command.js';
-import { plural, renderTable, terminalStyle } from '../report/terminal.js';
+import { renderMergeResult, terminalStyle } from '../report/terminal.js';
 
 export async function mergeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('merge', argv, {
@@ -22,7 +22,7 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   // By default the newest earlier whole run of the same matrix as the shards (their config).
   const shardConfig = (await new ResultsStore(resolve(positionals[0]!)).readRunInfo()).config;
   const claimed = values.out === undefined;
-  const outDir = resolve(values.out ?? (await claimRunDir(RESULTS_DIR)));
+  const outDir = resolve(values.out ?? (await ResultsStore.claimRunDir(RESULTS_DIR)));
   let summary: Awaited<ReturnType<typeof mergeRuns>>;
   try {
     const baseline = values['no-baseline']
@@ -42,7 +42,7 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else
     process.stdout.write(
-      `${renderTable(summary.cells, terminalStyle(process.stdout, process.env))}\n\nmerged ${positionals.length} shard(s): ${plural(summary.cells.length, 'cell')}${summary.interrupted ? ' (some cells missing: a shard did not finish)' : ''}\nresults: ${outDir}\n`,
+      renderMergeResult(summary, terminalStyle(process.stdout, process.env), { shards: positionals.length, dir: outDir }),
     );
-  return summary.interrupted ? 2 : matrixExitCode(summary);
+  return summary.interrupted ? EXIT.harness : matrixExitCode(summary);
 }

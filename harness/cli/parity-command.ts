@@ -1,16 +1,15 @@
 // `wbdiff parity <kernel|elf> [--variant v.json]... [--at sym|addr]...`: register-level parity.
 // QEMU (through its gdbstub) and the emulator stop at the same instructions — by default the
 // redirected call sites of the patch manifest — and their registers are compared one by one.
-import { resolveRunTargets } from '../build/run-target.js';
+import { resolveTraceTargets } from './trace-targets.js';
 import { readElf } from '../elf/read-elf.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { breakpointsFromManifest, checkParity, resolveBreakpoints, type Breakpoint, type ParityReport } from '../parity/parity.js';
 import type { HitComparison, RegisterRow } from '../parity/registers.js';
 import { DEFAULTS } from '../runners/types.js';
-import { emuCannotHonour } from '../runners/emu.js';
-import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
+import { MACHINE_FLAGS } from './machine-flags.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
-import { table } from './format.js';
+import { table } from '../report/run-text.js';
 
 export async function parityCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('parity', argv, {
@@ -32,23 +31,11 @@ export async function parityCommand(argv: string[]): Promise<number> {
     });
   }
   const maxHits = parsePositiveInt(values['max-hits'], '--max-hits');
-  const timeoutMs = parsePositiveInt(values.timeout, '--timeout');
-  const targets = await resolveRunTargets({
-    kernel: positionals[0]!,
-    variants: values.variant,
-    overrides: machineOverrides(values),
-    timeoutMs,
-    patchManifest: { path: values.manifest, required: false },
-  });
   // Parity runs the same bytes on the emulator: what it cannot honour is refused before QEMU starts.
-  for (const { subject } of targets) {
-    const refused = emuCannotHonour(subject);
-    if (refused)
-      throw new WbdiffError(refused.replace(/: run this kernel on QEMU.*$/, ''), {
-        where: `wbdiff parity ${subject.id}`,
-        hint: 'parity compares QEMU with the emulator; run the kernel with wbdiff run --runner qemu instead',
-      });
-  }
+  const targets = await resolveTraceTargets('parity', positionals[0]!, values, {
+    manifestRequired: false,
+    why: 'parity compares QEMU with the emulator',
+  });
   const reports: { id: string; report: ParityReport }[] = [];
   for (const { subject, patched, patch: manifest, variant, trace } of targets) {
     const elfPath = patched.elfPath;

@@ -3,7 +3,7 @@ import { resolveRunTarget, resolveVariants } from '../build/run-target.js';
 import { EXIT, WbdiffError } from '../errors.js';
 import { applyVariants } from '../patch/apply.js';
 import { parseCommandArgs } from './args.js';
-import { table } from './format.js';
+import { table } from '../report/run-text.js';
 import { readElf } from '../elf/read-elf.js';
 import { bindingWords, splitQualifier, type Symbolizer } from '../elf/symbols.js';
 import { hex } from '../util/hex.js';

@@ -8,7 +8,7 @@ import { loadBoardFile } from '../runners/board-config.js';
 import { DEFAULTS, isInfrastructure, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
-import { formatRun } from './format.js';
+import { formatRun } from '../report/run-text.js';
 import { readElf } from '../elf/read-elf.js';
 import { droppedStoresFinding, type DroppedWritesDetail } from '../machine/layout.js';
 import { layoutWarnings } from '../machine/layout-check.js';

@@ -452,6 +452,51 @@ const u64 = (v: number | bigint): bigint => BigInt(v) & U64_MASK;
 export interface OpenOptions {
   /** CPU model (uc_ctl UC_CTL_CPU_MODEL); must be set before anything else touches the engine. */
   model?: Arm64CpuModel;
+  /**
+   * An engine an EnginePool may reset and hand out again (engine-pool.ts): its memory is the
+   * host's anonymous mmap (so a reset zeroes it with madvise), its MMIO callbacks are trampolines
+   * (so a later user of the same region brings its own device), and every hook is tracked.
+   */
+  reusable?: boolean;
+}
+
+/** libc's mmap/munmap/madvise, for the memory of reusable engines. */
+interface Libc {
+  mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
+  munmap: (addr: unknown, length: number) => number;
+  madvise: (addr: unknown, length: number, advice: number) => number;
+}
+let libc: Libc | null = null;
+function loadLibc(): Libc {
+  if (libc) return libc;
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)'),
+    munmap: lib.func('int munmap(void *addr, size_t length)'),
+    madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
+  };
+  return libc;
+}
+const PROT_READ_WRITE = 3;
+const MAP_PRIVATE_ANONYMOUS_NORESERVE = 0x02 | 0x20 | 0x4000;
+const MADV_DONTNEED = 4;
+
+/** Guest memory of a reusable engine: host pages we own. */
+interface OwnedMemory {
+  address: bigint;
+  size: number;
+  host: unknown;
+  /** Left mapped by a reset, waiting for the next user to map the same region (or be unmapped). */
+  adoptable: boolean;
+}
+
+/** An MMIO region of a reusable engine: fixed native callbacks that call whichever device maps it now. */
+interface MmioSlot {
+  address: bigint;
+  size: number;
+  read: ((offset: bigint, size: number) => bigint | number) | null;
+  write: ((offset: bigint, size: number, value: bigint) => void) | null;
+  adoptable: boolean;
 }
 
 export class Unicorn {
@@ -466,18 +511,30 @@ export class Unicorn {
   private context: unknown = null;
   readonly model: Arm64CpuModel | null;
 
-  private constructor(handle: unknown, n: Native, model: Arm64CpuModel | null) {
+  private constructor(handle: unknown, n: Native, model: Arm64CpuModel | null, reusable: boolean) {
     this.handle = handle;
     this.n = n;
     this.model = model;
+    this.reusable = reusable;
   }
+
+  /** See OpenOptions.reusable. */
+  readonly reusable: boolean;
+  private readonly owned: OwnedMemory[] = [];
+  private readonly mmioSlots: MmioSlot[] = [];
+  /** Every hook added (also the native pc-sync one), so a reset can delete them all. */
+  private readonly hookIds = new Set<bigint>();
+  /** The CPU state a reset goes back to (resetForReuse). */
+  private pristine: unknown = null;
+  /** How many times resetForReuse handed this engine out again. */
+  reuses = 0;
 
   /** uc_open(UC_ARCH_ARM64, UC_MODE_ARM) and, when asked, the CPU model. */
   static open(options: OpenOptions = {}): Unicorn {
     const n = loadUnicorn();
     const out: unknown[] = [null];
     check('uc_open', n.uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out));
-    const uc = new Unicorn(out[0], n, options.model ?? null);
+    const uc = new Unicorn(out[0], n, options.model ?? null, options.reusable ?? false);
     if (options.model !== undefined) {
       try {
         uc.setCpuModel(options.model);
@@ -534,6 +591,7 @@ export class Unicorn {
   }
 
   memMap(address: bigint, size: number, perms: number = UC_PROT.ALL): void {
+    if (this.reusable) return this.memMapOwned(address, size, perms);
     check(
       'uc_mem_map',
       this.n.uc_mem_map(this.h, address, size, perms),
@@ -556,8 +614,34 @@ export class Unicorn {
 
   private readonly backings: Uint8Array[] = [];
 
+  /** A reusable engine's memory: adopted when a reset left the same region mapped (already zero), else fresh host pages. */
+  private memMapOwned(address: bigint, size: number, perms: number): void {
+    const kept = this.owned.find((m) => m.adoptable && m.address === address && m.size === size);
+    if (kept) {
+      kept.adoptable = false;
+      if (perms !== UC_PROT.ALL) this.memProtect(address, size, perms);
+      return;
+    }
+    const c = loadLibc();
+    const host = c.mmap(null, size, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS_NORESERVE, -1, 0);
+    if (koffi.address(host as koffi.IKoffiPointerCast) === 0xffff_ffff_ffff_ffffn) {
+      throw new UnicornError('uc_mem_map', UC_ERR.NOMEM, `mmap of ${size} bytes for ${hex(address)} failed`);
+    }
+    const err = this.n.uc_mem_map_ptr(this.h, address, size, perms, host as Uint8Array);
+    if (err !== UC_ERR.OK) {
+      c.munmap(host, size);
+      check('uc_mem_map_ptr', err, `at ${hex(address)} size ${hex(size)} (both must be 4 KiB aligned and not overlap)`);
+    }
+    this.owned.push({ address, size, host, adoptable: false });
+  }
+
   memUnmap(address: bigint, size: number): void {
     check('uc_mem_unmap', this.n.uc_mem_unmap(this.h, address, size), `at ${hex(address)} size ${hex(size)}`);
+    const i = this.owned.findIndex((m) => m.address === address && m.size === size);
+    if (i >= 0) {
+      loadLibc().munmap(this.owned[i]!.host, size);
+      this.owned.splice(i, 1);
+    }
   }
 
   memProtect(address: bigint, size: number, perms: number): void {
@@ -697,6 +781,7 @@ export class Unicorn {
       this.n.uc_hook_add(this.h, hh, UC_HOOK.MEM_READ | UC_HOOK.MEM_WRITE, noop, null, ...ALL_ADDRESSES),
       'pc-sync memory hook',
     );
+    this.hookIds.add(hh[0]!);
     return { id: hh[0]!, kind: 'pc sync' };
   }
 
@@ -740,6 +825,7 @@ export class Unicorn {
     }
     const id = hh[0]!;
     this.callbacks.set(id, registered);
+    this.hookIds.add(id);
     return { id, kind: `insn ${kind}` };
   }
 
@@ -768,6 +854,7 @@ export class Unicorn {
 
   hookDel(hook: HookHandle): void {
     check('uc_hook_del', this.n.uc_hook_del(this.h, hook.id), `hook ${hook.kind}`);
+    this.hookIds.delete(hook.id);
     const registered = this.callbacks.get(hook.id);
     if (registered) koffi.unregister(registered);
     this.callbacks.delete(hook.id);
@@ -780,6 +867,7 @@ export class Unicorn {
     read: (offset: bigint, size: number) => bigint | number,
     write: (offset: bigint, size: number, value: bigint) => void,
   ): void {
+    if (this.reusable) return this.mmioMapSlot(address, size, read, write);
     const rcb = koffi.register(
       (_uc: unknown, offset: number | bigint, sz: number) => this.guard(() => u64(read(BigInt(offset), sz)), 0n),
       koffi.pointer(this.n.protos.mmioRead),
@@ -791,6 +879,85 @@ export class Unicorn {
     );
     this.mmioCallbacks.push(rcb, wcb);
     check('uc_mmio_map', this.n.uc_mmio_map(this.h, address, size, rcb, null, wcb, null), `at ${hex(address)} size ${hex(size)}`);
+  }
+
+  private mmioMapSlot(
+    address: bigint,
+    size: number,
+    read: (offset: bigint, size: number) => bigint | number,
+    write: (offset: bigint, size: number, value: bigint) => void,
+  ): void {
+    let slot = this.mmioSlots.find((m) => m.adoptable && m.address === address && m.size === size);
+    if (slot) {
+      Object.assign(slot, { read, write, adoptable: false });
+      return;
+    }
+    const fresh: MmioSlot = { address, size, read, write, adoptable: false };
+    slot = fresh;
+    const rcb = koffi.register(
+      (_uc: unknown, offset: number | bigint, sz: number) => this.guard(() => u64(fresh.read?.(BigInt(offset), sz) ?? 0n), 0n),
+      koffi.pointer(this.n.protos.mmioRead),
+    );
+    const wcb = koffi.register(
+      (_uc: unknown, offset: number | bigint, sz: number, value: number | bigint) =>
+        this.guard(() => fresh.write?.(BigInt(offset), sz, u64(value)), undefined),
+      koffi.pointer(this.n.protos.mmioWrite),
+    );
+    this.mmioCallbacks.push(rcb, wcb);
+    check('uc_mmio_map', this.n.uc_mmio_map(this.h, address, size, rcb, null, wcb, null), `at ${hex(address)} size ${hex(size)}`);
+    this.mmioSlots.push(fresh);
+  }
+
+  /** Saves the CPU state resetForReuse goes back to: call once, on a new engine, before the guest runs. */
+  savePristine(): void {
+    if (this.pristine !== null) return;
+    const out: unknown[] = [null];
+    check('uc_context_alloc', this.n.uc_context_alloc(this.h, out));
+    this.pristine = out[0];
+    check('uc_context_save', this.n.uc_context_save(this.h, this.pristine));
+  }
+
+  get hasPristine(): boolean {
+    return this.pristine !== null;
+  }
+
+  /**
+   * Makes a reusable engine what a new one was at savePristine, for a user that builds the same
+   * machine again: every hook deleted, the CPU state restored, all memory zeroed (madvise:
+   * the pages go back to the host, untouched ones cost nothing) and left mapped for the next
+   * user to adopt, MMIO regions left mapped with no device behind them until one is adopted, and
+   * the translated code of `codeRanges` dropped (uc_mem_write and madvise do not drop it; the
+   * previous and next images' pages; never UC_CTL_TB_FLUSH).
+   */
+  resetForReuse(codeRanges: readonly { start: bigint; end: bigint }[]): void {
+    if (!this.reusable || this.pristine === null) throw new Error('resetForReuse: not a reusable engine with a saved state');
+    for (const id of this.hookIds) {
+      this.n.uc_hook_del(this.h, id);
+      const registered = this.callbacks.get(id);
+      if (registered) koffi.unregister(registered);
+      this.callbacks.delete(id);
+    }
+    this.hookIds.clear();
+    check('uc_context_restore', this.n.uc_context_restore(this.h, this.pristine));
+    const c = loadLibc();
+    for (const m of this.owned) {
+      if (c.madvise(m.host, m.size, MADV_DONTNEED) !== 0)
+        throw new Error(`madvise(MADV_DONTNEED) of the memory at ${hex(m.address)} failed`);
+      m.adoptable = true;
+    }
+    for (const slot of this.mmioSlots) Object.assign(slot, { read: null, write: null, adoptable: true });
+    for (const range of codeRanges) this.removeCachedCode(range.start & ~0xfffn, (range.end + 0xfffn) & ~0xfffn);
+    this.pendingError = null;
+    this.reuses++;
+  }
+
+  /** After a reused engine's user mapped what it needs: regions nobody adopted go (their guest accesses fault, as on a new engine). */
+  dropUnadopted(): void {
+    for (const m of this.owned.filter((x) => x.adoptable)) this.memUnmap(m.address, m.size);
+    for (const slot of this.mmioSlots.filter((x) => x.adoptable)) {
+      check('uc_mem_unmap', this.n.uc_mem_unmap(this.h, slot.address, slot.size), `MMIO at ${hex(slot.address)}`);
+      this.mmioSlots.splice(this.mmioSlots.indexOf(slot), 1);
+    }
   }
 
   /**
@@ -843,8 +1010,12 @@ export class Unicorn {
     if (this.closed) return;
     if (this.context !== null) this.n.uc_context_free(this.context);
     this.context = null;
+    if (this.pristine !== null) this.n.uc_context_free(this.pristine);
+    this.pristine = null;
     const err = this.n.uc_close(this.handle);
     this.closed = true;
+    for (const m of this.owned) loadLibc().munmap(m.host, m.size);
+    this.owned.length = 0;
     // Only now: the engine could call any of these until uc_close returned.
     for (const cb of this.callbacks.values()) koffi.unregister(cb);
     for (const cb of this.mmioCallbacks) koffi.unregister(cb);
@@ -897,6 +1068,7 @@ export class Unicorn {
     }
     const id = hh[0]!;
     this.callbacks.set(id, registered);
+    this.hookIds.add(id);
     return { id, kind };
   }
 

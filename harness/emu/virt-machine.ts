@@ -1,4 +1,4 @@
-// QEMU `virt` (7.2, GICv2, one CPU, no extra devices) on Unicorn: RAM at 0x40000000, the two
+// QEMU `virt` (7.2, GICv2 or v3, -smp N, no extra devices) on Unicorn: RAM at 0x40000000, the two
 // CFI flash banks at 0 (loadable, executable, stores handled as QEMU's pflash does and recorded:
 // devices/flash-bus.ts), the MMIO devices of devices/mmio.ts, PSCI through `hvc` (psci.ts) and,
 // when the machine enables it, semihosting through `HLT #0xF000` (semihosting.ts). A region of
@@ -17,23 +17,30 @@
 //   again on resume: a UART byte printed twice. So slices end by instruction count (Unicorn's
 //   count hook stops *before* an instruction), never by time, and no callback stops the engine
 //   to resume it later: a slice is the same whatever the host's load.
+//
+// Several CPUs (-smp N): one engine per CPU, all mapping one RAM buffer and one flash array
+// (uc_mem_map_ptr) and the same device objects (the GIC with the accessing CPU's index). They run
+// round-robin in CPU order, a turn of a fixed number of instructions each (`quantum`), so a run
+// is the same whatever the caller's slice size, host or load. See README "Several CPUs".
 import type { ElfImage } from '../elf/elf.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { GicV3Its } from './devices/gicv3-its.js';
+import { HardwareBreakpoints } from './breakpoints.js';
+import { CounterPolling } from './interrupts/counter-polling.js';
+import { pmuLimit } from './pmu-limits.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
 import { attachInterrupts } from './interrupts/engine-hooks.js';
 import { instructionCounterFor, type InstructionCounter } from './instruction-counter.js';
-import { HardwareBreakpoints } from './breakpoints.js';
-import { pmuLimit } from './pmu-limits.js';
-import { CounterPolling } from './interrupts/counter-polling.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
-import { psciCall } from './psci.js';
+import { psciCall, virtAffinity, type PowerState, type PsciCpus } from './psci.js';
+import { guestStage1 } from './virtual-alias.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
 import { EXCP, strerror, UC_ERR, UC_PROT, Unicorn, type Arm64CpuModel, type InvalidMemEvent, type MemAccess } from './unicorn.js';
 import { enterNonSecureEl1 } from './sysregs.js';
 import { ExceptionEntry, type GuestException, type TakenException } from './exception-entry.js';
+import { BRANCH_TO_SELF } from './exceptions.js';
 import { VirtualAliasPages } from './virtual-alias.js';
 
 export const VIRT = {
@@ -83,8 +90,12 @@ export type SliceOutcome =
   | { kind: 'fault'; fault: MachineFault }
   /** The guest used something of virt this model does not have: an infrastructure error. */
   | { kind: 'unmodelled'; device: string; address: bigint | null; detail: string; pc: bigint }
-  /** WFI (or CPU_SUSPEND) with nothing that could ever raise an interrupt: it would sleep forever. */
-  | { kind: 'halted'; pc: bigint }
+  /**
+   * Every CPU waits in WFI (or CPU_SUSPEND) with nothing that could ever raise an interrupt, or
+   * is off: the machine would sleep forever. pc is past the WFI of the first sleeping CPU;
+   * `reason` says it in words when that is not one CPU's WFI (several CPUs, all off).
+   */
+  | { kind: 'halted'; pc: bigint; reason?: string }
   /** The UART passed serialLimit. */
   | { kind: 'serial-limit' }
   /** Something the emulator cannot do faithfully (infrastructure, not the kernel's fault). */
@@ -108,15 +119,82 @@ export interface VirtMachineOptions {
   clockStartNs?: bigint;
   /** How slices are counted (instruction-counter.ts): Unicorn's own count when it offers it (default), or the block hook. */
   instructionCounting?: 'engine' | 'block-hook';
+  /** Whether virt has its GICv3 ITS (QEMU -machine its=on, the default; devices/gicv3-its.ts: registers, no LPIs). */
+  gicIts?: boolean;
+  /** CPUs (QEMU -smp; default 1). CPU 0 boots; the others start powered off, as on virt with PSCI. */
+  cpus?: number;
+  /** With several CPUs: instructions of each CPU's turn (default SMP_QUANTUM). */
+  quantum?: number;
+  /** A reusable engine from an EnginePool (engine-pool.ts), new or reset, of this model; default: a new engine. */
+  engine?: Unicorn;
 }
+
+/**
+ * Instructions a CPU runs before the next one's turn when there are several: the interleaving
+ * the guest sees. Fixed (not the caller's slice), so a run is reproducible; small enough that a
+ * CPU spinning on a lock another holds wastes little, large enough that switching costs little.
+ */
+export const SMP_QUANTUM = 10_000;
 
 export interface PsciCall {
   fn: string;
   pc: string;
+  /** The calling CPU (with several CPUs only). */
+  cpu?: number;
+}
+
+/** One CPU: its engine, its exception entry, and what its last engine run left behind. */
+class VirtCpu {
+  pc = 0n;
+  power: PowerState;
+  /** In WFI or CPU_SUSPEND until an interrupt is pending at it (wfiWakes). */
+  sleeping = false;
+  /** CPU_ON accepted for this CPU: it starts at its next turn (QEMU runs it as async work on the target). */
+  start: { entry: bigint; context: bigint } | null = null;
+  /** Whether the engine has run guest code (a second CPU_ON then gets a fresh engine: a reset). */
+  ran = false;
+  /** Instructions this CPU executed (all its lives). */
+  instructions = 0;
+  /** See VirtMachine.runTurn: slices while an interrupt is pending but masked. */
+  maskedSlice = 0;
+  /** Set by a hook that stopped the engine; read when uc_emu_start returns. */
+  stopped: SliceOutcome | null = null;
+  memFault: { event: InvalidMemEvent; pc: bigint } | null = null;
+  /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
+  pendingException: { intno: number; pc: bigint } | null = null;
+  /** Instructions of the run before a load/store that hit unmapped memory, if one did. */
+  faultedAfter: number | null = null;
+  /** Code ranges another CPU invalidated (IC IALLU/IALLUIS/IVAU) to drop from this engine's translations before it runs. */
+  staleCode: { begin: bigint; end: bigint }[] = [];
+  readonly exceptions: ExceptionEntry;
+  readonly aliases: VirtualAliasPages;
+  /** Instructions each engine run executed, exactly also when it ends early (WFI, exception, stop). */
+  readonly quantum: InstructionCounter;
+  /** Hardware breakpoints, modelled with code hooks (Unicorn's own crash the process: breakpoints.ts). */
+  readonly breakpoints: HardwareBreakpoints;
+  /** A system-register access Unicorn would answer wrongly (pmu-limits.ts): the run ends as an emulator limit. */
+  sysregLimit: { reason: string; pc: bigint } | null = null;
+  /** Instructions the running uc_emu_start was asked for (the polling rule's quantum end). */
+  runCount = 0;
+
+  constructor(
+    readonly index: number,
+    readonly uc: Unicorn,
+    counting: InstructionCounter['kind'] | undefined,
+  ) {
+    this.power = index === 0 ? 'on' : 'off';
+    this.exceptions = new ExceptionEntry(uc);
+    this.aliases = new VirtualAliasPages(uc);
+    this.quantum = instructionCounterFor(uc, counting);
+    this.breakpoints = new HardwareBreakpoints(uc, () => this.quantum.stopBefore('code'));
+  }
 }
 
 export class VirtMachine {
-  readonly uc: Unicorn;
+  /** The polling rule (interrupts/counter-polling.ts), one CPU only; its counts go into run details. */
+  readonly counterPolling = new CounterPolling();
+  /** MMIO accesses to the devices so far: a loop that touches one is not a poll (counter-polling.ts). */
+  private deviceAccesses = 0;
   readonly ramSize: bigint;
   readonly model: Arm64CpuModel;
   readonly flash: FlashBus;
@@ -125,65 +203,52 @@ export class VirtMachine {
   serialLimit: number;
   /** PSCI calls answered other than SYSTEM_OFF/RESET (first few kept). */
   readonly psciCalls: PsciCall[] = [];
-  private pc: bigint = 0n;
+  /** The CPUs, in MPIDR order; CPU 0 boots. */
+  readonly cpus: VirtCpu[] = [];
   private serialPending = new Uint8Array(4096);
   private serialPendingLength = 0;
-  /** Set by a hook that stopped the engine; read when uc_emu_start returns. */
-  private stopped: SliceOutcome | null = null;
-  private memFault: { event: InvalidMemEvent; pc: bigint } | null = null;
-  /** Hardware breakpoints, modelled with code hooks (Unicorn's own crash the process: breakpoints.ts). */
-  private readonly breakpoints: HardwareBreakpoints;
-  /** The counter-polling rule (interrupts/counter-polling.ts); its counts go into run details. */
-  readonly counterPolling = new CounterPolling();
-  /** MMIO accesses to the devices so far: a loop that touches one is not a poll (counter-polling.ts). */
-  private deviceAccesses = 0;
-  /** Instructions the running uc_emu_start was asked for (the polling rule's quantum end). */
-  private sliceCount = 0;
-  /** A system-register access Unicorn would answer wrongly (pmu-limits.ts): the run ends as an emulator limit. */
-  private sysregLimit: { reason: string; pc: bigint } | null = null;
-  /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
-  private pendingInterrupt: { intno: number; pc: bigint } | null = null;
-  /** Exception entry to the guest's vector table (exception-entry.ts). */
-  readonly exceptions: ExceptionEntry;
-  /** Placeholder pages for guest mappings that are not the identity (virtual-alias.ts). */
-  readonly aliases: VirtualAliasPages;
   private readonly semihosting: boolean;
   private readonly qemuRegions: readonly { name: string; base: bigint; end: bigint }[];
   private readonly devices: MmioDevice[] = [];
   private readonly startedAt = process.hrtime.bigint();
+  private readonly precisePc: boolean;
+  /** RAM and flash as host buffers every engine maps (several CPUs only; one engine owns its own). */
+  private readonly shared: { ram: Uint8Array; flash: Uint8Array } | null;
+  private readonly quantumSize: number;
+  private readonly gicIts: boolean;
+  /** The CPU whose turn it is (or was last): hooks and devices act on it. */
+  private current: VirtCpu;
+  /** Round-robin position: the CPU whose turn comes next, and whether any CPU ran this round. */
+  private nextCpu = 0;
+  private roundRan = false;
+  /** Engine runs (uc_emu_start calls) so far. */
   slices = 0;
   /** The GIC, the generic timers and the instruction clock (interrupts/virt-interrupts.ts). */
   readonly interrupts: VirtInterrupts;
-  /** Instructions each slice executed, exactly also when it ends early (WFI, exception, stop). */
-  private readonly quantum: InstructionCounter;
+  /** How each engine counts executed instructions (instruction-counter.ts). */
+  private readonly instructionCountingOption: InstructionCounter['kind'] | undefined;
   /** Interrupts taken to the guest's vectors, and WFI sleeps that an interrupt ended. */
   interruptsTaken = 0;
   wfiWakeups = 0;
-  /**
-   * Slices while an interrupt is pending but PSTATE masks it start at one instruction and double
-   * up to SLICE_INSTRUCTIONS, so an unmasking (MSR DAIFClr, ERET) is seen soon after it happens
-   * at little cost when it does not; counted in instructions, so the same bytes take it at the same place.
-   */
-  private maskedSlice = 0;
-  /** Instructions of the slice before a load/store that hit unmapped memory, if one did. */
-  private faultedAfter: number | null = null;
+  /** CPU_ON calls that started a CPU. */
+  cpusStarted = 0;
 
-  private constructor(uc: Unicorn, options: VirtMachineOptions) {
-    this.uc = uc;
+  private constructor(uc: Unicorn, options: VirtMachineOptions & { cpus: number }) {
     this.model = options.model;
     this.ramSize = BigInt(options.memoryMiB ?? 128) << 20n;
     this.serialLimit = options.serialLimit ?? Number.POSITIVE_INFINITY;
-    this.exceptions = new ExceptionEntry(uc);
-    this.aliases = new VirtualAliasPages(uc);
     this.semihosting = options.semihosting ?? false;
     this.qemuRegions = options.qemuRegions ?? [];
+    this.precisePc = options.precisePc ?? true;
+    this.quantumSize = Math.max(1, Math.floor(options.quantum ?? SMP_QUANTUM));
+    this.gicIts = options.gicIts ?? true;
+    this.instructionCountingOption = options.instructionCounting;
+    this.shared = options.cpus > 1 ? { ram: new Uint8Array(Number(this.ramSize)), flash: new Uint8Array(Number(FLASH_SIZE)) } : null;
     this.interrupts = new VirtInterrupts({
       gicVersion: options.gicVersion ?? 2,
-      cpus: 1,
+      cpus: options.cpus,
       ...(options.clockStartNs ? { clockStartNs: options.clockStartNs } : {}),
     });
-    this.quantum = instructionCounterFor(uc, options.instructionCounting);
-    this.breakpoints = new HardwareBreakpoints(uc, () => this.quantum.stopBefore('code'));
     this.flash = new FlashBus(uc, () => {
       const f = this.flash.fetchFromCommandMode!;
       this.unmodelled(
@@ -192,60 +257,11 @@ export class VirtMachine {
         `instruction fetches from ${f.device} in ${f.mode} (QEMU would fetch the device's status/id registers instead of code; the store at ${hex(f.pc)} switched the bank the code runs from out of read-array mode)`,
       );
     });
-  }
-
-  static create(options: VirtMachineOptions): VirtMachine {
-    const memoryMiB = options.memoryMiB ?? 128;
-    if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 4096) {
-      throw new WbdiffError(`memory size ${memoryMiB} MiB is out of range`, {
-        hint: "use a whole number of MiB between 1 and 4096 (QEMU virt's default is 128)",
-      });
-    }
-    const uc = Unicorn.open({ model: options.model });
-    try {
-      const machine = new VirtMachine(uc, { ...options, memoryMiB });
-      machine.build(options.precisePc ?? true);
-      return machine;
-    } catch (error) {
-      uc.close();
-      throw error;
-    }
-  }
-
-  private build(precisePc: boolean): void {
-    const uc = this.uc;
-    uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
-    // EL1 Non-secure AArch64 as on QEMU virt; without it the MMU cannot be turned on (sysregs.ts).
-    enterNonSecureEl1(uc, VIRT.ramBase);
-    this.flash.map();
     const unmodelled = (device: string, offset: number, detail: string) => {
       const base = this.devices.find((d) => d.name === device)?.base ?? 0n;
       this.unmodelled(device, base + BigInt(offset), detail);
     };
-    // The GIC's registers (interrupts/gic-v2.ts or gic-v3.ts, checked against QEMU); its lines are
-    // looked at after each slice (runSlice). The only MRS/MSR hook (Unicorn runs one per kind) is
-    // attachInterrupts': the ICC_* and CNT* registers; any other handler must go through it.
-    const gic = this.interrupts.mmioRegions().map((region) => deviceForCpu(region, 0));
-    attachInterrupts(uc, 0, this.interrupts, {
-      mapMmio: false,
-      executedInQuantum: this.quantum.inQuantum,
-      beforeStop: () => this.quantum.stopHere(true),
-      counterPolling: {
-        rule: this.counterPolling,
-        inQuantum: this.quantum.inQuantum,
-        remaining: () => Math.max(0, this.sliceCount - this.quantum.inQuantum() - 1),
-        deviceAccesses: () => this.deviceAccesses,
-      },
-      // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
-      deferWrite: (access) => this.breakpoints.defer(access),
-      limitFor: (kind, access) => {
-        const reason = pmuLimit(kind, access);
-        if (reason && !this.sysregLimit) this.sysregLimit = { reason, pc: this.uc.regRead('pc') };
-        return reason !== null;
-      },
-    });
     this.devices.push(
-      ...gic,
       new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
       new Pl031(0x0901_0000n),
       new FwCfg(0x0902_0000n, unmodelled),
@@ -256,8 +272,108 @@ export class VirtMachine {
       new PcieEcam(0x40_1000_0000n),
     );
     // virt 7.2 with gic-version=3 has an ITS (its=on by default): its registers, no LPIs.
-    if (this.interrupts.gicVersion === 3) this.devices.push(new GicV3Its(0x0808_0000n, unmodelled));
-    for (const device of this.devices) {
+    if (this.interrupts.gicVersion === 3 && this.gicIts) this.devices.push(new GicV3Its(0x0808_0000n, unmodelled));
+    this.current = new VirtCpu(0, uc, this.instructionCountingOption);
+    this.cpus.push(this.current);
+  }
+
+  static create(options: VirtMachineOptions): VirtMachine {
+    const memoryMiB = options.memoryMiB ?? 128;
+    if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > 4096) {
+      throw new WbdiffError(`memory size ${memoryMiB} MiB is out of range`, {
+        hint: "use a whole number of MiB between 1 and 4096 (QEMU virt's default is 128)",
+      });
+    }
+    const cpus = options.cpus ?? 1;
+    const most = (options.gicVersion ?? 2) === 2 ? 8 : 123;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > most) {
+      throw new WbdiffError(`-smp ${cpus} is out of range for virt with a GICv${options.gicVersion ?? 2}`, {
+        hint: `use 1 to ${most} CPUs${most === 8 ? ' (or -machine gic-version=3 for more)' : ''}, as QEMU's virt accepts`,
+      });
+    }
+    // A pooled engine (engine-pool.ts) only with one CPU: shared RAM over several engines is not proven resettable.
+    if (options.engine && cpus > 1) throw new Error('a pooled engine is for one CPU; -smp N builds its own engines');
+    const uc = options.engine ?? Unicorn.open({ model: options.model });
+    let machine: VirtMachine | null = null;
+    try {
+      machine = new VirtMachine(uc, { ...options, memoryMiB, cpus });
+      machine.build(machine.cpus[0]!);
+      for (let index = 1; index < cpus; index++) machine.cpus.push(machine.newCpu(index));
+      return machine;
+    } catch (error) {
+      if (machine) machine.close();
+      else uc.close();
+      throw error;
+    }
+  }
+
+  /** The boot CPU's engine (loading, the DTB, the tracer's hooks). */
+  get uc(): Unicorn {
+    return this.cpus[0]!.uc;
+  }
+
+  /** The boot CPU's exception entry. */
+  get exceptions(): ExceptionEntry {
+    return this.cpus[0]!.exceptions;
+  }
+
+  /** Placeholder pages of the boot CPU (virtual-alias.ts). */
+  get aliases(): VirtualAliasPages {
+    return this.cpus[0]!.aliases;
+  }
+
+  /** A powered-off CPU with a fresh engine, built like CPU 0's. */
+  private newCpu(index: number): VirtCpu {
+    const cpu = new VirtCpu(index, Unicorn.open({ model: this.model }), this.instructionCountingOption);
+    try {
+      this.build(cpu);
+    } catch (error) {
+      cpu.uc.close();
+      throw error;
+    }
+    return cpu;
+  }
+
+  private build(cpu: VirtCpu): void {
+    const { uc, index } = cpu;
+    if (this.shared) uc.memMapPtr(VIRT.ramBase, this.shared.ram, UC_PROT.ALL);
+    else uc.memMap(VIRT.ramBase, Number(this.ramSize), UC_PROT.ALL);
+    // EL1 Non-secure AArch64 as on QEMU virt; without it the MMU cannot be turned on (sysregs.ts).
+    // A reset pooled engine is back in that state already (its saved CPU state is taken here).
+    if (!uc.hasPristine) {
+      enterNonSecureEl1(uc, VIRT.ramBase);
+      if (uc.reusable) uc.savePristine();
+    }
+    if (this.shared) this.flash.attach(uc, this.shared.flash);
+    else this.flash.map();
+    // The GIC's registers (interrupts/gic-v2.ts or gic-v3.ts, checked against QEMU), banked by
+    // this CPU's index; its lines are looked at after each run. The only MRS/MSR hook (Unicorn runs
+    // one per kind) is attachInterrupts': the ICC_*, CNT* and MPIDR registers; any other handler must go through it.
+    const gic = this.interrupts.mmioRegions().map((region) => deviceForCpu(region, index));
+    attachInterrupts(uc, index, this.interrupts, {
+      mapMmio: false,
+      executedInQuantum: cpu.quantum.inQuantum,
+      beforeStop: () => cpu.quantum.stopHere(true),
+      // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
+      deferWrite: (access) => cpu.breakpoints.defer(access),
+      limitFor: (kind, access) => {
+        const reason = pmuLimit(kind, access);
+        if (reason && !cpu.sysregLimit) cpu.sysregLimit = { reason, pc: uc.regRead('pc') };
+        return reason !== null;
+      },
+      // With several CPUs another one may change what a loop waits for while time skips.
+      ...(this.shared === null
+        ? {
+            counterPolling: {
+              rule: this.counterPolling,
+              inQuantum: cpu.quantum.inQuantum,
+              remaining: () => Math.max(0, cpu.runCount - cpu.quantum.inQuantum() - 1),
+              deviceAccesses: () => this.deviceAccesses,
+            },
+          }
+        : {}),
+    });
+    for (const device of [...gic, ...this.devices]) {
       // Whole pages for Unicorn; the device sees offsets past its size as its own (none care).
       const size = Math.max(0x1000, Math.ceil(device.size / 0x1000) * 0x1000);
       uc.mmioMap(
@@ -273,18 +389,23 @@ export class VirtMachine {
         },
       );
     }
-    uc.hookIntr((intno) => this.onException(intno));
+    uc.hookIntr((intno) => this.onException(cpu, intno));
     uc.hookMemInvalid((event) => {
       // A non-identity guest mapping Unicorn 2.0.1 would refuse (virtual-alias.ts): retried.
-      if (this.aliases.cover(event)) return true;
+      if (cpu.aliases.cover(event)) return true;
       // Read pc here: it is exact (with precisePc) only until the engine unwinds.
-      this.memFault = { event, pc: uc.regRead('pc') };
+      cpu.memFault = { event, pc: uc.regRead('pc') };
       // A load/store that stops the engine does so inside its block: it and the rest of the
       // block never ran (a fetch fault ends the block before it: pc is the target, not in it).
-      this.faultedAfter = event.access === 'fetch' ? null : this.quantum.inQuantum();
+      cpu.faultedAfter = event.access === 'fetch' ? null : cpu.quantum.inQuantum();
       return false;
     });
-    if (precisePc) uc.syncPcOnMemoryAccess();
+    if (this.precisePc) uc.syncPcOnMemoryAccess();
+    // Each engine translates code for itself: an instruction cache invalidation by one CPU drops
+    // the range from the others' translations before they run again (README "Several CPUs").
+    if (this.shared) uc.hookSysInsn('SYS', (access) => this.onCacheMaintenance(cpu, access));
+    // A pooled engine (one CPU only): regions of its previous machine that this one did not map again go.
+    if (uc.reusable) uc.dropUnadopted();
   }
 
   /**
@@ -316,7 +437,7 @@ export class VirtMachine {
       const bss = segment.memsz - segment.filesz;
       if (bss > 0n) this.uc.memWrite(start + segment.filesz, new Uint8Array(Number(bss)));
     });
-    this.pc = image.entry;
+    this.cpus[0]!.pc = image.entry;
   }
 
   /** Bytes at a guest address in RAM or flash (a raw image, the boot stub, the DTB). */
@@ -332,94 +453,240 @@ export class VirtMachine {
     this.uc.memWrite(address, bytes);
   }
 
-  /** Current pc (the next instruction to run). */
+  /** The pc (the next instruction to run) of the CPU that ran last; set: the boot CPU's entry. */
   get programCounter(): bigint {
-    return this.pc;
+    return this.current.pc;
   }
 
   set programCounter(value: bigint) {
-    this.pc = value;
+    this.cpus[0]!.pc = value;
   }
 
   /**
-   * Runs at most `instructions` instructions (fewer up to the next timer deadline); stops only
-   * between instructions. Then takes a pending, unmasked IRQ/FIQ to the vectors, and sleeps
-   * through a WFI until an interrupt is pending (time warps to the next timer deadline).
+   * The pc of a CPU spinning on a branch to itself that nothing can ever take away, when the whole
+   * machine is stuck that way: every CPU is off, asleep in WFI, or on `b .`, none with an
+   * interrupt that could ever reach it (with one CPU: the CPU that ran last is on `b .` and cannot
+   * be interrupted). A running CPU could always send an SGI, so then it is null.
    */
-  runSlice(instructions: number = SLICE_INSTRUCTIONS): SliceOutcome {
-    // While an interrupt waits for PSTATE to unmask it, the slice length follows its own sequence,
-    // not the caller's size, so where it is taken does not depend on how the caller slices.
-    let count = this.maskedSlice > 0 ? this.maskedSlice : Math.max(1, Math.floor(instructions));
-    const limit = this.interrupts.quantumLimit();
-    if (limit !== null && limit < BigInt(count)) count = Math.max(1, Number(limit));
-    const outcome = this.runInstructions(count);
-    if (outcome.kind === 'halted') return this.sleep(outcome);
-    if (outcome.kind !== 'running') return outcome;
-    return this.deliverInterrupt();
+  spinningForever(): bigint | null {
+    const spinning = (cpu: VirtCpu) => cpu.uc.readWord(cpu.pc) === BRANCH_TO_SELF && !this.interrupts.couldEverWake(cpu.index);
+    if (!this.shared) return spinning(this.current) ? this.current.pc : null;
+    let found: bigint | null = null;
+    for (const cpu of this.cpus) {
+      if (cpu.power === 'off') continue;
+      if (cpu.power === 'on-pending') return null;
+      if (cpu.sleeping && !this.interrupts.couldEverWake(cpu.index)) continue;
+      if (!spinning(cpu)) return null;
+      found ??= cpu.pc;
+    }
+    return found;
   }
 
-  private runInstructions(count: number): SliceOutcome {
-    this.stopped = null;
-    this.memFault = null;
-    this.pendingInterrupt = null;
-    this.slices++;
-    this.exceptions.tidy();
-    this.quantum.begin();
-    this.sliceCount = count;
-    this.faultedAfter = null;
-    const err = this.uc.emuStart(this.pc, -1n, 0, count);
-    // A later hook (the tracer's) may map the page and let the engine go on: only a stop counts.
-    const executed = this.quantum.executed(count);
-    this.interrupts.retire(0, err !== UC_ERR.OK && this.faultedAfter !== null ? Math.min(executed, this.faultedAfter) : executed);
-    this.pc = this.uc.regRead('pc');
-    if (this.sysregLimit) return { kind: 'emulator-limit', reason: this.sysregLimit.reason, pc: this.sysregLimit.pc };
-    this.breakpoints.applyPending();
-    if (this.breakpoints.unmodelled) return { kind: 'emulator-limit', reason: this.breakpoints.unmodelled, pc: this.pc };
-    this.flash.settle();
-    const debug = this.exceptions.unmodelledDebug();
-    if (debug) return { kind: 'emulator-limit', reason: debug, pc: this.pc };
-    if (this.stopped) return this.stopped;
-    if (err !== UC_ERR.OK) {
-      const unmodelled = this.unmodelledAccess();
-      if (unmodelled) return unmodelled;
-    }
-    const exception = this.guestException(err);
-    if (exception) return this.takeException(exception);
-    if (err !== UC_ERR.OK) return { kind: 'fault', fault: this.faultFromError(err) };
-    // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI that ended
-    // the last block (an ERET or branch to the instruction after a WFI is no sleep).
-    if (this.readWord(this.pc - 4n) === WFI && this.quantum.ranThroughTo(this.pc)) return { kind: 'halted', pc: this.pc };
+  /** Per-CPU state for a run's details: power, pc, and the quantum. */
+  smpDetails(): {
+    quantum: number;
+    cpusStarted: number;
+    cpus: { cpu: number; power: PowerState; pc: string; sleeping: boolean; instructions: string }[];
+  } {
+    return {
+      quantum: this.quantumSize,
+      cpusStarted: this.cpusStarted,
+      cpus: this.cpus.map((cpu) => ({
+        cpu: cpu.index,
+        power: cpu.power,
+        pc: hex(cpu.pc),
+        sleeping: cpu.sleeping,
+        instructions: String(cpu.instructions),
+      })),
+    };
+  }
+
+  /** The CPU that ran last (the one an outcome is about). */
+  get currentCpu(): number {
+    return this.current.index;
+  }
+
+  /**
+   * Runs about `instructions` instructions and stops only between instructions; then takes a
+   * pending, unmasked IRQ/FIQ to the vectors, and sleeps through a WFI until an interrupt is
+   * pending (time warps to the next timer deadline when every CPU sleeps). With one CPU a slice is
+   * one engine run of at most `instructions`; with several, whole turns of the fixed quantum
+   * round-robin until `instructions` have run, so where CPUs interleave never depends on the
+   * caller's slice size.
+   */
+  runSlice(instructions: number = SLICE_INSTRUCTIONS): SliceOutcome {
+    const wanted = Math.max(1, Math.floor(instructions));
+    const quantum = this.shared ? this.quantumSize : wanted;
+    let ran = 0;
+    do {
+      const cpu = this.cpus[this.nextCpu]!;
+      this.nextCpu = (this.nextCpu + 1) % this.cpus.length;
+      const turn = this.runTurn(cpu, quantum);
+      if (turn.outcome.kind !== 'running') return turn.outcome;
+      ran += turn.executed;
+      if (this.nextCpu !== 0) continue;
+      // A whole round: when no CPU could run, the machine is idle.
+      const idle = this.roundRan ? null : this.idle();
+      this.roundRan = false;
+      if (idle) return idle;
+    } while (this.shared && ran < wanted);
     return { kind: 'running' };
   }
 
-  /** WFI: one CPU, so the machine is idle: warp to the next timer deadline until an interrupt is pending. */
-  private sleep(halted: SliceOutcome & { kind: 'halted' }): SliceOutcome {
-    while (!this.interrupts.wfiWakes(0)) {
-      if (!this.interrupts.warpToNextEvent()) return halted;
+  /** One CPU's turn: up to `quantum` instructions, cut at timer deadlines, WFI, CPU_OFF. */
+  private runTurn(cpu: VirtCpu, quantum: number): { outcome: SliceOutcome; executed: number } {
+    let executed = 0;
+    const done = (outcome: SliceOutcome = { kind: 'running' }) => ({ outcome, executed });
+    if (cpu.power === 'on-pending') this.powerOn(cpu);
+    if (cpu.power !== 'on') return done();
+    if (cpu.sleeping) {
+      if (!this.interrupts.wfiWakes(cpu.index)) return done();
+      const woken = this.wake(cpu);
+      if (woken.kind !== 'running') return done(woken);
     }
+    this.roundRan = true;
+    let left = quantum;
+    while (left > 0 && cpu.power === 'on' && !cpu.sleeping) {
+      // While an interrupt waits for PSTATE to unmask it, runs follow their own sequence (1, 2,
+      // 4 ... instructions), not the turn's size, so it is taken soon and at the same place.
+      let count = cpu.maskedSlice > 0 ? Math.min(cpu.maskedSlice, left) : left;
+      const limit = this.interrupts.quantumLimit();
+      if (limit !== null && limit < BigInt(count)) count = Math.max(1, Number(limit));
+      const run = this.runInstructions(cpu, count);
+      executed += run.executed;
+      left -= Math.max(1, run.executed);
+      if (run.outcome.kind === 'halted') {
+        cpu.sleeping = true;
+        if (!this.interrupts.wfiWakes(cpu.index)) break;
+        const woken = this.wake(cpu);
+        if (woken.kind !== 'running') return done(woken);
+      } else {
+        if (run.outcome.kind !== 'running') return done(run.outcome);
+        if (cpu.power !== 'on') break;
+        const delivered = this.deliverInterrupt(cpu);
+        if (delivered.kind !== 'running') return done(delivered);
+      }
+      // One CPU: one engine run per slice, so a stop another hook asked for (the tracer's) is
+      // seen by the caller right after it, as before several CPUs existed.
+      if (!this.shared) break;
+    }
+    return done();
+  }
+
+  /**
+   * No CPU could run this round: each is off or asleep with nothing pending. Time moves to the
+   * next timer deadline (QEMU -icount sleep=off); with none armed the machine would sleep forever.
+   */
+  private idle(): SliceOutcome | null {
+    const asleep = this.cpus.filter((cpu) => cpu.power === 'on' && cpu.sleeping);
+    if (asleep.length === 0) {
+      if (this.cpus.some((cpu) => cpu.power !== 'off')) return null;
+      const pc = this.cpus[0]!.pc;
+      return { kind: 'halted', pc, reason: `every CPU is powered off (PSCI CPU_OFF); QEMU would run on with no CPU until the timeout` };
+    }
+    if (asleep.some((cpu) => this.interrupts.wfiWakes(cpu.index))) return null;
+    if (this.interrupts.warpToNextEvent()) return null;
+    this.current = asleep[0]!;
+    if (this.cpus.length === 1) return { kind: 'halted', pc: this.current.pc };
+    const where = asleep.map((cpu) => `CPU ${cpu.index} at ${hex(cpu.pc - 4n)}`).join(', ');
+    const off = this.cpus.filter((cpu) => cpu.power === 'off').map((cpu) => cpu.index);
+    return {
+      kind: 'halted',
+      pc: this.current.pc,
+      reason: `every CPU waits in WFI (${where})${off.length ? ` or is off (CPU ${off.join(', ')})` : ''} and nothing can raise an interrupt (no interrupt pending, no timer armed)`,
+    };
+  }
+
+  /** A sleeping CPU with an interrupt pending at it: it leaves WFI and takes it if PSTATE allows. */
+  private wake(cpu: VirtCpu): SliceOutcome {
+    cpu.sleeping = false;
     this.wfiWakeups++;
-    this.uc.regWrite('pc', this.pc);
-    return this.deliverInterrupt();
+    cpu.uc.regWrite('pc', cpu.pc);
+    return this.deliverInterrupt(cpu);
+  }
+
+  /**
+   * CPU_ON's deferred half, as QEMU's arm_set_cpu_on_async_work: a reset CPU (a fresh engine if
+   * this one ever ran) at EL1h with DAIF masked, x0 = the context id, pc = the entry.
+   */
+  private powerOn(cpu: VirtCpu): void {
+    let target = cpu;
+    if (cpu.ran) {
+      cpu.uc.close();
+      target = this.newCpu(cpu.index);
+      target.instructions = cpu.instructions;
+      this.cpus[cpu.index] = target;
+      this.interrupts.resetCpu(cpu.index);
+    }
+    const start = cpu.start!;
+    target.uc.regWrite('pstate', 0x3c5n); // EL1h, D A I F set
+    target.uc.regWrite('x0', start.context);
+    target.pc = start.entry;
+    target.power = 'on';
+    target.start = null;
+    this.cpusStarted++;
+  }
+
+  private runInstructions(cpu: VirtCpu, count: number): { outcome: SliceOutcome; executed: number } {
+    const uc = cpu.uc;
+    this.current = cpu;
+    this.flash.select(uc);
+    cpu.stopped = null;
+    cpu.memFault = null;
+    cpu.pendingException = null;
+    cpu.ran = true;
+    this.slices++;
+    for (const range of cpu.staleCode.splice(0)) uc.removeCachedCode(range.begin, range.end);
+    cpu.exceptions.tidy();
+    cpu.quantum.begin();
+    cpu.runCount = count;
+    cpu.faultedAfter = null;
+    const err = uc.emuStart(cpu.pc, -1n, 0, count);
+    // A later hook (the tracer's) may map the page and let the engine go on: only a stop counts.
+    const counted = cpu.quantum.executed(count);
+    const executed = err !== UC_ERR.OK && cpu.faultedAfter !== null ? Math.min(counted, cpu.faultedAfter) : counted;
+    this.interrupts.retire(cpu.index, executed);
+    cpu.instructions += executed;
+    cpu.pc = uc.regRead('pc');
+    this.flash.settle();
+    const result = (outcome: SliceOutcome) => ({ outcome, executed });
+    if (cpu.sysregLimit) return result({ kind: 'emulator-limit', reason: cpu.sysregLimit.reason, pc: cpu.sysregLimit.pc });
+    cpu.breakpoints.applyPending();
+    if (cpu.breakpoints.unmodelled) return result({ kind: 'emulator-limit', reason: cpu.breakpoints.unmodelled, pc: cpu.pc });
+    const debug = cpu.exceptions.unmodelledDebug();
+    if (debug) return result({ kind: 'emulator-limit', reason: debug, pc: cpu.pc });
+    if (cpu.stopped) return result(cpu.stopped);
+    if (err !== UC_ERR.OK) {
+      const unmodelled = this.unmodelledAccess(cpu);
+      if (unmodelled) return result(unmodelled);
+    }
+    const exception = this.guestException(cpu, err);
+    if (exception) return result(this.takeException(cpu, exception));
+    if (err !== UC_ERR.OK) return result({ kind: 'fault', fault: this.faultFromError(cpu, err) });
+    // The count stop and a WFI both return OK; only a WFI leaves pc just past a WFI that ended
+    // the last block (an ERET or branch to the instruction after a WFI is no sleep).
+    if (uc.readWord(cpu.pc - 4n) === WFI && cpu.quantum.ranThroughTo(cpu.pc)) return result({ kind: 'halted', pc: cpu.pc });
+    return result({ kind: 'running' });
   }
 
   /** An asynchronous exception, as QEMU takes it between instructions: ELR = the next instruction, DAIF masked. */
-  private deliverInterrupt(): SliceOutcome {
-    const pending = this.interrupts.pendingInterrupt(0, this.uc.regRead('pstate'));
+  private deliverInterrupt(cpu: VirtCpu): SliceOutcome {
+    const pending = this.interrupts.pendingInterrupt(cpu.index, cpu.uc.regRead('pstate'));
     if (pending === null) {
-      const masked = this.interrupts.wfiWakes(0);
-      this.maskedSlice = masked ? Math.min(SLICE_INSTRUCTIONS, Math.max(1, this.maskedSlice * 2)) : 0;
+      const masked = this.interrupts.wfiWakes(cpu.index);
+      cpu.maskedSlice = masked ? Math.min(SLICE_INSTRUCTIONS, Math.max(1, cpu.maskedSlice * 2)) : 0;
       return { kind: 'running' };
     }
-    this.maskedSlice = 0;
-    this.uc.regWrite('pc', this.pc);
-    const result = this.exceptions.takeInterrupt(pending);
+    cpu.maskedSlice = 0;
+    cpu.uc.regWrite('pc', cpu.pc);
+    const result = cpu.exceptions.takeInterrupt(pending);
     if (result.kind === 'taken') {
       this.interruptsTaken++;
-      this.pc = result.exception.vector;
+      cpu.pc = result.exception.vector;
       return { kind: 'running' };
     }
     if (result.kind === 'limit')
-      return { kind: 'emulator-limit', reason: `${result.why} (${pending.toUpperCase()} at ${hex(this.pc)})`, pc: this.pc };
+      return { kind: 'emulator-limit', reason: `${result.why} (${pending.toUpperCase()} at ${hex(cpu.pc)})`, pc: cpu.pc };
     return { kind: 'fault', fault: machineFault(result.exception, result.why) };
   }
 
@@ -428,13 +695,13 @@ export class VirtMachine {
    * then counts exactly what ran, and the stop is never taken for a WFI.
    */
   stopFromHook(where: 'code' | 'block'): void {
-    this.quantum.stopBefore(where);
-    this.uc.emuStop();
+    this.current.quantum.stopBefore(where);
+    this.current.uc.emuStop();
   }
 
   /** How this machine counts executed instructions (instruction-counter.ts), for run details. */
   get instructionCounting(): InstructionCounter['kind'] {
-    return this.quantum.kind;
+    return this.cpus[0]!.quantum.kind;
   }
 
   /** Serial bytes received since the last call. */
@@ -445,7 +712,7 @@ export class VirtMachine {
   }
 
   close(): void {
-    this.uc.close();
+    for (const cpu of this.cpus) cpu.uc.close();
   }
 
   // ------------------------------------------------------------ devices
@@ -459,13 +726,13 @@ export class VirtMachine {
     this.serialPending[this.serialPendingLength++] = byte;
     this.serialTotal++;
     // Stopping here replays the store on resume; fine, since the run ends at the cap.
-    if (this.serialTotal > this.serialLimit && !this.stopped) this.stop({ kind: 'serial-limit' });
+    if (this.serialTotal > this.serialLimit && !this.current.stopped) this.stop({ kind: 'serial-limit' });
   }
 
   /** Ends the run as an infrastructure error: the guest needs something not modelled here. */
   private unmodelled(device: string, address: bigint | null, detail: string): void {
-    if (this.stopped) return;
-    this.stop({ kind: 'unmodelled', device, address, detail, pc: this.uc.regRead('pc') });
+    if (this.current.stopped) return;
+    this.stop({ kind: 'unmodelled', device, address, detail, pc: this.current.uc.regRead('pc') });
   }
 
   /**
@@ -476,12 +743,13 @@ export class VirtMachine {
   private gicRegions(): readonly { name: string; base: bigint; end: bigint }[] {
     if (this.interrupts.gicVersion === 2) return this.qemuRegions;
     const v3 = this.qemuRegions.filter((r) => r.name !== 'GICv2 CPU interface' && r.name !== 'GICv2m MSI frame');
-    return [...v3, { name: 'GICv3 ITS', base: 0x0808_0000n, end: 0x080a_0000n }];
+    // With its=off QEMU has nothing there either: an access is a data abort on both. (With its=on the ITS device is mapped.)
+    return this.gicIts ? [...v3, { name: 'GICv3 ITS', base: 0x0808_0000n, end: 0x080a_0000n }] : v3;
   }
 
   /** An access that faulted inside a region of QEMU's map that this model does not have. */
-  private unmodelledAccess(): SliceOutcome | null {
-    const mem = this.memFault;
+  private unmodelledAccess(cpu: VirtCpu): SliceOutcome | null {
+    const mem = cpu.memFault;
     if (mem?.event.why !== 'unmapped') return null;
     const region = this.gicRegions().find((r) => mem.event.address >= r.base && mem.event.address < r.end);
     if (!region || region.name === 'RAM' || UNASSIGNED_ON_QEMU.has(region.name)) return null;
@@ -494,45 +762,79 @@ export class VirtMachine {
     };
   }
 
-  // ------------------------------------------------------------ exceptions
+  // ------------------------------------------------------------ several CPUs
 
-  private onException(intno: number): void {
-    // The replay that finds an MMU fault's address faults again: that one is not the guest's.
-    if (this.exceptions.probing) return this.uc.emuStop();
-    const pc = this.uc.regRead('pc');
-    // EXCP_UDEF reports the instruction's own address, EXCP_HVC / EXCP_SEMIHOST the next one.
-    const at = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : intno === EXCP.SEMIHOST ? pc : null;
-    const word = at === null ? null : this.readWord(at);
-    if (at !== null && word !== null && (word & 0xffe0_001f) >>> 0 === HVC_0) {
-      this.psci(at);
-      return;
-    }
-    if (at !== null && word === HLT_F000 && this.semihosting) {
-      this.semihostingCall(at);
-      return;
-    }
-    this.pendingInterrupt = { intno, pc };
-    this.uc.emuStop();
-  }
+  /** PSCI's view of the CPUs: found by virt's MPIDR affinity, with their power states. */
+  private readonly psciCpus: PsciCpus = {
+    byAffinity: (affinity) => {
+      const index = this.cpus.findIndex((cpu) => virtAffinity(cpu.index, this.interrupts.gicVersion) === affinity);
+      return index < 0 ? null : index;
+    },
+    power: (index) => this.cpus[index]!.power,
+  };
 
-  /** What the guest takes as an exception after this slice: a reported one or an unmapped access. */
-  private guestException(err: number): GuestException | null {
-    const breakpoint = this.breakpoints.hit;
-    if (breakpoint !== null) {
-      this.breakpoints.hit = null;
-      return this.exceptions.fromBreakpoint(breakpoint);
+  /**
+   * SYS instructions of a CPU (several CPUs only). IC IALLU / IALLUIS drop every other engine's
+   * translations of RAM and flash; IC IVAU the page holding the address (translated by the
+   * guest's tables when its MMU is on). Everything else runs as Unicorn runs it.
+   */
+  private onCacheMaintenance(from: VirtCpu, access: { op1: number; crn: number; crm: number; op2: number; value: bigint }): null {
+    if (access.crn !== 7) return null;
+    let ranges: { begin: bigint; end: bigint }[] | null = null;
+    if (access.op1 === 0 && access.op2 === 0 && (access.crm === 1 || access.crm === 5)) {
+      ranges = [
+        { begin: VIRT.ramBase, end: VIRT.ramBase + this.ramSize },
+        { begin: VIRT.flashBase, end: VIRT.flashBase + VIRT.flashSize },
+      ];
+    } else if (access.op1 === 3 && access.crm === 5 && access.op2 === 1) {
+      const walk = guestStage1(from.uc, access.value);
+      const pa = walk === null ? access.value : walk.ok ? walk.pa : null;
+      if (pa !== null) ranges = [{ begin: pa & ~0xfffn, end: (pa & ~0xfffn) + 0x1000n }];
     }
-    if (this.pendingInterrupt) return this.exceptions.fromInterrupt(this.pendingInterrupt.intno, this.pendingInterrupt.pc);
-    // Only an access that stopped the engine: a later hook (the tracer's) may have mapped the page.
-    const mem = this.memFault;
-    if (mem && err !== UC_ERR.OK && mem.event.why === 'unmapped') return this.exceptions.fromUnmappedAccess(mem.event, mem.pc);
+    if (ranges) for (const cpu of this.cpus) if (cpu !== from) cpu.staleCode.push(...ranges);
     return null;
   }
 
-  private takeException(exception: GuestException): SliceOutcome {
-    const result = this.exceptions.take(exception);
+  // ------------------------------------------------------------ exceptions
+
+  private onException(cpu: VirtCpu, intno: number): void {
+    const uc = cpu.uc;
+    // The replay that finds an MMU fault's address faults again: that one is not the guest's.
+    if (cpu.exceptions.probing) return uc.emuStop();
+    const pc = uc.regRead('pc');
+    // EXCP_UDEF reports the instruction's own address, EXCP_HVC / EXCP_SEMIHOST the next one.
+    const at = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : intno === EXCP.SEMIHOST ? pc : null;
+    const word = at === null ? null : uc.readWord(at);
+    if (at !== null && word !== null && (word & 0xffe0_001f) >>> 0 === HVC_0) {
+      this.psci(cpu, at);
+      return;
+    }
+    if (at !== null && word === HLT_F000 && this.semihosting) {
+      this.semihostingCall(cpu, at);
+      return;
+    }
+    cpu.pendingException = { intno, pc };
+    uc.emuStop();
+  }
+
+  /** What the guest takes as an exception after this run: a reported one or an unmapped access. */
+  private guestException(cpu: VirtCpu, err: number): GuestException | null {
+    const breakpoint = cpu.breakpoints.hit;
+    if (breakpoint !== null) {
+      cpu.breakpoints.hit = null;
+      return cpu.exceptions.fromBreakpoint(breakpoint);
+    }
+    if (cpu.pendingException) return cpu.exceptions.fromInterrupt(cpu.pendingException.intno, cpu.pendingException.pc);
+    // Only an access that stopped the engine: a later hook (the tracer's) may have mapped the page.
+    const mem = cpu.memFault;
+    if (mem && err !== UC_ERR.OK && mem.event.why === 'unmapped') return cpu.exceptions.fromUnmappedAccess(mem.event, mem.pc);
+    return null;
+  }
+
+  private takeException(cpu: VirtCpu, exception: GuestException): SliceOutcome {
+    const result = cpu.exceptions.take(exception);
     if (result.kind === 'taken') {
-      this.pc = result.exception.vector;
+      cpu.pc = result.exception.vector;
       return { kind: 'running' };
     }
     if (result.kind === 'limit')
@@ -541,28 +843,35 @@ export class VirtMachine {
   }
 
   /**
-   * The exception the guest is still handling when the run ends, if any. A slice often ends right
-   * after an exception is taken, so the handler first gets up to `graceInstructions` more
+   * The exception a CPU is still handling when the run ends, if any. A slice often ends right
+   * after an exception is taken, so the handlers first get up to `graceInstructions` more
    * instructions (counted: the same bytes give the same answer) to come back from it.
    */
   unreturnedException(graceInstructions = 1_000_000): MachineFault | null {
-    const returnsBefore = this.exceptions.returns;
+    const before = this.cpus.map((cpu) => cpu.exceptions.returns);
+    const open = () => this.cpus.filter((cpu, i) => cpu.exceptions.unreturned() !== null && cpu.exceptions.returns === before[i]);
     let left = graceInstructions;
-    while (this.exceptions.unreturned() && this.exceptions.returns === returnsBefore && left > 0) {
+    while (open().length > 0 && left > 0) {
       const step = Math.min(left, 100_000);
       left -= step;
       if (this.runSlice(step).kind !== 'running') break;
     }
     this.takeSerial(); // output after the end of the run is not the run's
-    const pending: TakenException | null = this.exceptions.returns === returnsBefore ? this.exceptions.unreturned() : null;
-    return pending
-      ? machineFault(pending, `taken to the vector at ${hex(pending.vector)}; the handler did not return before the run ended`)
-      : null;
+    const cpu = open()[0];
+    const pending: TakenException | null = cpu ? cpu.exceptions.unreturned() : null;
+    if (!pending) return null;
+    const which = this.cpus.length > 1 ? `CPU ${cpu!.index}: ` : '';
+    return machineFault(pending, `${which}taken to the vector at ${hex(pending.vector)}; the handler did not return before the run ended`);
   }
 
-  private psci(hvcAt: bigint): void {
-    const fn = this.uc.regRead('x0');
-    const answer = psciCall(fn, this.uc.regRead('x1'));
+  private psci(cpu: VirtCpu, hvcAt: bigint): void {
+    const uc = cpu.uc;
+    const fn = uc.regRead('x0');
+    const answer = psciCall(fn, uc.regRead('x1'), { x2: uc.regRead('x2'), x3: uc.regRead('x3'), cpus: this.psciCpus });
+    const record = (name: string) => {
+      if (this.psciCalls.length >= 16) return;
+      this.psciCalls.push({ fn: `${hex(fn)} ${name}`, pc: hex(hvcAt), ...(this.cpus.length > 1 ? { cpu: cpu.index } : {}) });
+    };
     switch (answer.kind) {
       case 'poweroff':
         this.stop({
@@ -573,27 +882,43 @@ export class VirtMachine {
         });
         return;
       case 'suspend':
-        // CPU_SUSPEND is a WFI on QEMU: runSlice sleeps until an interrupt is pending.
-        this.uc.regWrite('pc', hvcAt + 4n);
+        // CPU_SUSPEND is a WFI on QEMU, returning SUCCESS: the CPU sleeps until an interrupt is pending.
+        uc.regWrite('x0', 0n);
+        uc.regWrite('pc', hvcAt + 4n);
         this.stop({ kind: 'halted', pc: hvcAt + 4n });
         return;
       case 'cpu-off':
-        this.unmodelled('PSCI', null, `CPU_OFF of the only CPU at ${hex(hvcAt)} (QEMU would leave the machine running with no CPU)`);
+        // Never returns: the CPU is off until a CPU_ON starts it afresh.
+        record('CPU_OFF');
+        cpu.power = 'off';
+        cpu.sleeping = false;
+        uc.regWrite('pc', hvcAt);
+        uc.emuStop();
         return;
+      case 'cpu-on': {
+        record('CPU_ON');
+        const target = this.cpus[answer.target]!;
+        target.power = 'on-pending';
+        target.start = { entry: answer.entry, context: answer.context };
+        uc.regWrite('x0', 0n);
+        uc.regWrite('pc', hvcAt + 4n);
+        return;
+      }
       case 'return':
-        if (this.psciCalls.length < 16) this.psciCalls.push({ fn: `${hex(fn)} ${answer.name}`, pc: hex(hvcAt) });
-        this.uc.regWrite('x0', answer.x0);
+        record(answer.name);
+        uc.regWrite('x0', answer.x0);
         // Writing pc from a hook makes Unicorn resume there, past the hvc.
-        this.uc.regWrite('pc', hvcAt + 4n);
+        uc.regWrite('pc', hvcAt + 4n);
     }
   }
 
-  private semihostingCall(hltAt: bigint): void {
-    const op = Number(this.uc.regRead('x0') & 0xffff_ffffn);
-    const memory = { read: (a: bigint, n: number) => this.uc.memRead(a, n), write: (a: bigint, b: Uint8Array) => this.uc.memWrite(a, b) };
+  private semihostingCall(cpu: VirtCpu, hltAt: bigint): void {
+    const uc = cpu.uc;
+    const op = Number(uc.regRead('x0') & 0xffff_ffffn);
+    const memory = { read: (a: bigint, n: number) => uc.memRead(a, n), write: (a: bigint, b: Uint8Array) => uc.memWrite(a, b) };
     let result;
     try {
-      result = semihostingCall(op, this.uc.regRead('x1'), memory, process.hrtime.bigint() - this.startedAt);
+      result = semihostingCall(op, uc.regRead('x1'), memory, process.hrtime.bigint() - this.startedAt);
     } catch (error) {
       this.stop({
         kind: 'fault',
@@ -620,23 +945,20 @@ export class VirtMachine {
         return;
       case 'return':
         for (const byte of result.output ?? []) this.transmit(byte);
-        this.uc.regWrite('x0', result.x0);
-        this.uc.regWrite('pc', hltAt + 4n);
+        uc.regWrite('x0', result.x0);
+        uc.regWrite('pc', hltAt + 4n);
     }
   }
 
+  /** Stops the running engine; the run reports `outcome`. */
   private stop(outcome: SliceOutcome): void {
-    this.stopped = outcome;
-    this.uc.emuStop();
+    this.current.stopped = outcome;
+    this.current.uc.emuStop();
   }
 
-  private readWord(address: bigint): number | null {
-    return this.uc.readWord(address);
-  }
-
-  private faultFromError(err: number): MachineFault {
+  private faultFromError(cpu: VirtCpu, err: number): MachineFault {
     const words = `Unicorn: ${strerror(err)}`;
-    const mem = this.memFault;
+    const mem = cpu.memFault;
     if (mem) {
       const { event } = mem;
       const what = `${event.why} ${event.access} of ${event.size} bytes at ${hex(event.address)}`;
@@ -649,14 +971,14 @@ export class VirtMachine {
       const access = err === UC_ERR.READ_UNALIGNED ? 'read' : err === UC_ERR.WRITE_UNALIGNED ? 'write' : 'fetch';
       return {
         kind: access === 'fetch' ? 'prefetch abort' : 'data abort',
-        pc: this.pc,
+        pc: cpu.pc,
         address: null,
         access,
         detail: `unaligned ${access}; ${words}`,
       };
     }
-    if (err === UC_ERR.INSN_INVALID) return { kind: 'undefined instruction', pc: this.pc, address: null, access: null, detail: words };
-    return { kind: 'emulator error', pc: this.pc, address: null, access: null, detail: words };
+    if (err === UC_ERR.INSN_INVALID) return { kind: 'undefined instruction', pc: cpu.pc, address: null, access: null, detail: words };
+    return { kind: 'emulator error', pc: cpu.pc, address: null, access: null, detail: words };
   }
 }
 

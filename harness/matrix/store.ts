@@ -32,6 +32,14 @@ export interface MatrixRunInfo {
   versions: Record<string, unknown> | null;
 }
 
+/** A run id: the start time as a file name ("2026-12-01T08-00-00Z"). */
+export function newRunId(date = new Date()): string {
+  return date
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
 /** Refuses a file of another result format: a newer one needs a newer wbdiff, an older one a new run. */
 export function checkResultVersion(doc: { version?: unknown }, path: string, what: string): void {
   const version = doc.version;
@@ -60,6 +68,23 @@ export interface StoreLock {
 
 export class ResultsStore {
   constructor(readonly dir: string) {}
+
+  /** A new run's folder under `root`, named by the time and claimed atomically (two in one second get -2, -3...). */
+  static async claimRunDir(root: string, date = new Date()): Promise<string> {
+    await mkdir(root, { recursive: true }).catch((e: unknown) => {
+      throw writeError(root, e);
+    });
+    const base = join(root, newRunId(date));
+    for (let n = 1; ; n++) {
+      const dir = n === 1 ? base : `${base}-${n}`;
+      try {
+        await mkdir(dir);
+        return dir;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(dir, error);
+      }
+    }
+  }
 
   /**
    * Claims the folder for this process until release(): a second run writing into it (same

@@ -1,6 +1,7 @@
 // Turns finished cells (plus what is known of their bytes) into summary.json. The one code path
 // for a local run, a resumed run and merged shards, so all three report alike.
 import { classifyCells, isFailing, varyingMarkers, type DiagnosisLike } from '../compare/classify.js';
+import { EXIT } from '../errors.js';
 import { applyKnown, type KnownEntry, type KnownReport } from '../compare/known.js';
 import type { MachineMap } from '../compare/memory-map.js';
 import type { KernelExpectation } from '../build/manifest.js';
@@ -150,4 +151,15 @@ export function isFlaky(cell: Pick<CellResult, 'repeats'>, varying: readonly str
       .sort();
   const keys = new Set((cell.repeats ?? []).map((r) => JSON.stringify([r.verdict, r.done, stable(r.markers)])));
   return keys.size > 1;
+}
+
+/**
+ * A matrix's exit code. 2: infrastructure errors (never test failures); 1: a cell failing (not as
+ * it must be: a patch bug, a parity divergence, a convention bug, a masked failure, an unexpected
+ * result), whether new, regressed or failing since earlier nights, unless a "known" entry covers it; else 0.
+ */
+export function matrixExitCode(summary: Pick<MatrixSummary, 'cells'>): number {
+  if (summary.cells.some((c) => c.outcome === 'infrastructure')) return EXIT.harness;
+  // The outcome names the worst finding, so a parity divergence hiding an unexpected result fails too.
+  return summary.cells.some((c) => isFailing(c.outcome)) ? EXIT.failed : EXIT.ok;
 }

@@ -111,7 +111,7 @@ function snapshotEnd(ended: LoopEnd, hits: number, timeoutMs: number, image: Elf
       if (ended.stop.cause === 'serial-cap') return { kind: 'serial-limit', detail: 'serial output limit' };
       return {
         kind: 'timeout',
-        detail: `the ${timeoutMs} ms limit ran out after ${hits} hits${ended.clock === 'wall' ? ' (on the wall clock)' : ''}`,
+        detail: `the ${timeoutMs} ms limit ran out after ${hits} hits${ended.clock === 'guest' ? '' : ` (on the ${ended.clock === 'cpu' ? "emulator's CPU time" : 'wall clock'})`}`,
       };
     case 'spin':
       return { kind: 'halted', detail: `spins on a branch to itself at ${hex(ended.pc)}: nothing raises interrupts` };

@@ -2,7 +2,8 @@
 // and known cells and the counts, sized to the terminal and coloured only where colour is wanted.
 // Pure: a summary and a style in, text out (golden-tested in test/unit/terminal.test.ts).
 import { isFailing, mainFinding, type Outcome } from '../compare/classify.js';
-import type { SummaryCell } from '../matrix/cells.js';
+import type { CellResult, SummaryCell } from '../matrix/cells.js';
+import type { MatrixSummary } from '../matrix/summarize.js';
 import { formatMarkers, matrixGrid } from './model.js';
 import { OUTCOME_LABEL, OUTCOME_ORDER, isOutcome } from './outcomes.js';
 
@@ -213,4 +214,35 @@ export function progressLine(p: ProgressState, style: TerminalStyle): string {
   const visible = head.replace(/\x1b\[[0-9;]*m/g, '').length;
   const room = Number.isFinite(style.width) ? Math.max(0, style.width - 1 - visible) : Infinity;
   return `${head}${fit(p.last, room)}`;
+}
+
+/** Without a terminal (a CI log, a pipe): one line per finished cell instead of the progress line. */
+export function progressRecord(p: Pick<ProgressState, 'done' | 'total'>, cell: Pick<CellResult, 'id' | 'run'>): string {
+  return `[${p.done}/${p.total}] ${cell.id}: ${cell.run.verdict} ${formatMarkers(cell.run.markers)}\n`;
+}
+
+/** What a finished `wbdiff matrix` prints: the table, the baseline changes, failing and known cells, the counts, where it all is. */
+export function renderMatrixResult(
+  summary: MatrixSummary,
+  style: TerminalStyle,
+  where: { durationMs: number; dir: string; report: string | null },
+): string {
+  const sections = [
+    renderTable(summary.cells, style),
+    renderBaseline(summary.baseline, style),
+    renderFailing(summary.cells, style),
+    renderKnown(summary, style),
+  ].filter(Boolean);
+  const report = where.report ? `report: ${where.report}\n` : '';
+  return `\n${sections.join('\n')}\n${renderCounts(summary.cells, style)} in ${formatDuration(where.durationMs)}\nresults: ${where.dir}\n${report}`;
+}
+
+/** What `wbdiff merge` prints. */
+export function renderMergeResult(
+  summary: Pick<MatrixSummary, 'cells' | 'interrupted'>,
+  style: TerminalStyle,
+  where: { shards: number; dir: string },
+): string {
+  const missing = summary.interrupted ? ' (some cells missing: a shard did not finish)' : '';
+  return `${renderTable(summary.cells, style)}\n\nmerged ${where.shards} shard(s): ${plural(summary.cells.length, 'cell')}${missing}\nresults: ${where.dir}\n`;
 }

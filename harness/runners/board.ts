@@ -7,7 +7,7 @@ import { killProcessGroup, startTiedChild } from '../util/child.js';
 import { freeLoopbackPort } from '../util/free-port.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { OPTION_FLAG, setOptions } from '../machine/description.js';
-import { stopDecision, stopLimits } from './stop-policy.js';
+import { stopLimits, WallClockStops } from './stop-policy.js';
 import type { Runner, RunOptions, RunResult, RunSpec, Verdict } from './types.js';
 
 export interface BoardStep {
@@ -122,18 +122,11 @@ export class BoardRunner implements Runner {
         return { verdict: 'error', reason: `board ${board.name}: ${(error as Error).message}` };
       }
 
-      let doneAtMs: number | null = null;
+      // The silence clock starts at power-on; the time limit counts from the start (load included).
+      const stops = new WallClockStops(limits, capture, startedAt);
       capture.lastOutputAt = Date.now();
       while (!ended) {
-        const elapsedMs = Date.now() - startedAt;
-        if (capture.doneSeen && doneAtMs === null) doneAtMs = elapsedMs;
-        const decision = stopDecision(limits, {
-          elapsedMs,
-          serialBytes: capture.total,
-          lastOutputMs: capture.lastOutputAt - startedAt,
-          doneAtMs,
-          aborted: options.signal?.aborted,
-        });
+        const decision = stops.decide(Date.now(), options.signal?.aborted);
         if (decision.stop)
           stop(
             decision.verdict,

@@ -10,11 +10,12 @@
 // any host at any load. It is read only at fixed points of that clock (every CHECK_INSTRUCTIONS
 // executed instructions; slices are cut so they never step over one), and serial output counts
 // as seen at the next such point, so the decision does not depend on the slice size either.
-// The wall clock is only a backstop, WALL_FACTOR times the limits, for code the emulator runs
-// slower than guest time passes (a device access per instruction): then the run ends on the
-// wall clock, and says so.
-import { BRANCH_TO_SELF } from '../emu/exceptions.js';
-import { SLICE_INSTRUCTIONS, type SliceOutcome, type VirtMachine } from '../emu/virt-machine.js';
+// The backstop is the process's CPU time, for code the emulator runs slower than guest time passes
+// (an exception or device access every few instructions): at the limits plus a second when guest
+// time runs at under half the CPU clock's speed, else at WALL_FACTOR times them plus a second.
+// Then the run ends on that clock, and says so. CPU time rather than the wall clock, so a loaded
+// host does not decide; the wall clock (10x) only bounds a process the host starves.
+import type { SliceOutcome, VirtMachine } from '../emu/virt-machine.js';
 import type { SerialCapture } from './serial-capture.js';
 import { stopDecision, type StopDecision, type StopLimits } from './stop-policy.js';
 
@@ -22,8 +23,8 @@ export type StopEnd = Extract<StopDecision, { stop: true }>;
 
 /** Why the loop ended. `machine`: the guest itself ended the run (power-off, fault, WFI with nothing to wake it...). */
 export type LoopEnd =
-  /** The stop policy ended the run, on guest time or (`clock: 'wall'`) on the wall-clock backstop. */
-  | { kind: 'stop'; stop: StopEnd; clock: 'guest' | 'wall'; guestMs: number }
+  /** The stop policy ended the run: on guest time, or on the backstop (the emulator's CPU time; the wall clock for a starved process). */
+  | { kind: 'stop'; stop: StopEnd; clock: 'guest' | 'cpu' | 'wall'; guestMs: number }
   /** pc sits on `b .` and no interrupt can ever arrive: the CPU would spin there forever. */
   | { kind: 'spin'; pc: bigint }
   | { kind: 'machine'; outcome: Exclude<SliceOutcome, { kind: 'running' }> };
@@ -32,7 +33,10 @@ export interface EmuLoopOptions {
   /** The run's limits (stopLimits(spec)); the tracer and snapshots pass their own. */
   limits: StopLimits;
   signal?: AbortSignal | undefined;
-  /** Instructions per slice at most (default SLICE_INSTRUCTIONS); results do not depend on it. */
+  /**
+   * Instructions per slice at most (default: up to the next check point, fewer while slices
+   * take long on the wall clock); results do not depend on it.
+   */
   sliceInstructions?: number;
   /** Every chunk of serial output, as it arrives. */
   onSerial?: ((chunk: Uint8Array) => void) | undefined;
@@ -45,26 +49,31 @@ export interface EmuLoopOptions {
   endSpins?: boolean;
 }
 
-/** Where guest time is read for the stop policy: 50 000 instructions = 0.4 ms of guest time at the default shift. */
-export const CHECK_INSTRUCTIONS = 50_000;
-/** The wall-clock backstop: this many times the limits, plus a second. */
-export const WALL_FACTOR = 4;
+/**
+ * Where guest time is read for the stop policy: every 1M executed instructions, 8 ms of guest
+ * time at the default shift. A run that needs fewer (gowb: 139k) is one uc_emu_start.
+ */
+export const CHECK_INSTRUCTIONS = 1_000_000;
+/**
+ * Slices shrink (to no fewer than MIN_SLICE) while one takes longer than SLOW_SLICE_MS of wall
+ * time (device-heavy code: a callback per access), and grow back while they are quick, so the
+ * event loop is never held long. Safe for "same bytes, same result": no decision depends on
+ * where a slice ends (see above), only on check points, which no slice steps over.
+ */
+const MIN_SLICE = 4096;
+const SLOW_SLICE_MS = 4;
+const QUICK_SLICE_MS = 1;
+/** The backstop (the emulator's CPU time): this many times the limits, plus a second. */
+export const WALL_FACTOR = 2;
+/** The wall clock, only for a process the host starves of CPU: this many times the limits, plus a second. */
+const STARVED_FACTOR = 10;
 const WALL_SLACK_MS = 1000;
 /** Hold the thread at most this long before letting the event loop (abort signal, QEMU's pipes) run. */
 const YIELD_EVERY_MS = 2;
 
-/**
- * Whether the CPU spins on a branch to itself with nothing that could ever take it away: no
- * interrupt pending (masked or not) and no armed timer whose interrupt would be delivered. Only
- * an interrupt leaves `b .`, so the run is over (a timeout, said at once).
- */
-export function spinsForever(machine: VirtMachine): boolean {
-  return machine.uc.readWord(machine.programCounter) === BRANCH_TO_SELF && !machine.interrupts.couldEverWake(0);
-}
-
-/** The limits of the wall-clock backstop. */
-export function wallLimits(limits: StopLimits): StopLimits {
-  const scale = (ms: number) => (Number.isFinite(ms) && ms > 0 ? ms * WALL_FACTOR + WALL_SLACK_MS : ms);
+/** The limits of the wall-clock backstop: `factor` times the limits plus a second. */
+export function wallLimits(limits: StopLimits, factor = WALL_FACTOR): StopLimits {
+  const scale = (ms: number) => (Number.isFinite(ms) && ms > 0 ? ms * factor + WALL_SLACK_MS : ms);
   return { ...limits, timeoutMs: scale(limits.timeoutMs), silenceMs: scale(limits.silenceMs), afterDoneMs: scale(limits.afterDoneMs) };
 }
 
@@ -102,7 +111,7 @@ export class EmuRunLoop {
     this.capture.push(chunk);
     this.options.onSerial?.(chunk);
     const at = this.nextCheckPoint();
-    const wall = Date.now() - this.startedAt;
+    const wall = this.cpuMs();
     this.lastOutput.guestAt = at;
     this.lastOutput.wallMs = wall;
     if (this.capture.doneSeen && !wasDone) Object.assign(this.done, { guestAt: at, wallMs: wall });
@@ -111,9 +120,17 @@ export class EmuRunLoop {
   async run(): Promise<LoopEnd> {
     const { machine, options } = this;
     const clock = machine.interrupts.clock;
-    const slice = Math.max(1, Math.floor(options.sliceInstructions ?? SLICE_INSTRUCTIONS));
+    const maxSlice = Math.max(1, Math.floor(options.sliceInstructions ?? CHECK_INSTRUCTIONS));
+    let slice = Math.min(maxSlice, 50_000);
     const endSpins = options.endSpins ?? true;
     const wall = wallLimits(options.limits);
+    const wallWhenBehind = wallLimits(options.limits, 1);
+    const starvedLimits: StopLimits = {
+      ...wallLimits(options.limits, STARVED_FACTOR),
+      silenceMs: 0,
+      afterDoneMs: Number.POSITIVE_INFINITY,
+      maxSerialBytes: Number.POSITIVE_INFINITY,
+    };
     let lastYield = Date.now();
     let checkAt = clock.executed;
     for (;;) {
@@ -127,18 +144,31 @@ export class EmuRunLoop {
         this.resolve(this.done, executed, guestMs);
         const guest = this.decide(options.limits, guestMs, this.lastOutput.guestMs ?? 0, this.done.guestMs, aborted);
         if (guest.stop) return { kind: 'stop', stop: guest, clock: 'guest', guestMs };
+        // Also only here, so where a spin is seen does not depend on where slices end.
+        const spin = endSpins && executed > 0n ? machine.spinningForever() : null;
+        if (spin !== null) return { kind: 'spin', pc: spin };
         checkAt = this.nextCheckPoint(executed + 1n);
       }
-      const wallMs = Date.now() - this.startedAt;
-      const backstop = this.decide(wall, wallMs, this.lastOutput.wallMs ?? 0, this.done.wallMs, aborted);
-      if (backstop.stop) return { kind: 'stop', stop: backstop, clock: 'wall', guestMs: this.guestMs() };
+      // Code the emulator runs at under half guest speed (an exception every few instructions)
+      // would take more than twice its limit to reach it on guest time: its CPU time decides at
+      // the limits + 1 s then; otherwise at 2x + 1 s. CPU time, not the wall clock, so a loaded
+      // host does not make fast code end on it; the wall clock only bounds a starved process.
+      const cpuMs = this.cpuMs();
+      const behind = this.guestMs() < cpuMs / 2;
+      const backstop = this.decide(behind ? wallWhenBehind : wall, cpuMs, this.lastOutput.wallMs ?? 0, this.done.wallMs, aborted);
+      if (backstop.stop) return { kind: 'stop', stop: backstop, clock: 'cpu', guestMs: this.guestMs() };
+      const starved = this.decide(starvedLimits, Date.now() - this.startedAt, 0, null, false);
+      if (starved.stop) return { kind: 'stop', stop: starved, clock: 'wall', guestMs: this.guestMs() };
 
       // Never step over a check point.
+      const sliceStarted = performance.now();
       let outcome = machine.runSlice(Math.max(1, Math.min(slice, Number(checkAt - clock.executed))));
+      const sliceMs = performance.now() - sliceStarted;
+      if (sliceMs > SLOW_SLICE_MS) slice = Math.max(Math.min(MIN_SLICE, maxSlice), slice >> 1);
+      else if (sliceMs < QUICK_SLICE_MS) slice = Math.min(maxSlice, slice * 2);
       this.flushSerial();
       if (options.afterSlice) outcome = options.afterSlice(outcome);
       if (outcome.kind !== 'running') return { kind: 'machine', outcome };
-      if (endSpins && spinsForever(machine)) return { kind: 'spin', pc: machine.programCounter };
       if (Date.now() - lastYield >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = Date.now();
@@ -148,6 +178,14 @@ export class EmuRunLoop {
 
   private decide(limits: StopLimits, elapsedMs: number, lastOutputMs: number, doneAtMs: number | null, aborted: boolean): StopDecision {
     return stopDecision(limits, { elapsedMs, serialBytes: this.capture.total, lastOutputMs, doneAtMs, aborted });
+  }
+
+  private readonly cpuStart = process.cpuUsage();
+
+  /** This process's CPU time since the run started (the backstop's clock). */
+  private cpuMs(): number {
+    const used = process.cpuUsage(this.cpuStart);
+    return (used.user + used.system) / 1000;
   }
 
   private guestMs(): number {

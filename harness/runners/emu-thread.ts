@@ -10,6 +10,7 @@ export class EmuThreadRunner implements Runner {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, (result: RunResult) => void>();
+  private readonly serialListeners = new Map<number, (chunk: Uint8Array) => void>();
 
   run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     const worker = this.start();
@@ -19,9 +20,11 @@ export class EmuThreadRunner implements Runner {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, (result) => {
         options.signal?.removeEventListener('abort', onAbort);
+        this.serialListeners.delete(id);
         resolve(result);
       });
-      worker.postMessage({ type: 'run', id, spec });
+      if (options.onSerial) this.serialListeners.set(id, options.onSerial);
+      worker.postMessage({ type: 'run', id, spec, serial: Boolean(options.onSerial) });
     });
   }
 
@@ -36,7 +39,11 @@ export class EmuThreadRunner implements Runner {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./emu-thread-worker.js', import.meta.url));
     worker.unref();
-    worker.on('message', (message: { id: number; result?: RunResult; error?: string }) => {
+    worker.on('message', (message: { id: number; result?: RunResult; error?: string; serial?: Uint8Array }) => {
+      if (message.serial) {
+        this.serialListeners.get(message.id)?.(message.serial);
+        return;
+      }
       const settle = this.pending.get(message.id);
       this.pending.delete(message.id);
       settle?.(message.result ?? errorResult('emu', null, `emulator worker failed: ${message.error}`));

@@ -4,7 +4,8 @@
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
-import { SLICE_INSTRUCTIONS, VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
+import { EnginePool, resetRefusal, watchCodeOutside, type CodeRange, type EngineKey } from '../emu/engine-pool.js';
+import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
@@ -13,7 +14,7 @@ import { OPTION_FLAG, unsupportedOptions, withoutOptionalDevices, type MachineOp
 import { readFileBounded } from '../util/bounded-read.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
-import { runEmuLoop, WALL_FACTOR } from './emu-loop.js';
+import { runEmuLoop } from './emu-loop.js';
 import { stopLimits } from './stop-policy.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type FaultInfo, type Runner, type RunOptions, type RunResult, type RunSpec, type Verdict } from './types.js';
@@ -27,19 +28,27 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 
 /**
  * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
- * `-machine gic-version=2|3` (its only `machine` key: checked key by key below), -append
- * (carried by QEMU's own DTB) and -initrd (loaded where hw/arm/boot.c puts it; its place is in
- * QEMU's DTB). Devices a spec marks optional are left out (`withoutOptionalDevices`).
+ * `-machine gic-version=2|3` and its=off (checked key by key below), -append
+ * (carried by QEMU's own DTB), -smp (one engine per CPU, emu/virt-machine.ts) and -initrd
+ * (loaded where hw/arm/boot.c puts it; its place is in QEMU's DTB). Devices a spec marks
+ * optional are left out (`withoutOptionalDevices`).
  */
 export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([
   'semihosting',
   'machine',
   'append',
+  'smp',
   'initrd',
 ]);
 
 /** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
 const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
+
+/**
+ * The `-machine` keys the emulator honours and their values: the GIC version, and its (the GICv3
+ * ITS's registers, emu/devices/gicv3-its.ts; with its=off QEMU has none: its window is unassigned).
+ */
+const EMU_MACHINE_KEYS: Readonly<Record<string, readonly string[]>> = { 'gic-version': Object.keys(EMU_GIC_VERSIONS), its: ['off', 'on'] };
 
 export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
   return EMU_GIC_VERSIONS[spec.machine?.machine?.['gic-version'] ?? '2'] ?? 2;
@@ -61,10 +70,10 @@ export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>):
     return `${OPTION_FLAG[name]}${value}`;
   });
   for (const [key, value] of Object.entries(spec.machine?.machine ?? {})) {
-    if (!(key === 'gic-version' && value in EMU_GIC_VERSIONS)) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
+    if (!EMU_MACHINE_KEYS[key]?.includes(String(value))) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
   }
   if (refused.length === 0) return null;
-  return `the emulator does not model ${refused.join('; ')} (it models virt with one CPU, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with -smp N, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
 }
 
 export interface EmuRunnerOptions {
@@ -74,7 +83,14 @@ export interface EmuRunnerOptions {
   precisePc?: boolean;
   /** How slices are counted (emu/instruction-counter.ts); the block hook only to measure it against. */
   instructionCounting?: 'engine' | 'block-hook';
+  /** Engines kept between runs (emu/engine-pool.ts): default this thread's pool; false: a new engine per run. */
+  pool?: EnginePool | false;
+  /** With -smp > 1: instructions of each CPU's turn (default emu/virt-machine.ts SMP_QUANTUM). */
+  quantum?: number;
 }
+
+/** This thread's engines (a worker thread has its own module instance, so its own pool). */
+const THREAD_POOL = new EnginePool();
 
 interface Ending {
   verdict: Verdict;
@@ -86,14 +102,18 @@ interface Ending {
 
 export class EmuRunner implements Runner {
   readonly name = 'emu' as const;
-  private readonly sliceInstructions: number;
+  private readonly sliceInstructions: number | undefined;
   private readonly precisePc: boolean;
   private readonly instructionCounting: 'engine' | 'block-hook' | undefined;
+  private readonly pool: EnginePool | null;
+  private readonly quantum: number | undefined;
 
   constructor(options: EmuRunnerOptions = {}) {
-    this.sliceInstructions = options.sliceInstructions ?? SLICE_INSTRUCTIONS;
+    this.pool = options.pool === false ? null : (options.pool ?? THREAD_POOL);
+    this.sliceInstructions = options.sliceInstructions;
     this.precisePc = options.precisePc ?? true;
     this.instructionCounting = options.instructionCounting;
+    this.quantum = options.quantum;
   }
 
   async run(asked: RunSpec, options: RunOptions = {}): Promise<RunResult> {
@@ -131,17 +151,24 @@ export class EmuRunner implements Runner {
 
     const maxSerial = spec.maxSerialBytes ?? DEFAULTS.maxSerialBytes;
     let machine: VirtMachine;
+    const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
+    const engineKey: EngineKey = { model, memoryMiB, gicVersion: emuGicVersion(spec) };
+    // Pooled engines for one CPU only (-smp N builds one engine per CPU over shared RAM: not pooled).
+    const engine = (spec.machine?.smp ?? 1) === 1 ? this.pool?.acquire(engineKey) : undefined;
     try {
-      const memoryMiB = spec.memoryMiB ?? DEFAULTS.memoryMiB;
       machine = VirtMachine.create({
         model,
         memoryMiB,
+        ...(engine ? { engine } : {}),
         precisePc: this.precisePc,
         serialLimit: maxSerial,
         semihosting: spec.machine?.semihosting ?? false,
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
         ...(this.instructionCounting ? { instructionCounting: this.instructionCounting } : {}),
+        cpus: spec.machine?.smp ?? 1,
+        gicIts: spec.machine?.machine?.['its'] !== 'off',
+        ...(this.quantum === undefined ? {} : { quantum: this.quantum }),
       });
     } catch (error) {
       return errorResult('emu', cpu, formatError(error), startedAt);
@@ -151,12 +178,23 @@ export class EmuRunner implements Runner {
     const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
     if (modelled.left) details['omittedDevices'] = modelled.left;
     let ending: Ending;
+    let loaded: CodeRange[] = [];
+    let watch: { outside: boolean } | null = null;
+    let failed = false;
     try {
       const boot = await bootKernel(machine, kernel, spec);
+      loaded = boot.loaded;
       details['entry'] = hex(boot.entry);
       details['dtb'] = boot.why;
+      if (engine) {
+        details['engine'] = engine.reuses > 0 ? 'pooled (reset)' : 'pooled (new)';
+        // The next image's pages: uc_mem_write does not drop translated code.
+        for (const r of loaded) machine.uc.removeCachedCode(r.start & ~0xfffn, (r.end + 0xfffn) & ~0xfffn);
+        watch = watchCodeOutside(machine, loaded);
+      }
       ending = await this.loop(machine, spec, options, capture, symbols);
     } catch (error) {
+      failed = true;
       ending = { verdict: 'error', reason: `emulator failure: ${formatError(error)}` };
     } finally {
       details['slices'] = machine.slices;
@@ -167,12 +205,17 @@ export class EmuRunner implements Runner {
       details['gicVersion'] = machine.interrupts.gicVersion;
       if (machine.interruptsTaken) details['interruptsTaken'] = machine.interruptsTaken;
       if (machine.wfiWakeups) details['wfiWakeups'] = machine.wfiWakeups;
+      if (machine.cpus.length > 1) details['smp'] = machine.smpDetails();
       details['guestInstructions'] = String(machine.interrupts.clock.executed);
       if (machine.counterPolling.polls)
         details['counterPolls'] = { polls: machine.counterPolling.polls, skippedNs: String(machine.counterPolling.skippedNs) };
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
-      machine.close();
+      if (engine && this.pool && watch) {
+        this.pool.release(engine, engineKey, failed ? 'emulator failure' : resetRefusal(machine, watch.outside), loaded);
+      } else {
+        machine.close();
+      }
     }
     return buildRunResult({
       runner: 'emu',
@@ -200,13 +243,13 @@ export class EmuRunner implements Runner {
     const end = await runEmuLoop(machine, capture, {
       limits: stopLimits(spec),
       signal: options.signal,
-      sliceInstructions: this.sliceInstructions,
+      ...(this.sliceInstructions ? { sliceInstructions: this.sliceInstructions } : {}),
       onSerial: options.onSerial,
     });
     const where = (pc: bigint) => `${hex(pc)} (${symbols.format(pc)})`;
     switch (end.kind) {
       case 'stop': {
-        const reason = end.clock === 'wall' ? `${end.stop.reason} ${wallClockWords(end.guestMs)}` : end.stop.reason;
+        const reason = end.clock === 'guest' ? end.stop.reason : `${end.stop.reason} ${backstopWords(end.clock, end.guestMs)}`;
         if (end.stop.cause === 'timeout' || end.stop.cause === 'silence') return timeoutEnding(machine, reason, symbols);
         return { verdict: end.stop.verdict, reason };
       }
@@ -238,6 +281,7 @@ export class EmuRunner implements Runner {
       }
       case 'halted': {
         // WFI with no pending interrupt and no armed timer: nothing can ever wake the CPU.
+        if (outcome.reason) return { verdict: capture.doneSeen ? 'completed' : 'timeout', reason: outcome.reason };
         if (capture.doneSeen)
           return {
             verdict: 'completed',
@@ -256,9 +300,11 @@ export class EmuRunner implements Runner {
   }
 }
 
-/** How a run that ended on the wall-clock backstop says so. */
-function wallClockWords(guestMs: number): string {
-  return `on the wall clock (${WALL_FACTOR}x the limit: the emulator ran this code slower than guest time passes, ${guestMs.toFixed(0)} ms of guest time)`;
+/** How a run that ended on the backstop says so (emu-loop.ts). */
+function backstopWords(clock: 'cpu' | 'wall', guestMs: number): string {
+  return clock === 'cpu'
+    ? `of the emulator's CPU time (it ran this code slower than guest time passes: ${guestMs.toFixed(0)} ms of guest time)`
+    : `on the wall clock (the host gave the emulator too little CPU: ${guestMs.toFixed(0)} ms of guest time)`;
 }
 
 function toFaultInfo(fault: MachineFault, symbols: Symbolizer): FaultInfo {
@@ -291,21 +337,31 @@ function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer
  * below the ELF); a raw image or arm64 Image at its load address, entered through QEMU's boot stub
  * at the base of RAM, which sets x0 to the DTB (placed at RAM + min(RAM / 2, 128 MiB)) and x1-x3 to 0.
  */
-async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSpec): Promise<{ entry: bigint; why: string }> {
+async function bootKernel(
+  machine: VirtMachine,
+  kernel: KernelImage,
+  spec: RunSpec,
+): Promise<{ entry: bigint; why: string; loaded: CodeRange[] }> {
   const dtbOf = async () => (await qemuDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB })).bytes;
+  const loaded: CodeRange[] = [];
+  const at = (start: bigint, length: number | bigint) => loaded.push({ start, end: start + BigInt(length) });
   if (kernel.elf) {
     machine.loadElf(kernel.elf);
     const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
-    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments' };
+    for (const s of loads) at(s.paddr, s.memsz);
+    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments', loaded };
     const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
     const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
     // Ask QEMU for the tree only when it fits: virt's is always 1 MiB (hw/arm/virt.c create_fdt, never packed).
     const room = elfBootPlacement({ low, high }, VIRT.ramBase, VIRT_DTB_SIZE);
-    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why };
+    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why, loaded };
     const dtb = await dtbOf();
     const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
-    if (placement.dtbAddress !== null) machine.uc.memWrite(placement.dtbAddress, dtb);
-    return { entry: kernel.elf.entry, why: placement.why };
+    if (placement.dtbAddress !== null) {
+      machine.uc.memWrite(placement.dtbAddress, dtb);
+      at(placement.dtbAddress, dtb.length);
+    }
+    return { entry: kernel.elf.entry, why: placement.why, loaded };
   }
   const boot = kernel.boot!;
   const bytes = kernel.bytes!;
@@ -320,11 +376,20 @@ async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSp
     imageEnd: boot.loadAddress + BigInt(bytes.length),
     initrdSize: initrd?.length ?? 0,
   });
+  const dtb = await dtbOf();
   machine.loadImage(boot.loadAddress, bytes);
   machine.loadImage(VIRT.ramBase, stub.code);
   if (initrd) machine.loadImage(stub.initrdAddress, initrd);
-  machine.loadImage(stub.dtbAddress, await dtbOf());
+  machine.loadImage(stub.dtbAddress, dtb);
+  at(boot.loadAddress, bytes.length);
+  at(VIRT.ramBase, stub.code.length);
+  if (initrd) at(stub.initrdAddress, initrd.length);
+  at(stub.dtbAddress, dtb.length);
   machine.programCounter = VIRT.ramBase;
   const initrdAt = initrd ? `, initrd (${initrd.length} bytes) at ${hex(stub.initrdAddress)}` : '';
-  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}${initrdAt}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}` };
+  return {
+    entry: boot.entry,
+    why: `DTB at ${hex(stub.dtbAddress)}${initrdAt}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}`,
+    loaded,
+  };
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { WbdiffError } from '../errors.js';
+import { MissingDependencyError, WbdiffError } from '../errors.js';
 import { CACHE_DIR } from '../paths.js';
 import { qemuInvocation } from './qemu-args.js';
 import { startTiedChild } from '../util/child.js';
@@ -16,7 +16,9 @@ export async function qemuDtb(spec: RunSpec): Promise<{ path: string; bytes: Uin
   const { file, args } = qemuInvocation(spec);
   const version = await execa(file, ['--version'], { reject: false });
   if (version.exitCode !== 0)
-    throw new WbdiffError(`${file} --version failed`, { hint: 'install the Debian package qemu-system-arm (npm run setup does)' });
+    throw new MissingDependencyError(`${file} --version failed`, 'qemu-system-arm', {
+      alternative: 'set WBDIFF_QEMU to a qemu-system-aarch64',
+    });
   const initrdSize = spec.machine?.initrd ? (await stat(spec.machine.initrd)).size : null;
   const key = sha256(
     JSON.stringify({

@@ -1,6 +1,6 @@
 // Runs a kernel under qemu-system-aarch64 -M virt. Serial on stdout (bytes), exceptions on stderr,
 // read as a stream (bounded memory however much QEMU logs).
-import { formatError } from '../errors.js';
+import { formatError, MissingDependencyError } from '../errors.js';
 import type { Symbolizer } from '../elf/symbols.js';
 import { loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { decodeStatus } from '../markers/parse.js';
@@ -10,7 +10,7 @@ import { ExceptionJudge, type UnhandledException } from './exception-judge.js';
 import { kernelSetsExitCode, qemuInvocation } from './qemu-args.js';
 import { accessKind, exceptionKind, qemuErrorLines, QemuLogReader, type QemuException } from './qemu-log.js';
 import { buildRunResult, errorResult, SerialCapture } from './serial-capture.js';
-import { stopDecision, stopLimits } from './stop-policy.js';
+import { stopLimits, WallClockStops } from './stop-policy.js';
 import type { FaultInfo, Runner, RunOptions, RunResult, RunSpec, Verdict } from './types.js';
 
 /** How long the log must stay quiet after the timeout before a pending handler is blamed. */
@@ -69,20 +69,12 @@ export class QemuRunner implements Runner {
     });
 
     // The stop policy is asked on every serial chunk and when its next limit falls due.
-    let doneAtMs: number | null = null;
+    const stops = new WallClockStops(limits, capture, startedAt);
     let limitTimer: NodeJS.Timeout | undefined;
     let grace: NodeJS.Timeout | undefined;
     const checkLimits = () => {
       if (stop || grace) return;
-      const elapsedMs = Date.now() - startedAt;
-      if (capture.doneSeen && doneAtMs === null) doneAtMs = elapsedMs;
-      const decision = stopDecision(limits, {
-        elapsedMs,
-        serialBytes: capture.total,
-        lastOutputMs: capture.lastOutputAt - startedAt,
-        doneAtMs,
-        aborted: options.signal?.aborted,
-      });
+      const decision = stops.decide(Date.now(), options.signal?.aborted);
       clearTimeout(limitTimer);
       if (!decision.stop) limitTimer = setTimeout(checkLimits, decision.nextCheckMs);
       else if (decision.cause === 'timeout') blameTimeout(decision.reason);
@@ -163,7 +155,7 @@ export class QemuRunner implements Runner {
     if (options.signal?.aborted) return result('error', 'cancelled');
     const spawnError = (outcome as { code?: string }).code;
     if (spawnError === 'ENOENT') {
-      return errorResult('qemu', spec.cpu, `${file} not found: install the Debian package qemu-system-arm (npm run setup does)`, startedAt);
+      return errorResult('qemu', spec.cpu, formatError(new MissingDependencyError(`${file} not found`, 'qemu-system-arm')), startedAt);
     }
     const qemuErrors = qemuErrorLines(log.messages);
     const ending = interpretExit(

@@ -6,10 +6,13 @@
 //     state: { elapsedMs, serialBytes, lastOutputMs, doneAtMs, aborted? }, all times in ms since the
 //     run started on the caller's clock (the wall clock for QEMU and boards; a runner with a virtual
 //     clock, e.g. instructions counted, passes that instead: same inputs, same decision).
+//   new WallClockStops(limits, capture, startedAt).decide(now, aborted): the same for a run on the wall
+//     clock, its state read from its SerialCapture (QEMU, boards).
 //   Going on: { stop: false, nextCheckMs } says when a limit can next be crossed (for a timer).
 //   Stopping: { stop: true, cause, verdict, reason }; the reason's wording is the same for every runner.
 // Precedence: cancelled, serial cap, DONE grace, timeout, silence. What the kernel does itself
 // (power-off, a fault, WFI forever) is the runner's to see and comes before this policy.
+import type { SerialCapture } from './serial-capture.js';
 import { DEFAULTS, type RunSpec, type Verdict } from './types.js';
 
 export interface StopLimits {
@@ -75,4 +78,27 @@ export function stopDecision(limits: StopLimits, state: StopState): StopDecision
   if (state.elapsedMs >= silentUntil) return stop('silence', 'timeout', `no serial output for ${limits.silenceMs} ms`);
   const next = Math.min(doneUntil, limits.timeoutMs, silentUntil) - state.elapsedMs;
   return { stop: false, nextCheckMs: Math.max(1, Math.ceil(next)) };
+}
+
+/** A run on the wall clock, its state read from its serial capture; remembers when DONE was first seen. */
+export class WallClockStops {
+  private doneAtMs: number | null = null;
+
+  constructor(
+    private readonly limits: StopLimits,
+    private readonly capture: Pick<SerialCapture, 'total' | 'lastOutputAt' | 'doneSeen'>,
+    private readonly startedAt: number,
+  ) {}
+
+  decide(now: number, aborted: boolean | undefined): StopDecision {
+    const elapsedMs = now - this.startedAt;
+    if (this.capture.doneSeen && this.doneAtMs === null) this.doneAtMs = elapsedMs;
+    return stopDecision(this.limits, {
+      elapsedMs,
+      serialBytes: this.capture.total,
+      lastOutputMs: this.capture.lastOutputAt - this.startedAt,
+      doneAtMs: this.doneAtMs,
+      aborted,
+    });
+  }
 }

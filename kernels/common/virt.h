@@ -70,19 +70,19 @@ _start:
 	.ltorg
 .endm
 
-/* vector_table name, handler: a VBAR_EL1 table `name` (2 KiB aligned) whose synchronous
- * entry for the current EL with SP_ELx (offset 0x200) branches to `handler`; the 15 others
- * spin (`b .`), so any other exception is one wbdiff reports as unhandled. */
-.macro vector_table name, handler
+/* vector_table name, handler[, offset]: a VBAR_EL1 table `name` (2 KiB aligned) whose entry at
+ * `offset` (default 0x200: synchronous, current EL with SP_ELx; 0x280 is its IRQ) branches to
+ * `handler`; the 15 others spin (`b .`), so any other exception is one wbdiff reports as unhandled. */
+.macro vector_table name, handler, offset=0x200
 	.balign 2048
 \name:
-	.rept 4
+	.rept (\offset / 128)
 	b	.
 	.balign 128
 	.endr
 	b	\handler
 	.balign 128
-	.rept 11
+	.rept (15 - \offset / 128)
 	b	.
 	.balign 128
 	.endr

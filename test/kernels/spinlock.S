@@ -4,43 +4,20 @@
  *   T1 the locked counter is 4000    T2 the atomic counter is 4000                      */
 #include "virt.h"
 
-#define PSCI_CPU_ON	0xc4000003
+#include "smp.h"
+
 #define ROUNDS		2000
 
 	kernel_entry main
 
 /* work: ROUNDS increments of both counters. Clobbers x0-x5. */
 work:
-	mov	x5, #ROUNDS
-	ldr	x1, =lock
-	ldr	x2, =locked_count
-	ldr	x3, =atomic_count
-1:	sevl
-2:	wfe
-3:	ldaxr	w0, [x1]
-	cbnz	w0, 2b
-	mov	w0, #1
-	stxr	w4, w0, [x1]
-	cbnz	w4, 3b
-	ldr	w0, [x2]
-	add	w0, w0, #1
-	str	w0, [x2]
-	stlr	wzr, [x1]
-4:	ldxr	w0, [x3]
-	add	w0, w0, #1
-	stxr	w4, w0, [x3]
-	cbnz	w4, 4b
-	subs	x5, x5, #1
-	b.ne	1b
+	shared_counting ROUNDS
 	ret
 
 main:
 	stp	x29, x30, [sp, #-16]!
-	ldr	x0, =PSCI_CPU_ON
-	mov	x1, #1
-	adr	x2, secondary
-	mov	x3, #0
-	hvc	#0
+	cpu_on	1, secondary, 0
 	bl	work
 	ldr	x1, =done
 5:	ldar	w0, [x1]

@@ -21,6 +21,7 @@ const PURE = [
   'harness/compare/known.ts',
   'harness/baseline/key.ts',
   'harness/report/terminal.ts',
+  'harness/report/run-text.ts',
   'harness/util/suggest.ts',
   'harness/runners/qemu-log.ts',
   'harness/runners/qemu-args.ts',

@@ -103,7 +103,7 @@ test('exit statuses in expectations: the default wants 0 and no failing marker; 
 });
 
 test('the matrix exit code counts every unexpected finding of a cell, not only the outcome shown first', async (t) => {
-  const { matrixExitCode } = await import('../../harness/cli/matrix-command.js');
+  const { matrixExitCode } = await import('../../harness/matrix/summarize.js');
   const cell = (outcome: string, kinds: string[]) => ({ outcome, findings: kinds.map((kind) => ({ kind, summary: '', evidence: [] })) });
   const summary = (cells: object[]) =>
     ({ counts: { cells: cells.length }, cells, baseline: null }) as unknown as Parameters<typeof matrixExitCode>[0];

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { stopDecision, stopLimits, type StopState } from '../../harness/runners/stop-policy.js';
+import { stopDecision, stopLimits, type StopState, WallClockStops } from '../../harness/runners/stop-policy.js';
 
 const limits = stopLimits({
   elfPath: 'k.elf',
@@ -67,4 +67,15 @@ test('a run that timed out without one serial byte says so; the decision depends
     stopDecision(limits, at({ elapsedMs: 640, lastOutputMs: 500 })),
     stopDecision(limits, at({ elapsedMs: 640, lastOutputMs: 500 })),
   );
+});
+
+test('on the wall clock, the state comes from the serial capture and DONE is remembered when first seen', (t) => {
+  const capture = { total: 0, lastOutputAt: 1000, doneSeen: false };
+  const stops = new WallClockStops(limits, capture, 1000);
+  t.deepEqual(stops.decide(1100, false), { stop: false, nextCheckMs: 100 });
+  Object.assign(capture, { total: 20, lastOutputAt: 1150, doneSeen: true });
+  t.deepEqual(stops.decide(1160, false), { stop: false, nextCheckMs: 50 });
+  const done = stops.decide(1210, false);
+  t.true(done.stop && done.cause === 'done', 'DONE counted from 160 ms, not from later checks');
+  t.true(new WallClockStops(limits, capture, 1000).decide(1001, true).stop);
 });

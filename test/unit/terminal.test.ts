@@ -1,10 +1,14 @@
 // Golden tests of what `wbdiff matrix` prints (harness/report/terminal.ts).
 import test from 'ava';
 import type { SummaryCell } from '../../harness/matrix/cells.js';
+import type { MatrixSummary } from '../../harness/matrix/summarize.js';
 import type { Outcome } from '../../harness/compare/classify.js';
 import {
   plural,
   progressLine,
+  progressRecord,
+  renderMatrixResult,
+  renderMergeResult,
   renderBaseline,
   renderCounts,
   renderFailing,
@@ -176,4 +180,45 @@ test('the progress line fits the terminal, with elapsed time and ETA; colour onl
   t.deepEqual(terminalStyle({ isTTY: false }, { FORCE_COLOR: '1', COLUMNS: '100' }), { width: 100, colour: true });
   t.deepEqual(terminalStyle({ isTTY: false }, {}), { width: Infinity, colour: false });
   t.deepEqual(terminalStyle({ isTTY: true, columns: 120 }, { FORCE_COLOR: '0' }), { width: 120, colour: false });
+});
+
+test('without a terminal, one line per finished cell', (t) => {
+  const run = { verdict: 'completed' as const, markers: { T1: 'Y', T2: 'N' } };
+  t.is(
+    progressRecord({ done: 3, total: 40 }, { id: 'hello/unpatched/qemu/cortex-a57', run } as never),
+    '[3/40] hello/unpatched/qemu/cortex-a57: completed T1=Y T2=N\n',
+  );
+});
+
+test('the end of a matrix run: table, failing, known, counts, where the results and the report are', (t) => {
+  const pick = (id: string) => a57.find((c) => c.id === id)!;
+  const two = [
+    pick('hello/unpatched/qemu/cortex-a57'),
+    pick('hello/unpatched/emu/cortex-a57'),
+    pick('gowb@go1.19/force-barrier/emu/cortex-a57'),
+  ];
+  const summary = { cells: two, baseline: { runId: 'r0', changes: [] } } as unknown as MatrixSummary;
+  t.is(
+    renderMatrixResult(summary, { width: 120, colour: false }, { durationMs: 65_000, dir: 'results/r1', report: 'results/r1/index.html' }),
+    [
+      '',
+      'kernel + variant             qemu      emu',
+      '---------------------------  --------  -------------------------',
+      'hello                        ok: T1=Y  ok: T1=Y',
+      'gowb@go1.19 + force-barrier            PATCH-BUG: T1=N T2=N T3=N',
+      'against baseline r0: no changes',
+      '',
+      'failing: 1 cell',
+      '  PATCH-BUG gowb@go1.19/force-barrier/emu/cortex-a57: patch-bug summary (failing since this run)',
+      '',
+      '3 cells: 1 PATCH-BUG, 2 ok in 1:05',
+      'results: results/r1',
+      'report: results/r1/index.html',
+      '',
+    ].join('\n'),
+  );
+  t.is(
+    renderMergeResult({ cells: [a57[0]!], interrupted: true }, plain80, { shards: 2, dir: 'results/m' }),
+    'kernel + variant  qemu\n----------------  --------\nhello             ok: T1=Y\n\nmerged 2 shard(s): 1 cell (some cells missing: a shard did not finish)\nresults: results/m\n',
+  );
 });

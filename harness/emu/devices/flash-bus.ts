@@ -41,14 +41,29 @@ export class FlashBus {
   private overlays: { address: bigint; bytes: Uint8Array }[] = [];
 
   constructor(
-    private readonly uc: Unicorn,
+    private uc: Unicorn,
     private readonly onUnmodelled: () => void,
   ) {}
 
-  map(): void {
-    this.uc.memMap(FLASH_BASE, Number(FLASH_SIZE));
-    this.uc.hookMem(['write'], (event) => this.onWrite(event), FLASH_BASE, FLASH_SIZE - 1n);
-    this.uc.hookMem(['read'], (event) => this.onRead(event), FLASH_BASE, FLASH_SIZE - 1n);
+  /** Maps the banks into the engine; with `backing`, over that host buffer (several engines share one array). */
+  map(backing?: Uint8Array): void {
+    this.attach(this.uc, backing);
+  }
+
+  /**
+   * Maps the same banks into another engine (one per CPU): the array is `backing`, shared by every
+   * engine mapped with it, and the CFI state is this one object. Call select() before running an engine.
+   */
+  attach(uc: Unicorn, backing?: Uint8Array): void {
+    if (backing) uc.memMapPtr(FLASH_BASE, backing);
+    else uc.memMap(FLASH_BASE, Number(FLASH_SIZE));
+    uc.hookMem(['write'], (event) => this.onWrite(event), FLASH_BASE, FLASH_SIZE - 1n);
+    uc.hookMem(['read'], (event) => this.onRead(event), FLASH_BASE, FLASH_SIZE - 1n);
+  }
+
+  /** The engine about to run: its accesses come to this bus, and pc is read from it. */
+  select(uc: Unicorn): void {
+    this.uc = uc;
   }
 
   /** Puts back what the last access covered up; call when the engine has stopped. */

@@ -168,6 +168,20 @@ export class GicV3 {
     return this.rd.findIndex((cs) => cs.affinity === packed);
   }
 
+  /**
+   * A CPU reset (PSCI CPU_ON of a CPU that ran before): the ICC_* registers are the CPU's, so
+   * QEMU's cpu_reset puts them back (hw/intc/arm_gicv3_cpuif.c icc_reset); the redistributor keeps its state.
+   */
+  resetCpuInterface(cpu: number): void {
+    const cs = this.rd[cpu]!;
+    cs.pmr = 0;
+    cs.bpr = [MIN_BPR, MIN_BPR + 1];
+    cs.iccCtlr = ICC_CTLR_FIXED;
+    cs.igrpen = [0, 0];
+    cs.apr = [0, 0];
+    this.update();
+  }
+
   private update(): void {
     const spiTarget = new Int16Array(this.irqs);
     for (let irq = GIC_INTERNAL; irq < this.irqs; irq++) spiTarget[irq] = this.routedCpu(irq);

@@ -13,9 +13,13 @@
 //     ever raise an interrupt again: the run ends at once as a timeout.
 import { GicV2, GICV2_CPU_SIZE, GICV2_DIST_SIZE } from './gic-v2.js';
 import { GicV3, GICV3_DIST_SIZE, GICV3_REDIST_STRIDE } from './gic-v3.js';
-import { GenericTimer } from './generic-timer.js';
+import { GenericTimer, VIRT_TIMER_PPI } from './generic-timer.js';
 import { DEFAULT_ICOUNT_SHIFT, InstructionClock } from './instruction-clock.js';
 import { sysregKey, type SysRegId } from './sysreg.js';
+import { virtMpidr } from '../psci.js';
+
+/** MPIDR_EL1: each engine's own reads 0x80000000 (Unicorn's cpu_index is 0 in every engine). */
+const MPIDR_EL1 = sysregKey({ op0: 3, op1: 0, crn: 0, crm: 0, op2: 5 });
 
 /** QEMU 7.2 hw/arm/virt.c base_memmap. */
 export const VIRT_GIC_MAP = {
@@ -82,11 +86,22 @@ export class VirtInterrupts {
         throw new RangeError(`virt's redistributor region holds ${VIRT_GIC_MAP.redistSize / GICV3_REDIST_STRIDE} CPUs`);
       this.gic = new GicV3({ cpus: options.cpus });
     }
-    const gic = this.gic;
-    this.timers = Array.from(
-      { length: options.cpus },
-      (_, cpu) => new GenericTimer(this.clock, (ppi, level) => gic.setPrivateLevel(cpu, ppi, level)),
-    );
+    this.timers = Array.from({ length: options.cpus }, (_, cpu) => this.newTimer(cpu));
+  }
+
+  private newTimer(cpu: number): GenericTimer {
+    return new GenericTimer(this.clock, (ppi, level) => this.gic.setPrivateLevel(cpu, ppi, level));
+  }
+
+  /**
+   * What QEMU's cpu_reset of `cpu` resets here (PSCI CPU_ON of a CPU that ran before): its timer
+   * registers (CTL 0, the PPI lines low) and, on a GICv3, its ICC_* registers. The distributor,
+   * the redistributor and a GICv2's CPU interface are devices, not the CPU's, and keep their state.
+   */
+  resetCpu(cpu: number): void {
+    for (const ppi of Object.values(VIRT_TIMER_PPI)) this.gic.setPrivateLevel(cpu, ppi, false);
+    this.timers[cpu] = this.newTimer(cpu);
+    if (this.gic instanceof GicV3) this.gic.resetCpuInterface(cpu);
   }
 
   get cpus(): number {
@@ -136,9 +151,14 @@ export class VirtInterrupts {
     ];
   }
 
-  /** MRS by `cpu`: the value, or null when the register belongs to neither the GIC nor the timer. */
+  /**
+   * MRS by `cpu`: the value, or null when the register belongs to neither the GIC nor the timer.
+   * MPIDR_EL1 is answered here too, as QEMU's virt numbers CPUs (psci.ts virtMpidr), since the
+   * MRS hook is the one place that knows which CPU reads.
+   */
   readSysreg(cpu: number, reg: SysRegId): bigint | null {
     const key = sysregKey(reg);
+    if (key === MPIDR_EL1) return virtMpidr(cpu, this.gicVersion);
     const timer = this.timers[cpu]!.readSysreg(key);
     if (timer !== null) return timer;
     return this.gic instanceof GicV3 ? this.gic.readSysreg(cpu, key) : null;

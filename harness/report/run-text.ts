@@ -1,10 +1,6 @@
-// Plain-text rendering of run results for the terminal. Pure.
+// Plain-text rendering of single runs and tables for the terminal (run, explain, bisect, parity, patch). Pure.
 import type { RunResult } from '../runners/types.js';
-
-export function formatMarkers(markers: Record<string, string>): string {
-  const entries = Object.entries(markers);
-  return entries.length ? entries.map(([id, v]) => `${id}=${v}`).join(' ') : '(no markers)';
-}
+import { formatMarkers } from './model.js';
 
 export function formatRun(run: RunResult): string {
   const lines = [

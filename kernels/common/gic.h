@@ -1,4 +1,4 @@
-/* gic.h - GIC helpers for the interrupt test kernels (GICv2 MMIO, or GICv3 ICC registers with
+/* gic.h - GIC helpers for the interrupt kernels (kernels/ and test/kernels/; GICv2 MMIO, or GICv3 ICC registers with
  * -DGICV3), for .S files after virt.h. */
 #ifndef WBDIFF_TEST_GIC_H
 #define WBDIFF_TEST_GIC_H

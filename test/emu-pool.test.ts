@@ -1,0 +1,87 @@
+// The engine pool (harness/emu/engine-pool.ts): every bundled kernel and variant, in a shuffled
+// order, run on pooled (reset) engines and on new ones give byte-for-byte the same results.
+import test from 'ava';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveSubjects, type Subject } from '../harness/build/subjects.js';
+import { EnginePool } from '../harness/emu/engine-pool.js';
+import { patchedElf } from '../harness/patch/patched-build.js';
+import { loadVariant } from '../harness/patch/variant.js';
+import { KERNELS_DIR } from '../harness/paths.js';
+import { EmuRunner } from '../harness/runners/emu.js';
+import { runSpecFor, type RunResult, type RunSpec } from '../harness/runners/types.js';
+
+/** Every bundled build, and every bundled variant applied to the build it is written for. */
+async function everything(): Promise<{ name: string; spec: RunSpec }[]> {
+  const out: { name: string; spec: RunSpec }[] = [];
+  const specOf = (s: Subject, elfPath: string): RunSpec => ({
+    // Guest time: 1 s is ample for every kernel that ends by itself; the hang and loop kernels end alike on both.
+    ...runSpecFor(elfPath, 'cortex-a57', s, 1000),
+    maxSerialBytes: 64 * 1024,
+  });
+  for (const kernel of readdirSync(KERNELS_DIR)
+    .filter((k) => existsSync(join(KERNELS_DIR, k, 'kernel.json')))
+    .sort()) {
+    for (const s of await resolveSubjects(kernel)) {
+      out.push({ name: s.id, spec: specOf(s, s.elfPath) });
+      const go = /@(go[\d.]+)$/.exec(s.id)?.[1];
+      const dirs = [join(KERNELS_DIR, kernel, 'variants'), ...(go ? [join(KERNELS_DIR, kernel, 'variants', go)] : [])];
+      for (const dir of dirs.filter(existsSync)) {
+        for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+          const variant = await loadVariant(join(dir, file));
+          const patched = await patchedElf(s.elfPath, s.elfHash, [variant]);
+          out.push({ name: `${s.id}/${file}`, spec: specOf(s, patched.elfPath) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A result without what may differ between two runs of the same bytes: wall time and the number
+ * of slices, which engine ran it; and for a run the wall-clock backstop ended (svc-loop: an exception every few
+ * instructions runs far slower than guest time), where it stopped.
+ */
+function comparable(result: RunResult): string {
+  const { durationMs: _d, details, ...rest } = result;
+  // slices: how many uc_emu_start calls, which follows the wall time a slice takes (emu-loop.ts), like durationMs.
+  const { engine: _e, slices: _slices, ...kept } = details;
+  if (/of the emulator's CPU time|on the wall clock/.test(result.reason)) {
+    const { guestInstructions: _g, stopPc: _p, stopPcSymbol: _y, ...stable } = kept;
+    return JSON.stringify({ ...rest, reason: result.reason.replace(/: [\d.]+ ms of guest time\)$/, ')'), details: stable });
+  }
+  return JSON.stringify({ ...rest, details: kept });
+}
+
+test('pooled engines give byte-for-byte the results of new ones: every bundled kernel and variant, shuffled', async (t) => {
+  const cases = await everything();
+  t.true(cases.length >= 30, `${cases.length} kernels and variants`);
+  // A fixed shuffle (xorshift), so a failure names a reproducible order; run twice so each engine also follows itself.
+  let seed = 0x2545f491;
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const order = [...cases, ...cases]
+    .map((c) => ({ c, k: random() }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.c);
+  const pool = new EnginePool();
+  const pooled = new EmuRunner({ pool });
+  const fresh = new EmuRunner({ pool: false });
+  const expected = new Map<string, string>();
+  for (const c of cases) expected.set(c.name, comparable(await fresh.run(c.spec)));
+  const mismatches: string[] = [];
+  for (const c of order) {
+    const got = comparable(await pooled.run(c.spec));
+    if (got !== expected.get(c.name))
+      mismatches.push(`${c.name}:\n  pooled ${got.slice(0, 600)}\n  fresh  ${expected.get(c.name)!.slice(0, 600)}`);
+  }
+  pool.close();
+  t.deepEqual(mismatches, []);
+  t.true(pool.stats.reused > cases.length, `engines reused ${pool.stats.reused} times (${JSON.stringify(pool.stats)})`);
+  t.log(`${order.length} pooled runs: ${JSON.stringify(pool.stats)}`);
+});
