@@ -4,7 +4,8 @@
 //     the emulator counting slices with Unicorn's own count and, side by side, with the block hook;
 //  2. what the UART costs per byte (a callback per store, #16 item 4);
 //  3. the default matrix's wall time against the ideal (all cells' time / cores, hang cells included);
-//  4. bisection run counts; 5. QEMU's -d int flood; 6. peak RSS of this process.
+//  4. bisection run counts; 5. QEMU's -d int flood; 6. peak RSS of this process;
+//  7. (bench/deterministic.ts) the cost of --deterministic per runner.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ import { bisectSeries } from '../harness/bisect/series.js';
 import { readElf } from '../harness/elf/read-elf.js';
 import { loadVariant } from '../harness/patch/variant.js';
 import { KERNELS_DIR } from '../harness/paths.js';
+import { formatDeterministicCost, measureDeterministicCost } from './deterministic.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.env['WBDIFF_BENCH_RUNS'] ?? 15);
 const JSON_OUT = process.argv.includes('--json');
@@ -30,11 +33,7 @@ const say = (line = '') => (JSON_OUT ? process.stderr.write(`${line}\n`) : proce
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 const figures: Record<string, unknown> = { unicorn: unicornVersion().text, cores: availableParallelism() };
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+export { median };
 
 async function timeOne(runner: Runner, elfPath: string): Promise<number> {
   const started = process.hrtime.bigint();
@@ -194,4 +193,9 @@ for (const seconds of [2, 6]) {
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 figures['peakRssMiB'] = round(peakRssMiB, 1);
 say(`\n6. peak RSS of this process: ${peakRssMiB.toFixed(1)} MiB (target <= 250)`);
+// The cost of --deterministic (bench/deterministic.ts), after the RSS figure so it does not change it.
+const determinismRuns = Math.min(RUNS, 7);
+const determinism = await measureDeterministicCost(determinismRuns);
+figures['deterministic'] = determinism;
+say(`\n7. ${formatDeterministicCost(determinism, determinismRuns).join('\n')}`);
 if (JSON_OUT) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);

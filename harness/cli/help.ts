@@ -64,6 +64,9 @@ export const OPTION_HELP: Record<string, OptionDoc> = {
   chardev: { arg: 'SPEC', text: 'a QEMU -chardev (repeatable)' },
   semihosting: { text: 'enable Arm semihosting (HLT #0xF000)' },
   'qemu-arg': { arg: 'ARG', text: 'an extra QEMU argument, last resort; other runners refuse it (repeatable)' },
+  deterministic: {
+    text: 'guest time from executed instructions on both runners (QEMU -icount shift=3,sleep=off): counter values reproducible',
+  },
   results: { arg: 'PRESET', text: 'result format: markers, kvm-unit-tests or ktap' },
   'result-pattern': { arg: 'REGEX|JSON', text: 'a custom result pattern (repeatable)' },
   symbols: { arg: 'ELF', text: "symbolise a raw image with this ELF's symbols" },

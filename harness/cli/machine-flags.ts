@@ -18,6 +18,7 @@ export const MACHINE_FLAGS = {
   chardev: { type: 'string', multiple: true },
   semihosting: { type: 'boolean' },
   'qemu-arg': { type: 'string', multiple: true },
+  deterministic: { type: 'boolean' },
   results: { type: 'string' },
   'result-pattern': { type: 'string', multiple: true },
   symbols: { type: 'string' },
@@ -33,6 +34,7 @@ export interface MachineFlagValues {
   chardev?: string[] | undefined;
   semihosting?: boolean | undefined;
   'qemu-arg'?: string[] | undefined;
+  deterministic?: boolean | undefined;
   results?: string | undefined;
   'result-pattern'?: string[] | undefined;
   symbols?: string | undefined;
@@ -54,6 +56,7 @@ export function machineOverrides(values: MachineFlagValues, cwd = process.cwd())
   if (values.chardev?.length) machine.chardevs = values.chardev;
   if (values.semihosting) machine.semihosting = true;
   if (values['qemu-arg']?.length) machine.qemuArgs = values['qemu-arg'];
+  if (values.deterministic) machine.deterministic = true;
   const out: RunOverrides = {};
   if (Object.keys(machine).length) out.machine = machine;
   const memoryMiB = parsePositiveInt(values.memory, '--memory');

@@ -151,6 +151,7 @@ const MATRIX_OPTIONS = {
   suite: { type: 'string' },
   'max-smp': { type: 'string' },
   test: { type: 'string', multiple: true },
+  deterministic: { type: 'boolean', default: false },
 } as const;
 
 type MatrixValues = ReturnType<typeof parseCommandArgs<typeof MATRIX_OPTIONS>>['values'];
@@ -190,6 +191,8 @@ async function newRun(values: MatrixValues, positionals: string[]): Promise<RunS
     config = { ...config, kernels: config.kernels.filter((k) => positionals.some((p) => matches(p, k))) };
   }
   if (values['no-diagnose']) config = { ...config, diagnose: false };
+  // Laid under each entry's own machine, as config.machine is: an entry may still say deterministic: false.
+  if (values.deterministic) config = { ...config, machine: { ...config.machine, deterministic: true } };
   return {
     config,
     repeat: parsePositiveInt(values.repeat, '--repeat') ?? 1,
@@ -202,9 +205,19 @@ async function newRun(values: MatrixValues, positionals: string[]): Promise<RunS
 
 /** --resume: the run's own config and options, as run.json recorded them; changing them is refused. */
 async function resumedRun(values: MatrixValues, positionals: string[]): Promise<RunSetup> {
-  const given = ['config', 'out', 'shard', 'repeat', 'baseline', 'no-baseline', 'no-diagnose', 'suite', 'max-smp', 'test'].filter(
-    (k) => values[k as keyof MatrixValues] !== undefined && values[k as keyof MatrixValues] !== false,
-  );
+  const given = [
+    'config',
+    'out',
+    'shard',
+    'repeat',
+    'baseline',
+    'no-baseline',
+    'no-diagnose',
+    'suite',
+    'max-smp',
+    'test',
+    'deterministic',
+  ].filter((k) => values[k as keyof MatrixValues] !== undefined && values[k as keyof MatrixValues] !== false);
   if (given.length || positionals.length) {
     throw new WbdiffError(
       `--resume keeps every option of the run it resumes; drop ${[...given.map((g) => `--${g}`), ...positionals].join(', ')}`,

@@ -8,7 +8,7 @@ import { loadBoardFile } from '../runners/board-config.js';
 import { DEFAULTS, isInfrastructure, runSpecFor, type Runner, type RunResult } from '../runners/types.js';
 import { parseCommandArgs, parsePositiveInt } from './args.js';
 import { MACHINE_FLAGS, machineOverrides } from './machine-flags.js';
-import { formatRun } from '../report/run-text.js';
+import { renderSubjectRuns } from '../report/run-text.js';
 import { readElf } from '../elf/read-elf.js';
 import { droppedStoresFinding, type DroppedWritesDetail } from '../machine/layout.js';
 import { layoutWarnings } from '../machine/layout-check.js';
@@ -113,20 +113,20 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     for (const r of results) {
-      process.stdout.write(`${r.target}${r.variant ? ` + ${r.variant}` : ''}  (${r.elf})\n`);
-      for (const run of r.runs) {
-        process.stdout.write(`${formatRun(run)}\n`);
-        const layout = droppedStoresFinding(run.details['droppedWrites'] as DroppedWritesDetail | undefined);
-        if (layout) process.stdout.write(`  ${run.runner}: ${layout.text}\n${layout.lines.map((line) => `    ${line}\n`).join('')}`);
-      }
-      for (const run of r.runs) {
-        if (isInfrastructure(run.verdict)) continue;
-        const mismatches = checkExpectation(run, expectationOf(r));
-        if (mismatches.length) process.stdout.write(`  ${run.runner}: not as expected: ${mismatches.map(formatMismatch).join('; ')}\n`);
-      }
-      process.stdout.write(r.runs.length > 1 ? `  runners ${r.agree ? 'agree' : 'DISAGREE'}\n` : '');
+      const expectation = expectationOf(r);
       const verdict = verdicts.get(r);
-      if (verdict) process.stdout.write(renderVariantVerdict(verdict, r.variant!, values.explain!));
+      const runs = r.runs.map((run) => {
+        const mismatches = isInfrastructure(run.verdict) ? [] : checkExpectation(run, expectation);
+        return {
+          run,
+          layout: droppedStoresFinding(run.details['droppedWrites'] as DroppedWritesDetail | undefined),
+          notAsExpected: mismatches.length ? mismatches.map(formatMismatch).join('; ') : null,
+        };
+      });
+      const rendered = verdict ? renderVariantVerdict(verdict, r.variant!, values.explain!) : '';
+      process.stdout.write(
+        renderSubjectRuns({ target: r.target, variant: r.variant, elf: r.elf, runs, agree: r.agree, verdict: rendered }),
+      );
     }
   }
   return infra ? EXIT.harness : failed ? EXIT.failed : EXIT.ok;

@@ -465,6 +465,7 @@ interface Libc {
   mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
   munmap: (addr: unknown, length: number) => number;
   madvise: (addr: unknown, length: number, advice: number) => number;
+  getrusage: (who: number, usage: Uint8Array) => number;
 }
 let libc: Libc | null = null;
 function loadLibc(): Libc {
@@ -474,8 +475,26 @@ function loadLibc(): Libc {
     mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)'),
     munmap: lib.func('int munmap(void *addr, size_t length)'),
     madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
+    getrusage: lib.func('int getrusage(int who, void *usage)'),
   };
   return libc;
+}
+
+const RUSAGE_THREAD = 1;
+const rusage = new Uint8Array(256);
+const rusageView = new DataView(rusage.buffer);
+
+/**
+ * CPU time (user + system) of the calling thread, in ms: getrusage(RUSAGE_THREAD) (Node 20 has
+ * no threadCpuUsage; process.cpuUsage counts every thread, e.g. the main thread and the
+ * emulator's worker in a matrix).
+ */
+export function threadCpuMs(): number {
+  if (loadLibc().getrusage(RUSAGE_THREAD, rusage) !== 0) return Number.NaN;
+  // struct rusage starts with ru_utime and ru_stime, each struct timeval { long tv_sec; long tv_usec; }.
+  const at = (offset: number) =>
+    Number(rusageView.getBigInt64(offset, true)) * 1000 + Number(rusageView.getBigInt64(offset + 8, true)) / 1000;
+  return at(0) + at(16);
 }
 const PROT_READ_WRITE = 3;
 const MAP_PRIVATE_ANONYMOUS_NORESERVE = 0x02 | 0x20 | 0x4000;
@@ -807,13 +826,21 @@ export class Unicorn {
         const f = koffi.decode(cpReg, n.cpRegFields) as number[];
         const value = kind === 'MSR' || kind === 'SYS' ? (koffi.decode(cpReg, 24, 'uint64_t') as number | bigint) : 0;
         const access: SysRegAccess = { crn: f[0]!, crm: f[1]!, op0: f[2]!, op1: f[3]!, op2: f[4]!, value: u64(value), rt: reg };
+        const stopsBefore = this.stopsRequested;
         const result = cb(access);
         if (result === null) return 0;
         if ((kind === 'MRS' || kind === 'SYSL') && reg !== UC_ARM64_REG_XZR) this.writeRegId(reg, result);
         // For a register its CPU model lacks, Unicorn 2.0.1 ends the block at the instruction
         // after the hook (it emitted the UNDEF there) and, told to skip, would run the same
         // instruction again forever: move pc past it ourselves (measured; see README).
-        if (!this.knowsSysReg(access)) this.regWrite('pc', this.regRead('pc') + 4n);
+        if (!this.knowsSysReg(access)) {
+          // Writing pc from a hook restarts the engine there and drops a stop the callback asked
+          // for (measured: a handled MSR of an ICC_* register that stopped the engine ran on to the
+          // slice's count, uncounted), so after a stop pc moves on once uc_emu_start has returned.
+          const next = this.regRead('pc') + 4n;
+          if (this.stopsRequested !== stopsBefore) this.pcAfterStop = next;
+          else this.regWrite('pc', next);
+        }
         return 1;
       }, 1);
     const registered = koffi.register(wrapped, koffi.pointer(n.protos.insnSys));
@@ -968,6 +995,10 @@ export class Unicorn {
   emuStart(begin: bigint, until: bigint, timeoutUs = 0, count = 0): number {
     this.pendingError = null;
     const err = this.n.uc_emu_start(this.h, u64(begin), u64(until), BigInt(timeoutUs), count);
+    if (this.pcAfterStop !== null) {
+      this.regWrite('pc', this.pcAfterStop);
+      this.pcAfterStop = null;
+    }
     if (this.pendingError !== null) {
       const error = this.pendingError;
       this.pendingError = null;
@@ -998,8 +1029,13 @@ export class Unicorn {
 
   /** Safe to call from inside callbacks: the running uc_emu_start returns at the next TB boundary. */
   emuStop(): void {
+    this.stopsRequested++;
     check('uc_emu_stop', this.n.uc_emu_stop(this.h));
   }
+
+  /** uc_emu_stop calls so far, and where pc goes once the engine has stopped (hookSysInsn). */
+  private stopsRequested = 0;
+  private pcAfterStop: bigint | null = null;
 
   /** True when the last emuStart ended by its timeout. */
   timedOut(): boolean {

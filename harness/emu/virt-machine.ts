@@ -29,7 +29,6 @@ import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { GicV3Its } from './devices/gicv3-its.js';
 import { HardwareBreakpoints } from './breakpoints.js';
 import { CounterPolling } from './interrupts/counter-polling.js';
-import { pmuLimit } from './pmu-limits.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
 import { attachInterrupts } from './interrupts/engine-hooks.js';
 import { instructionCounterFor, type InstructionCounter } from './instruction-counter.js';
@@ -117,6 +116,8 @@ export interface VirtMachineOptions {
   gicVersion?: 2 | 3;
   /** Guest time at the first instruction, in ns (default 0): the counters start there. */
   clockStartNs?: bigint;
+  /** The PL031's date at guest time 0, in Unix ms, then following guest time (deterministic runs); default: the host's date. */
+  rtcStartMs?: number;
   /** How slices are counted (instruction-counter.ts): Unicorn's own count when it offers it (default), or the block hook. */
   instructionCounting?: 'engine' | 'block-hook';
   /** Whether virt has its GICv3 ITS (QEMU -machine its=on, the default; devices/gicv3-its.ts: registers, no LPIs). */
@@ -172,8 +173,6 @@ class VirtCpu {
   readonly quantum: InstructionCounter;
   /** Hardware breakpoints, modelled with code hooks (Unicorn's own crash the process: breakpoints.ts). */
   readonly breakpoints: HardwareBreakpoints;
-  /** A system-register access Unicorn would answer wrongly (pmu-limits.ts): the run ends as an emulator limit. */
-  sysregLimit: { reason: string; pc: bigint } | null = null;
   /** Instructions the running uc_emu_start was asked for (the polling rule's quantum end). */
   runCount = 0;
 
@@ -208,6 +207,7 @@ export class VirtMachine {
   private serialPending = new Uint8Array(4096);
   private serialPendingLength = 0;
   private readonly semihosting: boolean;
+  private readonly rtcStartMs: number | undefined;
   private readonly qemuRegions: readonly { name: string; base: bigint; end: bigint }[];
   private readonly devices: MmioDevice[] = [];
   private readonly startedAt = process.hrtime.bigint();
@@ -238,6 +238,7 @@ export class VirtMachine {
     this.ramSize = BigInt(options.memoryMiB ?? 128) << 20n;
     this.serialLimit = options.serialLimit ?? Number.POSITIVE_INFINITY;
     this.semihosting = options.semihosting ?? false;
+    this.rtcStartMs = options.rtcStartMs;
     this.qemuRegions = options.qemuRegions ?? [];
     this.precisePc = options.precisePc ?? true;
     this.quantumSize = Math.max(1, Math.floor(options.quantum ?? SMP_QUANTUM));
@@ -263,7 +264,7 @@ export class VirtMachine {
     };
     this.devices.push(
       new Pl011(VIRT.uartBase, (byte) => this.transmit(byte)),
-      new Pl031(0x0901_0000n),
+      new Pl031(0x0901_0000n, this.rtcClock()),
       new FwCfg(0x0902_0000n, unmodelled),
       new Pl061(0x0903_0000n),
       new VirtioMmioTransports(0x0a00_0000n),
@@ -275,6 +276,13 @@ export class VirtMachine {
     if (this.interrupts.gicVersion === 3 && this.gicIts) this.devices.push(new GicV3Its(0x0808_0000n, unmodelled));
     this.current = new VirtCpu(0, uc, this.instructionCountingOption);
     this.cpus.push(this.current);
+  }
+
+  /** The PL031's clock in Unix ms: the host's, or (rtcStartMs) guest time as the accessing instruction sees it. */
+  private rtcClock(): () => number {
+    const start = this.rtcStartMs;
+    if (start === undefined) return Date.now;
+    return () => start + Number(this.interrupts.clock.nsAtAccess() / 1_000_000n);
   }
 
   static create(options: VirtMachineOptions): VirtMachine {
@@ -356,11 +364,6 @@ export class VirtMachine {
       beforeStop: () => cpu.quantum.stopHere(true),
       // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
       deferWrite: (access) => cpu.breakpoints.defer(access),
-      limitFor: (kind, access) => {
-        const reason = pmuLimit(kind, access);
-        if (reason && !cpu.sysregLimit) cpu.sysregLimit = { reason, pc: uc.regRead('pc') };
-        return reason !== null;
-      },
       // With several CPUs another one may change what a loop waits for while time skips.
       ...(this.shared === null
         ? {
@@ -650,7 +653,6 @@ export class VirtMachine {
     cpu.pc = uc.regRead('pc');
     this.flash.settle();
     const result = (outcome: SliceOutcome) => ({ outcome, executed });
-    if (cpu.sysregLimit) return result({ kind: 'emulator-limit', reason: cpu.sysregLimit.reason, pc: cpu.sysregLimit.pc });
     cpu.breakpoints.applyPending();
     if (cpu.breakpoints.unmodelled) return result({ kind: 'emulator-limit', reason: cpu.breakpoints.unmodelled, pc: cpu.pc });
     const debug = cpu.exceptions.unmodelledDebug();

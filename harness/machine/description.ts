@@ -24,6 +24,12 @@ export interface MachineOptions {
   /** Last-resort extra QEMU arguments; other runners refuse a spec that has any. */
   qemuArgs?: string[];
   /**
+   * Guest time from executed instructions, not the host clock: QEMU runs with `-icount
+   * shift=3,sleep=off` (DETERMINISTIC_ICOUNT), the emulator's clock (emu/interrupts/instruction-clock.ts)
+   * always does. Runners that cannot (boards, replayed logs) refuse it.
+   */
+  deterministic?: boolean;
+  /**
    * Entries of `devices` and `chardevs` that a runner which does not model them leaves out instead
    * of refusing the run, and why that is faithful (kvm-unit-tests' arm/run: chr-testdev only carries
    * the exit status the kernel also prints as `EXIT: STATUS=`). QEMU gets them all.
@@ -35,6 +41,23 @@ export interface OptionalDevices {
   entries: string[];
   why: string;
 }
+
+/**
+ * QEMU's `-icount` of a deterministic run (QEMU 7.2 `-icount [shift=N|auto][,align=on|off][,sleep=on|off]`):
+ * shift=3 is 8 ns per instruction, the emulator's DEFAULT_ICOUNT_SHIFT; sleep=off jumps the clock to the
+ * next timer deadline when every vCPU is idle instead of letting host time pass (softmmu/icount.c
+ * icount_start_warp_timer), so WFI waits take no host time and do not depend on it. align=on (sleep the
+ * host to keep guest time behind host time) is refused with sleep=off and would make a run's speed,
+ * not its results, depend on the host.
+ */
+export const DETERMINISTIC_ICOUNT = { shift: 3, sleep: 'off' } as const;
+
+/**
+ * The PL031 RTC of a deterministic run: QEMU `-rtc base=2000-01-01T00:00:00,clock=vm` (the date
+ * counts QEMU_CLOCK_VIRTUAL seconds from that base, hw/rtc/pl031.c), the emulator the same from its
+ * instruction clock; by default both read the host's date. `epochMs` is the base in Unix ms.
+ */
+export const DETERMINISTIC_RTC = { base: '2000-01-01T00:00:00', clock: 'vm', epochMs: 946_684_800_000 } as const;
 
 /** The option names of MachineOptions, as people write them (for "cannot honour" errors). */
 export type MachineOptionName = keyof MachineOptions;
@@ -52,6 +75,7 @@ export function mergeMachine(...layers: readonly (MachineOptions | null | undefi
     if (layer.append !== undefined) out.append = layer.append;
     if (layer.initrd !== undefined) out.initrd = layer.initrd;
     if (layer.semihosting !== undefined) out.semihosting = layer.semihosting;
+    if (layer.deterministic !== undefined) out.deterministic = layer.deterministic;
     if (layer.machine) out.machine = { ...(out.machine ?? {}), ...layer.machine };
     if (layer.optionalDevices) out.optionalDevices = layer.optionalDevices;
     for (const list of ['devices', 'chardevs', 'qemuArgs'] as const) {
@@ -74,6 +98,7 @@ export function setOptions(options: MachineOptions | undefined): MachineOptionNa
   if (options.chardevs?.length) set.push('chardevs');
   if (options.semihosting) set.push('semihosting');
   if (options.qemuArgs?.length) set.push('qemuArgs');
+  if (options.deterministic) set.push('deterministic');
   return set;
 }
 
@@ -92,6 +117,7 @@ export const OPTION_FLAG: Readonly<Record<MachineOptionName, string>> = {
   chardevs: '--chardev',
   semihosting: '--semihosting',
   qemuArgs: '--qemu-arg',
+  deterministic: '--deterministic',
   // Set by suite expansion (harness/suite), never on the command line.
   optionalDevices: '(optional devices)',
 };
@@ -108,6 +134,7 @@ export function machineLabel(options: MachineOptions | undefined): string {
   for (const c of options.chardevs ?? []) parts.push(`chardev=${c}`);
   if (options.semihosting) parts.push('semihosting');
   for (const a of options.qemuArgs ?? []) parts.push(`qemu-arg=${a}`);
+  if (options.deterministic) parts.push('deterministic');
   return parts.join(',');
 }
 
@@ -124,6 +151,7 @@ export function canonicalMachine(options: MachineOptions | undefined): MachineOp
   if (o.chardevs?.length) out.chardevs = [...o.chardevs];
   if (o.semihosting) out.semihosting = true;
   if (o.qemuArgs?.length) out.qemuArgs = [...o.qemuArgs];
+  if (o.deterministic) out.deterministic = true;
   if (o.optionalDevices?.entries.length) out.optionalDevices = { entries: [...o.optionalDevices.entries], why: o.optionalDevices.why };
   return out;
 }
@@ -175,6 +203,10 @@ export const machineOptionsSchema = {
     chardevs: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'QEMU -chardev specs' },
     semihosting: { type: 'boolean', description: 'Arm semihosting (SYS_EXIT ends the run with its status)' },
     qemuArgs: { type: 'array', items: { type: 'string' }, description: 'last-resort extra QEMU arguments (other runners refuse them)' },
+    deterministic: {
+      type: 'boolean',
+      description: 'guest time from executed instructions: QEMU -icount shift=3,sleep=off; the emulator always counts instructions',
+    },
     optionalDevices: {
       type: 'object',
       additionalProperties: false,

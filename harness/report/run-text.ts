@@ -27,3 +27,31 @@ export function table(header: string[], rows: string[][]): string {
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/** One subject's runs as `wbdiff run` shows them: what the command worked out, ready to print. */
+export interface SubjectRunsView {
+  target: string;
+  variant: string | null;
+  elf: string;
+  runs: {
+    run: RunResult;
+    /** Stores the machine's flash dropped (a layout bug), in words, when the runner saw any. */
+    layout: { text: string; lines: string[] } | null;
+    /** How the run is not what its kernel must do, in words; null when it is (or it is infrastructure). */
+    notAsExpected: string | null;
+  }[];
+  agree: boolean;
+  /** The matrix's verdict on a variant and its runs, already rendered; '' without a variant. */
+  verdict: string;
+}
+
+export function renderSubjectRuns(view: SubjectRunsView): string {
+  const lines = [`${view.target}${view.variant ? ` + ${view.variant}` : ''}  (${view.elf})`];
+  for (const { run, layout } of view.runs) {
+    lines.push(formatRun(run));
+    if (layout) lines.push(`  ${run.runner}: ${layout.text}`, ...layout.lines.map((line) => `    ${line}`));
+  }
+  for (const { run, notAsExpected } of view.runs) if (notAsExpected) lines.push(`  ${run.runner}: not as expected: ${notAsExpected}`);
+  if (view.runs.length > 1) lines.push(`  runners ${view.agree ? 'agree' : 'DISAGREE'}`);
+  return `${lines.join('\n')}\n${view.verdict}`;
+}

@@ -10,11 +10,12 @@
 // any host at any load. It is read only at fixed points of that clock (every CHECK_INSTRUCTIONS
 // executed instructions; slices are cut so they never step over one), and serial output counts
 // as seen at the next such point, so the decision does not depend on the slice size either.
-// The backstop is the process's CPU time, for code the emulator runs slower than guest time passes
+// The backstop is this thread's CPU time, for code the emulator runs slower than guest time passes
 // (an exception or device access every few instructions): at the limits plus a second when guest
 // time runs at under half the CPU clock's speed, else at WALL_FACTOR times them plus a second.
 // Then the run ends on that clock, and says so. CPU time rather than the wall clock, so a loaded
 // host does not decide; the wall clock (10x) only bounds a process the host starves.
+import { threadCpuMs } from '../emu/unicorn.js';
 import type { SliceOutcome, VirtMachine } from '../emu/virt-machine.js';
 import type { SerialCapture } from './serial-capture.js';
 import { stopDecision, type StopDecision, type StopLimits } from './stop-policy.js';
@@ -180,12 +181,11 @@ export class EmuRunLoop {
     return stopDecision(limits, { elapsedMs, serialBytes: this.capture.total, lastOutputMs, doneAtMs, aborted });
   }
 
-  private readonly cpuStart = process.cpuUsage();
+  private readonly cpuStart = threadCpuMs();
 
-  /** This process's CPU time since the run started (the backstop's clock). */
+  /** This thread's CPU time since the run started (the backstop's clock). */
   private cpuMs(): number {
-    const used = process.cpuUsage(this.cpuStart);
-    return (used.user + used.system) / 1000;
+    return threadCpuMs() - this.cpuStart;
   }
 
   private guestMs(): number {

@@ -10,7 +10,13 @@ import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
 import { qemuDtb } from './qemu-dtb.js';
-import { OPTION_FLAG, unsupportedOptions, withoutOptionalDevices, type MachineOptionName } from '../machine/description.js';
+import {
+  DETERMINISTIC_RTC,
+  OPTION_FLAG,
+  unsupportedOptions,
+  withoutOptionalDevices,
+  type MachineOptionName,
+} from '../machine/description.js';
 import { readFileBounded } from '../util/bounded-read.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
@@ -28,6 +34,8 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
 
 /**
  * The machine options (harness/machine/description.ts) the emulator honours: semihosting,
+ * `-machine gic-version=2|3` (its only `machine` key: checked key by key below), -append
+ * (carried by QEMU's own DTB) and deterministic (its clock always counts instructions).
  * `-machine gic-version=2|3` and its=off (checked key by key below), -append
  * (carried by QEMU's own DTB), -smp (one engine per CPU, emu/virt-machine.ts) and -initrd
  * (loaded where hw/arm/boot.c puts it; its place is in QEMU's DTB). Devices a spec marks
@@ -37,6 +45,7 @@ export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<Mac
   'semihosting',
   'machine',
   'append',
+  'deterministic',
   'smp',
   'initrd',
 ]);
@@ -165,6 +174,7 @@ export class EmuRunner implements Runner {
         semihosting: spec.machine?.semihosting ?? false,
         qemuRegions: machineProfile(memoryMiB).memoryMap,
         gicVersion: emuGicVersion(spec),
+        ...(spec.machine?.deterministic ? { rtcStartMs: DETERMINISTIC_RTC.epochMs } : {}),
         ...(this.instructionCounting ? { instructionCounting: this.instructionCounting } : {}),
         cpus: spec.machine?.smp ?? 1,
         gicIts: spec.machine?.machine?.['its'] !== 'off',

@@ -1,5 +1,5 @@
 // The QEMU command line, built by a pure function apart from starting the process (as labgrid does).
-import type { MachineOptions } from '../machine/description.js';
+import { DETERMINISTIC_ICOUNT, DETERMINISTIC_RTC, type MachineOptions } from '../machine/description.js';
 import type { RunSpec } from './types.js';
 import { DEFAULTS } from './types.js';
 
@@ -18,6 +18,11 @@ function optionValue(value: string): string {
 /** `virt[,K=V...]` for -machine. */
 export function machineArg(machine: MachineOptions['machine']): string {
   return ['virt', ...Object.entries(machine ?? {}).map(([k, v]) => `${k}=${optionValue(v)}`)].join(',');
+}
+
+/** `shift=3,sleep=off`: guest time from executed instructions only (machine/description.ts DETERMINISTIC_ICOUNT). */
+export function icountArg(): string {
+  return `shift=${DETERMINISTIC_ICOUNT.shift},sleep=${DETERMINISTIC_ICOUNT.sleep}`;
 }
 
 export function qemuInvocation(spec: RunSpec, extra: { gdbPort?: number; binary?: string } = {}): QemuInvocation {
@@ -48,6 +53,7 @@ export function qemuInvocation(spec: RunSpec, extra: { gdbPort?: number; binary?
     ...(m.chardevs ?? []).flatMap((c) => ['-chardev', c]),
     ...(m.devices ?? []).flatMap((d) => ['-device', d]),
     ...(m.semihosting ? ['-semihosting-config', 'enable=on,target=native'] : []),
+    ...(m.deterministic ? ['-icount', icountArg(), '-rtc', `base=${DETERMINISTIC_RTC.base},clock=${DETERMINISTIC_RTC.clock}`] : []),
     ...(m.qemuArgs ?? []),
   ];
   if (extra.gdbPort !== undefined) args.push('-gdb', `tcp:127.0.0.1:${extra.gdbPort}`, '-S');

@@ -168,11 +168,17 @@ export function exceptionKind(e: QemuException): string {
   return e.name.toLowerCase();
 }
 
-/** QEMU's own error messages (it failed, not the guest); its harmless module warnings are not. */
+/**
+ * `-icount sleep=off` prints this once when every vCPU is idle with no timer armed (softmmu/icount.c
+ * icount_start_warp_timer), e.g. as a kernel powers off: the clock simply stays, it is no error.
+ */
+const ICOUNT_IDLE_WARNING = /: warning: icount sleep disabled and no active timers$/;
+
+/** QEMU's own error messages (it failed, not the guest); its harmless module and icount warnings are not. */
 export function qemuErrorLines(messages: readonly string[]): string[] {
   return messages.filter(
     (line) =>
-      (/^(qemu-system-[\w-]+|qemu): /.test(line) && !/: module \S+ not found/.test(line)) ||
+      (/^(qemu-system-[\w-]+|qemu): /.test(line) && !/: module \S+ not found/.test(line) && !ICOUNT_IDLE_WARNING.test(line)) ||
       /^\*\*|GLib|^\(process:\d+\)|Aborted|Segmentation fault/.test(line),
   );
 }

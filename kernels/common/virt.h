@@ -105,6 +105,16 @@ _start:
 	bl	puts
 .endm
 
+/* say_hex "label", reg: print "label=%08x\n" of the register's low 32 bits (reg may not be
+ * x0-x4, x25 or x30). Clobbers x0-x4, x25, x30. */
+.macro say_hex label, reg
+	mov	x25, \reg
+	say	"\label="
+	mov	w0, w25
+	bl	puthex32
+	say	"\n"
+.endm
+
 /* virt_lib: emits the helper routines. Invoke once per kernel (in .text).
  *   putc(w0)        print one byte                       clobbers x1
  *   puts(x0)        print a NUL-terminated string        clobbers x0-x2

@@ -1,6 +1,7 @@
 /* timer-irq: the generic timers' interrupts taken through the guest's own vector table.
  * The virtual timer fires five times 100 us apart (the IRQ handler re-arms CNTV_TVAL), the
- * CPU sleeping in WFI with IRQs unmasked between ticks; then the physical timer once.
+ * CPU sleeping in WFI between ticks (IRQs masked while it checks and sleeps, unmasked to take
+ * each one: no tick can slip in between the check and the WFI); then the physical timer once.
  *   T1: five virtual-timer IRQs (INTID 27), each taken to the IRQ vector (current EL, SP_EL1)
  *   T2: one physical-timer IRQ (INTID 30)
  *   T3: inside the handler DAIF.I was set (IRQs masked on entry) and ISTATUS was set
@@ -60,10 +61,17 @@ main:
 	mov	x0, #1
 	msr	cntv_ctl_el0, x0
 	isb
+	/* Check, then sleep, with IRQs masked: an IRQ taken between the check and the WFI would leave
+	 * the WFI waiting for a tick that never comes (seen on QEMU without -icount under host load).
+	 * WFI wakes on the pending IRQ while masked; unmasking takes it. */
+1:	cmp	x19, #VIRT_TICKS
+	b.hs	20f
+	wfi
 	msr	daifclr, #2
-1:	wfi
-	cmp	x19, #VIRT_TICKS
-	b.lo	1b
+	isb
+	msr	daifset, #2
+	b	1b
+20:
 	cmp	x19, #VIRT_TICKS
 	b.ne	2f
 	say	"T1 Y\n"
@@ -74,9 +82,13 @@ main:
 	mov	x0, #1
 	msr	cntp_ctl_el0, x0
 	isb
-4:	wfi
-	cbz	x20, 4b
+4:	cbnz	x20, 21f
+	wfi
+	msr	daifclr, #2
+	isb
 	msr	daifset, #2
+	b	4b
+21:
 	cmp	x20, #1
 	b.ne	5f
 	say	"T2 Y\n"

@@ -3,6 +3,7 @@
 // owns are left to Unicorn, so an unknown one still raises EXCP_UDEF as on QEMU.
 import type { SysRegAccess, Unicorn } from '../unicorn.js';
 import { type CounterPolling, isCounterRead, isTimerStateRead } from './counter-polling.js';
+import { PmuModel } from './pmu.js';
 import type { VirtInterrupts } from './virt-interrupts.js';
 
 export interface InterruptHookOptions {
@@ -21,13 +22,6 @@ export interface InterruptHookOptions {
    * uc_emu_start has returned.
    */
   deferWrite?: (access: SysRegAccess) => boolean;
-  /**
-   * An access Unicorn 2.0.1 would answer wrongly (pmu-limits.ts): when this returns true the
-   * caller has recorded an emulator limit and the engine is stopped. Unicorn still executes the
-   * instruction: skipping it makes Unicorn.hookSysInsn probe the register with uc_reg_read, which
-   * aborts the process for one without a field (PMSWINC_EL0: raw_read assertion, measured).
-   */
-  limitFor?: (kind: 'MRS' | 'MSR', access: SysRegAccess) => boolean;
   /**
    * The polling rule (counter-polling.ts) for this CPU: instructions executed before the current
    * one in this quantum and after it to the quantum's end, and a count of device accesses. One
@@ -76,12 +70,8 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
       );
     }
   }
-  const stopForLimit = (kind: 'MRS' | 'MSR', access: SysRegAccess): boolean => {
-    if (!options.limitFor?.(kind, access)) return false;
-    options.beforeStop?.();
-    uc.emuStop();
-    return true;
-  };
+  // The cycle counter and software increment (pmu.ts), on Unicorn's own PMU registers.
+  const pmu = new PmuModel(model.clock, { read: (r) => uc.sysRegRead(r), write: (r, v) => uc.sysRegWrite(r, v) });
   const polling = options.counterPolling;
   const wordsAt = (address: bigint, bytes: number): Uint32Array | null => {
     try {
@@ -123,21 +113,20 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
     }
   };
   uc.hookSysInsn('MRS', (access) => {
-    if (stopForLimit('MRS', access)) return null;
     sync();
     if (polling && (isCounterRead(access) || isTimerStateRead(access))) pollCounter(!isCounterRead(access));
-    const value = model.readSysreg(cpu, access);
+    const value = model.readSysreg(cpu, access) ?? pmu.readSysreg(access);
     if (value !== null) traffic.reads++;
     return value;
   });
   uc.hookSysInsn('MSR', (access) => {
-    if (stopForLimit('MSR', access)) return null;
     if (options.deferWrite?.(access)) {
       options.beforeStop?.();
       uc.emuStop();
       return 0n;
     }
     sync();
+    if (pmu.writeSysreg(access, access.value)) return 0n;
     const high = model.wfiWakes(cpu);
     const before = model.quantumLimit();
     if (!model.writeSysreg(cpu, access, access.value)) return null;

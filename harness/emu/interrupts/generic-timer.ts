@@ -40,7 +40,7 @@ export class GenericTimer {
         return this.frequency;
       case CNT.PCT:
       case CNT.VCT:
-        return now;
+        return this.clock.counterAtAccess();
       case CNT.KCTL_EL1:
         return this.kctl;
       case CNT.P_CTL:
@@ -52,9 +52,9 @@ export class GenericTimer {
       case CNT.V_CVAL:
         return this.timers.virtual.cval;
       case CNT.P_TVAL:
-        return (this.timers.physical.cval - now) & 0xffff_ffffn;
+        return (this.timers.physical.cval - this.clock.counterAtAccess()) & 0xffff_ffffn;
       case CNT.V_TVAL:
-        return (this.timers.virtual.cval - now) & 0xffff_ffffn;
+        return (this.timers.virtual.cval - this.clock.counterAtAccess()) & 0xffff_ffffn;
       default:
         return null;
     }
@@ -84,10 +84,10 @@ export class GenericTimer {
         this.timers.virtual.cval = v;
         break;
       case CNT.P_TVAL:
-        this.timers.physical.cval = (this.clock.counter() + BigInt.asIntN(32, v)) & U64;
+        this.timers.physical.cval = (this.clock.counterAtAccess() + BigInt.asIntN(32, v)) & U64;
         break;
       case CNT.V_TVAL:
-        this.timers.virtual.cval = (this.clock.counter() + BigInt.asIntN(32, v)) & U64;
+        this.timers.virtual.cval = (this.clock.counterAtAccess() + BigInt.asIntN(32, v)) & U64;
         break;
       case CNT.PCT:
       case CNT.VCT:

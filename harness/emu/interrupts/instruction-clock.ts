@@ -64,6 +64,22 @@ export class InstructionClock {
     return this.nowNs() / COUNTER_PERIOD_NS;
   }
 
+  /**
+   * The counter as an MRS/MSR of a timer register sees it: QEMU's icount counts that instruction
+   * as executed already (an I/O instruction ends its translation block, and a block's instructions
+   * are all counted when it is entered), so it reads one instruction later than counter().
+   * Timer conditions (ISTATUS, the PPI) change when QEMU's timer fires, after the instruction that
+   * reaches the deadline: those stay on counter().
+   */
+  counterAtAccess(): bigint {
+    return this.nsAtAccess() / COUNTER_PERIOD_NS;
+  }
+
+  /** QEMU_CLOCK_VIRTUAL in ns as such an I/O instruction sees it (see counterAtAccess). */
+  nsAtAccess(): bigint {
+    return this.nowNs() + (1n << BigInt(this.shift));
+  }
+
   /** Executed instructions needed until the counter reaches `value` (0 if it already has). */
   instructionsUntilCounter(value: bigint): bigint {
     const ns = value * COUNTER_PERIOD_NS - this.nowNs();

@@ -14,11 +14,3 @@ test('breakpoint registers are DBGBCRn/DBGBVRn, and only unlinked A64 address ma
   t.is(breakpointAddress(0x4008_0847n), 0x4008_0844n);
   t.is(breakpointAddress(0x1_0000_0000_0000n), 0xffff_0000_0000_0000n);
 });
-
-test('PMU accesses Unicorn 2.0.1 answers wrongly are emulator limits naming the register', async (t) => {
-  const { pmuLimit } = await import('../../harness/emu/pmu-limits.js');
-  t.regex(pmuLimit('MRS', { op0: 3, op1: 3, crn: 9, crm: 13, op2: 0 }) ?? '', /PMCCNTR_EL0.*host clock/);
-  t.regex(pmuLimit('MSR', { op0: 3, op1: 3, crn: 9, crm: 12, op2: 4 }) ?? '', /PMSWINC_EL0/);
-  t.is(pmuLimit('MSR', { op0: 3, op1: 3, crn: 9, crm: 13, op2: 0 }), null, 'writing PMCCNTR is answered as QEMU does');
-  t.is(pmuLimit('MRS', { op0: 3, op1: 3, crn: 9, crm: 12, op2: 0 }), null, 'PMCR_EL0');
-});
