@@ -316,12 +316,16 @@ test('an access to a region of virt the emulator does not model is an infrastruc
   t.is(r.verdict, 'error');
   t.regex(r.reason, /^the emulator does not model GICv2m MSI frame at 0x8020000: read of 4 bytes/);
   const fwcfg = await new EmuRunner().run({
-    elfPath: elf([movz(0, 0x0902, 16), movz(1, 0x1900), 0x79001001 /* strh w1, [x0, #8] */, 0xb9400001, b(0)]),
+    // Select etc/acpi/tables (0x0023; the selector is big-endian), then read its data.
+    elfPath: elf([movz(0, 0x0902, 16), movz(1, 0x2300), 0x79001001 /* strh w1, [x0, #8] */, 0xb9400001, b(0)]),
     cpu: 'cortex-a57',
     timeoutMs: 5000,
   });
   t.is(fwcfg.verdict, 'error');
-  t.regex(fwcfg.reason, /does not model fw_cfg at 0x9020000: fw_cfg item 0x0019/);
+  t.regex(
+    fwcfg.reason,
+    /does not model fw_cfg at 0x9020000: the contents of fw_cfg file etc\/acpi\/tables \(select 0x0023, 131072 bytes\)/,
+  );
   // -smp is modelled (test/emu-smp.test.ts), up to what virt accepts: 8 CPUs with a GICv2.
   const smp = await new EmuRunner().run({ elfPath: elf([b(0)]), cpu: 'cortex-a57', timeoutMs: 5000, machine: { smp: 9 } });
   t.is(smp.verdict, 'error');

@@ -172,6 +172,12 @@ export class ExceptionEntry {
     }
   }
 
+  /** A hardware breakpoint (breakpoints.ts) raised before the instruction at pc ran, as QEMU's check_breakpoints. */
+  fromBreakpoint(pc: bigint): GuestException {
+    const sameEl = decodePstate(this.uc.regRead('pstate')).el === 1;
+    return this.exception(esrDebug('breakpoint', { sameEl }), pc, null, `hardware breakpoint at ${hex(pc)}`);
+  }
+
   /** An unmapped access that stopped uc_emu_start: a synchronous external abort on QEMU's virt. */
   fromUnmappedAccess(event: InvalidMemEvent, pc: bigint): GuestException {
     const sameEl = decodePstate(this.uc.regRead('pstate')).el === 1;

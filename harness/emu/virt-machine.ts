@@ -26,6 +26,9 @@ import type { ElfImage } from '../elf/elf.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
+import { GicV3Its } from './devices/gicv3-its.js';
+import { HardwareBreakpoints } from './breakpoints.js';
+import { CounterPolling } from './interrupts/counter-polling.js';
 import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
 import { attachInterrupts } from './interrupts/engine-hooks.js';
 import { instructionCounterFor, type InstructionCounter } from './instruction-counter.js';
@@ -117,7 +120,7 @@ export interface VirtMachineOptions {
   rtcStartMs?: number;
   /** How slices are counted (instruction-counter.ts): Unicorn's own count when it offers it (default), or the block hook. */
   instructionCounting?: 'engine' | 'block-hook';
-  /** Whether virt has its GICv3 ITS (QEMU -machine its=on, the default); it is not modelled, so an access ends the run. */
+  /** Whether virt has its GICv3 ITS (QEMU -machine its=on, the default; devices/gicv3-its.ts: registers, no LPIs). */
   gicIts?: boolean;
   /** CPUs (QEMU -smp; default 1). CPU 0 boots; the others start powered off, as on virt with PSCI. */
   cpus?: number;
@@ -168,6 +171,10 @@ class VirtCpu {
   readonly aliases: VirtualAliasPages;
   /** Instructions each engine run executed, exactly also when it ends early (WFI, exception, stop). */
   readonly quantum: InstructionCounter;
+  /** Hardware breakpoints, modelled with code hooks (Unicorn's own crash the process: breakpoints.ts). */
+  readonly breakpoints: HardwareBreakpoints;
+  /** Instructions the running uc_emu_start was asked for (the polling rule's quantum end). */
+  runCount = 0;
 
   constructor(
     readonly index: number,
@@ -178,10 +185,15 @@ class VirtCpu {
     this.exceptions = new ExceptionEntry(uc);
     this.aliases = new VirtualAliasPages(uc);
     this.quantum = instructionCounterFor(uc, counting);
+    this.breakpoints = new HardwareBreakpoints(uc, () => this.quantum.stopBefore('code'));
   }
 }
 
 export class VirtMachine {
+  /** The polling rule (interrupts/counter-polling.ts), one CPU only; its counts go into run details. */
+  readonly counterPolling = new CounterPolling();
+  /** MMIO accesses to the devices so far: a loop that touches one is not a poll (counter-polling.ts). */
+  private deviceAccesses = 0;
   readonly ramSize: bigint;
   readonly model: Arm64CpuModel;
   readonly flash: FlashBus;
@@ -260,6 +272,8 @@ export class VirtMachine {
       new EmptyPciWindow('PCIe PIO', 0x3eff_0000n, 0x1_0000),
       new PcieEcam(0x40_1000_0000n),
     );
+    // virt 7.2 with gic-version=3 has an ITS (its=on by default): its registers, no LPIs.
+    if (this.interrupts.gicVersion === 3 && this.gicIts) this.devices.push(new GicV3Its(0x0808_0000n, unmodelled));
     this.current = new VirtCpu(0, uc, this.instructionCountingOption);
     this.cpus.push(this.current);
   }
@@ -348,6 +362,19 @@ export class VirtMachine {
       mapMmio: false,
       executedInQuantum: cpu.quantum.inQuantum,
       beforeStop: () => cpu.quantum.stopHere(true),
+      // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
+      deferWrite: (access) => cpu.breakpoints.defer(access),
+      // With several CPUs another one may change what a loop waits for while time skips.
+      ...(this.shared === null
+        ? {
+            counterPolling: {
+              rule: this.counterPolling,
+              inQuantum: cpu.quantum.inQuantum,
+              remaining: () => Math.max(0, cpu.runCount - cpu.quantum.inQuantum() - 1),
+              deviceAccesses: () => this.deviceAccesses,
+            },
+          }
+        : {}),
     });
     for (const device of [...gic, ...this.devices]) {
       // Whole pages for Unicorn; the device sees offsets past its size as its own (none care).
@@ -355,8 +382,14 @@ export class VirtMachine {
       uc.mmioMap(
         device.base,
         size,
-        (offset, sz) => device.read(Number(offset), sz),
-        (offset, sz, value) => device.write(Number(offset), sz, value),
+        (offset, sz) => {
+          this.deviceAccesses++;
+          return device.read(Number(offset), sz);
+        },
+        (offset, sz, value) => {
+          this.deviceAccesses++;
+          device.write(Number(offset), sz, value);
+        },
       );
     }
     uc.hookIntr((intno) => this.onException(cpu, intno));
@@ -609,6 +642,7 @@ export class VirtMachine {
     for (const range of cpu.staleCode.splice(0)) uc.removeCachedCode(range.begin, range.end);
     cpu.exceptions.tidy();
     cpu.quantum.begin();
+    cpu.runCount = count;
     cpu.faultedAfter = null;
     const err = uc.emuStart(cpu.pc, -1n, 0, count);
     // A later hook (the tracer's) may map the page and let the engine go on: only a stop counts.
@@ -619,6 +653,8 @@ export class VirtMachine {
     cpu.pc = uc.regRead('pc');
     this.flash.settle();
     const result = (outcome: SliceOutcome) => ({ outcome, executed });
+    cpu.breakpoints.applyPending();
+    if (cpu.breakpoints.unmodelled) return result({ kind: 'emulator-limit', reason: cpu.breakpoints.unmodelled, pc: cpu.pc });
     const debug = cpu.exceptions.unmodelledDebug();
     if (debug) return result({ kind: 'emulator-limit', reason: debug, pc: cpu.pc });
     if (cpu.stopped) return result(cpu.stopped);
@@ -703,13 +739,13 @@ export class VirtMachine {
 
   /**
    * QEMU's map (qemu/virt.json is virt's GICv2 layout) as it is with this GIC: with
-   * gic-version=3, virt 7.2 has an ITS at 0x08080000 (its=on by default), which is not modelled,
-   * and no GICv2 CPU interface or GICv2m frame (unassigned there, so a data abort as on QEMU).
+   * gic-version=3, virt 7.2 has an ITS at 0x08080000 (its=on by default; devices/gicv3-its.ts maps
+   * its registers, so this entry only names it), and no GICv2 CPU interface or GICv2m frame (unassigned there, so a data abort as on QEMU).
    */
   private gicRegions(): readonly { name: string; base: bigint; end: bigint }[] {
     if (this.interrupts.gicVersion === 2) return this.qemuRegions;
     const v3 = this.qemuRegions.filter((r) => r.name !== 'GICv2 CPU interface' && r.name !== 'GICv2m MSI frame');
-    // With its=off QEMU has nothing there either: an access is a data abort on both.
+    // With its=off QEMU has nothing there either: an access is a data abort on both. (With its=on the ITS device is mapped.)
     return this.gicIts ? [...v3, { name: 'GICv3 ITS', base: 0x0808_0000n, end: 0x080a_0000n }] : v3;
   }
 
@@ -785,6 +821,11 @@ export class VirtMachine {
 
   /** What the guest takes as an exception after this run: a reported one or an unmapped access. */
   private guestException(cpu: VirtCpu, err: number): GuestException | null {
+    const breakpoint = cpu.breakpoints.hit;
+    if (breakpoint !== null) {
+      cpu.breakpoints.hit = null;
+      return cpu.exceptions.fromBreakpoint(breakpoint);
+    }
     if (cpu.pendingException) return cpu.exceptions.fromInterrupt(cpu.pendingException.intno, cpu.pendingException.pc);
     // Only an access that stopped the engine: a later hook (the tracer's) may have mapped the page.
     const mem = cpu.memFault;

@@ -29,6 +29,17 @@ export interface MachineOptions {
    * always does. Runners that cannot (boards, replayed logs) refuse it.
    */
   deterministic?: boolean;
+  /**
+   * Entries of `devices` and `chardevs` that a runner which does not model them leaves out instead
+   * of refusing the run, and why that is faithful (kvm-unit-tests' arm/run: chr-testdev only carries
+   * the exit status the kernel also prints as `EXIT: STATUS=`). QEMU gets them all.
+   */
+  optionalDevices?: OptionalDevices;
+}
+
+export interface OptionalDevices {
+  entries: string[];
+  why: string;
 }
 
 /**
@@ -66,6 +77,7 @@ export function mergeMachine(...layers: readonly (MachineOptions | null | undefi
     if (layer.semihosting !== undefined) out.semihosting = layer.semihosting;
     if (layer.deterministic !== undefined) out.deterministic = layer.deterministic;
     if (layer.machine) out.machine = { ...(out.machine ?? {}), ...layer.machine };
+    if (layer.optionalDevices) out.optionalDevices = layer.optionalDevices;
     for (const list of ['devices', 'chardevs', 'qemuArgs'] as const) {
       const more = layer[list];
       if (more?.length) out[list] = [...new Set([...(out[list] ?? []), ...more])];
@@ -106,6 +118,8 @@ export const OPTION_FLAG: Readonly<Record<MachineOptionName, string>> = {
   semihosting: '--semihosting',
   qemuArgs: '--qemu-arg',
   deterministic: '--deterministic',
+  // Set by suite expansion (harness/suite), never on the command line.
+  optionalDevices: '(optional devices)',
 };
 
 /** A short, stable label of the options set ("smp=2,gic-version=3"): cell names and provenance. */
@@ -138,7 +152,31 @@ export function canonicalMachine(options: MachineOptions | undefined): MachineOp
   if (o.semihosting) out.semihosting = true;
   if (o.qemuArgs?.length) out.qemuArgs = [...o.qemuArgs];
   if (o.deterministic) out.deterministic = true;
+  if (o.optionalDevices?.entries.length) out.optionalDevices = { entries: [...o.optionalDevices.entries], why: o.optionalDevices.why };
   return out;
+}
+
+/**
+ * The machine a runner that models none of the optional devices boots: `optionalDevices` entries
+ * taken out of `devices` and `chardevs` (pure). `left` lists what was left out, for the run's details.
+ */
+export function withoutOptionalDevices(options: MachineOptions | undefined): {
+  machine: MachineOptions | undefined;
+  left: OptionalDevices | null;
+} {
+  const optional = options?.optionalDevices;
+  if (!options || !optional?.entries.length) return { machine: options, left: null };
+  const { optionalDevices: _, ...rest } = options;
+  const drop = new Set(optional.entries);
+  const left = [...(options.devices ?? []), ...(options.chardevs ?? [])].filter((e) => drop.has(e));
+  const machine: MachineOptions = { ...rest };
+  const devices = (options.devices ?? []).filter((d) => !drop.has(d));
+  const chardevs = (options.chardevs ?? []).filter((c) => !drop.has(c));
+  if (devices.length) machine.devices = devices;
+  else delete machine.devices;
+  if (chardevs.length) machine.chardevs = chardevs;
+  else delete machine.chardevs;
+  return { machine, left: left.length ? { entries: left, why: optional.why } : null };
 }
 
 /** `K=V` from --machine-opt, or null when it is not of that form. */
@@ -168,6 +206,13 @@ export const machineOptionsSchema = {
     deterministic: {
       type: 'boolean',
       description: 'guest time from executed instructions: QEMU -icount shift=3,sleep=off; the emulator always counts instructions',
+    },
+    optionalDevices: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['entries', 'why'],
+      properties: { entries: { type: 'array', items: { type: 'string', minLength: 1 } }, why: { type: 'string', minLength: 1 } },
+      description: 'entries of devices/chardevs a runner that does not model them may leave out, and why that is faithful',
     },
   },
 } as const;

@@ -10,7 +10,14 @@ import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
 import { dtbTotalSize, elfBootPlacement, linuxBootStub, VIRT_DTB_SIZE } from '../machine/dtb-placement.js';
 import { qemuDtb } from './qemu-dtb.js';
-import { DETERMINISTIC_RTC, OPTION_FLAG, unsupportedOptions, type MachineOptionName } from '../machine/description.js';
+import {
+  DETERMINISTIC_RTC,
+  OPTION_FLAG,
+  unsupportedOptions,
+  withoutOptionalDevices,
+  type MachineOptionName,
+} from '../machine/description.js';
+import { readFileBounded } from '../util/bounded-read.js';
 import { describeImage, loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { hex } from '../util/hex.js';
 import { runEmuLoop } from './emu-loop.js';
@@ -30,7 +37,9 @@ export function unicornModelFor(cpu: string): Arm64CpuModel | null {
  * `-machine gic-version=2|3` (its only `machine` key: checked key by key below), -append
  * (carried by QEMU's own DTB) and deterministic (its clock always counts instructions).
  * `-machine gic-version=2|3` and its=off (checked key by key below), -append
- * (carried by QEMU's own DTB) and -smp (one engine per CPU, emu/virt-machine.ts).
+ * (carried by QEMU's own DTB), -smp (one engine per CPU, emu/virt-machine.ts) and -initrd
+ * (loaded where hw/arm/boot.c puts it; its place is in QEMU's DTB). Devices a spec marks
+ * optional are left out (`withoutOptionalDevices`).
  */
 export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<MachineOptionName>([
   'semihosting',
@@ -38,16 +47,17 @@ export const EMU_SUPPORTED_OPTIONS: ReadonlySet<MachineOptionName> = new Set<Mac
   'append',
   'deterministic',
   'smp',
+  'initrd',
 ]);
 
 /** The GIC versions the emulator models (interrupts/gic-v2.ts, gic-v3.ts); QEMU virt's default is 2. */
 const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
 
 /**
- * The `-machine` keys the emulator honours and their values: the GIC version, and its=off (no
- * GICv3 ITS, as QEMU then has none: its window is unassigned; the ITS itself is not modelled).
+ * The `-machine` keys the emulator honours and their values: the GIC version, and its (the GICv3
+ * ITS's registers, emu/devices/gicv3-its.ts; with its=off QEMU has none: its window is unassigned).
  */
-const EMU_MACHINE_KEYS: Readonly<Record<string, readonly string[]>> = { 'gic-version': Object.keys(EMU_GIC_VERSIONS), its: ['off'] };
+const EMU_MACHINE_KEYS: Readonly<Record<string, readonly string[]>> = { 'gic-version': Object.keys(EMU_GIC_VERSIONS), its: ['off', 'on'] };
 
 export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
   return EMU_GIC_VERSIONS[spec.machine?.machine?.['gic-version'] ?? '2'] ?? 2;
@@ -55,6 +65,7 @@ export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
 
 /** Why the emulator cannot run this spec as asked (an option it does not model), or null. Raw and Image boots are modelled. */
 export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
+  spec = { ...spec, machine: withoutOptionalDevices(spec.machine).machine };
   const refused: string[] = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS).map((name) => {
     const m = spec.machine!;
     const value =
@@ -114,8 +125,11 @@ export class EmuRunner implements Runner {
     this.quantum = options.quantum;
   }
 
-  async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
+  async run(asked: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     const startedAt = Date.now();
+    // The board the emulator models: the spec less the devices it marks optional (listed in details).
+    const modelled = withoutOptionalDevices(asked.machine);
+    const spec: RunSpec = { ...asked, machine: modelled.machine };
     const refused = emuCannotHonour(spec);
     if (refused) return errorResult('emu', spec.cpu, refused, startedAt);
     const model = unicornModelFor(spec.cpu);
@@ -172,6 +186,7 @@ export class EmuRunner implements Runner {
 
     const capture = new SerialCapture(maxSerial);
     const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
+    if (modelled.left) details['omittedDevices'] = modelled.left;
     let ending: Ending;
     let loaded: CodeRange[] = [];
     let watch: { outside: boolean } | null = null;
@@ -202,6 +217,8 @@ export class EmuRunner implements Runner {
       if (machine.wfiWakeups) details['wfiWakeups'] = machine.wfiWakeups;
       if (machine.cpus.length > 1) details['smp'] = machine.smpDetails();
       details['guestInstructions'] = String(machine.interrupts.clock.executed);
+      if (machine.counterPolling.polls)
+        details['counterPolls'] = { polls: machine.counterPolling.polls, skippedNs: String(machine.counterPolling.skippedNs) };
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       if (engine && this.pool && watch) {
@@ -358,14 +375,31 @@ async function bootKernel(
   }
   const boot = kernel.boot!;
   const bytes = kernel.bytes!;
-  const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry);
+  const initrd = spec.machine?.initrd
+    ? await readFileBounded(spec.machine.initrd, {
+        what: 'initrd',
+        maxBytes: Number(machine.ramSize / 2n),
+        hint: 'an initrd must fit in RAM',
+      })
+    : null;
+  const stub = linuxBootStub(VIRT.ramBase, machine.ramSize, boot.entry, {
+    imageEnd: boot.loadAddress + BigInt(bytes.length),
+    initrdSize: initrd?.length ?? 0,
+  });
   const dtb = await dtbOf();
   machine.loadImage(boot.loadAddress, bytes);
   machine.loadImage(VIRT.ramBase, stub.code);
+  if (initrd) machine.loadImage(stub.initrdAddress, initrd);
   machine.loadImage(stub.dtbAddress, dtb);
   at(boot.loadAddress, bytes.length);
   at(VIRT.ramBase, stub.code.length);
+  if (initrd) at(stub.initrdAddress, initrd.length);
   at(stub.dtbAddress, dtb.length);
   machine.programCounter = VIRT.ramBase;
-  return { entry: boot.entry, why: `DTB at ${hex(stub.dtbAddress)}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}`, loaded };
+  const initrdAt = initrd ? `, initrd (${initrd.length} bytes) at ${hex(stub.initrdAddress)}` : '';
+  return {
+    entry: boot.entry,
+    why: `DTB at ${hex(stub.dtbAddress)}${initrdAt}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}`,
+    loaded,
+  };
 }

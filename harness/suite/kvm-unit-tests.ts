@@ -171,6 +171,27 @@ export const ARM_RUN_MACHINE: MachineOptions = {
   chardevs: ['testdev,id=ctd'],
 };
 
+/** chr-testdev: a virtio console on a virtio-mmio transport, and its `testdev` backend. */
+export const CHR_TESTDEV_ENTRIES = ['virtio-serial-device', 'virtconsole,chardev=ctd', 'testdev,id=ctd'];
+
+/**
+ * Which of arm/run's devices a runner that lacks them may leave out, for one section (pure).
+ * chr-testdev: lib/arm/io.c exit() prints `EXIT: STATUS=<code << 1 | 1>` on the UART before it
+ * sends the code to chr-testdev and then calls PSCI SYSTEM_OFF; chr_testdev_init() leaves the
+ * console unbound when no virtio console is found. So without it the kernel reports the same
+ * lines and the same status (the line the result preset reads), as arm/run's run_test_status
+ * reads it when chr-testdev is absent. pci-testdev: arm/run adds it only when QEMU has one, and
+ * only lib/pci-testdev.c (the `pci` group) looks for it; elsewhere it changes nothing, but a test
+ * of the pci group needs it (without it pci-test prints SKIP where QEMU prints PASS).
+ */
+export function armRunOptionalDevices(groups: readonly string[]): MachineOptions['optionalDevices'] {
+  const entries = groups.includes('pci') ? CHR_TESTDEV_ENTRIES : [...CHR_TESTDEV_ENTRIES, 'pci-testdev'];
+  const why = groups.includes('pci')
+    ? 'chr-testdev only carries the exit status that lib/arm/io.c also prints as EXIT: STATUS= before PSCI SYSTEM_OFF (pci-testdev is what the pci group tests: required)'
+    : 'chr-testdev only carries the exit status that lib/arm/io.c also prints as EXIT: STATUS= before PSCI SYSTEM_OFF; only the pci group looks for pci-testdev';
+  return { entries, why };
+}
+
 /** A test passes with status 0 and is skipped with 77 (arm/run's SKIP); any other status is a failure. */
 export const KVM_UNIT_TESTS_EXPECT: KernelExpectation = { verdict: 'completed', exitStatus: [0, 77], noFailingMarkers: true };
 
@@ -208,6 +229,7 @@ export function expandSection(section: UnittestSection, context: SuiteContext): 
     initrd: context.environPath,
     devices: [...ARM_RUN_MACHINE.devices!, ...(params.machine.devices ?? [])],
     chardevs: [...ARM_RUN_MACHINE.chardevs!],
+    optionalDevices: armRunOptionalDevices(section.groups),
   };
   return {
     name: section.name,

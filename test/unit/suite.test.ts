@@ -85,3 +85,41 @@ test('smp expressions, shell words, timeouts and the environ', (t) => {
   t.regex(environ, /^KERNEL_VERSION=6\nKERNEL_PATCHLEVEL=1\nKERNEL_SUBLEVEL=0\nKERNEL_EXTRAVERSION=18$/m);
   t.regex(environ, /^ERRATA_FORCE=y$/m);
 });
+
+test("arm/run's chr-testdev is optional for runners that lack it; pci-testdev is optional except for the pci group", async (t) => {
+  const { withoutOptionalDevices } = await import('../../harness/machine/description.js');
+  const { emuCannotHonour } = await import('../../harness/runners/emu.js');
+  const cfg = `[plain]\nfile = plain.flat\ngroups = selftest\n\n[pci-test]\nfile = pci-test.flat\ngroups = pci\n`;
+  const [plain, pci] = parseUnittestsCfg(cfg).map((s) => expandSection(s, context)) as {
+    machine: import('../../harness/machine/description.js').MachineOptions;
+  }[];
+  // QEMU still gets every device arm/run adds.
+  t.deepEqual(plain!.machine.devices, ['virtio-serial-device', 'virtconsole,chardev=ctd', 'pci-testdev']);
+  t.deepEqual(plain!.machine.chardevs, ['testdev,id=ctd']);
+  const left = withoutOptionalDevices(plain!.machine);
+  t.is(left.machine!.devices, undefined);
+  t.is(left.machine!.chardevs, undefined);
+  t.is(left.machine!.initrd, '/cache/environ');
+  t.deepEqual(left.left!.entries, ['virtio-serial-device', 'virtconsole,chardev=ctd', 'pci-testdev', 'testdev,id=ctd']);
+  t.regex(left.left!.why, /EXIT: STATUS=/);
+  t.is(emuCannotHonour({ machine: plain!.machine }), null);
+  const pciLeft = withoutOptionalDevices(pci!.machine);
+  t.deepEqual(pciLeft.machine!.devices, ['pci-testdev']);
+  t.regex(emuCannotHonour({ machine: pci!.machine }) ?? '', /does not model --device pci-testdev/);
+  // Nothing optional: the options come back as they were.
+  const bare = { devices: ['virtio-rng-device'] };
+  t.is(withoutOptionalDevices(bare).machine, bare);
+  t.is(withoutOptionalDevices(bare).left, null);
+});
+
+test("QEMU's boot stub places the initrd at RAM + min(RAM / 2, 128 MiB) (past the image, page aligned) and the DTB 2 MiB aligned after it", async (t) => {
+  const { linuxBootStub } = await import('../../harness/machine/dtb-placement.js');
+  const ram = 0x4000_0000n;
+  // Measured on QEMU 7.2 with kernels/initrd (44-byte initrd, 512 MiB).
+  t.like(linuxBootStub(ram, 512n << 20n, 0x4008_0000n, { initrdSize: 44 }), { initrdAddress: 0x4800_0000n, dtbAddress: 0x4820_0000n });
+  t.like(linuxBootStub(ram, 128n << 20n, 0x4008_0000n), { initrdAddress: 0x4400_0000n, dtbAddress: 0x4400_0000n });
+  t.like(linuxBootStub(ram, 128n << 20n, 0x4008_0000n, { imageEnd: 0x4500_0123n, initrdSize: 0x20_0000 }), {
+    initrdAddress: 0x4500_1000n,
+    dtbAddress: 0x4540_0000n,
+  });
+});

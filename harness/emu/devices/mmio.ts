@@ -197,33 +197,44 @@ export class Pl061 extends PrimeCell {
 // ------------------------------------------------------------------ fw_cfg
 
 /**
- * fw_cfg's MMIO interface: data at +0, big-endian selector at +8, DMA address at +16. Only the
- * signature ("QEMU") and the feature word (traditional + DMA) are modelled: the file directory
- * and files depend on QEMU's configuration, so selecting them is an infrastructure error.
+ * fw_cfg's MMIO interface (hw/nvram/fw_cfg.c, fw_cfg_init_mem_wide as virt.c creates it): data
+ * at +0 (a byte stream, first byte at the lowest address), big-endian selector at +8, DMA address
+ * at +16. Items as QEMU 7.2 presents them for a plain virt with -nographic, direct kernel boot and
+ * no -fw_cfg options (kernels/fwcfg, measured; the same with 128/512 MiB, GICv2/v3, cortex-a57
+ * and max): the signature, the feature id (traditional + DMA), a zero UUID, NOGRAPHIC = 1,
+ * NB_CPUS, BOOT_MENU = 0 and the file directory (FW_CFG_FILE_DIR, 0x0019) with its nine files.
+ * The empty files and etc/boot-fail-wait (le32 -1: no reboot timeout) are modelled; reading the
+ * ACPI, SMBIOS and table-loader files (their bytes come from QEMU's table builders) or a DMA
+ * transfer is an infrastructure error naming the file. Any other key reads 0, as an item QEMU
+ * never set.
  */
 export class FwCfg implements MmioDevice {
   readonly name = 'fw_cfg';
   readonly size = 0x18;
   private selector = 0;
   private position = 0;
+  private readonly items: ReadonlyMap<number, Uint8Array>;
   constructor(
     readonly base: bigint,
     private readonly unmodelled: Unmodelled,
-  ) {}
+    cpus = 1,
+  ) {
+    this.items = fwCfgItems(cpus);
+  }
   read(offset: number, size: number): bigint {
     // The DMA address register reads as the signature "QEMU CFG" (big-endian).
     if (offset >= 0x10) return (offset < 0x14 ? 0x554d_4551n : 0x4746_4320n) & mask(size);
     if (offset >= 0x8) return 0n;
-    const item = this.item();
-    if (!item) {
-      this.unmodelled(this.name, offset, `fw_cfg item ${hex16(this.selector)} (only the signature 0x0000 and id 0x0001 are modelled)`);
+    const file = FW_CFG_FILES.find((f) => f.select === this.selector);
+    const item = this.items.get(this.selector);
+    if (!item && file) {
+      this.unmodelled(this.name, offset, `the contents of fw_cfg file ${file.name} (select ${hex16(file.select)}, ${file.size} bytes)`);
       return 0n;
     }
     let value = 0n;
     for (let i = 0; i < size; i++) {
-      const byte = item[this.position] ?? 0;
-      if (this.position < item.length) this.position++;
-      // The data register is a byte stream: the first byte lands in the lowest address.
+      const byte = item?.[this.position] ?? 0;
+      if (item && this.position < item.length) this.position++;
       value |= BigInt(byte) << BigInt(i * 8);
     }
     return value;
@@ -237,11 +248,44 @@ export class FwCfg implements MmioDevice {
       this.unmodelled(this.name, offset, 'fw_cfg DMA transfers');
     }
   }
-  private item(): Uint8Array | null {
-    if (this.selector === 0x0000) return Buffer.from('QEMU');
-    if (this.selector === 0x0001) return Uint8Array.from([3, 0, 0, 0]);
-    return null;
-  }
+}
+
+/** QEMU 7.2 virt's fw_cfg file directory (kernels/fwcfg on qemu-system-aarch64 7.2.22). */
+export const FW_CFG_FILES: readonly { select: number; size: number; name: string }[] = [
+  { select: 0x20, size: 0, name: 'bios-geometry' },
+  { select: 0x21, size: 0, name: 'bootorder' },
+  { select: 0x22, size: 36, name: 'etc/acpi/rsdp' },
+  { select: 0x23, size: 131072, name: 'etc/acpi/tables' },
+  { select: 0x24, size: 4, name: 'etc/boot-fail-wait' },
+  { select: 0x25, size: 24, name: 'etc/smbios/smbios-anchor' },
+  { select: 0x26, size: 266, name: 'etc/smbios/smbios-tables' },
+  { select: 0x27, size: 3072, name: 'etc/table-loader' },
+  { select: 0x28, size: 0, name: 'etc/tpm/log' },
+];
+
+/** The items whose bytes are modelled, by key (pure). */
+export function fwCfgItems(cpus: number): Map<number, Uint8Array> {
+  const le16 = (v: number) => Uint8Array.from([v & 0xff, (v >> 8) & 0xff]);
+  const directory = new Uint8Array(4 + 64 * FW_CFG_FILES.length);
+  const view = new DataView(directory.buffer);
+  view.setUint32(0, FW_CFG_FILES.length); // FWCfgFiles: big-endian count and entries
+  FW_CFG_FILES.forEach((file, i) => {
+    view.setUint32(4 + 64 * i, file.size);
+    view.setUint16(8 + 64 * i, file.select);
+    directory.set(Buffer.from(file.name), 12 + 64 * i);
+  });
+  const items = new Map<number, Uint8Array>([
+    [0x0000, Buffer.from('QEMU')],
+    [0x0001, Uint8Array.from([3, 0, 0, 0])], // FW_CFG_VERSION | FW_CFG_VERSION_DMA, le32
+    [0x0002, new Uint8Array(16)], // UUID: none given
+    [0x0004, le16(1)], // NOGRAPHIC (-nographic)
+    [0x0005, le16(cpus)], // NB_CPUS (virt.c)
+    [0x000e, le16(0)], // BOOT_MENU
+    [0x0019, directory],
+    [0x0024, Uint8Array.from([0xff, 0xff, 0xff, 0xff])], // etc/boot-fail-wait: le32 -1
+  ]);
+  for (const file of FW_CFG_FILES) if (file.size === 0) items.set(file.select, new Uint8Array(0));
+  return items;
 }
 
 function hex16(v: number): string {

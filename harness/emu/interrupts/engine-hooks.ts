@@ -1,7 +1,8 @@
 // Connects VirtInterrupts to one Unicorn engine (one CPU): the GIC windows through uc_mmio_map
 // and the ICC_* / CNT* registers through UC_HOOK_INSN on MRS and MSR. Registers neither model
 // owns are left to Unicorn, so an unknown one still raises EXCP_UDEF as on QEMU.
-import type { Unicorn } from '../unicorn.js';
+import type { SysRegAccess, Unicorn } from '../unicorn.js';
+import { type CounterPolling, isCounterRead, isTimerStateRead } from './counter-polling.js';
 import { PmuModel } from './pmu.js';
 import type { VirtInterrupts } from './virt-interrupts.js';
 
@@ -15,6 +16,18 @@ export interface InterruptHookOptions {
   executedInQuantum?: () => number;
   /** Called just before the MSR hook stops the engine (e.g. QuantumCounter.stopHere). */
   beforeStop?: () => void;
+  /**
+   * An MSR Unicorn must not execute (DBGBCR/DBGBVR: breakpoints.ts): when this returns true the
+   * write is skipped and the engine stopped after the MSR; the caller applies it once
+   * uc_emu_start has returned.
+   */
+  deferWrite?: (access: SysRegAccess) => boolean;
+  /**
+   * The polling rule (counter-polling.ts) for this CPU: instructions executed before the current
+   * one in this quantum and after it to the quantum's end, and a count of device accesses. One
+   * CPU only: with several, another CPU may change what the loop waits for while time skips.
+   */
+  counterPolling?: { rule: CounterPolling; inQuantum: () => number; remaining: () => number; deviceAccesses: () => number };
 }
 
 /** Counts of system-register accesses the models answered, for run details and benchmarks. */
@@ -59,13 +72,59 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
   }
   // The cycle counter and software increment (pmu.ts), on Unicorn's own PMU registers.
   const pmu = new PmuModel(model.clock, { read: (r) => uc.sysRegRead(r), write: (r, v) => uc.sysRegWrite(r, v) });
+  const polling = options.counterPolling;
+  const wordsAt = (address: bigint, bytes: number): Uint32Array | null => {
+    try {
+      const b = uc.memRead(address, bytes);
+      return new Uint32Array(b.buffer, b.byteOffset, bytes >> 2);
+    } catch {
+      return null;
+    }
+  };
+  /** Before a counter read: skip guest time if this read is a poll, ending the quantum if the skip reaches a deadline inside it. */
+  const pollCounter = (timerState: boolean) => {
+    const { rule } = polling!;
+    const inQuantum = polling!.inQuantum();
+    const shift = BigInt(model.clock.shift);
+    const limit = model.quantumLimit();
+    // A timer-state poll waits for ISTATUS, which a masked timer raises too.
+    const status = timerState ? model.instructionsUntilTimerStatusChange(cpu) : null;
+    const until = status !== null && (limit === null || status < limit) ? status : limit;
+    const step = rule.observe(
+      {
+        pc: uc.regRead('pc'),
+        stamp: model.clock.executed + BigInt(inQuantum),
+        deviceAccesses: polling!.deviceAccesses(),
+        timerState,
+        wordsAt,
+      },
+      until === null ? null : until << shift,
+    );
+    if (step === 0n) return;
+    model.clock.warpBy(step);
+    model.syncInQuantum(inQuantum);
+    // At the deadline the timer's line rises now: end the quantum so its interrupt is taken at
+    // this instruction, as it would be without the skip; likewise when the next deadline now
+    // falls inside the rest of the quantum.
+    const after = model.quantumLimit();
+    if ((until !== null && step >= until << shift) || (after !== null && after <= BigInt(polling!.remaining()))) {
+      options.beforeStop?.();
+      uc.emuStop();
+    }
+  };
   uc.hookSysInsn('MRS', (access) => {
     sync();
+    if (polling && (isCounterRead(access) || isTimerStateRead(access))) pollCounter(!isCounterRead(access));
     const value = model.readSysreg(cpu, access) ?? pmu.readSysreg(access);
     if (value !== null) traffic.reads++;
     return value;
   });
   uc.hookSysInsn('MSR', (access) => {
+    if (options.deferWrite?.(access)) {
+      options.beforeStop?.();
+      uc.emuStop();
+      return 0n;
+    }
     sync();
     if (pmu.writeSysreg(access, access.value)) return 0n;
     const high = model.wfiWakes(cpu);

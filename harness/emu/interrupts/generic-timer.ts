@@ -127,6 +127,15 @@ export class GenericTimer {
     return events;
   }
 
+  /** The counter values at which an enabled timer's ISTATUS rises, masked or not (counter-polling.ts). */
+  statusChanges(): bigint[] {
+    const now = this.clock.counter();
+    return (['physical', 'virtual'] as const)
+      .map((kind) => this.timers[kind])
+      .filter((t) => (t.ctl & CTL_ENABLE) !== 0n && now < t.cval)
+      .map((t) => t.cval);
+  }
+
   private ctl(kind: TimerKind, now: bigint): bigint {
     const t = this.timers[kind];
     // ISTATUS is only meaningful (and only set) while the timer is enabled; the unsigned compare is QEMU's.

@@ -88,6 +88,11 @@ export class InstructionClock {
     return (ns + step - 1n) / step;
   }
 
+  /** The counter-polling rule's skip (counter-polling.ts): guest time moves `ns` forward. */
+  warpBy(ns: bigint): void {
+    if (ns > 0n) this.warpedNs += ns;
+  }
+
   /** Idle warp: jump to the moment the counter reaches `value` (never backwards). */
   warpToCounter(value: bigint): void {
     const ns = value * COUNTER_PERIOD_NS - this.nowNs();

@@ -210,6 +210,16 @@ export class VirtInterrupts {
     return best;
   }
 
+  /** Instructions until a timer of `cpu` changes ISTATUS (masked timers too), or null (counter-polling.ts). */
+  instructionsUntilTimerStatusChange(cpu: number): bigint | null {
+    let best: bigint | null = null;
+    for (const cval of this.timers[cpu]!.statusChanges()) {
+      const n = this.clock.instructionsUntilCounter(cval);
+      if (best === null || n < best) best = n;
+    }
+    return best;
+  }
+
   /**
    * All CPUs are idle: move the clock to the next timer deadline, as QEMU's icount warp does.
    * Returns false when no armed timer remains, i.e. nothing in the machine can ever raise an
