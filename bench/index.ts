@@ -1,12 +1,14 @@
 // `npm run bench [-- --json]`: figures measured side by side in one run, never asserted. With
 // --json every figure is one JSON document on stdout and the table goes to stderr.
-//  1. median wall time of one emulator run vs one QEMU run of the same kernel (runs interleaved),
+//  1. median wall time of one emulator run vs one QEMU run of the same kernel (runs interleaved), and
+//     CPU time per run (this process for the emulator, its reaped children for QEMU),
 //     the emulator counting slices with Unicorn's own count and, side by side, with the block hook;
 //  2. what the UART costs per byte (a callback per store, #16 item 4);
 //  3. the default matrix's wall time against the ideal (each cell's time alone, summed, / cores; hang
 //     cells included), and 200 runs of it (--repeat);
 //  4. bisection run counts; 5. QEMU's -d int flood; 6. peak RSS of this process;
 //  7. (bench/deterministic.ts) the cost of --deterministic per runner.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,11 +38,28 @@ const figures: Record<string, unknown> = { unicorn: unicornVersion().text, cores
 
 export { median };
 
-async function timeOne(runner: Runner, elfPath: string): Promise<number> {
+/** CPU time of this process (the emulator runs in it) and of its waited-for children (QEMU), in ms. */
+function cpuNow(): { self: number; children: number } {
+  const usage = process.cpuUsage();
+  // /proc/self/stat fields 16 and 17: cutime, cstime, in clock ticks (USER_HZ = 100 on Linux).
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return { self: (usage.user + usage.system) / 1000, children: (Number(fields[13]) + Number(fields[14])) * 10 };
+}
+
+interface Lane {
+  wall: number[];
+  /** CPU ms summed over the lane's runs (children's CPU is counted in 10 ms ticks, so only the sum is exact enough). */
+  cpuMs: number;
+}
+
+async function timeOne(runner: Runner, elfPath: string, lane: Lane): Promise<void> {
+  const cpuBefore = cpuNow();
   const started = process.hrtime.bigint();
   const result = await runner.run({ elfPath, cpu: 'cortex-a57', timeoutMs: 10_000 });
   if (result.verdict !== 'completed') throw new Error(`${runner.name} on ${elfPath}: ${result.verdict} (${result.reason})`);
-  return Number(process.hrtime.bigint() - started) / 1e6;
+  lane.wall.push(Number(process.hrtime.bigint() - started) / 1e6);
+  const cpuAfter = cpuNow();
+  lane.cpuMs += runner.name === 'qemu' ? cpuAfter.children - cpuBefore.children : cpuAfter.self - cpuBefore.self;
 }
 
 say(`wbdiff bench (${availableParallelism()} cores, Unicorn ${unicornVersion().text})\n`);
@@ -56,12 +75,12 @@ const qemuRunner = new QemuRunner();
 const perRun: Record<string, unknown>[] = [];
 for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
   const [subject] = await resolveSubjects(id);
-  const emu: number[] = [];
-  const pooled: number[] = [];
-  const blockHook: number[] = [];
-  const qemu: number[] = [];
+  const emu: Lane = { wall: [], cpuMs: 0 };
+  const pooled: Lane = { wall: [], cpuMs: 0 };
+  const blockHook: Lane = { wall: [], cpuMs: 0 };
+  const qemu: Lane = { wall: [], cpuMs: 0 };
   // The order rotates: the run right after a QEMU run is measurably slower (caches), whichever it is.
-  const lanes: [Runner, number[]][] = [
+  const lanes: [Runner, Lane][] = [
     [emuRunner, emu],
     [pooledRunner, pooled],
     [blockHookRunner, blockHook],
@@ -69,23 +88,34 @@ for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
   ];
   for (let i = 0; i < RUNS; i++) {
     for (let k = 0; k < lanes.length; k++) {
-      const [runner, times] = lanes[(i + k) % lanes.length]!;
-      times.push(await timeOne(runner, subject!.elfPath));
+      const [runner, lane] = lanes[(i + k) % lanes.length]!;
+      await timeOne(runner, subject!.elfPath, lane);
     }
   }
+  const perRunCpu = (lane: Lane) => lane.cpuMs / RUNS;
   const row = {
     kernel: id,
-    emuMs: round(median(emu)),
-    qemuMs: round(median(qemu)),
-    ratio: round(median(emu) / median(qemu)),
-    pooledRatio: round(median(pooled) / median(qemu)),
-    pooledEmuMs: round(median(pooled)),
-    blockHookEmuMs: round(median(blockHook)),
-    blockHookRatio: round(median(blockHook) / median(qemu)),
+    emuMs: round(median(emu.wall)),
+    qemuMs: round(median(qemu.wall)),
+    ratio: round(median(emu.wall) / median(qemu.wall)),
+    pooledRatio: round(median(pooled.wall) / median(qemu.wall)),
+    pooledEmuMs: round(median(pooled.wall)),
+    blockHookEmuMs: round(median(blockHook.wall)),
+    blockHookRatio: round(median(blockHook.wall) / median(qemu.wall)),
+    cpu: {
+      emuMs: round(perRunCpu(emu)),
+      pooledEmuMs: round(perRunCpu(pooled)),
+      qemuMs: round(perRunCpu(qemu)),
+      ratio: round(perRunCpu(emu) / perRunCpu(qemu)),
+      pooledRatio: round(perRunCpu(pooled) / perRunCpu(qemu)),
+    },
   };
   perRun.push(row);
   say(
     `   ${id.padEnd(14)} ${row.emuMs.toFixed(1).padStart(8)} ${row.qemuMs.toFixed(1).padStart(8)} ${row.ratio.toFixed(3).padStart(9)} ${row.pooledEmuMs.toFixed(2).padStart(10)} ${row.pooledRatio.toFixed(3).padStart(7)} ${row.blockHookEmuMs.toFixed(1).padStart(14)} ${row.blockHookRatio.toFixed(3).padStart(7)}   (target <= ${id === 'hello' ? '0.030' : '0.100'})`,
+  );
+  say(
+    `   ${''.padEnd(14)} CPU time per run: emu ${row.cpu.emuMs.toFixed(2)} ms, pooled ${row.cpu.pooledEmuMs.toFixed(2)} ms, QEMU ${row.cpu.qemuMs.toFixed(1)} ms -> ${row.cpu.ratio.toFixed(3)}, pooled ${row.cpu.pooledRatio.toFixed(3)}`,
   );
 }
 figures['perRun'] = perRun;
