@@ -1,4 +1,4 @@
-// QEMU `virt` (7.2, GICv2 or v3, -smp N, no extra devices) on Unicorn: RAM at 0x40000000, the two
+// QEMU `virt` (7.2, GICv2 or v3, -smp N; of extra devices only pci-testdev) on Unicorn: RAM at 0x40000000, the two
 // CFI flash banks at 0 (loadable, executable, stores handled as QEMU's pflash does and recorded:
 // devices/flash-bus.ts), the MMIO devices of devices/mmio.ts, PSCI through `hvc` (psci.ts) and,
 // when the machine enables it, semihosting through `HLT #0xF000` (semihosting.ts). A region of
@@ -29,7 +29,8 @@ import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { GicV3Its } from './devices/gicv3-its.js';
 import { HardwareBreakpoints } from './breakpoints.js';
 import { CounterPolling } from './interrupts/counter-polling.js';
-import { EmptyPciWindow, FwCfg, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
+import { FwCfg, PciWindow, PcieEcam, Pl011, Pl031, Pl061, VirtioMmioTransports, type MmioDevice } from './devices/mmio.js';
+import { PciTestdev } from './devices/pci-testdev.js';
 import { attachInterrupts } from './interrupts/engine-hooks.js';
 import { instructionCounterFor, type InstructionCounter } from './instruction-counter.js';
 import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
@@ -122,6 +123,8 @@ export interface VirtMachineOptions {
   instructionCounting?: 'engine' | 'block-hook';
   /** Whether virt has its GICv3 ITS (QEMU -machine its=on, the default; devices/gicv3-its.ts: registers, no LPIs). */
   gicIts?: boolean;
+  /** QEMU's pci-testdev plugged in at 00:01.0 (`-device pci-testdev`; devices/pci-testdev.ts). */
+  pciTestdev?: boolean;
   /** CPUs (QEMU -smp; default 1). CPU 0 boots; the others start powered off, as on virt with PSCI. */
   cpus?: number;
   /** With several CPUs: instructions of each CPU's turn (default SMP_QUANTUM). */
@@ -268,9 +271,13 @@ export class VirtMachine {
       new FwCfg(0x0902_0000n, unmodelled),
       new Pl061(0x0903_0000n),
       new VirtioMmioTransports(0x0a00_0000n),
-      new EmptyPciWindow('PCIe MMIO', 0x1000_0000n, 0x2eff_0000),
-      new EmptyPciWindow('PCIe PIO', 0x3eff_0000n, 0x1_0000),
-      new PcieEcam(0x40_1000_0000n),
+    );
+    // -device pci-testdev: QEMU puts it in the first free slot of bus 0, 00:01.0 (devfn 8).
+    const testdev = options.pciTestdev ? [new PciTestdev()] : [];
+    this.devices.push(
+      new PciWindow('PCIe MMIO', 0x1000_0000n, 0x2eff_0000, 'memory', 0x1000_0000, testdev),
+      new PciWindow('PCIe PIO', 0x3eff_0000n, 0x1_0000, 'io', 0, testdev),
+      new PcieEcam(0x40_1000_0000n, new Map(testdev.map((d) => [8, d]))),
     );
     // virt 7.2 with gic-version=3 has an ITS (its=on by default): its registers, no LPIs.
     if (this.interrupts.gicVersion === 3 && this.gicIts) this.devices.push(new GicV3Its(0x0808_0000n, unmodelled));

@@ -59,13 +59,23 @@ const EMU_GIC_VERSIONS: Readonly<Record<string, 2 | 3>> = { '2': 2, '3': 3 };
  */
 const EMU_MACHINE_KEYS: Readonly<Record<string, readonly string[]>> = { 'gic-version': Object.keys(EMU_GIC_VERSIONS), its: ['off', 'on'] };
 
+/** `-device` specs the emulator models (pci-testdev: emu/devices/pci-testdev.ts at 00:01.0, as QEMU places it). */
+export const EMU_DEVICES: ReadonlySet<string> = new Set(['pci-testdev']);
+
+function withoutModelledDevices(machine: RunSpec['machine']): RunSpec['machine'] {
+  const devices = machine?.devices?.filter((d) => !EMU_DEVICES.has(d));
+  if (!machine?.devices) return machine;
+  const { devices: _all, ...rest } = machine;
+  return devices!.length > 0 ? { ...rest, devices: devices! } : rest;
+}
+
 export function emuGicVersion(spec: Pick<RunSpec, 'machine'>): 2 | 3 {
   return EMU_GIC_VERSIONS[spec.machine?.machine?.['gic-version'] ?? '2'] ?? 2;
 }
 
 /** Why the emulator cannot run this spec as asked (an option it does not model), or null. Raw and Image boots are modelled. */
 export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>): string | null {
-  spec = { ...spec, machine: withoutOptionalDevices(spec.machine).machine };
+  spec = { ...spec, machine: withoutModelledDevices(withoutOptionalDevices(spec.machine).machine) };
   const refused: string[] = unsupportedOptions(spec.machine, EMU_SUPPORTED_OPTIONS).map((name) => {
     const m = spec.machine!;
     const value =
@@ -82,7 +92,7 @@ export function emuCannotHonour(spec: Pick<RunSpec, 'machine' | 'imageFormat'>):
     if (!EMU_MACHINE_KEYS[key]?.includes(String(value))) refused.push(`${OPTION_FLAG.machine} ${key}=${value}`);
   }
   if (refused.length === 0) return null;
-  return `the emulator does not model ${refused.join('; ')} (it models virt with -smp N, GICv2 or GICv3 and no extra devices): run this kernel on QEMU (--runner qemu)`;
+  return `the emulator does not model ${refused.join('; ')} (it models virt with -smp N, GICv2 or GICv3 and of extra devices only pci-testdev): run this kernel on QEMU (--runner qemu)`;
 }
 
 export interface EmuRunnerOptions {
@@ -178,6 +188,7 @@ export class EmuRunner implements Runner {
         ...(this.instructionCounting ? { instructionCounting: this.instructionCounting } : {}),
         cpus: spec.machine?.smp ?? 1,
         gicIts: spec.machine?.machine?.['its'] !== 'off',
+        pciTestdev: spec.machine?.devices?.includes('pci-testdev') ?? false,
         ...(this.quantum === undefined ? {} : { quantum: this.quantum }),
       });
     } catch (error) {

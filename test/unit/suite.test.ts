@@ -105,7 +105,7 @@ test("arm/run's chr-testdev is optional for runners that lack it; pci-testdev is
   t.is(emuCannotHonour({ machine: plain!.machine }), null);
   const pciLeft = withoutOptionalDevices(pci!.machine);
   t.deepEqual(pciLeft.machine!.devices, ['pci-testdev']);
-  t.regex(emuCannotHonour({ machine: pci!.machine }) ?? '', /does not model --device pci-testdev/);
+  t.is(emuCannotHonour({ machine: pci!.machine }), null, 'the emulator models pci-testdev (emu/devices/pci-testdev.ts)');
   // Nothing optional: the options come back as they were.
   const bare = { devices: ['virtio-rng-device'] };
   t.is(withoutOptionalDevices(bare).machine, bare);

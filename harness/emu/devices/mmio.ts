@@ -5,6 +5,8 @@
 // hw/rtc/pl031.c, hw/gpio/pl061.c, hw/nvram/fw_cfg.c). A register a device here does not
 // model calls `unmodelled`, which ends the run as an infrastructure error naming it.
 
+import type { PciBarDecoder, PciFunction, PciSpace } from './pci-testdev.js';
+
 export interface MmioDevice {
   readonly name: string;
   readonly base: bigint;
@@ -86,35 +88,58 @@ export class VirtioMmioTransports implements MmioDevice {
 
 // ------------------------------------------------------------------ PCIe
 
-/** ECAM (virt's high ECAM, 256 buses): the gpex host bridge at 00:00.0, all-ones elsewhere. */
+/**
+ * ECAM (virt's high ECAM, 256 buses): the gpex host bridge at 00:00.0, the functions plugged in
+ * (`functions`, by bus-0 devfn), all-ones elsewhere.
+ */
 export class PcieEcam implements MmioDevice {
   readonly name = 'PCIe ECAM';
   readonly size = 0x1000_0000;
   private readonly hostBridge = new Registers({ 0x0: 0x0008_1b36, 0x8: 0x0600_0000, 0x2c: 0x1100_1af4 });
-  constructor(readonly base: bigint) {}
+  constructor(
+    readonly base: bigint,
+    private readonly functions: ReadonlyMap<number, PciFunction> = new Map(),
+  ) {}
   read(offset: number, size: number): bigint {
+    const plugged = this.functions.get(offset >>> 12);
+    if (plugged) return plugged.configRead(offset & 0xfff, size);
     if (offset >= 0x1000) return allOnes(size);
     if (offset >= 0x100) return allOnes(size); // no extended capabilities
     const word = this.hostBridge.get(offset);
     return BigInt((word >>> ((offset & 3) * 8)) >>> 0) & mask(size);
   }
-  write(offset: number, _size: number, value: bigint): void {
+  write(offset: number, size: number, value: bigint): void {
+    const plugged = this.functions.get(offset >>> 12);
+    if (plugged) plugged.configWrite(offset & 0xfff, size, value);
     // The host bridge's command register and BARs-less header: keep command/status writes only.
-    if (offset === 0x4) this.hostBridge.set(0x4, Number(value & 0x0000_0547n));
+    else if (offset === 0x4) this.hostBridge.set(0x4, Number(value & 0x0000_0547n));
   }
 }
 
-/** A PCI window with nothing behind it: reads all-ones, writes ignored (QEMU's PCI bus does that). */
-export class EmptyPciWindow implements MmioDevice {
+/**
+ * A PCI window (virt's 32-bit MMIO window, PCI address = CPU address; its PIO window, PCI I/O
+ * address 0 at its base): accesses go to the BAR of `decoders` that the guest placed there and
+ * enabled; with none, reads are all-ones and writes ignored (QEMU's PCI bus does that).
+ */
+export class PciWindow implements MmioDevice {
   constructor(
     readonly name: string,
     readonly base: bigint,
     readonly size: number,
+    private readonly space: PciSpace,
+    private readonly busAddress: number,
+    private readonly decoders: readonly PciBarDecoder[] = [],
   ) {}
-  read(_offset: number, size: number): bigint {
+  read(offset: number, size: number): bigint {
+    for (const d of this.decoders) {
+      const value = d.barRead(this.space, this.busAddress + offset, size);
+      if (value !== null) return value;
+    }
     return allOnes(size);
   }
-  write(): void {}
+  write(offset: number, size: number, value: bigint): void {
+    for (const d of this.decoders) if (d.barWrite(this.space, this.busAddress + offset, size, value)) return;
+  }
 }
 
 // ------------------------------------------------------------------ PL031 / PL061
