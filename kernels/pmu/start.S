@@ -7,6 +7,7 @@
  *   SWINC      event counter 0 (event 0x00 SW_INCR) after three PMSWINC_EL0 writes (3 on QEMU)
  *   INSTS      event counter 1 (event 0x08 INST_RETIRED) across the same loop
  *   DFR0       ID_AA64DFR0_EL1 bits 31:0 (PMUVer = bits 11:8: 6 is FEAT_PMUv3p5)
+ *   DFR0A32    ID_DFR0_EL1 (the AArch32 view: PerfMon = bits 27:24)
  *   LPCR       PMCR_EL0 after writing LP (bit 7: 64-bit event counter overflow) with E
  *   SW64HI/LO  event counter 2 (SW_INCR) preset to 0xffffffff, after one PMSWINC_EL0 write under
  *              PMCR.LP: 0x1_00000000 with PMUv3p5 (counters are 64 bits), 0 without
@@ -72,6 +73,9 @@ main:
 	mov	x19, #0
 	mrs	x19, id_aa64dfr0_el1
 	say_hex	DFR0, x19
+	mov	x19, #0
+	mrs	x19, id_dfr0_el1
+	say_hex	DFR0A32, x19
 	mov	x0, #(1 << 7) | 1		/* PMCR: LP, E */
 	msr	pmcr_el0, x0
 	isb

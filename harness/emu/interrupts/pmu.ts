@@ -9,7 +9,7 @@
 //   enabled gets + 1 in Unicorn's own PMEVCNTRn, and PMOVSSET bit n when bit 31 carries out.
 // - PMCR_EL0.LP (bit 7) was not kept; QEMU 7.2 keeps it on every model (PMCR_WRITABLE_MASK);
 // - `max` (options.v3p5): QEMU 7.2's aarch64_max_initfn gives FEAT_PMUv3p5, ID_AA64DFR0_EL1.PMUVer
-//   6 (Unicorn: 5). Event counters are then 64 bits (pmevcntr_write/read keep the top half) and
+//   and ID_DFR0_EL1.PerfMon 6 (Unicorn: 5). Event counters are then 64 bits (pmevcntr_write/read keep the top half) and
 //   overflow at bit 63 under PMCR.LP, at bit 31 otherwise (pmevcntr_is_64_bit; no EL2 here, so
 //   MDCR_EL2.HLP/HPMN never apply). Unicorn keeps 32 bits: the top halves are held here, and only
 //   SW_INCR carries into them (an event Unicorn counts itself wraps at 32 bits).
@@ -32,8 +32,13 @@ export const PMU_REG = {
   PMXEVTYPER: reg(9, 13, 1),
   PMXEVCNTR: reg(9, 13, 2),
 } as const;
-const ID_AA64DFR0: SysRegId = { op0: 3, op1: 0, crn: 0, crm: 5, op2: 0 };
-const ID_AA64DFR0_KEY = sysregKey(ID_AA64DFR0);
+/** The PMU version fields QEMU 7.2's `max` sets to 6 (FEAT_PMUv3p5): ID_AA64DFR0.PMUVer, ID_DFR0.PerfMon. */
+const PMU_VERSION_FIELDS = new Map<number, { reg: SysRegId; shift: bigint }>(
+  [
+    { reg: { op0: 3, op1: 0, crn: 0, crm: 5, op2: 0 }, shift: 8n },
+    { reg: { op0: 3, op1: 0, crn: 0, crm: 1, op2: 2 }, shift: 24n },
+  ].map((field) => [sysregKey(field.reg), field]),
+);
 const EVTYPER_KEYS = new Map(Array.from({ length: 31 }, (_, n) => [sysregKey(reg(14, 12 | (n >> 3), n & 7)), n]));
 const evcntr = (n: number): SysRegId => reg(14, 8 | (n >> 3), n & 7);
 const EVCNTR_KEYS = new Map(Array.from({ length: 31 }, (_, n) => [sysregKey(evcntr(n)), n]));
@@ -48,7 +53,6 @@ const PMCR_N_SHIFT = 11n;
 const CYCLE_BIT = 1n << 31n;
 const U64 = (1n << 64n) - 1n;
 const U32 = 0xffff_ffffn;
-const PMUVER_SHIFT = 8n;
 const PMUVER_V3P5 = 6n;
 
 export interface PmuOptions {
@@ -88,13 +92,12 @@ export class PmuModel {
     private readonly options: PmuOptions = { v3p5: false },
   ) {}
 
-  /** MRS: the registers modelled here (PMCCNTR, PMCR.LP, ID_AA64DFR0.PMUVer, 64-bit event counters), null for the rest (Unicorn answers). */
+  /** MRS: the registers modelled here (PMCCNTR, PMCR.LP, the PMU version fields, 64-bit event counters), null for the rest (Unicorn answers). */
   readSysreg(r: SysRegId): bigint | null {
     const key = sysregKey(r);
     if (key === K.PMCR) return this.regs.read(PMU_REG.PMCR) | this.lp;
-    if (this.options.v3p5 && key === ID_AA64DFR0_KEY) {
-      return (this.regs.read(ID_AA64DFR0) & ~(0xfn << PMUVER_SHIFT)) | (PMUVER_V3P5 << PMUVER_SHIFT);
-    }
+    const version = this.options.v3p5 ? PMU_VERSION_FIELDS.get(key) : undefined;
+    if (version) return (this.regs.read(version.reg) & ~(0xfn << version.shift)) | (PMUVER_V3P5 << version.shift);
     const counter = this.options.v3p5 ? this.eventCounterOf(key) : undefined;
     if (counter !== undefined) return this.eventCount(counter);
     if (key !== K.PMCCNTR) return null;
