@@ -33,6 +33,44 @@ test('pmu on the emulator: SW_INCR counts, and under --deterministic the cycle c
   t.is(emu[0]!.markers['INSTS'], '00000000', 'INST_RETIRED is not counted (QEMU counts it only under -icount)');
 });
 
+// LPCR's IMP/IDCODE/N fields differ (N 6 vs 4, not modelled): only its low byte is compared.
+const V3P5_MARKERS = ['SWINC', 'SW64HI', 'SW64LO', 'OVS'] as const;
+const lowByte = (hex: string | undefined) => Number.parseInt(hex ?? '', 16) & 0xff;
+const pmuVersion = (dfr0: string | undefined) => (Number.parseInt(dfr0 ?? '', 16) >> 8) & 0xf;
+
+test('pmu on max: FEAT_PMUv3p5 on both runners (PMUVer and PerfMon 6, PMCR.LP kept, SW_INCR carries into bit 32, no overflow at bit 31 under LP)', async (t) => {
+  const subject = await subjectOf('pmu');
+  const [{ runs: qemu }, { runs: emu }] = [await runSubject(subject, ['qemu'], 'max'), await runSubject(subject, ['emu'], 'max')];
+  for (const [name, run] of [
+    ['qemu', qemu[0]!],
+    ['emu', emu[0]!],
+  ] as const) {
+    t.is(run.verdict, 'completed', `${name}: ${run.reason}`);
+    t.is(pmuVersion(run.markers['DFR0']), 6, `${name}: ID_AA64DFR0_EL1.PMUVer`);
+    t.is(Number.parseInt(run.markers['DFR0A32']!, 16) >>> 24, 6, `${name}: ID_DFR0_EL1.PerfMon`);
+    t.is(lowByte(run.markers['LPCR']), 0x81, `${name}: PMCR.LP and E read back`);
+    t.like(run.markers, { SWINC: '00000003', SW64HI: '00000001', SW64LO: '00000000', OVS: '00000000' }, name);
+  }
+  for (const id of V3P5_MARKERS) t.is(emu[0]!.markers[id], qemu[0]!.markers[id], id);
+});
+
+test('pmu on cortex-a57: no PMUv3p5 on either runner (32-bit event counters overflow at bit 31), yet PMCR.LP reads back as on QEMU', async (t) => {
+  const subject = await subjectOf('pmu');
+  const [{ runs: qemu }, { runs: emu }] = [
+    await runSubject(subject, ['qemu'], 'cortex-a57'),
+    await runSubject(subject, ['emu'], 'cortex-a57'),
+  ];
+  t.is(emu[0]!.verdict, 'completed', emu[0]!.reason);
+  t.is(qemu[0]!.markers['DFR0'], '10305106', 'QEMU 7.2 cortex-a57: PMUVer 1');
+  t.is(emu[0]!.markers['DFR0'], qemu[0]!.markers['DFR0']);
+  t.is(Number.parseInt(emu[0]!.markers['DFR0A32']!, 16) >>> 24, 3, 'ID_DFR0_EL1.PerfMon 3 (PMUv3), as on QEMU');
+  t.is(Number.parseInt(qemu[0]!.markers['DFR0A32']!, 16) >>> 24, 3);
+  t.like(qemu[0]!.markers, { SW64HI: '00000000', SW64LO: '00000000', OVS: '00000004' });
+  t.is(lowByte(qemu[0]!.markers['LPCR']), 0x81, 'QEMU keeps PMCR.LP without PMUv3p5 too');
+  t.is(lowByte(emu[0]!.markers['LPCR']), lowByte(qemu[0]!.markers['LPCR']));
+  for (const id of V3P5_MARKERS) t.is(emu[0]!.markers[id], qemu[0]!.markers[id], id);
+});
+
 test('debug on QEMU: a hardware breakpoint, a store watchpoint and a software step each raise their class at EL1', async (t) => {
   await withTempDir(async (dir) => {
     const elf = await buildTestKernel(dir, 'debug', await readFile(join(TEST_KERNELS_DIR, 'debug.S'), 'utf8'));

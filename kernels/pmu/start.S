@@ -6,6 +6,12 @@
  *   CYCLES     PMCCNTR_EL0 across 1000 rounds of a 2-instruction loop (0: it does not count)
  *   SWINC      event counter 0 (event 0x00 SW_INCR) after three PMSWINC_EL0 writes (3 on QEMU)
  *   INSTS      event counter 1 (event 0x08 INST_RETIRED) across the same loop
+ *   DFR0       ID_AA64DFR0_EL1 bits 31:0 (PMUVer = bits 11:8: 6 is FEAT_PMUv3p5)
+ *   DFR0A32    ID_DFR0_EL1 (the AArch32 view: PerfMon = bits 27:24)
+ *   LPCR       PMCR_EL0 after writing LP (bit 7: 64-bit event counter overflow) with E
+ *   SW64HI/LO  event counter 2 (SW_INCR) preset to 0xffffffff, after one PMSWINC_EL0 write under
+ *              PMCR.LP: 0x1_00000000 with PMUv3p5 (counters are 64 bits), 0 without
+ *   OVS        PMOVSCLR_EL0 then: bit 2 is 0 with PMUv3p5 (LP: overflow at bit 63), 1 without
  */
 #include "virt.h"
 
@@ -62,6 +68,40 @@ main:
 	say_hex	SWINC, x23
 	sub	x21, x22, x21
 	say_hex	INSTS, x21
+
+	/* PMUv3p5: 64-bit event counters, PMCR.LP */
+	mov	x19, #0
+	mrs	x19, id_aa64dfr0_el1
+	say_hex	DFR0, x19
+	mov	x19, #0
+	mrs	x19, id_dfr0_el1
+	say_hex	DFR0A32, x19
+	mov	x0, #(1 << 7) | 1		/* PMCR: LP, E */
+	msr	pmcr_el0, x0
+	isb
+	mov	x19, #0
+	mrs	x19, pmcr_el0
+	say_hex	LPCR, x19
+	mov	x0, #0x00
+	msr	pmevtyper2_el0, x0		/* SW_INCR */
+	mov	x0, #0x4
+	msr	pmcntenset_el0, x0
+	mvn	x0, xzr
+	msr	pmovsclr_el0, x0
+	mov	x0, #0xffffffff
+	msr	pmevcntr2_el0, x0
+	isb
+	mov	x0, #0x4
+	msr	pmswinc_el0, x0
+	isb
+	mov	x19, #0
+	mrs	x19, pmevcntr2_el0
+	mov	x20, #0
+	mrs	x20, pmovsclr_el0
+	lsr	x21, x19, #32
+	say_hex	SW64HI, x21
+	say_hex	SW64LO, x19
+	say_hex	OVS, x20
 
 	say	"DONE\n"
 	ldp	x29, x30, [sp], #16

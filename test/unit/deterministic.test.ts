@@ -106,3 +106,41 @@ test('PMU model: PMSWINC increments enabled SW_INCR counters in Unicorn, flags 3
   t.is(regs.get(evcntr(2)) ?? 0n, 0n, 'not SW_INCR');
   t.is(regs.get(evcntr(3)) ?? 0n, 0n, 'not enabled');
 });
+
+test('PMU model with PMUv3p5: 64-bit event counters over a Unicorn that keeps 32 bits, overflow at bit 63 under PMCR.LP and at bit 31 without', (t) => {
+  const regs = new Map<number, bigint>([
+    [sysregKey(PMU_REG.PMCR), 0x2041n], // N = 4, E
+    [sysregKey(PMU_REG.PMCNTENSET), 0b11n],
+  ]);
+  const unicorn = {
+    read: (r: SysRegId) => regs.get(sysregKey(r)) ?? 0n,
+    write: (r: SysRegId, v: bigint) => void regs.set(sysregKey(r), v & 0xffff_ffffn),
+  };
+  const pmu = new PmuModel(new InstructionClock(3), unicorn, { v3p5: true });
+  const msr = (r: SysRegId, v: bigint) => {
+    if (!pmu.writeSysreg(r, v)) unicorn.write(r, v);
+  };
+  const evcntr = (n: number): SysRegId => ({ op0: 3, op1: 3, crn: 14, crm: 8, op2: n });
+  msr(PMU_REG.PMCR, 0x2041n | 0x80n); // LP, E
+  t.is(pmu.readSysreg(PMU_REG.PMCR), 0x20c1n, 'LP reads back');
+  msr(evcntr(0), 0xffff_ffff_ffff_fffen);
+  msr(evcntr(1), 0xffff_ffffn);
+  t.is(pmu.readSysreg(evcntr(0)), 0xffff_ffff_ffff_fffen, 'the top half is kept');
+  msr(PMU_REG.PMSWINC, 0b11n);
+  t.is(pmu.readSysreg(evcntr(1)), 0x1_0000_0000n, 'carries into bit 32');
+  t.is(regs.get(sysregKey(PMU_REG.PMOVSSET)) ?? 0n, 0n, 'no overflow at bit 31 under LP');
+  msr(PMU_REG.PMSWINC, 0b1n);
+  t.is(pmu.readSysreg(evcntr(0)), 0n);
+  t.is(regs.get(sysregKey(PMU_REG.PMOVSSET)), 0b1n, 'overflow at bit 63');
+  msr(PMU_REG.PMCR, 0x2041n | 0b10n); // E, P (reset event counters), LP clear
+  regs.set(sysregKey(evcntr(0)), 0n);
+  regs.set(sysregKey(evcntr(1)), 0n);
+  t.is(pmu.readSysreg(evcntr(1)), 0n, 'PMCR.P resets the top halves too');
+  msr(evcntr(1), 0x7fff_ffffn);
+  msr(PMU_REG.PMSWINC, 0b10n);
+  t.is(regs.get(sysregKey(PMU_REG.PMOVSSET)), 0b1n, 'bit 31 set is not yet an overflow');
+  msr(evcntr(1), 0xffff_ffffn);
+  msr(PMU_REG.PMSWINC, 0b10n);
+  t.is(pmu.readSysreg(evcntr(1)), 0x1_0000_0000n, 'still 64 bits without LP');
+  t.is(regs.get(sysregKey(PMU_REG.PMOVSSET)), 0b10n, 'overflow at bit 31 without LP');
+});

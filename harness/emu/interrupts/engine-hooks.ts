@@ -1,7 +1,7 @@
 // Connects VirtInterrupts to one Unicorn engine (one CPU): the GIC windows through uc_mmio_map
 // and the ICC_* / CNT* registers through UC_HOOK_INSN on MRS and MSR. Registers neither model
 // owns are left to Unicorn, so an unknown one still raises EXCP_UDEF as on QEMU.
-import type { SysRegAccess, Unicorn } from '../unicorn.js';
+import { type SysRegAccess, UC_CPU_ARM64, type Unicorn } from '../unicorn.js';
 import { type CounterPolling, isCounterRead, isTimerStateRead } from './counter-polling.js';
 import { PmuModel } from './pmu.js';
 import type { VirtInterrupts } from './virt-interrupts.js';
@@ -70,8 +70,13 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
       );
     }
   }
-  // The cycle counter and software increment (pmu.ts), on Unicorn's own PMU registers.
-  const pmu = new PmuModel(model.clock, { read: (r) => uc.sysRegRead(r), write: (r, v) => uc.sysRegWrite(r, v) });
+  // The cycle counter and software increment (pmu.ts), on Unicorn's own PMU registers; QEMU 7.2
+  // gives FEAT_PMUv3p5 to `max` only.
+  const pmu = new PmuModel(
+    model.clock,
+    { read: (r) => uc.sysRegRead(r), write: (r, v) => uc.sysRegWrite(r, v) },
+    { v3p5: uc.getCpuModel() === UC_CPU_ARM64.MAX },
+  );
   const polling = options.counterPolling;
   const wordsAt = (address: bigint, bytes: number): Uint32Array | null => {
     try {

@@ -7,6 +7,12 @@
 //   from the instruction clock, with PMCR.E/C/D, PMCNTEN[31] and PMCCFILTR_EL0.P as QEMU applies them;
 // - PMSWINC_EL0 incremented nothing; here each SW_INCR counter (PMEVTYPERn.evtCount 0) that is
 //   enabled gets + 1 in Unicorn's own PMEVCNTRn, and PMOVSSET bit n when bit 31 carries out.
+// - PMCR_EL0.LP (bit 7) was not kept; QEMU 7.2 keeps it on every model (PMCR_WRITABLE_MASK);
+// - `max` (options.v3p5): QEMU 7.2's aarch64_max_initfn gives FEAT_PMUv3p5, ID_AA64DFR0_EL1.PMUVer
+//   and ID_DFR0_EL1.PerfMon 6 (Unicorn: 5). Event counters are then 64 bits (pmevcntr_write/read keep the top half) and
+//   overflow at bit 63 under PMCR.LP, at bit 31 otherwise (pmevcntr_is_64_bit; no EL2 here, so
+//   MDCR_EL2.HLP/HPMN never apply). Unicorn keeps 32 bits: the top halves are held here, and only
+//   SW_INCR carries into them (an event Unicorn counts itself wraps at 32 bits).
 // Not modelled (reads as Unicorn has it): PMCR_EL0.N = 4 and IMP/IDCODE (QEMU 0x41013000: N = 6;
 // Unicorn's `max` reads IMP 0), PMCEID0's INST_RETIRED (QEMU has it only under -icount) and its
 // counting, every other event, the overflow interrupt (PPI 23), EL0 filtering (counted as EL1).
@@ -24,17 +30,35 @@ export const PMU_REG = {
   PMCCFILTR: reg(14, 15, 7),
   PMSELR: reg(9, 12, 5),
   PMXEVTYPER: reg(9, 13, 1),
+  PMXEVCNTR: reg(9, 13, 2),
 } as const;
+/** The PMU version fields QEMU 7.2's `max` sets to 6 (FEAT_PMUv3p5): ID_AA64DFR0.PMUVer, ID_DFR0.PerfMon. */
+const PMU_VERSION_FIELDS = new Map<number, { reg: SysRegId; shift: bigint }>(
+  [
+    { reg: { op0: 3, op1: 0, crn: 0, crm: 5, op2: 0 }, shift: 8n },
+    { reg: { op0: 3, op1: 0, crn: 0, crm: 1, op2: 2 }, shift: 24n },
+  ].map((field) => [sysregKey(field.reg), field]),
+);
 const EVTYPER_KEYS = new Map(Array.from({ length: 31 }, (_, n) => [sysregKey(reg(14, 12 | (n >> 3), n & 7)), n]));
 const evcntr = (n: number): SysRegId => reg(14, 8 | (n >> 3), n & 7);
+const EVCNTR_KEYS = new Map(Array.from({ length: 31 }, (_, n) => [sysregKey(evcntr(n)), n]));
 
 const K = Object.fromEntries(Object.entries(PMU_REG).map(([name, r]) => [name, sysregKey(r)])) as Record<keyof typeof PMU_REG, number>;
 const PMCR_E = 1n;
+const PMCR_P = 1n << 1n;
+const PMCR_LP = 1n << 7n;
 const PMCR_C = 1n << 2n;
 const PMCR_D = 1n << 3n;
 const PMCR_N_SHIFT = 11n;
 const CYCLE_BIT = 1n << 31n;
 const U64 = (1n << 64n) - 1n;
+const U32 = 0xffff_ffffn;
+const PMUVER_V3P5 = 6n;
+
+export interface PmuOptions {
+  /** FEAT_PMUv3p5, as QEMU 7.2 gives its `max` CPU only (Unicorn's `max` has PMUv3p4). */
+  v3p5: boolean;
+}
 
 /** Unicorn's own system registers (Unicorn.sysRegRead / sysRegWrite). */
 export interface SysRegAccessors {
@@ -57,15 +81,26 @@ export class PmuModel {
    * (no raw read and no field: QEMU's raw_read asserts, measured), so their MSRs are watched.
    */
   private readonly types = new Map<number, bigint>();
+  /** PMCR_EL0.LP as written: Unicorn 2.0.1 drops the bit. */
+  private lp = 0n;
+  /** Bits 63:32 of event counters (PMUv3p5 only), which Unicorn does not keep. */
+  private readonly highs = new Map<number, bigint>();
 
   constructor(
     private readonly clock: InstructionClock,
     private readonly regs: SysRegAccessors,
+    private readonly options: PmuOptions = { v3p5: false },
   ) {}
 
-  /** MRS: PMCCNTR_EL0's value, or null for every other register (Unicorn answers). */
+  /** MRS: the registers modelled here (PMCCNTR, PMCR.LP, the PMU version fields, 64-bit event counters), null for the rest (Unicorn answers). */
   readSysreg(r: SysRegId): bigint | null {
-    if (sysregKey(r) !== K.PMCCNTR) return null;
+    const key = sysregKey(r);
+    if (key === K.PMCR) return this.regs.read(PMU_REG.PMCR) | this.lp;
+    const version = this.options.v3p5 ? PMU_VERSION_FIELDS.get(key) : undefined;
+    if (version) return (this.regs.read(version.reg) & ~(0xfn << version.shift)) | (PMUVER_V3P5 << version.shift);
+    const counter = this.options.v3p5 ? this.eventCounterOf(key) : undefined;
+    if (counter !== undefined) return this.eventCount(counter);
+    if (key !== K.PMCCNTR) return null;
     const view = this.view();
     this.opStart(view);
     const value = this.ccnt;
@@ -76,6 +111,12 @@ export class PmuModel {
   /** MSR: true when handled here (PMCCNTR); PMSWINC and the control registers are acted on, then Unicorn writes them too. */
   writeSysreg(r: SysRegId, value: bigint): boolean {
     const key = sysregKey(r);
+    const counter = this.options.v3p5 ? this.eventCounterOf(key) : undefined;
+    if (counter !== undefined) {
+      // Unicorn writes the low half as before 64-bit counters; the high half is kept here.
+      this.highs.set(counter, (value >> 32n) & U32);
+      return false;
+    }
     const typer = key === K.PMXEVTYPER ? Number(this.regs.read(PMU_REG.PMSELR) & 0x1fn) : EVTYPER_KEYS.get(key);
     if (typer !== undefined) {
       this.types.set(typer, value);
@@ -94,6 +135,8 @@ export class PmuModel {
     if (key === K.PMCCNTR) this.ccnt = value & U64;
     if (key === K.PMCR) {
       if (value & PMCR_C) this.ccnt = 0n;
+      if (value & PMCR_P) this.highs.clear();
+      this.lp = value & PMCR_LP;
       after.pmcr = value;
     }
     if (key === K.PMCNTENSET) after.cnten = before.cnten | value;
@@ -101,6 +144,21 @@ export class PmuModel {
     if (key === K.PMCCFILTR) after.filter = value;
     this.opFinish(after);
     return key === K.PMCCNTR;
+  }
+
+  /** The event counter an encoding names (PMEVCNTRn_EL0, or PMXEVCNTR_EL0 through PMSELR), if any. */
+  private eventCounterOf(key: number): number | undefined {
+    if (key === K.PMXEVCNTR) {
+      const selected = Number(this.regs.read(PMU_REG.PMSELR) & 0x1fn);
+      return selected < 31 ? selected : undefined;
+    }
+    return EVCNTR_KEYS.get(key);
+  }
+
+  /** An event counter's value: 64 bits with PMUv3p5, Unicorn's 32 otherwise. */
+  private eventCount(n: number): bigint {
+    const low = this.regs.read(evcntr(n)) & U32;
+    return this.options.v3p5 ? ((this.highs.get(n) ?? 0n) << 32n) | low : low;
   }
 
   private view(): PmuView {
@@ -138,10 +196,13 @@ export class PmuModel {
       if ((value & bit) === 0n || (cnten & bit) === 0n) continue;
       const type = this.types.get(n) ?? 0n;
       if ((type & 0xffffn) !== 0n || (type & (1n << 31n)) !== 0n) continue; // not SW_INCR, or EL1 filtered
-      const old = this.regs.read(evcntr(n)) & 0xffff_ffffn;
-      const next = (old + 1n) & 0xffff_ffffn;
-      this.regs.write(evcntr(n), next);
-      if (old & ~next & (1n << 31n)) this.regs.write(PMU_REG.PMOVSSET, bit);
+      // pmswinc_write: with PMUv3p5 the count is 64 bits, overflowing at bit 63 only under PMCR.LP.
+      const old = this.eventCount(n);
+      const next = (old + 1n) & (this.options.v3p5 ? U64 : U32);
+      this.regs.write(evcntr(n), next & U32);
+      if (this.options.v3p5) this.highs.set(n, next >> 32n);
+      const overflowBit = this.options.v3p5 && this.lp ? 1n << 63n : 1n << 31n;
+      if (old & ~next & overflowBit) this.regs.write(PMU_REG.PMOVSSET, bit);
     }
   }
 }
