@@ -122,6 +122,11 @@ export interface VirtMachineOptions {
   instructionCounting?: 'engine' | 'block-hook';
   /** Whether virt has its GICv3 ITS (QEMU -machine its=on, the default; devices/gicv3-its.ts: registers, no LPIs). */
   gicIts?: boolean;
+  /**
+   * The polling rule (interrupts/counter-polling.ts; one CPU only; default off). Off under
+   * --deterministic, whose counters must equal QEMU -icount's instruction for instruction.
+   */
+  pollingRule?: boolean;
   /** CPUs (QEMU -smp; default 1). CPU 0 boots; the others start powered off, as on virt with PSCI. */
   cpus?: number;
   /** With several CPUs: instructions of each CPU's turn (default SMP_QUANTUM). */
@@ -216,6 +221,7 @@ export class VirtMachine {
   private readonly shared: { ram: Uint8Array; flash: Uint8Array } | null;
   private readonly quantumSize: number;
   private readonly gicIts: boolean;
+  private readonly pollingRule: boolean;
   /** The CPU whose turn it is (or was last): hooks and devices act on it. */
   private current: VirtCpu;
   /** Round-robin position: the CPU whose turn comes next, and whether any CPU ran this round. */
@@ -243,6 +249,7 @@ export class VirtMachine {
     this.precisePc = options.precisePc ?? true;
     this.quantumSize = Math.max(1, Math.floor(options.quantum ?? SMP_QUANTUM));
     this.gicIts = options.gicIts ?? true;
+    this.pollingRule = options.pollingRule ?? false;
     this.instructionCountingOption = options.instructionCounting;
     this.shared = options.cpus > 1 ? { ram: new Uint8Array(Number(this.ramSize)), flash: new Uint8Array(Number(FLASH_SIZE)) } : null;
     this.interrupts = new VirtInterrupts({
@@ -365,7 +372,7 @@ export class VirtMachine {
       // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
       deferWrite: (access) => cpu.breakpoints.defer(access),
       // With several CPUs another one may change what a loop waits for while time skips.
-      ...(this.shared === null
+      ...(this.shared === null && this.pollingRule
         ? {
             counterPolling: {
               rule: this.counterPolling,

@@ -178,6 +178,8 @@ export class EmuRunner implements Runner {
         ...(this.instructionCounting ? { instructionCounting: this.instructionCounting } : {}),
         cpus: spec.machine?.smp ?? 1,
         gicIts: spec.machine?.machine?.['its'] !== 'off',
+        // Polling loops skip guest time, except where the counters must equal QEMU -icount's.
+        pollingRule: !spec.machine?.deterministic,
         ...(this.quantum === undefined ? {} : { quantum: this.quantum }),
       });
     } catch (error) {
