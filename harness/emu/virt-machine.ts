@@ -660,6 +660,7 @@ export class VirtMachine {
     cpu.pc = uc.regRead('pc');
     this.flash.settle();
     const result = (outcome: SliceOutcome) => ({ outcome, executed });
+    cpu.breakpoints.undoWatchedAccess();
     cpu.breakpoints.applyPending();
     if (cpu.breakpoints.unmodelled) return result({ kind: 'emulator-limit', reason: cpu.breakpoints.unmodelled, pc: cpu.pc });
     const debug = cpu.exceptions.unmodelledDebug();
@@ -828,6 +829,11 @@ export class VirtMachine {
 
   /** What the guest takes as an exception after this run: a reported one or an unmapped access. */
   private guestException(cpu: VirtCpu, err: number): GuestException | null {
+    const watched = cpu.breakpoints.watchpointHit;
+    if (watched !== null) {
+      cpu.breakpoints.watchpointHit = null;
+      return cpu.exceptions.fromWatchpoint(watched.pc, watched.far, watched.write);
+    }
     const breakpoint = cpu.breakpoints.hit;
     if (breakpoint !== null) {
       cpu.breakpoints.hit = null;
