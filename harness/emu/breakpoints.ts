@@ -120,16 +120,7 @@ export class HardwareBreakpoints {
 
   private rearmWatchpoints(): void {
     for (const hook of this.watchHooks.splice(0)) this.uc.hookDel(hook);
-    for (let n = 0; n < 16; n++) {
-      const wcr = this.read({ op0: 2, op1: 0, crn: 0, crm: n, op2: 7 });
-      if (wcr === null) break;
-      if ((wcr & 1n) === 0n) continue;
-      const why = unmodelledWatchpointControl(wcr);
-      if (why) {
-        this.unmodelled = `the guest armed hardware watchpoint ${n} (DBGWCR${n}_EL1 = ${hex(wcr)}) with ${why}`;
-        return;
-      }
-      const wvr = this.read({ op0: 2, op1: 0, crn: 0, crm: n, op2: 6 }) ?? 0n;
+    for (const { ctrl: wcr, value: wvr } of this.enabled('watchpoint') ?? []) {
       const watch: Watch = {
         base: breakpointAddress(wvr) & ~7n,
         bas: Number((wcr >> 5n) & 0xffn),
@@ -140,6 +131,28 @@ export class HardwareBreakpoints {
       const begin = watch.base >= 64n ? watch.base - 63n : 0n;
       this.watchHooks.push(this.uc.hookMem(['read', 'write'], (event) => this.onAccess(watch, event), begin, watch.base + 7n));
     }
+  }
+
+  /**
+   * The enabled breakpoints or watchpoints (control register at op2 5 / 7, value at op2 4 / 6),
+   * or null after naming, in `unmodelled`, the first one this model does not do.
+   */
+  private enabled(kind: 'breakpoint' | 'watchpoint'): { n: number; ctrl: bigint; value: bigint }[] | null {
+    const control = kind === 'breakpoint' ? 5 : 7;
+    const check = kind === 'breakpoint' ? unmodelledBreakpointControl : unmodelledWatchpointControl;
+    const out: { n: number; ctrl: bigint; value: bigint }[] = [];
+    for (let n = 0; n < 16; n++) {
+      const ctrl = this.read({ op0: 2, op1: 0, crn: 0, crm: n, op2: control });
+      if (ctrl === null) break;
+      if ((ctrl & 1n) === 0n) continue;
+      const why = check(ctrl);
+      if (why) {
+        this.unmodelled = `the guest armed hardware ${kind} ${n} (DBG${kind === 'breakpoint' ? 'B' : 'W'}CR${n}_EL1 = ${hex(ctrl)}) with ${why}`;
+        return null;
+      }
+      out.push({ n, ctrl, value: this.read({ op0: 2, op1: 0, crn: 0, crm: n, op2: control - 1 }) ?? 0n });
+    }
+    return out;
   }
 
   /** A memory hook runs before the access; stopping here leaves it not done (a store is also undone after the stop). */
@@ -171,18 +184,9 @@ export class HardwareBreakpoints {
   private rearm(): void {
     this.rearmWatchpoints();
     if (this.unmodelled) return;
-    const wanted = new Set<bigint>();
-    for (let n = 0; n < 16; n++) {
-      const bcr = this.read({ op0: 2, op1: 0, crn: 0, crm: n, op2: 5 });
-      if (bcr === null) break;
-      if ((bcr & 1n) === 0n) continue;
-      const why = unmodelledBreakpointControl(bcr);
-      if (why) {
-        this.unmodelled = `the guest armed hardware breakpoint ${n} (DBGBCR${n}_EL1 = ${hex(bcr)}) with ${why}`;
-        return;
-      }
-      wanted.add(breakpointAddress(this.read({ op0: 2, op1: 0, crn: 0, crm: n, op2: 4 }) ?? 0n));
-    }
+    const breakpoints = this.enabled('breakpoint');
+    if (breakpoints === null) return;
+    const wanted = new Set(breakpoints.map((b) => breakpointAddress(b.value)));
     for (const [address, hook] of this.hooks) {
       if (wanted.has(address)) continue;
       this.uc.hookDel(hook);
@@ -209,21 +213,14 @@ export class HardwareBreakpoints {
   }
 
   private enabledAt(address: bigint): boolean {
-    const mdscr = this.uc.sysRegRead(MDSCR_EL1);
-    if ((mdscr & MDSCR_MDE) === 0n) return false;
     const pstate = this.uc.regRead('pstate');
     const el = decodePstate(pstate).el;
-    if (el === 1 && ((mdscr & MDSCR_KDE) === 0n || (pstate & PSTATE_D) !== 0n)) return false;
+    if (!this.debugEnabled(el, pstate)) return false;
     // PMC (DBGBCR bits 2:1): bit 0 matches at EL1, bit 1 at EL0.
-    for (let n = 0; n < 16; n++) {
-      const bcr = this.read({ op0: 2, op1: 0, crn: 0, crm: n, op2: 5 });
-      if (bcr === null) break;
-      if ((bcr & 1n) === 0n) continue;
-      if (breakpointAddress(this.read({ op0: 2, op1: 0, crn: 0, crm: n, op2: 4 }) ?? 0n) !== address) continue;
-      const pmc = (bcr >> 1n) & 3n;
-      if ((el === 1 && (pmc & 1n) !== 0n) || (el === 0 && (pmc & 2n) !== 0n)) return true;
-    }
-    return false;
+    return (this.enabled('breakpoint') ?? []).some(({ ctrl, value }) => {
+      const pmc = (ctrl >> 1n) & 3n;
+      return breakpointAddress(value) === address && ((el === 1 && (pmc & 1n) !== 0n) || (el === 0 && (pmc & 2n) !== 0n));
+    });
   }
 
   private read(enc: SysRegEncoding): bigint | null {
