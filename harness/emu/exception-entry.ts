@@ -178,6 +178,17 @@ export class ExceptionEntry {
     return this.exception(esrDebug('breakpoint', { sameEl }), pc, null, `hardware breakpoint at ${hex(pc)}`);
   }
 
+  /** A hardware watchpoint (breakpoints.ts) on the access at pc: EC 0x35/0x34, WnR, FAR as QEMU's check_watchpoint. */
+  fromWatchpoint(pc: bigint, far: bigint, write: boolean): GuestException {
+    const sameEl = decodePstate(this.uc.regRead('pstate')).el === 1;
+    return this.exception(
+      esrDebug('watchpoint', { sameEl, write }),
+      pc,
+      far,
+      `hardware watchpoint on the ${write ? 'write' : 'read'} of ${hex(far)}`,
+    );
+  }
+
   /** An unmapped access that stopped uc_emu_start: a synchronous external abort on QEMU's virt. */
   fromUnmappedAccess(event: InvalidMemEvent, pc: bigint): GuestException {
     const sameEl = decodePstate(this.uc.regRead('pstate')).el === 1;
@@ -298,13 +309,7 @@ export class ExceptionEntry {
     const kde = (mdscr >> 13n) & 1n;
     if ((mdscr & 1n) === 1n && kde === 1n)
       return `the guest turned on software step (MDSCR_EL1 = ${hex(mdscr)}), which Unicorn 2.0.1 does not raise`;
-    if (((mdscr >> 15n) & 1n) === 0n) return null;
-    for (let n = 0; n < 16; n++) {
-      const ctrl = this.debugReg(7, n);
-      if (ctrl === null) break;
-      if ((ctrl & 1n) === 1n)
-        return `the guest armed hardware watchpoint ${n} (DBGWCR${n}_EL1 = ${hex(ctrl)}), which Unicorn 2.0.1 never raises (cpu_watchpoint_insert is compiled out)`;
-    }
+    // Hardware watchpoints are modelled with memory hooks (breakpoints.ts).
     return null;
   }
 

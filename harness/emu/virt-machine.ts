@@ -125,6 +125,11 @@ export interface VirtMachineOptions {
   gicIts?: boolean;
   /** QEMU's pci-testdev plugged in at 00:01.0 (`-device pci-testdev`; devices/pci-testdev.ts). */
   pciTestdev?: boolean;
+  /**
+   * The polling rule (interrupts/counter-polling.ts; one CPU only; default off). Off under
+   * --deterministic, whose counters must equal QEMU -icount's instruction for instruction.
+   */
+  pollingRule?: boolean;
   /** CPUs (QEMU -smp; default 1). CPU 0 boots; the others start powered off, as on virt with PSCI. */
   cpus?: number;
   /** With several CPUs: instructions of each CPU's turn (default SMP_QUANTUM). */
@@ -219,6 +224,7 @@ export class VirtMachine {
   private readonly shared: { ram: Uint8Array; flash: Uint8Array } | null;
   private readonly quantumSize: number;
   private readonly gicIts: boolean;
+  private readonly pollingRule: boolean;
   /** The CPU whose turn it is (or was last): hooks and devices act on it. */
   private current: VirtCpu;
   /** Round-robin position: the CPU whose turn comes next, and whether any CPU ran this round. */
@@ -246,6 +252,7 @@ export class VirtMachine {
     this.precisePc = options.precisePc ?? true;
     this.quantumSize = Math.max(1, Math.floor(options.quantum ?? SMP_QUANTUM));
     this.gicIts = options.gicIts ?? true;
+    this.pollingRule = options.pollingRule ?? false;
     this.instructionCountingOption = options.instructionCounting;
     this.shared = options.cpus > 1 ? { ram: new Uint8Array(Number(this.ramSize)), flash: new Uint8Array(Number(FLASH_SIZE)) } : null;
     this.interrupts = new VirtInterrupts({
@@ -372,7 +379,7 @@ export class VirtMachine {
       // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
       deferWrite: (access) => cpu.breakpoints.defer(access),
       // With several CPUs another one may change what a loop waits for while time skips.
-      ...(this.shared === null
+      ...(this.shared === null && this.pollingRule
         ? {
             counterPolling: {
               rule: this.counterPolling,
@@ -660,6 +667,7 @@ export class VirtMachine {
     cpu.pc = uc.regRead('pc');
     this.flash.settle();
     const result = (outcome: SliceOutcome) => ({ outcome, executed });
+    cpu.breakpoints.undoWatchedAccess();
     cpu.breakpoints.applyPending();
     if (cpu.breakpoints.unmodelled) return result({ kind: 'emulator-limit', reason: cpu.breakpoints.unmodelled, pc: cpu.pc });
     const debug = cpu.exceptions.unmodelledDebug();
@@ -828,6 +836,11 @@ export class VirtMachine {
 
   /** What the guest takes as an exception after this run: a reported one or an unmapped access. */
   private guestException(cpu: VirtCpu, err: number): GuestException | null {
+    const watched = cpu.breakpoints.watchpointHit;
+    if (watched !== null) {
+      cpu.breakpoints.watchpointHit = null;
+      return cpu.exceptions.fromWatchpoint(watched.pc, watched.far, watched.write);
+    }
     const breakpoint = cpu.breakpoints.hit;
     if (breakpoint !== null) {
       cpu.breakpoints.hit = null;

@@ -189,6 +189,8 @@ export class EmuRunner implements Runner {
         cpus: spec.machine?.smp ?? 1,
         gicIts: spec.machine?.machine?.['its'] !== 'off',
         pciTestdev: spec.machine?.devices?.includes('pci-testdev') ?? false,
+        // Polling loops skip guest time, except where the counters must equal QEMU -icount's.
+        pollingRule: !spec.machine?.deterministic,
         ...(this.quantum === undefined ? {} : { quantum: this.quantum }),
       });
     } catch (error) {

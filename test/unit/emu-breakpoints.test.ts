@@ -14,3 +14,18 @@ test('breakpoint registers are DBGBCRn/DBGBVRn, and only unlinked A64 address ma
   t.is(breakpointAddress(0x4008_0847n), 0x4008_0844n);
   t.is(breakpointAddress(0x1_0000_0000_0000n), 0xffff_0000_0000_0000n);
 });
+
+test('watchpoints: byte address select, load/store control and EL match decide a hit; FAR is the later of the access and the first watched byte', async (t) => {
+  const { isWatchpointRegister, unmodelledWatchpointControl, watchHit } = await import('../../harness/emu/breakpoints.js');
+  t.true(isWatchpointRegister({ op0: 2, op1: 0, crn: 0, crm: 1, op2: 7 }));
+  t.true(isWatchpointRegister({ op0: 2, op1: 0, crn: 0, crm: 1, op2: 6 }));
+  // kvm-unit-tests' debug-wp: DBGWCR_LEN8 | RD | WR | EL1 | E.
+  t.is(unmodelledWatchpointControl((0xffn << 5n) | (3n << 3n) | (1n << 1n) | 1n), null);
+  t.regex(unmodelledWatchpointControl((3n << 24n) | (0xffn << 5n) | 1n) ?? '', /MASK=3/);
+  const watch = { base: 0x4008_1000n, bas: 0xf0, lsc: 2, pac: 1 };
+  t.is(watchHit(watch, { address: 0x4008_1000n, size: 8, write: true, el: 1 }), 0x4008_1004n);
+  t.is(watchHit(watch, { address: 0x4008_1006n, size: 2, write: true, el: 1 }), 0x4008_1006n);
+  t.is(watchHit(watch, { address: 0x4008_1000n, size: 4, write: true, el: 1 }), null, 'bytes 0-3 are not watched');
+  t.is(watchHit(watch, { address: 0x4008_1004n, size: 4, write: false, el: 1 }), null, 'loads are not watched (LSC = store)');
+  t.is(watchHit(watch, { address: 0x4008_1004n, size: 4, write: true, el: 0 }), null, 'EL0 is not watched (PAC = EL1)');
+});
