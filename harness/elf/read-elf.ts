@@ -10,23 +10,39 @@ const imageCache = new Map<string, { stamp: string; image: ElfImage }>();
 const IMAGE_CACHE_SIZE = 8;
 
 export async function readElf(path: string): Promise<ElfImage> {
+  const file = await readKernelFile(path);
+  if ('elf' in file) return file.elf;
+  // Not an ELF: parseElf says so, naming the file.
+  return parseElf(file.bytes, path);
+}
+
+/**
+ * A kernel file read once: its parsed image when it is an ELF (not read at all while the cached
+ * image's size, mtime and inode still match), else its bytes (a raw or Image kernel).
+ */
+export async function readKernelFile(path: string): Promise<{ elf: ElfImage } | { bytes: Buffer }> {
   let stamp: string | null = null;
   try {
     const info = await stat(path);
     stamp = `${info.size}:${info.mtimeMs}:${info.ino}`;
     const hit = imageCache.get(path);
-    if (hit && hit.stamp === stamp) return hit.image;
+    if (hit && hit.stamp === stamp) return { elf: hit.image };
   } catch {
     // reported below, by the read
   }
   const bytes = await readElfBytes(path);
+  if (!hasElfMagic(bytes)) return { bytes };
   const image = parseElf(bytes, path);
   if (stamp) {
     imageCache.delete(path);
     imageCache.set(path, { stamp, image });
     if (imageCache.size > IMAGE_CACHE_SIZE) imageCache.delete(imageCache.keys().next().value!);
   }
-  return image;
+  return { elf: image };
+}
+
+function hasElfMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
 }
 
 /** Larger than any kernel the virt board can hold (128 MiB flash + RAM): refused before reading. */

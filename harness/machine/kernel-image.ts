@@ -1,7 +1,7 @@
 // A kernel file as a runner sees it: its boot format, where its bytes sit in guest memory, and
 // symbols (its own, or those of `symbolsElf` moved to where the raw image was loaded).
 import { parseElf, readWord, type ElfImage } from '../elf/elf.js';
-import { readElf, readElfBytes } from '../elf/read-elf.js';
+import { readElfBytes, readKernelFile } from '../elf/read-elf.js';
 import { Symbolizer } from '../elf/symbols.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
@@ -26,19 +26,19 @@ export interface KernelImageSpec {
 }
 
 export async function loadKernelImage(spec: KernelImageSpec): Promise<KernelImage> {
-  const bytes = await readElfBytes(spec.elfPath);
-  const detected = detectImageFormat(bytes);
-  const format = spec.imageFormat ?? detected;
-  if (format === 'elf' || detected === 'elf') {
-    if (detected !== 'elf')
-      throw new WbdiffError('not an ELF file, though its format was given as elf', {
-        where: spec.elfPath,
-        hint: 'leave the format out (it is detected) or say raw / linux-image',
-      });
-    const elf = await readElf(spec.elfPath);
+  // One read (none while the parsed ELF is cached): the bytes tell an ELF from a raw or Image file.
+  const file = await readKernelFile(spec.elfPath);
+  if ('elf' in file) {
+    const elf = file.elf;
     return { format: 'elf', elf, boot: null, bytes: null, symbols: elf.symbols, wordAt: (addr) => readWord(elf, addr) };
   }
-  return imageFromBytes(bytes, format, spec, spec.symbolsElf ? await readSymbolsElf(spec.symbolsElf) : null);
+  const format = spec.imageFormat ?? detectImageFormat(file.bytes);
+  if (format === 'elf')
+    throw new WbdiffError('not an ELF file, though its format was given as elf', {
+      where: spec.elfPath,
+      hint: 'leave the format out (it is detected) or say raw / linux-image',
+    });
+  return imageFromBytes(file.bytes, format, spec, spec.symbolsElf ? await readSymbolsElf(spec.symbolsElf) : null);
 }
 
 /** Pure part: place a raw or Image file and shift the symbols ELF to where it landed. */
