@@ -12,17 +12,43 @@ import { startTiedChild } from '../util/child.js';
 import type { RunSpec } from './types.js';
 import { sha256 } from '../util/hash.js';
 
+/** QEMU's version line per binary, asked once per process (each emulator run with a DTB used to start a QEMU for it). */
+const versionLines = new Map<string, Promise<string>>();
+
+function qemuVersionLine(file: string): Promise<string> {
+  let line = versionLines.get(file);
+  if (!line) {
+    line = execa(file, ['--version'], { reject: false }).then((version) => {
+      if (version.exitCode !== 0)
+        throw new MissingDependencyError(`${file} --version failed`, 'qemu-system-arm', {
+          alternative: 'set WBDIFF_QEMU to a qemu-system-aarch64',
+        });
+      return String(version.stdout).split('\n')[0]!;
+    });
+    versionLines.set(file, line);
+    line.catch(() => versionLines.delete(file));
+  }
+  return line;
+}
+
+/** Trees this process has read, by cache key (a key names its bytes for good). */
+const recentTrees = new Map<string, Uint8Array>();
+const RECENT_TREES = 16;
+
+function remember(key: string, bytes: Uint8Array): Uint8Array {
+  recentTrees.delete(key);
+  recentTrees.set(key, bytes);
+  if (recentTrees.size > RECENT_TREES) recentTrees.delete(recentTrees.keys().next().value!);
+  return bytes;
+}
+
 export async function qemuDtb(spec: RunSpec): Promise<{ path: string; bytes: Uint8Array; cached: boolean }> {
   const { file, args } = qemuInvocation(spec);
-  const version = await execa(file, ['--version'], { reject: false });
-  if (version.exitCode !== 0)
-    throw new MissingDependencyError(`${file} --version failed`, 'qemu-system-arm', {
-      alternative: 'set WBDIFF_QEMU to a qemu-system-aarch64',
-    });
+  const qemu = await qemuVersionLine(file);
   const initrdSize = spec.machine?.initrd ? (await stat(spec.machine.initrd)).size : null;
   const key = sha256(
     JSON.stringify({
-      qemu: String(version.stdout).split('\n')[0],
+      qemu,
       cpu: spec.cpu,
       memoryMiB: spec.memoryMiB ?? null,
       machine: spec.machine ?? {},
@@ -30,7 +56,9 @@ export async function qemuDtb(spec: RunSpec): Promise<{ path: string; bytes: Uin
     }),
   );
   const path = join(CACHE_DIR, 'dtb', `${key.slice(0, 24)}.dtb`);
-  if (existsSync(path)) return { path, bytes: await readFile(path), cached: true };
+  const recent = recentTrees.get(key);
+  if (recent) return { path, bytes: recent, cached: true };
+  if (existsSync(path)) return { path, bytes: remember(key, await readFile(path)), cached: true };
   await mkdir(join(CACHE_DIR, 'dtb'), { recursive: true });
   const temp = `${path}.tmp-${process.pid}`;
   const m = args.indexOf('-M');
@@ -51,5 +79,5 @@ export async function qemuDtb(spec: RunSpec): Promise<{ path: string; bytes: Uin
     await rm(temp, { force: true });
     if (!existsSync(path)) throw error;
   });
-  return { path, bytes: await readFile(path), cached: false };
+  return { path, bytes: remember(key, await readFile(path)), cached: false };
 }
