@@ -5,6 +5,7 @@ import type { Symbolizer } from '../elf/symbols.js';
 import { loadKernelImage, type KernelImage } from '../machine/kernel-image.js';
 import { decodeStatus } from '../markers/parse.js';
 import { startTiedChild } from '../util/child.js';
+import { Slots } from '../util/slots.js';
 import { hex } from '../util/hex.js';
 import { ExceptionJudge, type UnhandledException } from './exception-judge.js';
 import { kernelSetsExitCode, qemuInvocation } from './qemu-args.js';
@@ -16,10 +17,26 @@ import type { FaultInfo, Runner, RunOptions, RunResult, RunSpec, Verdict } from 
 /** How long the log must stay quiet after the timeout before a pending handler is blamed. */
 const TIMEOUT_GRACE_MS = 250;
 
+/**
+ * QEMU children this process runs at once: WBDIFF_QEMU_SLOTS, unset = no limit (the matrix bounds
+ * its own concurrency). A run waits for a slot before its clock starts, so a host that runs many
+ * at once (the test suite) does not turn oversubscription into timeouts.
+ */
+const qemuSlots = new Slots(Number(process.env['WBDIFF_QEMU_SLOTS']) || Number.POSITIVE_INFINITY);
+
 export class QemuRunner implements Runner {
   readonly name = 'qemu' as const;
 
   async run(spec: RunSpec, options: RunOptions = {}): Promise<RunResult> {
+    const release = await qemuSlots.acquire();
+    try {
+      return await this.runInSlot(spec, options);
+    } finally {
+      release();
+    }
+  }
+
+  private async runInSlot(spec: RunSpec, options: RunOptions): Promise<RunResult> {
     const startedAt = Date.now();
     let image: KernelImage;
     try {
