@@ -1,14 +1,13 @@
 // Tool versions recorded with every run, so a result can be reproduced (and a change explained).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { version as unicornVersion } from '../emu/unicorn.js';
 import { REPO_ROOT } from '../paths.js';
-import { QEMU_BINARY } from '../runners/qemu-args.js';
+import { qemuVersionLine } from '../runners/qemu-version.js';
 import type { PreparedSubject } from './prepare.js';
 
 export async function toolVersions(prepared: ReadonlyMap<string, PreparedSubject>): Promise<Record<string, string | null>> {
-  const qemu = await execa(process.env['WBDIFF_QEMU'] ?? QEMU_BINARY, ['--version'], { reject: false });
+  const qemu = await qemuVersionLine().catch(() => null);
   let unicorn: string | null = null;
   try {
     unicorn = unicornVersion().text;
@@ -20,7 +19,7 @@ export async function toolVersions(prepared: ReadonlyMap<string, PreparedSubject
   return {
     wbdiff: pkg.version,
     node: process.version,
-    qemu: qemu.exitCode === 0 ? String(qemu.stdout).split('\n')[0]! : null,
+    qemu,
     unicorn,
     toolchains: toolchains.join('; ') || null,
   };

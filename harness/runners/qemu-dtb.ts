@@ -4,32 +4,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { MissingDependencyError, WbdiffError } from '../errors.js';
+import { WbdiffError } from '../errors.js';
 import { CACHE_DIR } from '../paths.js';
 import { qemuInvocation } from './qemu-args.js';
+import { qemuVersionLine } from './qemu-version.js';
 import { startTiedChild } from '../util/child.js';
 import type { RunSpec } from './types.js';
 import { sha256 } from '../util/hash.js';
-
-/** QEMU's version line per binary, asked once per process (each emulator run with a DTB used to start a QEMU for it). */
-const versionLines = new Map<string, Promise<string>>();
-
-function qemuVersionLine(file: string): Promise<string> {
-  let line = versionLines.get(file);
-  if (!line) {
-    line = execa(file, ['--version'], { reject: false }).then((version) => {
-      if (version.exitCode !== 0)
-        throw new MissingDependencyError(`${file} --version failed`, 'qemu-system-arm', {
-          alternative: 'set WBDIFF_QEMU to a qemu-system-aarch64',
-        });
-      return String(version.stdout).split('\n')[0]!;
-    });
-    versionLines.set(file, line);
-    line.catch(() => versionLines.delete(file));
-  }
-  return line;
-}
 
 /** Trees this process has read, by cache key (a key names its bytes for good). */
 const recentTrees = new Map<string, Uint8Array>();

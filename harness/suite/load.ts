@@ -4,11 +4,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { execa } from 'execa';
 import { WbdiffError } from '../errors.js';
 import type { KernelEntry, SuiteEntry } from '../matrix/config.js';
 import { CACHE_DIR } from '../paths.js';
-import { QEMU_BINARY } from '../runners/qemu-args.js';
+import { qemuVersionLine } from '../runners/qemu-version.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { sha256 } from '../util/hash.js';
 import { expandSection, KVM_UNIT_TESTS_EXPECT, kvmUnitTestsEnviron, parseUnittestsCfg } from './kvm-unit-tests.js';
@@ -68,14 +67,7 @@ export async function expandSuiteEntry(entry: SuiteEntry, baseDir: string): Prom
 
 /** The environ file, written once per content into the cache (cells share it; --resume finds it). */
 async function writeEnviron(): Promise<string> {
-  const binary = process.env['WBDIFF_QEMU'] ?? QEMU_BINARY;
-  const help = await execa(binary, ['-h'], { reject: false });
-  const versionLine = String(help.stdout ?? '').split('\n')[0] ?? '';
-  if (help.exitCode !== 0 || !versionLine.startsWith('QEMU')) {
-    throw new WbdiffError(`${binary} -h did not print its version`, {
-      hint: 'install the Debian package qemu-system-arm (npm run setup does)',
-    });
-  }
+  const versionLine = await qemuVersionLine();
   const text = kvmUnitTestsEnviron(versionLine, release());
   const path = join(CACHE_DIR, 'suites', `kvm-unit-tests-environ-${sha256(text).slice(0, 16)}.txt`);
   if (!existsSync(path)) await writeFileAtomic(path, text);

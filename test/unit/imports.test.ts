@@ -79,6 +79,7 @@ const EDGE_FILES = new Set<string>([
   'runners/emu-thread-worker.ts',
   'runners/emu-thread.ts',
   'runners/qemu-dtb.ts',
+  'runners/qemu-version.ts',
   'runners/replay.ts',
   'suite/load.ts',
   'util/atomic.ts',
