@@ -43,6 +43,11 @@ export interface ElfImage {
 
 const EM_AARCH64 = 'AArch64';
 
+/** The ELF magic (\x7fELF) at the start of a file. */
+export function isElf(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+}
+
 export function parseElf(bytes: Uint8Array, path = '<memory>', options: { allowDyn?: boolean } = {}): ElfImage {
   const fail = (what: string, hint?: string): never => {
     throw new WbdiffError(what, { where: path, ...(hint ? { hint } : {}) });

@@ -2,7 +2,7 @@
 // unchanged.
 import { stat } from 'node:fs/promises';
 import { MiB, readFileBounded } from '../util/bounded-read.js';
-import { parseElf, type ElfImage } from './elf.js';
+import { isElf, parseElf, type ElfImage } from './elf.js';
 
 /** Parsed images by path, valid while the file's size and mtime are unchanged (matrix cells and
  *  repeats run the same bytes many times). Small: patched ELFs are many but short-lived. */
@@ -31,7 +31,7 @@ export async function readKernelFile(path: string): Promise<{ elf: ElfImage } | 
     // reported below, by the read
   }
   const bytes = await readElfBytes(path);
-  if (!hasElfMagic(bytes)) return { bytes };
+  if (!isElf(bytes)) return { bytes };
   const image = parseElf(bytes, path);
   if (stamp) {
     imageCache.delete(path);
@@ -39,10 +39,6 @@ export async function readKernelFile(path: string): Promise<{ elf: ElfImage } | 
     if (imageCache.size > IMAGE_CACHE_SIZE) imageCache.delete(imageCache.keys().next().value!);
   }
   return { elf: image };
-}
-
-function hasElfMagic(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
 }
 
 /** Larger than any kernel the virt board can hold (128 MiB flash + RAM): refused before reading. */

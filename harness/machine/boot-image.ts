@@ -3,6 +3,7 @@
 // other file goes through load_aarch64_image(): an arm64 Linux `Image` (magic "ARM\x64" at 0x38)
 // at RAM base + text_offset (+2 MiB when text_offset is inside the 4 KiB boot stub), a raw image
 // (`.bin`, `.flat`) at RAM base + 0x80000; both entered by the boot stub with x0 = the DTB address.
+import { isElf } from '../elf/elf.js';
 import type { ImageFormat } from './description.js';
 
 export const VIRT_RAM_BASE = 0x4000_0000n;
@@ -26,10 +27,6 @@ export interface BootImage {
   /** Bytes QEMU copies to loadAddress (the whole file for raw and Image). */
   size: number;
   header: LinuxImageHeader | null;
-}
-
-export function isElf(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
 }
 
 export function hasLinuxImageMagic(bytes: Uint8Array): boolean {
