@@ -2,7 +2,8 @@
  * `secondary`), waits for it (bounded), and reports:
  *   T1 Y  CPU_ON returned PSCI_SUCCESS (0)
  *   T2 Y  CPU 1 ran and printed "CPU1: MPIDR=..." from its own stack
- * then powers off. CPU 1 prints only after CPU 0 is waiting, so lines never interleave. */
+ * then powers off. CPU 1 prints only after CPU 0 has printed T1 and set cpu0_waiting, so
+ * lines never interleave (QEMU runs the two CPUs on two host threads at once). */
 #include "virt.h"
 
 #define PSCI_CPU_ON 0xc4000003
@@ -21,6 +22,9 @@ main:
 	cmp	x0, #0
 	b.ne	1f
 	say	"T1 Y\n"
+	adr	x1, cpu0_waiting
+	mov	w0, #1
+	stlr	w0, [x1]
 	b	2f
 1:	say	"T1 N\n"
 	b	4f
@@ -43,6 +47,9 @@ secondary:
 	mov	x0, #CPACR_FPEN
 	msr	cpacr_el1, x0
 	isb
+	adr	x1, cpu0_waiting
+8:	ldar	w0, [x1]
+	cbz	w0, 8b
 	say	"CPU1: MPIDR="
 	mrs	x0, mpidr_el1
 	bl	puthex32
@@ -58,6 +65,8 @@ secondary:
 	.data
 	.balign 4
 cpu1_done:
+	.word	0
+cpu0_waiting:
 	.word	0
 
 	.bss
