@@ -5,6 +5,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveSubjects, type Subject } from '../harness/build/subjects.js';
 import { EnginePool } from '../harness/emu/engine-pool.js';
+import { Unicorn } from '../harness/emu/unicorn.js';
 import { patchedElf } from '../harness/patch/patched-build.js';
 import { loadVariant } from '../harness/patch/variant.js';
 import { KERNELS_DIR } from '../harness/paths.js';
@@ -85,4 +86,30 @@ test('pooled engines give byte-for-byte the results of new ones: every bundled k
   t.deepEqual(mismatches, []);
   t.true(pool.stats.reused > cases.length, `engines reused ${pool.stats.reused} times (${JSON.stringify(pool.stats)})`);
   t.log(`${order.length} pooled runs: ${JSON.stringify(pool.stats)}`);
+});
+
+test("a reset engine's memory reads zero, but for what the next image writes: pages it covers whole are overwritten, the rest zeroed", (t) => {
+  const base = 0x4000_0000n;
+  const size = 16 * 4096;
+  const uc = Unicorn.open({ model: 'A57', reusable: true });
+  try {
+    uc.memMap(base, size);
+    uc.savePristine();
+    uc.memWrite(base, new Uint8Array(size).fill(0xaa));
+    uc.resetForReuse([]);
+    uc.memMap(base, size);
+    uc.dropUnadopted();
+    // 0x1800-0x3800: page 1 from its middle, page 2 whole, page 3 up to its middle.
+    uc.memWriteWhole([{ address: base + 0x1800n, bytes: new Uint8Array(0x2000).fill(0x11) }]);
+    const after = uc.memRead(base, size);
+    const expected = new Uint8Array(size);
+    expected.fill(0x11, 0x1800, 0x3800);
+    t.deepEqual(after, expected);
+    uc.resetForReuse([]);
+    uc.memMap(base, size);
+    uc.dropUnadopted();
+    t.deepEqual(uc.memRead(base, size), new Uint8Array(size), 'nothing written: every page reads zero');
+  } finally {
+    uc.close();
+  }
 });

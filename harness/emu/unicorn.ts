@@ -465,6 +465,8 @@ interface Libc {
   mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
   munmap: (addr: unknown, length: number) => number;
   madvise: (addr: unknown, length: number, advice: number) => number;
+  /** madvise at a host address given as a number (a part of a mapping). */
+  madviseAt: (addr: bigint, length: number, advice: number) => number;
   getrusage: (who: number, usage: Uint8Array) => number;
 }
 let libc: Libc | null = null;
@@ -475,6 +477,7 @@ function loadLibc(): Libc {
     mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)'),
     munmap: lib.func('int munmap(void *addr, size_t length)'),
     madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
+    madviseAt: lib.func('int madvise(uintptr_t addr, size_t length, int advice)'),
     getrusage: lib.func('int getrusage(int who, void *usage)'),
   };
   return libc;
@@ -507,6 +510,12 @@ interface OwnedMemory {
   host: unknown;
   /** Left mapped by a reset, waiting for the next user to map the same region (or be unmapped). */
   adoptable: boolean;
+  /**
+   * A reset left the previous run's bytes here: they become zero (madvise) before anything reads
+   * or runs, except pages the next image overwrites whole (memWriteWhole), which are not given
+   * back to the host only to fault in again.
+   */
+  stale: boolean;
 }
 
 /** An MMIO region of a reusable engine: fixed native callbacks that call whichever device maps it now. */
@@ -651,7 +660,7 @@ export class Unicorn {
       c.munmap(host, size);
       check('uc_mem_map_ptr', err, `at ${hex(address)} size ${hex(size)} (both must be 4 KiB aligned and not overlap)`);
     }
-    this.owned.push({ address, size, host, adoptable: false });
+    this.owned.push({ address, size, host, adoptable: false, stale: false });
   }
 
   memUnmap(address: bigint, size: number): void {
@@ -669,12 +678,52 @@ export class Unicorn {
 
   memWrite(address: bigint, bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    this.zeroStaleMemory([]);
     check('uc_mem_write', this.n.uc_mem_write(this.h, address, bytes, bytes.length), `${bytes.length} bytes at ${hex(address)}`);
+  }
+
+  /**
+   * Writes every chunk, as memWrite each, for a loader that writes all of an image's bytes (its
+   * bss as zeros too): on a reused engine the pages these chunks cover whole keep their host
+   * pages (overwritten here) instead of being zeroed and faulted in again.
+   */
+  memWriteWhole(chunks: readonly { address: bigint; bytes: Uint8Array }[]): void {
+    this.zeroStaleMemory(chunks.map((c) => ({ start: c.address, end: c.address + BigInt(c.bytes.length) })));
+    for (const c of chunks) this.memWrite(c.address, c.bytes);
+  }
+
+  /** Zeroes what a reset left (see OwnedMemory.stale), but the whole pages of `overwritten`. */
+  private zeroStaleMemory(overwritten: readonly { start: bigint; end: bigint }[]): void {
+    if (!this.owned.some((m) => m.stale)) return;
+    const c = loadLibc();
+    for (const m of this.owned.filter((x) => x.stale)) {
+      const regionEnd = m.address + BigInt(m.size);
+      const kept = overwritten
+        .map((r) => {
+          const start = (r.start + 0xfffn) & ~0xfffn;
+          const end = r.end & ~0xfffn;
+          return { start: start > m.address ? start : m.address, end: end < regionEnd ? end : regionEnd };
+        })
+        .filter((r) => r.end > r.start)
+        .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      let from = m.address;
+      for (const r of [...kept, { start: regionEnd, end: regionEnd }]) {
+        if (r.start > from) {
+          const offset = Number(from - m.address);
+          const length = Number(r.start - from);
+          if (c.madviseAt(koffi.address(m.host as koffi.IKoffiPointerCast) + BigInt(offset), length, MADV_DONTNEED) !== 0)
+            throw new Error(`madvise(MADV_DONTNEED) of the memory at ${hex(from)} failed`);
+        }
+        if (r.end > from) from = r.end;
+      }
+      m.stale = false;
+    }
   }
 
   memRead(address: bigint, size: number): Uint8Array {
     const out = new Uint8Array(size);
     if (size === 0) return out;
+    this.zeroStaleMemory([]);
     check('uc_mem_read', this.n.uc_mem_read(this.h, address, out, size), `${size} bytes at ${hex(address)}`);
     return out;
   }
@@ -951,7 +1000,8 @@ export class Unicorn {
   /**
    * Makes a reusable engine what a new one was at savePristine, for a user that builds the same
    * machine again: every hook deleted, the CPU state restored, all memory zeroed (madvise:
-   * the pages go back to the host, untouched ones cost nothing) and left mapped for the next
+   * the pages go back to the host, untouched ones cost nothing; done before the next user's
+   * first access, see OwnedMemory.stale) and left mapped for the next
    * user to adopt, MMIO regions left mapped with no device behind them until one is adopted, and
    * the translated code of `codeRanges` dropped (uc_mem_write and madvise do not drop it; the
    * previous and next images' pages; never UC_CTL_TB_FLUSH).
@@ -966,12 +1016,7 @@ export class Unicorn {
     }
     this.hookIds.clear();
     check('uc_context_restore', this.n.uc_context_restore(this.h, this.pristine));
-    const c = loadLibc();
-    for (const m of this.owned) {
-      if (c.madvise(m.host, m.size, MADV_DONTNEED) !== 0)
-        throw new Error(`madvise(MADV_DONTNEED) of the memory at ${hex(m.address)} failed`);
-      m.adoptable = true;
-    }
+    for (const m of this.owned) Object.assign(m, { adoptable: true, stale: true });
     for (const slot of this.mmioSlots) Object.assign(slot, { read: null, write: null, adoptable: true });
     for (const range of codeRanges) this.removeCachedCode(range.start & ~0xfffn, (range.end + 0xfffn) & ~0xfffn);
     this.pendingError = null;
@@ -994,6 +1039,7 @@ export class Unicorn {
    */
   emuStart(begin: bigint, until: bigint, timeoutUs = 0, count = 0): number {
     this.pendingError = null;
+    this.zeroStaleMemory([]);
     const err = this.n.uc_emu_start(this.h, u64(begin), u64(until), BigInt(timeoutUs), count);
     if (this.pcAfterStop !== null) {
       this.regWrite('pc', this.pcAfterStop);

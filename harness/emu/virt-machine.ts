@@ -431,6 +431,7 @@ export class VirtMachine {
    */
   loadElf(image: ElfImage): void {
     const ramEnd = VIRT.ramBase + this.ramSize;
+    const chunks: { address: bigint; bytes: Uint8Array }[] = [];
     image.segments.forEach((segment, index) => {
       if (segment.type !== 'load' || segment.memsz === 0n) return;
       const start = segment.paddr;
@@ -449,11 +450,12 @@ export class VirtMachine {
           },
         );
       }
-      this.uc.memWrite(start, segment.data.subarray(0, Number(segment.filesz)));
-      // Fresh memory is already zero; writing the bss anyway keeps a reused machine honest.
+      chunks.push({ address: start, bytes: segment.data.subarray(0, Number(segment.filesz)) });
+      // Written as zeros, not left to fresh memory: a reused engine keeps these pages (memWriteWhole).
       const bss = segment.memsz - segment.filesz;
-      if (bss > 0n) this.uc.memWrite(start + segment.filesz, new Uint8Array(Number(bss)));
+      if (bss > 0n) chunks.push({ address: start + segment.filesz, bytes: new Uint8Array(Number(bss)) });
     });
+    this.uc.memWriteWhole(chunks);
     this.cpus[0]!.pc = image.entry;
   }
 

@@ -211,8 +211,8 @@ export class EmuRunner implements Runner {
       details['dtb'] = boot.why;
       if (engine) {
         details['engine'] = engine.reuses > 0 ? 'pooled (reset)' : 'pooled (new)';
-        // The next image's pages: uc_mem_write does not drop translated code.
-        for (const r of loaded) machine.uc.removeCachedCode(r.start & ~0xfffn, (r.end + 0xfffn) & ~0xfffn);
+        // No translated code to drop for this image (uc_mem_write keeps it): a reset engine has none,
+        // since every reset drops its previous run's loaded pages and code run anywhere else closes the engine.
         watch = watchCodeOutside(machine, loaded);
       }
       ending = await this.loop(machine, spec, options, capture, symbols);
