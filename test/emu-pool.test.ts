@@ -113,3 +113,19 @@ test("a reset engine's memory reads zero, but for what the next image writes: pa
     uc.close();
   }
 });
+
+test('an engine that ran code outside its image (codecopy) goes back closed, not pooled, and the next run gets a new one', async (t) => {
+  const [subject] = await resolveSubjects('codecopy');
+  const pool = new EnginePool();
+  const pooled = new EmuRunner({ pool });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const result = await pooled.run(runSpecFor(subject!.elfPath, 'cortex-a57', subject!, 5000));
+      t.is(result.verdict, 'completed', result.reason);
+      t.deepEqual(result.markers, { T1: 'Y', T2: 'Y' });
+    }
+    t.deepEqual(pool.stats, { reused: 0, fresh: 2, refused: { "code outside the image's code": 2 } });
+  } finally {
+    pool.close();
+  }
+});

@@ -41,7 +41,7 @@ export class EnginePool {
 
   /**
    * Back to the pool after a run, or closed: `refusal` says why it cannot be proven resettable
-   * (null: it can). `codeRanges`: what the run loaded, whose translated code must go.
+   * (null: it can). `codeRanges`: where the run's code is (its executable segments, a raw image and its boot stub), whose translated code must go.
    */
   release(engine: Unicorn, key: EngineKey, refusal: string | null, codeRanges: readonly CodeRange[]): void {
     const list = this.idle.get(keyOf(key)) ?? [];
@@ -74,13 +74,13 @@ function keyOf(key: EngineKey): string {
 }
 
 /**
- * Watches for code run outside what was loaded (a kernel that copies or writes code and runs
- * it): translated code there would outlive a reset. Block hooks over the gaps between the loaded
+ * Watches for code run outside the image's code (a kernel that copies or writes code and runs
+ * it, or runs from a data segment): translated code there would outlive a reset. Block hooks over the gaps between the code
  * ranges only, so a kernel that stays inside them pays nothing.
  */
-export function watchCodeOutside(machine: VirtMachine, loaded: readonly CodeRange[]): { outside: boolean; hooks: HookHandle[] } {
+export function watchCodeOutside(machine: VirtMachine, code: readonly CodeRange[]): { outside: boolean; hooks: HookHandle[] } {
   const state = { outside: false, hooks: [] as HookHandle[] };
-  const pages = loaded
+  const pages = code
     .map((r) => ({ start: r.start & ~0xfffn, end: (r.end + 0xfffn) & ~0xfffn }))
     .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   let from = 0n;
@@ -106,7 +106,7 @@ export function watchCodeOutside(machine: VirtMachine, loaded: readonly CodeRang
 
 /** Why this machine's engine cannot be proven resettable after its run, or null. */
 export function resetRefusal(machine: VirtMachine, codeOutside: boolean): string | null {
-  if (codeOutside) return 'code outside the loaded image';
+  if (codeOutside) return "code outside the image's code";
   if (machine.aliases.pages.length > 0) return 'virtual alias pages';
   try {
     if (machine.uc.sysRegRead(SYSREG.SCTLR_EL1) & 1n) return 'MMU enabled';

@@ -201,19 +201,19 @@ export class EmuRunner implements Runner {
     const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
     if (modelled.left) details['omittedDevices'] = modelled.left;
     let ending: Ending;
-    let loaded: CodeRange[] = [];
+    let codeRanges: CodeRange[] = [];
     let watch: { outside: boolean } | null = null;
     let failed = false;
     try {
       const boot = await bootKernel(machine, kernel, spec);
-      loaded = boot.loaded;
+      codeRanges = boot.codeRanges;
       details['entry'] = hex(boot.entry);
       details['dtb'] = boot.why;
       if (engine) {
         details['engine'] = engine.reuses > 0 ? 'pooled (reset)' : 'pooled (new)';
         // No translated code to drop for this image (uc_mem_write keeps it): a reset engine has none,
-        // since every reset drops its previous run's loaded pages and code run anywhere else closes the engine.
-        watch = watchCodeOutside(machine, loaded);
+        // since every reset drops its previous run's code pages and code run anywhere else closes the engine.
+        watch = watchCodeOutside(machine, codeRanges);
       }
       ending = await this.loop(machine, spec, options, capture, symbols);
     } catch (error) {
@@ -235,7 +235,7 @@ export class EmuRunner implements Runner {
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       if (engine && this.pool && watch) {
-        this.pool.release(engine, engineKey, failed ? 'emulator failure' : resetRefusal(machine, watch.outside), loaded);
+        this.pool.release(engine, engineKey, failed ? 'emulator failure' : resetRefusal(machine, watch.outside), codeRanges);
       } else {
         machine.close();
       }
@@ -364,27 +364,29 @@ async function bootKernel(
   machine: VirtMachine,
   kernel: KernelImage,
   spec: RunSpec,
-): Promise<{ entry: bigint; why: string; loaded: CodeRange[] }> {
+): Promise<{ entry: bigint; why: string; codeRanges: CodeRange[] }> {
   const dtbOf = async () => (await qemuDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB })).bytes;
-  const loaded: CodeRange[] = [];
-  const at = (start: bigint, length: number | bigint) => loaded.push({ start, end: start + BigInt(length) });
+  // Where code may run (the data -- DTB, initrd -- is left out): a run that executes elsewhere is not pooled.
+  const codeRanges: CodeRange[] = [];
+  const code = (start: bigint, length: number | bigint) => codeRanges.push({ start, end: start + BigInt(length) });
   if (kernel.elf) {
     machine.loadElf(kernel.elf);
     const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
-    for (const s of loads) at(s.paddr, s.memsz);
-    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments', loaded };
+    // Code can only have been translated where it ran: the executable segments (code run in any
+    // other makes watchCodeOutside close the engine), so only their pages are searched at a reset.
+    for (const s of loads) if (s.flags.x) code(s.paddr, s.memsz);
+    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments', codeRanges };
     const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
     const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
     // Ask QEMU for the tree only when it fits: virt's is always 1 MiB (hw/arm/virt.c create_fdt, never packed).
     const room = elfBootPlacement({ low, high }, VIRT.ramBase, VIRT_DTB_SIZE);
-    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why, loaded };
+    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why, codeRanges };
     const dtb = await dtbOf();
     const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
     if (placement.dtbAddress !== null) {
       machine.uc.memWrite(placement.dtbAddress, dtb);
-      at(placement.dtbAddress, dtb.length);
     }
-    return { entry: kernel.elf.entry, why: placement.why, loaded };
+    return { entry: kernel.elf.entry, why: placement.why, codeRanges };
   }
   const boot = kernel.boot!;
   const bytes = kernel.bytes!;
@@ -404,15 +406,13 @@ async function bootKernel(
   machine.loadImage(VIRT.ramBase, stub.code);
   if (initrd) machine.loadImage(stub.initrdAddress, initrd);
   machine.loadImage(stub.dtbAddress, dtb);
-  at(boot.loadAddress, bytes.length);
-  at(VIRT.ramBase, stub.code.length);
-  if (initrd) at(stub.initrdAddress, initrd.length);
-  at(stub.dtbAddress, dtb.length);
+  code(boot.loadAddress, bytes.length);
+  code(VIRT.ramBase, stub.code.length);
   machine.programCounter = VIRT.ramBase;
   const initrdAt = initrd ? `, initrd (${initrd.length} bytes) at ${hex(stub.initrdAddress)}` : '';
   return {
     entry: boot.entry,
     why: `DTB at ${hex(stub.dtbAddress)}${initrdAt}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}`,
-    loaded,
+    codeRanges,
   };
 }
