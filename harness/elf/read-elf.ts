@@ -1,6 +1,6 @@
 // The file side of ELF reading: read, parse (elf.ts), and keep recent images while the file is
 // unchanged.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { MiB, readFileBounded } from '../util/bounded-read.js';
 import { isElf, parseElf, type ElfImage } from './elf.js';
 
@@ -23,7 +23,9 @@ export async function readElf(path: string): Promise<ElfImage> {
 export async function readKernelFile(path: string): Promise<{ elf: ElfImage } | { bytes: Buffer }> {
   let stamp: string | null = null;
   try {
-    const info = await stat(path);
+    // Synchronous: a few microseconds, where the promise's thread-pool round trip left the
+    // event loop idle ~0.2 ms per run (pooled hello's whole run is ~0.6 ms).
+    const info = statSync(path);
     stamp = `${info.size}:${info.mtimeMs}:${info.ino}`;
     const hit = imageCache.get(path);
     if (hit && hit.stamp === stamp) return { elf: hit.image };
