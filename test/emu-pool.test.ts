@@ -3,6 +3,7 @@
 import test from 'ava';
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { resolveSubjects, type Subject } from '../harness/build/subjects.js';
 import { EnginePool } from '../harness/emu/engine-pool.js';
 import { Unicorn } from '../harness/emu/unicorn.js';
@@ -10,6 +11,7 @@ import { patchedElf } from '../harness/patch/patched-build.js';
 import { loadVariant } from '../harness/patch/variant.js';
 import { KERNELS_DIR } from '../harness/paths.js';
 import { EmuRunner } from '../harness/runners/emu.js';
+import { EmuThreadRunner } from '../harness/runners/emu-thread.js';
 import { runSpecFor, type RunResult, type RunSpec } from '../harness/runners/types.js';
 
 /** Every bundled build, and every bundled variant applied to the build it is written for. */
@@ -128,4 +130,16 @@ test('an engine that ran code outside its image (codecopy) goes back closed, not
   } finally {
     pool.close();
   }
+});
+
+test("the emulator's worker thread, closed with no run pending, closes its engines and ends by itself (not terminated: that would leave their native memory)", async (t) => {
+  const [subject] = await resolveSubjects('hello');
+  const runner = new EmuThreadRunner();
+  const result = await runner.run(runSpecFor(subject!.elfPath, 'cortex-a57', subject!, 5000));
+  t.is(result.verdict, 'completed', result.reason);
+  const worker = (runner as unknown as { worker: Worker }).worker;
+  const exitCode = new Promise<number>((resolve) => worker.once('exit', resolve));
+  await runner.close();
+  // worker.terminate() ends a thread with exit code 1; a thread that ends by itself, 0.
+  t.is(await exitCode, 0);
 });

@@ -1,5 +1,6 @@
 // Worker-thread side of EmuThreadRunner: runs EmuRunner jobs posted by the main thread.
 import { parentPort } from 'node:worker_threads';
+import { closeThreadPool } from './emu.js';
 import { createRunner } from './index.js';
 import type { RunSpec } from './types.js';
 
@@ -7,7 +8,15 @@ import type { RunSpec } from './types.js';
 const runner = createRunner('emu');
 const controllers = new Map<number, AbortController>();
 
-parentPort!.on('message', (message: { type: 'run'; id: number; spec: RunSpec; serial?: boolean } | { type: 'abort'; id: number }) => {
+type Message = { type: 'run'; id: number; spec: RunSpec; serial?: boolean } | { type: 'abort'; id: number } | { type: 'close' };
+
+parentPort!.on('message', (message: Message) => {
+  if (message.type === 'close') {
+    // Asked once no run is left: the engines go, then the port, and the thread ends by itself.
+    closeThreadPool();
+    parentPort!.close();
+    return;
+  }
   if (message.type === 'abort') {
     controllers.get(message.id)?.abort();
     return;

@@ -5,6 +5,9 @@ import { Worker } from 'node:worker_threads';
 import { errorResult } from './serial-capture.js';
 import type { Runner, RunOptions, RunResult, RunSpec } from './types.js';
 
+/** How long a closing worker may take to close its engines and end before it is terminated. */
+const CLOSE_GRACE_MS = 2000;
+
 export class EmuThreadRunner implements Runner {
   readonly name = 'emu' as const;
   private worker: Worker | null = null;
@@ -28,11 +31,28 @@ export class EmuThreadRunner implements Runner {
     });
   }
 
-  /** Ends the worker; pending runs end with verdict error. */
+  /**
+   * Ends the worker. With no run pending it closes its engines first (terminating a thread would
+   * leave their native memory behind: ~5-20 MiB per engine, per matrix in a long-lived process);
+   * pending runs, or a worker that does not end within CLOSE_GRACE_MS, are terminated, and
+   * pending runs end with verdict error.
+   */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    if (this.pending.size === 0) {
+      const ended = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS);
+        worker.once('exit', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      worker.postMessage({ type: 'close' });
+      if (await ended) return;
+    }
+    await worker.terminate();
   }
 
   private start(): Worker {

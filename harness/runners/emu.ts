@@ -111,6 +111,14 @@ export interface EmuRunnerOptions {
 /** This thread's engines (a worker thread has its own module instance, so its own pool). */
 const THREAD_POOL = new EnginePool();
 
+/**
+ * Closes this thread's pooled engines (uc_close): for a worker about to end, since terminating a
+ * thread frees its JS heap but never the engines' native memory.
+ */
+export function closeThreadPool(): void {
+  THREAD_POOL.close();
+}
+
 interface Ending {
   verdict: Verdict;
   reason: string;
