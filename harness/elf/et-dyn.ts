@@ -3,15 +3,13 @@
 // kvm-unit-tests' arm/*.elf are such files (linked at 0, relocating themselves): on virt they land
 // in the flash, whose stores are dropped, and die at their first instructions.
 import { hex } from '../util/hex.js';
-
-const FLASH_END = 0x0800_0000n;
-const RAM_BASE = 0x4000_0000n;
+import { VIRT_FLASH_END, VIRT_RAM_BASE } from '../util/virt-addresses.js';
 
 export function explainEtDyn(lowestAddress: bigint, entry: bigint): { what: string; hint: string } {
   const where =
-    lowestAddress < FLASH_END
+    lowestAddress < VIRT_FLASH_END
       ? `inside the virt flash (0-128 MiB), where the kernel cannot write its own relocations or data`
-      : lowestAddress < RAM_BASE
+      : lowestAddress < VIRT_RAM_BASE
         ? 'below RAM (0x40000000), in device space'
         : 'in RAM, unrelocated';
   return {

@@ -25,6 +25,7 @@
 import type { ElfImage } from '../elf/elf.js';
 import { WbdiffError } from '../errors.js';
 import { hex } from '../util/hex.js';
+import { VIRT_RAM_BASE } from '../util/virt-addresses.js';
 import { FLASH_BASE, FLASH_SIZE, FlashBus } from './devices/flash-bus.js';
 import { GicV3Its } from './devices/gicv3-its.js';
 import { HardwareBreakpoints } from './breakpoints.js';
@@ -44,7 +45,7 @@ import { BRANCH_TO_SELF } from './exceptions.js';
 import { VirtualAliasPages } from './virtual-alias.js';
 
 export const VIRT = {
-  ramBase: 0x4000_0000n,
+  ramBase: VIRT_RAM_BASE,
   uartBase: 0x0900_0000n,
   uartSize: 0x1000,
   flashBase: FLASH_BASE,

@@ -4,9 +4,10 @@
 // at RAM base + text_offset (+2 MiB when text_offset is inside the 4 KiB boot stub), a raw image
 // (`.bin`, `.flat`) at RAM base + 0x80000; both entered by the boot stub with x0 = the DTB address.
 import { isElf } from '../elf/elf.js';
+import { VIRT_RAM_BASE } from '../util/virt-addresses.js';
 import type { ImageFormat } from './description.js';
 
-export const VIRT_RAM_BASE = 0x4000_0000n;
+export { VIRT_RAM_BASE };
 /** KERNEL64_LOAD_ADDR: where a raw AArch64 image (or an Image with image_size 0) lands. */
 export const RAW_LOAD_OFFSET = 0x8_0000n;
 const BOOTLOADER_MAX_SIZE = 0x1000n;
