@@ -1,5 +1,6 @@
 // Symbol lookup both ways: address -> "symbol+0xoff" for people, name -> address for variants.
 import { hex } from '../util/hex.js';
+import { editDistance } from '../util/suggest.js';
 
 export interface ElfSymbol {
   name: string;
@@ -189,21 +190,4 @@ function pickOne(name: string, list: ElfSymbol[]): ElfSymbol {
 /** "runtime.gcWriteBarrier2 at 0x400e3d10 (local), runtime.gcWriteBarrier2 at 0x40080080 (weak global)" */
 function describeAll(list: readonly ElfSymbol[]): string {
   return list.map((s) => `${s.name} at ${hex(s.value)} (${bindingWords(s)})`).join(', ');
-}
-
-/** Levenshtein distance, giving up (returning budget + 1) once it must exceed the budget. */
-function editDistance(a: string, b: string, budget: number): number {
-  if (Math.abs(a.length - b.length) > budget) return budget + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      rowMin = Math.min(rowMin, current[j]!);
-    }
-    if (rowMin > budget) return budget + 1;
-    previous = current;
-  }
-  return previous[b.length]!;
 }
