@@ -193,7 +193,7 @@ test("Unicorn 2.0.1's own instruction count is found and used: the machine runs 
 });
 
 test('the engine count and the block-hook count agree exactly: interrupt kernels take the same interrupts at the same instruction, at several slice sizes', async (t) => {
-  for (const id of ['timer-irq', 'timer-irq-gicv3', 'jitter']) {
+  for (const id of ['timer-irq', 'timer-irq-gicv3', 'jitter', 'sgi-self']) {
     const s = await subject(id);
     const image = await readElf(s.elfPath);
     const runs = [];

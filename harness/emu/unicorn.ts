@@ -1122,6 +1122,20 @@ export class Unicorn {
     return Number(koffi.decode(this.h, offset, 'uint64_t') as number | bigint);
   }
 
+  /**
+   * From a callback inside a counted uc_emu_start (an MMIO access): the count runs out at the
+   * current instruction, so the count hook stops the engine before the next one, as when a count
+   * runs out by itself (uc_emu_stop from an MMIO callback would replay the store). Writes
+   * uc_struct's emu_count, the field after emu_counter. False when the counter layout is unknown.
+   */
+  endCountHere(): boolean {
+    const offset = emuCounterOffset();
+    if (offset === null) return false;
+    const counted = koffi.decode(this.h, offset, 'uint64_t') as number | bigint;
+    koffi.encode(this.h, offset + 8, 'uint64_t', counted);
+    return true;
+  }
+
   /** The engine's handle, for calibration that reads it in place. */
   get rawHandle(): unknown {
     return this.h;

@@ -394,6 +394,7 @@ export class VirtMachine {
     for (const device of [...gic, ...this.devices]) {
       // Whole pages for Unicorn; the device sees offsets past its size as its own (none care).
       const size = Math.max(0x1000, Math.ceil(device.size / 0x1000) * 0x1000);
+      const raisesInterrupts = gic.includes(device);
       uc.mmioMap(
         device.base,
         size,
@@ -403,7 +404,13 @@ export class VirtMachine {
         },
         (offset, sz, value) => {
           this.deviceAccesses++;
+          if (!raisesInterrupts) return device.write(Number(offset), sz, value);
+          const wasHigh = this.interrupts.wfiWakes(index);
           device.write(Number(offset), sz, value);
+          // An interrupt this store raised for this CPU (an SGI to itself, a pending bit set, an
+          // enable or priority change) is looked at right after it, not at the slice's end: the
+          // slice's count runs out here (the block-hook counter cannot, and waits for the end).
+          if (!wasHigh && this.interrupts.wfiWakes(index) && uc.endCountHere()) cpu.quantum.stopHere(true);
         },
       );
     }

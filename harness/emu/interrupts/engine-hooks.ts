@@ -46,7 +46,7 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
    * deadline may fall inside the running quantum. Stopping from the instruction hook ends the
    * quantum at this block without re-running the MSR (measured: identical results at quanta
    * 7..1e6). MMIO callbacks never stop the engine: Unicorn 2.0.1 then replays the store (an
-   * EOI twice); an interrupt raised by an MMIO write is seen at the end of the quantum.
+   * EOI twice): the machine's GIC write callback ends the count there instead (virt-machine.ts).
    */
   const afterSysregWrite = (lineWasHigh: boolean, timerChanged: boolean) => {
     if (timerChanged || (!lineWasHigh && model.wfiWakes(cpu))) {
