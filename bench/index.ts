@@ -1,7 +1,8 @@
 // `npm run bench [-- --json]`: figures measured side by side in one run, never asserted. With
 // --json every figure is one JSON document on stdout and the table goes to stderr.
 //  1. median wall time of one emulator run vs one QEMU run of the same kernel (runs interleaved), and
-//     CPU time per run (this process for the emulator, its reaped children for QEMU),
+//     CPU time per run (this process for the emulator, its reaped children for QEMU), and each
+//     back to back (as a matrix's lanes run them),
 //     the emulator counting slices with Unicorn's own count and, side by side, with the block hook;
 //  2. what the UART costs per byte (a callback per store, #16 item 4);
 //  3. the default matrix's wall time against the ideal (each cell's time alone, summed, / cores; hang
@@ -93,6 +94,12 @@ for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
       await timeOne(runner, subject!.elfPath, lane);
     }
   }
+  // Back to back, as a matrix's emulator lane runs its cells (and QEMU's lane its own): each
+  // runner RUNS times in a row. The interleaved figures above stay the ones the targets are read on.
+  const pooledInRow: Lane = { wall: [], cpuMs: 0 };
+  const qemuInRow: Lane = { wall: [], cpuMs: 0 };
+  for (let i = 0; i < RUNS; i++) await timeOne(pooledRunner, subject!.elfPath, pooledInRow);
+  for (let i = 0; i < RUNS; i++) await timeOne(qemuRunner, subject!.elfPath, qemuInRow);
   const perRunCpu = (lane: Lane) => lane.cpuMs / RUNS;
   const row = {
     kernel: id,
@@ -110,6 +117,11 @@ for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
       ratio: round(perRunCpu(emu) / perRunCpu(qemu)),
       pooledRatio: round(perRunCpu(pooled) / perRunCpu(qemu)),
     },
+    backToBack: {
+      pooledEmuMs: round(median(pooledInRow.wall)),
+      qemuMs: round(median(qemuInRow.wall)),
+      pooledRatio: round(median(pooledInRow.wall) / median(qemuInRow.wall)),
+    },
   };
   perRun.push(row);
   say(
@@ -117,6 +129,9 @@ for (const id of ['hello', 'gowb@go1.19', 'gowb@go1.23']) {
   );
   say(
     `   ${''.padEnd(14)} CPU time per run: emu ${row.cpu.emuMs.toFixed(2)} ms, pooled ${row.cpu.pooledEmuMs.toFixed(2)} ms, QEMU ${row.cpu.qemuMs.toFixed(1)} ms -> ${row.cpu.ratio.toFixed(3)}, pooled ${row.cpu.pooledRatio.toFixed(3)}`,
+  );
+  say(
+    `   ${''.padEnd(14)} back to back (${RUNS} of each in a row): pooled ${row.backToBack.pooledEmuMs.toFixed(2)} ms, QEMU ${row.backToBack.qemuMs.toFixed(1)} ms -> ${row.backToBack.pooledRatio.toFixed(3)}`,
   );
 }
 figures['perRun'] = perRun;
