@@ -71,14 +71,19 @@ test('pmu on cortex-a57: no PMUv3p5 on either runner (32-bit event counters over
   for (const id of V3P5_MARKERS) t.is(emu[0]!.markers[id], qemu[0]!.markers[id], id);
 });
 
-test('debug on QEMU: a hardware breakpoint, a store watchpoint and a software step each raise their class at EL1', async (t) => {
+test('debug: a hardware breakpoint, a store watchpoint and software steps (completed, and pending at an unmask) raise the same exceptions on QEMU and the emulator', async (t) => {
   await withTempDir(async (dir) => {
     const elf = await buildTestKernel(dir, 'debug', await readFile(join(TEST_KERNELS_DIR, 'debug.S'), 'utf8'));
     const [subject] = await resolveSubjects(elf, {
-      overrides: { resultPatterns: [{ regex: '^(?<id>BP|WP|SS|EXC)=(?<result>[0-9a-f]{8})$' }] },
+      overrides: { resultPatterns: [{ regex: '^(?<id>BP|WP|SS|SSESR|SSELR|SSP|SSPESR|SSPELR|EXC)=(?<result>[0-9a-f]{8})$' }] },
     });
-    const { runs } = await runSubject(subject!, ['qemu'], 'cortex-a57');
-    t.is(runs[0]!.verdict, 'completed', runs[0]!.reason);
-    t.like(runs[0]!.markers, { BP: '00000031', WP: '00000035', SS: '00000033', EXC: '00000003' });
+    const { runs } = await runSubject(subject!, ['qemu', 'emu'], 'cortex-a57');
+    const [qemu, emu] = runs;
+    t.is(qemu!.verdict, 'completed', qemu!.reason);
+    // Completed: ISV set, after the stepped nop. Pending at the unmask: ISV clear, before ssp_here.
+    t.like(qemu!.markers, { BP: '00000031', WP: '00000035', SS: '00000033', SSESR: 'cf000022', SSELR: '00000004' });
+    t.like(qemu!.markers, { SSP: '00000033', SSPESR: 'ce000022', SSPELR: '00000000', EXC: '00000004' });
+    t.is(emu!.verdict, 'completed', emu!.reason);
+    t.deepEqual(emu!.markers, qemu!.markers);
   });
 });

@@ -25,6 +25,17 @@ export function isBreakpointRegister(enc: SysRegEncoding): boolean {
   return enc.op0 === 2 && enc.op1 === 0 && enc.crn === 0 && (enc.op2 === 4 || enc.op2 === 5);
 }
 
+/** MDSCR_EL1. */
+function isDebugControl(enc: SysRegEncoding): boolean {
+  return (
+    enc.op0 === MDSCR_EL1.op0 &&
+    enc.op1 === MDSCR_EL1.op1 &&
+    enc.crn === MDSCR_EL1.crn &&
+    enc.crm === MDSCR_EL1.crm &&
+    enc.op2 === MDSCR_EL1.op2
+  );
+}
+
 /** DBGWCRn_EL1 (op2 7) / DBGWVRn_EL1 (op2 6). */
 export function isWatchpointRegister(enc: SysRegEncoding): boolean {
   return enc.op0 === 2 && enc.op1 === 0 && enc.crn === 0 && (enc.op2 === 6 || enc.op2 === 7);
@@ -96,20 +107,24 @@ export class HardwareBreakpoints {
     private readonly stopBefore: () => void,
   ) {}
 
-  /** From the MSR hook: true when the write is ours (the engine must then stop after the MSR). */
+  /**
+   * From the MSR hook: true when the write is ours (the engine must then stop after the MSR):
+   * the breakpoint and watchpoint registers, and MDSCR_EL1 (software step arms at a slice's end).
+   */
   defer(access: SysRegAccess): boolean {
-    if (!(isBreakpointRegister(access) || isWatchpointRegister(access)) || this.pending !== null) return false;
+    if (!(isBreakpointRegister(access) || isWatchpointRegister(access) || isDebugControl(access)) || this.pending !== null) return false;
     this.pending = access;
     return true;
   }
 
-  /** Between slices: store a deferred write and re-arm the code hooks. */
-  applyPending(): void {
+  /** Between slices: store a deferred write and re-arm the code hooks; true when it was MDSCR_EL1's. */
+  applyPending(): boolean {
     const write = this.pending;
-    if (!write) return;
+    if (!write) return false;
     this.pending = null;
     this.uc.sysRegWrite(write, write.value);
     this.rearm();
+    return isDebugControl(write);
   }
 
   /** Between slices: the store a watchpoint stopped did not happen (its bytes back as they were). */

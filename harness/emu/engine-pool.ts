@@ -6,7 +6,7 @@
 // engine gives; otherwise it is closed and the next run gets a new one.
 import { SYSREG } from './sysregs.js';
 import type { VirtMachine } from './virt-machine.js';
-import { Unicorn, type Arm64CpuModel, type HookHandle } from './unicorn.js';
+import { Unicorn, type Arm64CpuModel, type CodeRange, type HookHandle } from './unicorn.js';
 
 export interface EngineKey {
   model: Arm64CpuModel;
@@ -14,10 +14,7 @@ export interface EngineKey {
   gicVersion: 2 | 3;
 }
 
-export interface CodeRange {
-  start: bigint;
-  end: bigint;
-}
+export type { CodeRange };
 
 /** Engines idle per key, at most. */
 const IDLE_PER_KEY = 2;

@@ -74,7 +74,7 @@ export function isNonSecureAarch64El1(uc: Unicorn): boolean {
 export const ENV_OFFSET = { pstate: 328, hflags: 336 } as const;
 
 /** TBFLAG_ANY / TBFLAG_A64 fields of hflags (qemu/target/arm/cpu.h, QEMU 5.0). */
-const HFLAG = {
+export const HFLAG = {
   AARCH64_STATE: 1 << 31,
   SS_ACTIVE: 1 << 30,
   BE_DATA: 1 << 28,
@@ -87,6 +87,7 @@ const HFLAG = {
 /** Core MMU indexes: ARMMMUIdx_E10_0 = 0, ARMMMUIdx_E10_1 = 2. */
 const MMUIDX_E10_0 = 0;
 const MMUIDX_E10_1 = 2;
+const MMUIDX_E10_1_PAN = 3;
 
 /**
  * The hflags of EL1 (Non-secure EL1&0 regime, PAN off) derived from those of EL0: what QEMU's
@@ -112,4 +113,18 @@ export function hflagsEditable(env: DataView, livePstate: bigint): boolean {
     (hflags & HFLAG.AARCH64_STATE) !== 0 &&
     (hflags & HFLAG.MMUIDX_MASK) >>> HFLAG.MMUIDX_SHIFT === MMUIDX_E10_0
   );
+}
+
+/**
+ * True when the saved state's `pstate` has the live PSTATE's mode and `hflags` are AArch64 flags
+ * whose MMU index is that EL's (E10_0 at EL0, E10_1 or E10_1_PAN at EL1): the layout is the one
+ * ENV_OFFSET describes.
+ */
+export function hflagsMatchLiveState(env: DataView, livePstate: bigint): boolean {
+  const pstateMode = env.getUint32(ENV_OFFSET.pstate, true) & 0x1f;
+  const hflags = env.getUint32(ENV_OFFSET.hflags, true);
+  const mmuIdx = (hflags & HFLAG.MMUIDX_MASK) >>> HFLAG.MMUIDX_SHIFT;
+  const el = Number((livePstate >> 2n) & 3n);
+  const ownIdx = el === 0 ? mmuIdx === MMUIDX_E10_0 : el === 1 && (mmuIdx === MMUIDX_E10_1 || mmuIdx === MMUIDX_E10_1_PAN);
+  return BigInt(pstateMode) === (livePstate & 0x1fn) && (hflags & HFLAG.AARCH64_STATE) !== 0 && ownIdx;
 }

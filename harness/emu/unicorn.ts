@@ -280,6 +280,10 @@ let native: Native | null = null;
 /** Loads libunicorn once (WBDIFF_LIBUNICORN overrides the path). */
 export function loadUnicorn(): Native {
   if (native) return native;
+  // Unicorn 2.1 answers a register its model lacks with OK and a warning on stderr, unless this is
+  // set (it reads it at each access); wbdiff relies on the error (UC_ERR_ARG, as 2.0.1 gives) to
+  // tell which system registers the model has. 2.0.1 ignores it.
+  process.env['UC_IGNORE_REG_BREAK'] ??= '1';
   // WBDIFF_LIBUNICORN names the one library to load; otherwise Debian's path, then the loader's search.
   const candidates = process.env.WBDIFF_LIBUNICORN ? [process.env.WBDIFF_LIBUNICORN] : [DEFAULT_LIBRARY, 'libunicorn.so.2'];
   let lib: koffi.IKoffiLib | null = null;
@@ -412,6 +416,12 @@ export interface MemEvent {
   address: bigint;
   size: number;
   value: bigint;
+}
+
+/** Guest addresses [start, end) holding code. */
+export interface CodeRange {
+  start: bigint;
+  end: bigint;
 }
 
 export interface HookHandle {
@@ -1006,7 +1016,7 @@ export class Unicorn {
    * the translated code of `codeRanges` dropped (uc_mem_write and madvise do not drop it; the
    * previous and next images' pages; never UC_CTL_TB_FLUSH).
    */
-  resetForReuse(codeRanges: readonly { start: bigint; end: bigint }[]): void {
+  resetForReuse(codeRanges: readonly CodeRange[]): void {
     if (!this.reusable || this.pristine === null) throw new Error('resetForReuse: not a reusable engine with a saved state');
     for (const id of this.hookIds) {
       this.n.uc_hook_del(this.h, id);
@@ -1071,6 +1081,28 @@ export class Unicorn {
     const total = Number(this.n.uc_context_size(this.h));
     edit(new DataView(koffi.view(this.context as koffi.IKoffiPointerCast, total), 16));
     check('uc_context_restore', this.n.uc_context_restore(this.h, this.context));
+  }
+
+  /** Reads the CPU state as uc_context_save copies it (the CPUARMState), without writing it back. */
+  readCpuState<T>(read: (env: DataView) => T): T {
+    if (this.context === null) {
+      const out: unknown[] = [null];
+      check('uc_context_alloc', this.n.uc_context_alloc(this.h, out));
+      this.context = out[0];
+    }
+    check('uc_context_save', this.n.uc_context_save(this.h, this.context));
+    const total = Number(this.n.uc_context_size(this.h));
+    return read(new DataView(koffi.view(this.context as koffi.IKoffiPointerCast, total), 16));
+  }
+
+  /**
+   * The syndrome (ESR) Unicorn's CPU computed for the exception it last raised (env->exception.syndrome),
+   * e.g. a software step's ISV and EX bits; null when this library's layout is unknown.
+   */
+  lastExceptionSyndrome(): number | null {
+    const offset = exceptionSyndromeOffset();
+    if (offset === null) return null;
+    return this.readCpuState((env) => env.getUint32(offset, true));
   }
 
   /** Safe to call from inside callbacks: the running uc_emu_start returns at the next TB boundary. */
@@ -1237,6 +1269,43 @@ export function emuCounterOffset(): number | null {
     uc.close();
   }
   return counterOffset;
+}
+
+let syndromeOffset: number | null | undefined;
+
+/**
+ * Where the saved CPU state (readCpuState) keeps exception.syndrome, found once per process on a
+ * scratch engine: after `svc #imm` it holds syn_aa64_svc(imm) (EC 0x15, IL, imm16), for two
+ * immediates at one offset. Any other answer is null: no guess is ever used.
+ */
+export function exceptionSyndromeOffset(): number | null {
+  if (syndromeOffset !== undefined) return syndromeOffset;
+  syndromeOffset = null;
+  const uc = Unicorn.open();
+  try {
+    const base = 0x1000_0000n;
+    uc.memMap(base, 0x1000, UC_PROT.ALL);
+    uc.hookIntr(() => uc.emuStop());
+    const offsetsAfterSvc = (imm: number): Set<number> => {
+      uc.memWrite(base, new Uint8Array(new Uint32Array([(0xd400_0001 | (imm << 5)) >>> 0]).buffer));
+      uc.removeCachedCode(base, base + 0x1000n);
+      uc.emuStart(base, -1n, 0, 1);
+      const want = ((0x15 << 26) | (1 << 25) | imm) >>> 0;
+      return uc.readCpuState((env) => {
+        const found = new Set<number>();
+        for (let o = 0; o + 4 <= env.byteLength; o += 4) if (env.getUint32(o, true) === want) found.add(o);
+        return found;
+      });
+    };
+    const first = offsetsAfterSvc(0x1234);
+    const both = [...offsetsAfterSvc(0x4321)].filter((o) => first.has(o));
+    if (both.length === 1) syndromeOffset = both[0]!;
+  } catch {
+    syndromeOffset = null;
+  } finally {
+    uc.close();
+  }
+  return syndromeOffset;
 }
 
 function check(call: string, err: number, detail = ''): void {

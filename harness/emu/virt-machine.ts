@@ -38,11 +38,22 @@ import { deviceForCpu, VirtInterrupts } from './interrupts/virt-interrupts.js';
 import { psciCall, virtAffinity, type PowerState, type PsciCpus } from './psci.js';
 import { guestStage1 } from './virtual-alias.js';
 import { HLT_F000, semihostingCall } from './semihosting.js';
-import { EXCP, strerror, UC_ERR, UC_PROT, Unicorn, type Arm64CpuModel, type InvalidMemEvent, type MemAccess } from './unicorn.js';
+import {
+  EXCP,
+  strerror,
+  UC_ERR,
+  UC_PROT,
+  Unicorn,
+  type Arm64CpuModel,
+  type CodeRange,
+  type InvalidMemEvent,
+  type MemAccess,
+} from './unicorn.js';
 import { enterNonSecureEl1 } from './sysregs.js';
 import { ExceptionEntry, type GuestException, type TakenException } from './exception-entry.js';
 import { BRANCH_TO_SELF } from './exceptions.js';
 import { VirtualAliasPages } from './virtual-alias.js';
+import { SoftwareStep } from './software-step.js';
 
 export const VIRT = {
   ramBase: VIRT_RAM_BASE,
@@ -171,7 +182,7 @@ class VirtCpu {
   stopped: SliceOutcome | null = null;
   memFault: { event: InvalidMemEvent; pc: bigint } | null = null;
   /** An exception UC_HOOK_INTR reported, taken to the guest's vectors once the engine stopped. */
-  pendingException: { intno: number; pc: bigint } | null = null;
+  pendingException: { intno: number; pc: bigint; syndrome: number | null } | null = null;
   /** Instructions of the run before a load/store that hit unmapped memory, if one did. */
   faultedAfter: number | null = null;
   /** Code ranges another CPU invalidated (IC IALLU/IALLUIS/IVAU) to drop from this engine's translations before it runs. */
@@ -182,6 +193,8 @@ class VirtCpu {
   readonly quantum: InstructionCounter;
   /** Hardware breakpoints, modelled with code hooks (Unicorn's own crash the process: breakpoints.ts). */
   readonly breakpoints: HardwareBreakpoints;
+  /** Software step: Unicorn's state machine, kept in step with PSTATE.D (software-step.ts). */
+  readonly step: SoftwareStep;
   /** Instructions the running uc_emu_start was asked for (the polling rule's quantum end). */
   runCount = 0;
 
@@ -195,6 +208,7 @@ class VirtCpu {
     this.aliases = new VirtualAliasPages(uc);
     this.quantum = instructionCounterFor(uc, counting);
     this.breakpoints = new HardwareBreakpoints(uc, () => this.quantum.stopBefore('code'));
+    this.step = new SoftwareStep(uc, () => this.quantum.stopBefore('code'));
   }
 }
 
@@ -459,6 +473,7 @@ export class VirtMachine {
         );
       }
       chunks.push({ address: start, bytes: segment.data.subarray(0, Number(segment.filesz)) });
+      if (segment.flags.x) this.codeRanges.push({ start, end });
       // Written as zeros, not left to fresh memory: a reused engine keeps these pages (memWriteWhole).
       const bss = segment.memsz - segment.filesz;
       if (bss > 0n) chunks.push({ address: start + segment.filesz, bytes: new Uint8Array(Number(bss)) });
@@ -467,8 +482,14 @@ export class VirtMachine {
     this.cpus[0]!.pc = image.entry;
   }
 
-  /** Bytes at a guest address in RAM or flash (a raw image, the boot stub, the DTB). */
-  loadImage(address: bigint, bytes: Uint8Array): void {
+  /**
+   * Where the loaded code is (an ELF's executable segments; images loaded as code): what a pooled
+   * engine's reset searches for translated code, and where software step looks for DAIF writes.
+   */
+  readonly codeRanges: CodeRange[] = [];
+
+  /** Bytes at a guest address in RAM or flash (a raw image and the boot stub as `code`; the DTB, an initrd). */
+  loadImage(address: bigint, bytes: Uint8Array, options: { code?: boolean } = {}): void {
     const ramEnd = VIRT.ramBase + this.ramSize;
     const end = address + BigInt(bytes.length);
     if (!(address >= VIRT.ramBase && end <= ramEnd) && !(address >= VIRT.flashBase && end <= VIRT.flashBase + VIRT.flashSize)) {
@@ -478,6 +499,7 @@ export class VirtMachine {
       );
     }
     this.uc.memWrite(address, bytes);
+    if (options.code) this.codeRanges.push({ start: address, end: end });
   }
 
   /** The pc (the next instruction to run) of the CPU that ran last; set: the boot CPU's entry. */
@@ -678,8 +700,10 @@ export class VirtMachine {
     this.flash.settle();
     const result = (outcome: SliceOutcome) => ({ outcome, executed });
     cpu.breakpoints.undoWatchedAccess();
-    cpu.breakpoints.applyPending();
+    if (cpu.breakpoints.applyPending()) cpu.step.rearm(this.codeRanges);
+    if (cpu.step.syncNeeded) cpu.step.sync();
     if (cpu.breakpoints.unmodelled) return result({ kind: 'emulator-limit', reason: cpu.breakpoints.unmodelled, pc: cpu.pc });
+    if (cpu.step.unmodelled) return result({ kind: 'emulator-limit', reason: cpu.step.unmodelled, pc: cpu.pc });
     const debug = cpu.exceptions.unmodelledDebug();
     if (debug) return result({ kind: 'emulator-limit', reason: debug, pc: cpu.pc });
     if (cpu.stopped) return result(cpu.stopped);
@@ -710,6 +734,7 @@ export class VirtMachine {
     if (result.kind === 'taken') {
       this.interruptsTaken++;
       cpu.pc = result.exception.vector;
+      cpu.step.sync();
       return { kind: 'running' };
     }
     if (result.kind === 'limit')
@@ -829,6 +854,8 @@ export class VirtMachine {
     // The replay that finds an MMU fault's address faults again: that one is not the guest's.
     if (cpu.exceptions.probing) return uc.emuStop();
     const pc = uc.regRead('pc');
+    // Read first: a uc_mem_read with the MMU on (readWord below) can overwrite it.
+    const syndrome = uc.lastExceptionSyndrome();
     // EXCP_UDEF reports the instruction's own address, EXCP_HVC / EXCP_SEMIHOST the next one.
     const at = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : intno === EXCP.SEMIHOST ? pc : null;
     const word = at === null ? null : uc.readWord(at);
@@ -840,7 +867,7 @@ export class VirtMachine {
       this.semihostingCall(cpu, at);
       return;
     }
-    cpu.pendingException = { intno, pc };
+    cpu.pendingException = { intno, pc, syndrome };
     uc.emuStop();
   }
 
@@ -856,7 +883,10 @@ export class VirtMachine {
       cpu.breakpoints.hit = null;
       return cpu.exceptions.fromBreakpoint(breakpoint);
     }
-    if (cpu.pendingException) return cpu.exceptions.fromInterrupt(cpu.pendingException.intno, cpu.pendingException.pc);
+    if (cpu.pendingException) {
+      const { intno, pc, syndrome } = cpu.pendingException;
+      return cpu.exceptions.fromInterrupt(intno, pc, syndrome);
+    }
     // Only an access that stopped the engine: a later hook (the tracer's) may have mapped the page.
     const mem = cpu.memFault;
     if (mem && err !== UC_ERR.OK && mem.event.why === 'unmapped') return cpu.exceptions.fromUnmappedAccess(mem.event, mem.pc);
@@ -867,6 +897,8 @@ export class VirtMachine {
     const result = cpu.exceptions.take(exception);
     if (result.kind === 'taken') {
       cpu.pc = result.exception.vector;
+      // PSTATE.D is set now: a step in progress stops (Unicorn would only see it at its next rebuild).
+      cpu.step.sync();
       return { kind: 'running' };
     }
     if (result.kind === 'limit')

@@ -374,15 +374,12 @@ async function bootKernel(
   spec: RunSpec,
 ): Promise<{ entry: bigint; why: string; codeRanges: CodeRange[] }> {
   const dtbOf = async () => (await qemuDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB })).bytes;
-  // Where code may run (the data -- DTB, initrd -- is left out): a run that executes elsewhere is not pooled.
-  const codeRanges: CodeRange[] = [];
-  const code = (start: bigint, length: number | bigint) => codeRanges.push({ start, end: start + BigInt(length) });
   if (kernel.elf) {
+    // Code can only have been translated where it ran: machine.codeRanges, the executable segments
+    // (code run anywhere else makes watchCodeOutside close the engine), the pages searched at a reset.
     machine.loadElf(kernel.elf);
+    const codeRanges = machine.codeRanges;
     const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
-    // Code can only have been translated where it ran: the executable segments (code run in any
-    // other makes watchCodeOutside close the engine), so only their pages are searched at a reset.
-    for (const s of loads) if (s.flags.x) code(s.paddr, s.memsz);
     if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments', codeRanges };
     const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
     const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
@@ -410,17 +407,15 @@ async function bootKernel(
     initrdSize: initrd?.length ?? 0,
   });
   const dtb = await dtbOf();
-  machine.loadImage(boot.loadAddress, bytes);
-  machine.loadImage(VIRT.ramBase, stub.code);
+  machine.loadImage(boot.loadAddress, bytes, { code: true });
+  machine.loadImage(VIRT.ramBase, stub.code, { code: true });
   if (initrd) machine.loadImage(stub.initrdAddress, initrd);
   machine.loadImage(stub.dtbAddress, dtb);
-  code(boot.loadAddress, bytes.length);
-  code(VIRT.ramBase, stub.code.length);
   machine.programCounter = VIRT.ramBase;
   const initrdAt = initrd ? `, initrd (${initrd.length} bytes) at ${hex(stub.initrdAddress)}` : '';
   return {
     entry: boot.entry,
     why: `DTB at ${hex(stub.dtbAddress)}${initrdAt}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}`,
-    codeRanges,
+    codeRanges: machine.codeRanges,
   };
 }

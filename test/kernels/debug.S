@@ -1,12 +1,14 @@
 /* debug: what a kernel finds of the self-hosted debug architecture, printed as values so the
  * runners can be compared (kvm-unit-tests' debug tests probe the same; kernels/pmu does the PMU).
- * A test kernel, not a bundled one: on Unicorn 2.0.1 the DBGBCR write crashes the process until
- * hardware breakpoints are modelled (emu-suite's branch), and every bundled kernel runs on the emulator somewhere.
  * Every probe runs through one synchronous-exception handler that records the exception class
- * (x28) and counts exceptions (x27): an UNDEF shows as EC=00, a debug event as its own class.
+ * (x28) and counts exceptions (x27): an UNDEF shows as EC=00, a debug event as its own class; a
+ * software step also records its ESR (x26) and ELR (x24).
  *   BP         EC of the exception a hardware breakpoint (DBGBVR0/DBGBCR0, EL1) raised (31 = breakpoint)
  *   WP         EC of a store watchpoint's exception (DBGWVR0/DBGWCR0) (35 = watchpoint)
  *   SS         EC after one software step (MDSCR_EL1.SS, SPSR.SS via ERET) (33 = software step)
+ *   SSESR      its ESR (ISV set: the step completed), SSELR its ELR - ss_here (4: one nop ran)
+ *   SSP        EC of a step pending when MSR DAIFClr unmasks debug exceptions with MDSCR.SS set
+ *              (kvm-unit-tests' debug-sstep), SSPESR its ESR (ISV clear), SSPELR its ELR - ssp_here (0)
  *   EXC        exceptions taken in all */
 #include "virt.h"
 
@@ -35,6 +37,8 @@ sync_handler:
 	eret
 2:	cmp	x28, #0x33			/* software step, same EL */
 	b.ne	3f
+	mrs	x26, esr_el1
+	mrs	x24, elr_el1
 	mrs	x9, mdscr_el1
 	bic	x9, x9, #MDSCR_SS
 	msr	mdscr_el1, x9
@@ -81,8 +85,10 @@ bp_here:
 	str	x1, [x1]
 	say_hex	WP, x28
 
-	/* one software step: ERET to ss_here with SPSR.SS set (EL1h, D clear) */
+	/* one software step: ERET to ss_here with SPSR.SS set (EL1h, D clear), armed with PSTATE.D set
+	 * (with D clear, MDSCR.SS would make a step pending at once: PSTATE.SS is clear) */
 	mov	x28, #0xff
+	msr	daifset, #8
 	mov	x0, #(MDSCR_MDE | MDSCR_KDE | MDSCR_SS)
 	msr	mdscr_el1, x0
 	adr	x0, ss_here
@@ -99,6 +105,30 @@ ss_here:
 	msr	mdscr_el1, x0
 	isb
 	say_hex	SS, x28
+	say_hex	SSESR, x26
+	adr	x0, ss_here
+	sub	x23, x24, x0
+	say_hex	SSELR, x23
+
+	/* a step pending at the unmask: MDSCR.SS set with PSTATE.D set, then DAIFClr of D */
+	mov	x28, #0xff
+	mov	x26, #0
+	msr	daifset, #8
+	mov	x0, #(MDSCR_MDE | MDSCR_KDE | MDSCR_SS)
+	msr	mdscr_el1, x0
+	isb
+	msr	daifclr, #8
+ssp_here:
+	nop
+	msr	daifset, #8
+	mov	x0, #0
+	msr	mdscr_el1, x0
+	isb
+	say_hex	SSP, x28
+	say_hex	SSPESR, x26
+	adr	x0, ssp_here
+	sub	x23, x24, x0
+	say_hex	SSPELR, x23
 	say_hex	EXC, x27
 	say	"DONE\n"
 	ldp	x29, x30, [sp], #16

@@ -1,5 +1,6 @@
 // DBGBCR/DBGBVR decoding for the emulator's own hardware breakpoints (harness/emu/breakpoints.ts).
 import test from 'ava';
+import { singleStepActive, writesDebugMask } from '../../harness/emu/software-step.js';
 import { breakpointAddress, isBreakpointRegister, unmodelledBreakpointControl } from '../../harness/emu/breakpoints.js';
 
 test('breakpoint registers are DBGBCRn/DBGBVRn, and only unlinked A64 address matches are modelled', (t) => {
@@ -28,4 +29,25 @@ test('watchpoints: byte address select, load/store control and EL match decide a
   t.is(watchHit(watch, { address: 0x4008_1000n, size: 4, write: true, el: 1 }), null, 'bytes 0-3 are not watched');
   t.is(watchHit(watch, { address: 0x4008_1004n, size: 4, write: false, el: 1 }), null, 'loads are not watched (LSC = store)');
   t.is(watchHit(watch, { address: 0x4008_1004n, size: 4, write: true, el: 0 }), null, 'EL0 is not watched (PAC = EL1)');
+});
+
+test('software step is active as QEMU 5.0 computes it: MDSCR.SS, and at EL1 KDE with PSTATE.D clear; EL0 always', (t) => {
+  const SS = 1n;
+  const KDE = 1n << 13n;
+  const EL1H = 0x5n;
+  const D = 1n << 9n;
+  t.false(singleStepActive(KDE, EL1H), 'no MDSCR.SS');
+  t.false(singleStepActive(SS, EL1H), 'EL1 without KDE');
+  t.false(singleStepActive(SS | KDE, EL1H | D), 'EL1 with PSTATE.D');
+  t.true(singleStepActive(SS | KDE, EL1H));
+  t.true(singleStepActive(SS, 0x0n), 'EL0: the debug target EL1 is higher');
+});
+
+test('the DAIF writes that can start or stop a step: MSR DAIFSet/DAIFClr with the D bit', (t) => {
+  t.true(writesDebugMask(0xd50348ff), 'msr daifclr, #8');
+  t.true(writesDebugMask(0xd50348df), 'msr daifset, #8');
+  t.true(writesDebugMask(0xd5034fdf), 'msr daifset, #0xf');
+  t.false(writesDebugMask(0xd50342ff), 'msr daifclr, #2 (IRQ only)');
+  t.false(writesDebugMask(0xd503201f), 'nop');
+  t.false(writesDebugMask(0xd51b4220), 'msr daif, x0 (a register write: Unicorn rebuilds its flags itself)');
 });
