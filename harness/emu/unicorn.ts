@@ -1071,6 +1071,17 @@ export class Unicorn {
    * for the fields no register id reaches. Only while the engine is stopped.
    */
   editCpuState(edit: (env: DataView) => void): void {
+    edit(this.savedCpuState());
+    check('uc_context_restore', this.n.uc_context_restore(this.h, this.context));
+  }
+
+  /** Reads the CPU state as uc_context_save copies it (the CPUARMState), without writing it back. */
+  readCpuState<T>(read: (env: DataView) => T): T {
+    return read(this.savedCpuState());
+  }
+
+  /** uc_context_save into this engine's one context; its CPUARMState as a view. */
+  private savedCpuState(): DataView {
     if (this.context === null) {
       const out: unknown[] = [null];
       check('uc_context_alloc', this.n.uc_context_alloc(this.h, out));
@@ -1079,20 +1090,7 @@ export class Unicorn {
     check('uc_context_save', this.n.uc_context_save(this.h, this.context));
     // struct uc_context { size_t context_size; uc_mode mode; uc_arch arch; char data[]; }
     const total = Number(this.n.uc_context_size(this.h));
-    edit(new DataView(koffi.view(this.context as koffi.IKoffiPointerCast, total), 16));
-    check('uc_context_restore', this.n.uc_context_restore(this.h, this.context));
-  }
-
-  /** Reads the CPU state as uc_context_save copies it (the CPUARMState), without writing it back. */
-  readCpuState<T>(read: (env: DataView) => T): T {
-    if (this.context === null) {
-      const out: unknown[] = [null];
-      check('uc_context_alloc', this.n.uc_context_alloc(this.h, out));
-      this.context = out[0];
-    }
-    check('uc_context_save', this.n.uc_context_save(this.h, this.context));
-    const total = Number(this.n.uc_context_size(this.h));
-    return read(new DataView(koffi.view(this.context as koffi.IKoffiPointerCast, total), 16));
+    return new DataView(koffi.view(this.context as koffi.IKoffiPointerCast, total), 16);
   }
 
   /**
@@ -1216,20 +1214,34 @@ export class Unicorn {
   }
 }
 
-let counterOffset: number | null | undefined;
-
 /**
- * Where uc_struct keeps emu_counter (size_t, followed by emu_count), found once per process on a
- * scratch engine: after starts with distinct counts over NOPs the pair (count + 1, count) sits at
- * one offset; then the semantics Unicorn.emuCounter promises are checked (a WFI and a code-hook
- * stop). Any other answer (another layout, a Unicorn that counts differently, as 2.1's icount
- * chunks do) is null: no guess is ever used.
+ * A fact about this libunicorn's memory layout, found once per process by `probe` on a scratch
+ * engine; null when the probe finds none or fails: no guess is ever used.
  */
-export function emuCounterOffset(): number | null {
-  if (counterOffset !== undefined) return counterOffset;
-  counterOffset = null;
+function probedOnce(cache: { found?: number | null }, probe: (uc: Unicorn) => number | null): number | null {
+  if (cache.found !== undefined) return cache.found;
+  cache.found = null;
   const uc = Unicorn.open();
   try {
+    cache.found = probe(uc);
+  } catch {
+    cache.found = null;
+  } finally {
+    uc.close();
+  }
+  return cache.found;
+}
+
+const counterOffset: { found?: number | null } = {};
+
+/**
+ * Where uc_struct keeps emu_counter (size_t, followed by emu_count): after starts with distinct
+ * counts over NOPs the pair (count + 1, count) sits at one offset; then the semantics
+ * Unicorn.emuCounter promises are checked (a WFI and a code-hook stop). 2.0.1 and 2.1.x pass
+ * (at other offsets); another layout or way of counting gives null.
+ */
+export function emuCounterOffset(): number | null {
+  return probedOnce(counterOffset, (uc) => {
     const base = 0x1000_0000n;
     const NOP = 0xd503201f;
     const WFI = 0xd503207f;
@@ -1249,7 +1261,8 @@ export function emuCounterOffset(): number | null {
     const second = new Set(pairsAfter(517));
     const both = first.filter((o) => second.has(o));
     if (both.length !== 1) return null;
-    counterOffset = both[0]!;
+    // The checks below read the counter through this offset.
+    counterOffset.found = both[0]!;
     const read = () => uc.emuCounter();
     // A WFI as the 0x301st instruction: the start returns there, the WFI counted.
     uc.emuStart(base, -1n, 0, 0x1000);
@@ -1262,27 +1275,18 @@ export function emuCounterOffset(): number | null {
     const hooked = read();
     const hookedPc = uc.regRead('pc');
     uc.hookDel(hook);
-    if (wfi !== 0x301 || hooked !== 5 || hookedPc !== stopAt) counterOffset = null;
-  } catch {
-    counterOffset = null;
-  } finally {
-    uc.close();
-  }
-  return counterOffset;
+    return wfi === 0x301 && hooked === 5 && hookedPc === stopAt ? both[0]! : null;
+  });
 }
 
-let syndromeOffset: number | null | undefined;
+const syndromeOffset: { found?: number | null } = {};
 
 /**
- * Where the saved CPU state (readCpuState) keeps exception.syndrome, found once per process on a
- * scratch engine: after `svc #imm` it holds syn_aa64_svc(imm) (EC 0x15, IL, imm16), for two
- * immediates at one offset. Any other answer is null: no guess is ever used.
+ * Where the saved CPU state (readCpuState) keeps exception.syndrome: after `svc #imm` it holds
+ * syn_aa64_svc(imm) (EC 0x15, IL, imm16), for two immediates at one offset.
  */
 export function exceptionSyndromeOffset(): number | null {
-  if (syndromeOffset !== undefined) return syndromeOffset;
-  syndromeOffset = null;
-  const uc = Unicorn.open();
-  try {
+  return probedOnce(syndromeOffset, (uc) => {
     const base = 0x1000_0000n;
     uc.memMap(base, 0x1000, UC_PROT.ALL);
     uc.hookIntr(() => uc.emuStop());
@@ -1299,13 +1303,8 @@ export function exceptionSyndromeOffset(): number | null {
     };
     const first = offsetsAfterSvc(0x1234);
     const both = [...offsetsAfterSvc(0x4321)].filter((o) => first.has(o));
-    if (both.length === 1) syndromeOffset = both[0]!;
-  } catch {
-    syndromeOffset = null;
-  } finally {
-    uc.close();
-  }
-  return syndromeOffset;
+    return both.length === 1 ? both[0]! : null;
+  });
 }
 
 function check(call: string, err: number, detail = ''): void {

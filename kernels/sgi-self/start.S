@@ -16,9 +16,7 @@
 main:
 	stp	x29, x30, [sp, #-16]!
 	msr	daifset, #3
-	adr	x0, vectors
-	msr	vbar_el1, x0
-	isb
+	use_vectors vectors
 	store32	GICD, 1				/* GICD_CTLR: enable */
 	store32	GICD + 0x400, 0x00808080	/* IPRIORITYR0: SGIs 0-2 at 0x80 */
 	store32	GICD + 0x100, 0x00000006	/* GICD_ISENABLER0: SGIs 1, 2 */
@@ -83,19 +81,6 @@ irq_handler:
 	eret
 	.ltorg
 
-/* Every vector spins except IRQ from the current EL with SP_EL1 (offset 0x280). */
-	.balign 2048
-vectors:
-	.rept 5
-	b	.
-	.balign 128
-	.endr
-	.org vectors + 0x280
-	b	irq_handler
-	.balign 128
-	.rept 11
-	b	.
-	.balign 128
-	.endr
+	vector_table vectors, irq_handler, 0x280	/* IRQ, current EL with SP_EL1 */
 
 	virt_lib
