@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { PSCI_FN, PSCI_RET, psciCall, virtMpidr, type PowerState, type PsciCpus } from '../harness/emu/psci.js';
 import { EmuRunner, emuCannotHonour } from '../harness/runners/emu.js';
+import { QemuRunner } from '../harness/runners/qemu.js';
 import { runSpecFor, type RunSpec } from '../harness/runners/types.js';
 import { buildTestKernel, runOnQemu, TEST_KERNELS_DIR, withTempDir } from './helpers/register-probe.js';
 import { subject } from './helpers/subjects.js';
@@ -77,6 +78,9 @@ for (const id of ['smp-ipi', 'smp-ipi-gicv3']) {
       const smp = run.details?.['smp'] as { cpusStarted: number; cpus: { power: string }[] };
       t.is(smp.cpusStarted, 1);
       t.is(smp.cpus[1]!.power, 'off', 'CPU 1 ended with CPU_OFF');
+      const calls = (run.details?.['psciCalls'] as { fn: string; cpu: number }[]).filter((c) => c.cpu === 1).map((c) => c.fn);
+      // Its hvc ran once: a pc write from the hook used to restart the engine and drop the stop.
+      t.deepEqual(calls, ['0x84000002 CPU_OFF'], 'CPU 1 called CPU_OFF once and ran no further');
       if (quantum === 1000) {
         const again = await emuRun(spec, quantum, 7);
         t.deepEqual(again.same, same, 'slices of 7 instructions: the same serial, guest time and interrupts as the default slice');
@@ -109,6 +113,31 @@ for (const iallu of [false, true]) {
     });
   });
 }
+
+test('PSCI CPU_SUSPEND sleeps as a WFI does: with nothing that could wake it the run ends as a timeout there, as on QEMU, and the code after it never runs', async (t) => {
+  await withTempDir(async (dir) => {
+    const source = [
+      '#include "virt.h"',
+      '\tkernel_entry main',
+      'main:',
+      '\tsay "SUSPEND\\n"',
+      '\tldr x0, =0xc4000001',
+      '\tmov x1, #0',
+      '\thvc #0',
+      '\tsay "WOKE\\n"',
+      '\tb poweroff',
+      '\tvirt_lib',
+      '',
+    ].join('\n');
+    const elf = await buildTestKernel(dir, 'suspend', source);
+    const spec = { ...runSpecFor(elf, 'cortex-a57', {}), timeoutMs: 1500 };
+    const [qemu, emu] = [await new QemuRunner().run(spec), await new EmuRunner().run(spec)];
+    t.is(qemu.verdict, 'timeout', qemu.reason);
+    t.is(qemu.serial.replace(/\r/g, ''), 'SUSPEND\n');
+    t.is(emu.verdict, 'timeout', emu.reason);
+    t.is(emu.serial, 'SUSPEND\n', 'the CPU went on past its hvc before (a pc write from the hook dropped the stop)');
+  });
+});
 
 test('every CPU off ends the run at once as a timeout, as QEMU would run on with no CPU', async (t) => {
   await withTempDir(async (dir) => {

@@ -1109,6 +1109,15 @@ export class Unicorn {
     check('uc_emu_stop', this.n.uc_emu_stop(this.h));
   }
 
+  /**
+   * From a hook: stop, with pc at `pc` once uc_emu_start has returned. Writing pc from a hook
+   * makes Unicorn 2.0.1 resume there and drop the stop (a CPU_OFF's hvc ran again and again).
+   */
+  emuStopAt(pc: bigint): void {
+    this.pcAfterStop = pc;
+    this.emuStop();
+  }
+
   /** uc_emu_stop calls so far, and where pc goes once the engine has stopped (hookSysInsn). */
   private stopsRequested = 0;
   private pcAfterStop: bigint | null = null;

@@ -948,16 +948,15 @@ export class VirtMachine {
       case 'suspend':
         // CPU_SUSPEND is a WFI on QEMU, returning SUCCESS: the CPU sleeps until an interrupt is pending.
         uc.regWrite('x0', 0n);
-        uc.regWrite('pc', hvcAt + 4n);
-        this.stop({ kind: 'halted', pc: hvcAt + 4n });
+        this.current.stopped = { kind: 'halted', pc: hvcAt + 4n };
+        uc.emuStopAt(hvcAt + 4n);
         return;
       case 'cpu-off':
         // Never returns: the CPU is off until a CPU_ON starts it afresh.
         record('CPU_OFF');
         cpu.power = 'off';
         cpu.sleeping = false;
-        uc.regWrite('pc', hvcAt);
-        uc.emuStop();
+        uc.emuStopAt(hvcAt);
         return;
       case 'cpu-on': {
         record('CPU_ON');
