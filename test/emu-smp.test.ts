@@ -78,7 +78,7 @@ for (const id of ['smp-ipi', 'smp-ipi-gicv3']) {
       const smp = run.details?.['smp'] as { cpusStarted: number; cpus: { power: string }[] };
       t.is(smp.cpusStarted, 1);
       t.is(smp.cpus[1]!.power, 'off', 'CPU 1 ended with CPU_OFF');
-      const calls = (run.details?.['psciCalls'] as { fn: string; cpu: number }[]).filter((c) => c.cpu === 1).map((c) => c.fn);
+      const calls = ((run.details?.['psciCalls'] ?? []) as { fn: string; cpu: number }[]).filter((c) => c.cpu === 1).map((c) => c.fn);
       // Its hvc ran once: a pc write from the hook used to restart the engine and drop the stop.
       t.deepEqual(calls, ['0x84000002 CPU_OFF'], 'CPU 1 called CPU_OFF once and ran no further');
       if (quantum === 1000) {
