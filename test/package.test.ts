@@ -59,3 +59,11 @@ test("npm pack installs as a devDependency and runs a kernel repository's own co
   const version = await execa(process.execPath, [bin, '--version'], { cwd: project });
   t.is(version.stdout.trim(), manifest.version);
 });
+
+test("npm's run-script banners stay off stdout in this folder (.npmrc), so `npm run bench -- --json` prints one JSON document", async (t) => {
+  // `setup` is idempotent and quick; with npm's default log level its banner would be stdout's first line.
+  const run = await execa('npm', ['run', 'setup'], { cwd: REPO_ROOT });
+  t.false(run.stdout.includes('> wbdiff@'), run.stdout);
+  const withBanners = await execa('npm', ['run', 'setup', '--loglevel=notice'], { cwd: REPO_ROOT });
+  t.true(withBanners.stdout.includes('> wbdiff@'), 'the check can fail: npm prints the banner at its notice level');
+});
