@@ -10,7 +10,7 @@ import { UC_PROT, Unicorn } from '../harness/emu/unicorn.js';
 import { REPO_ROOT } from '../harness/paths.js';
 import { runWithInterrupts } from './helpers/interrupt-run.js';
 import { subject } from './helpers/subjects.js';
-import { buildTestKernel, runOnQemu, withTempDir } from './helpers/register-probe.js';
+import { asmKernel, buildTestKernel, runOnQemu, withTempDir } from './helpers/register-probe.js';
 
 const TIMER_WFI = join(REPO_ROOT, 'test', 'kernels', 'timer-wfi.S');
 /** The counter line is the only one that depends on time; under QEMU without -icount it follows the host clock. */
@@ -55,21 +55,16 @@ for (const gic of [2, 3] as const) {
 
 test('a WFI that nothing can ever end stops at once instead of idling until the timeout', async (t) => {
   await withTempDir(async (dir) => {
-    const source = [
-      '#include "virt.h"',
-      '\tkernel_entry main',
-      'main:',
-      '\tmsr daifset, #3',
-      '\tmov x0, #6250',
-      '\tmsr cntv_tval_el0, x0',
-      '\tmov x0, #1',
-      '\tmsr cntv_ctl_el0, x0',
-      '\twfi',
-      '\tsay "WOKE\\n"',
-      '\tb .',
-      '\tvirt_lib',
-      '',
-    ].join('\n');
+    const source = asmKernel([
+      'msr daifset, #3',
+      'mov x0, #6250',
+      'msr cntv_tval_el0, x0',
+      'mov x0, #1',
+      'msr cntv_ctl_el0, x0',
+      'wfi',
+      'say "WOKE\\n"',
+      'b .',
+    ]);
     // The timer is armed but its PPI is not enabled in the GIC: it fires, nothing is delivered, and then nothing is left.
     const run = await runWithInterrupts(await buildTestKernel(dir, 'wfi-forever', source), 2);
     t.is(run.ending, 'wfi-forever');

@@ -9,7 +9,7 @@ import { PSCI_FN, PSCI_RET, psciCall, virtMpidr, type PowerState, type PsciCpus 
 import { EmuRunner, emuCannotHonour } from '../harness/runners/emu.js';
 import { QemuRunner } from '../harness/runners/qemu.js';
 import { runSpecFor, type RunSpec } from '../harness/runners/types.js';
-import { buildTestKernel, runOnQemu, TEST_KERNELS_DIR, withTempDir } from './helpers/register-probe.js';
+import { asmKernel, buildTestKernel, runOnQemu, TEST_KERNELS_DIR, withTempDir } from './helpers/register-probe.js';
 import { subject } from './helpers/subjects.js';
 
 /** Two CPUs at affinities 0 and 1 in the given power states. */
@@ -116,19 +116,7 @@ for (const iallu of [false, true]) {
 
 test('PSCI CPU_SUSPEND sleeps as a WFI does: with nothing that could wake it the run ends as a timeout there, as on QEMU, and the code after it never runs', async (t) => {
   await withTempDir(async (dir) => {
-    const source = [
-      '#include "virt.h"',
-      '\tkernel_entry main',
-      'main:',
-      '\tsay "SUSPEND\\n"',
-      '\tldr x0, =0xc4000001',
-      '\tmov x1, #0',
-      '\thvc #0',
-      '\tsay "WOKE\\n"',
-      '\tb poweroff',
-      '\tvirt_lib',
-      '',
-    ].join('\n');
+    const source = asmKernel(['say "SUSPEND\\n"', 'ldr x0, =0xc4000001', 'mov x1, #0', 'hvc #0', 'say "WOKE\\n"', 'b poweroff']);
     const elf = await buildTestKernel(dir, 'suspend', source);
     const spec = { ...runSpecFor(elf, 'cortex-a57', {}), timeoutMs: 1500 };
     const [qemu, emu] = [await new QemuRunner().run(spec), await new EmuRunner().run(spec)];
@@ -141,17 +129,7 @@ test('PSCI CPU_SUSPEND sleeps as a WFI does: with nothing that could wake it the
 
 test('every CPU off ends the run at once as a timeout, as QEMU would run on with no CPU', async (t) => {
   await withTempDir(async (dir) => {
-    const source = [
-      '#include "virt.h"',
-      '\tkernel_entry main',
-      'main:',
-      '\tsay "OFF\\n"',
-      '\tldr x0, =0x84000002',
-      '\thvc #0',
-      '\tb .',
-      '\tvirt_lib',
-      '',
-    ].join('\n');
+    const source = asmKernel(['say "OFF\\n"', 'ldr x0, =0x84000002', 'hvc #0', 'b .']);
     const elf = await buildTestKernel(dir, 'all-off', source);
     const started = Date.now();
     const run = await new EmuRunner().run({ ...runSpecFor(elf, 'cortex-a57', {}), machine: { smp: 2 }, timeoutMs: 60_000 });

@@ -67,6 +67,11 @@ export function parseProbeOutput(text: string): ProbeValues {
   return values;
 }
 
+/** An asm kernel's source: virt.h, `main` as its entry with `body`'s lines (tab-indented), and virt_lib. */
+export function asmKernel(body: readonly string[]): string {
+  return ['#include "virt.h"', '\tkernel_entry main', 'main:', ...body.map((line) => `\t${line}`), '\tvirt_lib', ''].join('\n');
+}
+
 /** Compiles a test kernel (preprocessed asm using kernels/common/virt.h and test/kernels/gic.h) into dir/<name>.elf. */
 export async function buildTestKernel(dir: string, name: string, source: string, defines: string[] = []): Promise<string> {
   const sourcePath = join(dir, `${name}.S`);
