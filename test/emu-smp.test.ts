@@ -114,6 +114,22 @@ for (const iallu of [false, true]) {
   });
 }
 
+test('two CPUs waiting on the counter (mdelay-like loops): the polling rule skips time inside each turn, the runners agree, and a run never depends on the slice size', async (t) => {
+  await withTempDir(async (dir) => {
+    const elf = await buildTestKernel(dir, 'smp-delay', await readFile(join(TEST_KERNELS_DIR, 'smp-delay.S'), 'utf8'));
+    t.is((await runOnQemu(elf, 'virt', 2)).replace(/\r/g, '').trim(), 'T1 Y\nT2 Y\nDONE');
+    const spec = { ...runSpecFor(elf, 'cortex-a57', {}), machine: { smp: 2 }, timeoutMs: 10_000 };
+    const { run, same } = await emuRun(spec);
+    t.is(run.verdict, 'completed', run.reason);
+    t.is(run.serial.trim(), 'T1 Y\nT2 Y\nDONE');
+    const polls = run.details?.['counterPolls'] as { polls: number; skippedNs: string } | undefined;
+    t.true((polls?.polls ?? 0) > 0, `the rule applied with two CPUs (${JSON.stringify(polls)})`);
+    // 20 ms of guest time is 2.5 M instructions at 8 ns: most of it was skipped, not run.
+    t.true(BigInt(String(run.details?.['guestInstructions'])) < 1_000_000n, String(run.details?.['guestInstructions']));
+    t.deepEqual((await emuRun(spec, undefined, 7)).same, same, 'slices of 7 instructions: the same serial, guest time and interrupts');
+  });
+});
+
 test('PSCI CPU_SUSPEND sleeps as a WFI does: with nothing that could wake it the run ends as a timeout there, as on QEMU, and the code after it never runs', async (t) => {
   await withTempDir(async (dir) => {
     const source = asmKernel(['say "SUSPEND\\n"', 'ldr x0, =0xc4000001', 'mov x1, #0', 'hvc #0', 'say "WOKE\\n"', 'b poweroff']);

@@ -197,6 +197,8 @@ class VirtCpu {
   readonly step: SoftwareStep;
   /** Instructions the running uc_emu_start was asked for (the polling rule's quantum end). */
   runCount = 0;
+  /** With several CPUs: instructions of this run the polling rule skipped as time (they count toward the turn). */
+  skippedInRun = 0;
 
   constructor(
     readonly index: number,
@@ -393,14 +395,17 @@ export class VirtMachine {
       beforeStop: () => cpu.quantum.stopHere(true),
       // DBGBCR/DBGBVR: applied once the engine has stopped (breakpoints.ts).
       deferWrite: (access) => cpu.breakpoints.defer(access),
-      // With several CPUs another one may change what a loop waits for while time skips.
-      ...(this.shared === null && this.pollingRule
+      // With several CPUs no other CPU runs until this one's turn ends, so nothing but time can
+      // change what a loop reads until then: skips stop at the end of the run (a turn's part),
+      // and what they skip counts toward the turn, so each CPU's share of guest time is the same.
+      ...(this.pollingRule
         ? {
             counterPolling: {
               rule: this.counterPolling,
               inQuantum: cpu.quantum.inQuantum,
-              remaining: () => Math.max(0, cpu.runCount - cpu.quantum.inQuantum() - 1),
+              remaining: () => Math.max(0, cpu.runCount - cpu.quantum.inQuantum() - 1 - cpu.skippedInRun),
               deviceAccesses: () => this.deviceAccesses,
+              ...(this.shared ? { skipWithinRun: (instructions: number) => (cpu.skippedInRun += instructions) } : {}),
             },
           }
         : {}),
@@ -603,7 +608,7 @@ export class VirtMachine {
       if (limit !== null && limit < BigInt(count)) count = Math.max(1, Number(limit));
       const run = this.runInstructions(cpu, count);
       executed += run.executed;
-      left -= Math.max(1, run.executed);
+      left -= Math.max(1, run.executed + cpu.skippedInRun);
       if (run.outcome.kind === 'halted') {
         cpu.sleeping = true;
         if (!this.interrupts.wfiWakes(cpu.index)) break;
@@ -689,6 +694,7 @@ export class VirtMachine {
     cpu.exceptions.tidy();
     cpu.quantum.begin();
     cpu.runCount = count;
+    cpu.skippedInRun = 0;
     cpu.faultedAfter = null;
     const err = uc.emuStart(cpu.pc, -1n, 0, count);
     // A later hook (the tracer's) may map the page and let the engine go on: only a stop counts.

@@ -12,16 +12,19 @@
 //   (MMIO) access in between. A poll loop (`pollLoopLength`) is straight code [T, B]: B the first
 //   branch at or after P (at most POLL_MAX_INSTRUCTIONS on), a B / B.cond / CBZ / TBZ back to
 //   T <= P, and every instruction in it without effects beyond registers and the stack
-//   (`isPollInstruction`: data processing, branches, NOP/YIELD/ISB/DMB/DSB, loads, stores based
-//   on SP, generic-timer reads; no other store, system register, exclusive or exception). From
+//   (`isPollInstruction`: data processing, branches, NOP/YIELD/ISB/DMB/DSB, loads (load-acquire
+//   too), stores based on SP, generic-timer reads; no other store, system register, exclusive or
+//   exception). From
 //   the POLL_WARMUP-th consecutive poll on, guest time first moves forward: for a counter read by
 //   POLL_STEP_NS, or less to stop at the next timer deadline; for a timer-state read straight to
 //   the next timer deadline (none armed: no skip).
 //
-// One CPU, so until the next timer deadline nothing but the loop itself can change what it reads:
-// the skip only makes the wait cheaper (a counter wait ends at most POLL_STEP_NS late), never
-// changes what the loop computes, and timer interrupts still fire at their exact deadline. Pure
-// (the engine side is in engine-hooks.ts).
+// With one CPU, until the next timer deadline nothing but the loop itself can change what it
+// reads: the skip only makes the wait cheaper (a counter wait ends at most POLL_STEP_NS late),
+// never changes what the loop computes, and timer interrupts still fire at their exact deadline.
+// With several, turns never interleave, so the same holds until the CPU's turn ends: skips stop
+// there, and count toward the turn (engine-hooks.ts skipWithinRun). Pure (the engine side is in
+// engine-hooks.ts).
 
 /** Guest time one poll skips: 25 us = 3125 instructions at shift 3 (a poll iteration is ~6). */
 export const POLL_STEP_NS = 25_000n;
@@ -68,7 +71,16 @@ export function isPollInstruction(word: number): boolean {
   return GENERIC_TIMER_READS.has(masked(0xffff_ffe0));
 }
 
+/** The word without its size (bits 31:30) and registers (Rn, Rt). */
+function masked3ffffc00(w: number): number {
+  return (w & 0x3fff_fc00) >>> 0;
+}
+
 function isPollLoadStore(w: number): boolean {
+  // Load-acquire (LDAR, LDARB/H) and load-acquire RCpc (LDAPR*, in the atomics' encoding space):
+  // a load with ordering only, as a flag wait reads (smp_load_acquire). Exclusives (LDXR/LDAXR
+  // set the monitor) are not polling.
+  if (masked3ffffc00(w) === 0x08df_fc00 || masked3ffffc00(w) === 0x38bf_c000) return true;
   if ((w >>> 26) & 1) return false; // SIMD&FP
   const group = (w >>> 27) & 7; // bits 29:27
   const baseIsSp = ((w >>> 5) & 31) === 31;
@@ -80,7 +92,7 @@ function isPollLoadStore(w: number): boolean {
     // Single registers: opc (bits 23:22) 00 = store, else a load (or prefetch).
     return ((w >>> 22) & 3) !== 0 || baseIsSp;
   }
-  // Load literal; exclusives and the rest are not polling.
+  // Load literal; the rest are not polling.
   return group === 0b011 && ((w >>> 24) & 3) === 0;
 }
 

@@ -27,7 +27,18 @@ export interface InterruptHookOptions {
    * one in this quantum and after it to the quantum's end, and a count of device accesses. One
    * CPU only: with several, another CPU may change what the loop waits for while time skips.
    */
-  counterPolling?: { rule: CounterPolling; inQuantum: () => number; remaining: () => number; deviceAccesses: () => number };
+  counterPolling?: {
+    rule: CounterPolling;
+    inQuantum: () => number;
+    remaining: () => number;
+    deviceAccesses: () => number;
+    /**
+     * With several CPUs: skips go no further than the end of this engine run (`remaining`), are
+     * reported here in instructions (they count toward the CPU's turn), and the run ends when one
+     * reaches its end.
+     */
+    skipWithinRun?: (instructions: number) => void;
+  };
 }
 
 /** Counts of system-register accesses the models answered, for run details and benchmarks. */
@@ -94,7 +105,9 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
     const limit = model.quantumLimit();
     // A timer-state poll waits for ISTATUS, which a masked timer raises too.
     const status = timerState ? model.instructionsUntilTimerStatusChange(cpu) : null;
-    const until = status !== null && (limit === null || status < limit) ? status : limit;
+    const deadline = status !== null && (limit === null || status < limit) ? status : limit;
+    const runEnd = polling!.skipWithinRun ? BigInt(polling!.remaining()) : null;
+    const until = runEnd !== null && (deadline === null || runEnd < deadline) ? runEnd : deadline;
     const step = rule.observe(
       {
         pc: uc.regRead('pc'),
@@ -108,6 +121,7 @@ export function attachInterrupts(uc: Unicorn, cpu: number, model: VirtInterrupts
     if (step === 0n) return;
     model.clock.warpBy(step);
     model.syncInQuantum(inQuantum);
+    polling!.skipWithinRun?.(Number(step >> shift));
     // At the deadline the timer's line rises now: end the quantum so its interrupt is taken at
     // this instruction, as it would be without the skip; likewise when the next deadline now
     // falls inside the rest of the quantum.
