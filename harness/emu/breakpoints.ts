@@ -13,9 +13,10 @@
 // and PSTATE.D clear at EL1; always from EL0) and MDSCR_EL1.MDE is set.
 import { hex } from '../util/hex.js';
 import { decodePstate } from './exceptions.js';
+import { sysregKey } from './interrupts/sysreg.js';
+import { SYSREG } from './sysregs.js';
 import type { HookHandle, SysRegAccess, SysRegEncoding, Unicorn } from './unicorn.js';
 
-const MDSCR_EL1: SysRegEncoding = { op0: 2, op1: 0, crn: 0, crm: 2, op2: 2 };
 const MDSCR_KDE = 1n << 13n;
 const MDSCR_MDE = 1n << 15n;
 const PSTATE_D = 1n << 9n;
@@ -27,13 +28,7 @@ export function isBreakpointRegister(enc: SysRegEncoding): boolean {
 
 /** MDSCR_EL1. */
 function isDebugControl(enc: SysRegEncoding): boolean {
-  return (
-    enc.op0 === MDSCR_EL1.op0 &&
-    enc.op1 === MDSCR_EL1.op1 &&
-    enc.crn === MDSCR_EL1.crn &&
-    enc.crm === MDSCR_EL1.crm &&
-    enc.op2 === MDSCR_EL1.op2
-  );
+  return sysregKey(enc) === sysregKey(SYSREG.MDSCR_EL1);
 }
 
 /** DBGWCRn_EL1 (op2 7) / DBGWVRn_EL1 (op2 6). */
@@ -191,7 +186,7 @@ export class HardwareBreakpoints {
   }
 
   private debugEnabled(el: number, pstate: bigint): boolean {
-    const mdscr = this.uc.sysRegRead(MDSCR_EL1);
+    const mdscr = this.uc.sysRegRead(SYSREG.MDSCR_EL1);
     if ((mdscr & MDSCR_MDE) === 0n) return false;
     return !(el === 1 && ((mdscr & MDSCR_KDE) === 0n || (pstate & PSTATE_D) !== 0n));
   }

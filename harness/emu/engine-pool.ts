@@ -14,8 +14,6 @@ export interface EngineKey {
   gicVersion: 2 | 3;
 }
 
-export type { CodeRange };
-
 /** Engines idle per key, at most. */
 const IDLE_PER_KEY = 2;
 /**

@@ -38,6 +38,7 @@ export function writesDebugMask(word: number): boolean {
 
 export class SoftwareStep {
   private readonly hooks: HookHandle[] = [];
+  /** The code ranges hooked while MDSCR.SS is set (armed); null while disarmed. */
   private hookedFor: readonly CodeRange[] | null = null;
   /** Set by a hook that stopped the engine because SS_ACTIVE must change. */
   syncNeeded = false;
@@ -49,37 +50,39 @@ export class SoftwareStep {
     private readonly stopBefore: () => void,
   ) {}
 
-  /** After the guest wrote MDSCR_EL1 (between slices): the hooks while MDSCR.SS is set, then SS_ACTIVE. */
+  /** After the guest wrote MDSCR_EL1 (between slices): SS_ACTIVE, and the hooks while MDSCR.SS is set. */
   rearm(code: readonly CodeRange[]): void {
     const armed = (this.uc.sysRegRead(SYSREG.MDSCR_EL1) & MDSCR_SS) !== 0n;
     if (armed && this.hookedFor !== code) this.hookDaifWrites(code);
+    // The flag before the hooks go: clearing MDSCR.SS mid-step must switch an active step off.
+    this.writeFlag();
     if (!armed) this.unhook();
-    this.sync();
   }
 
   /**
-   * SS_ACTIVE in hflags as arm_singlestep_active computes it now; false (and `unmodelled` set)
-   * when the saved state's layout is not the one ENV_OFFSET describes.
+   * Between slices (a hook asked for it) and after wbdiff's own exception entries: SS_ACTIVE as
+   * arm_singlestep_active computes it now. Nothing to do while disarmed: the rearm that disarmed
+   * cleared it, and Unicorn's own rebuilds keep it clear.
    */
-  sync(): boolean {
+  sync(): void {
     this.syncNeeded = false;
+    if (this.hookedFor !== null) this.writeFlag();
+  }
+
+  /** SS_ACTIVE into hflags; `unmodelled` set when the saved state's layout is not the one ENV_OFFSET describes. */
+  private writeFlag(): void {
     const mdscr = this.uc.sysRegRead(SYSREG.MDSCR_EL1);
-    // Unarmed, SS_ACTIVE is already clear: the write that cleared MDSCR.SS went through rearm.
-    if ((mdscr & MDSCR_SS) === 0n && this.hookedFor === null) return true;
     const pstate = this.uc.regRead('pstate');
     const active = singleStepActive(mdscr, pstate);
-    let ok = true;
     this.uc.editCpuState((env) => {
       const hflags = env.getUint32(ENV_OFFSET.hflags, true);
       if (((hflags & HFLAG.SS_ACTIVE) !== 0) === active) return;
       if (!hflagsMatchLiveState(env, pstate)) {
-        ok = false;
         this.unmodelled = `the guest uses software step (MDSCR_EL1 = 0x${mdscr.toString(16)}), and this libunicorn's CPU state layout is not the one wbdiff edits`;
         return;
       }
       env.setUint32(ENV_OFFSET.hflags, (active ? hflags | HFLAG.SS_ACTIVE : hflags & ~HFLAG.SS_ACTIVE) >>> 0, true);
     });
-    return ok;
   }
 
   private hookDaifWrites(code: readonly CodeRange[]): void {

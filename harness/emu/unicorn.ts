@@ -474,9 +474,8 @@ export interface OpenOptions {
 interface Libc {
   mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
   munmap: (addr: unknown, length: number) => number;
-  madvise: (addr: unknown, length: number, advice: number) => number;
-  /** madvise at a host address given as a number (a part of a mapping). */
-  madviseAt: (addr: bigint, length: number, advice: number) => number;
+  /** At a host address given as a number: a part of a mapping. */
+  madvise: (addr: bigint, length: number, advice: number) => number;
   getrusage: (who: number, usage: Uint8Array) => number;
 }
 let libc: Libc | null = null;
@@ -486,8 +485,7 @@ function loadLibc(): Libc {
   libc = {
     mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)'),
     munmap: lib.func('int munmap(void *addr, size_t length)'),
-    madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
-    madviseAt: lib.func('int madvise(uintptr_t addr, size_t length, int advice)'),
+    madvise: lib.func('int madvise(uintptr_t addr, size_t length, int advice)'),
     getrusage: lib.func('int getrusage(int who, void *usage)'),
   };
   return libc;
@@ -721,7 +719,7 @@ export class Unicorn {
         if (r.start > from) {
           const offset = Number(from - m.address);
           const length = Number(r.start - from);
-          if (c.madviseAt(koffi.address(m.host as koffi.IKoffiPointerCast) + BigInt(offset), length, MADV_DONTNEED) !== 0)
+          if (c.madvise(koffi.address(m.host as koffi.IKoffiPointerCast) + BigInt(offset), length, MADV_DONTNEED) !== 0)
             throw new Error(`madvise(MADV_DONTNEED) of the memory at ${hex(from)} failed`);
         }
         if (r.end > from) from = r.end;
@@ -1168,10 +1166,9 @@ export class Unicorn {
    * uc_struct's emu_count, the field after emu_counter. False when the counter layout is unknown.
    */
   endCountHere(): boolean {
-    const offset = emuCounterOffset();
-    if (offset === null) return false;
-    const counted = koffi.decode(this.h, offset, 'uint64_t') as number | bigint;
-    koffi.encode(this.h, offset + 8, 'uint64_t', counted);
+    const counted = this.emuCounter();
+    if (counted === null) return false;
+    koffi.encode(this.h, emuCounterOffset()! + 8, 'uint64_t', counted);
     return true;
   }
 

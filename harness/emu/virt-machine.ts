@@ -860,8 +860,9 @@ export class VirtMachine {
     // The replay that finds an MMU fault's address faults again: that one is not the guest's.
     if (cpu.exceptions.probing) return uc.emuStop();
     const pc = uc.regRead('pc');
-    // Read first: a uc_mem_read with the MMU on (readWord below) can overwrite it.
-    const syndrome = uc.lastExceptionSyndrome();
+    // Only a software step needs it (it comes as EXCP_UDEF); read first: a uc_mem_read with the
+    // MMU on (readWord below) can overwrite it.
+    const syndrome = intno === EXCP.UDEF ? uc.lastExceptionSyndrome() : null;
     // EXCP_UDEF reports the instruction's own address, EXCP_HVC / EXCP_SEMIHOST the next one.
     const at = intno === EXCP.UDEF ? pc : intno === EXCP.HVC ? pc - 4n : intno === EXCP.SEMIHOST ? pc : null;
     const word = at === null ? null : uc.readWord(at);
@@ -954,8 +955,7 @@ export class VirtMachine {
       case 'suspend':
         // CPU_SUSPEND is a WFI on QEMU, returning SUCCESS: the CPU sleeps until an interrupt is pending.
         uc.regWrite('x0', 0n);
-        this.current.stopped = { kind: 'halted', pc: hvcAt + 4n };
-        uc.emuStopAt(hvcAt + 4n);
+        this.stop({ kind: 'halted', pc: hvcAt + 4n }, hvcAt + 4n);
         return;
       case 'cpu-off':
         // Never returns: the CPU is off until a CPU_ON starts it afresh.
@@ -1019,10 +1019,11 @@ export class VirtMachine {
     }
   }
 
-  /** Stops the running engine; the run reports `outcome`. */
-  private stop(outcome: SliceOutcome): void {
+  /** Stops the running engine; the run reports `outcome`; pc goes to `resumeAt`, if given, once it has stopped. */
+  private stop(outcome: SliceOutcome, resumeAt?: bigint): void {
     this.current.stopped = outcome;
-    this.current.uc.emuStop();
+    if (resumeAt === undefined) this.current.uc.emuStop();
+    else this.current.uc.emuStopAt(resumeAt);
   }
 
   private faultFromError(cpu: VirtCpu, err: number): MachineFault {

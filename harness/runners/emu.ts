@@ -4,7 +4,7 @@
 import type { Symbolizer } from '../elf/symbols.js';
 import { formatError } from '../errors.js';
 import { version, type Arm64CpuModel } from '../emu/unicorn.js';
-import { EnginePool, resetRefusal, watchCodeOutside, type CodeRange, type EngineKey } from '../emu/engine-pool.js';
+import { EnginePool, resetRefusal, watchCodeOutside, type EngineKey } from '../emu/engine-pool.js';
 import { VIRT, VirtMachine, type MachineFault } from '../emu/virt-machine.js';
 import { emulatorCpuModels, machineProfile } from '../machine-profile.js';
 import { droppedWritesDetail } from '../machine/layout.js';
@@ -209,19 +209,19 @@ export class EmuRunner implements Runner {
     const details: Record<string, unknown> = { unicorn, cpuModel: model, image: describeImage(kernel), precisePc: this.precisePc };
     if (modelled.left) details['omittedDevices'] = modelled.left;
     let ending: Ending;
-    let codeRanges: CodeRange[] = [];
     let watch: { outside: boolean } | null = null;
     let failed = false;
     try {
       const boot = await bootKernel(machine, kernel, spec);
-      codeRanges = boot.codeRanges;
       details['entry'] = hex(boot.entry);
       details['dtb'] = boot.why;
       if (engine) {
         details['engine'] = engine.reuses > 0 ? 'pooled (reset)' : 'pooled (new)';
         // No translated code to drop for this image (uc_mem_write keeps it): a reset engine has none,
         // since every reset drops its previous run's code pages and code run anywhere else closes the engine.
-        watch = watchCodeOutside(machine, codeRanges);
+        // Code can only have been translated where it ran: machine.codeRanges, which the loader
+        // wrote (executable segments, a raw image and its stub), are the pages searched at a reset.
+        watch = watchCodeOutside(machine, machine.codeRanges);
       }
       ending = await this.loop(machine, spec, options, capture, symbols);
     } catch (error) {
@@ -243,7 +243,7 @@ export class EmuRunner implements Runner {
       if (machine.flash.droppedTotal) details['droppedWrites'] = droppedWritesDetail(machine.flash, symbols);
       if (machine.aliases.pages.length) details['virtualAliasPages'] = machine.aliases.pages.slice(0, 16).map((p) => hex(p));
       if (engine && this.pool && watch) {
-        this.pool.release(engine, engineKey, failed ? 'emulator failure' : resetRefusal(machine, watch.outside), codeRanges);
+        this.pool.release(engine, engineKey, failed ? 'emulator failure' : resetRefusal(machine, watch.outside), machine.codeRanges);
       } else {
         machine.close();
       }
@@ -368,30 +368,23 @@ function timeoutEnding(machine: VirtMachine, reason: string, symbols: Symbolizer
  * below the ELF); a raw image or arm64 Image at its load address, entered through QEMU's boot stub
  * at the base of RAM, which sets x0 to the DTB (placed at RAM + min(RAM / 2, 128 MiB)) and x1-x3 to 0.
  */
-async function bootKernel(
-  machine: VirtMachine,
-  kernel: KernelImage,
-  spec: RunSpec,
-): Promise<{ entry: bigint; why: string; codeRanges: CodeRange[] }> {
+async function bootKernel(machine: VirtMachine, kernel: KernelImage, spec: RunSpec): Promise<{ entry: bigint; why: string }> {
   const dtbOf = async () => (await qemuDtb({ ...spec, memoryMiB: spec.memoryMiB ?? DEFAULTS.memoryMiB })).bytes;
   if (kernel.elf) {
-    // Code can only have been translated where it ran: machine.codeRanges, the executable segments
-    // (code run anywhere else makes watchCodeOutside close the engine), the pages searched at a reset.
     machine.loadElf(kernel.elf);
-    const codeRanges = machine.codeRanges;
     const loads = kernel.elf.segments.filter((s) => s.type === 'load' && s.memsz > 0n);
-    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments', codeRanges };
+    if (loads.length === 0) return { entry: kernel.elf.entry, why: 'no PT_LOAD segments' };
     const low = loads.reduce((m, s) => (s.paddr < m ? s.paddr : m), loads[0]!.paddr);
     const high = loads.reduce((m, s) => (s.paddr + s.memsz > m ? s.paddr + s.memsz : m), 0n);
     // Ask QEMU for the tree only when it fits: virt's is always 1 MiB (hw/arm/virt.c create_fdt, never packed).
     const room = elfBootPlacement({ low, high }, VIRT.ramBase, VIRT_DTB_SIZE);
-    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why, codeRanges };
+    if (room.dtbAddress === null) return { entry: kernel.elf.entry, why: room.why };
     const dtb = await dtbOf();
     const placement = elfBootPlacement({ low, high }, VIRT.ramBase, dtbTotalSize(dtb));
     if (placement.dtbAddress !== null) {
       machine.uc.memWrite(placement.dtbAddress, dtb);
     }
-    return { entry: kernel.elf.entry, why: placement.why, codeRanges };
+    return { entry: kernel.elf.entry, why: placement.why };
   }
   const boot = kernel.boot!;
   const bytes = kernel.bytes!;
@@ -416,6 +409,5 @@ async function bootKernel(
   return {
     entry: boot.entry,
     why: `DTB at ${hex(stub.dtbAddress)}${initrdAt}, x0 set by QEMU's boot stub at ${hex(VIRT.ramBase)}`,
-    codeRanges: machine.codeRanges,
   };
 }

@@ -42,6 +42,7 @@ const PURE = [
   'harness/emu/devices/pflash.ts',
   'harness/emu/psci.ts',
   'harness/emu/semihosting.ts',
+  'harness/emu/interrupts/counter-polling.ts',
 ];
 const IO = /from '(node:(fs|fs\/promises|child_process|net|worker_threads)|execa|koffi|serialport)'/;
 

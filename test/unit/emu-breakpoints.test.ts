@@ -1,6 +1,5 @@
 // DBGBCR/DBGBVR decoding for the emulator's own hardware breakpoints (harness/emu/breakpoints.ts).
 import test from 'ava';
-import { isPollInstruction } from '../../harness/emu/interrupts/counter-polling.js';
 import { singleStepActive, writesDebugMask } from '../../harness/emu/software-step.js';
 import { breakpointAddress, isBreakpointRegister, unmodelledBreakpointControl } from '../../harness/emu/breakpoints.js';
 
@@ -51,15 +50,4 @@ test('the DAIF writes that can start or stop a step: MSR DAIFSet/DAIFClr with th
   t.false(writesDebugMask(0xd50342ff), 'msr daifclr, #2 (IRQ only)');
   t.false(writesDebugMask(0xd503201f), 'nop');
   t.false(writesDebugMask(0xd51b4220), 'msr daif, x0 (a register write: Unicorn rebuilds its flags itself)');
-});
-
-test('poll loops may load with acquire (LDAR, LDAPR), as a flag wait does, but not exclusively, nor store-release', (t) => {
-  t.true(isPollInstruction(0x88dffc20), 'ldar w0, [x1]');
-  t.true(isPollInstruction(0xc8dffc20), 'ldar x0, [x1]');
-  t.true(isPollInstruction(0x08dffc20), 'ldarb w0, [x1]');
-  t.true(isPollInstruction(0xb8bfc020), 'ldapr w0, [x1]');
-  t.true(isPollInstruction(0xb9400020), 'ldr w0, [x1]');
-  t.false(isPollInstruction(0x885ffc20), 'ldaxr w0, [x1]: sets the exclusive monitor');
-  t.false(isPollInstruction(0x889ffc20), 'stlr w0, [x1]');
-  t.false(isPollInstruction(0xb9000020), 'str w0, [x1]');
 });
